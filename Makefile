@@ -1,0 +1,54 @@
+# phonebank: `make run` starts everything, `make test` checks everything.
+# Every step installs what it needs and skips what is already done.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := debootstrap espeak-ng sox
+PYTEST_ARGS ?=
+
+.PHONY: run test lint unit integration e2e bench setup deps venv pbx clean
+
+run: setup
+	$(BIN)/phonebank run
+
+test: setup lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+unit: venv
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check engine web phonebank tests bench
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python bench/amd_accuracy.py
+
+setup: deps venv pbx
+
+# Debian packages: installed only when one is missing.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# The Asterisk rootfs (cached under /var/cache/phonebank) and the synthetic voices.
+pbx: venv
+	$(BIN)/phonebank pbx build
+
+clean:
+	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,130 @@
+"""Configuration: one frozen dataclass built once at start-up.
+
+Values come from defaults, then an optional TOML file, then ``PHONEBANK_<SECTION>_<KEY>``
+environment variables (for example ``PHONEBANK_PBX_CACHE_DIR``). A missing or bad value stops
+start-up with a :class:`~engine.errors.ConfigError` naming the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from engine.errors import ConfigError
+
+AsteriskSource = Literal["rootfs", "host"]
+
+
+@dataclass(frozen=True)
+class PbxConfig:
+    """Where Asterisk comes from and where its files live."""
+
+    name: str = "pbx"
+    """Name of the pair started by `phonebank pbx start` and `phonebank run` (its run directory);
+    two deployments on one machine need different names."""
+    asterisk: AsteriskSource = "rootfs"
+    """``rootfs``: Asterisk 22 from a Debian sid rootfs run in a chroot; ``host``: an installed
+    Asterisk 20 or newer (``host_asterisk``)."""
+    host_asterisk: Path = Path("/usr/sbin/asterisk")
+    cache_dir: Path = Path("/var/cache/phonebank")
+    """Holds the rootfs (~500 MB) and the synthetic voices; reused across runs and checkouts."""
+    state_dir: Path = Path("/var/lib/phonebank")
+    """Holds the runtime state of ``phonebank pbx start`` (ports, PIDs, credentials)."""
+    debian_suite: str = "sid"
+    debootstrap_mirror: str = ""
+    """Empty: debootstrap's default mirror."""
+    dialer_sip_port: int = 0
+    """UDP port of the dialer PBX's SIP transport; 0 picks a free one."""
+    dialer_http_port: int = 0
+    """Loopback port of the dialer PBX's HTTP server (ARI); 0 picks a free one."""
+    carrier_sip_port: int = 0
+    carrier_http_port: int = 0
+    callin_number: str = "+18005550100"
+    """The number volunteers dial to join a shift (the DID the carrier delivers)."""
+    amd_args: str = ",,800,,,,5,512"
+    """Default arguments of app_amd's AMD(); docs/testbed.md has the measurement behind them."""
+    start_timeout: float = 30.0
+    """Seconds an Asterisk instance may take to answer ARI after start."""
+
+
+@dataclass(frozen=True)
+class Config:
+    pbx: PbxConfig = field(default_factory=PbxConfig)
+    log_level: str = "INFO"
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from defaults, the TOML file at ``path`` and the environment.
+
+    Raises ConfigError for an unreadable file, an unknown key or a value of the wrong type.
+    """
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(
+                f"config file {path} does not exist: create it or drop --config"
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    config: Config = _build(Config, data, environ, prefix="")
+    return config
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], environ: Mapping[str, str], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"unknown config key '{prefix}{key}': valid keys are {sorted(known)}")
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        name = f"{prefix}{f.name}"
+        hint = hints[f.name]
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            section = data.get(f.name, {})
+            if not isinstance(section, Mapping):
+                raise ConfigError(f"config key '{name}' must be a table ([{name}])")
+            values[f.name] = _build(hint, section, environ, prefix=f"{name}.")
+            continue
+        env_name = "PHONEBANK_" + name.replace(".", "_").upper()
+        if env_name in environ:
+            values[f.name] = _convert(hint, environ[env_name], env_name)
+        elif f.name in data:
+            values[f.name] = _convert(hint, data[f.name], name)
+    return cls(**values)
+
+
+def _convert(hint: Any, raw: Any, name: str) -> Any:
+    """Convert a TOML or environment value to the field's type, or raise ConfigError."""
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if raw not in choices:
+            raise ConfigError(f"{name} must be one of {list(choices)}, not {raw!r}")
+        return raw
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    try:
+        if hint is bool:
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(raw).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if hint is int and isinstance(raw, float):
+            raise ValueError("expected a whole number")
+        return hint(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} has a bad value {raw!r}: {exc}") from None

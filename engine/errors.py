@@ -1,0 +1,33 @@
+"""Named exceptions raised by the engine. Each message is a sentence an operator can act on."""
+
+
+class PhonebankError(Exception):
+    """Base class: something the operator must fix; the message says what and how."""
+
+
+class ConfigError(PhonebankError):
+    """A configuration value is missing or invalid."""
+
+
+class SetupError(PhonebankError):
+    """The machine lacks something phonebank needs (a package, the Asterisk rootfs, a free port)."""
+
+
+class PbxStartError(PhonebankError):
+    """An Asterisk instance failed to start or to become healthy."""
+
+
+class AriError(PhonebankError):
+    """Asterisk's REST interface answered with an unexpected error."""
+
+
+class AriNotFound(AriError):
+    """The channel, bridge or other ARI object no longer exists (HTTP 404): a hangup race."""
+
+
+class AriUnauthorized(AriError):
+    """ARI refused the credentials (HTTP 401)."""
+
+
+class AriUnavailable(AriError):
+    """ARI could not be reached (connection refused or reset)."""

@@ -1,0 +1,259 @@
+"""The PBX pair: the dialer PBX and the carrier simulator, joined by a SIP trunk.
+
+``start_pair`` builds what is missing (rootfs, voices), picks free ports, generates ARI
+credentials, renders both configurations and starts both instances. Each run lives in its own
+directory (``<runs>/<tag>``) with an ``owner.json`` naming the process that owns it, so a later
+run can stop Asterisk processes whose owner died without stopping them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from engine.config import PbxConfig
+from engine.errors import PbxStartError
+from engine.pbx.instance import AsteriskInstance, InstanceSpec, pid_alive, stop_pid
+from engine.pbx.ports import pick_port, pick_rtp_range
+from engine.pbx.rootfs import AsteriskRuntime, ensure_runtime
+from engine.testbed.voices import ensure_voices, load_manifest
+
+log = logging.getLogger(__name__)
+
+RECIPE = Path(__file__).resolve().parents[2] / "data" / "voices.toml"
+DIALER_APP = "phonebank"
+CARRIER_APP = "carrier"
+
+
+@dataclass
+class PbxPair:
+    dialer: AsteriskInstance
+    carrier: AsteriskInstance
+    run_dir: Path
+    """Host path of this run's directory (holds both instances and owner.json)."""
+    voices_dir: PurePosixPath
+    """Where the synthetic voices are, as Asterisk sees it (for sound: URIs and Playback)."""
+    voices: dict[str, Any]
+    """The voices manifest: counts, texts and durations."""
+
+    @property
+    def instances(self) -> tuple[AsteriskInstance, AsteriskInstance]:
+        return self.dialer, self.carrier
+
+    def stop(self) -> None:
+        for instance in self.instances:
+            instance.stop()
+        (self.run_dir / "owner.json").unlink(missing_ok=True)
+
+    def voice(self, kind: str, index: int) -> str:
+        """The media URI of one synthetic voice file, for ARI play."""
+        return f"sound:{self.voices_dir}/{kind}-{index % self.voices['counts'][kind]}"
+
+
+def runs_dir(cfg: PbxConfig, runtime: AsteriskRuntime) -> PurePosixPath:
+    """Parent of the run directories, as Asterisk sees it."""
+    return (
+        PurePosixPath("/srv/phonebank/run")
+        if runtime.chroot
+        else PurePosixPath(cfg.state_dir / "run")
+    )
+
+
+def voices_parent(cfg: PbxConfig, runtime: AsteriskRuntime) -> PurePosixPath:
+    return (
+        PurePosixPath("/srv/phonebank/voices")
+        if runtime.chroot
+        else PurePosixPath(cfg.cache_dir / "voices")
+    )
+
+
+def prepare(cfg: PbxConfig) -> tuple[AsteriskRuntime, Path]:
+    """Build or reuse the rootfs and the voices; return the runtime and the voices' host path."""
+    runtime = ensure_runtime(cfg)
+    voices = ensure_voices(RECIPE, runtime.host_path(voices_parent(cfg, runtime)))
+    return runtime, voices
+
+
+def start_pair(cfg: PbxConfig, tag: str, *, detached: bool = False) -> PbxPair:
+    """Start the dialer PBX and the carrier simulator for run ``tag``.
+
+    ``detached``: the run outlives this process (``phonebank pbx start``); otherwise a later
+    run stops it if this process dies without stopping it. Raises SetupError or PbxStartError.
+    """
+    runtime, voices_host = prepare(cfg)
+    reap_orphans(cfg, runtime)
+    base = runs_dir(cfg, runtime) / tag
+    run_dir = runtime.host_path(base)
+    if (run_dir / "owner.json").exists():
+        raise PbxStartError(
+            f"a PBX pair named '{tag}' is already running (see {run_dir}/owner.json): "
+            "stop it first with 'phonebank pbx stop'"
+        )
+    for sub in ("dialer", "carrier"):
+        shutil.rmtree(run_dir / sub, ignore_errors=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    voices_dir = voices_parent(cfg, runtime) / voices_host.name
+    manifest = load_manifest(voices_host)
+
+    dialer_sip = pick_port(
+        socket.SOCK_DGRAM, cfg.dialer_sip_port, "dialer PBX's SIP", "pbx.dialer_sip_port"
+    )
+    carrier_sip = pick_port(
+        socket.SOCK_DGRAM, cfg.carrier_sip_port, "carrier simulator's SIP", "pbx.carrier_sip_port"
+    )
+    dialer_http = pick_port(
+        socket.SOCK_STREAM, cfg.dialer_http_port, "dialer PBX's ARI", "pbx.dialer_http_port"
+    )
+    carrier_http = pick_port(
+        socket.SOCK_STREAM,
+        cfg.carrier_http_port,
+        "carrier simulator's ARI",
+        "pbx.carrier_http_port",
+    )
+    if len({dialer_sip, carrier_sip, dialer_http, carrier_http}) < 4:
+        raise PbxStartError("two PBX ports are configured to the same number: make them differ")
+    used = {dialer_sip, carrier_sip, dialer_http, carrier_http}
+    dialer_rtp = pick_rtp_range(used)
+    carrier_rtp = pick_rtp_range(used | set(range(dialer_rtp[0], dialer_rtp[1] + 1)))
+
+    dialer = AsteriskInstance(
+        InstanceSpec(
+            name="dialer",
+            role="dialer",
+            base=str(base / "dialer"),
+            sip_port=dialer_sip,
+            http_port=dialer_http,
+            rtp_start=dialer_rtp[0],
+            rtp_end=dialer_rtp[1],
+            ari_user="phonebank",
+            ari_password=secrets.token_urlsafe(18),
+            ari_app=DIALER_APP,
+            extra={
+                "trunk": {
+                    "name": "carrier",
+                    "context": "from-carrier",
+                    "host": "127.0.0.1",
+                    "port": carrier_sip,
+                },
+                "callin_number": cfg.callin_number,
+                "amd_args": cfg.amd_args,
+            },
+        ),
+        runtime,
+    )
+    carrier = AsteriskInstance(
+        InstanceSpec(
+            name="carrier",
+            role="carrier",
+            base=str(base / "carrier"),
+            sip_port=carrier_sip,
+            http_port=carrier_http,
+            rtp_start=carrier_rtp[0],
+            rtp_end=carrier_rtp[1],
+            ari_user="carrier",
+            ari_password=secrets.token_urlsafe(18),
+            ari_app=CARRIER_APP,
+            extra={
+                "trunk": {
+                    "name": "dialer",
+                    "context": "from-dialer",
+                    "host": "127.0.0.1",
+                    "port": dialer_sip,
+                },
+                "voices_dir": str(voices_dir),
+                "recordings_dir": str(base / "carrier" / "recordings"),
+                "voices": manifest["counts"],
+            },
+        ),
+        runtime,
+    )
+    pair = PbxPair(dialer, carrier, run_dir, voices_dir, manifest)
+    try:
+        for instance in pair.instances:
+            instance.render()
+            instance.start(cfg.start_timeout)
+            _write_owner(pair, None if detached else os.getpid())
+    except BaseException:
+        pair.stop()
+        raise
+    return pair
+
+
+def _write_owner(pair: PbxPair, owner_pid: int | None) -> None:
+    owner = {
+        "owner_pid": owner_pid,
+        "instances": {
+            i.spec.name: {"pid": i.pid, "spec": i.spec.to_json()}
+            for i in pair.instances
+            if i.pid is not None
+        },
+        "voices_dir": str(pair.voices_dir),
+    }
+    path = pair.run_dir / "owner.json"
+    path.write_text(json.dumps(owner, indent=1))
+    path.chmod(0o600)
+
+
+def load_pair(cfg: PbxConfig, runtime: AsteriskRuntime, tag: str) -> PbxPair | None:
+    """The pair of run ``tag`` as recorded in its owner.json, or None when none is recorded."""
+    run_dir = runtime.host_path(runs_dir(cfg, runtime) / tag)
+    try:
+        owner = json.loads((run_dir / "owner.json").read_text())
+    except FileNotFoundError:
+        return None
+    instances = {}
+    for name, info in owner["instances"].items():
+        instance = AsteriskInstance(InstanceSpec(**info["spec"]), runtime)
+        instance.pid = info["pid"] if pid_alive(info["pid"]) else None
+        instances[name] = instance
+    voices_dir = PurePosixPath(owner["voices_dir"])
+    manifest = load_manifest(runtime.host_path(voices_dir))
+    return PbxPair(instances["dialer"], instances["carrier"], run_dir, voices_dir, manifest)
+
+
+def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime) -> None:
+    """Stop Asterisk processes of runs whose owning process has died, and remove those runs."""
+    parent = runtime.host_path(runs_dir(cfg, runtime))
+    if not parent.is_dir():
+        return
+    for owner_file in parent.glob("*/owner.json"):
+        with contextlib.suppress(ValueError, OSError, KeyError):
+            owner = json.loads(owner_file.read_text())
+            if owner["owner_pid"] is None or pid_alive(owner["owner_pid"]):
+                continue
+            for name, info in owner["instances"].items():
+                if _is_our_asterisk(info["pid"], info["spec"]["base"]):
+                    log.warning(
+                        "stopping %s PBX pid %d left behind by a dead run (%s)",
+                        name,
+                        info["pid"],
+                        owner_file.parent.name,
+                    )
+                    stop_pid(info["pid"], 5.0)
+            shutil.rmtree(owner_file.parent, ignore_errors=True)
+
+
+def _is_our_asterisk(pid: int, base: str) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return "asterisk" in cmdline and base in cmdline
+
+
+@contextlib.contextmanager
+def running_pair(cfg: PbxConfig, tag: str) -> Iterator[PbxPair]:
+    pair = start_pair(cfg, tag)
+    try:
+        yield pair
+    finally:
+        pair.stop()

@@ -1,0 +1,159 @@
+"""The `phonebank` command: composes the engine (and, later, the web app) into one program."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from engine.config import Config, load_config
+from engine.errors import PhonebankError
+from engine.pbx.pair import PbxPair, load_pair, prepare, start_pair
+from engine.pbx.rootfs import existing_runtime
+
+log = logging.getLogger("phonebank")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level or "INFO",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        cfg = load_config(args.config)
+        if args.log_level is None:
+            logging.getLogger().setLevel(cfg.log_level)
+        result: int = args.func(cfg, args)
+        return result
+    except PhonebankError as exc:
+        print(f"phonebank: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="phonebank", description=__doc__)
+    parser.add_argument("--config", type=Path, help="TOML configuration file (optional)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start the PBX pair (and the app) until Ctrl-C")
+    run.set_defaults(func=cmd_run)
+
+    pbx = commands.add_parser("pbx", help="manage the Asterisk PBX pair")
+    pbx_commands = pbx.add_subparsers(dest="pbx_command", required=True)
+    pbx_commands.add_parser(
+        "build", help="build or reuse the Asterisk rootfs and the synthetic voices"
+    ).set_defaults(func=cmd_pbx_build)
+    pbx_commands.add_parser(
+        "start", help="start the dialer PBX and the carrier simulator in the background"
+    ).set_defaults(func=cmd_pbx_start)
+    pbx_commands.add_parser(
+        "stop", help="stop the PBX pair started by 'phonebank pbx start'"
+    ).set_defaults(func=cmd_pbx_stop)
+    pbx_commands.add_parser(
+        "status", help="show whether the PBX pair is running, its ports and logs"
+    ).set_defaults(func=cmd_pbx_status)
+    cli = pbx_commands.add_parser("cli", help="run an Asterisk CLI command on one instance")
+    cli.add_argument("instance", choices=["dialer", "carrier"])
+    cli.add_argument("command", help='e.g. "pjsip show endpoints"')
+    cli.set_defaults(func=cmd_pbx_cli)
+    return parser
+
+
+def cmd_pbx_build(cfg: Config, args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    runtime, voices = prepare(cfg.pbx)
+    print(f"Asterisk {runtime.version()} ready in {runtime.root} (chroot: {runtime.chroot})")
+    print(f"synthetic voices in {voices}")
+    print(f"took {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_pbx_start(cfg: Config, args: argparse.Namespace) -> int:
+    pair = start_pair(cfg.pbx, cfg.pbx.name, detached=True)
+    _print_pair(pair)
+    return 0
+
+
+def cmd_pbx_stop(cfg: Config, args: argparse.Namespace) -> int:
+    pair = _running_pair(cfg)
+    if pair is None:
+        print("the PBX pair is not running")
+        return 0
+    pair.stop()
+    print("stopped the dialer PBX and the carrier simulator")
+    return 0
+
+
+def cmd_pbx_status(cfg: Config, args: argparse.Namespace) -> int:
+    pair = _running_pair(cfg)
+    if pair is None:
+        print("the PBX pair is not running ('phonebank pbx start' starts it)")
+        return 3
+    _print_pair(pair)
+    return 0 if all(i.pid and i.healthy() for i in pair.instances) else 1
+
+
+def cmd_pbx_cli(cfg: Config, args: argparse.Namespace) -> int:
+    pair = _running_pair(cfg)
+    if pair is None:
+        print("the PBX pair is not running ('phonebank pbx start' starts it)", file=sys.stderr)
+        return 3
+    instance = pair.dialer if args.instance == "dialer" else pair.carrier
+    print(instance.cli(args.command), end="")
+    return 0
+
+
+def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
+    pair = start_pair(cfg.pbx, cfg.pbx.name)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        _print_pair(pair)
+        print("phonebank is running; press Ctrl-C to stop.", flush=True)
+        while not stop.wait(1.0):
+            for instance in pair.instances:
+                if instance.pid and not instance.healthy() and not stop.is_set():
+                    log.warning(
+                        "the %s PBX is not answering ARI; its log:\n%s",
+                        instance.spec.name,
+                        instance.log_tail(5),
+                    )
+    finally:
+        pair.stop()
+        print("stopped everything phonebank started")
+    return 0
+
+
+def _running_pair(cfg: Config) -> PbxPair | None:
+    runtime = existing_runtime(cfg.pbx)
+    return None if runtime is None else load_pair(cfg.pbx, runtime, cfg.pbx.name)
+
+
+def _print_pair(pair: PbxPair) -> None:
+    for instance in pair.instances:
+        spec = instance.spec
+        state = "running" if instance.pid and instance.healthy() else "NOT RUNNING"
+        print(
+            f"{spec.name:8} {state:11} pid {instance.pid}  SIP udp/{spec.sip_port}  "
+            f"ARI {spec.ari_url} (user {spec.ari_user}, app {spec.ari_app})  "
+            f"RTP {spec.rtp_start}-{spec.rtp_end}"
+        )
+        print(f"{'':8} log {instance.path('log')}")
+    print(
+        f"call-in number {pair.dialer.spec.extra['callin_number']}; "
+        f"credentials in {pair.run_dir}/owner.json"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The real telephone test bed: a dialer PBX and a carrier simulator, started once per session.
+
+The fixture builds whatever is missing (rootfs, voices) instead of skipping, picks free ports,
+and stops both Asterisk processes at the end. After every test, every channel is hung up and
+every bridge destroyed on both instances.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.ari.client import AriClient, AriSettings
+from engine.config import load_config
+from engine.errors import AriNotFound
+from engine.pbx.instance import AsteriskInstance
+from engine.pbx.pair import PbxPair, start_pair
+from engine.testbed.events import EventLog
+
+
+@pytest.fixture(scope="session")
+def pbx_pair(artifacts: Path) -> Iterator[PbxPair]:
+    cfg = load_config().pbx
+    pair = start_pair(cfg, f"test-{os.getpid()}")
+    try:
+        yield pair
+    finally:
+        pair.stop()
+        logs = artifacts / "pbx-logs"
+        for instance in pair.instances:
+            target = logs / instance.spec.name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(instance.path("log"), target)
+        shutil.rmtree(pair.run_dir, ignore_errors=True)
+
+
+def ari_settings(instance: AsteriskInstance, app: str | None = None) -> AriSettings:
+    spec = instance.spec
+    return AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, app or spec.ari_app)
+
+
+@contextlib.asynccontextmanager
+async def ari_with_events(instance: AsteriskInstance) -> AsyncIterator[tuple[AriClient, EventLog]]:
+    async with AriClient.connect(ari_settings(instance)) as ari, EventLog.running(ari) as events:
+        yield ari, events
+
+
+@pytest.fixture(scope="session")
+async def dialer(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]:
+    """The dialer PBX's ARI client (app 'phonebank') and its event log."""
+    async with ari_with_events(pbx_pair.dialer) as pair:
+        yield pair
+
+
+@pytest.fixture(scope="session")
+async def carrier(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]:
+    """The carrier simulator's ARI client (app 'carrier') and its event log."""
+    async with ari_with_events(pbx_pair.carrier) as pair:
+        yield pair
+
+
+@pytest.fixture(autouse=True)
+async def clean_pbx(
+    dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
+) -> AsyncIterator[None]:
+    yield
+    for ari, _ in (dialer, carrier):
+        for channel in await ari.list_channels():
+            with contextlib.suppress(AriNotFound):
+                await ari.hangup(channel["id"])
+        for bridge in await ari.list_bridges():
+            with contextlib.suppress(AriNotFound):
+                await ari.destroy_bridge(bridge["id"])

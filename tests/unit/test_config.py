@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.config import load_config
+from engine.errors import ConfigError
+
+
+def test_defaults_need_no_file_and_no_environment():
+    cfg = load_config(environ={})
+    assert cfg.pbx.asterisk == "rootfs"
+    assert cfg.pbx.cache_dir == Path("/var/cache/phonebank")
+
+
+def test_toml_file_sets_values(tmp_path):
+    path = tmp_path / "phonebank.toml"
+    path.write_text('[pbx]\ncache_dir = "/srv/cache"\ndialer_sip_port = 5070\n')
+    cfg = load_config(path, environ={})
+    assert cfg.pbx.cache_dir == Path("/srv/cache")
+    assert cfg.pbx.dialer_sip_port == 5070
+
+
+def test_environment_overrides_the_file(tmp_path):
+    path = tmp_path / "phonebank.toml"
+    path.write_text("[pbx]\ndialer_sip_port = 5070\n")
+    cfg = load_config(path, environ={"PHONEBANK_PBX_DIALER_SIP_PORT": "5080"})
+    assert cfg.pbx.dialer_sip_port == 5080
+
+
+def test_unknown_key_is_named(tmp_path):
+    path = tmp_path / "phonebank.toml"
+    path.write_text("[pbx]\ncache_dri = '/x'\n")
+    with pytest.raises(ConfigError, match=r"unknown config key 'pbx\.cache_dri'"):
+        load_config(path, environ={})
+
+
+def test_bad_number_names_the_environment_variable():
+    with pytest.raises(ConfigError, match="PHONEBANK_PBX_DIALER_SIP_PORT has a bad value 'five'"):
+        load_config(environ={"PHONEBANK_PBX_DIALER_SIP_PORT": "five"})
+
+
+def test_choice_outside_the_allowed_values_lists_them():
+    with pytest.raises(ConfigError, match=r"must be one of \['rootfs', 'host'\]"):
+        load_config(environ={"PHONEBANK_PBX_ASTERISK": "docker"})
+
+
+def test_missing_file_says_so(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_invalid_toml_says_so(tmp_path):
+    path = tmp_path / "phonebank.toml"
+    path.write_text("[pbx\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_config(path, environ={})
