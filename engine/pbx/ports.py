@@ -49,14 +49,13 @@ def pick_port(kind: int, wanted: int = 0, what: str = "port", key: str = "") -> 
 
 def pick_rtp_range(avoid: set[int], size: int = RTP_RANGE_SIZE) -> tuple[int, int]:
     """A range of ``size`` UDP ports, all bindable now, away from ``avoid``."""
-    for _ in range(50):
-        start = random.randrange(20000, 60000 - size, 2)
+    starts = list(range(20000, 60000 - size, size + size % 2))
+    random.shuffle(starts)
+    for start in starts:
         ports = range(start, start + size)
-        if avoid.intersection(ports):
-            continue
-        if _all_free_udp(ports):
+        if not avoid.intersection(ports) and _all_free_udp(ports):
             return start, start + size - 1
-    raise SetupError(f"no free range of {size} UDP ports for RTP found")
+    raise SetupError(f"no free range of {size} UDP ports for RTP found between 20000 and 60000")
 
 
 def _all_free_udp(ports: range) -> bool:

@@ -76,20 +76,37 @@ async def bridge_with_voter(
     return phone, voter_id
 
 
-async def heard_by_voter(pair: PbxPair, ari: AriClient, voter_id: str) -> float:
+async def heard_by_voter(
+    pair: PbxPair, ari: AriClient, carrier_ari: AriClient, voter_id: str
+) -> float:
     """Hang up the voter and return the level of what the carrier recorded it hearing."""
     await ari.hangup(voter_id)
+    await wait_until(lambda: _no_voter_channels(carrier_ari), what="the voter's end to hang up")
     recordings = pair.carrier.path("recordings")
     path = await wait_until(
         lambda: next(iter(recordings.glob("*-heard.wav")), None),
         timeout=10,
         what="the voter's recording",
     )
+    sizes: list[int] = []
+
+    def size_settled() -> bool:  # MixMonitor finishes writing the file after the hangup
+        sizes.append(path.stat().st_size)
+        return len(sizes) > 2 and sizes[-1] == sizes[-2] > 44
+
+    await wait_until(size_settled, interval=0.1, what="the recording to be written")
     try:
         return rms_dbfs(path)
     finally:
         for leftover in recordings.glob("*.wav"):
             leftover.unlink()
+
+
+async def _no_voter_channels(carrier_ari: AriClient) -> bool:
+    channels = await carrier_ari.list_channels()
+    return not [
+        c for c in channels if c["dialplan"]["context"].startswith(("voter-", "talk", "answer"))
+    ]
 
 
 async def test_volunteer_hears_the_voter_speak(pbx_pair, dialer, carrier):
@@ -114,7 +131,7 @@ async def test_voter_hears_the_volunteer_speak(pbx_pair, dialer, carrier):
     try:
         phone, voter_id = await bridge_with_voter(pbx_pair, dialer, carrier, "90")
         await phone.say(1)
-        level = await heard_by_voter(pbx_pair, ari, voter_id)
+        level = await heard_by_voter(pbx_pair, ari, carrier[0], voter_id)
     finally:
         await carrier[0].set_global_variable("RECORD_VOTERS", "0")
     assert level > -40.0, f"the voter heard only {level} dBFS while the volunteer spoke"
@@ -126,7 +143,7 @@ async def test_voter_hears_silence_when_the_volunteer_says_nothing(pbx_pair, dia
     try:
         _, voter_id = await bridge_with_voter(pbx_pair, dialer, carrier, "90")
         await asyncio.sleep(3.0)  # three seconds in which the volunteer says nothing
-        level = await heard_by_voter(pbx_pair, ari, voter_id)
+        level = await heard_by_voter(pbx_pair, ari, carrier[0], voter_id)
     finally:
         await carrier[0].set_global_variable("RECORD_VOTERS", "0")
     assert level < SILENCE_DBFS, f"the voter heard {level} dBFS from a silent volunteer"
