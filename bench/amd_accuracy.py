@@ -37,5 +37,8 @@ async def main(rounds: int, amd_args: str | None) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3,
-                     sys.argv[2] if len(sys.argv) > 2 else None))
+    asyncio.run(
+        main(
+            int(sys.argv[1]) if len(sys.argv) > 1 else 3, sys.argv[2] if len(sys.argv) > 2 else None
+        )
+    )

@@ -55,8 +55,35 @@ class PbxConfig:
 
 
 @dataclass(frozen=True)
+class EngineConfig:
+    """The dialer engine."""
+
+    database: Path = Path("/var/lib/phonebank/phonebank.db")
+    """SQLite database file (WAL mode)."""
+    default_region: str = "US"
+    """Region for phone numbers written without a country code (ISO 3166 code)."""
+    originates_per_second: float = 20.0
+    """Upper bound on new outbound calls per second, so bursts never overload Asterisk."""
+    trunk: str = "carrier"
+    """PJSIP endpoint of the SIP trunk outbound calls go through."""
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The web app and JSON API."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    """TCP port of the web app; 0 picks a free one."""
+    secure_cookies: bool = False
+    """Mark cookies Secure (set this when serving over HTTPS)."""
+
+
+@dataclass(frozen=True)
 class Config:
     pbx: PbxConfig = field(default_factory=PbxConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     log_level: str = "INFO"
 
 

@@ -31,3 +31,31 @@ class AriUnauthorized(AriError):
 
 class AriUnavailable(AriError):
     """ARI could not be reached (connection refused or reset)."""
+
+
+class NotFound(PhonebankError):
+    """The campaign, voter, session or other record does not exist."""
+
+
+class Conflict(PhonebankError):
+    """The change would break a uniqueness rule (a name or PIN already taken)."""
+
+
+class InvalidInput(PhonebankError):
+    """A request or file is malformed; the message says which field and why."""
+
+
+class LoginFailed(PhonebankError):
+    """Wrong Login ID or password; the message says what to check."""
+
+
+class RateLimited(PhonebankError):
+    """Too many failed attempts; the message says how long to wait."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NotAllowed(PhonebankError):
+    """The action does not fit the session's current state (e.g. a result with no call)."""

@@ -1,12 +1,10 @@
-"""The `phonebank` command: composes the engine (and, later, the web app) into one program."""
+"""The `phonebank` command: composes the engine and the web app into one program."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -14,6 +12,8 @@ from engine.config import Config, load_config
 from engine.errors import PhonebankError
 from engine.pbx.pair import PbxPair, load_pair, prepare, start_pair
 from engine.pbx.rootfs import existing_runtime
+from phonebank.admin import add_operator, import_list
+from phonebank.serve import serve
 
 log = logging.getLogger("phonebank")
 
@@ -44,8 +44,35 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="start the PBX pair (and the app) until Ctrl-C")
+    run = commands.add_parser(
+        "run", help="start the PBX pair, the engine and the web app until Ctrl-C"
+    )
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="also load the demo campaign, worked by simulated volunteers",
+    )
     run.set_defaults(func=cmd_run)
+    commands.add_parser(
+        "demo", help="like 'run --demo': watch simulated volunteers work a sample campaign"
+    ).set_defaults(func=cmd_demo)
+
+    imp = commands.add_parser("import", help="import a voter list (CSV) into a campaign")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--campaign", required=True, help="campaign name")
+    imp.add_argument("--create", action="store_true", help="create the campaign if missing")
+    imp.set_defaults(func=cmd_import)
+
+    operator = commands.add_parser("operator", help="manage operator accounts")
+    operator_commands = operator.add_subparsers(dest="operator_command", required=True)
+    add = operator_commands.add_parser("add", help="add an operator (asks for the password)")
+    add.add_argument("username")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (for scripts)",
+    )
+    add.set_defaults(func=cmd_operator_add)
 
     pbx = commands.add_parser("pbx", help="manage the Asterisk PBX pair")
     pbx_commands = pbx.add_subparsers(dest="pbx_command", required=True)
@@ -113,25 +140,19 @@ def cmd_pbx_cli(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
-    pair = start_pair(cfg.pbx, cfg.pbx.name)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        _print_pair(pair)
-        print("phonebank is running; press Ctrl-C to stop.", flush=True)
-        while not stop.wait(1.0):
-            for instance in pair.instances:
-                if instance.pid and not instance.healthy() and not stop.is_set():
-                    log.warning(
-                        "the %s PBX is not answering ARI; its log:\n%s",
-                        instance.spec.name,
-                        instance.log_tail(5),
-                    )
-    finally:
-        pair.stop()
-        print("stopped everything phonebank started")
-    return 0
+    return serve(cfg, demo=args.demo)
+
+
+def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
+    return serve(cfg, demo=True)
+
+
+def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
+    return import_list(cfg, args.file, args.campaign, args.create)
+
+
+def cmd_operator_add(cfg: Config, args: argparse.Namespace) -> int:
+    return add_operator(cfg, args.username, args.password_stdin)
 
 
 def _running_pair(cfg: Config) -> PbxPair | None:

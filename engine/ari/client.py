@@ -41,7 +41,7 @@ class AriSettings:
     url: str  # e.g. "http://127.0.0.1:8088"; the ARI base is url + "/ari"
     username: str
     password: str
-    app: str  # Stasis application name for the events websocket
+    app: str  # Stasis application name for the events websocket; "" for REST only
     subscribe_all: bool = False
 
 
@@ -286,6 +286,13 @@ class AriClient:
     async def stop_moh(self, channel_id: str) -> None:
         await self._request("DELETE", f"/channels/{_seg(channel_id)}/moh")
 
+    async def start_bridge_moh(self, bridge_id: str, moh_class: str | None = None) -> None:
+        params: Query = {"mohClass": moh_class}
+        await self._request("POST", f"/bridges/{_seg(bridge_id)}/moh", params=params)
+
+    async def stop_bridge_moh(self, bridge_id: str) -> None:
+        await self._request("DELETE", f"/bridges/{_seg(bridge_id)}/moh")
+
     async def list_channels(self) -> list[Json]:
         return _array(await self._request("GET", "/channels"))
 
@@ -378,7 +385,8 @@ class AriClient:
                 f"{self._settings.url} answered but has no ARI at /ari: enable ARI in"
                 " http.conf and ari.conf."
             ) from exc
-        await self._stream.start()
+        if self._settings.app:
+            await self._stream.start()
         log.info("connected to Asterisk ARI at %s as app %r", self._base, self._settings.app)
 
     async def _close(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from engine.ari.client import AriClient, AriSettings
 from engine.config import load_config
@@ -41,7 +42,9 @@ def pbx_pair(artifacts: Path) -> Iterator[PbxPair]:
 
 def ari_settings(instance: AsteriskInstance, app: str | None = None) -> AriSettings:
     spec = instance.spec
-    return AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, app or spec.ari_app)
+    return AriSettings(
+        spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app if app is None else app
+    )
 
 
 @contextlib.asynccontextmanager
@@ -50,9 +53,12 @@ async def ari_with_events(instance: AsteriskInstance) -> AsyncIterator[tuple[Ari
         yield ari, events
 
 
-@pytest.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def dialer(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]:
-    """The dialer PBX's ARI client (app 'phonebank') and its event log."""
+    """The dialer PBX's ARI client (app 'phonebank') and its event log.
+
+    Module-scoped: Asterisk gives an app's events to one websocket only, so modules that run
+    the engine (which is app 'phonebank' too) must not use this fixture."""
     async with ari_with_events(pbx_pair.dialer) as pair:
         yield pair
 
@@ -65,14 +71,15 @@ async def carrier(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]
 
 
 @pytest.fixture(autouse=True)
-async def clean_pbx(
-    dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
-) -> AsyncIterator[None]:
+async def clean_pbx(pbx_pair: PbxPair) -> AsyncIterator[None]:
     yield
-    for ari, _ in (dialer, carrier):
-        for channel in await ari.list_channels():
-            with contextlib.suppress(AriNotFound):
-                await ari.hangup(channel["id"])
-        for bridge in await ari.list_bridges():
-            with contextlib.suppress(AriNotFound):
-                await ari.destroy_bridge(bridge["id"])
+    for instance in pbx_pair.instances:
+        if instance.pid is None:
+            continue
+        async with AriClient.connect(ari_settings(instance, app="")) as ari:
+            for channel in await ari.list_channels():
+                with contextlib.suppress(AriNotFound):
+                    await ari.hangup(channel["id"])
+            for bridge in await ari.list_bridges():
+                with contextlib.suppress(AriNotFound):
+                    await ari.destroy_bridge(bridge["id"])

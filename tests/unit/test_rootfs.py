@@ -59,8 +59,9 @@ def test_removing_a_tree_with_a_mount_inside_is_refused(tmp_path, monkeypatch):
     mounts = tmp_path / "mounts"
     mounts.write_text(f"proc {root.resolve()}/proc proc rw 0 0\n")
     real_open = open
-    monkeypatch.setattr("builtins.open", lambda p, *a, **k: real_open(
-        mounts if p == "/proc/mounts" else p, *a, **k))
+    monkeypatch.setattr(
+        "builtins.open", lambda p, *a, **k: real_open(mounts if p == "/proc/mounts" else p, *a, **k)
+    )
     with pytest.raises(SetupError, match="is mounted inside"):
         rootfs._remove_tree(root)
     assert Path(root / "proc").exists()

@@ -1,0 +1,99 @@
+"""The engine: store, volunteer and operator services and the telephony runtime, composed.
+
+    async with Engine.running(cfg, ari_settings, sounds) as engine:
+        ...  # engine.volunteers / engine.operators serve the web app
+
+Without ARI settings (unit tests, `phonebank import`) it runs the services alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from engine.ari.client import AriClient, AriSettings
+from engine.config import Config
+from engine.notifier import Notifier
+from engine.operators import OperatorService
+from engine.store.base import Store
+from engine.store.sqlite import SqliteStore
+from engine.telephony.dialer import Dialer
+from engine.telephony.runtime import Telephony
+from engine.telephony.sounds import SoundLibrary
+from engine.volunteers import PIN_LENGTH, VolunteerService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Engine:
+    store: Store
+    notifier: Notifier
+    volunteers: VolunteerService
+    operators: OperatorService
+    telephony: Telephony | None = None
+    dialer: Dialer | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(
+        cls,
+        cfg: Config,
+        ari_settings: AriSettings | None = None,
+        sounds: SoundLibrary | None = None,
+        store: Store | None = None,
+    ) -> AsyncIterator[Engine]:
+        """Open the store and, given ARI settings, connect to the dialer PBX, recover what an
+        earlier run left open and start dialing. Everything stops on exit."""
+        own_store = store is None
+        store = store or SqliteStore.open(cfg.engine.database)
+        notifier = Notifier()
+        operators = OperatorService(store, default_region=cfg.engine.default_region)
+        try:
+            if ari_settings is None:
+                volunteers = VolunteerService(
+                    store, notifier, _NoTelephony(), callin_number=cfg.pbx.callin_number
+                )
+                yield cls(store, notifier, volunteers, operators)
+                return
+            assert sounds is not None
+            async with AriClient.connect(ari_settings) as ari:
+                telephony = Telephony(
+                    ari, store, notifier, sounds, trunk=cfg.engine.trunk, pin_length=PIN_LENGTH
+                )
+                volunteers = VolunteerService(
+                    store, notifier, telephony, callin_number=cfg.pbx.callin_number
+                )
+                telephony.volunteers = volunteers
+                dialer = Dialer(telephony, originates_per_second=cfg.engine.originates_per_second)
+                await telephony.recover()
+                tasks = [
+                    asyncio.create_task(telephony.run(), name="telephony"),
+                    asyncio.create_task(dialer.run(), name="dialer"),
+                ]
+                try:
+                    yield cls(store, notifier, volunteers, operators, telephony, dialer)
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    await telephony.close()
+        finally:
+            if own_store:
+                await store.close()
+
+
+class _NoTelephony:
+    """CallControl when no PBX is attached: nothing to hang up, nobody to wake."""
+
+    async def end_call(self, session: object) -> None:
+        return None
+
+    async def release_session(self, session: object, reason: str) -> None:
+        return None
+
+    def wake(self, campaign_id: int) -> None:
+        return None

@@ -1,0 +1,272 @@
+"""The domain: campaigns, voters, volunteers, sessions, call attempts, results.
+
+Plain frozen dataclasses and StrEnums with names a volunteer or operator would recognise. The
+store (engine/store/) persists them; the engine and the web app pass them around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class AudioMode(StrEnum):
+    PHONE = "phone"
+    BROWSER = "browser"
+
+
+class SessionState(StrEnum):
+    """A volunteer's session, from sign-in to log-out."""
+
+    WAITING_FOR_PHONE = "waiting for phone"
+    """Signed in; the phone (or browser) audio is not connected yet."""
+    CONNECTED = "connected"
+    """Audio connected and in the session's bridge; not calling yet (before the first
+    "start calling")."""
+    READY = "ready"
+    """Waiting for the dialer to connect a voter."""
+    TALKING = "talking"
+    WRAP_UP = "wrap-up"
+    """The call ended; the volunteer enters the result before the deadline."""
+    PAUSED = "paused"
+    """Taking a break: connected, but no calls are placed for this volunteer."""
+    LOGGED_OUT = "logged out"
+
+
+class CallState(StrEnum):
+    """One outbound call attempt to a voter."""
+
+    CLAIMED = "claimed"
+    DIALING = "dialing"
+    """Originated; ringing or in answering-machine detection."""
+    CONNECTING = "connecting"
+    """A person answered; looking for a ready volunteer (at most 2 s)."""
+    CONNECTED = "connected"
+    """In a volunteer's bridge."""
+    ABANDONING = "abandoning"
+    """No volunteer was free: playing the identification message before hanging up."""
+    LEAVING_VOICEMAIL = "leaving voicemail"
+    ENDED = "ended"
+
+
+class CallOutcome(StrEnum):
+    """How an attempt ended."""
+
+    CONTACT = "contact"
+    """A person was connected to a volunteer."""
+    ABANDONED = "abandoned"
+    """A person answered and no volunteer was free within 2 s."""
+    MACHINE = "machine"
+    VOICEMAIL_LEFT = "voicemail left"
+    BUSY = "busy"
+    NO_ANSWER = "no answer"
+    UNALLOCATED = "unallocated"
+    REJECTED = "rejected"
+    CONGESTION = "congestion"
+    HUNG_UP_DURING_AMD = "hung up during AMD"
+    FAILED = "failed"
+    """Anything else: originate refused, trunk down, engine restarted mid-call."""
+
+
+class VoterStatus(StrEnum):
+    PENDING = "pending"
+    """Never called."""
+    IN_FLIGHT = "in flight"
+    RETRY = "retry"
+    """Not reached yet; callable again from next_attempt_at."""
+    DONE = "done"
+    """Reached, or out of attempts."""
+    DNC = "do not call"
+
+
+class TermCodeKind(StrEnum):
+    CONTACT = "contact"
+    NO_CONTACT = "no contact"
+    REMOVE = "remove"
+    """Puts the number on the do-not-call list."""
+
+
+@dataclass(frozen=True)
+class TermCode:
+    code: str
+    label: str
+    kind: TermCodeKind
+
+
+DEFAULT_TERM_CODES = (
+    TermCode("talked", "Talked to Correct Person", TermCodeKind.CONTACT),
+    TermCode("no_contact", "No Contact", TermCodeKind.NO_CONTACT),
+    TermCode("remove", "Remove Number", TermCodeKind.REMOVE),
+)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    name: str
+    script: str = ""
+    """A jinja2 template (rendered in a sandbox) with the voter's fields."""
+    survey: list[dict[str, Any]] = field(default_factory=list)
+    """Questions: {"id", "text", "kind": single|multiple|text, "options": [{"value", "label",
+    "next": question id or None}]}."""
+    term_codes: list[TermCode] = field(default_factory=lambda: list(DEFAULT_TERM_CODES))
+    caller_id: str = ""
+    dial_mode: str = "power"
+    lines_per_volunteer: int = 1
+    calling_hours_start: str = "09:00"
+    """In the voter's own time zone."""
+    calling_hours_end: str = "21:00"
+    max_attempts: int = 3
+    retry_minutes: int = 60
+    """A voter not reached is called again no sooner than this."""
+    abandon_message: str = "Hello, this is a call from the campaign. Sorry we missed you. Goodbye."
+    voicemail_message: str = ""
+    """Left on answering machines after the beep; empty: hang up on machines."""
+    connect_notsure: bool = True
+    """Treat AMD's NOTSURE as a person."""
+    hold_music: bool = False
+    """Volunteers waiting for a call hear music; otherwise silence."""
+    dnc_scope: str = "campaign"
+    """Where "Remove Number" puts the number: campaign or global."""
+    wrapup_seconds: int = 60
+    ring_seconds: int = 28
+    """How long a number may ring before the dialer gives up."""
+    amd_args: str = ""
+    """AMD() arguments; empty uses pbx.amd_args."""
+    active: bool = True
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Voter:
+    id: int
+    campaign_id: int
+    phone: str
+    """E.164."""
+    first_name: str = ""
+    last_name: str = ""
+    address: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    party: str = ""
+    age: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    """CSV columns phonebank does not know, kept as they were."""
+    timezone: str = ""
+    """IANA zone for calling hours (from the number or ZIP); empty: unknown."""
+    status: VoterStatus = VoterStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    source_line: int | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """What a script template and the voter card see."""
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "phone": self.phone,
+            "address": self.address,
+            "city": self.city,
+            "state": self.state,
+            "zip": self.zip,
+            "party": self.party,
+            "age": self.age,
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    id: int
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Login:
+    """A Login ID and password handed out at sign-up, good for one logon."""
+
+    login_id: str
+    volunteer_id: int
+    password_hash: str
+    created_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    id: int
+    volunteer_id: int
+    campaign_id: int
+    audio_mode: AudioMode
+    pin: str
+    token_hash: str
+    state: SessionState
+    state_since: datetime
+    channel_id: str | None = None
+    """The volunteer's phone (or browser) leg on the dialer PBX."""
+    bridge_id: str | None = None
+    attempt_id: int | None = None
+    """The current (or last, during wrap-up) call."""
+    wrapup_deadline: datetime | None = None
+    created_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    campaign_id: int
+    voter_id: int
+    phone: str
+    state: CallState
+    session_id: int | None = None
+    """The volunteer it was connected to."""
+    channel_id: str | None = None
+    claimed_at: datetime | None = None
+    originated_at: datetime | None = None
+    answered_at: datetime | None = None
+    amd_verdict: str = ""
+    amd_cause: str = ""
+    amd_at: datetime | None = None
+    bridged_at: datetime | None = None
+    ended_at: datetime | None = None
+    hangup_cause: int | None = None
+    outcome: CallOutcome | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    id: int
+    attempt_id: int
+    voter_id: int
+    campaign_id: int
+    session_id: int
+    volunteer_id: int
+    term_code: str
+    answers: dict[str, Any]
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DncEntry:
+    phone: str
+    campaign_id: int | None
+    """None: the global list."""
+    reason: str
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: int
+    username: str
+    password_hash: str

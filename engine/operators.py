@@ -1,0 +1,289 @@
+"""What operators do: sign in, manage campaigns, import lists, watch statistics, export
+results, keep the do-not-call list. Every change is written to the audit log."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import phonenumbers
+
+from engine import credentials
+from engine.calling_hours import zones_within_hours
+from engine.errors import InvalidInput, LoginFailed, NotFound
+from engine.models import CallOutcome, Campaign, Operator, SessionState, TermCode, TermCodeKind
+from engine.rate_limit import FailureLimiter
+from engine.scripts import check_script
+from engine.store.base import Store
+from engine.voter_import import ImportSummary, import_voters
+
+EDITABLE = {f.name for f in dataclasses.fields(Campaign)} - {"id", "created_at"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+"""A phone number in E.164 or a negative number: a spreadsheet reads it as a number, never as
+a formula, so it is exported as it is."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OperatorService:
+    def __init__(
+        self, store: Store, *, default_region: str = "US", clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.store = store
+        self.default_region = default_region
+        self.clock = clock
+        self.login_limiter = FailureLimiter(max_failures=5, window=300, lockout=300)
+
+    # --- operators -----------------------------------------------------------------------
+    async def add_operator(self, username: str, password: str) -> Operator:
+        username = username.strip()
+        if not username or len(password) < 10:
+            raise InvalidInput("an operator needs a username and a password of 10+ characters")
+        operator = await self.store.add_operator(username, credentials.hash_secret(password))
+        await self.store.audit("cli", "operator.add", {"username": username}, self.clock())
+        return operator
+
+    async def log_in(self, username: str, password: str, client: str) -> tuple[Operator, str]:
+        """Check an operator's password; return a new API token (shown once)."""
+        now = self.clock().timestamp()
+        self.login_limiter.check(client, now)
+        operator = await self.store.get_operator(username.strip())
+        if operator is None or not credentials.verify_secret(password, operator.password_hash):
+            self.login_limiter.record_failure(client, now)
+            raise LoginFailed("wrong operator username or password")
+        self.login_limiter.reset(client)
+        token = credentials.new_token()
+        await self.store.add_api_token(operator.id, credentials.token_hash(token), "login")
+        await self.store.audit(operator.username, "operator.login", {}, self.clock())
+        return operator, token
+
+    async def operator_for_token(self, token: str) -> Operator:
+        operator = await self.store.operator_by_token_hash(credentials.token_hash(token))
+        if operator is None:
+            raise LoginFailed("this operator token is not valid: sign in again")
+        return operator
+
+    # --- campaigns -----------------------------------------------------------------------
+    async def create_campaign(self, actor: str, name: str, **settings: Any) -> Campaign:
+        name = name.strip()
+        if not name:
+            raise InvalidInput("a campaign needs a name")
+        clean = self._validate(settings, Campaign(id=0, name=name))
+        campaign = await self.store.create_campaign(name, **clean)
+        await self.store.audit(
+            actor, "campaign.create", {"id": campaign.id, "name": name}, self.clock()
+        )
+        return campaign
+
+    async def update_campaign(self, actor: str, campaign_id: int, **settings: Any) -> Campaign:
+        clean = self._validate(settings, await self.store.get_campaign(campaign_id))
+        campaign = await self.store.update_campaign(campaign_id, **clean)
+        await self.store.audit(
+            actor, "campaign.update", {"id": campaign_id, "fields": sorted(clean)}, self.clock()
+        )
+        return campaign
+
+    def _validate(self, settings: dict[str, Any], current: Campaign) -> dict[str, Any]:
+        """Check campaign settings (changes to ``current``); InvalidInput names the first bad
+        field and why."""
+        unknown = set(settings) - EDITABLE
+        if unknown:
+            raise InvalidInput(f"unknown campaign setting(s) {sorted(unknown)}")
+        clean = dict(settings)
+        for key in (
+            "lines_per_volunteer",
+            "max_attempts",
+            "retry_minutes",
+            "wrapup_seconds",
+            "ring_seconds",
+        ):
+            if key in clean:
+                value = clean[key]
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    raise InvalidInput(f"{key} must be a whole number of at least 1")
+        if "calling_hours_start" in clean or "calling_hours_end" in clean:
+            # Checks the HH:MM format, and the order against the current value of the other.
+            start = clean.get("calling_hours_start", current.calling_hours_start)
+            end = clean.get("calling_hours_end", current.calling_hours_end)
+            zones_within_hours([], str(start), str(end), self.clock())
+        if "script" in clean:
+            problems = check_script(str(clean["script"]))
+            if problems:
+                raise InvalidInput("the script has a problem: " + "; ".join(problems))
+        if "term_codes" in clean:
+            clean["term_codes"] = _term_codes(clean["term_codes"])
+        if "survey" in clean:
+            _check_survey(clean["survey"])
+        if clean.get("dnc_scope", "campaign") not in ("campaign", "global"):
+            raise InvalidInput("dnc_scope must be 'campaign' or 'global'")
+        if clean.get("caller_id"):
+            clean["caller_id"] = self.normalize_phone(str(clean["caller_id"]), "caller_id")
+        return clean
+
+    def normalize_phone(self, text: str, what: str = "phone") -> str:
+        try:
+            number = phonenumbers.parse(text, self.default_region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise InvalidInput(f"{what} '{text}' is not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    # --- lists ---------------------------------------------------------------------------
+    async def import_list(
+        self,
+        actor: str,
+        campaign_id: int,
+        source: Path | BinaryIO,
+        progress: Callable[[int, int, int | None], None] | None = None,
+    ) -> ImportSummary:
+        await self.store.get_campaign(campaign_id)
+        summary = await import_voters(
+            self.store, campaign_id, source, default_region=self.default_region, progress=progress
+        )
+        await self.store.audit(
+            actor,
+            "voters.import",
+            {
+                "campaign_id": campaign_id,
+                "imported": summary.imported,
+                "merged": summary.merged,
+                "invalid": summary.invalid,
+                "dnc": summary.dnc,
+            },
+            self.clock(),
+        )
+        return summary
+
+    # --- do not call ---------------------------------------------------------------------
+    async def add_dnc(self, actor: str, phone: str, campaign_id: int | None, reason: str) -> str:
+        number = self.normalize_phone(phone)
+        if campaign_id is not None:
+            await self.store.get_campaign(campaign_id)
+        await self.store.add_dnc(number, campaign_id, reason, actor, self.clock())
+        await self.store.audit(
+            actor, "dnc.add", {"phone": number, "campaign_id": campaign_id}, self.clock()
+        )
+        return number
+
+    async def remove_dnc(self, actor: str, phone: str, campaign_id: int | None) -> None:
+        number = self.normalize_phone(phone)
+        if not await self.store.remove_dnc(number, campaign_id):
+            raise NotFound(f"{number} is not on that do-not-call list")
+        await self.store.audit(
+            actor, "dnc.remove", {"phone": number, "campaign_id": campaign_id}, self.clock()
+        )
+
+    # --- statistics and results ------------------------------------------------------------
+    async def stats(self, campaign_id: int) -> dict[str, Any]:
+        campaign = await self.store.get_campaign(campaign_id)
+        now = self.clock()
+        sessions = await self.store.live_sessions(campaign_id)
+        by_state = {str(s): 0 for s in SessionState if s != SessionState.LOGGED_OUT}
+        for session in sessions:
+            by_state[str(session.state)] += 1
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        abandoned_today, live_today = await self.store.abandon_counts(campaign_id, day)
+        abandoned_30, live_30 = await self.store.abandon_counts(campaign_id, now - timedelta(30))
+        hour = await self.store.outcome_counts(campaign_id, now - timedelta(hours=1))
+        counts = await self.store.voter_counts(campaign_id)
+        return {
+            "campaign": {"id": campaign.id, "name": campaign.name},
+            "volunteers": by_state,
+            "attempts_last_hour": sum(hour.values()),
+            "contacts_last_hour": hour.get(CallOutcome.CONTACT, 0),
+            "outcomes_last_hour": {str(k): v for k, v in hour.items()},
+            "abandon_rate_today": _rate(abandoned_today, live_today),
+            "abandon_rate_30_days": _rate(abandoned_30, live_30),
+            "voters": {str(k): v for k, v in counts.items()},
+        }
+
+    async def results_csv(self, actor: str, campaign_id: int) -> AsyncIterator[str]:
+        """The campaign's results as CSV text chunks, safe to open in a spreadsheet."""
+        await self.store.get_campaign(campaign_id)
+        await self.store.audit(actor, "results.export", {"campaign_id": campaign_id}, self.clock())
+        header: list[str] | None = None
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        async for row in self.store.results(campaign_id):
+            if header is None:
+                header = list(row)
+                writer.writerow([safe_cell(key) for key in header])
+            writer.writerow([safe_cell(row.get(key)) for key in header])
+            if buffer.tell() > 65536:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        if header is None:
+            writer.writerow(["no results yet"])
+        yield buffer.getvalue()
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
+    if value is None:
+        return ""
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value)
+        if isinstance(value, dict | list)
+        else str(value)
+    )
+    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def _term_codes(raw: Any) -> list[TermCode]:
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput("term_codes must be a non-empty list of {code, label, kind}")
+    codes = []
+    for item in raw:
+        if isinstance(item, TermCode):
+            codes.append(item)
+            continue
+        try:
+            kind = TermCodeKind(item["kind"])
+            codes.append(TermCode(str(item["code"]), str(item["label"]), kind))
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(
+                f"term code {item!r} needs code, label and a kind of "
+                f"{[str(k) for k in TermCodeKind]}"
+            ) from None
+    if len({c.code for c in codes}) != len(codes):
+        raise InvalidInput("two term codes have the same code")
+    return codes
+
+
+def _check_survey(survey: Any) -> None:
+    if not isinstance(survey, list):
+        raise InvalidInput("survey must be a list of questions")
+    ids = set()
+    for question in survey:
+        if not isinstance(question, dict) or not question.get("id") or not question.get("text"):
+            raise InvalidInput(f"survey question {question!r} needs an id and a text")
+        if question.get("kind", "single") not in ("single", "multiple", "text"):
+            raise InvalidInput(f"question {question['id']}: kind must be single, multiple or text")
+        ids.add(question["id"])
+    for question in survey:
+        for option in question.get("options", []):
+            follow = option.get("next") if isinstance(option, dict) else None
+            if follow and follow not in ids:
+                raise InvalidInput(
+                    f"question {question['id']}: option leads to unknown question '{follow}'"
+                )

@@ -1,0 +1,88 @@
+"""The state machine of a volunteer's session, as one table.
+
+`next_session_state` is pure: the session's owner does the side effects (bridges, prompts,
+deadlines, pushing the screen) and persists each transition.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from engine.models import SessionState
+from engine.transitions import IllegalTransition
+
+__all__ = [
+    "LIVE_STATES",
+    "TRANSITIONS",
+    "IllegalTransition",
+    "SessionEvent",
+    "describe",
+    "next_session_state",
+]
+
+
+class SessionEvent(StrEnum):
+    PHONE_CONNECTED = "phone connected"
+    PHONE_DROPPED = "phone dropped"
+    START_CALLING = "start calling"
+    CALL_CONNECTED = "call connected"
+    CALL_ENDED = "call ended"
+    RESULT_SAVED_READY = "result saved, ready"
+    RESULT_SAVED_PAUSE = "result saved, pause"
+    PAUSE = "pause"
+    RESUME = "resume"
+    WRAPUP_TIMEOUT = "wrap-up timeout"
+    LOG_OUT = "log out"
+
+
+_S, _E = SessionState, SessionEvent
+
+LIVE_STATES = frozenset(s for s in SessionState if s is not SessionState.LOGGED_OUT)
+"""Every state but LOGGED_OUT, which is final."""
+
+TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
+    (_S.WAITING_FOR_PHONE, _E.PHONE_CONNECTED): _S.CONNECTED,
+    (_S.CONNECTED, _E.START_CALLING): _S.READY,
+    (_S.READY, _E.CALL_CONNECTED): _S.TALKING,
+    (_S.TALKING, _E.CALL_ENDED): _S.WRAP_UP,
+    (_S.WRAP_UP, _E.RESULT_SAVED_READY): _S.READY,
+    (_S.WRAP_UP, _E.RESULT_SAVED_PAUSE): _S.PAUSED,
+    (_S.WRAP_UP, _E.WRAPUP_TIMEOUT): _S.LOGGED_OUT,
+    (_S.READY, _E.PAUSE): _S.PAUSED,
+    (_S.PAUSED, _E.RESUME): _S.READY,
+    # The volunteer's phone leg dropped: they may call in again and carry on.
+    (_S.CONNECTED, _E.PHONE_DROPPED): _S.WAITING_FOR_PHONE,
+    (_S.READY, _E.PHONE_DROPPED): _S.WAITING_FOR_PHONE,
+    (_S.PAUSED, _E.PHONE_DROPPED): _S.WAITING_FOR_PHONE,
+    (_S.TALKING, _E.PHONE_DROPPED): _S.WRAP_UP,  # the call ends; a result is still owed
+    (_S.WRAP_UP, _E.PHONE_DROPPED): _S.WRAP_UP,
+    (_S.WRAP_UP, _E.PHONE_CONNECTED): _S.WRAP_UP,  # re-joined mid wrap-up
+    (_S.PAUSED, _E.PHONE_CONNECTED): _S.PAUSED,
+    **{(state, _E.LOG_OUT): _S.LOGGED_OUT for state in LIVE_STATES},
+}
+"""Every legal move: (state, event) → next state."""
+
+_DESCRIPTIONS: dict[SessionState, str] = {
+    _S.WAITING_FOR_PHONE: "Call in with your PIN to connect your audio.",
+    _S.CONNECTED: "You're connected. Press Start calling when you're ready.",
+    _S.READY: "Waiting for the next call…",
+    _S.TALKING: "You're on a call.",
+    _S.WRAP_UP: "The call has ended. Save the result to take the next call.",
+    _S.PAUSED: "Paused. Press Resume to take calls again.",
+    _S.LOGGED_OUT: "You're logged out. Thank you for calling!",
+}
+
+
+def next_session_state(state: SessionState, event: SessionEvent) -> SessionState:
+    """The state after `event`. Raises IllegalTransition if the event does not apply."""
+    try:
+        return TRANSITIONS[state, event]
+    except KeyError:
+        raise IllegalTransition(
+            f"a session in state {state.value!r} cannot take event {event.value!r}"
+        ) from None
+
+
+def describe(state: SessionState) -> str:
+    """A sentence for the volunteer's screen saying where they are and what to do next."""
+    return _DESCRIPTIONS[state]

@@ -1,0 +1,6 @@
+"""Persistence: the Store interface and its SQLite implementation."""
+
+from engine.store.base import Store, VoterInput
+from engine.store.sqlite import SqliteStore
+
+__all__ = ["SqliteStore", "Store", "VoterInput"]

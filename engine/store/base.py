@@ -1,0 +1,204 @@
+"""The store interface. engine/store/sqlite.py implements it; a PostgreSQL store can sit beside
+it later without touching callers. Every method commits before it returns.
+
+Times are timezone-aware UTC datetimes. Methods raise engine.errors.NotFound for an unknown id
+where they say so, and engine.errors.Conflict for a broken uniqueness rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from engine.models import (
+    Attempt,
+    AudioMode,
+    CallOutcome,
+    Campaign,
+    DncEntry,
+    Login,
+    Operator,
+    Result,
+    Session,
+    SessionState,
+    Volunteer,
+    Voter,
+    VoterStatus,
+)
+
+
+class VoterInput(Protocol):
+    """A voter row as the importer produces it (engine.voter_csv.VoterRow)."""
+
+    phone: str
+    first_name: str
+    last_name: str
+    address: str
+    city: str
+    state: str
+    zip: str
+    party: str
+    age: int | None
+    extra: dict[str, str]
+    timezone: str
+    source_line: int | None
+
+
+class Store(Protocol):
+    # --- campaigns ---------------------------------------------------------------------
+    async def create_campaign(self, name: str, **settings: Any) -> Campaign:
+        """Raises Conflict if a campaign of that name exists; settings are Campaign fields."""
+
+    async def update_campaign(self, campaign_id: int, **settings: Any) -> Campaign:
+        """Raises NotFound."""
+
+    async def get_campaign(self, campaign_id: int) -> Campaign:
+        """Raises NotFound."""
+
+    async def campaign_by_name(self, name: str) -> Campaign | None:
+        """Case-insensitive, trimmed."""
+
+    async def list_campaigns(self) -> list[Campaign]: ...
+
+    # --- voters ------------------------------------------------------------------------
+    async def add_voters(self, campaign_id: int, rows: Iterable[VoterInput]) -> tuple[int, int]:
+        """Insert rows in one transaction; a phone already in the campaign is merged (its blank
+        fields filled, extra fields added, status kept). Returns (inserted, merged). Voters on
+        the do-not-call list (campaign or global) get status DNC."""
+
+    async def get_voter(self, voter_id: int) -> Voter:
+        """Raises NotFound."""
+
+    async def voter_counts(self, campaign_id: int) -> dict[VoterStatus, int]: ...
+    async def claim_voters(
+        self,
+        campaign_id: int,
+        count: int,
+        now: datetime,
+        timezones: Iterable[str],
+        max_attempts: int,
+    ) -> list[tuple[Voter, Attempt]]:
+        """Atomically pick up to ``count`` callable voters and mark them IN_FLIGHT, creating
+        an Attempt (state CLAIMED, claimed_at=now) for each. Callable: status PENDING or RETRY,
+        next_attempt_at null or <= now, attempts < max_attempts, phone not on the campaign's
+        or the global DNC list, and timezone in ``timezones`` (the zones now within calling
+        hours; '' stands for unknown). Oldest next_attempt_at first, then import order. The
+        voter's ``attempts`` is incremented. Never returns a voter already IN_FLIGHT."""
+
+    async def release_voter(
+        self, voter_id: int, status: VoterStatus, next_attempt_at: datetime | None = None
+    ) -> None:
+        """End a voter's flight: set its status (RETRY with next_attempt_at, DONE or DNC)."""
+
+    # --- attempts ----------------------------------------------------------------------
+    async def update_attempt(self, attempt_id: int, **fields: Any) -> Attempt:
+        """Set Attempt fields (state, channel_id, timestamps, outcome...). Raises NotFound."""
+
+    async def get_attempt(self, attempt_id: int) -> Attempt:
+        """Raises NotFound."""
+
+    async def attempt_by_channel(self, channel_id: str) -> Attempt | None: ...
+    async def open_attempts(self) -> list[Attempt]:
+        """Attempts not ENDED (for recovery after a restart)."""
+
+    async def list_attempts(self, campaign_id: int) -> list[Attempt]: ...
+
+    # --- volunteers, logins, sessions ---------------------------------------------------
+    async def add_volunteer(self, name: str, email: str, phone: str) -> Volunteer:
+        """The same email (case-insensitive) returns the existing volunteer, updated."""
+
+    async def get_volunteer(self, volunteer_id: int) -> Volunteer:
+        """Raises NotFound."""
+
+    async def add_login(self, login_id: str, volunteer_id: int, password_hash: str) -> Login:
+        """Raises Conflict if login_id exists."""
+
+    async def get_login(self, login_id: str) -> Login | None:
+        """Case-insensitive."""
+
+    async def use_login(self, login_id: str, when: datetime) -> None: ...
+    async def create_session(
+        self,
+        volunteer_id: int,
+        campaign_id: int,
+        audio_mode: AudioMode,
+        pin: str,
+        token_hash: str,
+        now: datetime,
+    ) -> Session:
+        """State WAITING_FOR_PHONE. Raises Conflict if ``pin`` belongs to a live session."""
+
+    async def get_session(self, session_id: int) -> Session:
+        """Raises NotFound."""
+
+    async def session_by_token_hash(self, token_hash: str) -> Session | None: ...
+    async def session_by_pin(self, pin: str) -> Session | None:
+        """The most recent session with this PIN (live or ended)."""
+
+    async def update_session(self, session_id: int, **fields: Any) -> Session:
+        """Set Session fields; setting ``state`` also sets state_since unless given."""
+
+    async def live_sessions(self, campaign_id: int | None = None) -> list[Session]:
+        """Sessions not LOGGED_OUT, oldest state_since first."""
+
+    async def pins_in_use(self) -> set[str]: ...
+
+    # --- results -----------------------------------------------------------------------
+    async def save_result(
+        self,
+        attempt_id: int,
+        session_id: int,
+        term_code: str,
+        answers: Mapping[str, Any],
+        notes: str,
+        now: datetime,
+    ) -> Result:
+        """Create the attempt's result, or edit it (the previous version is kept in history)."""
+
+    async def result_for_attempt(self, attempt_id: int) -> Result | None: ...
+    async def result_history(self, result_id: int) -> list[dict[str, Any]]:
+        """Earlier versions, oldest first."""
+
+    def results(self, campaign_id: int) -> AsyncIterator[dict[str, Any]]:
+        """Export rows: voter fields, attempt times and outcome, term code, answers, notes,
+        volunteer name; one row per result."""
+
+    # --- do not call -------------------------------------------------------------------
+    async def add_dnc(
+        self, phone: str, campaign_id: int | None, reason: str, by: str, now: datetime
+    ) -> None:
+        """Idempotent. Pending/retry voters with this phone (in that campaign, or all for the
+        global list) become DNC."""
+
+    async def remove_dnc(self, phone: str, campaign_id: int | None) -> bool: ...
+    async def is_dnc(self, phone: str, campaign_id: int) -> bool:
+        """On the campaign's list or the global one."""
+
+    async def list_dnc(self, campaign_id: int | None = None) -> list[DncEntry]: ...
+    async def dnc_phones(self, campaign_id: int) -> set[str]:
+        """Every phone on the campaign's list or the global one (for import)."""
+
+    # --- operators and audit -------------------------------------------------------------
+    async def add_operator(self, username: str, password_hash: str) -> Operator:
+        """Raises Conflict if the username exists."""
+
+    async def get_operator(self, username: str) -> Operator | None: ...
+    async def add_api_token(self, operator_id: int, token_hash: str, label: str) -> None: ...
+    async def operator_by_token_hash(self, token_hash: str) -> Operator | None: ...
+    async def audit(
+        self, actor: str, action: str, detail: Mapping[str, Any], now: datetime
+    ) -> None: ...
+    async def audit_log(self, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    # --- statistics --------------------------------------------------------------------
+    async def abandon_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
+        """(abandoned, live answers) since ``since``: live answers are attempts whose outcome is
+        CONTACT or ABANDONED."""
+
+    async def outcome_counts(self, campaign_id: int, since: datetime) -> dict[CallOutcome, int]: ...
+
+    async def close(self) -> None: ...
+
+
+__all__ = ["SessionState", "Store", "VoterInput"]

@@ -1,0 +1,79 @@
+"""The SQLite implementation of the Store interface (engine/store/base.py), over sqlite-utils.
+
+The methods are coroutines to fit the interface but query SQLite synchronously: each takes well
+under a millisecond. Every write runs in a BEGIN IMMEDIATE transaction that commits before the
+method returns. The methods live in one mixin per concern (sqlite_campaigns.py,
+sqlite_voters.py, ...); this module assembles them and opens the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+
+from engine.store.migrations import migrate
+from engine.store.sqlite_attempts import AttemptsMixin
+from engine.store.sqlite_campaigns import CampaignsMixin
+from engine.store.sqlite_dnc import DncMixin
+from engine.store.sqlite_operators import OperatorsMixin
+from engine.store.sqlite_results import ResultsMixin
+from engine.store.sqlite_rows import now_utc
+from engine.store.sqlite_sessions import SessionsMixin
+from engine.store.sqlite_voters import VotersMixin
+
+if TYPE_CHECKING:
+    from engine.store.base import Store
+
+log = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+
+BUSY_TIMEOUT_SECONDS = 5.0
+"""How long a write waits for another connection's write lock before failing."""
+
+
+class SqliteStore(
+    CampaignsMixin,
+    VotersMixin,
+    AttemptsMixin,
+    SessionsMixin,
+    ResultsMixin,
+    DncMixin,
+    OperatorsMixin,
+):
+    """Every Store method over one SQLite connection. Use it from one thread (the event
+    loop's); several stores, or processes, may share one database file."""
+
+    @classmethod
+    def open(cls, path: str | Path) -> SqliteStore:
+        """Open (creating it and its parent directories if needed) the database at ``path``,
+        or a private in-memory one for ":memory:", and apply pending migrations. File
+        databases use WAL journaling. Raises SetupError if the database is newer than this
+        code."""
+        if str(path) != MEMORY:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS))
+        try:
+            if str(path) != MEMORY:
+                db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            applied = migrate(db, now_utc(), name=f"The database {str(path)!r}")
+        except BaseException:
+            db.close()
+            raise
+        if applied:
+            log.info("store %s: applied migrations %s", path, applied)
+        return cls(db)
+
+    async def close(self) -> None:
+        self.db.close()
+
+
+def _implements_store(store: SqliteStore) -> Store:
+    """Lets mypy check that SqliteStore has every Store method with the right signature."""
+    return store

@@ -1,0 +1,283 @@
+"""Outbound calls: originate through the trunk into AMD, then connect, abandon or leave a
+message, and record how each attempt ended.
+
+Every originated channel is tracked from the start (the Stasis app is subscribed to the trunk
+endpoint), because a call that is not answered, or hangs up during AMD, never enters Stasis.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.call_states import CallEvent, next_call_state
+from engine.errors import AriError, AriNotFound
+from engine.hangup_causes import outcome_for_cause
+from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
+from engine.retry import after_attempt
+
+if TYPE_CHECKING:
+    from engine.telephony.runtime import Telephony
+
+log = logging.getLogger(__name__)
+
+CONNECT_WINDOW_S = 2.0
+"""A live answer not connected to a volunteer within this time is abandoned."""
+BEEP = "sound:beep"
+
+
+@dataclass
+class LiveCall:
+    attempt_id: int
+    campaign: Campaign
+    voter: Voter
+    channel_id: str
+    state: CallState = CallState.CLAIMED
+    answered: bool = False
+    session_id: int | None = None
+    verdict_at: float = 0.0
+    """time.monotonic() of the AMD verdict, for the verdict→bridge measurement."""
+
+
+class OutboundCalls:
+    def __init__(self, telephony: Telephony) -> None:
+        self.tel = telephony
+        self.by_channel: dict[str, LiveCall] = {}
+        self.reserved: set[int] = set()
+        """Sessions being connected to a call right now (not offered to another)."""
+        self.bridge_latencies: list[float] = []
+        """Seconds from AMD verdict to the voter being in the volunteer's bridge."""
+
+    def in_flight(self, campaign_id: int) -> tuple[int, int]:
+        """(calls dialing, live answers waiting for a volunteer) of a campaign."""
+        calls = [c for c in self.by_channel.values() if c.campaign.id == campaign_id]
+        dialing = sum(c.state in (CallState.CLAIMED, CallState.DIALING) for c in calls)
+        return dialing, sum(c.state == CallState.CONNECTING for c in calls)
+
+    def register(self, campaign: Campaign, voter: Voter, attempt: Attempt) -> LiveCall:
+        """Track a claimed attempt at once, so pacing counts it before it is originated."""
+        channel_id = f"call-{attempt.id}-{uuid.uuid4().hex[:8]}"
+        call = LiveCall(attempt.id, campaign, voter, channel_id)
+        self.by_channel[channel_id] = call
+        return call
+
+    async def dial(self, call: LiveCall) -> None:
+        campaign, voter, channel_id = call.campaign, call.voter, call.channel_id
+        variables = {"PHONEBANK_AMD": campaign.amd_args} if campaign.amd_args else None
+        await self._save(call, CallEvent.ORIGINATED, channel_id=channel_id, originated_at=_now())
+        try:
+            await self.tel.ari.originate(
+                f"PJSIP/{voter.phone}@{self.tel.trunk}",
+                channel_id=channel_id,
+                context="phonebank-amd",
+                extension="s",
+                priority=1,
+                timeout=campaign.ring_seconds,
+                caller_id=campaign.caller_id or None,
+                variables=variables,
+            )
+        except AriError as exc:
+            log.warning("call %s: originate to %s failed: %s", channel_id, voter.phone, exc)
+            await self._finish(call, CallOutcome.FAILED, None)
+
+    async def _save(self, call: LiveCall, event: CallEvent, **fields: Any) -> None:
+        state = next_call_state(call.state, event)
+        log.info("call %s: %s -[%s]-> %s", call.channel_id, call.state, event, state)
+        call.state = state
+        await self.tel.store.update_attempt(call.attempt_id, state=state, **fields)
+
+    # --- events --------------------------------------------------------------------------
+    def on_state_change(self, channel: dict[str, Any]) -> None:
+        call = self.by_channel.get(channel["id"])
+        if call is not None and channel.get("state") == "Up":
+            call.answered = True
+
+    async def on_verdict(self, channel: dict[str, Any], args: list[str]) -> None:
+        call = self.by_channel.get(channel["id"])
+        if call is None:
+            log.warning("outbound channel %s is not ours; hanging up", channel["id"])
+            with contextlib.suppress(AriNotFound):
+                await self.tel.ari.hangup(channel["id"])
+            return
+        call.verdict_at = time.monotonic()
+        verdict, cause, answered_at = ([*args, "", "", ""])[1:4]
+        fields = {
+            "amd_verdict": verdict,
+            "amd_cause": cause,
+            "amd_at": _now(),
+            "answered_at": _epoch(answered_at),
+        }
+        human = verdict == "HUMAN" or (verdict == "NOTSURE" and call.campaign.connect_notsure)
+        if human:
+            await self._save(call, CallEvent.HUMAN, **fields)
+            await self._connect(call)
+        elif call.campaign.voicemail_message:
+            await self._save(call, CallEvent.VOICEMAIL_STARTED, **fields)
+            await self._leave_message(call)
+        else:
+            await self.tel.store.update_attempt(call.attempt_id, **fields)
+            await self._hangup(call.channel_id)
+
+    async def on_gone(self, channel_id: str, cause: int) -> None:
+        """The voter's channel is destroyed: record the outcome and free the voter."""
+        call = self.by_channel.get(channel_id)
+        if call is None:
+            return
+        if call.state == CallState.CONNECTED:
+            outcome = CallOutcome.CONTACT
+        elif call.state == CallState.ABANDONING:
+            outcome = CallOutcome.ABANDONED
+        elif call.state == CallState.LEAVING_VOICEMAIL:
+            outcome = CallOutcome.VOICEMAIL_LEFT
+        elif call.state == CallState.CONNECTING:
+            outcome = CallOutcome.ABANDONED
+        elif call.state == CallState.DIALING:
+            attempt = await self.tel.store.get_attempt(call.attempt_id)
+            if attempt.amd_verdict:
+                outcome = CallOutcome.MACHINE
+            elif call.answered:
+                outcome = CallOutcome.HUNG_UP_DURING_AMD
+            else:
+                outcome = outcome_for_cause(cause)
+        else:
+            outcome = CallOutcome.FAILED
+        await self._finish(call, outcome, cause)
+
+    # --- connecting ----------------------------------------------------------------------
+    async def _connect(self, call: LiveCall) -> None:
+        deadline = call.verdict_at + CONNECT_WINDOW_S
+        while True:
+            session = await self._reserve_volunteer(call.campaign.id)
+            if session is not None:
+                try:
+                    if await self._bridge(call, session):
+                        return
+                finally:
+                    self.reserved.discard(session.id)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or call.channel_id not in self.by_channel:
+                break
+            await self.tel.wait_for_volunteer(call.campaign.id, remaining)
+        if call.channel_id in self.by_channel and call.state == CallState.CONNECTING:
+            await self._abandon(call)
+
+    async def _reserve_volunteer(self, campaign_id: int) -> Session | None:
+        for session in await self.tel.volunteers.ready_sessions(campaign_id):
+            if session.id not in self.reserved:
+                self.reserved.add(session.id)
+                return session
+        return None
+
+    async def _bridge(self, call: LiveCall, session: Session) -> bool:
+        """Beep to the volunteer and put the voter in their bridge; False if that failed."""
+        assert session.bridge_id and session.channel_id
+        if call.campaign.hold_music:
+            with contextlib.suppress(AriNotFound):
+                await self.tel.ari.stop_bridge_moh(session.bridge_id)
+        try:
+            await self.tel.ari.add_channel(session.bridge_id, call.channel_id)
+        except AriNotFound:
+            return False  # the voter or the bridge is gone; on_gone handles the voter
+        with contextlib.suppress(AriNotFound):
+            await self.tel.player.play("channels", session.channel_id, BEEP)
+        self.bridge_latencies.append(time.monotonic() - call.verdict_at)
+        call.session_id = session.id
+        await self._save(call, CallEvent.VOLUNTEER_FOUND, bridged_at=_now(), session_id=session.id)
+        attempt = await self.tel.store.get_attempt(call.attempt_id)
+        await self.tel.volunteers.call_connected(session, attempt, call.voter, call.campaign)
+        return True
+
+    async def _abandon(self, call: LiveCall) -> None:
+        log.info(
+            "call %s: no volunteer free within %.0f s; abandoning",
+            call.channel_id,
+            CONNECT_WINDOW_S,
+        )
+        await self._save(call, CallEvent.NO_VOLUNTEER)
+        await self._play_then_hang_up(call, call.campaign.abandon_message)
+
+    async def _leave_message(self, call: LiveCall) -> None:
+        # Wait for the greeting and its beep to end, then speak (dialplan WaitForSilence).
+        media = await self.tel.sounds.media_for(call.campaign.voicemail_message)
+        with contextlib.suppress(AriNotFound):
+            await self.tel.ari.set_variable(
+                call.channel_id, "PHONEBANK_MESSAGE", media.removeprefix("sound:")
+            )
+            await self.tel.ari.continue_in_dialplan(call.channel_id, "phonebank-voicemail", "s", 1)
+
+    async def _play_then_hang_up(self, call: LiveCall, text: str) -> None:
+        media = await self.tel.sounds.media_for(text)
+        with contextlib.suppress(AriNotFound):
+            await self.tel.player.play("channels", call.channel_id, media, wait=True, timeout=30)
+        await self._hangup(call.channel_id)
+
+    async def _hangup(self, channel_id: str) -> None:
+        with contextlib.suppress(AriNotFound):
+            await self.tel.ari.hangup(channel_id)
+
+    async def end_for_session(self, session: Session) -> None:
+        for call in list(self.by_channel.values()):
+            if call.session_id == session.id:
+                await self._hangup(call.channel_id)
+
+    async def close_orphan(self, attempt: Attempt, reason: str) -> None:
+        """End an attempt left open by an earlier run of the engine."""
+        outcome = CallOutcome.CONTACT if attempt.bridged_at else CallOutcome.FAILED
+        await self.tel.store.update_attempt(
+            attempt.id, state=CallState.ENDED, ended_at=_now(), outcome=outcome
+        )
+        campaign = await self.tel.store.get_campaign(attempt.campaign_id)
+        voter = await self.tel.store.get_voter(attempt.voter_id)
+        status, retry_at = after_attempt(
+            outcome, voter.attempts, campaign.max_attempts, campaign.retry_minutes, _now()
+        )
+        await self.tel.store.release_voter(voter.id, status, retry_at)
+        log.warning(
+            "call %s: closed as %s (%s); voter %d now %s",
+            attempt.channel_id,
+            outcome,
+            reason,
+            voter.id,
+            status,
+        )
+
+    # --- the end -------------------------------------------------------------------------
+    async def _finish(self, call: LiveCall, outcome: CallOutcome, cause: int | None) -> None:
+        if self.by_channel.pop(call.channel_id, None) is None:
+            return
+        event = CallEvent.HANGUP if call.state != CallState.CLAIMED else CallEvent.FAILED
+        await self._save(call, event, ended_at=_now(), hangup_cause=cause, outcome=outcome)
+        voter = await self.tel.store.get_voter(call.voter.id)
+        status, retry_at = after_attempt(
+            outcome, voter.attempts, call.campaign.max_attempts, call.campaign.retry_minutes, _now()
+        )
+        await self.tel.store.release_voter(call.voter.id, status, retry_at)
+        log.info(
+            "call %s: ended %s (cause %s); voter %d now %s",
+            call.channel_id,
+            outcome,
+            cause,
+            call.voter.id,
+            status,
+        )
+        self.tel.publish_call(call.campaign.id, call.attempt_id, outcome)
+        if call.session_id is not None:
+            session = await self.tel.store.get_session(call.session_id)
+            await self.tel.volunteers.call_ended(session)
+        self.tel.wake(call.campaign.id)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _epoch(text: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(text), UTC)
+    except ValueError:
+        return None

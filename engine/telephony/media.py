@@ -1,0 +1,61 @@
+"""Playing prompts and waiting for them: playback ids mapped to futures resolved by events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+from engine.ari.client import AriClient, TargetKind
+from engine.errors import AriNotFound
+
+
+class Player:
+    def __init__(self, ari: AriClient) -> None:
+        self.ari = ari
+        self._waiting: dict[str, tuple[asyncio.Future[None], str]] = {}
+
+    async def play(
+        self,
+        kind: TargetKind,
+        target_id: str,
+        media: str | list[str],
+        *,
+        wait: bool = False,
+        timeout: float = 30.0,
+    ) -> str:
+        """Start ``media`` on a channel or bridge; with ``wait``, return when it has finished
+        (or the target went away). Returns the playback id. AriNotFound if the target is gone."""
+        playback_id = f"pb-{uuid.uuid4().hex[:16]}"
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[playback_id] = (done, target_id)
+        try:
+            await self.ari.play(kind, target_id, media, playback_id=playback_id)
+            if wait:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(done), timeout)
+        except BaseException:
+            self._waiting.pop(playback_id, None)
+            raise
+        if wait:
+            self._waiting.pop(playback_id, None)
+        return playback_id
+
+    async def stop(self, playback_id: str) -> None:
+        with contextlib.suppress(AriNotFound):
+            await self.ari.stop_playback(playback_id)
+
+    def on_PlaybackFinished(self, event: dict[str, object]) -> None:
+        playback = event.get("playback")
+        playback_id = playback.get("id") if isinstance(playback, dict) else None
+        waiting = self._waiting.pop(str(playback_id), None)
+        if waiting is not None and not waiting[0].done():
+            waiting[0].set_result(None)
+
+    def target_gone(self, target_id: str) -> None:
+        """Release whoever waits on a playback to ``target_id``: it hung up."""
+        for playback_id, (done, target) in list(self._waiting.items()):
+            if target == target_id:
+                self._waiting.pop(playback_id, None)
+                if not done.done():
+                    done.set_result(None)

@@ -1,0 +1,241 @@
+"""The telephony runtime: routes ARI events to call-ins and outbound calls, keeps each
+volunteer's bridge, and implements the CallControl the volunteer service uses."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from engine.ari.client import AriClient
+from engine.errors import AriError, AriNotFound
+from engine.models import CallOutcome, Session
+from engine.notifier import Notifier
+from engine.store.base import Store
+from engine.telephony.callin import CallIns
+from engine.telephony.calls import OutboundCalls
+from engine.telephony.media import Player
+from engine.telephony.sounds import SoundLibrary
+from engine.volunteers import VolunteerService
+
+log = logging.getLogger(__name__)
+
+SLOW_HANDLER_S = 0.5
+DEDUP_WINDOW = 64
+LOGOUT_MESSAGES = {
+    "timeout": "You have been logged out because no call result was entered within the time "
+    "allowed. Please sign in again on the website to keep calling. Goodbye.",
+    "logout": "You are logged out. Thank you for volunteering. Goodbye.",
+}
+
+
+class Telephony:
+    def __init__(
+        self,
+        ari: AriClient,
+        store: Store,
+        notifier: Notifier,
+        sounds: SoundLibrary,
+        *,
+        trunk: str,
+        pin_length: int,
+    ) -> None:
+        self.ari = ari
+        self.store = store
+        self.notifier = notifier
+        self.sounds = sounds
+        self.trunk = trunk
+        self.player = Player(ari)
+        self.callins = CallIns(self, pin_length)
+        self.calls = OutboundCalls(self)
+        self.volunteers: VolunteerService  # set by the engine right after construction
+        self.phones: dict[str, int] = {}
+        """Volunteer phone channels in their bridge, to session id."""
+        self._wakeups: dict[int, asyncio.Event] = {}
+        self.dialer_wakeup = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --- event routing -------------------------------------------------------------------
+    async def run(self) -> None:
+        """Handle ARI events until cancelled.
+
+        The app is subscribed both to the trunk endpoint and (while in Stasis) to each channel,
+        so Asterisk delivers some events twice; exact repeats are dropped.
+        """
+        recent: collections.deque[str] = collections.deque(maxlen=DEDUP_WINDOW)
+        async for event in self.ari.events():
+            fingerprint = json.dumps(event, sort_keys=True)
+            if fingerprint in recent:
+                continue
+            recent.append(fingerprint)
+            started = time.monotonic()
+            try:
+                await self.handle(event)
+            except AriError as exc:
+                log.warning("ARI error while handling %s: %s", event.get("type"), exc)
+            except Exception:
+                log.exception("failed to handle ARI event %s", event.get("type"))
+            elapsed = time.monotonic() - started
+            if elapsed > SLOW_HANDLER_S:
+                log.warning("Processing delayed: %s took %.0f ms", event.get("type"), elapsed * 1e3)
+
+    async def handle(self, event: dict[str, Any]) -> None:
+        kind = event.get("type", "")
+        handler: Callable[[dict[str, Any]], Awaitable[None]] | None = getattr(
+            self, f"on_{kind}", None
+        )
+        if handler is not None:
+            await handler(event)
+
+    async def on_StasisStart(self, event: dict[str, Any]) -> None:
+        args = event.get("args") or []
+        channel = event["channel"]
+        if args[:1] == ["callin"]:
+            self.spawn(self.callins.on_start(channel))
+        elif args[:1] == ["outbound"]:
+            self.spawn(self.calls.on_verdict(channel, args))
+
+    async def on_ChannelDtmfReceived(self, event: dict[str, Any]) -> None:
+        await self.callins.on_dtmf(event["channel"]["id"], event["digit"])
+
+    async def on_ChannelStateChange(self, event: dict[str, Any]) -> None:
+        self.calls.on_state_change(event["channel"])
+
+    async def on_PlaybackFinished(self, event: dict[str, Any]) -> None:
+        self.player.on_PlaybackFinished(event)
+
+    async def on_StasisEnd(self, event: dict[str, Any]) -> None:
+        channel_id = event["channel"]["id"]
+        self.callins.forget(channel_id)
+        await self._phone_gone(channel_id)
+
+    async def on_ChannelDestroyed(self, event: dict[str, Any]) -> None:
+        channel_id = event["channel"]["id"]
+        self.player.target_gone(channel_id)
+        self.callins.forget(channel_id)
+        await self._phone_gone(channel_id)
+        await self.calls.on_gone(channel_id, int(event.get("cause", 0)))
+
+    async def on_PhonebankReconnected(self, event: dict[str, Any]) -> None:
+        log.warning("ARI events reconnected; checking which calls survived")
+        await self.ari.subscribe(f"endpoint:PJSIP/{self.trunk}")
+        await self.reconcile()
+
+    def spawn(self, coro: Awaitable[Any]) -> None:
+        """Run a handler that waits (prompts, the 2 s connect window) without blocking events."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("telephony task failed", exc_info=task.exception())
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- volunteers' phones --------------------------------------------------------------
+    async def join_session(self, session: Session, channel_id: str) -> None:
+        """Put a volunteer's answered phone leg into the session's bridge (made if needed)."""
+        old = session.channel_id
+        bridge_id = session.bridge_id
+        if bridge_id is None or not await self._bridge_exists(bridge_id):
+            bridge_id = f"session-{session.id}-{uuid.uuid4().hex[:6]}"
+            await self.ari.create_bridge(
+                "mixing", bridge_id=bridge_id, name=f"session {session.id}"
+            )
+        await self.ari.add_channel(bridge_id, channel_id)
+        self.phones[channel_id] = session.id
+        if old and old != channel_id:
+            self.phones.pop(old, None)
+            with contextlib.suppress(AriNotFound):
+                await self.ari.hangup(old)
+        campaign = await self.store.get_campaign(session.campaign_id)
+        if campaign.hold_music:
+            with contextlib.suppress(AriNotFound):
+                await self.ari.start_bridge_moh(bridge_id)
+        await self.volunteers.phone_connected(session, channel_id, bridge_id)
+
+    async def _bridge_exists(self, bridge_id: str) -> bool:
+        return any(b["id"] == bridge_id for b in await self.ari.list_bridges())
+
+    async def _phone_gone(self, channel_id: str) -> None:
+        session_id = self.phones.pop(channel_id, None)
+        if session_id is None:
+            return
+        session = await self.store.get_session(session_id)
+        log.info("session %d: the volunteer's phone leg %s hung up", session_id, channel_id)
+        await self.calls.end_for_session(session)
+        await self.volunteers.phone_dropped(session)
+
+    # --- CallControl ---------------------------------------------------------------------
+    async def end_call(self, session: Session) -> None:
+        await self.calls.end_for_session(session)
+
+    async def release_session(self, session: Session, reason: str) -> None:
+        channel_id = session.channel_id
+        if channel_id:
+            self.phones.pop(channel_id, None)
+            media = await self.sounds.media_for(
+                LOGOUT_MESSAGES.get(reason, LOGOUT_MESSAGES["logout"])
+            )
+            with contextlib.suppress(AriNotFound):
+                await self.player.play("channels", channel_id, media, wait=True, timeout=20)
+                await self.ari.hangup(channel_id)
+        if session.bridge_id:
+            with contextlib.suppress(AriNotFound):
+                await self.ari.destroy_bridge(session.bridge_id)
+
+    def wake(self, campaign_id: int) -> None:
+        event = self._wakeups.pop(campaign_id, None)
+        if event is not None:
+            event.set()
+        self.dialer_wakeup.set()
+
+    async def wait_for_volunteer(self, campaign_id: int, timeout: float) -> None:
+        event = self._wakeups.setdefault(campaign_id, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+
+    def publish_call(self, campaign_id: int, attempt_id: int, outcome: CallOutcome) -> None:
+        self.notifier.publish(
+            campaign_id, None, {"type": "call", "attempt_id": attempt_id, "outcome": str(outcome)}
+        )
+
+    # --- recovery ------------------------------------------------------------------------
+    async def recover(self) -> None:
+        """After an engine start: close calls left open, reattach or release volunteers."""
+        await self.ari.subscribe(f"endpoint:PJSIP/{self.trunk}")
+        alive = {c["id"] for c in await self.ari.list_channels()}
+        for attempt in await self.store.open_attempts():
+            if attempt.channel_id and attempt.channel_id in alive:
+                with contextlib.suppress(AriNotFound):
+                    await self.ari.hangup(attempt.channel_id)
+            await self.calls.close_orphan(attempt, "the engine restarted during the call")
+        for session in await self.store.live_sessions():
+            if session.channel_id and session.channel_id in alive:
+                self.phones[session.channel_id] = session.id
+                log.info(
+                    "session %d: phone leg %s survived the restart", session.id, session.channel_id
+                )
+                await self.volunteers.call_ended(session)
+            elif session.channel_id:
+                await self.volunteers.phone_dropped(session)
+        await self.volunteers.recover()
+
+    async def reconcile(self) -> None:
+        """After the events websocket came back: end what vanished while it was away."""
+        alive = {c["id"] for c in await self.ari.list_channels()}
+        for channel_id in [c for c in self.calls.by_channel if c not in alive]:
+            await self.calls.on_gone(channel_id, 0)
+        for channel_id in [c for c in self.phones if c not in alive]:
+            await self._phone_gone(channel_id)

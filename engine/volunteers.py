@@ -1,0 +1,430 @@
+"""Volunteer sessions: sign-up, sign-in, ready/pause, results, wrap-up deadline, log-out.
+
+The telephony side (engine/telephony/) tells this service when a phone connects or drops and
+when a call connects or ends; this service owns every session state change, persists it,
+and publishes it to the session's WebSocket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from engine import credentials
+from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound
+from engine.models import (
+    Attempt,
+    AudioMode,
+    Campaign,
+    Result,
+    Session,
+    SessionState,
+    TermCodeKind,
+    Volunteer,
+    Voter,
+)
+from engine.notifier import Notifier
+from engine.rate_limit import FailureLimiter
+from engine.scripts import render_script
+from engine.session_states import LIVE_STATES, SessionEvent, describe, next_session_state
+from engine.store.base import Store
+
+log = logging.getLogger(__name__)
+
+PIN_LENGTH = 5
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CallControl(Protocol):
+    """What the volunteer service asks of the telephony side."""
+
+    async def end_call(self, session: Session) -> None:
+        """Hang up the voter's leg of the session's current call (the volunteer stays)."""
+
+    async def release_session(self, session: Session, reason: str) -> None:
+        """The session is over: tell the phone leg why (reason: 'timeout' or 'logout'), hang
+        it up and destroy the session's bridge."""
+
+    def wake(self, campaign_id: int) -> None:
+        """A volunteer became ready: the campaign's dialer should look again now."""
+
+
+@dataclass(frozen=True)
+class SignUp:
+    volunteer: Volunteer
+    login_id: str
+    password: str
+
+
+@dataclass(frozen=True)
+class SignIn:
+    session: Session
+    token: str
+    """Bearer token for the volunteer API; shown once."""
+    pin: str
+    callin_number: str
+
+
+class VolunteerService:
+    def __init__(
+        self,
+        store: Store,
+        notifier: Notifier,
+        calls: CallControl,
+        *,
+        callin_number: str,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.notifier = notifier
+        self.calls = calls
+        self.callin_number = callin_number
+        self.clock = clock
+        self.login_limiter = FailureLimiter(max_failures=5, window=300, lockout=300)
+        """Failures per address and Login ID: one volunteer's typos lock only that login."""
+        self.address_limiter = FailureLimiter(max_failures=50, window=300, lockout=300)
+        """Failures per address: a guessing script is stopped, a venue's NAT is not."""
+        self._deadlines: dict[int, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()
+
+    # --- sign-up and sign-in --------------------------------------------------------------
+    async def sign_up(self, name: str, email: str, phone: str) -> SignUp:
+        """Register (or find) the volunteer and hand out a fresh Login ID and password."""
+        name, email, phone = name.strip(), email.strip(), phone.strip()
+        problems = [f for f, v in (("name", name), ("email", email), ("phone", phone)) if not v]
+        if problems:
+            raise InvalidInput(f"please fill in your {', '.join(problems)}")
+        if "@" not in email or "." not in email.rsplit("@", 1)[-1]:
+            raise InvalidInput(f"'{email}' does not look like an email address")
+        volunteer = await self.store.add_volunteer(name, email, phone)
+        password = credentials.new_password()
+        for _ in range(10):
+            login_id = credentials.new_login_id()
+            if await self.store.get_login(login_id) is None:
+                break
+        await self.store.add_login(login_id, volunteer.id, credentials.hash_secret(password))
+        return SignUp(volunteer, login_id, password)
+
+    async def sign_in(
+        self, login_id: str, password: str, campaign: str | int, audio_mode: str, client: str
+    ) -> SignIn:
+        """Check the login, open a session on ``campaign`` and hand out its PIN.
+
+        Raises RateLimited after repeated failures from ``client``, LoginFailed for a wrong
+        Login ID or password, NotFound for an unknown campaign, InvalidInput for a bad mode.
+        """
+        now = self.clock().timestamp()
+        typed = credentials.normalize_login_input(login_id)
+        key = f"{client}|{typed}"
+        self.address_limiter.check(client, now)
+        self.login_limiter.check(key, now)
+        login = await self.store.get_login(typed)
+        if login is not None and login.used_at is not None:
+            raise LoginFailed(
+                "this Login ID was already used for a logon; Login IDs work once: "
+                "get a new Login ID and password from the campaign's sign-up page"
+            )
+        if login is None or not credentials.verify_secret(
+            credentials.normalize_password_input(password), login.password_hash
+        ):
+            self.login_limiter.record_failure(key, now)
+            self.address_limiter.record_failure(client, now)
+            raise LoginFailed(
+                "that Login ID and password do not match: check both against what sign-up "
+                "showed you (they change at every logon), or sign up again for a new pair"
+            )
+        try:
+            mode = AudioMode(audio_mode)
+        except ValueError:
+            raise InvalidInput("audio mode must be 'phone' or 'browser'") from None
+        found = await self._campaign(campaign)
+        self.login_limiter.reset(key)
+        token = credentials.new_token()
+        async with self._lock:
+            pin = credentials.new_pin(PIN_LENGTH, await self.store.pins_in_use())
+            session = await self.store.create_session(
+                login.volunteer_id, found.id, mode, pin, credentials.token_hash(token), self.clock()
+            )
+        await self.store.use_login(login.login_id, self.clock())
+        log.info(
+            "session %d: volunteer %d signed in to campaign %d (%s)",
+            session.id,
+            login.volunteer_id,
+            found.id,
+            mode,
+        )
+        return SignIn(session, token, pin, self.callin_number)
+
+    async def _campaign(self, campaign: str | int) -> Campaign:
+        if isinstance(campaign, int) or str(campaign).isdigit():
+            try:
+                return await self.store.get_campaign(int(campaign))
+            except NotFound:
+                pass
+        found = await self.store.campaign_by_name(str(campaign))
+        if found is None or not found.active:
+            names = [c.name for c in await self.store.list_campaigns() if c.active]
+            raise NotFound(f"there is no campaign called '{campaign}': choose one of {names}")
+        return found
+
+    async def session_for_token(self, token: str) -> Session:
+        session = await self.store.session_by_token_hash(credentials.token_hash(token))
+        if session is None:
+            raise LoginFailed("this sign-in is not valid any more: please sign in again")
+        return session
+
+    # --- state changes --------------------------------------------------------------------
+    async def transition(self, session: Session, event: SessionEvent, **fields: Any) -> Session:
+        """Apply ``event`` (IllegalTransition if it does not fit), persist, publish."""
+        state = next_session_state(session.state, event)
+        updated = await self.store.update_session(session.id, state=state, **fields)
+        if state != session.state:
+            log.info("session %d: %s -[%s]-> %s", session.id, session.state, event, state)
+        self.publish_state(updated)
+        return updated
+
+    def publish_state(self, session: Session) -> None:
+        self.notifier.publish(
+            session.campaign_id,
+            session.id,
+            {
+                "type": "session",
+                "session_id": session.id,
+                "state": str(session.state),
+                "message": describe(session.state),
+                "wrapup_deadline": session.wrapup_deadline.isoformat()
+                if session.wrapup_deadline
+                else None,
+            },
+        )
+
+    async def start_calling(self, session_id: int) -> Session:
+        session = await self.store.get_session(session_id)
+        if session.state == SessionState.READY:
+            return session  # a double click
+        if session.state == SessionState.WAITING_FOR_PHONE:
+            raise NotAllowed(
+                f"call {self.callin_number} and enter your PIN {session.pin} "
+                "first; calling starts once your phone is connected"
+            )
+        event = (
+            SessionEvent.RESUME
+            if session.state == SessionState.PAUSED
+            else SessionEvent.START_CALLING
+        )
+        session = await self.transition(session, event)
+        self.calls.wake(session.campaign_id)
+        return session
+
+    async def pause(self, session_id: int) -> Session:
+        session = await self.store.get_session(session_id)
+        if session.state == SessionState.PAUSED:
+            return session  # a double click
+        return await self.transition(session, SessionEvent.PAUSE)
+
+    async def end_call(self, session_id: int) -> None:
+        session = await self.store.get_session(session_id)
+        if session.state != SessionState.TALKING:
+            raise NotAllowed("there is no call to end")
+        await self.calls.end_call(session)
+
+    async def log_out(self, session_id: int, reason: str = "logout") -> Session:
+        session = await self.store.get_session(session_id)
+        if session.state == SessionState.LOGGED_OUT:
+            return session
+        if session.state == SessionState.TALKING:
+            await self.calls.end_call(session)
+        self._cancel_deadline(session.id)
+        session = await self.transition(
+            session,
+            SessionEvent.WRAPUP_TIMEOUT if reason == "timeout" else SessionEvent.LOG_OUT,
+            ended_at=self.clock(),
+            end_reason=reason,
+        )
+        await self.calls.release_session(session, reason)
+        return session
+
+    # --- events from the telephony side ---------------------------------------------------
+    async def phone_connected(self, session: Session, channel_id: str, bridge_id: str) -> Session:
+        return await self.transition(
+            session, SessionEvent.PHONE_CONNECTED, channel_id=channel_id, bridge_id=bridge_id
+        )
+
+    async def phone_dropped(self, session: Session) -> Session:
+        session = await self.store.get_session(session.id)
+        if session.state not in LIVE_STATES:
+            return session
+        if session.state == SessionState.TALKING:
+            session = await self.call_ended(session)
+        return await self.transition(session, SessionEvent.PHONE_DROPPED, channel_id=None)
+
+    async def ready_sessions(self, campaign_id: int) -> list[Session]:
+        """READY sessions of the campaign, longest waiting first."""
+        return [
+            s
+            for s in await self.store.live_sessions(campaign_id)
+            if s.state == SessionState.READY and s.channel_id
+        ]
+
+    async def call_connected(
+        self, session: Session, attempt: Attempt, voter: Voter, campaign: Campaign
+    ) -> Session:
+        session = await self.transition(
+            session, SessionEvent.CALL_CONNECTED, attempt_id=attempt.id, wrapup_deadline=None
+        )
+        self.notifier.publish(
+            campaign.id,
+            session.id,
+            {
+                "type": "voter",
+                "session_id": session.id,
+                **await self.card(session, attempt, voter, campaign),
+            },
+        )
+        return session
+
+    async def call_ended(self, session: Session) -> Session:
+        session = await self.store.get_session(session.id)
+        if session.state != SessionState.TALKING:
+            return session
+        campaign = await self.store.get_campaign(session.campaign_id)
+        deadline = self.clock() + timedelta(seconds=campaign.wrapup_seconds)
+        session = await self.transition(session, SessionEvent.CALL_ENDED, wrapup_deadline=deadline)
+        self.schedule_deadline(session)
+        return session
+
+    # --- wrap-up --------------------------------------------------------------------------
+    def schedule_deadline(self, session: Session) -> None:
+        assert session.wrapup_deadline is not None
+        self._cancel_deadline(session.id)
+        delay = max(0.0, (session.wrapup_deadline - self.clock()).total_seconds())
+        loop = asyncio.get_running_loop()
+        self._deadlines[session.id] = loop.call_later(delay, self._spawn_deadline, session.id)
+
+    def _cancel_deadline(self, session_id: int) -> None:
+        handle = self._deadlines.pop(session_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _spawn_deadline(self, session_id: int) -> None:
+        task = asyncio.ensure_future(self._deadline_passed(session_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deadline_passed(self, session_id: int) -> None:
+        self._deadlines.pop(session_id, None)
+        session = await self.store.get_session(session_id)
+        if session.state == SessionState.WRAP_UP:
+            log.info("session %d: no result before the wrap-up deadline; logging out", session_id)
+            await self.log_out(session_id, reason="timeout")
+
+    async def submit_result(
+        self,
+        session_id: int,
+        term_code: str,
+        answers: Mapping[str, Any],
+        notes: str,
+        then: str | None = None,
+    ) -> Result:
+        """Save (or edit) the result of the session's current or last call.
+
+        ``then``: 'ready', 'pause' or 'logout' after a result in wrap-up. Raises NotAllowed
+        when there is no call to report on, InvalidInput for an unknown term code.
+        """
+        session = await self.store.get_session(session_id)
+        if session.attempt_id is None or session.state == SessionState.LOGGED_OUT:
+            raise NotAllowed("there is no call to enter a result for")
+        campaign = await self.store.get_campaign(session.campaign_id)
+        codes = {t.code: t for t in campaign.term_codes}
+        if term_code not in codes:
+            raise InvalidInput(f"unknown term code '{term_code}': use one of {sorted(codes)}")
+        if then not in (None, "ready", "pause", "logout"):
+            raise InvalidInput("'then' must be ready, pause or logout")
+        result = await self.store.save_result(
+            session.attempt_id, session.id, term_code, dict(answers), notes.strip(), self.clock()
+        )
+        if codes[term_code].kind == TermCodeKind.REMOVE:
+            attempt = await self.store.get_attempt(session.attempt_id)
+            scope = None if campaign.dnc_scope == "global" else campaign.id
+            await self.store.add_dnc(
+                attempt.phone, scope, "Remove Number", f"session {session.id}", self.clock()
+            )
+        if session.state == SessionState.WRAP_UP:
+            self._cancel_deadline(session.id)
+            if then == "logout":
+                await self.log_out(session.id)
+            else:
+                event = (
+                    SessionEvent.RESULT_SAVED_PAUSE
+                    if then == "pause"
+                    else SessionEvent.RESULT_SAVED_READY
+                )
+                session = await self.transition(session, event, wrapup_deadline=None)
+                if session.state == SessionState.READY:
+                    self.calls.wake(session.campaign_id)
+        return result
+
+    # --- what the volunteer's page shows ----------------------------------------------------
+    async def card(
+        self, session: Session, attempt: Attempt, voter: Voter, campaign: Campaign
+    ) -> dict[str, Any]:
+        volunteer = await self.store.get_volunteer(session.volunteer_id)
+        return {
+            "attempt_id": attempt.id,
+            "voter": {"id": voter.id, **voter.fields()},
+            "script": render_script(campaign.script, voter.fields(), volunteer.name.split()[0]),
+        }
+
+    async def view(self, session_id: int) -> dict[str, Any]:
+        """Everything the volunteer page needs to (re)draw itself."""
+        session = await self.store.get_session(session_id)
+        campaign = await self.store.get_campaign(session.campaign_id)
+        view: dict[str, Any] = {
+            "session_id": session.id,
+            "state": str(session.state),
+            "message": describe(session.state),
+            "pin": session.pin,
+            "callin_number": self.callin_number,
+            "audio_mode": str(session.audio_mode),
+            "campaign": {
+                "id": campaign.id,
+                "name": campaign.name,
+                "survey": campaign.survey,
+                "term_codes": [
+                    {"code": t.code, "label": t.label, "kind": str(t.kind)}
+                    for t in campaign.term_codes
+                ],
+            },
+            "wrapup_deadline": session.wrapup_deadline.isoformat()
+            if session.wrapup_deadline
+            else None,
+            "call": None,
+            "result": None,
+            "end_reason": session.end_reason,
+        }
+        if session.attempt_id is not None and session.state in LIVE_STATES:
+            attempt = await self.store.get_attempt(session.attempt_id)
+            voter = await self.store.get_voter(attempt.voter_id)
+            view["call"] = await self.card(session, attempt, voter, campaign)
+            result = await self.store.result_for_attempt(attempt.id)
+            if result is not None:
+                view["result"] = {
+                    "term_code": result.term_code,
+                    "answers": result.answers,
+                    "notes": result.notes,
+                }
+        return view
+
+    async def recover(self) -> None:
+        """After a restart: re-arm wrap-up deadlines (expired ones log out now)."""
+        for session in await self.store.live_sessions():
+            if session.state == SessionState.WRAP_UP and session.wrapup_deadline:
+                self.schedule_deadline(session)

@@ -1,0 +1,66 @@
+"""Operator commands that need no PBX: importing a voter list, adding an operator."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import time
+from pathlib import Path
+
+from engine.config import Config
+from engine.engine import Engine
+from engine.errors import NotFound
+
+
+def import_list(cfg: Config, path: Path, campaign: str, create: bool) -> int:
+    return asyncio.run(_import(cfg, path, campaign, create))
+
+
+async def _import(cfg: Config, path: Path, campaign_name: str, create: bool) -> int:
+    async with Engine.running(cfg) as engine:
+        campaign = await engine.store.campaign_by_name(campaign_name)
+        if campaign is None:
+            if not create:
+                names = [c.name for c in await engine.store.list_campaigns()]
+                raise NotFound(
+                    f"there is no campaign called '{campaign_name}' (campaigns: "
+                    f"{names}); add --create to make it"
+                )
+            campaign = await engine.operators.create_campaign("cli", campaign_name)
+        started = time.monotonic()
+
+        def progress(rows: int, done: int, total: int | None) -> None:
+            share = f" ({100 * done / total:.0f} %)" if total else ""
+            print(f"\r{rows:,} rows read{share}", end="", file=sys.stderr, flush=True)
+
+        summary = await engine.operators.import_list("cli", campaign.id, path, progress)
+        print(file=sys.stderr)
+        print(
+            f"campaign '{campaign.name}': {summary.imported:,} imported, {summary.merged:,} "
+            f"merged with existing voters, {summary.dnc:,} on the do-not-call list, "
+            f"{summary.invalid:,} invalid ({time.monotonic() - started:.1f} s)"
+        )
+        for error in summary.errors[:20]:
+            print(f"  {error}")
+        if summary.invalid > 20:
+            print(f"  ... and {summary.invalid - 20:,} more invalid rows")
+    return 0
+
+
+def add_operator(cfg: Config, username: str, password_stdin: bool) -> int:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for operator {username}: ")
+        if getpass.getpass("again: ") != password:
+            print("phonebank: the two passwords differ; nothing was changed", file=sys.stderr)
+            return 1
+    return asyncio.run(_add_operator(cfg, username, password))
+
+
+async def _add_operator(cfg: Config, username: str, password: str) -> int:
+    async with Engine.running(cfg) as engine:
+        operator = await engine.operators.add_operator(username, password)
+    print(f"operator '{operator.username}' added; sign in at POST /api/operator/login")
+    return 0

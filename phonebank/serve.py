@@ -1,0 +1,59 @@
+"""`phonebank run`: the PBX pair, the engine and the web app in one process until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import PurePosixPath
+
+from engine.ari.client import AriSettings
+from engine.config import Config
+from engine.engine import Engine
+from engine.pbx.pair import PbxPair, start_pair
+from engine.telephony.sounds import SoundLibrary
+from phonebank.demo import load_demo
+from web.app import run_web
+
+log = logging.getLogger(__name__)
+
+SOUNDS = PurePosixPath("/srv/phonebank/sounds")
+
+
+def serve(cfg: Config, *, demo: bool = False) -> int:
+    pair = start_pair(cfg.pbx, cfg.pbx.name)
+    try:
+        return asyncio.run(_serve(cfg, pair, demo))
+    finally:
+        pair.stop()
+        print("stopped everything phonebank started")
+
+
+async def _serve(cfg: Config, pair: PbxPair, demo: bool) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    spec = pair.dialer.spec
+    ari = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
+    runtime = pair.dialer.runtime
+    inner = SOUNDS if runtime.chroot else PurePosixPath(cfg.pbx.state_dir / "sounds")
+    sounds = SoundLibrary(runtime.host_path(inner), inner)
+    async with Engine.running(cfg, ari, sounds) as engine, run_web(engine, cfg.web) as url:
+        demo_task = None
+        if demo:
+            demo_task = asyncio.create_task(load_demo(engine, pair, url))
+        for instance in pair.instances:
+            print(
+                f"{instance.spec.name:8} Asterisk pid {instance.pid}, "
+                f"log {instance.path('log')}/messages.log"
+            )
+        print(f"web app and API at {url} (docs/api.md); call-in number {cfg.pbx.callin_number}")
+        print("phonebank is running; press Ctrl-C to stop.", flush=True)
+        await stop.wait()
+        if demo_task is not None:
+            demo_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await demo_task
+    return 0

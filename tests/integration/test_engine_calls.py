@@ -1,0 +1,180 @@
+"""Single-call situations on the real PBX pair: audio through the engine's bridge, the wrap-up
+deadline, abandoned calls, a volunteer's phone dropping, wrong PINs, an engine restart."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from engine.engine import Engine
+from engine.models import CallOutcome, SessionState
+from engine.pbx.pair import PbxPair
+from engine.testbed.audio import rms_dbfs
+from engine.testbed.phones import VolunteerPhone
+from tests.helpers import wait_until
+from tests.integration.engine_harness import SimVolunteer, make_campaign, running_engine, voters_csv
+
+
+@pytest.fixture
+async def engine(pbx_pair: PbxPair, tmp_path) -> AsyncIterator[Engine]:
+    async with running_engine(pbx_pair, tmp_path / "calls.db") as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def recording_voters(carrier) -> AsyncIterator[None]:
+    await carrier[0].set_global_variable("RECORD_VOTERS", "1")
+    try:
+        yield
+    finally:
+        await carrier[0].set_global_variable("RECORD_VOTERS", "0")
+
+
+async def one_volunteer(engine, pbx_pair, carrier, rows, **settings) -> SimVolunteer:
+    campaign = await make_campaign(engine, voters_csv(rows), **settings)
+    volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
+    await volunteer.call_in(pbx_pair, carrier)
+    await engine.volunteers.start_calling(volunteer.session.id)
+    return volunteer
+
+
+async def heard_level(pbx_pair: PbxPair, number: str) -> float:
+    """Level of what the carrier recorded the voter at ``number`` hearing (after hangup)."""
+    digits = number.lstrip("+")
+    folder = pbx_pair.carrier.path("recordings")
+    path = await wait_until(
+        lambda: next(iter(folder.glob(f"{digits}-*-heard.wav")), None),
+        what=f"the recording of {number}",
+    )
+    sizes: list[int] = []
+
+    def settled() -> bool:
+        sizes.append(path.stat().st_size)
+        return len(sizes) > 2 and sizes[-1] == sizes[-2] > 44
+
+    await wait_until(settled, interval=0.2, what="the recording to be written")
+    return rms_dbfs(path)
+
+
+async def test_voter_and_volunteer_hear_each_other_through_the_engine(engine, pbx_pair, carrier):
+    async with recording_voters(carrier):
+        volunteer = await one_volunteer(engine, pbx_pair, carrier, [("10", 1)])
+        session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
+        assert volunteer.phone is not None
+        recording = await volunteer.phone.start_recording()
+        await volunteer.phone.say(1)
+        heard_by_volunteer = rms_dbfs(await volunteer.phone.stop_recording(recording))
+        attempt = await engine.store.get_attempt(session.attempt_id)
+        await engine.volunteers.end_call(session.id)
+        await volunteer.wait_state(SessionState.WRAP_UP)
+        heard_by_voter = await heard_level(pbx_pair, attempt.phone)
+    assert heard_by_volunteer > -40, "the volunteer did not hear the voter"
+    assert heard_by_voter > -40, "the voter did not hear the volunteer"
+
+
+async def test_missing_the_wrapup_deadline_logs_out_and_hangs_up_the_phone(
+    engine, pbx_pair, carrier
+):
+    volunteer = await one_volunteer(engine, pbx_pair, carrier, [("13", 2)], wrapup_seconds=3)
+    await volunteer.wait_state(SessionState.TALKING, timeout=30)
+    # The voter hangs up after ~10 s of talk; nobody enters a result.
+    await volunteer.wait_state(SessionState.WRAP_UP, timeout=30)
+    session = await volunteer.wait_state(SessionState.LOGGED_OUT, timeout=10)
+    assert session.end_reason == "timeout"
+    assert volunteer.phone is not None
+    await volunteer.phone.wait_hung_up(timeout=20)
+    attempt = await engine.store.get_attempt(session.attempt_id)
+    assert attempt.outcome == CallOutcome.CONTACT
+    assert await engine.store.result_for_attempt(attempt.id) is None
+
+
+async def test_a_live_voter_with_no_volunteer_free_hears_the_abandon_message(
+    engine, pbx_pair, carrier
+):
+    async with recording_voters(carrier):
+        volunteer = await one_volunteer(
+            engine, pbx_pair, carrier, [("10", 3), ("10", 4)], lines_per_volunteer=2
+        )
+        await volunteer.wait_state(SessionState.TALKING, timeout=30)
+        attempts = await wait_until(
+            lambda: _ended_abandoned(engine, volunteer),
+            timeout=30,
+            what="the second voter to be abandoned",
+        )
+        level = await heard_level(pbx_pair, attempts[0].phone)
+        await engine.volunteers.end_call(volunteer.session.id)
+        await volunteer.wait_state(SessionState.WRAP_UP)
+    assert level > -40, "the abandoned voter heard no message"
+    stats = await engine.operators.stats(volunteer.session.campaign_id)
+    assert stats["abandon_rate_today"] == 50.0
+
+
+async def _ended_abandoned(engine: Engine, volunteer: SimVolunteer) -> list:
+    attempts = await engine.store.list_attempts(volunteer.session.campaign_id)
+    return [a for a in attempts if a.outcome == CallOutcome.ABANDONED]
+
+
+async def test_a_dropped_phone_ends_the_call_and_the_volunteer_can_call_back(
+    engine, pbx_pair, carrier
+):
+    volunteer = await one_volunteer(engine, pbx_pair, carrier, [("10", 5), ("10", 6)])
+    session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
+    assert volunteer.phone is not None
+    await volunteer.phone.hangup()
+    session = await volunteer.wait_state(SessionState.WRAP_UP)
+    attempt = await wait_until(lambda: _ended(engine, session.attempt_id), what="call end")
+    assert attempt.outcome == CallOutcome.CONTACT
+    assert not engine.telephony.calls.by_channel
+    # Calling back in with the same PIN resumes the session, still owing a result.
+    volunteer.phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
+    await volunteer.phone.send_dtmf(session.pin)
+    await wait_until(lambda: _phone_back(engine, session.id), what="the phone to rejoin")
+    await engine.volunteers.submit_result(session.id, "talked", {}, "", then="ready")
+    await volunteer.wait_state(SessionState.TALKING, timeout=30)
+
+
+async def _ended(engine: Engine, attempt_id: int):
+    attempt = await engine.store.get_attempt(attempt_id)
+    return attempt if attempt.ended_at else None
+
+
+async def _phone_back(engine: Engine, session_id: int) -> bool:
+    session = await engine.store.get_session(session_id)
+    return bool(session.channel_id) and session.state == SessionState.WRAP_UP
+
+
+async def test_three_wrong_pins_hang_up_and_an_ended_sessions_pin_is_refused(
+    engine, pbx_pair, carrier
+):
+    campaign = await make_campaign(engine, voters_csv([("90", 1)]))
+    volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
+    await engine.volunteers.log_out(volunteer.session.id)
+    phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
+    for _ in range(3):
+        await phone.send_dtmf(volunteer.session.pin)  # the PIN of an ended session
+        await asyncio.sleep(0.5)  # let the "invalid PIN" prompt start before typing again
+    await phone.wait_hung_up(timeout=20)
+    assert (await engine.store.get_session(volunteer.session.id)).channel_id is None
+
+
+async def test_an_engine_restart_mid_call_closes_the_call_and_keeps_the_volunteer(
+    pbx_pair, carrier, tmp_path
+):
+    database = tmp_path / "restart.db"
+    async with running_engine(pbx_pair, database) as first:
+        volunteer = await one_volunteer(first, pbx_pair, carrier, [("10", 7), ("10", 8)])
+        session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
+    async with running_engine(pbx_pair, database) as second:
+        attempt = await second.store.get_attempt(session.attempt_id)
+        assert attempt.ended_at is not None and attempt.outcome == CallOutcome.CONTACT
+        session = await second.store.get_session(session.id)
+        assert session.state == SessionState.WRAP_UP and session.channel_id
+        await second.volunteers.submit_result(session.id, "talked", {}, "", then="ready")
+        volunteer.engine = second
+        session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
+        assert session.attempt_id != attempt.id
+        attempts = await second.store.list_attempts(session.campaign_id)
+        assert len({a.voter_id for a in attempts}) == len(attempts) == 2

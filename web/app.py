@@ -1,0 +1,84 @@
+"""The web app: the JSON API and live-event WebSockets over the running engine.
+
+    async with Engine.running(cfg, ...) as engine, run_web(engine, cfg.web) as url:
+        ...  # serving at url until the block exits
+
+The caller owns the engine (the CLI starts it first, so `phonebank import` and tests can use
+the services without a web server); the app only serves it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import weakref
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from engine.config import WebConfig
+from engine.engine import Engine
+from web.appkeys import ENGINE, WEB_CONFIG, WEBSOCKETS
+from web.errors import error_middleware
+from web.events_ws import close_all
+from web.routes import setup_routes
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 5.0
+"""How long requests in progress may take to finish when the server stops."""
+
+
+def create_app(engine: Engine, cfg: WebConfig) -> web.Application:
+    app = web.Application(middlewares=[error_middleware])
+    app[ENGINE] = engine
+    app[WEB_CONFIG] = cfg
+    app[WEBSOCKETS] = weakref.WeakSet()
+    app.on_shutdown.append(close_all)
+    setup_routes(app)
+    return app
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request, without the query string: WebSocket URLs carry tokens there."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %d %.1f ms',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time * 1000,
+        )
+
+
+@contextlib.asynccontextmanager
+async def run_web(engine: Engine, cfg: WebConfig) -> AsyncIterator[str]:
+    """Serve the app on cfg.host:cfg.port (port 0 picks a free one) in the running event loop;
+    yields the URL it listens on. Open WebSockets are closed and the port freed on exit.
+
+    Raises OSError when the address cannot be bound.
+    """
+    runner = web.AppRunner(
+        create_app(engine, cfg), access_log_class=AccessLogger, shutdown_timeout=SHUTDOWN_SECONDS
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, cfg.host, cfg.port)
+        await site.start()
+        url = _url(cfg.host, runner.addresses[0][1])
+        log.info("web app listening at %s", url)
+        yield url
+    finally:
+        await runner.cleanup()
+
+
+def _url(host: str, port: int) -> str:
+    """A URL a person on this machine can open (a wildcard address becomes loopback)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

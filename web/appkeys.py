@@ -1,0 +1,22 @@
+"""The typed keys under which the app keeps what its views share."""
+
+from __future__ import annotations
+
+import weakref
+
+from aiohttp import web
+
+from engine.config import WebConfig
+from engine.engine import Engine
+
+ENGINE = web.AppKey("engine", Engine)
+"""The running engine whose services the views call."""
+
+WEB_CONFIG = web.AppKey("web_config", WebConfig)
+
+WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
+"""Open WebSockets, closed when the app shuts down."""
+
+
+def engine_of(request: web.Request) -> Engine:
+    return request.app[ENGINE]

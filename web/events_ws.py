@@ -1,0 +1,123 @@
+"""Live updates over WebSocket: a volunteer's session, and a campaign's dashboard.
+
+Each connection first gets a ``snapshot`` (what GET /api/session or the campaign's stats
+return), then every event the engine publishes, as JSON text messages. Subscribing happens
+before the snapshot is taken, so no change falls between the two. The server pings every
+HEARTBEAT_SECONDS and drops clients that stop answering; on shutdown every socket is closed
+with 1001 (going away). Browsers cannot set headers on a WebSocket, so the bearer token may
+also come as ``?token=``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import WSCloseCode, web
+
+from engine.errors import InvalidInput
+from engine.models import SessionState
+from engine.notifier import Event
+from web.appkeys import WEBSOCKETS, engine_of
+from web.auth import authenticate_operator, authenticate_volunteer
+from web.errors import STREAMING
+from web.shapes import dumps
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 25.0
+
+
+async def session_events(request: web.Request) -> web.WebSocketResponse:
+    """The volunteer's session: its state changes and each voter card, as they happen."""
+    session = await authenticate_volunteer(request, allow_query=True)
+    engine = engine_of(request)
+    with engine.notifier.session_events(session.id) as queue:
+        snapshot = {"type": "snapshot", **await engine.volunteers.view(session.id)}
+        ws = await _open(request)
+        await _relay(ws, snapshot, queue, last=_logged_out)
+        log.debug("session %d: events socket closed", session.id)
+    await ws.close()
+    return ws
+
+
+async def campaign_events(request: web.Request) -> web.WebSocketResponse:
+    """An operator's dashboard: every event of the campaign's sessions and calls."""
+    await authenticate_operator(request, allow_query=True)
+    engine = engine_of(request)
+    campaign_id = int(request.match_info["id"])
+    with engine.notifier.campaign_events(campaign_id) as queue:
+        snapshot = {"type": "snapshot", **await engine.operators.stats(campaign_id)}
+        ws = await _open(request)
+        await _relay(ws, snapshot, queue, last=lambda event: False)
+    await ws.close()
+    return ws
+
+
+def _logged_out(event: Event) -> bool:
+    """The session is over: nothing more will come."""
+    return event.get("type") in ("snapshot", "session") and (
+        event.get("state") == SessionState.LOGGED_OUT
+    )
+
+
+async def _open(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
+    if not ws.can_prepare(request).ok:
+        raise InvalidInput("this is a WebSocket endpoint: connect to it with a WebSocket client")
+    await ws.prepare(request)
+    request[STREAMING] = True
+    request.app[WEBSOCKETS].add(ws)
+    return ws
+
+
+async def _relay(
+    ws: web.WebSocketResponse,
+    snapshot: Event,
+    queue: asyncio.Queue[Event],
+    last: Callable[[Event], bool],
+) -> None:
+    """Send the snapshot, then queued events until the client leaves, the app shuts down or
+    ``last(event)``."""
+    tasks = [
+        asyncio.create_task(_send(ws, snapshot, queue, last)),
+        asyncio.create_task(_read_until_closed(ws)),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        outcomes: list[Any] = await asyncio.gather(*tasks, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception) and not isinstance(outcome, ConnectionError):
+            log.error("events socket failed", exc_info=outcome)
+
+
+async def _send(
+    ws: web.WebSocketResponse,
+    snapshot: Event,
+    queue: asyncio.Queue[Event],
+    last: Callable[[Event], bool],
+) -> None:
+    event = snapshot
+    while True:
+        await ws.send_json(event, dumps=dumps)
+        if last(event):
+            return
+        event = await queue.get()
+
+
+async def _read_until_closed(ws: web.WebSocketResponse) -> None:
+    """Read (and ignore) what the client sends, so pings, pongs and its close are handled."""
+    async for _message in ws:
+        pass
+
+
+async def close_all(app: web.Application) -> None:
+    """on_shutdown: tell every open socket the server is going away."""
+    sockets = app[WEBSOCKETS]
+    for ws in list(sockets):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")

@@ -1,0 +1,146 @@
+"""The volunteer's JSON API: sign-up, sign-in, the session's controls and call results.
+
+Each session action answers with the session's new view (what GET /api/session returns), so a
+page can redraw from any response; the WebSocket pushes the same changes as they happen.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from engine.errors import NotAllowed
+from engine.models import AudioMode, Session, SessionState
+from web import body as fields
+from web.appkeys import engine_of
+from web.auth import client_address, volunteer_view
+from web.shapes import json_response, result_json
+
+SIGNUP_NOTE = (
+    "Write down your Login ID and password now: they are shown only once, and you need both "
+    "to sign in. You get a new pair every time you sign up."
+)
+THEN_CHOICES = ("ready", "pause", "logout")
+
+
+def instructions(audio_mode: str, callin_number: str, pin: str) -> str:
+    """What the volunteer does next to connect their audio."""
+    if audio_mode == AudioMode.BROWSER:
+        return (
+            "Allow microphone access when your browser asks: the page connects your audio "
+            "and stays connected for your whole shift."
+        )
+    return (
+        f"Call {callin_number} from your phone and enter your PIN {pin} followed by #. "
+        "Stay on the line for your whole shift: calls come to you on it."
+    )
+
+
+async def sign_up(request: web.Request) -> web.Response:
+    """Anonymous: register and get a Login ID and password for one sign-in."""
+    body = await fields.read_json(request)
+    name, email, phone = (fields.text(body, key) for key in ("name", "email", "phone"))
+    signup = await engine_of(request).volunteers.sign_up(name, email, phone)
+    return json_response(
+        {"login_id": signup.login_id, "password": signup.password, "note": SIGNUP_NOTE},
+        status=201,
+    )
+
+
+async def sign_in(request: web.Request) -> web.Response:
+    """Anonymous: open a session on a campaign; answers its bearer token and PIN."""
+    body = await fields.read_json(request)
+    login_id, password = fields.text(body, "login_id"), fields.text(body, "password")
+    campaign = fields.id_or_name(body, "campaign")
+    audio_mode = fields.optional_text(body, "audio_mode", AudioMode.PHONE.value)
+    signin = await engine_of(request).volunteers.sign_in(
+        login_id, password, campaign, audio_mode, client_address(request)
+    )
+    session = signin.session
+    return json_response(
+        {
+            "token": signin.token,
+            "session_id": session.id,
+            "pin": signin.pin,
+            "callin_number": signin.callin_number,
+            "audio_mode": session.audio_mode.value,
+            "instructions": instructions(session.audio_mode, signin.callin_number, signin.pin),
+        },
+        status=201,
+    )
+
+
+async def campaigns(request: web.Request) -> web.Response:
+    """Anonymous: the active campaigns a volunteer can sign in to (id and name only)."""
+    found = await engine_of(request).store.list_campaigns()
+    return json_response({"campaigns": [{"id": c.id, "name": c.name} for c in found if c.active]})
+
+
+@volunteer_view
+async def get_session(request: web.Request, session: Session) -> web.Response:
+    return json_response(await engine_of(request).volunteers.view(session.id))
+
+
+@volunteer_view
+async def ready(request: web.Request, session: Session) -> web.Response:
+    """Start (or resume) taking calls."""
+    volunteers = engine_of(request).volunteers
+    await volunteers.start_calling(session.id)
+    return json_response(await volunteers.view(session.id))
+
+
+@volunteer_view
+async def pause(request: web.Request, session: Session) -> web.Response:
+    volunteers = engine_of(request).volunteers
+    await volunteers.pause(session.id)
+    return json_response(await volunteers.view(session.id))
+
+
+@volunteer_view
+async def end_call(request: web.Request, session: Session) -> web.Response:
+    """Hang up the voter; 202 because the session reaches wrap-up once the hangup is done."""
+    volunteers = engine_of(request).volunteers
+    await volunteers.end_call(session.id)
+    return json_response(await volunteers.view(session.id), status=202)
+
+
+@volunteer_view
+async def submit_result(request: web.Request, session: Session) -> web.Response:
+    """Save the result of the current or last call, then (optionally) ready/pause/logout."""
+    body = await fields.read_json(request)
+    then = fields.choice(body, "then", THEN_CHOICES)
+    result = await engine_of(request).volunteers.submit_result(
+        session.id,
+        fields.text(body, "term_code"),
+        fields.mapping(body, "answers"),
+        fields.optional_text(body, "notes"),
+        then,
+    )
+    return json_response(result_json(result))
+
+
+@volunteer_view
+async def edit_result(request: web.Request, session: Session) -> web.Response:
+    """Correct the last call's saved result; the session's state does not change."""
+    body = await fields.read_json(request)
+    engine = engine_of(request)
+    saved = None
+    if session.attempt_id is not None:
+        saved = await engine.store.result_for_attempt(session.attempt_id)
+    if saved is None:
+        raise NotAllowed("there is no saved result to change: save the call's result first")
+    if session.state == SessionState.WRAP_UP:
+        raise NotAllowed("this call is still in wrap-up: save its result to take the next call")
+    result = await engine.volunteers.submit_result(
+        session.id,
+        fields.text(body, "term_code"),
+        fields.mapping(body, "answers"),
+        fields.optional_text(body, "notes"),
+    )
+    return json_response(result_json(result))
+
+
+@volunteer_view
+async def log_out(request: web.Request, session: Session) -> web.Response:
+    volunteers = engine_of(request).volunteers
+    await volunteers.log_out(session.id)
+    return json_response(await volunteers.view(session.id))
