@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from pathlib import PurePosixPath
 
 from engine.ari.client import AriSettings
 from engine.config import Config
 from engine.engine import Engine
+from engine.errors import SetupError
 from engine.pbx.pair import PbxPair, start_pair
+from engine.pbx.ports import port_free
 from engine.telephony.sounds import SoundLibrary
 from phonebank.demo import load_demo
 from web.app import run_web
@@ -22,6 +25,12 @@ SOUNDS = PurePosixPath("/srv/phonebank/sounds")
 
 
 def serve(cfg: Config, *, demo: bool = False) -> int:
+    """Raises SetupError (e.g. the web port is taken) before anything is started."""
+    if cfg.web.port and not port_free(cfg.web.port, socket.SOCK_STREAM, cfg.web.host):
+        raise SetupError(
+            f"port {cfg.web.port}/tcp for the web app is already in use by another program: "
+            "stop that program or set web.port (PHONEBANK_WEB_PORT; 0 picks a free one)"
+        )
     pair = start_pair(cfg.pbx, cfg.pbx.name)
     try:
         return asyncio.run(_serve(cfg, pair, demo))

@@ -87,9 +87,15 @@ class Store(Protocol):
         voter's ``attempts`` is incremented. Never returns a voter already IN_FLIGHT."""
 
     async def release_voter(
-        self, voter_id: int, status: VoterStatus, next_attempt_at: datetime | None = None
+        self,
+        voter_id: int,
+        status: VoterStatus,
+        next_attempt_at: datetime | None = None,
+        *,
+        refund_attempt: bool = False,
     ) -> None:
-        """End a voter's flight: set its status (RETRY with next_attempt_at, DONE or DNC)."""
+        """End a voter's flight: set its status (RETRY with next_attempt_at, DONE or DNC);
+        ``refund_attempt`` gives back the attempt the claim counted (a failure of ours)."""
 
     # --- attempts ----------------------------------------------------------------------
     async def update_attempt(self, attempt_id: int, **fields: Any) -> Attempt:

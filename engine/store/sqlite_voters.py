@@ -136,17 +136,25 @@ class VotersMixin(SqliteBase):
         return claimed
 
     async def release_voter(
-        self, voter_id: int, status: VoterStatus, next_attempt_at: datetime | None = None
+        self,
+        voter_id: int,
+        status: VoterStatus,
+        next_attempt_at: datetime | None = None,
+        *,
+        refund_attempt: bool = False,
     ) -> None:
         """End a voter's flight: set its status (RETRY with next_attempt_at, DONE or DNC) and
-        next_attempt_at (None clears it). Raises NotFound."""
+        next_attempt_at (None clears it); ``refund_attempt`` gives back the attempt the claim
+        counted. Raises NotFound."""
         with immediate(self.conn) as conn:
             self._get("voters", voter_id, "voter")
             conn.execute(
-                "UPDATE voters SET status = ?, next_attempt_at = ? WHERE id = ?",
+                "UPDATE voters SET status = ?, next_attempt_at = ?,"
+                " attempts = MAX(0, attempts - ?) WHERE id = ?",
                 (
                     VoterStatus(status).value,
                     None if next_attempt_at is None else to_iso(next_attempt_at),
+                    1 if refund_attempt else 0,
                     voter_id,
                 ),
             )

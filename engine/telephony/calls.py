@@ -236,7 +236,9 @@ class OutboundCalls:
         status, retry_at = after_attempt(
             outcome, voter.attempts, campaign.max_attempts, campaign.retry_minutes, _now()
         )
-        await self.tel.store.release_voter(voter.id, status, retry_at)
+        await self.tel.store.release_voter(
+            voter.id, status, retry_at, refund_attempt=outcome == CallOutcome.FAILED
+        )
         log.warning(
             "call %s: closed as %s (%s); voter %d now %s",
             attempt.channel_id,
@@ -256,7 +258,9 @@ class OutboundCalls:
         status, retry_at = after_attempt(
             outcome, voter.attempts, call.campaign.max_attempts, call.campaign.retry_minutes, _now()
         )
-        await self.tel.store.release_voter(call.voter.id, status, retry_at)
+        await self.tel.store.release_voter(
+            call.voter.id, status, retry_at, refund_attempt=outcome == CallOutcome.FAILED
+        )
         log.info(
             "call %s: ended %s (cause %s); voter %d now %s",
             call.channel_id,

@@ -14,8 +14,8 @@ from engine.models import CallOutcome, SessionState
 from engine.pbx.pair import PbxPair
 from engine.testbed.audio import rms_dbfs
 from engine.testbed.phones import VolunteerPhone
+from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
-from tests.integration.engine_harness import SimVolunteer, make_campaign, running_engine, voters_csv
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import collections
 
 from engine.models import CallOutcome, SessionState, VoterStatus
 from engine.testbed.behaviours import BY_CODE, behaviour_of, voter_number
+from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
-from tests.integration.engine_harness import SimVolunteer, make_campaign, running_engine, voters_csv
 
 EXPECTED = {
     "10": {CallOutcome.CONTACT},

@@ -226,6 +226,35 @@ async def test_import_list_returns_the_summary_and_audits_it(service, store, cam
     }
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"name,street\nAna,Oak St\n", "no phone column"),
+        (b"", "empty"),
+        (b"\x00\x01\x02\xff\xfe" * 200, None),
+        ("first,phone\nJos\u00e9,(212) 555-0177\n".encode("utf-16"), None),
+    ],
+    ids=["no phone column", "empty file", "binary garbage", "utf-16"],
+)
+async def test_a_rejected_file_says_why_and_keeps_the_voters_already_stored(
+    service, store, campaign, data, message
+):
+    await service.import_list("ops", campaign.id, io.BytesIO(b"phone\n(212) 555-0123\n"))
+    with pytest.raises(InvalidInput, match=message) as error:
+        await service.import_list("ops", campaign.id, io.BytesIO(data))
+    assert len(str(error.value)) > 20, "the operator needs a sentence, not a code"
+    counts = await store.voter_counts(campaign.id)
+    assert counts[VoterStatus.PENDING] == 1
+
+
+async def test_garbage_rows_are_reported_and_the_good_rows_kept(service, store, campaign):
+    data = b"first,phone\nAna,(212) 555-0123\n,,,,,\nBo,not a phone\nCy,212-555-0124\nDee,1,2,3\n"
+    summary = await service.import_list("ops", campaign.id, io.BytesIO(data))
+    assert summary.imported == 2
+    assert summary.invalid >= 1
+    assert all(str(e).startswith("line ") for e in summary.errors)
+
+
 async def test_import_into_an_unknown_campaign_is_not_found(service):
     with pytest.raises(NotFound):
         await service.import_list("ops", 99, io.BytesIO(b"phone\n(212) 555-0123\n"))

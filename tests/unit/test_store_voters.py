@@ -175,6 +175,14 @@ async def test_release_voter_sets_status_and_next_attempt(store, campaign_id):
     assert (released.status, released.next_attempt_at) == (VoterStatus.RETRY, later)
 
 
+async def test_release_voter_can_refund_the_attempt_a_failure_of_ours_used(store, campaign_id):
+    await store.add_voters(campaign_id, [Row("+12025550001")])
+    [(voter, _)] = await store.claim_voters(campaign_id, 1, T0, {"", NY}, 3)
+    assert (await store.get_voter(voter.id)).attempts == 1
+    await store.release_voter(voter.id, VoterStatus.RETRY, T0, refund_attempt=True)
+    assert (await store.get_voter(voter.id)).attempts == 0
+
+
 async def test_unknown_voter_is_not_found(store):
     with pytest.raises(NotFound):
         await store.get_voter(42)

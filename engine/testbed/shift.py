@@ -1,7 +1,7 @@
 """Drive the real engine on the real PBX pair, acting as volunteers and operators.
 
-The engine runs in the test's event loop as app 'phonebank' on the dialer PBX; volunteers'
-phones are played by the carrier simulator (tests.integration.conftest's `carrier` fixture).
+Used by the integration tests and the benches: the engine runs in the caller's event loop as
+app 'phonebank' on the dialer PBX; volunteers' phones are played by the carrier simulator.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from engine.ari.client import AriClient
+from engine.ari.client import AriClient, AriSettings
 from engine.config import Config, load_config
 from engine.engine import Engine
 from engine.models import Campaign, Session, SessionState
@@ -23,8 +23,7 @@ from engine.telephony.sounds import SoundLibrary
 from engine.testbed.behaviours import voter_number
 from engine.testbed.events import EventLog
 from engine.testbed.phones import VolunteerPhone
-from tests.helpers import wait_until
-from tests.integration.conftest import ari_settings
+from engine.testbed.waiting import wait_until
 
 SOUNDS = PurePosixPath("/srv/phonebank/sounds")
 
@@ -42,7 +41,9 @@ async def running_engine(pair: PbxPair, database: Path) -> AsyncIterator[Engine]
     cfg = dataclasses.replace(cfg, engine=dataclasses.replace(cfg.engine, database=database))
     runtime = pair.dialer.runtime
     sounds = SoundLibrary(runtime.host_path(SOUNDS), SOUNDS)
-    async with Engine.running(cfg, ari_settings(pair.dialer), sounds) as engine:
+    spec = pair.dialer.spec
+    ari = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
+    async with Engine.running(cfg, ari, sounds) as engine:
         yield engine
 
 
