@@ -1,10 +1,25 @@
-"""Test configuration shared by all tiers: where artifacts go."""
+"""Fixtures shared by all tiers: where artifacts go, and the real telephone test bed.
+
+The PBX pair (a dialer PBX and a carrier simulator) is started once per session, only when a
+test asks for it: the fixture builds whatever is missing (rootfs, voices) instead of skipping,
+picks free ports, and stops both Asterisk processes at the end.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from engine.ari.client import AriClient, AriSettings
+from engine.config import load_config
+from engine.pbx.instance import AsteriskInstance
+from engine.pbx.pair import PbxPair, start_pair
+from engine.testbed.events import EventLog
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
 
@@ -13,3 +28,39 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def pbx_pair(artifacts: Path) -> Iterator[PbxPair]:
+    cfg = load_config().pbx
+    pair = start_pair(cfg, f"test-{os.getpid()}")
+    try:
+        yield pair
+    finally:
+        pair.stop()
+        logs = artifacts / "pbx-logs"
+        for instance in pair.instances:
+            target = logs / instance.spec.name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(instance.path("log"), target)
+        shutil.rmtree(pair.run_dir, ignore_errors=True)
+
+
+def ari_settings(instance: AsteriskInstance, app: str | None = None) -> AriSettings:
+    spec = instance.spec
+    return AriSettings(
+        spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app if app is None else app
+    )
+
+
+@contextlib.asynccontextmanager
+async def ari_with_events(instance: AsteriskInstance) -> AsyncIterator[tuple[AriClient, EventLog]]:
+    async with AriClient.connect(ari_settings(instance)) as ari, EventLog.running(ari) as events:
+        yield ari, events
+
+
+@pytest.fixture(scope="session")
+async def carrier(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]:
+    """The carrier simulator's ARI client (app 'carrier') and its event log."""
+    async with ari_with_events(pbx_pair.carrier) as pair:
+        yield pair

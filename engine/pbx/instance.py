@@ -93,7 +93,7 @@ BASE_MODULES = (
     "res_musiconhold.so",
 )
 ROLE_MODULES = {
-    "dialer": ("app_amd.so", "app_waitforsilence.so"),
+    "dialer": ("app_amd.so", "app_waitforsilence.so", "chan_bridge_media.so"),
     "carrier": (
         "app_mixmonitor.so",
         "func_periodic_hook.so",

@@ -177,7 +177,7 @@ class OutboundCalls:
         """Beep to the volunteer and put the voter in their bridge; False if that failed."""
         assert session.bridge_id and session.channel_id
         if call.campaign.hold_music:
-            with contextlib.suppress(AriNotFound):
+            with contextlib.suppress(AriError):
                 await self.tel.ari.stop_bridge_moh(session.bridge_id)
         try:
             await self.tel.ari.add_channel(session.bridge_id, call.channel_id)
@@ -273,6 +273,9 @@ class OutboundCalls:
         if call.session_id is not None:
             session = await self.tel.store.get_session(call.session_id)
             await self.tel.volunteers.call_ended(session)
+            if call.campaign.hold_music and session.bridge_id:
+                with contextlib.suppress(AriError):
+                    await self.tel.ari.start_bridge_moh(session.bridge_id)
         self.tel.wake(call.campaign.id)
 
 

@@ -161,8 +161,10 @@ class Telephony:
                 await self.ari.hangup(old)
         campaign = await self.store.get_campaign(session.campaign_id)
         if campaign.hold_music:
-            with contextlib.suppress(AriNotFound):
+            try:
                 await self.ari.start_bridge_moh(bridge_id)
+            except AriError as exc:  # music is a nicety: the volunteer still joins
+                log.warning("session %d: no hold music: %s", session.id, exc)
         await self.volunteers.phone_connected(session, channel_id, bridge_id)
 
     async def _bridge_exists(self, bridge_id: str) -> bool:

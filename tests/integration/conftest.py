@@ -1,56 +1,20 @@
-"""The real telephone test bed: a dialer PBX and a carrier simulator, started once per session.
-
-The fixture builds whatever is missing (rootfs, voices) instead of skipping, picks free ports,
-and stops both Asterisk processes at the end. After every test, every channel is hung up and
-every bridge destroyed on both instances.
+"""Integration fixtures: the dialer PBX's own ARI client, and per-test cleanup (every channel
+hung up, every bridge destroyed on both instances). The PBX pair itself is in tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
-from engine.ari.client import AriClient, AriSettings
-from engine.config import load_config
+from engine.ari.client import AriClient
 from engine.errors import AriNotFound
-from engine.pbx.instance import AsteriskInstance
-from engine.pbx.pair import PbxPair, start_pair
+from engine.pbx.pair import PbxPair
 from engine.testbed.events import EventLog
-
-
-@pytest.fixture(scope="session")
-def pbx_pair(artifacts: Path) -> Iterator[PbxPair]:
-    cfg = load_config().pbx
-    pair = start_pair(cfg, f"test-{os.getpid()}")
-    try:
-        yield pair
-    finally:
-        pair.stop()
-        logs = artifacts / "pbx-logs"
-        for instance in pair.instances:
-            target = logs / instance.spec.name
-            shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(instance.path("log"), target)
-        shutil.rmtree(pair.run_dir, ignore_errors=True)
-
-
-def ari_settings(instance: AsteriskInstance, app: str | None = None) -> AriSettings:
-    spec = instance.spec
-    return AriSettings(
-        spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app if app is None else app
-    )
-
-
-@contextlib.asynccontextmanager
-async def ari_with_events(instance: AsteriskInstance) -> AsyncIterator[tuple[AriClient, EventLog]]:
-    async with AriClient.connect(ari_settings(instance)) as ari, EventLog.running(ari) as events:
-        yield ari, events
+from tests.conftest import ari_settings, ari_with_events
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -60,13 +24,6 @@ async def dialer(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]
     Module-scoped: Asterisk gives an app's events to one websocket only, so modules that run
     the engine (which is app 'phonebank' too) must not use this fixture."""
     async with ari_with_events(pbx_pair.dialer) as pair:
-        yield pair
-
-
-@pytest.fixture(scope="session")
-async def carrier(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]:
-    """The carrier simulator's ARI client (app 'carrier') and its event log."""
-    async with ari_with_events(pbx_pair.carrier) as pair:
         yield pair
 
 

@@ -178,3 +178,47 @@ async def test_an_engine_restart_mid_call_closes_the_call_and_keeps_the_voluntee
         assert session.attempt_id != attempt.id
         attempts = await second.store.list_attempts(session.campaign_id)
         assert len({a.voter_id for a in attempts}) == len(attempts) == 2
+
+
+async def test_a_machine_gets_the_campaigns_voicemail_message_after_the_beep(
+    engine, pbx_pair, carrier
+):
+    async with recording_voters(carrier):
+        volunteer = await one_volunteer(
+            engine,
+            pbx_pair,
+            carrier,
+            [("20", 3)],
+            voicemail_message="Hi, this is the campaign. Please remember to vote. Thank you.",
+        )
+        attempt = await wait_until(
+            lambda: _ended_one(engine, volunteer), timeout=60, what="the machine call to end"
+        )
+        level = await heard_level(pbx_pair, attempt.phone)
+    assert attempt.outcome == CallOutcome.VOICEMAIL_LEFT
+    assert attempt.amd_verdict == "MACHINE"
+    assert level > -40, "the answering machine recorded no message"
+
+
+async def _ended_one(engine: Engine, volunteer: SimVolunteer):
+    attempts = await engine.store.list_attempts(volunteer.session.campaign_id)
+    return attempts[0] if attempts and attempts[0].ended_at else None
+
+
+async def test_hold_music_plays_while_waiting_and_stops_for_the_voter(engine, pbx_pair, carrier):
+    # Voice 0 says "Hello?" and then waits 4 s for the caller: the call's quiet moment.
+    campaign = await make_campaign(engine, voters_csv([("10", 0)]), hold_music=True)
+    volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
+    await volunteer.call_in(pbx_pair, carrier)
+    assert volunteer.phone is not None
+    waiting = await volunteer.phone.start_recording()
+    await asyncio.sleep(2.0)  # two seconds of waiting for a call
+    music = rms_dbfs(await volunteer.phone.stop_recording(waiting))
+    await engine.volunteers.start_calling(volunteer.session.id)
+    await volunteer.wait_state(SessionState.TALKING, timeout=30)
+    await asyncio.sleep(0.5)  # the beep
+    talking = await volunteer.phone.start_recording()
+    await asyncio.sleep(2.0)  # two seconds while the voter waits for the volunteer to speak
+    silence = rms_dbfs(await volunteer.phone.stop_recording(talking))
+    assert music > -45, "no hold music while waiting"
+    assert silence < -50, "hold music went on during the call"
