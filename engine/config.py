@@ -55,6 +55,27 @@ class PbxConfig:
 
 
 @dataclass(frozen=True)
+class TrunkConfig:
+    """A real SIP carrier. With no host, the carrier simulator is the phone network."""
+
+    host: str = ""
+    """The carrier's SIP host (name or address); empty: use the carrier simulator."""
+    port: int = 5060
+    username: str = ""
+    """Digest username for outbound calls (and registration); empty: IP-authenticated trunk."""
+    password: str = ""
+    register: bool = False
+    """Register with the carrier (needed by carriers that deliver call-ins to a registration)."""
+    from_domain: str = ""
+    """The domain in From headers, if the carrier wants its own."""
+    bind: str = "127.0.0.1"
+    """Address the dialer PBX's SIP transport listens on; a real carrier needs a reachable one
+    (e.g. 0.0.0.0) and pbx.dialer_sip_port set to the port the carrier sends to."""
+    external_address: str = ""
+    """Public address to put in SIP and SDP when the PBX is behind NAT; empty: none."""
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """The dialer engine."""
 
@@ -64,8 +85,9 @@ class EngineConfig:
     """Region for phone numbers written without a country code (ISO 3166 code)."""
     originates_per_second: float = 20.0
     """Upper bound on new outbound calls per second, so bursts never overload Asterisk."""
-    trunk: str = "carrier"
-    """PJSIP endpoint of the SIP trunk outbound calls go through."""
+    trunk: str = ""
+    """PJSIP endpoint outbound calls go through; empty: 'trunk' when a real carrier is
+    configured ([trunk] host), else 'carrier' (the simulator)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,7 @@ class WebConfig:
 class Config:
     pbx: PbxConfig = field(default_factory=PbxConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
+    trunk: TrunkConfig = field(default_factory=TrunkConfig)
     web: WebConfig = field(default_factory=WebConfig)
     log_level: str = "INFO"
 
@@ -104,7 +127,14 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     config: Config = _build(Config, data, environ, prefix="")
+    if config.trunk.password and not config.trunk.username:
+        raise ConfigError("trunk.password is set but trunk.username is not: set both or neither")
     return config
+
+
+def outbound_trunk(cfg: Config) -> str:
+    """The PJSIP endpoint outbound calls use (see EngineConfig.trunk)."""
+    return cfg.engine.trunk or ("trunk" if cfg.trunk.host else "carrier")
 
 
 def _build(cls: type[Any], data: Mapping[str, Any], environ: Mapping[str, str], prefix: str) -> Any:

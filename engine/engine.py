@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from engine.ari.client import AriClient, AriSettings
-from engine.config import Config
+from engine.config import Config, outbound_trunk
 from engine.notifier import Notifier
 from engine.operators import OperatorService
 from engine.store.base import Store
@@ -62,7 +62,7 @@ class Engine:
             assert sounds is not None
             async with AriClient.connect(ari_settings) as ari:
                 telephony = Telephony(
-                    ari, store, notifier, sounds, trunk=cfg.engine.trunk, pin_length=PIN_LENGTH
+                    ari, store, notifier, sounds, trunk=outbound_trunk(cfg), pin_length=PIN_LENGTH
                 )
                 volunteers = VolunteerService(
                     store, notifier, telephony, callin_number=cfg.pbx.callin_number

@@ -105,7 +105,7 @@ def cmd_pbx_build(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_pbx_start(cfg: Config, args: argparse.Namespace) -> int:
-    pair = start_pair(cfg.pbx, cfg.pbx.name, detached=True)
+    pair = start_pair(cfg.pbx, cfg.pbx.name, detached=True, real_trunk=cfg.trunk)
     _print_pair(pair)
     return 0
 

@@ -31,7 +31,7 @@ def serve(cfg: Config, *, demo: bool = False) -> int:
             f"port {cfg.web.port}/tcp for the web app is already in use by another program: "
             "stop that program or set web.port (PHONEBANK_WEB_PORT; 0 picks a free one)"
         )
-    pair = start_pair(cfg.pbx, cfg.pbx.name)
+    pair = start_pair(cfg.pbx, cfg.pbx.name, real_trunk=cfg.trunk)
     try:
         return asyncio.run(_serve(cfg, pair, demo))
     finally:

@@ -46,6 +46,7 @@ BASE_MODULES = (
     "res_pjsip_nat.so",
     "res_pjsip_authenticator_digest.so",
     "res_pjsip_outbound_authenticator_digest.so",
+    "res_pjsip_outbound_registration.so",
     "res_rtp_asterisk.so",
     "res_http_websocket.so",
     "res_websocket_client.so",

@@ -9,6 +9,7 @@ run can stop Asterisk processes whose owner died without stopping them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from engine.config import PbxConfig
+from engine.config import PbxConfig, TrunkConfig
 from engine.errors import PbxStartError
 from engine.pbx.instance import AsteriskInstance, InstanceSpec, pid_alive, stop_pid
 from engine.pbx.ports import pick_port, pick_rtp_range
@@ -83,12 +84,17 @@ def prepare(cfg: PbxConfig) -> tuple[AsteriskRuntime, Path]:
     return runtime, voices
 
 
-def start_pair(cfg: PbxConfig, tag: str, *, detached: bool = False) -> PbxPair:
+def start_pair(
+    cfg: PbxConfig, tag: str, *, detached: bool = False, real_trunk: TrunkConfig | None = None
+) -> PbxPair:
     """Start the dialer PBX and the carrier simulator for run ``tag``.
 
     ``detached``: the run outlives this process (``phonebank pbx start``); otherwise a later
-    run stops it if this process dies without stopping it. Raises SetupError or PbxStartError.
+    run stops it if this process dies without stopping it. ``real_trunk``: also give the
+    dialer PBX an endpoint 'trunk' to a real carrier (when its host is set).
+    Raises SetupError or PbxStartError.
     """
+    real = real_trunk if real_trunk is not None and real_trunk.host else None
     runtime, voices_host = prepare(cfg)
     reap_orphans(cfg, runtime)
     base = runs_dir(cfg, runtime) / tag
@@ -146,6 +152,8 @@ def start_pair(cfg: PbxConfig, tag: str, *, detached: bool = False) -> PbxPair:
                 },
                 "callin_number": cfg.callin_number,
                 "amd_args": cfg.amd_args,
+                "sip_bind": real.bind if real else "127.0.0.1",
+                "real_trunk": dataclasses.asdict(real) if real else None,
             },
         ),
         runtime,
@@ -170,6 +178,8 @@ def start_pair(cfg: PbxConfig, tag: str, *, detached: bool = False) -> PbxPair:
                     "port": dialer_sip,
                 },
                 "voices_dir": str(voices_dir),
+                "sip_bind": "127.0.0.1",
+                "real_trunk": None,
                 "recordings_dir": str(base / "carrier" / "recordings"),
                 "voices": manifest["counts"],
             },
@@ -251,8 +261,10 @@ def _is_our_asterisk(pid: int, base: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_pair(cfg: PbxConfig, tag: str) -> Iterator[PbxPair]:
-    pair = start_pair(cfg, tag)
+def running_pair(
+    cfg: PbxConfig, tag: str, real_trunk: TrunkConfig | None = None
+) -> Iterator[PbxPair]:
+    pair = start_pair(cfg, tag, real_trunk=real_trunk)
     try:
         yield pair
     finally:

@@ -184,9 +184,15 @@ class Telephony:
         await self.calls.end_for_session(session)
 
     async def release_session(self, session: Session, reason: str) -> None:
+        """Say goodbye on the phone leg and hang it up, in the background (a log-out request
+        does not wait for the message to play)."""
+        if session.channel_id:
+            self.phones.pop(session.channel_id, None)
+        self.spawn(self._release(session, reason))
+
+    async def _release(self, session: Session, reason: str) -> None:
         channel_id = session.channel_id
         if channel_id:
-            self.phones.pop(channel_id, None)
             media = await self.sounds.media_for(
                 LOGOUT_MESSAGES.get(reason, LOGOUT_MESSAGES["logout"])
             )

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine.ari.client import AriClient, AriSettings
-from engine.config import Config, load_config
+from engine.config import Config, TrunkConfig, load_config
 from engine.engine import Engine
 from engine.models import Campaign, Session, SessionState
 from engine.pbx.pair import PbxPair
@@ -36,9 +36,14 @@ def engine_config(tmp: Path) -> Config:
 
 
 @contextlib.asynccontextmanager
-async def running_engine(pair: PbxPair, database: Path) -> AsyncIterator[Engine]:
+async def running_engine(
+    pair: PbxPair, database: Path, trunk: TrunkConfig | None = None
+) -> AsyncIterator[Engine]:
+    """The engine on ``pair`` with its database at ``database`` (and a carrier ``trunk``)."""
     cfg = engine_config(database.parent)
     cfg = dataclasses.replace(cfg, engine=dataclasses.replace(cfg.engine, database=database))
+    if trunk is not None:
+        cfg = dataclasses.replace(cfg, trunk=trunk)
     runtime = pair.dialer.runtime
     sounds = SoundLibrary(runtime.host_path(SOUNDS), SOUNDS)
     spec = pair.dialer.spec

@@ -1,0 +1,51 @@
+"""A configured SIP carrier ([trunk]) replaces the simulator as the outbound route.
+
+No real carrier is reachable here, so the carrier simulator plays one: the dialer PBX gets an
+endpoint 'trunk' pointing at the simulator's SIP port, exactly as it would for a carrier's
+host, and the engine dials through it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+
+from engine.ari.client import AriClient
+from engine.config import Config, TrunkConfig, load_config, outbound_trunk
+from engine.models import CallOutcome, SessionState
+from engine.pbx.pair import running_pair
+from engine.pbx.ports import pick_port
+from engine.testbed.events import EventLog
+from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from tests.conftest import ari_settings
+
+
+def test_outbound_trunk_is_the_simulator_unless_a_carrier_is_configured():
+    cfg = load_config(environ={})
+    assert outbound_trunk(cfg) == "carrier"
+    real = dataclasses.replace(cfg, trunk=TrunkConfig(host="sip.example.net"))
+    assert outbound_trunk(real) == "trunk"
+
+
+async def test_calls_go_through_a_configured_carrier_trunk(tmp_path):
+    carrier_port = pick_port(socket.SOCK_DGRAM)
+    cfg: Config = load_config()
+    pbx = dataclasses.replace(cfg.pbx, carrier_sip_port=carrier_port)
+    trunk = TrunkConfig(host="127.0.0.1", port=carrier_port, username="acct", password="pw")
+    with running_pair(pbx, f"test-trunk-{os.getpid()}", real_trunk=trunk) as pair:
+        assert "trunk" in pair.dialer.cli("pjsip show endpoints")
+        async with (
+            AriClient.connect(ari_settings(pair.carrier)) as carrier_ari,
+            EventLog.running(carrier_ari) as carrier_events,
+            running_engine(pair, tmp_path / "trunk.db", trunk=trunk) as engine,
+        ):
+            assert engine.telephony is not None and engine.telephony.trunk == "trunk"
+            campaign = await make_campaign(engine, voters_csv([("10", 2)]))
+            volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
+            await volunteer.call_in(pair, (carrier_ari, carrier_events))
+            await engine.volunteers.start_calling(volunteer.session.id)
+            session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
+            await engine.volunteers.end_call(session.id)
+            await volunteer.wait_state(SessionState.WRAP_UP)
+            attempt = await engine.store.get_attempt(session.attempt_id)
+            assert attempt.outcome == CallOutcome.CONTACT
