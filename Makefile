@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := debootstrap espeak-ng sox
+APT_PACKAGES := debootstrap espeak-ng sox chromium chromium-driver
 PYTEST_ARGS ?=
 
 .PHONY: run test lint unit integration e2e bench setup deps venv pbx clean

@@ -34,8 +34,14 @@ from engine.testbed.waiting import wait_until
 from web.app import run_web
 
 
-async def volunteer_loop(engine: Engine, url: str, volunteer: SimVolunteer, token: str,
-                         card_delays: list[float], done: asyncio.Event) -> None:
+async def volunteer_loop(
+    engine: Engine,
+    url: str,
+    volunteer: SimVolunteer,
+    token: str,
+    card_delays: list[float],
+    done: asyncio.Event,
+) -> None:
     """React to the voter card on the WebSocket like the page would, then wrap up."""
     ws_url = url.replace("http", "ws") + f"/api/session/events?token={token}"
     async with aiohttp.ClientSession() as http, http.ws_connect(ws_url) as ws:
@@ -63,16 +69,19 @@ async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
     spec = pair.carrier.spec
     carrier_settings = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
     web_cfg = dataclasses.replace(cfg.web, port=0)
-    async with running_engine(pair, tmp / "bench.db") as engine, \
-            run_web(engine, web_cfg) as url, \
-            AriClient.connect(carrier_settings) as carrier_ari, \
-            EventLog.running(carrier_ari) as carrier_events:
+    async with (
+        running_engine(pair, tmp / "bench.db") as engine,
+        run_web(engine, web_cfg) as url,
+        AriClient.connect(carrier_settings) as carrier_ari,
+        EventLog.running(carrier_ari) as carrier_events,
+    ):
         campaign = await make_campaign(engine, voters_csv([("10", v) for v in range(calls)]))
         sims, tokens = [], []
         for n in range(volunteers):
             signup = await engine.volunteers.sign_up(f"Bench {n}", f"b{n}@x.org", "+12025550111")
-            signin = await engine.volunteers.sign_in(signup.login_id, signup.password,
-                                                     campaign.id, "phone", f"bench-{n}")
+            signin = await engine.volunteers.sign_in(
+                signup.login_id, signup.password, campaign.id, "phone", f"bench-{n}"
+            )
             sim = SimVolunteer(engine, signin.session)
             await sim.call_in(pair, (carrier_ari, carrier_events))
             sims.append(sim)
@@ -81,12 +90,18 @@ async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
         done = asyncio.Event()
         cpu0, wall0 = _cpu(), time.monotonic()
         ast0 = _asterisk_cpu(pair)
-        loops = [asyncio.create_task(volunteer_loop(engine, url, s, t, card_delays, done))
-                 for s, t in zip(sims, tokens, strict=True)]
+        loops = [
+            asyncio.create_task(volunteer_loop(engine, url, s, t, card_delays, done))
+            for s, t in zip(sims, tokens, strict=True)
+        ]
         for sim in sims:
             await engine.volunteers.start_calling(sim.session.id)
-        await wait_until(lambda: len(card_delays) >= calls, timeout=30 + 3 * calls,
-                         what=f"{calls} calls", interval=0.2)
+        await wait_until(
+            lambda: len(card_delays) >= calls,
+            timeout=30 + 3 * calls,
+            what=f"{calls} calls",
+            interval=0.2,
+        )
         done.set()
         cpu, wall, ast = _cpu() - cpu0, time.monotonic() - wall0, _asterisk_cpu(pair) - ast0
         for loop in loops:
@@ -97,16 +112,20 @@ async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
     print(f"{calls} live calls, {volunteers} volunteers, {wall:.1f} s")
     _report("AMD verdict -> voter in bridge", bridge)
     _report("bridge -> voter card on WebSocket", card_delays)
-    print(f"process CPU (engine + web + simulated volunteers): {1e3 * cpu / calls:.1f} ms "
-          f"per call attempt ({100 * cpu / wall:.0f} % of one core)")
+    print(
+        f"process CPU (engine + web + simulated volunteers): {1e3 * cpu / calls:.1f} ms "
+        f"per call attempt ({100 * cpu / wall:.0f} % of one core)"
+    )
     print(f"Asterisk CPU (dialer PBX + carrier simulator): {1e3 * ast / calls:.1f} ms per call")
 
 
 def _report(what: str, values: list[float]) -> None:
     ms = sorted(v * 1e3 for v in values)
     p95 = statistics.quantiles(ms, n=20, method="inclusive")[18] if len(ms) > 1 else ms[0]
-    print(f"{what}: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
-          f"max {ms[-1]:.1f} ms (n={len(ms)})")
+    print(
+        f"{what}: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
+        f"max {ms[-1]:.1f} ms (n={len(ms)})"
+    )
 
 
 def _cpu() -> float:

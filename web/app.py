@@ -22,6 +22,7 @@ from engine.engine import Engine
 from web.appkeys import ENGINE, WEB_CONFIG, WEBSOCKETS
 from web.errors import error_middleware
 from web.events_ws import close_all
+from web.pages import setup_pages
 from web.routes import setup_routes
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def create_app(engine: Engine, cfg: WebConfig) -> web.Application:
     app[WEBSOCKETS] = weakref.WeakSet()
     app.on_shutdown.append(close_all)
     setup_routes(app)
+    setup_pages(app)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 
+import jinja2
 from aiohttp import web
 
 from engine.config import WebConfig
@@ -20,3 +21,7 @@ WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
 
 def engine_of(request: web.Request) -> Engine:
     return request.app[ENGINE]
+
+
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+"""The page templates' environment (web/pages.py)."""

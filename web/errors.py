@@ -25,6 +25,7 @@ from engine.errors import (
     RateLimited,
 )
 from engine.transitions import IllegalTransition
+from web.pages import render
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,10 @@ def domain_error_response(exc: PhonebankError) -> web.Response | None:
 
 
 def http_error_response(request: web.Request, exc: web.HTTPException) -> web.Response:
-    """aiohttp's own errors (no such route, wrong method, body too large) as JSON."""
+    """aiohttp's own errors (no such route, wrong method, body too large) as JSON; a page
+    that does not exist (any path outside /api/) gets an HTML page instead."""
+    if exc.status == 404 and not _is_api(request.path):
+        return render(request, "not_found.html", {"path": request.path}, status=404)
     headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
     code = (exc.reason or "error").lower().replace(" ", "_").replace("-", "_")
     if exc.status == 404:
@@ -111,6 +115,10 @@ def http_error_response(request: web.Request, exc: web.HTTPException) -> web.Res
     else:
         message = exc.text or exc.reason
     return error_response(exc.status, code, message, headers=headers)
+
+
+def _is_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
 
 
 @web.middleware

@@ -1,0 +1,296 @@
+// phonebank: the operator's pages. Plain JavaScript, no build. Each feature starts only
+// when its elements are on the page.
+"use strict";
+
+const csrf = () => window.PB_CSRF || "";
+const $ = (id) => document.getElementById(id);
+
+function el(tag, text, attrs = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+function socketUrl(path) {
+  return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+}
+
+// --- copy the team link -------------------------------------------------------------------
+for (const button of document.querySelectorAll("[data-copy]")) {
+  button.addEventListener("click", async () => {
+    const input = $(button.dataset.copy);
+    input.select();
+    try {
+      await navigator.clipboard.writeText(input.value);
+      $("copy-status").textContent = "Copied.";
+    } catch {
+      $("copy-status").textContent = "Press Ctrl+C (or ⌘C) to copy the selected link.";
+    }
+  });
+}
+
+// --- live script preview (server-rendered in the sandbox, debounced) ----------------------
+const scriptBox = document.querySelector("textarea[data-preview]");
+if (scriptBox) {
+  const target = $(scriptBox.dataset.preview);
+  const problems = $("script-problems");
+  let timer = null;
+  let seq = 0;
+  scriptBox.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++seq;
+      const response = await fetch("/operator/script-preview", {
+        method: "POST",
+        headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf(), "Accept": "application/json"},
+        body: JSON.stringify({script: scriptBox.value}),
+      });
+      if (!response.ok || mine !== seq) return;
+      const data = await response.json();
+      target.innerHTML = data.html; // rendered and escaped by the server's sandbox
+      problems.replaceChildren(...data.problems.map((p) => el("li", p)));
+    }, 300);
+  });
+}
+
+// --- survey JSON check ---------------------------------------------------------------------
+for (const box of document.querySelectorAll("textarea[data-json-check]")) {
+  const out = $(box.dataset.jsonCheck);
+  box.addEventListener("input", () => {
+    try {
+      const value = JSON.parse(box.value || "[]");
+      out.textContent = Array.isArray(value) ? "" : "The survey must be a list: [ … ]";
+    } catch (err) {
+      out.textContent = "Not valid JSON yet: " + err.message;
+    }
+  });
+}
+
+// --- voter list upload -----------------------------------------------------------------------
+const uploadForm = $("upload-form");
+if (uploadForm) setUpUpload(uploadForm);
+
+function setUpUpload(form) {
+  const file = $("file");
+  const error = $("preview-error");
+  file.addEventListener("change", async () => {
+    error.textContent = "";
+    $("mapping").hidden = true;
+    if (!file.files.length) return;
+    const head = file.files[0].slice(0, 64 * 1024);
+    const response = await fetch(form.dataset.preview, {
+      method: "POST",
+      headers: {"Content-Type": "text/csv", "X-CSRF-Token": csrf(), "Accept": "application/json"},
+      body: head,
+    });
+    const data = await response.json();
+    if (!response.ok) {
+      error.textContent = data.error || "This file cannot be read as a voter list.";
+      return;
+    }
+    showMapping(data);
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!file.files.length) {
+      error.textContent = "Choose a CSV file first.";
+      file.focus();
+      return;
+    }
+    upload(form, file.files[0]);
+  });
+}
+
+function showMapping(data) {
+  const body = document.querySelector("#mapping-table tbody");
+  body.replaceChildren(...data.columns.map((c) => {
+    const row = el("tr");
+    row.append(el("td", c.header), el("td", c.target === "extra" ? "kept as an extra column" : c.target), el("td", c.note));
+    return row;
+  }));
+  $("mapping-meta").textContent = `Encoding ${data.encoding}, columns separated by "${data.delimiter === "\t" ? "tab" : data.delimiter}".`;
+  $("mapping-missing").textContent = data.missing.length ? "No column for: " + data.missing.join(", ") + "." : "";
+  $("mapping-rows").replaceChildren(...data.rows.map((r) =>
+    el("li", r.error ? `line ${r.line}: rejected — ${r.error}` : `${r.name || "(no name)"} · ${r.phone}`)));
+  $("mapping").hidden = false;
+}
+
+function upload(form, file) {
+  const bar = $("progress-bar");
+  const label = $("progress-label");
+  const button = $("import-button");
+  $("progress").hidden = false;
+  $("report").hidden = true;
+  button.disabled = true;
+  const socket = new WebSocket(socketUrl(form.dataset.events));
+  socket.addEventListener("message", (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type !== "import") return;
+    if (event.bytes_total) bar.value = Math.round((100 * event.bytes_done) / event.bytes_total);
+    label.textContent = `Importing: ${event.rows.toLocaleString()} rows read…`;
+  });
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", form.action.split("?")[0]);
+  xhr.setRequestHeader("X-CSRF-Token", csrf());
+  xhr.setRequestHeader("Accept", "application/json");
+  xhr.upload.addEventListener("progress", (event) => {
+    if (!event.lengthComputable) return;
+    bar.value = Math.round((100 * event.loaded) / event.total);
+    label.textContent = `Uploading: ${bar.value}%`;
+  });
+  xhr.upload.addEventListener("load", () => {
+    bar.value = 0;
+    label.textContent = "Importing…";
+  });
+  xhr.addEventListener("loadend", () => {
+    socket.close();
+    button.disabled = false;
+    let data = {};
+    try { data = JSON.parse(xhr.responseText); } catch { data = {error: "The server did not answer (" + xhr.status + ")."}; }
+    if (xhr.status !== 200) {
+      $("progress").hidden = true;
+      $("preview-error").textContent = data.error || "The import failed.";
+      return;
+    }
+    bar.value = 100;
+    label.textContent = "Import finished.";
+    showReport(data);
+  });
+  const body = new FormData();
+  body.append("file", file);
+  xhr.send(body);
+}
+
+function showReport(data) {
+  const counts = [["imported", data.imported], ["merged", data.merged], ["do not call", data.dnc], ["rejected", data.invalid]];
+  $("report-counts").replaceChildren(...counts.map(([k, v]) => {
+    const div = el("div");
+    div.append(el("dt", k), el("dd", v));
+    return div;
+  }));
+  const rejected = $("report-rejected");
+  rejected.replaceChildren();
+  if (data.rejected_url) {
+    rejected.append(el("a", "Download the rejected rows (CSV)", {href: data.rejected_url, class: "button", download: "", id: "rejected-link"}));
+  }
+  const table = $("report-errors");
+  table.hidden = !data.errors.length;
+  table.querySelector("tbody").replaceChildren(...data.errors.map((e) => {
+    const row = el("tr");
+    row.append(el("td", e.line), el("td", e.reason));
+    return row;
+  }));
+  $("report").hidden = false;
+  $("report").scrollIntoView({block: "nearest"});
+  refreshVoterCounts();
+}
+
+async function refreshVoterCounts() {
+  const panel = $("voters-now");
+  const response = await fetch(panel.dataset.stats, {headers: {"Accept": "application/json"}});
+  if (!response.ok) return;
+  const voters = (await response.json()).voters;
+  panel.replaceChildren(el("h2", "Voters now"), countList(voters));
+}
+
+function countList(counts) {
+  const list = el("dl", null, {class: "counts"});
+  list.replaceChildren(...Object.entries(counts).map(([k, n]) => {
+    const div = el("div");
+    div.append(el("dt", k), el("dd", n));
+    return div;
+  }));
+  return list;
+}
+
+// --- live dashboard -----------------------------------------------------------------------------
+const board = $("dashboard");
+if (board) setUpDashboard(board);
+
+function setUpDashboard(root) {
+  const status = $("live-status");
+  let pending = null;
+  const refresh = async () => {
+    const response = await fetch(root.dataset.stats, {headers: {"Accept": "application/json"}});
+    if (response.status === 401) { location.reload(); return; }
+    if (response.ok) showStats(await response.json());
+  };
+  const soon = () => { if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 500); };
+  const connect = () => {
+    const socket = new WebSocket(socketUrl(root.dataset.events));
+    socket.addEventListener("open", () => { status.textContent = "Live: updates as calls happen."; });
+    socket.addEventListener("message", soon);
+    socket.addEventListener("close", () => {
+      status.textContent = "Live updates lost; reconnecting…";
+      setTimeout(connect, 3000);
+    });
+  };
+  refresh();
+  connect();
+  setInterval(refresh, 10000);
+}
+
+function setStat(name, value) {
+  for (const node of document.querySelectorAll(`[data-stat="${name}"]`)) node.textContent = value;
+}
+
+function showStats(s) {
+  const v = s.volunteers;
+  setStat("waiting", (v.ready || 0) + (v.connected || 0));
+  for (const name of ["talking", "wrap-up", "paused", "waiting for phone"]) setStat(name, v[name] || 0);
+  setStat("lines_in_flight", s.lines_in_flight);
+  setStat("contacts_last_hour", s.contacts_last_hour);
+  setStat("attempts_last_hour", s.attempts_last_hour);
+  setStat("abandon_rate_today", s.abandon_rate_today + "%");
+  setStat("abandon_rate_30_days", s.abandon_rate_30_days + "%");
+  const total = Object.values(s.voters).reduce((a, b) => a + b, 0);
+  const finished = (s.voters.done || 0) + (s.voters["do not call"] || 0);
+  const bar = $("list-progress");
+  bar.max = Math.max(1, total);
+  bar.value = finished;
+  $("list-progress-text").textContent = total
+    ? `${finished} of ${total} voters finished (${Math.round((100 * finished) / total)}%).`
+    : "No voters yet: upload a list on the Voter list tab.";
+  $("voter-counts").replaceChildren(...countList(s.voters).children);
+  drawChart(s.hours, s.contacts_per_hour);
+}
+
+function drawChart(hours, values) {
+  const ns = "http://www.w3.org/2000/svg";
+  const width = 360, height = 150, bottom = 18, top = 14;
+  const max = Math.max(1, ...values);
+  const step = width / values.length;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("aria-hidden", "true");
+  values.forEach((value, i) => {
+    const h = ((height - bottom - top) * value) / max;
+    const bar = document.createElementNS(ns, "rect");
+    bar.setAttribute("class", "bar");
+    bar.setAttribute("x", String(i * step + 3));
+    bar.setAttribute("y", String(height - bottom - h));
+    bar.setAttribute("width", String(step - 6));
+    bar.setAttribute("height", String(h));
+    svg.append(bar);
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("class", "label");
+    label.setAttribute("x", String(i * step + step / 2));
+    label.setAttribute("y", String(height - 5));
+    label.setAttribute("text-anchor", "middle");
+    label.textContent = hours[i].slice(0, 2);
+    svg.append(label);
+    if (value) {
+      const text = document.createElementNS(ns, "text");
+      text.setAttribute("class", "value");
+      text.setAttribute("x", String(i * step + step / 2));
+      text.setAttribute("y", String(height - bottom - h - 3));
+      text.setAttribute("text-anchor", "middle");
+      text.textContent = String(value);
+      svg.append(text);
+    }
+  });
+  $("chart").replaceChildren(svg);
+  const total = values.reduce((a, b) => a + b, 0);
+  $("chart-text").textContent = `${total} contact${total === 1 ? "" : "s"} in the last ${values.length} hours (UTC hours); ${values[values.length - 1]} this hour.`;
+}

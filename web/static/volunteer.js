@@ -1,0 +1,393 @@
+// phonebank volunteer pages: plain JavaScript, no framework, no build step.
+// Every voter field is inserted with textContent; only the campaign script (sanitized HTML
+// rendered server-side in a sandbox) is inserted as HTML. The survey form is in
+// volunteer-survey.js (loaded first on the session page).
+"use strict";
+/* global PhonebankSurvey */
+
+(() => {
+  const TOKEN_KEY = "phonebank.token";
+  const $ = (id) => document.getElementById(id);
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json" };
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const message = data.error?.message || `The server answered ${response.status}.`;
+      throw Object.assign(new Error(message), { status: response.status });
+    }
+    return data;
+  }
+
+  function showError(element, error) {
+    element.textContent = error ? error.message : "";
+    element.hidden = !error;
+  }
+
+  function el(tag, attrs = {}, text) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+
+  // --- /join/{id}: sign up, show the login ----------------------------------------------
+  function joinPage() {
+    const form = $("signup-form");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = Object.fromEntries(
+        ["name", "email", "phone"].map((key) => [key, form.elements[key].value.trim()]),
+      );
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        const login = await api("POST", "/api/signup", body);
+        $("login-id").textContent = login.login_id;
+        $("password").textContent = login.password;
+        $("signup").hidden = true;
+        $("credentials").hidden = false;
+        $("credentials-title").focus();
+      } catch (error) {
+        showError($("signup-error"), error);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    for (const button of document.querySelectorAll("[data-copy]")) {
+      button.addEventListener("click", () => copy($(button.dataset.copy), button));
+    }
+  }
+
+  async function copy(source, button) {
+    const text = source.textContent;
+    const label = button.getAttribute("aria-label").replace(/^Copy /, "");
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const range = document.createRange();  // older browsers / insecure origins
+      range.selectNodeContents(source);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      document.execCommand("copy");
+    }
+    $("copy-status").textContent = `${label[0].toUpperCase()}${label.slice(1)} copied.`;
+  }
+
+  // --- /signin ---------------------------------------------------------------------------
+  function signinPage() {
+    const form = $("signin-form");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const campaign = form.elements.campaign.value;
+      const body = {
+        login_id: form.elements.login_id.value.replace(/\s+/g, ""),
+        password: form.elements.password.value.replace(/\s+/g, ""),
+        campaign: /^\d+$/.test(campaign) ? Number(campaign) : campaign,
+        audio_mode: form.elements.audio_mode.value || "phone",
+      };
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        const signin = await api("POST", "/api/signin", body);
+        sessionStorage.setItem(TOKEN_KEY, signin.token);
+        location.assign("/session");
+      } catch (error) {
+        showError($("signin-error"), error);
+        button.disabled = false;
+      }
+    });
+  }
+
+  // --- /logged-out -----------------------------------------------------------------------
+  async function loggedOutPage() {
+    if (!sessionStorage.getItem(TOKEN_KEY)) return;
+    $("ended-logout").hidden = true;  // until we know why the session ended
+    try {
+      const view = await api("GET", "/api/session");
+      $(view.end_reason === "timeout" ? "ended-timeout" : "ended-logout").hidden = false;
+    } catch {
+      $("ended-logout").hidden = false;  // an unknown token: the generic text
+    }
+    sessionStorage.removeItem(TOKEN_KEY);
+  }
+
+  // --- /session: the shift ---------------------------------------------------------------
+  function sessionPage() {
+    if (!sessionStorage.getItem(TOKEN_KEY)) {
+      location.replace("/signin");
+      return;
+    }
+    const shift = new Shift();
+    shift.start();
+    window.phonebankShift = shift;  // for tests and debugging
+  }
+
+  const STEP_HEADINGS = {
+    "waiting for phone": "connect-title",
+    connected: "connect-title",
+    ready: "waiting-title",
+    paused: "paused-title",
+  };
+
+  class Shift {
+    constructor() {
+      this.view = null;
+      this.attemptId = null;
+      this.termCode = null;
+      this.readySince = null;
+      this.timer = null;
+      this.socket = null;
+      this.retry = 500;
+      this.deadline = null;
+      this.events = 0;  // WebSocket events seen: an HTTP answer older than one is not drawn
+    }
+
+    async start() {
+      this.bindControls();
+      try {
+        this.render(await api("GET", "/api/session"));
+      } catch (error) {
+        if (error.status === 401) return location.replace("/signin");
+        showError($("session-error"), error);
+      }
+      this.connect();
+      this.timer = setInterval(() => this.tick(), 250);
+    }
+
+    connect() {
+      const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+      const token = encodeURIComponent(sessionStorage.getItem(TOKEN_KEY));
+      const socket = new WebSocket(`${scheme}//${location.host}/api/session/events?token=${token}`);
+      this.socket = socket;
+      socket.addEventListener("message", (message) => this.onEvent(JSON.parse(message.data)));
+      socket.addEventListener("open", () => { this.retry = 500; });
+      socket.addEventListener("close", () => {
+        if (this.view?.state === "logged out") return;
+        setTimeout(() => this.connect(), this.retry);
+        this.retry = Math.min(this.retry * 2, 8000);
+      });
+    }
+
+    onEvent(event) {
+      this.events += 1;
+      if (event.type === "snapshot") {
+        this.render(event);
+      } else if (event.type === "session") {
+        // the voter event follows "talking" and brings the new card; keep the card in wrap-up
+        const call = event.state === "wrap-up" ? this.view.call : null;
+        this.render({ ...this.view, ...event, call });
+      } else if (event.type === "voter") {
+        const call = { attempt_id: event.attempt_id, voter: event.voter, script: event.script };
+        this.render({ ...this.view, state: "talking", call, result: null });
+      }
+    }
+
+    bindControls() {
+      const act = (id, path) => $(id).addEventListener("click", () => this.act("POST", path));
+      act("start", "/api/session/ready");
+      act("pause", "/api/session/pause");
+      act("resume", "/api/session/ready");
+      act("end-call", "/api/session/end-call");
+      act("logout", "/api/session/logout");
+      for (const button of document.querySelectorAll("[data-then]")) {
+        button.addEventListener("click", () => this.saveResult(button.dataset.then));
+      }
+      $("survey").addEventListener("change", () => PhonebankSurvey.showFollowUps($("survey")));
+      $("survey").addEventListener("submit", (event) => event.preventDefault());
+    }
+
+    async act(method, path, body) {
+      showError($("session-error"), null);
+      const seen = this.events;
+      try {
+        const view = await api(method, path, body);
+        if (view.state && this.events === seen) this.render(view);
+        return view;
+      } catch (error) {
+        showError($("session-error"), error);
+        return null;
+      }
+    }
+
+    async saveResult(then) {
+      if (!this.termCode) {
+        showError($("session-error"), new Error("Choose a call result first."));
+        return;
+      }
+      const body = {
+        term_code: this.termCode,
+        answers: PhonebankSurvey.answers($("survey")),
+        notes: $("notes").value,
+        then,
+      };
+      if (!(await this.act("POST", "/api/session/result", body))) return;
+      if (then === "logout") {
+        this.socket?.close();
+        location.replace("/logged-out");
+        return;
+      }
+      const seen = this.events;
+      const view = await api("GET", "/api/session");
+      if (this.events === seen) this.render(view);
+    }
+
+    render(view) {
+      const previous = this.view?.state;
+      this.view = view;
+      const state = view.state;
+      if (state === "logged out") {
+        this.socket?.close();
+        location.replace("/logged-out");
+        return;
+      }
+      $("campaign-name").textContent = view.campaign?.name ?? "";
+      $("status").textContent = view.message || "";
+      $("step-connect").hidden = !["waiting for phone", "connected"].includes(state);
+      $("step-waiting").hidden = state !== "ready";
+      $("step-paused").hidden = state !== "paused";
+      const onCall = (state === "talking" || state === "wrap-up") && view.call;
+      $("step-call").hidden = !onCall;
+      this.focusStep(onCall ? "voter-name" : STEP_HEADINGS[state]);
+      if (state === "waiting for phone" || state === "connected") this.renderConnect(view);
+      if (state === "ready" && previous !== "ready") this.readySince = Date.now();
+      if (onCall) this.renderCall(view);
+      this.tick();
+    }
+
+    focusStep(headingId) {
+      // keyboard users land on the step that replaced the one they were in
+      if (!headingId || headingId === this.step) return;
+      const first = this.step === undefined;
+      this.step = headingId;
+      if (!first) $(headingId).focus({ preventScroll: false });
+    }
+
+    renderConnect(view) {
+      const connected = view.state === "connected";
+      $("callin-number").textContent = view.callin_number;
+      $("callin-number").href = `tel:${view.callin_number}`;
+      $("pin").textContent = view.pin;
+      $("phone-state").classList.toggle("connected", connected);
+      $("phone-state-text").textContent = connected
+        ? "Connected: your phone is on the line."
+        : "Waiting for your phone…";
+      const wasHidden = $("start").hidden;
+      $("start").hidden = !connected;
+      if (connected && wasHidden && this.step !== undefined) $("start").focus();
+    }
+
+    renderCall(view) {
+      if (view.call.attempt_id !== this.attemptId) {
+        this.attemptId = view.call.attempt_id;
+        this.renderVoter(view.call, view.campaign);
+        this.termCode = null;
+        this.renderTermCodes(view.campaign.term_codes);
+        if (view.result) this.restoreResult(view.result);
+        this.markShown(view.call.attempt_id);
+      }
+      const wrapUp = view.state === "wrap-up";
+      $("wrapup").hidden = !wrapUp;
+      $("end-call").hidden = wrapUp;
+      $("cue").hidden = wrapUp;
+      $("next-step").hidden = !wrapUp || !this.termCode;
+    }
+
+    renderVoter(call, campaign) {
+      const voter = call.voter;
+      $("voter-name").textContent = [voter.first_name, voter.last_name].filter(Boolean).join(" ") || "(no name)";
+      const fields = $("voter-fields");
+      fields.replaceChildren();
+      const address = [voter.address, voter.city, voter.state, voter.zip].filter(Boolean).join(", ");
+      const rows = [["Age", voter.age], ["Address", address], ["Phone", voter.phone], ["Party", voter.party]];
+      const known = new Set(["id", "first_name", "last_name", "phone", "address", "city", "state", "zip", "party", "age"]);
+      for (const [key, value] of Object.entries(voter)) {
+        if (!known.has(key)) rows.push([key.replace(/_/g, " "), value]);
+      }
+      for (const [label, value] of rows) {
+        if (value === null || value === undefined || value === "") continue;
+        fields.append(el("dt", {}, label[0].toUpperCase() + label.slice(1)), el("dd", {}, value));
+      }
+      $("script").innerHTML = call.script;  // sanitized server-side (sandboxed template)
+      const questions = campaign.survey || [];
+      PhonebankSurvey.render($("survey"), questions);
+      $("survey-title").hidden = questions.length === 0;
+      $("notes").value = "";
+      const cue = $("cue");
+      cue.classList.remove("flash");
+      void cue.offsetWidth;  // restart the animation
+      cue.classList.add("flash");
+    }
+
+    markShown(attemptId) {
+      requestAnimationFrame(() => {
+        const shownAt = performance.timeOrigin + performance.now();
+        const card = $("voter-card");
+        card.dataset.attemptId = String(attemptId);
+        card.dataset.shownAt = String(shownAt);
+        (window.phonebankCardsShown ||= []).push({ attemptId, shownAt });
+      });
+    }
+
+    restoreResult(result) {
+      PhonebankSurvey.restore($("survey"), result.answers);
+      $("notes").value = result.notes || "";
+      this.chooseTermCode(result.term_code);
+    }
+
+    renderTermCodes(codes) {
+      const row = $("term-codes");
+      row.replaceChildren();
+      for (const code of codes) {
+        const button = el("button", { type: "button", class: "button", "aria-pressed": "false", "data-code": code.code }, code.label);
+        button.addEventListener("click", () => this.chooseTermCode(code.code));
+        row.append(button);
+      }
+    }
+
+    chooseTermCode(code) {
+      this.termCode = code;
+      for (const button of $("term-codes").querySelectorAll("button")) {
+        button.setAttribute("aria-pressed", String(button.dataset.code === code));
+      }
+      if (this.view?.state === "wrap-up") $("next-step").hidden = false;
+      showError($("session-error"), null);
+    }
+
+    tick() {
+      const view = this.view;
+      if (!view) return;
+      if (view.state === "ready" && this.readySince) {
+        $("elapsed").textContent = clock((Date.now() - this.readySince) / 1000);
+      }
+      if (view.state === "wrap-up" && view.wrapup_deadline) {
+        const left = (Date.parse(view.wrapup_deadline) - Date.now()) / 1000;
+        if (this.deadline !== view.wrapup_deadline) {
+          this.deadline = view.wrapup_deadline;
+          $("countdown-bar").max = Math.max(1, Math.ceil(left));
+        }
+        $("countdown").textContent = String(Math.max(0, Math.ceil(left)));
+        $("countdown-bar").value = Math.max(0, left);
+        $("countdown").parentElement.classList.toggle("urgent", left <= 10);
+      }
+    }
+  }
+
+  const page = document.currentScript?.dataset.page
+    || document.querySelector("script[data-page]")?.dataset.page;
+  const pages = { join: joinPage, signin: signinPage, session: sessionPage, "logged-out": loggedOutPage };
+  pages[page]?.();
+})();
