@@ -104,9 +104,6 @@ def start_pair(
             f"a PBX pair named '{tag}' is already running (see {run_dir}/owner.json): "
             "stop it first with 'phonebank pbx stop'"
         )
-    for sub in ("dialer", "carrier"):
-        shutil.rmtree(run_dir / sub, ignore_errors=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
     voices_dir = voices_parent(cfg, runtime) / voices_host.name
     manifest = load_manifest(voices_host)
 
@@ -130,6 +127,10 @@ def start_pair(
     used = {dialer_sip, carrier_sip, dialer_http, carrier_http}
     dialer_rtp = pick_rtp_range(used)
     carrier_rtp = pick_rtp_range(used | set(range(dialer_rtp[0], dialer_rtp[1] + 1)))
+
+    for sub in ("dialer", "carrier"):
+        shutil.rmtree(run_dir / sub, ignore_errors=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
 
     dialer = AsteriskInstance(
         InstanceSpec(
@@ -194,6 +195,8 @@ def start_pair(
             _write_owner(pair, None if detached else os.getpid())
     except BaseException:
         pair.stop()
+        if not detached:
+            shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return pair
 
@@ -264,8 +267,10 @@ def _is_our_asterisk(pid: int, base: str) -> bool:
 def running_pair(
     cfg: PbxConfig, tag: str, real_trunk: TrunkConfig | None = None
 ) -> Iterator[PbxPair]:
+    """A throwaway pair (benches, tests): stopped and its run directory removed on exit."""
     pair = start_pair(cfg, tag, real_trunk=real_trunk)
     try:
         yield pair
     finally:
         pair.stop()
+        shutil.rmtree(pair.run_dir, ignore_errors=True)

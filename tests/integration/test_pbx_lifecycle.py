@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -91,6 +92,7 @@ def test_a_stopped_pair_leaves_no_process_port_or_lock():
     assert all(port_free(port, kind) for port, kind in ports)
     assert not (cfg.cache_dir / "rootfs.lock").exists()
     assert not (pair.run_dir / "owner.json").exists()
+    shutil.rmtree(pair.run_dir)
 
 
 def test_pbx_commands_start_report_and_stop_the_pair(tmp_path):
@@ -117,6 +119,8 @@ def test_pbx_commands_start_report_and_stop_the_pair(tmp_path):
     status = phonebank("pbx", "status")
     assert status.returncode == 3
     assert "not running" in status.stdout
+    owner = next(line for line in started.stdout.splitlines() if "owner.json" in line)
+    shutil.rmtree(owner.split("credentials in ")[1].removesuffix("/owner.json"))
 
 
 def test_missing_rootfs_without_debootstrap_says_how_to_fix_it(tmp_path):
