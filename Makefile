@@ -4,10 +4,14 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := debootstrap espeak-ng sox chromium chromium-driver
+# npm fetches JsSIP (the browser softphone); Debian's nodejs/npm only when npm is missing.
+APT_PACKAGES := debootstrap espeak-ng sox chromium chromium-driver \
+	$(if $(shell command -v npm),,nodejs npm)
+JSSIP_VERSION := 3.12.0
+JSSIP := web/static/vendor/jssip.min.js
 PYTEST_ARGS ?=
 
-.PHONY: run test lint unit integration e2e bench setup deps venv pbx clean
+.PHONY: run test lint unit integration e2e bench setup deps venv pbx jssip clean
 
 run: setup
 	$(BIN)/phonebank run
@@ -28,7 +32,7 @@ lint: venv
 bench: setup
 	$(BIN)/python bench/amd_accuracy.py
 
-setup: deps venv pbx
+setup: deps venv pbx jssip
 
 # Debian packages: installed only when one is missing.
 deps:
@@ -50,5 +54,15 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 pbx: venv
 	$(BIN)/phonebank pbx build
 
+# JsSIP for the browser softphone, from npm at a pinned version: 3.12.0 is the last release
+# that ships a prebuilt dist/jssip.min.js. Built here, never committed (.gitignore).
+jssip: $(JSSIP)
+
+$(JSSIP):
+	mkdir -p build/npm $(dir $@)
+	cd build/npm && npm pack --silent jssip@$(JSSIP_VERSION) >/dev/null
+	tar -xzf build/npm/jssip-$(JSSIP_VERSION).tgz -C build/npm package/dist/jssip.min.js
+	cp build/npm/package/dist/jssip.min.js $@
+
 clean:
-	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) build $(dir $(JSSIP)) .mypy_cache .pytest_cache .ruff_cache *.egg-info

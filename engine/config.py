@@ -8,6 +8,7 @@ start-up with a :class:`~engine.errors.ConfigError` naming the key and what is w
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 import types
@@ -99,6 +100,12 @@ class WebConfig:
     """TCP port of the web app; 0 picks a free one."""
     secure_cookies: bool = False
     """Mark cookies Secure (set this when serving over HTTPS)."""
+    ice_servers: str = "[]"
+    """STUN/TURN servers for browser softphones, as the JSON list RTCPeerConnection takes;
+    empty on one network (a STUN server that does not answer delays every call)."""
+
+    def ice_server_list(self) -> list[Any]:
+        return list(json.loads(self.ice_servers))
 
 
 @dataclass(frozen=True)
@@ -127,9 +134,24 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     config: Config = _build(Config, data, environ, prefix="")
+    _check_ice_servers(config.web.ice_servers)
     if config.trunk.password and not config.trunk.username:
         raise ConfigError("trunk.password is set but trunk.username is not: set both or neither")
     return config
+
+
+def _check_ice_servers(raw: str) -> None:
+    try:
+        servers = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"web.ice_servers is not valid JSON: {exc}") from None
+    if not isinstance(servers, list) or not all(
+        isinstance(s, dict) and "urls" in s for s in servers
+    ):
+        raise ConfigError(
+            "web.ice_servers must be a JSON list of objects with 'urls', e.g. "
+            '[{"urls": "stun:stun.example.org:3478"}]'
+        )
 
 
 def outbound_trunk(cfg: Config) -> str:

@@ -62,7 +62,13 @@ class Engine:
             assert sounds is not None
             async with AriClient.connect(ari_settings) as ari:
                 telephony = Telephony(
-                    ari, store, notifier, sounds, trunk=outbound_trunk(cfg), pin_length=PIN_LENGTH
+                    ari,
+                    store,
+                    notifier,
+                    sounds,
+                    trunk=outbound_trunk(cfg),
+                    pin_length=PIN_LENGTH,
+                    softphone_ws_url=softphone_ws_url(ari_settings.url),
                 )
                 volunteers = VolunteerService(
                     store, notifier, telephony, callin_number=cfg.pbx.callin_number
@@ -97,3 +103,15 @@ class _NoTelephony:
 
     def wake(self, campaign_id: int) -> None:
         return None
+
+    async def open_browser_audio(self, session: object) -> None:
+        return None
+
+    def browser_login(self, session_id: int) -> None:
+        return None
+
+
+def softphone_ws_url(ari_url: str) -> str:
+    """SIP over WebSocket is served by the same Asterisk HTTP server as ARI, at /ws."""
+    scheme, rest = ari_url.rstrip("/").split("://", 1)
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws"

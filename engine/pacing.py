@@ -27,6 +27,23 @@ class PacingState:
     voters_available: int
     """Callable voters left (a lower bound is fine); 0 means the list is exhausted."""
 
+    # Optional detail for the adaptive and predictive policies (engine/pacing_policies.py);
+    # the power policy ignores it, and the defaults describe "nothing known".
+    now: float = 0.0
+    """Monotonic seconds; policies that adjust on a clock (VICIdial-style) read it."""
+    talking_elapsed: tuple[float, ...] = ()
+    """For each volunteer on a call, seconds since the call was bridged."""
+    wrap_up_elapsed: tuple[float, ...] = ()
+    """For each volunteer in wrap-up, seconds since the call ended."""
+    ringing_elapsed: tuple[float, ...] = ()
+    """For each call dialing or ringing (part of in_flight), seconds since it was placed."""
+    amd_elapsed: tuple[float, ...] = ()
+    """For each call in answering-machine detection (part of in_flight), seconds in AMD."""
+    live_answers: int = 0
+    """People who answered this shift (connected or abandoned): the abandon rate's base."""
+    abandons: int = 0
+    """Of those, how many no volunteer took within the 2-second rule."""
+
 
 class Pacing(Protocol):
     def calls_to_place(self, state: PacingState) -> int:

@@ -32,6 +32,7 @@ from engine.rate_limit import FailureLimiter
 from engine.scripts import render_script
 from engine.session_states import LIVE_STATES, SessionEvent, describe, next_session_state
 from engine.store.base import Store
+from engine.telephony.softphone import BrowserLogin
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,13 @@ class CallControl(Protocol):
 
     def wake(self, campaign_id: int) -> None:
         """A volunteer became ready: the campaign's dialer should look again now."""
+
+    async def open_browser_audio(self, session: Session) -> None:
+        """Create the SIP credentials the session's browser calls in with (removed by
+        release_session). Raises AriError when the PBX refuses."""
+
+    def browser_login(self, session_id: int) -> BrowserLogin | None:
+        """The session's browser credentials, or None (phone mode, or already released)."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,8 @@ class VolunteerService:
                 login.volunteer_id, found.id, mode, pin, credentials.token_hash(token), self.clock()
             )
         await self.store.use_login(login.login_id, self.clock())
+        if mode == AudioMode.BROWSER:
+            await self.calls.open_browser_audio(session)
         log.info(
             "session %d: volunteer %d signed in to campaign %d (%s)",
             session.id,
@@ -409,7 +419,16 @@ class VolunteerService:
             "call": None,
             "result": None,
             "end_reason": session.end_reason,
+            "softphone": None,
         }
+        login = self.calls.browser_login(session.id)
+        if login is not None and session.state in LIVE_STATES:
+            view["softphone"] = {
+                "ws_url": login.ws_url,
+                "uri": login.uri,
+                "username": login.endpoint,
+                "password": login.password,
+            }
         if session.attempt_id is not None and session.state in LIVE_STATES:
             attempt = await self.store.get_attempt(session.attempt_id)
             voter = await self.store.get_voter(attempt.voter_id)

@@ -11,7 +11,7 @@ from aiohttp import web
 from engine.errors import NotAllowed
 from engine.models import AudioMode, Session, SessionState
 from web import body as fields
-from web.appkeys import engine_of
+from web.appkeys import WEB_CONFIG, engine_of
 from web.auth import client_address, volunteer_view
 from web.shapes import json_response, result_json
 
@@ -26,8 +26,8 @@ def instructions(audio_mode: str, callin_number: str, pin: str) -> str:
     """What the volunteer does next to connect their audio."""
     if audio_mode == AudioMode.BROWSER:
         return (
-            "Allow microphone access when your browser asks: the page connects your audio "
-            "and stays connected for your whole shift."
+            "Use a headset, and allow microphone access when your browser asks: the page "
+            "connects your audio and stays connected for your whole shift."
         )
     return (
         f"Call {callin_number} from your phone and enter your PIN {pin} followed by #. "
@@ -77,7 +77,12 @@ async def campaigns(request: web.Request) -> web.Response:
 
 @volunteer_view
 async def get_session(request: web.Request, session: Session) -> web.Response:
-    return json_response(await engine_of(request).volunteers.view(session.id))
+    """The session's view; for a browser session also its softphone's SIP credentials and
+    ICE servers (only the token holder gets here)."""
+    view = await engine_of(request).volunteers.view(session.id)
+    if view.get("softphone"):
+        view["softphone"]["ice_servers"] = request.app[WEB_CONFIG].ice_server_list()
+    return json_response(view)
 
 
 @volunteer_view

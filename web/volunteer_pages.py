@@ -2,7 +2,7 @@
 
 /                  the active campaigns, each with its team link
 /join/{id}         a campaign's team link: sign up, get a Login ID and password
-/signin            sign in to a campaign with phone (or, later, browser) audio
+/signin            sign in to a campaign with phone or browser ("Call using computer") audio
 /session           the shift: call-in, waiting, the voter card, wrap-up
 /logged-out        why the session ended (log-out or a missed wrap-up deadline)
 """

@@ -304,6 +304,11 @@ class AriClient:
         path = f"/applications/{_seg(self._settings.app)}/subscription"
         return _object(await self._request("POST", path, params={"eventSource": event_source}))
 
+    async def unsubscribe(self, event_source: str) -> Json:
+        """Undo subscribe(); Asterisk keeps an app's subscriptions after its websocket closes."""
+        path = f"/applications/{_seg(self._settings.app)}/subscription"
+        return _object(await self._request("DELETE", path, params={"eventSource": event_source}))
+
     async def snoop(
         self,
         channel_id: str,
@@ -324,6 +329,27 @@ class AriClient:
         }
         path = f"/channels/{_seg(channel_id)}/snoop"
         return _object(await self._request("POST", path, params=params))
+
+    async def put_config_object(
+        self, config_class: str, object_type: str, object_id: str, fields: Mapping[str, str]
+    ) -> list[Json]:
+        """Create or update a dynamic configuration object, e.g. ("res_pjsip", "endpoint",
+        "web-1-ab12"), through a sorcery backend that accepts writes (memory); returns the
+        object's fields as Asterisk stored them."""
+        path = (
+            f"/asterisk/config/dynamic/{_seg(config_class)}/{_seg(object_type)}/{_seg(object_id)}"
+        )
+        body = {"fields": [{"attribute": k, "value": v} for k, v in fields.items()]}
+        return _array(await self._request("PUT", path, json=body))
+
+    async def delete_config_object(
+        self, config_class: str, object_type: str, object_id: str
+    ) -> None:
+        """Delete a dynamic configuration object; AriNotFound when it does not exist."""
+        path = (
+            f"/asterisk/config/dynamic/{_seg(config_class)}/{_seg(object_type)}/{_seg(object_id)}"
+        )
+        await self._request("DELETE", path)
 
     # --- HTTP plumbing ------------------------------------------------------------------
 

@@ -94,7 +94,16 @@ BASE_MODULES = (
     "res_musiconhold.so",
 )
 ROLE_MODULES = {
-    "dialer": ("app_amd.so", "app_waitforsilence.so", "chan_bridge_media.so"),
+    "dialer": (
+        "app_amd.so",
+        "app_waitforsilence.so",
+        "chan_bridge_media.so",
+        # The browser softphone: SIP over WebSocket, DTLS-SRTP, opus.
+        "res_pjsip_transport_websocket.so",
+        "res_srtp.so",
+        "res_format_attr_opus.so",
+        "codec_opus_open_source.so",
+    ),
     "carrier": (
         "app_mixmonitor.so",
         "func_periodic_hook.so",

@@ -17,10 +17,12 @@ from engine.ari.client import AriClient
 from engine.errors import AriError, AriNotFound
 from engine.models import CallOutcome, Session
 from engine.notifier import Notifier
+from engine.session_states import LIVE_STATES
 from engine.store.base import Store
 from engine.telephony.callin import CallIns
 from engine.telephony.calls import OutboundCalls
 from engine.telephony.media import Player
+from engine.telephony.softphone import BrowserLogin, Softphones
 from engine.telephony.sounds import SoundLibrary
 from engine.volunteers import VolunteerService
 
@@ -45,6 +47,7 @@ class Telephony:
         *,
         trunk: str,
         pin_length: int,
+        softphone_ws_url: str,
     ) -> None:
         self.ari = ari
         self.store = store
@@ -54,6 +57,7 @@ class Telephony:
         self.player = Player(ari)
         self.callins = CallIns(self, pin_length)
         self.calls = OutboundCalls(self)
+        self.softphones = Softphones(ari, softphone_ws_url)
         self.volunteers: VolunteerService  # set by the engine right after construction
         self.phones: dict[str, int] = {}
         """Volunteer phone channels in their bridge, to session id."""
@@ -100,6 +104,8 @@ class Telephony:
             self.spawn(self.callins.on_start(channel))
         elif args[:1] == ["outbound"]:
             self.spawn(self.calls.on_verdict(channel, args))
+        elif args[:1] == ["browser"]:
+            self.spawn(self._browser_joined(channel, args[1] if len(args) > 1 else ""))
 
     async def on_ChannelDtmfReceived(self, event: dict[str, Any]) -> None:
         await self.callins.on_dtmf(event["channel"]["id"], event["digit"])
@@ -142,6 +148,10 @@ class Telephony:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # The next engine on this PBX must not inherit the endpoint subscription (it would
+        # then get every call-in event twice).
+        with contextlib.suppress(AriError):
+            await self.ari.unsubscribe(f"endpoint:PJSIP/{self.trunk}")
 
     # --- volunteers' phones --------------------------------------------------------------
     async def join_session(self, session: Session, channel_id: str) -> None:
@@ -166,6 +176,23 @@ class Telephony:
             except AriError as exc:  # music is a nicety: the volunteer still joins
                 log.warning("session %d: no hold music: %s", session.id, exc)
         await self.volunteers.phone_connected(session, channel_id, bridge_id)
+
+    async def _browser_joined(self, channel: dict[str, Any], endpoint: str) -> None:
+        """A signed-in browser called 'join' with its session's credentials."""
+        channel_id = channel["id"]
+        login = self.softphones.by_endpoint.get(endpoint)
+        session = await self.store.get_session(login.session_id) if login else None
+        if session is None or session.state not in LIVE_STATES:
+            log.warning(
+                "browser call %s from unknown endpoint %r: hanging up", channel_id, endpoint
+            )
+            with contextlib.suppress(AriNotFound):
+                await self.ari.hangup(channel_id)
+            return
+        log.info("session %d: browser audio %s joining", session.id, channel_id)
+        with contextlib.suppress(AriNotFound):
+            await self.ari.answer(channel_id)
+            await self.join_session(session, channel_id)
 
     async def _bridge_exists(self, bridge_id: str) -> bool:
         return any(b["id"] == bridge_id for b in await self.ari.list_bridges())
@@ -192,16 +219,25 @@ class Telephony:
 
     async def _release(self, session: Session, reason: str) -> None:
         channel_id = session.channel_id
-        if channel_id:
-            media = await self.sounds.media_for(
-                LOGOUT_MESSAGES.get(reason, LOGOUT_MESSAGES["logout"])
-            )
-            with contextlib.suppress(AriNotFound):
-                await self.player.play("channels", channel_id, media, wait=True, timeout=20)
-                await self.ari.hangup(channel_id)
-        if session.bridge_id:
-            with contextlib.suppress(AriNotFound):
-                await self.ari.destroy_bridge(session.bridge_id)
+        try:
+            if channel_id:
+                media = await self.sounds.media_for(
+                    LOGOUT_MESSAGES.get(reason, LOGOUT_MESSAGES["logout"])
+                )
+                with contextlib.suppress(AriNotFound):
+                    await self.player.play("channels", channel_id, media, wait=True, timeout=20)
+                    await self.ari.hangup(channel_id)
+            if session.bridge_id:
+                with contextlib.suppress(AriNotFound):
+                    await self.ari.destroy_bridge(session.bridge_id)
+        finally:
+            await self.softphones.delete(session.id)
+
+    async def open_browser_audio(self, session: Session) -> None:
+        await self.softphones.create(session.id)
+
+    def browser_login(self, session_id: int) -> BrowserLogin | None:
+        return self.softphones.by_session.get(session_id)
 
     def wake(self, campaign_id: int) -> None:
         event = self._wakeups.pop(campaign_id, None)

@@ -79,7 +79,7 @@ async def test_a_volunteer_goes_from_sign_up_to_log_out_by_clicking(
     await page.get_by_role("link", name="Sign in with them").click()
     await page.get_by_label("Login ID").fill(f"  {login_id.lower()} ")
     await page.get_by_label("Password").fill(f" {password}  ")
-    await expect(page.get_by_label("Call using computer")).to_be_disabled()
+    await expect(page.get_by_label("Call using computer")).to_be_enabled()
     await expect(page.get_by_label("Call using my phone")).to_be_checked()
     await expect(page.get_by_label("Service (campaign)")).to_have_value(str(campaign.id))
     await shot(page, "signin")

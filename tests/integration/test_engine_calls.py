@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -45,10 +47,13 @@ async def heard_level(pbx_pair: PbxPair, number: str) -> float:
     """Level of what the carrier recorded the voter at ``number`` hearing (after hangup)."""
     digits = number.lstrip("+")
     folder = pbx_pair.carrier.path("recordings")
-    path = await wait_until(
-        lambda: next(iter(folder.glob(f"{digits}-*-heard.wav")), None),
-        what=f"the recording of {number}",
-    )
+    started = time.time() - 120  # earlier tests may have recorded the same number
+
+    def newest() -> Path | None:
+        found = [p for p in folder.glob(f"{digits}-*-heard.wav") if p.stat().st_mtime > started]
+        return max(found, key=lambda p: p.stat().st_mtime, default=None)
+
+    path = await wait_until(newest, what=f"the recording of {number}")
     sizes: list[int] = []
 
     def settled() -> bool:

@@ -76,6 +76,12 @@ async def bridge_with_voter(
     return phone, voter_id
 
 
+def clear_recordings(pair: PbxPair) -> None:
+    """Other tests of the session may have left recordings of their voters."""
+    for old in pair.carrier.path("recordings").glob("*.wav"):
+        old.unlink()
+
+
 async def heard_by_voter(
     pair: PbxPair, ari: AriClient, carrier_ari: AriClient, voter_id: str
 ) -> float:
@@ -127,6 +133,7 @@ async def test_volunteer_hears_silence_when_the_voter_says_nothing(pbx_pair, dia
 
 async def test_voter_hears_the_volunteer_speak(pbx_pair, dialer, carrier):
     ari, _ = dialer
+    clear_recordings(pbx_pair)
     await carrier[0].set_global_variable("RECORD_VOTERS", "1")
     try:
         phone, voter_id = await bridge_with_voter(pbx_pair, dialer, carrier, "90")
@@ -139,6 +146,7 @@ async def test_voter_hears_the_volunteer_speak(pbx_pair, dialer, carrier):
 
 async def test_voter_hears_silence_when_the_volunteer_says_nothing(pbx_pair, dialer, carrier):
     ari, _ = dialer
+    clear_recordings(pbx_pair)
     await carrier[0].set_global_variable("RECORD_VOTERS", "1")
     try:
         _, voter_id = await bridge_with_voter(pbx_pair, dialer, carrier, "90")

@@ -156,6 +156,8 @@ class FakeAri:
             return Canned(body=INFO)
         if method == "GET" and path in ("/channels", "/bridges"):
             return Canned(body=[])
+        if method == "PUT" and path.startswith("/asterisk/config/dynamic/"):
+            return Canned(body=[])
         if method != "POST":
             return Canned(status=204)
         new_id = f"fake-{next(self._ids)}"

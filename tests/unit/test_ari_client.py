@@ -230,3 +230,28 @@ async def test_exit_cancels_reader_closes_session_and_ends_events(fake: FakeAri)
     await wait_until(lambda: fake.connected_websockets == 0, 2.0, "websocket closed", 0.01)
     with pytest.raises(AriError, match="closed"):
         await ari.info()
+
+
+async def test_put_config_object_sends_fields_as_attribute_value_pairs(fake: FakeAri) -> None:
+    path = "/asterisk/config/dynamic/res_pjsip/auth/web-1-ab"
+    fake.respond("PUT", path, body=[{"attribute": "username", "value": "web-1-ab"}])
+    async with AriClient.connect(fake.settings()) as ari:
+        stored = await ari.put_config_object(
+            "res_pjsip", "auth", "web-1-ab", {"username": "web-1-ab", "password": "pw"}
+        )
+    assert stored == [{"attribute": "username", "value": "web-1-ab"}]
+    [request] = fake.requests_to("PUT", path)
+    assert request.json == {
+        "fields": [
+            {"attribute": "username", "value": "web-1-ab"},
+            {"attribute": "password", "value": "pw"},
+        ]
+    }
+
+
+async def test_delete_config_object_of_a_missing_object_raises_not_found(fake: FakeAri) -> None:
+    path = "/asterisk/config/dynamic/res_pjsip/endpoint/web-9-zz"
+    fake.respond("DELETE", path, status=404, body={"message": "Object not found"})
+    async with AriClient.connect(fake.settings()) as ari:
+        with pytest.raises(AriNotFound):
+            await ari.delete_config_object("res_pjsip", "endpoint", "web-9-zz")

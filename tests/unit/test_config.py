@@ -56,3 +56,16 @@ def test_invalid_toml_says_so(tmp_path):
     path.write_text("[pbx\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         load_config(path, environ={})
+
+
+def test_ice_servers_default_to_none_and_take_a_json_list():
+    assert load_config(environ={}).web.ice_server_list() == []
+    raw = '[{"urls": "stun:stun.example.org:3478"}]'
+    cfg = load_config(environ={"PHONEBANK_WEB_ICE_SERVERS": raw})
+    assert cfg.web.ice_server_list() == [{"urls": "stun:stun.example.org:3478"}]
+
+
+@pytest.mark.parametrize("raw", ["stun:x", '{"urls": "stun:x"}', '[{"url": "stun:x"}]'])
+def test_ice_servers_that_are_not_a_list_of_urls_objects_are_refused(raw):
+    with pytest.raises(ConfigError, match=r"web\.ice_servers"):
+        load_config(environ={"PHONEBANK_WEB_ICE_SERVERS": raw})

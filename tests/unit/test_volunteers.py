@@ -14,6 +14,7 @@ from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound, RateL
 from engine.models import Attempt, Campaign, Session, SessionState, TermCodeKind
 from engine.notifier import Notifier
 from engine.store.sqlite import SqliteStore
+from engine.telephony.softphone import BrowserLogin
 from engine.volunteers import SignIn, VolunteerService
 from tests.helpers import wait_until
 from tests.unit.store_helpers import NY, Row
@@ -41,6 +42,7 @@ class RecordingCalls:
         self.ended: list[int] = []
         self.released: list[tuple[int, str]] = []
         self.woken: list[int] = []
+        self.browsers: dict[int, BrowserLogin] = {}
 
     async def end_call(self, session: Session) -> None:
         self.ended.append(session.id)
@@ -50,6 +52,14 @@ class RecordingCalls:
 
     def wake(self, campaign_id: int) -> None:
         self.woken.append(campaign_id)
+
+    async def open_browser_audio(self, session: Session) -> None:
+        self.browsers[session.id] = BrowserLogin(
+            session.id, f"web-{session.id}-test", "secret", "ws://127.0.0.1:1/ws"
+        )
+
+    def browser_login(self, session_id: int) -> BrowserLogin | None:
+        return self.browsers.get(session_id)
 
 
 @pytest.fixture(autouse=True)
@@ -422,3 +432,28 @@ async def test_view_before_any_call_has_no_card(service, campaign):
     signed = await sign_in(service, campaign)
     view = await service.view(signed.session.id)
     assert (view["state"], view["call"], view["result"]) == ("waiting for phone", None, None)
+
+
+async def test_a_browser_sign_in_opens_softphone_credentials_shown_in_the_view(
+    service, campaign, calls
+):
+    signup = await service.sign_up("Ann Lee", "ann@example.org", "+12025550100")
+    signed = await service.sign_in(signup.login_id, signup.password, campaign.name, "browser", "c")
+    view = await service.view(signed.session.id)
+    assert view["softphone"] == {
+        "ws_url": "ws://127.0.0.1:1/ws",
+        "uri": "sip:join@127.0.0.1",
+        "username": f"web-{signed.session.id}-test",
+        "password": "secret",
+    }
+
+
+async def test_a_phone_sign_in_has_no_softphone_and_a_logged_out_view_hides_it(
+    service, campaign, calls
+):
+    signed = await sign_in(service, campaign)
+    assert (await service.view(signed.session.id))["softphone"] is None
+    assert calls.browsers == {}
+    calls.browsers[signed.session.id] = BrowserLogin(signed.session.id, "web-x", "pw", "ws://h/ws")
+    await service.log_out(signed.session.id)
+    assert (await service.view(signed.session.id))["softphone"] is None

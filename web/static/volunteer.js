@@ -3,7 +3,7 @@
 // rendered server-side in a sandbox) is inserted as HTML. The survey form is in
 // volunteer-survey.js (loaded first on the session page).
 "use strict";
-/* global PhonebankSurvey */
+/* global PhonebankSurvey, PhonebankSoftphone */
 
 (() => {
   const TOKEN_KEY = "phonebank.token";
@@ -159,7 +159,9 @@
     async start() {
       this.bindControls();
       try {
-        this.render(await api("GET", "/api/session"));
+        const view = await api("GET", "/api/session");
+        this.render(view);
+        if (view.softphone) this.startSoftphone(view);
       } catch (error) {
         if (error.status === 401) return location.replace("/signin");
         showError($("session-error"), error);
@@ -194,6 +196,44 @@
         const call = { attempt_id: event.attempt_id, voter: event.voter, script: event.script };
         this.render({ ...this.view, state: "talking", call, result: null });
       }
+    }
+
+    startSoftphone(view) {
+      $("softphone").hidden = false;
+      const ui = {
+        remoteAudio: $("remote-audio"),
+        state: (text, connected = false) => {
+          $("softphone-state-text").textContent = text;
+          $("softphone-state").classList.toggle("connected", connected);
+        },
+        level: (value) => { $("mic-level").value = value; },
+        problem: (message, options = {}) => {
+          showError($("softphone-error"), message ? new Error(message) : null);
+          $("softphone-error").dataset.kind = options.kind || "";
+          $("enable-sound").hidden = !options.enableSound;
+          if (options.fallback) this.showFallback();
+        },
+      };
+      this.softphone = new PhonebankSoftphone.Softphone(view.softphone, ui);
+      $("mute").addEventListener("click", () => {
+        const muted = $("mute").getAttribute("aria-pressed") !== "true";
+        this.softphone.setMuted(muted);
+        $("mute").setAttribute("aria-pressed", String(muted));
+        $("mute").textContent = muted ? "Unmute" : "Mute";
+      });
+      $("test-sound").addEventListener("click", () => this.softphone.playTestSound());
+      $("enable-sound").addEventListener("click", () => this.softphone.enableSound());
+      window.addEventListener("pagehide", () => this.softphone.stop());
+      this.softphone.start();
+    }
+
+    showFallback() {
+      this.fallback = true;
+      $("fallback-number").textContent = this.view.callin_number;
+      $("fallback-number").href = `tel:${this.view.callin_number}`;
+      $("fallback-pin").textContent = this.view.pin;
+      $("softphone-fallback").hidden = false;
+      if (this.view) this.render(this.view);
     }
 
     bindControls() {
@@ -250,6 +290,7 @@
       this.view = view;
       const state = view.state;
       if (state === "logged out") {
+        this.softphone?.stop();
         this.socket?.close();
         location.replace("/logged-out");
         return;
@@ -278,13 +319,18 @@
 
     renderConnect(view) {
       const connected = view.state === "connected";
+      const computer = view.audio_mode === "browser" && !this.fallback;
+      $("connect-title").textContent = computer ? "Connect your computer's audio" : "Call in from your phone";
+      $("callin-details").hidden = computer;
+      $("callin-notice").hidden = computer;
       $("callin-number").textContent = view.callin_number;
       $("callin-number").href = `tel:${view.callin_number}`;
       $("pin").textContent = view.pin;
       $("phone-state").classList.toggle("connected", connected);
+      const device = computer ? "your computer's audio" : "your phone";
       $("phone-state-text").textContent = connected
-        ? "Connected: your phone is on the line."
-        : "Waiting for your phone…";
+        ? `Connected: ${device} is on the line.`
+        : `Waiting for ${device}…`;
       const wasHidden = $("start").hidden;
       $("start").hidden = !connected;
       if (connected && wasHidden && this.step !== undefined) $("start").focus();

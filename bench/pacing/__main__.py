@@ -1,0 +1,3 @@
+from bench.pacing.run import main
+
+main()

@@ -1,0 +1,104 @@
+"""Browser softphones ("Call using computer"): per-session SIP credentials on the dialer PBX.
+
+When a volunteer signs in with audio mode 'browser', the engine creates a PJSIP endpoint, auth
+and aor named ``web-<session>-<random>`` with a fresh password, through ARI's dynamic
+configuration (sorcery's memory backend, see asterisk_conf/dialer/sorcery.conf.j2). The page
+calls ``sip:join@...`` with them over SIP-over-WebSocket; the dialplan hands the call to the
+engine with the endpoint's name, which maps back to the session. Log-out deletes the three
+objects, so the credentials are refused from then on. They live in memory on both sides: an
+Asterisk or engine restart forgets them (the volunteer signs in again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass
+
+from engine.ari.client import AriClient
+from engine.errors import AriNotFound
+
+log = logging.getLogger(__name__)
+
+JOIN_EXTENSION = "join"
+OBJECT_TYPES = ("endpoint", "aor", "auth")
+"""Deleted in this order: the endpoint refers to the other two."""
+ENDPOINT_FIELDS = {
+    "transport": "transport-ws",
+    "context": "from-browser",
+    "disallow": "all",
+    "allow": "opus,ulaw",
+    "webrtc": "yes",
+    "dtls_auto_generate_cert": "yes",
+    "rtp_symmetric": "yes",
+    "force_rport": "yes",
+    "rewrite_contact": "yes",
+    "direct_media": "no",
+}
+
+
+@dataclass(frozen=True)
+class BrowserLogin:
+    """What one session's page needs to call in: shown only to that session's token holder."""
+
+    session_id: int
+    endpoint: str
+    """Also the SIP username."""
+    password: str
+    ws_url: str
+    """SIP over WebSocket, e.g. ws://127.0.0.1:8088/ws."""
+
+    @property
+    def uri(self) -> str:
+        """The address the page calls, e.g. sip:join@127.0.0.1."""
+        host = self.ws_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        return f"sip:{JOIN_EXTENSION}@{host}"
+
+
+class Softphones:
+    """The browser logins that exist on the PBX, by session and by endpoint."""
+
+    def __init__(self, ari: AriClient, ws_url: str) -> None:
+        self.ari = ari
+        self.ws_url = ws_url
+        self.by_session: dict[int, BrowserLogin] = {}
+        self.by_endpoint: dict[str, BrowserLogin] = {}
+
+    async def create(self, session_id: int) -> BrowserLogin:
+        """Create the session's endpoint, auth and aor on the PBX. Raises AriError."""
+        await self.delete(session_id)
+        login = BrowserLogin(
+            session_id,
+            f"web-{session_id}-{secrets.token_hex(4)}",
+            secrets.token_urlsafe(18),
+            self.ws_url,
+        )
+        name = login.endpoint
+        await self.ari.put_config_object(
+            "res_pjsip",
+            "auth",
+            name,
+            {"auth_type": "userpass", "username": name, "password": login.password},
+        )
+        await self.ari.put_config_object(
+            "res_pjsip", "aor", name, {"max_contacts": "1", "remove_existing": "yes"}
+        )
+        await self.ari.put_config_object(
+            "res_pjsip", "endpoint", name, {**ENDPOINT_FIELDS, "auth": name, "aors": name}
+        )
+        self.by_session[session_id] = login
+        self.by_endpoint[name] = login
+        log.info("session %d: browser credentials %s created", session_id, name)
+        return login
+
+    async def delete(self, session_id: int) -> None:
+        """Remove the session's credentials from the PBX (nothing if it has none)."""
+        login = self.by_session.pop(session_id, None)
+        if login is None:
+            return
+        self.by_endpoint.pop(login.endpoint, None)
+        for kind in OBJECT_TYPES:
+            with contextlib.suppress(AriNotFound):
+                await self.ari.delete_config_object("res_pjsip", kind, login.endpoint)
+        log.info("session %d: browser credentials %s deleted", session_id, login.endpoint)

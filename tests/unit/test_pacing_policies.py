@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.errors import InvalidInput
+from engine.pacing import PacingState
+from engine.pacing_model import LogNormal, PacingModel
+from engine.pacing_policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
+
+
+def state(**kw) -> PacingState:
+    base = dict(ready_volunteers=0, in_flight=0, connecting=0, voters_available=1000)
+    base.update(kw)
+    return PacingState(**base)
+
+
+# Preview
+
+
+def test_preview_never_places_automatic_calls():
+    assert PreviewPacing().calls_to_place(state(ready_volunteers=10)) == 0
+
+
+# VICIdial-style adaptive
+
+
+def test_vicidial_starts_at_one_line_per_active_volunteer():
+    policy = VicidialAdaptivePacing()
+    assert policy.calls_to_place(state(ready_volunteers=4)) == 4
+
+
+def test_vicidial_counts_every_live_call_against_the_goal():
+    policy = VicidialAdaptivePacing(level=2.0)
+    s = state(ready_volunteers=2, talking_elapsed=(30.0, 40.0), in_flight=3, connecting=1)
+    assert policy.calls_to_place(s) == 8 - 3 - 1 - 2
+
+
+def test_vicidial_places_nothing_without_ready_volunteers():
+    policy = VicidialAdaptivePacing(level=3.0)
+    assert policy.calls_to_place(state(wrap_up_elapsed=(3.0, 4.0))) == 0
+
+
+def test_vicidial_places_nothing_when_the_list_is_exhausted():
+    policy = VicidialAdaptivePacing()
+    assert policy.calls_to_place(state(ready_volunteers=5, voters_available=0)) == 0
+
+
+def test_vicidial_raises_the_level_while_volunteers_sit_ready():
+    policy = VicidialAdaptivePacing()
+    for t in range(17):
+        policy.calls_to_place(state(ready_volunteers=4, now=float(t)))
+    assert policy.level > 1.0
+
+
+def test_vicidial_lowers_the_level_while_answers_wait():
+    policy = VicidialAdaptivePacing(level=2.5)
+    for t in range(17):
+        policy.calls_to_place(state(connecting=3, talking_elapsed=(5.0,) * 4, now=float(t)))
+    assert policy.level < 2.5
+
+
+def test_vicidial_level_never_exceeds_its_maximum():
+    policy = VicidialAdaptivePacing(maximum_level=2.0)
+    for t in range(0, 300):
+        policy.calls_to_place(state(ready_volunteers=10, now=float(t)))
+    assert policy.level == 2.0
+
+
+def test_vicidial_drops_to_one_line_over_the_drop_limit():
+    policy = VicidialAdaptivePacing(level=2.5)
+    for t in range(17):
+        s = state(ready_volunteers=4, live_answers=100, abandons=4, now=float(t))
+        policy.calls_to_place(s)
+    assert policy.level == 1.0
+
+
+def test_vicidial_rejects_intensity_out_of_range():
+    with pytest.raises(InvalidInput, match="intensity"):
+        VicidialAdaptivePacing(intensity=50)
+
+
+# Predictive
+
+
+def test_predictive_places_nothing_without_volunteers():
+    assert PredictivePacing().calls_to_place(state()) == 0
+
+
+def test_predictive_places_nothing_when_the_list_is_exhausted():
+    assert PredictivePacing().calls_to_place(state(ready_volunteers=3, voters_available=0)) == 0
+
+
+def test_predictive_over_dials_for_ready_volunteers_at_a_low_contact_rate():
+    """At 10 % contacts one line per volunteer would leave them waiting minutes."""
+    assert PredictivePacing().calls_to_place(state(ready_volunteers=5)) > 5
+
+
+def test_predictive_is_capped_by_lines_per_volunteer():
+    policy = PredictivePacing(max_lines_per_volunteer=2.0, theta_ref=0.3)
+    assert policy.calls_to_place(state(ready_volunteers=5, in_flight=4)) == 6
+
+
+def test_predictive_places_few_calls_when_everyone_just_started_wrap_up():
+    """Volunteers 1 s into wrap-up free up in ~14 s, so some calls go out, fewer than ready."""
+    wrapping = PredictivePacing().calls_to_place(state(wrap_up_elapsed=(1.0,) * 5))
+    ready = PredictivePacing().calls_to_place(state(ready_volunteers=5))
+    assert 0 < wrapping < ready
+
+
+def test_predictive_places_nothing_when_everyone_just_started_talking():
+    """A 90 s talk has barely begun: a new call would be answered before anyone is free."""
+    assert PredictivePacing().calls_to_place(state(talking_elapsed=(1.0,) * 5)) == 0
+
+
+def test_predictive_waiting_answers_hold_back_new_calls():
+    free = PredictivePacing().calls_to_place(state(ready_volunteers=3))
+    held = PredictivePacing().calls_to_place(state(ready_volunteers=3, connecting=2))
+    assert held < free
+
+
+def test_predictive_theta_shrinks_as_the_budget_is_spent():
+    policy = PredictivePacing()
+    on_target = policy.theta(state(live_answers=1000, abandons=27))
+    over = policy.theta(state(live_answers=1000, abandons=35))
+    assert over < on_target
+
+
+def test_predictive_spent_budget_barely_over_dials():
+    policy = PredictivePacing()
+    spent = state(ready_volunteers=5, live_answers=1000, abandons=80)
+    assert policy.theta(spent) == policy.theta_min
+    assert policy.calls_to_place(spent) < policy.calls_to_place(state(ready_volunteers=5))
+
+
+def test_predictive_unknown_in_flight_calls_count_as_just_placed():
+    """The live dialer does not yet report elapsed times: in_flight alone must still count."""
+    bare = PredictivePacing().calls_to_place(state(ready_volunteers=2, in_flight=20))
+    known = PredictivePacing().calls_to_place(
+        state(ready_volunteers=2, in_flight=20, ringing_elapsed=(0.0,) * 20)
+    )
+    assert bare == known
+
+
+def test_predictive_rejects_a_target_outside_zero_to_one():
+    with pytest.raises(InvalidInput, match="target abandon"):
+        PredictivePacing(target_abandon=3.0)
+
+
+# The learned model
+
+
+def test_pacing_model_round_trips_through_json():
+    model = PacingModel(person_rate=0.2, talk=LogNormal(120.0, 0.7))
+    text = model.to_json()
+    json.loads(text)
+    assert PacingModel.from_json(text) == model
+
+
+def test_lognormal_fit_recovers_mean():
+    fitted = LogNormal.fit([80.0, 90.0, 100.0])
+    assert fitted.mean == pytest.approx(90.0)
+    assert 0.05 <= fitted.cv < 0.2
+
+
+def test_lognormal_cdf_is_clipped():
+    d = LogNormal(12.0, 0.35, 2.0, 26.0)
+    assert d.cdf(1.0) == 0.0
+    assert d.cdf(26.0) == 1.0
+    assert 0.4 < d.cdf(12.0) < 0.6

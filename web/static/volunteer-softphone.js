@@ -1,0 +1,196 @@
+// phonebank browser softphone ("Call using computer"): plain JavaScript over JsSIP
+// (vendor/jssip.min.js, built by `make`). The page calls sip:join@<pbx> with its session's own
+// SIP credentials over SIP-over-WebSocket and stays in the session's bridge for the shift; no
+// registration. It reconnects once after a dropped call, then offers the phone call-in.
+"use strict";
+/* global JsSIP */
+
+(() => {
+  const RECONNECT_DELAY_MS = 1000;
+  const STABLE_CALL_MS = 30000;  // a call up this long earns a fresh reconnect
+
+  const MESSAGES = {
+    denied: "Your browser blocked the microphone. Allow it (the icon in the address bar), " +
+      "then reload this page, or call in from your phone instead.",
+    noMicrophone: "No microphone was found. Plug in a headset and reload this page, or call " +
+      "in from your phone instead.",
+    micBusy: "Your microphone is in use by another program. Close it and reload this page, " +
+      "or call in from your phone instead.",
+    unreachable: "Your computer cannot reach the phone server, so your audio cannot connect. " +
+      "Call in from your phone instead.",
+    dropped: "Your computer's call dropped and reconnecting failed. Call in from your phone " +
+      "to keep going.",
+    autoplay: "Your browser is holding back the sound. Click \"Turn on sound\" to hear voters.",
+    unsupported: "This browser cannot make calls (it needs WebRTC on https or localhost). " +
+      "Call in from your phone instead.",
+  };
+
+  class Softphone {
+    // config: {ws_url, uri, username, password, ice_servers}; ui: callbacks and elements.
+    constructor(config, ui) {
+      this.config = config;
+      this.ui = ui;
+      this.ua = null;
+      this.session = null;
+      this.stream = null;
+      this.audioContext = null;
+      this.reconnects = 0;
+      this.stopping = false;
+      this.everConnected = false;
+      this.marks = { start: performance.timeOrigin + performance.now() };
+    }
+
+    get peerConnection() {
+      return this.session?.connection ?? null;
+    }
+
+    async start() {
+      if (!navigator.mediaDevices?.getUserMedia || typeof JsSIP === "undefined") {
+        return this.fail("unsupported");
+      }
+      this.ui.state("Asking for your microphone…");
+      try {
+        this.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      } catch (error) {
+        const kind = {
+          NotAllowedError: "denied",
+          SecurityError: "denied",
+          NotFoundError: "noMicrophone",
+          OverconstrainedError: "noMicrophone",
+          NotReadableError: "micBusy",
+        }[error.name] || "noMicrophone";
+        return this.fail(kind);
+      }
+      this.meter();
+      this.connect();
+    }
+
+    connect() {
+      this.ui.state("Connecting your computer's audio…");
+      const socket = new JsSIP.WebSocketInterface(this.config.ws_url);
+      const host = new URL(this.config.ws_url).hostname;
+      this.ua = new JsSIP.UA({
+        sockets: [socket],
+        uri: `sip:${this.config.username}@${host}`,
+        password: this.config.password,
+        register: false,
+        session_timers: false,
+      });
+      this.ua.on("connected", () => {
+        this.wsConnected = true;
+        this.call();
+      });
+      this.ua.on("disconnected", () => {
+        if (!this.wsConnected && !this.stopping) {
+          this.ua.stop();
+          this.fail("unreachable");
+        }
+      });
+      this.ua.start();
+    }
+
+    call() {
+      const session = this.ua.call(this.config.uri, {
+        mediaStream: this.stream,
+        pcConfig: { iceServers: this.config.ice_servers || [] },
+        rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: false },
+      });
+      this.session = session;
+      session.connection.addEventListener("track", (event) => this.play(event.streams[0]));
+      session.on("confirmed", () => {
+        this.everConnected = true;
+        this.marks.connected = performance.timeOrigin + performance.now();
+        this.ui.state("Your computer's audio is connected.", true);
+        clearTimeout(this.stableTimer);
+        this.stableTimer = setTimeout(() => { this.reconnects = 0; }, STABLE_CALL_MS);
+      });
+      session.on("ended", () => this.dropped());
+      session.on("failed", (event) => this.dropped(event.cause));
+    }
+
+    dropped(cause) {
+      clearTimeout(this.stableTimer);
+      this.session = null;
+      if (this.stopping) return;
+      if (this.reconnects < 1) {
+        this.reconnects += 1;
+        this.ui.state("Your computer's call dropped: reconnecting…");
+        setTimeout(() => { if (!this.stopping) this.call(); }, RECONNECT_DELAY_MS);
+        return;
+      }
+      console.warn("softphone: call dropped again", cause);
+      this.fail("dropped");
+    }
+
+    play(stream) {
+      const audio = this.ui.remoteAudio;
+      audio.srcObject = stream;
+      audio.play().catch((error) => {
+        if (error.name !== "NotAllowedError") return;
+        this.ui.problem(MESSAGES.autoplay, { enableSound: true });
+      });
+    }
+
+    async enableSound() {
+      await this.ui.remoteAudio.play();
+      await this.audioContext?.resume();
+      this.ui.problem(null);
+    }
+
+    meter() {
+      const context = new AudioContext();
+      this.audioContext = context;
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 512;
+      context.createMediaStreamSource(this.stream).connect(analyser);
+      const samples = new Float32Array(analyser.fftSize);
+      const draw = () => {
+        if (this.stopping) return;
+        analyser.getFloatTimeDomainData(samples);
+        let sum = 0;
+        for (const sample of samples) sum += sample * sample;
+        const rms = Math.sqrt(sum / samples.length);
+        this.ui.level(Math.min(1, rms * 4));  // speech peaks near 0.25 rms
+        requestAnimationFrame(draw);
+      };
+      requestAnimationFrame(draw);
+    }
+
+    setMuted(muted) {
+      for (const track of this.stream?.getAudioTracks() || []) track.enabled = !muted;
+    }
+
+    // A short two-tone chime in the volunteer's own speakers (voters do not hear it).
+    async playTestSound() {
+      const context = this.audioContext || new AudioContext();
+      this.audioContext = context;
+      await context.resume();
+      const gain = context.createGain();
+      gain.gain.value = 0.2;
+      gain.connect(context.destination);
+      [660, 880].forEach((frequency, n) => {
+        const tone = context.createOscillator();
+        tone.frequency.value = frequency;
+        tone.connect(gain);
+        tone.start(context.currentTime + n * 0.35);
+        tone.stop(context.currentTime + n * 0.35 + 0.3);
+      });
+    }
+
+    fail(kind) {
+      this.ui.state("Your computer's audio is not connected.");
+      this.ui.problem(MESSAGES[kind], { fallback: true, kind });
+    }
+
+    stop() {
+      this.stopping = true;
+      clearTimeout(this.stableTimer);
+      try { this.session?.terminate(); } catch { /* already ended */ }
+      this.ua?.stop();
+      for (const track of this.stream?.getTracks() || []) track.stop();
+      this.audioContext?.close();
+    }
+  }
+
+  window.PhonebankSoftphone = { Softphone, MESSAGES };
+})();
