@@ -118,7 +118,7 @@ def record_figure(name: str, value: float) -> None:
 async def test_a_volunteer_talks_to_a_voter_through_the_browser(
     app_url, engine, pbx_pair, carrier, new_page, shot
 ):
-    campaign = await make_campaign(engine, voters_csv([("10", 7)]))
+    campaign = await make_campaign(engine, voters_csv([("10", 7), ("10", 8)]))
     page = await new_page(1280, 900)
     await carrier[0].set_global_variable("RECORD_VOTERS", "1")
     try:
@@ -160,6 +160,15 @@ async def test_a_volunteer_talks_to_a_voter_through_the_browser(
         assert heard is not None, "no inbound audio in the page after the voter was bridged"
         record_figure("bridged_to_inbound_audio_s", (heard - bridged) / 1000)
 
+        first_voter = await page.locator("#voter-name").text_content()
+        await page.get_by_role("button", name="End call").click()
+        await page.get_by_role("button", name="Talked to Correct Person").click()
+        await page.locator("[data-then=ready]").click()
+        # The next call comes through the same browser audio leg.
+        await expect(page.locator("#voter-name")).not_to_have_text(
+            first_voter or "", timeout=30_000
+        )
+        await expect(page.locator("#softphone-state-text")).to_have_text(CONNECTED)
         await page.get_by_role("button", name="End call").click()
         await page.get_by_role("button", name="Talked to Correct Person").click()
         await page.locator("[data-then=logout]").click()
