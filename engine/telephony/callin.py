@@ -96,7 +96,7 @@ class CallIns:
             del self.entries[channel_id]
             await tel.join_session(session, channel_id)
             return
-        reason = "ended session" if session is not None else f"unknown PIN {typed!r}"
+        reason = "ended session" if session is not None else f"unknown PIN of {len(typed)} digits"
         out = entry.fail()
         log.info(
             "call-in %s: wrong PIN (%s), failure %d of %d",

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine.ari.client import AriClient, AriSettings
-from engine.config import Config, TrunkConfig, load_config
+from engine.config import TrunkConfig, load_config
 from engine.engine import Engine
 from engine.models import Campaign, Session, SessionState
 from engine.pbx.pair import PbxPair
@@ -28,19 +28,12 @@ from engine.testbed.waiting import wait_until
 SOUNDS = PurePosixPath("/srv/phonebank/sounds")
 
 
-def engine_config(tmp: Path) -> Config:
-    cfg = load_config()
-    return dataclasses.replace(
-        cfg, engine=dataclasses.replace(cfg.engine, database=tmp / "phonebank.db")
-    )
-
-
 @contextlib.asynccontextmanager
 async def running_engine(
     pair: PbxPair, database: Path, trunk: TrunkConfig | None = None
 ) -> AsyncIterator[Engine]:
     """The engine on ``pair`` with its database at ``database`` (and a carrier ``trunk``)."""
-    cfg = engine_config(database.parent)
+    cfg = load_config()
     cfg = dataclasses.replace(cfg, engine=dataclasses.replace(cfg.engine, database=database))
     if trunk is not None:
         cfg = dataclasses.replace(cfg, trunk=trunk)

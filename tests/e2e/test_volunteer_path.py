@@ -66,6 +66,9 @@ async def test_a_volunteer_goes_from_sign_up_to_log_out_by_clicking(
     await page.get_by_label("Phone number").fill("+1 202 555 0100")
     await shot(page, "signup")
     await page.get_by_role("button", name="Get your login").click()
+    # The Login ID and password appear once the sign-up answer has arrived.
+    await expect(page.locator("#login-id")).not_to_be_empty()
+    await expect(page.locator("#password")).not_to_be_empty()
 
     login_id = await page.locator("#login-id").text_content() or ""
     password = await page.locator("#password").text_content() or ""
