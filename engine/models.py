@@ -114,7 +114,18 @@ class Campaign:
     term_codes: list[TermCode] = field(default_factory=lambda: list(DEFAULT_TERM_CODES))
     caller_id: str = ""
     dial_mode: str = "power"
+    """How calls are placed: power, predictive, adaptive or preview (engine/pacing.py)."""
     lines_per_volunteer: int = 1
+    """Power mode: calls kept going for every ready volunteer."""
+    max_lines_per_volunteer: int = 12
+    """Predictive and adaptive modes: the most calls going for every volunteer signed in."""
+    abandon_target: float = 2.7
+    """Percent of live answers the pacing may abandon over a rolling 30 days (at most 3)."""
+    mobile_dial_mode: str = ""
+    """Dial mode for mobile numbers (e.g. preview, so a person places each call); empty: the
+    same as dial_mode."""
+    unknown_lines_as_mobile: bool = True
+    """Numbers whose line type is unknown follow mobile_dial_mode (the cautious choice)."""
     calling_hours_start: str = "09:00"
     """In the voter's own time zone."""
     calling_hours_end: str = "21:00"
@@ -161,6 +172,8 @@ class Voter:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     source_line: int | None = None
+    line_type: str = ""
+    """mobile, landline or empty (unknown): from the list's line-type column or the number."""
 
     def fields(self) -> dict[str, Any]:
         """What a script template and the voter card see."""

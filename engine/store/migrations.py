@@ -186,7 +186,21 @@ CREATE TABLE audit_log (
 );
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_SCHEMA,)
+_V2_PACING = """
+-- Issue 6: pacing modes, the abandon target, mobile numbers and what pacing has learned.
+ALTER TABLE campaigns ADD COLUMN max_lines_per_volunteer INTEGER NOT NULL DEFAULT 12;
+ALTER TABLE campaigns ADD COLUMN abandon_target REAL NOT NULL DEFAULT 2.7;  -- percent
+ALTER TABLE campaigns ADD COLUMN mobile_dial_mode TEXT NOT NULL DEFAULT '';  -- '': as dial_mode
+ALTER TABLE campaigns ADD COLUMN unknown_lines_as_mobile INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE voters ADD COLUMN line_type TEXT NOT NULL DEFAULT '';  -- mobile, landline, ''
+CREATE TABLE pacing_models (
+    campaign_id INTEGER PRIMARY KEY REFERENCES campaigns(id),
+    learned TEXT NOT NULL,          -- JSON: engine.pacing_learning.Learned
+    updated_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1_SCHEMA, _V2_PACING)
 
 
 def migrate(

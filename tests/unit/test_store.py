@@ -65,7 +65,42 @@ async def test_a_failed_migration_leaves_no_trace(store):
     with pytest.raises(RuntimeError):
         migrate(store.db, T0, migrations=(*MIGRATIONS, broken))
     assert "half" not in store.db.table_names()
-    assert store.db.execute("SELECT max(version) FROM migrations").fetchone()[0] == 1
+    assert store.db.execute("SELECT max(version) FROM migrations").fetchone()[0] == len(
+        MIGRATIONS
+    )
+
+
+async def test_a_version_1_database_keeps_its_campaigns_and_voters_when_upgraded(tmp_path):
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrate(old, T0, migrations=MIGRATIONS[:1])
+    old.execute(
+        "INSERT INTO campaigns (name, name_key, script, survey, term_codes, caller_id, "
+        "dial_mode, lines_per_volunteer, calling_hours_start, calling_hours_end, max_attempts, "
+        "retry_minutes, abandon_message, voicemail_message, connect_notsure, hold_music, "
+        "dnc_scope, wrapup_seconds, ring_seconds, amd_args, active) VALUES ('Old', 'old', '', "
+        "'[]', '[]', '', 'power', 2, '09:00', '21:00', 3, 60, 'Bye', '', 1, 0, 'campaign', 60, "
+        "28, '', 1)"
+    )
+    old.execute(
+        "INSERT INTO voters (campaign_id, phone, first_name, last_name, address, city, state, "
+        "zip, party, extra, timezone, status, attempts) VALUES (1, '+12025550100', 'Ann', '', "
+        "'', '', '', '', '', '{}', '', 'pending', 0)"
+    )
+    old.conn.commit()
+    old.close()
+    store = SqliteStore.open(path)
+    try:
+        campaign = await store.get_campaign(1)
+        assert (campaign.name, campaign.lines_per_volunteer) == ("Old", 2)
+        assert (campaign.max_lines_per_volunteer, campaign.abandon_target) == (12, 2.7)
+        assert campaign.mobile_dial_mode == ""
+        voter = await store.get_voter(1)
+        assert (voter.first_name, voter.line_type) == ("Ann", "")
+    finally:
+        await store.close()
 
 
 # --- campaigns -----------------------------------------------------------------------------
