@@ -75,6 +75,7 @@ class Engine:
                 )
                 telephony.volunteers = volunteers
                 dialer = Dialer(telephony, originates_per_second=cfg.engine.originates_per_second)
+                operators.live_pacing = dialer.pacing_summary
                 await telephony.recover()
                 tasks = [
                     asyncio.create_task(telephony.run(), name="telephony"),
@@ -86,6 +87,10 @@ class Engine:
                     for task in tasks:
                         task.cancel()
                     await asyncio.gather(*tasks, return_exceptions=True)
+                    try:
+                        await dialer.close()
+                    except Exception:
+                        log.exception("saving what pacing learned failed")
                     await telephony.close()
         finally:
             if own_store:

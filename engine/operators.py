@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -17,13 +18,16 @@ import phonenumbers
 
 from engine import credentials
 from engine.calling_hours import zones_within_hours
+from engine.dial_modes import AUTOMATIC_MODES, DIAL_MODES
 from engine.errors import InvalidInput, LoginFailed, NotFound
 from engine.models import CallOutcome, Campaign, Operator, SessionState, TermCode, TermCodeKind
+from engine.pacing import ABANDON_LIMIT, abandon_budget
 from engine.rate_limit import FailureLimiter
 from engine.scripts import check_script
 from engine.store.base import Store
 from engine.voter_import import ImportSummary, import_voters
 
+MAX_LINES_PER_VOLUNTEER = 50
 EDITABLE = {f.name for f in dataclasses.fields(Campaign)} - {"id", "created_at"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
@@ -43,6 +47,8 @@ class OperatorService:
         self.default_region = default_region
         self.clock = clock
         self.login_limiter = FailureLimiter(max_failures=5, window=300, lockout=300)
+        self.live_pacing: Callable[[int], dict[str, Any] | None] | None = None
+        """The dialer's view of a campaign's pacing (set when a PBX is attached)."""
 
     # --- operators -----------------------------------------------------------------------
     async def add_operator(self, username: str, password: str) -> Operator:
@@ -102,6 +108,7 @@ class OperatorService:
         clean = dict(settings)
         for key in (
             "lines_per_volunteer",
+            "max_lines_per_volunteer",
             "max_attempts",
             "retry_minutes",
             "wrapup_seconds",
@@ -124,6 +131,7 @@ class OperatorService:
             clean["term_codes"] = _term_codes(clean["term_codes"])
         if "survey" in clean:
             _check_survey(clean["survey"])
+        _check_pacing(clean)
         if clean.get("dnc_scope", "campaign") not in ("campaign", "global"):
             raise InvalidInput("dnc_scope must be 'campaign' or 'global'")
         if clean.get("caller_id"):
@@ -205,6 +213,15 @@ class OperatorService:
             "outcomes_last_hour": {str(k): v for k, v in hour.items()},
             "abandon_rate_today": _rate(abandoned_today, live_today),
             "abandon_rate_30_days": _rate(abandoned_30, live_30),
+            "abandons_30_days": abandoned_30,
+            "live_answers_30_days": live_30,
+            "abandon_target": campaign.abandon_target,
+            "abandon_limit": round(100.0 * ABANDON_LIMIT, 1),
+            "abandons_allowed_now": _abandons_allowed(live_30, abandoned_30)
+            if campaign.dial_mode in AUTOMATIC_MODES
+            else None,
+            "dial_mode": campaign.dial_mode,
+            "pacing": self.live_pacing(campaign_id) if self.live_pacing else None,
             "voters": {str(k): v for k, v in counts.items()},
         }
 
@@ -268,6 +285,35 @@ def _term_codes(raw: Any) -> list[TermCode]:
     if len({c.code for c in codes}) != len(codes):
         raise InvalidInput("two term codes have the same code")
     return codes
+
+
+def _abandons_allowed(live_answers: int, abandons: int) -> int:
+    """How many more abandons the budget allows before pacing stops over-dialing: each one
+    spends a whole abandon but, being a live answer too, earns back ABANDON_LIMIT."""
+    budget = abandon_budget(live_answers, abandons)
+    return math.ceil(budget / (1.0 - ABANDON_LIMIT)) if budget > 0 else 0
+
+
+def _check_pacing(clean: dict[str, Any]) -> None:
+    """Dial modes must exist, the line cap stay sane and the abandon target within the law."""
+    modes = ", ".join(DIAL_MODES)
+    if "dial_mode" in clean and clean["dial_mode"] not in DIAL_MODES:
+        raise InvalidInput(f"dial_mode must be one of {modes}, not {clean['dial_mode']!r}")
+    mobile = clean.get("mobile_dial_mode", "")
+    if mobile and mobile not in DIAL_MODES:
+        raise InvalidInput(f"mobile_dial_mode must be empty or one of {modes}, not {mobile!r}")
+    if clean.get("max_lines_per_volunteer", 1) > MAX_LINES_PER_VOLUNTEER:
+        raise InvalidInput(f"max_lines_per_volunteer must be at most {MAX_LINES_PER_VOLUNTEER}")
+    if "abandon_target" in clean:
+        target = clean["abandon_target"]
+        if isinstance(target, bool) or not isinstance(target, int | float):
+            raise InvalidInput("abandon_target must be a percentage, like 2.7")
+        limit = 100.0 * ABANDON_LIMIT
+        if not 0.1 <= target <= limit:
+            raise InvalidInput(
+                f"abandon_target must be between 0.1 and {limit:g} percent (the legal limit)"
+            )
+        clean["abandon_target"] = float(target)
 
 
 def _check_survey(survey: Any) -> None:

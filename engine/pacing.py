@@ -2,16 +2,16 @@
 
 The dialer loop builds a `PacingState` from the store and live calls, asks the campaign's
 `Pacing` how many new calls to place, and claims that many voters. Nothing here does I/O.
+engine/dial_modes.py picks the policy for a campaign; engine/pacing_policies.py holds the
+adaptive, predictive and preview policies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from engine.errors import InvalidInput
-from engine.models import Campaign
 
 
 @dataclass(frozen=True)
@@ -73,24 +73,41 @@ class PowerPacing:
         return max(0, min(wanted, state.voters_available))
 
 
-def _power(campaign: Campaign) -> Pacing:
-    return PowerPacing(campaign.lines_per_volunteer)
+ABANDON_LIMIT = 0.03
+"""The most a campaign may abandon: 3 % of live answers over a rolling 30 days."""
+PRIOR_ANSWERS = 20.0
+"""Live answers a new campaign is credited with, so it may risk its first abandon."""
 
 
-DIAL_MODES: dict[str, Callable[[Campaign], Pacing]] = {"power": _power}
-"""Each dial mode a campaign may choose, and how to build its pacing."""
+def abandon_budget(
+    live_answers: int, abandons: int, limit: float = ABANDON_LIMIT, prior: float = PRIOR_ANSWERS
+) -> float:
+    """Abandons still allowed under `limit` (negative when overspent)."""
+    return limit * (live_answers + prior) - abandons
 
 
-def pacing_for(campaign: Campaign) -> Pacing:
-    """The pacing policy for the campaign's dial mode.
+@dataclass(frozen=True)
+class AbandonGuard:
+    """Wraps an over-dialing policy so it never spends more abandons than its budget.
 
-    Raises InvalidInput for an unknown dial mode (naming the valid ones) or a bad setting.
+    The budget is `limit` times the live answers of the rolling 30 days (plus
+    `prior_answers`, so a new campaign may risk its first abandon). Once the abandons reach
+    it, only calls a ready volunteer is already waiting for are placed (one line per ready
+    volunteer, counting calls already going), which abandons nobody while volunteers stay
+    ready; over-dialing resumes as live answers earn the budget back.
     """
-    build = DIAL_MODES.get(campaign.dial_mode)
-    if build is None:
-        valid = ", ".join(sorted(DIAL_MODES))
-        raise InvalidInput(
-            f"campaign {campaign.name!r} has dial mode {campaign.dial_mode!r}; "
-            f"valid dial modes: {valid}"
-        )
-    return build(campaign)
+
+    inner: Pacing
+    limit: float = ABANDON_LIMIT
+    prior_answers: float = PRIOR_ANSWERS
+
+    def budget(self, state: PacingState) -> float:
+        """Abandons still allowed (negative when overspent)."""
+        return abandon_budget(state.live_answers, state.abandons, self.limit, self.prior_answers)
+
+    def calls_to_place(self, state: PacingState) -> int:
+        wanted = self.inner.calls_to_place(state)
+        if self.budget(state) > 0.0:
+            return wanted
+        safe = state.ready_volunteers - state.in_flight - state.connecting
+        return max(0, min(wanted, safe, state.voters_available))

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from engine.dial_modes import DIAL_MODE_LABELS
 from engine.errors import Conflict, InvalidInput, LoginFailed, NotFound, RateLimited
 from engine.models import Campaign, Voter
 from engine.scripts import SAMPLE_VOLUNTEER, check_script, render_script
@@ -47,17 +48,29 @@ SAMPLE_VOTER = Voter(
     party="IND",
     age=42,
 )
-NUMBERS = ("lines_per_volunteer", "max_attempts", "retry_minutes", "wrapup_seconds", "ring_seconds")
+NUMBERS = (
+    "lines_per_volunteer",
+    "max_lines_per_volunteer",
+    "max_attempts",
+    "retry_minutes",
+    "wrapup_seconds",
+    "ring_seconds",
+)
+DECIMALS = ("abandon_target",)
 TEXTS = (
     "script",
     "caller_id",
     "dial_mode",
+    "mobile_dial_mode",
     "calling_hours_start",
     "calling_hours_end",
     "abandon_message",
     "voicemail_message",
 )
-FLAGS = ("connect_notsure", "active")
+FLAGS = ("connect_notsure", "unknown_lines_as_mobile", "active")
+NEW_CAMPAIGN_DIAL_MODE = "predictive"
+"""What the form suggests for a new campaign: it keeps volunteers busiest within the
+abandon limit."""
 
 
 def page(
@@ -185,14 +198,15 @@ def _campaign_form(
         "saved": request.query.get("saved") == "1" and not error,
         "join_url": join,
         "preview": render_script(values["script"], SAMPLE_VOTER.fields(), SAMPLE_VOLUNTEER),
+        "dial_modes": DIAL_MODE_LABELS,
     }
     return page(request, session, "operator/campaign_form.html", context, status)
 
 
 def _form_values(campaign: Campaign | None) -> dict[str, str]:
     """The form's fields as text, from a campaign or the defaults."""
-    c = campaign or Campaign(id=0, name="")
-    values = {key: str(getattr(c, key)) for key in (*TEXTS, *NUMBERS)}
+    c = campaign or Campaign(id=0, name="", dial_mode=NEW_CAMPAIGN_DIAL_MODE)
+    values = {key: str(getattr(c, key)) for key in (*TEXTS, *NUMBERS, *DECIMALS)}
     values["name"] = c.name
     values["survey"] = json.dumps(c.survey, indent=2) if c.survey else "[]"
     values["term_codes"] = "\n".join(f"{t.code} | {t.label} | {t.kind}" for t in c.term_codes)
@@ -211,6 +225,12 @@ def _settings(form: Any) -> dict[str, Any]:
         if not raw.isdigit():
             raise InvalidInput(f"{key.replace('_', ' ')} must be a whole number")
         settings[key] = int(raw)
+    for key in DECIMALS:
+        raw = _text(form, key).strip()
+        try:
+            settings[key] = float(raw)
+        except ValueError:
+            raise InvalidInput(f"{key.replace('_', ' ')} must be a number, like 2.7") from None
     for key in FLAGS:
         settings[key] = bool(form.get(key))
     try:

@@ -43,6 +43,8 @@ class VoterInput(Protocol):
     extra: dict[str, str]
     timezone: str
     source_line: int | None
+    line_type: str
+    """mobile, landline or '' (unknown)."""
 
 
 class Store(Protocol):
@@ -78,12 +80,15 @@ class Store(Protocol):
         now: datetime,
         timezones: Iterable[str],
         max_attempts: int,
+        line_types: frozenset[str] | None = None,
     ) -> list[tuple[Voter, Attempt]]:
         """Atomically pick up to ``count`` callable voters and mark them IN_FLIGHT, creating
         an Attempt (state CLAIMED, claimed_at=now) for each. Callable: status PENDING or RETRY,
         next_attempt_at null or <= now, attempts < max_attempts, phone not on the campaign's
-        or the global DNC list, and timezone in ``timezones`` (the zones now within calling
-        hours; '' stands for unknown). Oldest next_attempt_at first, then import order. The
+        or the global DNC list, timezone in ``timezones`` (the zones now within calling
+        hours; '' stands for unknown) and, unless ``line_types`` is None, line_type in
+        ``line_types`` (engine.line_types: the automatic dialer and preview each claim their
+        own; an empty set claims nobody). Oldest next_attempt_at first, then import order. The
         voter's ``attempts`` is incremented. Never returns a voter already IN_FLIGHT."""
 
     async def release_voter(
@@ -199,10 +204,26 @@ class Store(Protocol):
 
     # --- statistics --------------------------------------------------------------------
     async def abandon_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
-        """(abandoned, live answers) since ``since``: live answers are attempts whose outcome is
-        CONTACT or ABANDONED."""
+        """(abandoned, live answers) since ``since``: live answers are automatic calls (with
+        an AMD verdict) whose outcome is CONTACT or ABANDONED."""
 
     async def outcome_counts(self, campaign_id: int, since: datetime) -> dict[CallOutcome, int]: ...
+
+    # --- pacing --------------------------------------------------------------------------
+    async def ended_attempts(
+        self, campaign_id: int, ended_after: datetime | None, limit: int
+    ) -> list[Attempt]:
+        """Attempts that ended after ``ended_after`` (all when None), earliest end first."""
+
+    async def wrap_ups(
+        self, campaign_id: int, after_result_id: int, limit: int
+    ) -> list[tuple[int, float]]:
+        """(result id, seconds from the call's end to its first saved result), in id order."""
+
+    async def load_pacing(self, campaign_id: int) -> str | None:
+        """The campaign's learned pacing data (JSON text), None if nothing was saved."""
+
+    async def save_pacing(self, campaign_id: int, learned: str, now: datetime) -> None: ...
 
     async def close(self) -> None: ...
 

@@ -20,6 +20,7 @@ from engine.store.sqlite_attempts import AttemptsMixin
 from engine.store.sqlite_campaigns import CampaignsMixin
 from engine.store.sqlite_dnc import DncMixin
 from engine.store.sqlite_operators import OperatorsMixin
+from engine.store.sqlite_pacing import PacingMixin
 from engine.store.sqlite_results import ResultsMixin
 from engine.store.sqlite_rows import now_utc
 from engine.store.sqlite_sessions import SessionsMixin
@@ -44,6 +45,7 @@ class SqliteStore(
     ResultsMixin,
     DncMixin,
     OperatorsMixin,
+    PacingMixin,
 ):
     """Every Store method over one SQLite connection. Use it from one thread (the event
     loop's); several stores, or processes, may share one database file."""

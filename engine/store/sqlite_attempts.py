@@ -42,13 +42,14 @@ class AttemptsMixin(SqliteBase):
         return [decode(Attempt, row) for row in rows]
 
     async def abandon_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
-        """(abandoned, live answers) since ``since``: live answers are attempts whose outcome
-        is CONTACT or ABANDONED. An attempt counts from when it ended or, if still on the line,
-        from its AMD verdict (amd_at)."""
+        """(abandoned, live answers) since ``since``: live answers are automatic calls (with
+        an AMD verdict; preview calls placed by a volunteer cannot be abandoned) whose outcome
+        is CONTACT or ABANDONED. An attempt counts from when it ended or, if still on the
+        line, from its AMD verdict (amd_at)."""
         row = self._one(
             "SELECT count(*) AS live, coalesce(sum(outcome = :abandoned), 0) AS abandoned "
             f"FROM attempts WHERE campaign_id = :campaign AND {_SINCE} "
-            "AND outcome IN (:contact, :abandoned)",
+            "AND outcome IN (:contact, :abandoned) AND amd_verdict != ''",
             {
                 "campaign": campaign_id,
                 "since": to_iso(since),

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,9 @@ class LiveCall:
     session_id: int | None = None
     verdict_at: float = 0.0
     """time.monotonic() of the AMD verdict, for the verdict→bridge measurement."""
+    placed_at: float = field(default_factory=time.monotonic)
+    answered_at: float | None = None
+    """time.monotonic() of the answer: from then on the call is in AMD (for pacing)."""
 
 
 class OutboundCalls:
@@ -58,6 +61,23 @@ class OutboundCalls:
         calls = [c for c in self.by_channel.values() if c.campaign.id == campaign_id]
         dialing = sum(c.state in (CallState.CLAIMED, CallState.DIALING) for c in calls)
         return dialing, sum(c.state == CallState.CONNECTING for c in calls)
+
+    def dialing_elapsed(self, campaign_id: int, now: float) -> tuple[list[float], list[float]]:
+        """Seconds each of the campaign's dialing calls has been ringing (not answered yet)
+        and, for answered ones, in answering-machine detection; `now` is time.monotonic()."""
+        ringing: list[float] = []
+        amd: list[float] = []
+        for call in self.by_channel.values():
+            if call.campaign.id != campaign_id or call.state not in (
+                CallState.CLAIMED,
+                CallState.DIALING,
+            ):
+                continue
+            if call.answered_at is None:
+                ringing.append(now - call.placed_at)
+            else:
+                amd.append(now - call.answered_at)
+        return ringing, amd
 
     def register(self, campaign: Campaign, voter: Voter, attempt: Attempt) -> LiveCall:
         """Track a claimed attempt at once, so pacing counts it before it is originated."""
@@ -94,8 +114,9 @@ class OutboundCalls:
     # --- events --------------------------------------------------------------------------
     def on_state_change(self, channel: dict[str, Any]) -> None:
         call = self.by_channel.get(channel["id"])
-        if call is not None and channel.get("state") == "Up":
+        if call is not None and channel.get("state") == "Up" and not call.answered:
             call.answered = True
+            call.answered_at = time.monotonic()
 
     async def on_verdict(self, channel: dict[str, Any], args: list[str]) -> None:
         call = self.by_channel.get(channel["id"])

@@ -1,6 +1,6 @@
-"""The dialer loop: for every campaign with ready volunteers, ask pacing how many calls to
-place, claim that many callable voters atomically and originate them, paced so bursts never
-overload Asterisk."""
+"""The dialer loop: for every campaign with volunteers signed in, ask its pacing how many
+calls to place, claim that many callable voters atomically and originate them, paced so
+bursts never overload Asterisk."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ import logging
 import time
 import zoneinfo
 from datetime import UTC, datetime
+from typing import Any
 
 from engine.calling_hours import zones_within_hours
 from engine.errors import PhonebankError
-from engine.models import Campaign
-from engine.pacing import PacingState, pacing_for
+from engine.models import Campaign, Session, SessionState
+from engine.pacing import PacingState
+from engine.telephony.campaign_pacing import CampaignPacing
 from engine.telephony.runtime import Telephony
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ class Dialer:
         self.tel = telephony
         self.interval = 1.0 / originates_per_second
         self._last_originate = 0.0
+        self.pacing: dict[int, CampaignPacing] = {}
+        """Each campaign's pacing, kept between ticks (policies remember)."""
 
     async def run(self) -> None:
         """Place calls until cancelled; wakes up at once when a volunteer becomes ready."""
@@ -51,19 +55,56 @@ class Dialer:
             if campaign.active:
                 await self.dial_campaign(campaign)
 
-    async def dial_campaign(self, campaign: Campaign) -> int:
-        ready = await self.tel.volunteers.ready_sessions(campaign.id)
+    async def close(self) -> None:
+        """Learn from the last finished calls and save what every campaign's pacing
+        has learned."""
+        now = datetime.now(UTC)
+        for pacing in self.pacing.values():
+            await pacing.refresh(self.tel.store, now, force=True)
+            await pacing.save(self.tel.store, now)
+
+    def pacing_summary(self, campaign_id: int) -> dict[str, Any] | None:
+        """The campaign's dial mode, last pacing decision and what it learned; None when
+        the dialer has not paced it since the engine started."""
+        pacing = self.pacing.get(campaign_id)
+        return None if pacing is None else pacing.summary()
+
+    async def campaign_pacing(self, campaign: Campaign) -> CampaignPacing:
+        pacing = self.pacing.get(campaign.id)
+        if pacing is None:
+            pacing = self.pacing[campaign.id] = await CampaignPacing.load(self.tel.store, campaign)
+        pacing.update_campaign(campaign)
+        return pacing
+
+    async def pacing_state(self, campaign: Campaign, ready: int) -> PacingState:
+        """The campaign right now: volunteers by what they are doing and for how long,
+        calls by phase and for how long."""
+        now = datetime.now(UTC)
+        clock = time.monotonic()
+        sessions = await self.tel.store.live_sessions(campaign.id)
         dialing, connecting = self.tel.calls.in_flight(campaign.id)
-        state = PacingState(
-            ready_volunteers=len(ready),
+        ringing, amd = self.tel.calls.dialing_elapsed(campaign.id, clock)
+        return PacingState(
+            ready_volunteers=ready,
             in_flight=dialing,
             connecting=connecting,
             voters_available=UNLIMITED,
+            now=clock,
+            talking_elapsed=_elapsed(sessions, SessionState.TALKING, now),
+            wrap_up_elapsed=_elapsed(sessions, SessionState.WRAP_UP, now),
+            ringing_elapsed=tuple(ringing),
+            amd_elapsed=tuple(amd),
         )
-        wanted = pacing_for(campaign).calls_to_place(state)
+
+    async def dial_campaign(self, campaign: Campaign) -> int:
+        pacing = await self.campaign_pacing(campaign)
+        now = datetime.now(UTC)
+        await pacing.refresh(self.tel.store, now)
+        ready = await self.tel.volunteers.ready_sessions(campaign.id)
+        dialing, _ = self.tel.calls.in_flight(campaign.id)
+        wanted = pacing.decide(await self.pacing_state(campaign, len(ready)))
         if wanted <= 0:
             return 0
-        now = datetime.now(UTC)
         zones = zones_within_hours(
             ALL_ZONES, campaign.calling_hours_start, campaign.calling_hours_end, now
         )
@@ -89,3 +130,9 @@ class Dialer:
         if wait > 0:
             await asyncio.sleep(wait)
         self._last_originate = time.monotonic()
+
+
+def _elapsed(sessions: list[Session], state: SessionState, now: datetime) -> tuple[float, ...]:
+    return tuple(
+        max(0.0, (now - s.state_since).total_seconds()) for s in sessions if s.state == state
+    )

@@ -257,7 +257,8 @@ async def test_an_operator_creates_a_campaign_through_the_form(client, engine):
         "survey": '[{"id": "support", "text": "Support?", "kind": "single"}]',
         "term_codes": "talked | Talked | contact\nremove | Remove Number | remove",
         "caller_id": "",
-        "dial_mode": "power",
+        "dial_mode": "predictive",
+        "mobile_dial_mode": "preview",
         "calling_hours_start": "09:00",
         "calling_hours_end": "21:00",
         "abandon_message": "Sorry, goodbye.",
@@ -265,13 +266,22 @@ async def test_an_operator_creates_a_campaign_through_the_form(client, engine):
         **dict.fromkeys(
             ("lines_per_volunteer", "max_attempts", "retry_minutes", "ring_seconds"), "2"
         ),
+        "max_lines_per_volunteer": "8",
+        "abandon_target": "2.5",
         "wrapup_seconds": "60",
         "active": "on",
     }
+    too_high = {**form, "abandon_target": "3.5"}
+    refused = await client.post("/operator/campaigns/new", data=too_high, allow_redirects=False)
+    assert refused.status == 400
+    assert "between 0.1 and 3 percent" in await refused.text()
     response = await client.post("/operator/campaigns/new", data=form, allow_redirects=False)
     assert response.status == 303, await response.text()
     campaign = await engine.store.campaign_by_name("Fall Drive")
     assert campaign is not None and campaign.max_attempts == 2
+    assert (campaign.dial_mode, campaign.mobile_dial_mode) == ("predictive", "preview")
+    assert (campaign.max_lines_per_volunteer, campaign.abandon_target) == (8, 2.5)
+    assert not campaign.unknown_lines_as_mobile  # an unticked box
     assert [t.code for t in campaign.term_codes] == ["talked", "remove"]
     bad = await client.post("/operator/campaigns/new", data={**form, "survey": "[{"})
     assert bad.status == 400

@@ -302,6 +302,42 @@ async def test_stats_of_an_empty_campaign_are_all_zero(service, campaign):
     assert not any(stats["outcomes_last_hour"].values())
     assert (stats["abandon_rate_today"], stats["abandon_rate_30_days"]) == (0.0, 0.0)
     assert set(stats["voters"].values()) == {0}
+    assert stats["pacing"] is None  # no dialer attached
+
+
+async def test_stats_count_the_abandon_budget_of_an_automatic_campaign(service, store, campaign):
+    await service.update_campaign("ops", campaign.id, dial_mode="predictive", abandon_target=2.5)
+    stats = await service.stats(campaign.id)
+    assert (stats["dial_mode"], stats["abandon_target"], stats["abandon_limit"]) == (
+        "predictive",
+        2.5,
+        3.0,
+    )
+    assert stats["abandons_allowed_now"] == 1  # a new campaign may risk its first abandon
+    service.live_pacing = lambda campaign_id: {"dial_mode": "predictive", "campaign": campaign_id}
+    assert (await service.stats(campaign.id))["pacing"]["campaign"] == campaign.id
+
+
+async def test_a_preview_campaign_has_no_abandon_budget(service, campaign):
+    await service.update_campaign("ops", campaign.id, dial_mode="preview")
+    assert (await service.stats(campaign.id))["abandons_allowed_now"] is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"dial_mode": "turbo"}, "dial_mode must be one of predictive, power, adaptive, preview"),
+        ({"mobile_dial_mode": "robot"}, "mobile_dial_mode must be empty or one of"),
+        ({"abandon_target": 3.1}, "between 0.1 and 3 percent"),
+        ({"abandon_target": 0}, "between 0.1 and 3 percent"),
+        ({"abandon_target": "2.7"}, "a percentage, like 2.7"),
+        ({"max_lines_per_volunteer": 0}, "at least 1"),
+        ({"max_lines_per_volunteer": 51}, "at most 50"),
+    ],
+)
+async def test_pacing_settings_are_checked(service, campaign, settings, message):
+    with pytest.raises(InvalidInput, match=message):
+        await service.update_campaign("ops", campaign.id, **settings)
 
 
 async def test_results_csv_without_results_says_so(service, store, campaign):

@@ -1,15 +1,27 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
+from engine.dial_modes import pacing_for
 from engine.errors import InvalidInput
 from engine.models import Campaign
-from engine.pacing import PacingState, PowerPacing, pacing_for
+from engine.pacing import AbandonGuard, PacingState, PowerPacing
+from engine.pacing_model import PacingModel
+from engine.pacing_policies import PredictivePacing, VicidialAdaptivePacing
 
 
-def state(ready=1, in_flight=0, connecting=0, voters=100) -> PacingState:
+def state(
+    ready=1, in_flight=0, connecting=0, voters=100, live_answers=0, abandons=0
+) -> PacingState:
     return PacingState(
-        ready_volunteers=ready, in_flight=in_flight, connecting=connecting, voters_available=voters
+        ready_volunteers=ready,
+        in_flight=in_flight,
+        connecting=connecting,
+        voters_available=voters,
+        live_answers=live_answers,
+        abandons=abandons,
     )
 
 
@@ -53,5 +65,60 @@ def test_pacing_for_power_campaign_uses_its_lines_per_volunteer():
 
 
 def test_pacing_for_unknown_dial_mode_names_the_valid_ones():
-    with pytest.raises(InvalidInput, match=r"'predictive'.*valid dial modes: power"):
-        pacing_for(Campaign(id=1, name="c", dial_mode="predictive"))
+    with pytest.raises(InvalidInput, match=r"'turbo'.*valid dial modes: predictive, power"):
+        pacing_for(Campaign(id=1, name="c", dial_mode="turbo"))
+
+
+def test_predictive_campaign_gets_its_target_and_cap_under_a_guard():
+    campaign = Campaign(
+        id=1, name="c", dial_mode="predictive", abandon_target=2.0, max_lines_per_volunteer=5
+    )
+    model = PacingModel(person_rate=0.2)
+    pacing = pacing_for(campaign, model)
+    assert isinstance(pacing, AbandonGuard)
+    assert isinstance(pacing.inner, PredictivePacing)
+    assert pacing.inner.model == model
+    assert (pacing.inner.target_abandon, pacing.inner.max_lines_per_volunteer) == (0.02, 5.0)
+
+
+def test_adaptive_campaign_follows_vicidial_maximum_level_and_drop_limit():
+    pacing = pacing_for(Campaign(id=1, name="c", dial_mode="adaptive", abandon_target=2.5))
+    assert isinstance(pacing, AbandonGuard)
+    assert isinstance(pacing.inner, VicidialAdaptivePacing)
+    assert (pacing.inner.maximum_level, pacing.inner.dropped_percentage) == (3.0, 2.5)
+
+
+def test_preview_campaign_places_no_automatic_calls():
+    pacing = pacing_for(Campaign(id=1, name="c", dial_mode="preview"))
+    assert pacing.calls_to_place(state(ready=5)) == 0
+
+
+@dataclass(frozen=True)
+class Eager:
+    """A policy that always wants ten more calls."""
+
+    def calls_to_place(self, state: PacingState) -> int:
+        return 10
+
+
+def test_guard_passes_calls_through_while_budget_is_left():
+    guarded = AbandonGuard(Eager())
+    assert guarded.calls_to_place(state(ready=2, live_answers=1000, abandons=30)) == 10
+
+
+def test_guard_keeps_one_line_per_ready_volunteer_once_the_budget_is_spent():
+    guarded = AbandonGuard(Eager())
+    spent = state(ready=4, in_flight=1, live_answers=1000, abandons=31)  # 3 % of 1020 = 30.6
+    assert guarded.budget(spent) <= 0.0
+    assert guarded.calls_to_place(spent) == 3
+
+
+def test_guard_allows_a_new_campaign_its_first_abandon_only():
+    guarded = AbandonGuard(Eager())
+    assert guarded.calls_to_place(state(ready=1, live_answers=0, abandons=0)) == 10
+    assert guarded.calls_to_place(state(ready=1, live_answers=5, abandons=1)) == 1
+
+
+def test_guard_never_places_calls_the_inner_policy_does_not_want():
+    guarded = AbandonGuard(PowerPacing(1))
+    assert guarded.calls_to_place(state(ready=0, live_answers=10, abandons=9)) == 0

@@ -233,23 +233,32 @@ async def test_export_reads_page_after_page(store, monkeypatch):
 # --- statistics ----------------------------------------------------------------------------
 
 
-async def ended(store: SqliteStore, attempt_id: int, outcome: CallOutcome, at: datetime) -> None:
-    await store.update_attempt(attempt_id, state=CallState.ENDED, outcome=outcome, ended_at=at)
+async def ended(
+    store: SqliteStore, attempt_id: int, outcome: CallOutcome, at: datetime, verdict: str = "HUMAN"
+) -> None:
+    await store.update_attempt(
+        attempt_id, state=CallState.ENDED, outcome=outcome, ended_at=at, amd_verdict=verdict
+    )
 
 
 async def test_abandon_counts_count_live_answers_since(store):
-    campaign_id, ids = await claimed(store, 5)
+    campaign_id, ids = await claimed(store, 6)
     await ended(store, ids[0], CallOutcome.ABANDONED, T0)
     await ended(store, ids[1], CallOutcome.CONTACT, T0)
-    await ended(store, ids[2], CallOutcome.MACHINE, T0)
+    await ended(store, ids[2], CallOutcome.MACHINE, T0, "MACHINE")
     await ended(store, ids[3], CallOutcome.ABANDONED, T0 - timedelta(days=31))
+    await ended(store, ids[4], CallOutcome.CONTACT, T0, verdict="")  # a preview call
     assert await store.abandon_counts(campaign_id, T0 - timedelta(days=30)) == (1, 2)
 
 
 async def test_a_live_answer_still_on_the_line_counts_from_its_amd_verdict(store):
     campaign_id, [attempt_id] = await claimed(store)
     await store.update_attempt(
-        attempt_id, state=CallState.CONNECTED, amd_at=T0, outcome=CallOutcome.CONTACT
+        attempt_id,
+        state=CallState.CONNECTED,
+        amd_at=T0,
+        amd_verdict="HUMAN",
+        outcome=CallOutcome.CONTACT,
     )
     assert await store.abandon_counts(campaign_id, T0) == (0, 1)
     assert await store.abandon_counts(campaign_id, T0 + timedelta(seconds=1)) == (0, 0)

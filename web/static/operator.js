@@ -244,6 +244,7 @@ function showStats(s) {
   setStat("attempts_last_hour", s.attempts_last_hour);
   setStat("abandon_rate_today", s.abandon_rate_today + "%");
   setStat("abandon_rate_30_days", s.abandon_rate_30_days + "%");
+  showPacing(s);
   const total = Object.values(s.voters).reduce((a, b) => a + b, 0);
   const finished = (s.voters.done || 0) + (s.voters["do not call"] || 0);
   const bar = $("list-progress");
@@ -254,6 +255,38 @@ function showStats(s) {
     : "No voters yet: upload a list on the Voter list tab.";
   $("voter-counts").replaceChildren(...countList(s.voters).children);
   drawChart(s.hours, s.contacts_per_hour);
+}
+
+const DIAL_MODE_NAMES = {
+  predictive: "Predictive dialing",
+  power: "Power dialing",
+  adaptive: "Adaptive (VICIdial-style) dialing",
+  preview: "Preview dialing: volunteers place each call",
+};
+
+function showPacing(s) {
+  const seconds = (x) => (x === null || x === undefined ? "not known yet" : `${Math.round(x)} s`);
+  const learned = (s.pacing && s.pacing.learned) || {};
+  const automatic = s.abandons_allowed_now !== null;
+  $("pacing-mode").textContent = (DIAL_MODE_NAMES[s.dial_mode] || s.dial_mode) + "." +
+    (automatic ? ` Aims at ${s.abandon_target}% abandons; never above ${s.abandon_limit}%.` : " Preview calls are never abandoned.");
+  setStat("abandon_target", automatic ? s.abandon_target + "%" : "–");
+  setStat("abandons_30_days", `${s.abandons_30_days} of ${s.live_answers_30_days} answers`);
+  setStat("abandons_allowed_now", automatic ? s.abandons_allowed_now : "–");
+  setStat("learned_contact_rate", learned.contact_rate === null || learned.contact_rate === undefined
+    ? "not known yet" : learned.contact_rate + "% of calls");
+  setStat("learned_talk", seconds(learned.talk_seconds));
+  setStat("learned_wrap_up", seconds(learned.wrap_up_seconds));
+  const last = s.pacing && s.pacing.last_decision;
+  let text = automatic ? "The dialer starts pacing when a volunteer is ready." : "";
+  if (last && last.placed !== undefined) {
+    text = `Last decision: ${last.ready} ready, ${last.talking} talking, ${last.wrap_up} in wrap-up; ` +
+      `${last.ringing} ringing, ${last.in_amd} in answering-machine detection; placed ${last.placed}.`;
+  }
+  if (automatic && s.abandons_allowed_now === 0) {
+    text = "The abandon budget is spent: one line per ready volunteer until answered calls earn it back. " + text;
+  }
+  $("pacing-text").textContent = text;
 }
 
 function drawChart(hours, values) {

@@ -1,0 +1,144 @@
+"""One campaign's pacing in the running engine: its policy object (kept between decisions,
+since the adaptive and predictive policies remember), what it has learned from finished
+calls (read from the store, saved back so a restart picks up where it left off), and the
+abandon counts of the rolling 30 days its budget is measured against."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.dial_modes import pacing_for
+from engine.models import Campaign
+from engine.pacing import Pacing, PacingState
+from engine.pacing_learning import Learned
+from engine.pacing_model import PacingModel
+from engine.store.base import Store
+
+log = logging.getLogger(__name__)
+
+LEARN_EVERY_S = 10.0
+"""How often finished calls are read into what the campaign has learned."""
+SAVE_EVERY_S = 60.0
+"""How often what was learned is written to the store (and at shutdown)."""
+ABANDON_WINDOW = timedelta(days=30)
+BATCH = 1000
+
+
+def _settings_key(campaign: Campaign) -> tuple[Any, ...]:
+    return (
+        campaign.dial_mode,
+        campaign.lines_per_volunteer,
+        campaign.max_lines_per_volunteer,
+        campaign.abandon_target,
+        campaign.ring_seconds,
+    )
+
+
+@dataclass
+class CampaignPacing:
+    campaign: Campaign
+    learned: Learned
+    model: PacingModel
+    """What `policy` was built with: the learned model when it was last rebuilt."""
+    policy: Pacing
+    abandons: int = 0
+    live_answers: int = 0
+    last_decision: dict[str, Any] = field(default_factory=dict)
+    _learned_at: float = 0.0
+    _saved_at: float = field(default_factory=time.monotonic)
+    _dirty: bool = False
+
+    @classmethod
+    async def load(cls, store: Store, campaign: Campaign) -> CampaignPacing:
+        """The campaign's pacing, with what was learned in earlier runs (a damaged record
+        is logged and learning starts over)."""
+        text = await store.load_pacing(campaign.id)
+        learned = Learned()
+        if text is not None:
+            try:
+                learned = Learned.from_json(text)
+            except ValueError as error:
+                log.warning("campaign %d: learned pacing unreadable (%s)", campaign.id, error)
+        model = learned.model(campaign.ring_seconds)
+        return cls(campaign, learned, model, pacing_for(campaign, model))
+
+    def update_campaign(self, campaign: Campaign) -> None:
+        """New settings rebuild the policy; the same settings keep it (and its memory)."""
+        if _settings_key(campaign) != _settings_key(self.campaign):
+            self.model = self.learned.model(campaign.ring_seconds)
+            self.policy = pacing_for(campaign, self.model)
+        self.campaign = campaign
+
+    async def refresh(self, store: Store, now: datetime, force: bool = False) -> None:
+        """Read newly finished calls and the 30-day abandon counts; every LEARN_EVERY_S
+        unless forced."""
+        clock = time.monotonic()
+        if clock - self._learned_at < LEARN_EVERY_S and not force:
+            return
+        self._learned_at = clock
+        campaign_id = self.campaign.id
+        self.abandons, self.live_answers = await store.abandon_counts(
+            campaign_id, now - ABANDON_WINDOW
+        )
+        seen = 0
+        for attempt in await store.ended_attempts(campaign_id, self.learned.ended_after, BATCH):
+            self.learned.observe(attempt)
+            self.learned.ended_after = attempt.ended_at
+            seen += 1
+        for result_id, seconds in await store.wrap_ups(
+            campaign_id, self.learned.last_result_id, BATCH
+        ):
+            self.learned.observe_wrap_up(seconds)
+            self.learned.last_result_id = result_id
+            seen += 1
+        if seen:
+            self._dirty = True
+            if self.campaign.dial_mode == "predictive":
+                await self._relearn()
+        if self._dirty and clock - self._saved_at >= SAVE_EVERY_S:
+            await self.save(store, now)
+
+    async def _relearn(self) -> None:
+        """A predictive policy on the new model; its tables are built in a thread (tens of
+        milliseconds) so calls being connected meanwhile are not held up. The model is
+        rounded (engine/pacing_learning.py), so most refreshes reuse cached tables."""
+        model = self.learned.model(self.campaign.ring_seconds)
+        if model == self.model:
+            return
+        self.policy = await asyncio.to_thread(pacing_for, self.campaign, model)
+        self.model = model
+
+    async def save(self, store: Store, now: datetime) -> None:
+        if self._dirty:
+            await store.save_pacing(self.campaign.id, self.learned.to_json(), now)
+            self._dirty = False
+        self._saved_at = time.monotonic()
+
+    def decide(self, state: PacingState) -> int:
+        """Ask the policy, with the 30-day abandon counts filled in; remember the answer
+        for the dashboard."""
+        state = replace(state, live_answers=self.live_answers, abandons=self.abandons)
+        wanted = self.policy.calls_to_place(state)
+        self.last_decision = {
+            "ready": state.ready_volunteers,
+            "talking": len(state.talking_elapsed),
+            "wrap_up": len(state.wrap_up_elapsed),
+            "ringing": len(state.ringing_elapsed),
+            "in_amd": len(state.amd_elapsed),
+            "waiting_for_volunteer": state.connecting,
+            "placed": wanted,
+        }
+        return wanted
+
+    def summary(self) -> dict[str, Any]:
+        """What the dashboard and API show about this campaign's pacing."""
+        return {
+            "dial_mode": self.campaign.dial_mode,
+            "last_decision": dict(self.last_decision),
+            "learned": self.learned.summary(),
+        }
