@@ -13,7 +13,8 @@ from engine.pacing_policies import PredictivePacing, PreviewPacing, VicidialAdap
 
 
 def _power(campaign: Campaign, model: PacingModel) -> Pacing:
-    return PowerPacing(campaign.lines_per_volunteer)
+    policy = PowerPacing(campaign.lines_per_volunteer)
+    return policy if campaign.lines_per_volunteer == 1 else AbandonGuard(policy)
 
 
 def _predictive(campaign: Campaign, model: PacingModel) -> Pacing:

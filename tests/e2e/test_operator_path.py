@@ -89,6 +89,9 @@ async def create_campaign(page: Page, name: str) -> int:
     await page.get_by_label("Ring time (seconds)").fill("6")
     await page.get_by_label("Attempts per voter").fill("1")
     await page.get_by_label("Minutes before a retry").fill("600")
+    dial_mode = page.get_by_label("Dial mode")
+    await expect(dial_mode).to_have_value("predictive")  # what a new campaign is offered
+    await dial_mode.select_option("power")  # this test counts calls one volunteer takes
     await page.get_by_role("button", name="Create campaign").click()
     await expect(page.locator("#saved")).to_be_visible()
     return int(page.url.split("/campaigns/")[1].split("?")[0])
@@ -138,6 +141,9 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     await page.get_by_role("link", name="Dashboard").click()
     await expect(page.locator("#live-status")).to_contain_text("Live")
     await expect(page.locator("#attempts-last-hour")).to_have_text("0")
+    pacing = page.locator("#pacing-mode")
+    await expect(pacing).to_contain_text("Power dialing. Never above 3% abandons.")
+    await expect(page.locator('[data-stat="abandons_allowed_now"]')).to_have_text("1")
     await check(page, shot, "dashboard-before")
     campaign = await engine.store.get_campaign(campaign_id)
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
@@ -153,6 +159,10 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     await expect(page.locator("#contacts-last-hour")).to_have_text("2", timeout=15_000)
     await expect(page.locator("#chart rect")).to_have_count(12)
     await expect(page.locator("#chart-text")).to_contain_text("2 contacts in the last 12 hours")
+    await expect(page.locator("#pacing-text")).to_contain_text("Last decision:")
+    await expect(pacing).to_contain_text("Learned from 2 calls.", timeout=15_000)
+    await expect(page.locator('[data-stat="learned_contact_rate"]')).to_have_text("100% of calls")
+    await expect(page.locator('[data-stat="abandons_30_days"]')).to_have_text("0 of 2 answers")
     await check(page, shot, "dashboard-after")
 
     # Results: the table, filters and the CSV export.

@@ -61,7 +61,9 @@ def test_lines_per_volunteer_below_one_is_rejected():
 
 def test_pacing_for_power_campaign_uses_its_lines_per_volunteer():
     pacing = pacing_for(Campaign(id=1, name="c", dial_mode="power", lines_per_volunteer=2))
-    assert pacing == PowerPacing(2)
+    assert pacing == AbandonGuard(PowerPacing(2))  # over-dials, so it answers to the budget
+    one_line = pacing_for(Campaign(id=1, name="c", dial_mode="power", lines_per_volunteer=1))
+    assert one_line == PowerPacing(1)
 
 
 def test_pacing_for_unknown_dial_mode_names_the_valid_ones():

@@ -265,16 +265,20 @@ const DIAL_MODE_NAMES = {
 };
 
 function showPacing(s) {
-  const seconds = (x) => (x === null || x === undefined ? "not known yet" : `${Math.round(x)} s`);
+  const known = (x) => x !== null && x !== undefined;
+  const seconds = (x) => (known(x) ? `${Math.round(x)} s` : "–");
   const learned = (s.pacing && s.pacing.learned) || {};
   const automatic = s.abandons_allowed_now !== null;
-  $("pacing-mode").textContent = (DIAL_MODE_NAMES[s.dial_mode] || s.dial_mode) + "." +
-    (automatic ? ` Aims at ${s.abandon_target}% abandons; never above ${s.abandon_limit}%.` : " Preview calls are never abandoned.");
-  setStat("abandon_target", automatic ? s.abandon_target + "%" : "–");
+  const steers = s.dial_mode === "predictive" || s.dial_mode === "adaptive";
+  $("pacing-mode").textContent = (DIAL_MODE_NAMES[s.dial_mode] || s.dial_mode) + ". " +
+    (!automatic ? "Preview calls are never abandoned."
+      : steers ? `Aims at ${s.abandon_target}% abandons; never above ${s.abandon_limit}%.`
+        : `Never above ${s.abandon_limit}% abandons.`) +
+    (known(learned.calls_seen) ? ` Learned from ${learned.calls_seen} calls.` : "");
+  setStat("abandon_target", steers ? s.abandon_target + "%" : "–");
   setStat("abandons_30_days", `${s.abandons_30_days} of ${s.live_answers_30_days} answers`);
   setStat("abandons_allowed_now", automatic ? s.abandons_allowed_now : "–");
-  setStat("learned_contact_rate", learned.contact_rate === null || learned.contact_rate === undefined
-    ? "not known yet" : learned.contact_rate + "% of calls");
+  setStat("learned_contact_rate", known(learned.contact_rate) ? learned.contact_rate + "% of calls" : "–");
   setStat("learned_talk", seconds(learned.talk_seconds));
   setStat("learned_wrap_up", seconds(learned.wrap_up_seconds));
   const last = s.pacing && s.pacing.last_decision;
