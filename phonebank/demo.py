@@ -53,6 +53,8 @@ async def demo_campaign(engine: Engine) -> Campaign:
         calling_hours_start="00:00",
         calling_hours_end="24:00",
         ring_seconds=15,
+        dial_mode="predictive",
+        max_lines_per_volunteer=4,
         voicemail_message="Hi, this is a volunteer with Neighbors for a Better Town. "
         "Please remember to vote on November third. Thank you!",
     )
