@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -23,12 +21,13 @@ from pathlib import Path
 
 import aiohttp
 
-from engine.ari.client import AriClient, AriSettings
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
+
+from bench.live_support import asterisk_cpu, carrier_link, process_cpu, report_ms
 from engine.config import load_config
 from engine.engine import Engine
 from engine.models import SessionState
 from engine.pbx.pair import PbxPair, running_pair
-from engine.testbed.events import EventLog
 from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from engine.testbed.waiting import wait_until
 from web.app import run_web
@@ -66,14 +65,11 @@ async def volunteer_loop(
 async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
     cfg = load_config()
     tmp = Path(tempfile.mkdtemp(prefix="phonebank-bench-"))
-    spec = pair.carrier.spec
-    carrier_settings = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
     web_cfg = dataclasses.replace(cfg.web, port=0)
     async with (
         running_engine(pair, tmp / "bench.db") as engine,
         run_web(engine, web_cfg) as url,
-        AriClient.connect(carrier_settings) as carrier_ari,
-        EventLog.running(carrier_ari) as carrier_events,
+        carrier_link(pair) as carrier,
     ):
         campaign = await make_campaign(engine, voters_csv([("10", v) for v in range(calls)]))
         sims, tokens = [], []
@@ -83,13 +79,13 @@ async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
                 signup.login_id, signup.password, campaign.id, "phone", f"bench-{n}"
             )
             sim = SimVolunteer(engine, signin.session)
-            await sim.call_in(pair, (carrier_ari, carrier_events))
+            await sim.call_in(pair, carrier)
             sims.append(sim)
             tokens.append(signin.token)
         card_delays: list[float] = []
         done = asyncio.Event()
-        cpu0, wall0 = _cpu(), time.monotonic()
-        ast0 = _asterisk_cpu(pair)
+        cpu0, wall0 = process_cpu(), time.monotonic()
+        ast0 = asterisk_cpu(pair)
         loops = [
             asyncio.create_task(volunteer_loop(engine, url, s, t, card_delays, done))
             for s, t in zip(sims, tokens, strict=True)
@@ -103,42 +99,20 @@ async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
             interval=0.2,
         )
         done.set()
-        cpu, wall, ast = _cpu() - cpu0, time.monotonic() - wall0, _asterisk_cpu(pair) - ast0
+        cpu, wall, ast = process_cpu() - cpu0, time.monotonic() - wall0, asterisk_cpu(pair) - ast0
         for loop in loops:
             loop.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
         assert engine.telephony is not None
         bridge = engine.telephony.calls.bridge_latencies
     print(f"{calls} live calls, {volunteers} volunteers, {wall:.1f} s")
-    _report("AMD verdict -> voter in bridge", bridge)
-    _report("bridge -> voter card on WebSocket", card_delays)
+    print(report_ms("AMD verdict -> voter in bridge", bridge))
+    print(report_ms("bridge -> voter card on WebSocket", card_delays))
     print(
         f"process CPU (engine + web + simulated volunteers): {1e3 * cpu / calls:.1f} ms "
         f"per call attempt ({100 * cpu / wall:.0f} % of one core)"
     )
     print(f"Asterisk CPU (dialer PBX + carrier simulator): {1e3 * ast / calls:.1f} ms per call")
-
-
-def _report(what: str, values: list[float]) -> None:
-    ms = sorted(v * 1e3 for v in values)
-    p95 = statistics.quantiles(ms, n=20, method="inclusive")[18] if len(ms) > 1 else ms[0]
-    print(
-        f"{what}: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
-        f"max {ms[-1]:.1f} ms (n={len(ms)})"
-    )
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _asterisk_cpu(pair: PbxPair) -> float:
-    total = 0.0
-    for instance in pair.instances:
-        fields = Path(f"/proc/{instance.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 def main() -> None:

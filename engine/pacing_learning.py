@@ -70,6 +70,8 @@ class Learned:
     amd_machine_s: deque[float] = field(default_factory=_recent_durations)
     talk_s: deque[float] = field(default_factory=_recent_durations)
     wrap_up_s: deque[float] = field(default_factory=_recent_durations)
+    fail_s: deque[float] = field(default_factory=_recent_durations)
+    """How long busy, disconnected and failing numbers took to fail."""
     calls_seen: int = 0
     ended_after: datetime | None = None
     """The end time of the last attempt learned from: where the next read starts."""
@@ -90,6 +92,9 @@ class Learned:
         amd = _seconds(call.answered_at, call.amd_at)
         if amd is not None and amd >= 0:
             (self.amd_person_s if kind == PERSON else self.amd_machine_s).append(amd)
+        failed = _seconds(call.originated_at, call.ended_at)
+        if kind == FAILED and failed is not None and failed >= 0:
+            self.fail_s.append(failed)
         talk = _seconds(call.bridged_at, call.ended_at)
         if call.outcome == CallOutcome.CONTACT and talk is not None and talk > 0:
             self.talk_s.append(talk)
@@ -99,11 +104,18 @@ class Learned:
         if seconds >= 0:
             self.wrap_up_s.append(max(seconds, 0.5))
 
-    def model(self, ring_out_s: float, prior: PacingModel | None = None) -> PacingModel:
-        """The PacingModel these observations imply, leaning on `prior` while they are few."""
+    def model(
+        self, ring_out_s: float, prior: PacingModel | None = None, people_on_the_line: int = 0
+    ) -> PacingModel:
+        """The PacingModel these observations imply, leaning on `prior` while they are few.
+
+        `people_on_the_line`: live answers still connecting or talking. Calls are learned
+        from when they end, and people's calls end last, so without them the contact rate
+        would read low for the first minutes of a shift."""
         prior = prior or PacingModel()
-        n = len(self.outcomes)
         counts = {k: self.outcomes.count(k) for k in (PERSON, MACHINE, NO_ANSWER, FAILED)}
+        counts[PERSON] += people_on_the_line
+        n = len(self.outcomes) + people_on_the_line
         weight = PRIOR_ATTEMPTS
         person = (counts[PERSON] + weight * prior.person_rate) / (n + weight)
         machine = (counts[MACHINE] + weight * prior.machine_rate) / (n + weight)
@@ -121,6 +133,7 @@ class Learned:
             machine_rate=_round(machine, 0.0025),
             ring_out_s=ring_out_s,
             no_answer_share=_round(no_answer_share, 0.01),
+            fail_time_max_s=_high(self.fail_s, prior.fail_time_max_s),
             answer_time=_fit(self.answer_s, prior.answer_time, 1.0, ring_out_s),
             amd_person_s=_range(self.amd_person_s, prior.amd_person_s),
             amd_machine_s=_range(self.amd_machine_s, prior.amd_machine_s),
@@ -157,6 +170,7 @@ class Learned:
                 "amd_machine_s": list(self.amd_machine_s),
                 "talk_s": list(self.talk_s),
                 "wrap_up_s": list(self.wrap_up_s),
+                "fail_s": list(self.fail_s),
                 "calls_seen": self.calls_seen,
                 "ended_after": None if self.ended_after is None else self.ended_after.isoformat(),
                 "last_result_id": self.last_result_id,
@@ -177,6 +191,7 @@ class Learned:
             learned.outcomes.extend(str(k) for k in raw["outcomes"])
             for name in ("answer_s", "amd_person_s", "amd_machine_s", "talk_s", "wrap_up_s"):
                 getattr(learned, name).extend(float(x) for x in raw[name])
+            learned.fail_s.extend(float(x) for x in raw.get("fail_s", []))
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"not learned pacing data: {error}") from error
         return learned
@@ -194,6 +209,14 @@ def _fit(samples: deque[float], default: LogNormal, low: float, high: float) -> 
     clipped = [min(high, max(low, x, 0.1)) for x in samples]
     fitted = LogNormal.fit(clipped, low, high)
     return LogNormal(_round(fitted.mean, 0.5), _round(fitted.cv, 0.05), low, high)
+
+
+def _high(samples: deque[float], default: float) -> float:
+    """The 90th percentile of the samples (at least half a second)."""
+    if len(samples) < MIN_SAMPLES:
+        return default
+    ordered = sorted(samples)
+    return max(0.5, _round(ordered[int(0.9 * (len(ordered) - 1))], 0.25))
 
 
 def _range(samples: deque[float], default: tuple[float, float]) -> tuple[float, float]:

@@ -220,6 +220,10 @@ class Store(Protocol):
     ) -> list[tuple[int, float]]:
         """(result id, seconds from the call's end to its first saved result), in id order."""
 
+    async def people_on_the_line(self, campaign_id: int) -> int:
+        """Live answers to automatic calls still connecting, talking or hearing the
+        abandon message."""
+
     async def load_pacing(self, campaign_id: int) -> str | None:
         """The campaign's learned pacing data (JSON text), None if nothing was saved."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.models import Attempt
+from engine.models import Attempt, CallState
 from engine.store.sqlite_base import SqliteBase, immediate
 from engine.store.sqlite_rows import decode, from_iso, to_iso
 
@@ -43,6 +43,21 @@ class PacingMixin(SqliteBase):
             assert saved is not None and ended is not None
             out.append((row["id"], (saved - ended).total_seconds()))
         return out
+
+    async def people_on_the_line(self, campaign_id: int) -> int:
+        """Live answers to automatic calls still connecting, talking or hearing the
+        abandon message."""
+        row = self._one(
+            "SELECT count(*) AS n FROM attempts WHERE campaign_id = ? AND state IN (?, ?, ?) "
+            "AND amd_verdict != ''",
+            (
+                campaign_id,
+                CallState.CONNECTING.value,
+                CallState.CONNECTED.value,
+                CallState.ABANDONING.value,
+            ),
+        )
+        return int(row["n"]) if row else 0
 
     async def load_pacing(self, campaign_id: int) -> str | None:
         """The campaign's learned pacing data (JSON text), None if nothing was saved."""

@@ -48,6 +48,7 @@ class CampaignPacing:
     policy: Pacing
     abandons: int = 0
     live_answers: int = 0
+    people_on_the_line: int = 0
     last_decision: dict[str, Any] = field(default_factory=dict)
     _learned_at: float = 0.0
     _saved_at: float = field(default_factory=time.monotonic)
@@ -70,7 +71,7 @@ class CampaignPacing:
     def update_campaign(self, campaign: Campaign) -> None:
         """New settings rebuild the policy; the same settings keep it (and its memory)."""
         if _settings_key(campaign) != _settings_key(self.campaign):
-            self.model = self.learned.model(campaign.ring_seconds)
+            self.model = self._learned_model(campaign)
             self.policy = pacing_for(campaign, self.model)
         self.campaign = campaign
 
@@ -85,7 +86,9 @@ class CampaignPacing:
         self.abandons, self.live_answers = await store.abandon_counts(
             campaign_id, now - ABANDON_WINDOW
         )
-        seen = 0
+        on_the_line = await store.people_on_the_line(campaign_id)
+        seen = int(on_the_line != self.people_on_the_line)
+        self.people_on_the_line = on_the_line
         for attempt in await store.ended_attempts(campaign_id, self.learned.ended_after, BATCH):
             self.learned.observe(attempt)
             self.learned.ended_after = attempt.ended_at
@@ -107,11 +110,14 @@ class CampaignPacing:
         """A predictive policy on the new model; its tables are built in a thread (tens of
         milliseconds) so calls being connected meanwhile are not held up. The model is
         rounded (engine/pacing_learning.py), so most refreshes reuse cached tables."""
-        model = self.learned.model(self.campaign.ring_seconds)
+        model = self._learned_model(self.campaign)
         if model == self.model:
             return
         self.policy = await asyncio.to_thread(pacing_for, self.campaign, model)
         self.model = model
+
+    def _learned_model(self, campaign: Campaign) -> PacingModel:
+        return self.learned.model(campaign.ring_seconds, people_on_the_line=self.people_on_the_line)
 
     async def save(self, store: Store, now: datetime) -> None:
         if self._dirty:

@@ -58,6 +58,15 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "like 10 but hangs up after about 10 s of talk",
     ),
     Behaviour(
+        "14",
+        "live person, rings first",
+        Outcome.ANSWERED,
+        None,
+        "HUMAN",
+        "rings for VV seconds (the variant), then like 10 but talks until the caller hangs up "
+        "(at most an hour)",
+    ),
+    Behaviour(
         "20",
         "answering machine",
         Outcome.ANSWERED,
@@ -73,6 +82,14 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "MACHINE",
         'answers with the network\'s "the person you are trying to reach..." greeting '
         "and a tone, then 20 s of silence",
+    ),
+    Behaviour(
+        "22",
+        "answering machine, rings first",
+        Outcome.ANSWERED,
+        16,
+        "MACHINE",
+        "rings for VV seconds (the variant), then like 20",
     ),
     Behaviour("30", "busy", Outcome.BUSY, 17, None, "486 Busy Here"),
     Behaviour(

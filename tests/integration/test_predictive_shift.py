@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 
 from engine.models import CallOutcome, VoterStatus
 from engine.pacing_learning import Learned
@@ -76,7 +77,7 @@ async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learne
             by_session[a.session_id].append((a.bridged_at, a.ended_at))
         for spans in by_session.values():
             spans.sort()
-            assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:]))
+            assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans))
         # The dashboard counts what happened.
         stats = await engine.operators.stats(campaign.id)
         assert stats["dial_mode"] == "predictive"

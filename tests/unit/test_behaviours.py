@@ -28,3 +28,13 @@ def test_every_behaviour_is_in_the_testbed_doc_and_the_carrier_dialplan():
     assert contexts == {b.code for b in BEHAVIOURS}
     for behaviour in BEHAVIOURS:
         assert re.search(rf"^\| `{behaviour.code}` \| {behaviour.name} \|", doc, re.M), behaviour
+
+
+def test_ring_first_behaviours_ring_for_their_variant_in_seconds():
+    """Behaviours 14 and 22 ring for VV seconds before answering: the pacing bench encodes
+    each voter's answer time in the number."""
+    dialplan = (ROOT / "asterisk_conf" / "carrier" / "extensions.conf.j2").read_text()
+    for code in ("14", "22"):
+        context = dialplan.split(f"[voter-{code}]", 1)[1].split("\n\n", 1)[0]
+        assert "Ringing()" in context and "Wait(${EXTEN})" in context, code
+    assert voter_number("14", 12) == "+12025551412"

@@ -4,6 +4,7 @@ reads it back after a restart."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -213,3 +214,33 @@ async def test_decisions_use_the_30_day_abandon_counts(store):
     assert pacing.summary()["last_decision"]["placed"] == 2
     pacing.live_answers, pacing.abandons = 100, 0
     assert pacing.decide(state) > 2
+
+
+def test_people_still_on_the_line_count_as_people_already():
+    learned = Learned()
+    for _ in range(90):
+        learned.observe(attempt(CallOutcome.NO_ANSWER, answer_s=None))
+    for _ in range(5):
+        learned.observe(attempt(CallOutcome.CONTACT))
+    early = learned.model(28.0)
+    fair = learned.model(28.0, people_on_the_line=5)
+    assert fair.person_rate > early.person_rate
+    assert fair.person_rate == pytest.approx((10 + PRIOR_ATTEMPTS * 0.1) / (100 + 50), abs=0.003)
+
+
+def test_how_fast_numbers_fail_is_learned():
+    learned = Learned()
+    for _ in range(MIN_SAMPLES):
+        busy = attempt(CallOutcome.BUSY, answer_s=None)
+        learned.observe(replace(busy, ended_at=busy.originated_at + timedelta(seconds=0.4)))
+    assert learned.model(28.0).fail_time_max_s == 0.5
+
+
+async def test_people_on_the_line_are_counted_by_the_store(store):
+    campaign_id = await campaign_with_voters(store, phones(3))
+    pairs = await store.claim_voters(campaign_id, 3, T0, [NY], 3)
+    (_, a), (_, b), (_, c) = pairs
+    await store.update_attempt(a.id, state=CallState.CONNECTED, amd_verdict="HUMAN")
+    await store.update_attempt(b.id, state=CallState.CONNECTING, amd_verdict="NOTSURE")
+    await store.update_attempt(c.id, state=CallState.CONNECTED)  # a preview call: no AMD
+    assert await store.people_on_the_line(campaign_id) == 2
