@@ -77,6 +77,15 @@ def zones_within_hours(zones: Iterable[str], start: str, end: str, now: datetime
     return within
 
 
+ALL_ZONES = frozenset(available_timezones()) | {""}
+"""Every zone a voter can have, '' (unknown) included."""
+
+
+def zones_open_now(start: str, end: str, now: datetime) -> set[str]:
+    """The zones whose voters may be called at ``now`` for calling hours [start, end)."""
+    return zones_within_hours(ALL_ZONES, start, end, now)
+
+
 def within_hours(zone: str, start: str, end: str, now: datetime) -> bool:
     """Whether a voter in ``zone`` ('' for unknown) may be called at ``now``.
 

@@ -13,6 +13,7 @@ from engine.transitions import IllegalTransition
 
 __all__ = [
     "LIVE_STATES",
+    "PREVIEW_STATES",
     "TRANSITIONS",
     "IllegalTransition",
     "SessionEvent",
@@ -33,12 +34,28 @@ class SessionEvent(StrEnum):
     RESUME = "resume"
     WRAPUP_TIMEOUT = "wrap-up timeout"
     LOG_OUT = "log out"
+    # Preview dialing (engine/telephony/preview.py): the volunteer sees the voter first.
+    PREVIEW_OFFERED = "preview offered"
+    CALL_PLACED = "call placed"
+    """The volunteer pressed Call: the voter's phone rings."""
+    SKIPPED = "skipped"
+    """The volunteer passed on the voter without calling; the voter is given back."""
+    NOT_REACHED = "not reached"
+    """The preview call was not answered (no answer, busy, a dead number, a failure)."""
+    CALL_CANCELLED = "call cancelled"
+    """The volunteer hung up while it was still ringing."""
+    PREVIEW_RELEASED = "preview released"
+    """The engine gave the previewed voter back on its own (a restart)."""
 
 
 _S, _E = SessionState, SessionEvent
 
 LIVE_STATES = frozenset(s for s in SessionState if s is not SessionState.LOGGED_OUT)
 """Every state but LOGGED_OUT, which is final."""
+
+PREVIEW_STATES = frozenset({SessionState.PREVIEWING, SessionState.RINGING})
+"""A voter is held for the volunteer by preview dialing: it must be given back (and any
+ringing call hung up) before the session leaves these states other than by an answer."""
 
 TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     (_S.WAITING_FOR_PHONE, _E.PHONE_CONNECTED): _S.CONNECTED,
@@ -58,6 +75,19 @@ TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     (_S.WRAP_UP, _E.PHONE_DROPPED): _S.WRAP_UP,
     (_S.WRAP_UP, _E.PHONE_CONNECTED): _S.WRAP_UP,  # re-joined mid wrap-up
     (_S.PAUSED, _E.PHONE_CONNECTED): _S.PAUSED,
+    # Preview dialing: ready → a voter's card → Call → ringing → talking (or back to ready).
+    (_S.READY, _E.PREVIEW_OFFERED): _S.PREVIEWING,
+    (_S.PREVIEWING, _E.CALL_PLACED): _S.RINGING,
+    (_S.PREVIEWING, _E.SKIPPED): _S.READY,
+    (_S.PREVIEWING, _E.PAUSE): _S.PAUSED,
+    (_S.PREVIEWING, _E.PHONE_DROPPED): _S.WAITING_FOR_PHONE,
+    (_S.PREVIEWING, _E.PREVIEW_RELEASED): _S.READY,
+    (_S.RINGING, _E.CALL_CONNECTED): _S.TALKING,
+    (_S.RINGING, _E.NOT_REACHED): _S.READY,
+    (_S.RINGING, _E.CALL_CANCELLED): _S.READY,
+    (_S.RINGING, _E.PAUSE): _S.PAUSED,
+    (_S.RINGING, _E.PHONE_DROPPED): _S.WAITING_FOR_PHONE,
+    (_S.RINGING, _E.PREVIEW_RELEASED): _S.READY,
     **{(state, _E.LOG_OUT): _S.LOGGED_OUT for state in LIVE_STATES},
 }
 """Every legal move: (state, event) → next state."""
@@ -66,6 +96,8 @@ _DESCRIPTIONS: dict[SessionState, str] = {
     _S.WAITING_FOR_PHONE: "Call in with your PIN to connect your audio.",
     _S.CONNECTED: "You're connected. Press Start calling when you're ready.",
     _S.READY: "Waiting for the next call…",
+    _S.PREVIEWING: "Read who you're calling, then press Call — or Skip.",
+    _S.RINGING: "Ringing…",
     _S.TALKING: "You're on a call.",
     _S.WRAP_UP: "The call has ended. Save the result to take the next call.",
     _S.PAUSED: "Paused. Press Resume to take calls again.",

@@ -30,9 +30,16 @@ from engine.models import (
 from engine.notifier import Notifier
 from engine.rate_limit import FailureLimiter
 from engine.scripts import render_script
-from engine.session_states import LIVE_STATES, SessionEvent, describe, next_session_state
+from engine.session_states import (
+    LIVE_STATES,
+    PREVIEW_STATES,
+    SessionEvent,
+    describe,
+    next_session_state,
+)
 from engine.store.base import Store
 from engine.telephony.softphone import BrowserLogin
+from engine.volunteer_preview import PreviewActions
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +87,7 @@ class SignIn:
     callin_number: str
 
 
-class VolunteerService:
+class VolunteerService(PreviewActions):
     def __init__(
         self,
         store: Store,
@@ -238,10 +245,15 @@ class VolunteerService:
         session = await self.store.get_session(session_id)
         if session.state == SessionState.PAUSED:
             return session  # a double click
+        if session.state in PREVIEW_STATES:
+            session = await self._give_back(session)
         return await self.transition(session, SessionEvent.PAUSE)
 
     async def end_call(self, session_id: int) -> None:
         session = await self.store.get_session(session_id)
+        if session.state == SessionState.RINGING:
+            await self.cancel_call(session_id)
+            return
         if session.state != SessionState.TALKING:
             raise NotAllowed("there is no call to end")
         await self.calls.end_call(session)
@@ -250,6 +262,8 @@ class VolunteerService:
         session = await self.store.get_session(session_id)
         if session.state == SessionState.LOGGED_OUT:
             return session
+        if session.state in PREVIEW_STATES:
+            session = await self._give_back(session, strict=False)
         if session.state == SessionState.TALKING:
             await self.calls.end_call(session)
         self._cancel_deadline(session.id)
@@ -272,6 +286,8 @@ class VolunteerService:
         session = await self.store.get_session(session.id)
         if session.state not in LIVE_STATES:
             return session
+        if session.state in PREVIEW_STATES:
+            session = await self._give_back(session, strict=False)
         if session.state == SessionState.TALKING:
             session = await self.call_ended(session)
         return await self.transition(session, SessionEvent.PHONE_DROPPED, channel_id=None)
@@ -407,6 +423,7 @@ class VolunteerService:
             "campaign": {
                 "id": campaign.id,
                 "name": campaign.name,
+                "dial_mode": campaign.dial_mode,
                 "survey": campaign.survey,
                 "term_codes": [
                     {"code": t.code, "label": t.label, "kind": str(t.kind)}
@@ -447,3 +464,6 @@ class VolunteerService:
         for session in await self.store.live_sessions():
             if session.state == SessionState.WRAP_UP and session.wrapup_deadline:
                 self.schedule_deadline(session)
+            elif session.state in PREVIEW_STATES:
+                # The previewed voter's attempt was closed with the other open attempts.
+                await self.transition(session, SessionEvent.PREVIEW_RELEASED)

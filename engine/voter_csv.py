@@ -23,6 +23,14 @@ import phonenumbers
 
 from engine.calling_hours import voter_timezone
 from engine.errors import InvalidInput
+from engine.line_types import (
+    LINE_TYPE_HEADERS,
+    MOBILE_FLAG_HEADERS,
+    flagged_line_type,
+    header_key,
+    line_type,
+    listed_line_type,
+)
 
 Source = str | os.PathLike[str] | BinaryIO
 Progress = Callable[[int, int, int | None], None]
@@ -73,6 +81,8 @@ class VoterRow:
     extra: dict[str, str] = field(default_factory=dict)
     timezone: str = ""
     source_line: int | None = None
+    line_type: str = ""
+    """mobile, landline or "" (unknown): from the list's line-type column, else the number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +118,11 @@ class HeaderMap:
     """Every phone-like column in order; a row uses the first that is not blank."""
     extra: dict[int, str]
     """Column index -> key in Voter.extra."""
+    line_type_column: int | None = None
+    """A column naming each number's line type ("cell", "landline"…)."""
+    mobile_flag_column: int | None = None
+    """A yes/no column saying whether each number is a mobile (used when there is no
+    line-type column, or where it is blank)."""
 
     def describe(self) -> list[ColumnMapping]:
         """The mapping column by column, in header order."""
@@ -119,6 +134,10 @@ class HeaderMap:
             return ColumnMapping(header, "first_name + last_name", "split before the last word")
         if name is not None:
             return ColumnMapping(header, name)
+        if index == self.line_type_column:
+            return ColumnMapping(header, "line_type", "mobile or landline (cell, wireless, home…)")
+        if index == self.mobile_flag_column:
+            return ColumnMapping(header, "line_type", "yes: mobile, no: landline")
         note = f"kept as {self.extra[index]!r}"
         if index in self.phone_columns:
             note += "; used as the phone when the earlier phone columns are blank"
@@ -148,13 +167,22 @@ def map_headers(headers: Sequence[str]) -> HeaderMap:
             columns.setdefault(name, index)
     if "name" in columns and ({"first_name", "last_name"} & columns.keys()):
         del columns["name"]
+    keys = [header_key(header) for header in headers]
+    line_type_column = _first_column(keys, LINE_TYPE_HEADERS, columns.values())
+    mobile_flag_column = _first_column(keys, MOBILE_FLAG_HEADERS, columns.values())
     extra: dict[int, str] = {}
-    used = set(columns.values())
+    used = {*columns.values(), line_type_column, mobile_flag_column}
     for index, header in enumerate(headers):
         if index not in used:
             key = header or f"column {index + 1}"
             extra[index] = key if key not in extra.values() else f"{key} ({index + 1})"
-    return HeaderMap(headers, columns, tuple(phones), extra)
+    return HeaderMap(headers, columns, tuple(phones), extra, line_type_column, mobile_flag_column)
+
+
+def _first_column(keys: list[str], names: tuple[str, ...], taken: Iterable[int]) -> int | None:
+    """The first column whose header key is one of ``names`` and that no field took."""
+    used = set(taken)
+    return next((i for i, key in enumerate(keys) if key in names and i not in used), None)
 
 
 def split_full_name(name: str) -> tuple[str, str]:
@@ -173,14 +201,22 @@ def split_full_name(name: str) -> tuple[str, str]:
 
 def normalise_phone(text: str, default_region: str) -> str | None:
     """The number in E.164, or None if it is not a valid number (possible is not enough)."""
+    number = _valid_number(text, default_region)
+    return None if number is None else _e164(number)
+
+
+def _valid_number(text: str, default_region: str) -> phonenumbers.PhoneNumber | None:
+    """The parsed number, or None if it is not a valid number."""
     if re.fullmatch(r"\d+\.0", text):  # a spreadsheet turned it into a float
         text = text[:-2]
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -304,8 +340,8 @@ def _voter_row(
     raw_phone = next((values[i] for i in header_map.phone_columns if values[i]), "")
     if not raw_phone:
         return RowError(line, "no phone number", fields)
-    phone = normalise_phone(raw_phone, region)
-    if phone is None:
+    number = _valid_number(raw_phone, region)
+    if number is None:
         where = "" if raw_phone.startswith("+") else f" for region {region}"
         return RowError(line, f"phone {raw_phone!r} is not a valid phone number{where}", fields)
     get = {name: values[index] for name, index in header_map.columns.items()}.get
@@ -315,6 +351,7 @@ def _voter_row(
         else (get("first_name", ""), get("last_name", ""))
     )
     zip_code = get("zip", "")
+    phone = _e164(number)
     return VoterRow(
         phone=phone,
         first_name=first,
@@ -328,7 +365,18 @@ def _voter_row(
         extra=_extra(values, header_map),
         timezone=voter_timezone(phone, zip_code),
         source_line=line,
+        line_type=line_type(number, _listed_line_type(values, header_map)),
     )
+
+
+def _listed_line_type(values: list[str], header_map: HeaderMap) -> str | None:
+    """What the row's line-type column, else its mobile flag, says (None: nothing)."""
+    listed = None
+    if header_map.line_type_column is not None:
+        listed = listed_line_type(values[header_map.line_type_column])
+    if listed is None and header_map.mobile_flag_column is not None:
+        listed = flagged_line_type(values[header_map.mobile_flag_column])
+    return listed
 
 
 def _extra(values: list[str], header_map: HeaderMap) -> dict[str, str]:

@@ -87,6 +87,10 @@ class ImportSummary:
     """The first MAX_KEPT_ERRORS row errors; errors_not_kept counts the rest."""
     errors_not_kept: int = 0
     elapsed_seconds: float = 0.0
+    line_types: dict[str, int] = field(
+        default_factory=lambda: {"mobile": 0, "landline": 0, "unknown": 0}
+    )
+    """Valid rows by line type (engine.line_types), for campaigns that preview mobiles."""
     header: tuple[str, ...] = ()
     encoding: str = ""
     delimiter: str = ","
@@ -149,6 +153,7 @@ async def _store_batch(
             summary.add_error(row)
         else:
             (dnc_rows if row.phone in dnc_phones else callable_rows).append(row)
+            summary.line_types[row.line_type or "unknown"] += 1
     summary.total_rows += len(batch)
     for rows, is_dnc in ((callable_rows, False), (dnc_rows, True)):
         if rows:

@@ -109,6 +109,30 @@ async def end_call(request: web.Request, session: Session) -> web.Response:
 
 
 @volunteer_view
+async def call_voter(request: web.Request, session: Session) -> web.Response:
+    """Preview dialing: call the voter on the card; the session is ringing when it answers."""
+    volunteers = engine_of(request).volunteers
+    await volunteers.call_voter(session.id)
+    return json_response(await volunteers.view(session.id))
+
+
+@volunteer_view
+async def skip_voter(request: web.Request, session: Session) -> web.Response:
+    """Preview dialing: pass on the voter on the card (given back untouched)."""
+    volunteers = engine_of(request).volunteers
+    await volunteers.skip_voter(session.id)
+    return json_response(await volunteers.view(session.id))
+
+
+@volunteer_view
+async def cancel_call(request: web.Request, session: Session) -> web.Response:
+    """Preview dialing: hang up the call while it is still ringing."""
+    volunteers = engine_of(request).volunteers
+    await volunteers.cancel_call(session.id)
+    return json_response(await volunteers.view(session.id))
+
+
+@volunteer_view
 async def submit_result(request: web.Request, session: Session) -> web.Response:
     """Save the result of the current or last call, then (optionally) ready/pause/logout."""
     body = await fields.read_json(request)

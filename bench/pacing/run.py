@@ -16,24 +16,28 @@ from bench.pacing.sim import (
     simulate_manual,
     simulate_oracle,
 )
-from engine.pacing import Pacing, PowerPacing
-from engine.pacing_policies import PredictivePacing, VicidialAdaptivePacing
+from engine.dial_modes import pacing_for
+from engine.models import Campaign
+from engine.pacing import Pacing
 
 VOLUNTEERS = (1, 5, 10, 20, 50, 100)
 CONTACT_RATES = (0.10, 0.20)
 POLICIES = ("manual", "power-1", "power-3", "vicidial", "predictive", "oracle")
 
 
+CAMPAIGNS = {
+    "power-1": Campaign(id=1, name="power-1", dial_mode="power", lines_per_volunteer=1),
+    "power-3": Campaign(id=1, name="power-3", dial_mode="power", lines_per_volunteer=3),
+    "vicidial": Campaign(id=1, name="vicidial", dial_mode="adaptive"),
+    "predictive": Campaign(id=1, name="predictive", dial_mode="predictive"),
+}
+"""Each simulated policy as a campaign with the default settings of its dial mode: the
+engine builds its pacing from these with the same `pacing_for` (abandon guard included)."""
+
+
 def policy(name: str, p: Params) -> Pacing:
-    if name == "power-1":
-        return PowerPacing(1)
-    if name == "power-3":
-        return PowerPacing(3)
-    if name == "vicidial":
-        return VicidialAdaptivePacing()
-    if name == "predictive":
-        return PredictivePacing(model=p.model())
-    raise ValueError(f"unknown policy {name!r}")
+    """The pacing the engine would run for this campaign, having learned the true world."""
+    return pacing_for(CAMPAIGNS[name], p.model())
 
 
 def run_one(job: tuple[str, int, float, float, int]) -> tuple[str, int, float, RunResult]:

@@ -96,6 +96,11 @@ class AriClient:
             await client._close()
 
     @property
+    def app(self) -> str:
+        """The Stasis application this client receives events for (originate targets it)."""
+        return self._settings.app
+
+    @property
     def connected(self) -> bool:
         """True while the events websocket is open."""
         return self._stream.connected

@@ -18,7 +18,17 @@ from engine.store.sqlite_rows import decode, encode_record, from_iso, to_iso, to
 _BATCH = 500
 """Import rows handled per round of queries (each phone is a parameter of an IN list)."""
 
-_TEXT_FIELDS = ("first_name", "last_name", "address", "city", "state", "zip", "party", "timezone")
+_TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "party",
+    "timezone",
+    "line_type",
+)
 _MERGED_FIELDS = (*_TEXT_FIELDS, "age", "extra", "source_line")
 
 _INSERT_VOTER = f"""
@@ -34,7 +44,7 @@ WHERE v.campaign_id = :campaign
   AND v.status = :{status}  -- :pending or :retry
   AND (v.next_attempt_at IS NULL OR v.next_attempt_at <= :now)
   AND v.attempts < :max_attempts
-  AND v.timezone IN ({zones})
+  AND v.timezone IN ({zones}){line_types}
   AND NOT EXISTS (
       SELECT 1 FROM dnc AS d
       WHERE d.phone = v.phone AND (d.campaign_id IS NULL OR d.campaign_id = v.campaign_id))
@@ -42,14 +52,20 @@ ORDER BY v.next_attempt_at, v.id  -- SQLite sorts NULL first
 LIMIT :count"""
 
 
-def _claim_sql(zone_count: int) -> str:
+def _claim_sql(zone_count: int, line_type_count: int | None = None) -> str:
     """The callable voters, oldest next_attempt_at first, then import order. Each status is
     read in the order of the voters_callable index (campaign_id, status, next_attempt_at, id)
     and stops after :count rows, so only 2 x count rows are merged; `status IN (...)` would
-    sort every callable voter of the campaign instead."""
+    sort every callable voter of the campaign instead. A line-type filter (``line_type_count``
+    parameters :line_type0…) is checked on the same index walk: it reads past the voters of
+    other line types, which costs little while the types are mixed through the list."""
     zones = ", ".join(f":zone{n}" for n in range(zone_count))
-    pending = _CALLABLE.format(status="pending", zones=zones)
-    retry = _CALLABLE.format(status="retry", zones=zones)
+    line_types = ""
+    if line_type_count is not None:
+        marks = ", ".join(f":line_type{n}" for n in range(line_type_count))
+        line_types = f"\n  AND v.line_type IN ({marks})"
+    pending = _CALLABLE.format(status="pending", zones=zones, line_types=line_types)
+    retry = _CALLABLE.format(status="retry", zones=zones, line_types=line_types)
     return (
         f"SELECT * FROM ({pending}) UNION ALL SELECT * FROM ({retry}) "
         "ORDER BY next_attempt_at, id LIMIT :count"
@@ -94,13 +110,15 @@ class VotersMixin(SqliteBase):
         now: datetime,
         timezones: Iterable[str],
         max_attempts: int,
+        line_types: frozenset[str] | None = None,
     ) -> list[tuple[Voter, Attempt]]:
         """Atomically pick up to ``count`` callable voters and mark them IN_FLIGHT, creating
         an Attempt (state CLAIMED, claimed_at=now) for each; see Store.claim_voters for the
-        rules. One BEGIN IMMEDIATE transaction: two stores on the same file never claim the
-        same voter."""
+        rules (``line_types`` None: any line type). One BEGIN IMMEDIATE transaction: two
+        stores on the same file never claim the same voter."""
         zones = list(dict.fromkeys(timezones))
-        if count <= 0 or not zones:
+        kinds = None if line_types is None else sorted(line_types)
+        if count <= 0 or not zones or kinds == []:
             return []
         claimed_at = to_iso(now)
         params: dict[str, Any] = {
@@ -111,10 +129,12 @@ class VotersMixin(SqliteBase):
             "max_attempts": max_attempts,
             "count": count,
             **{f"zone{n}": zone for n, zone in enumerate(zones)},
+            **{f"line_type{n}": kind for n, kind in enumerate(kinds or ())},
         }
+        sql = _claim_sql(len(zones), None if kinds is None else len(kinds))
         claimed = []
         with immediate(self.conn) as conn:
-            for row in fetch_all(conn, _claim_sql(len(zones)), params):
+            for row in fetch_all(conn, sql, params):
                 conn.execute(
                     "UPDATE voters SET status = ?, attempts = attempts + 1 WHERE id = ?",
                     (VoterStatus.IN_FLIGHT.value, row["id"]),

@@ -8,12 +8,12 @@ import asyncio
 import contextlib
 import logging
 import time
-import zoneinfo
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.calling_hours import zones_within_hours
+from engine.calling_hours import zones_open_now
 from engine.errors import PhonebankError
+from engine.line_types import automatic_line_types, preview_line_types
 from engine.models import Campaign, Session, SessionState
 from engine.pacing import PacingState
 from engine.telephony.campaign_pacing import CampaignPacing
@@ -22,7 +22,6 @@ from engine.telephony.runtime import Telephony
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
-ALL_ZONES = frozenset(zoneinfo.available_timezones()) | {""}
 UNLIMITED = 10**9
 """Pacing need not know how many voters are left: claiming returns fewer when few are."""
 
@@ -45,8 +44,11 @@ class Dialer:
                 log.warning("dialer: %s", exc)
             except Exception:
                 log.exception("dialer tick failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
+            # that arrives as the event fires, and the engine would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.tel.dialer_wakeup.wait(), TICK_S)
+                async with asyncio.timeout(TICK_S):
+                    await self.tel.dialer_wakeup.wait()
 
     async def tick(self) -> None:
         sessions = await self.tel.store.live_sessions()
@@ -97,20 +99,29 @@ class Dialer:
         )
 
     async def dial_campaign(self, campaign: Campaign) -> int:
-        pacing = await self.campaign_pacing(campaign)
+        """Place the calls the campaign's pacing asks for; offer preview cards when the
+        campaign previews (all its voters, or its mobile numbers once no automatic call is
+        left to make). Returns how many automatic calls were placed."""
         now = datetime.now(UTC)
+        zones = zones_open_now(campaign.calling_hours_start, campaign.calling_hours_end, now)
+        if campaign.dial_mode == "preview":
+            await self._offer_previews(campaign, zones)
+            return 0
+        pacing = await self.campaign_pacing(campaign)
         await pacing.refresh(self.tel.store, now)
         ready = await self.tel.volunteers.ready_sessions(campaign.id)
         dialing, _ = self.tel.calls.in_flight(campaign.id)
         wanted = pacing.decide(await self.pacing_state(campaign, len(ready)))
-        if wanted <= 0:
-            return 0
-        zones = zones_within_hours(
-            ALL_ZONES, campaign.calling_hours_start, campaign.calling_hours_end, now
-        )
-        claimed = await self.tel.store.claim_voters(
-            campaign.id, wanted, now, zones, campaign.max_attempts
-        )
+        claimed = []
+        if wanted > 0:
+            claimed = await self.tel.store.claim_voters(
+                campaign.id,
+                wanted,
+                now,
+                zones,
+                campaign.max_attempts,
+                automatic_line_types(campaign),
+            )
         calls = [self.tel.calls.register(campaign, voter, attempt) for voter, attempt in claimed]
         for call in calls:
             await self._pace()
@@ -123,7 +134,16 @@ class Dialer:
                 dialing,
                 len(claimed),
             )
+        elif preview_line_types(campaign) and self.tel.calls.in_flight(campaign.id) == (0, 0):
+            # Mobiles by hand: only once no automatic call is ringing, since a volunteer
+            # looking at a card is not ready for a person who answers one.
+            await self._offer_previews(campaign, zones)
         return len(claimed)
+
+    async def _offer_previews(self, campaign: Campaign, zones: set[str]) -> None:
+        ready = await self.tel.volunteers.ready_sessions(campaign.id)
+        if ready:
+            await self.tel.preview.offer(campaign, ready, zones)
 
     async def _pace(self) -> None:
         wait = self._last_originate + self.interval - time.monotonic()

@@ -22,6 +22,7 @@ from engine.store.base import Store
 from engine.telephony.callin import CallIns
 from engine.telephony.calls import OutboundCalls
 from engine.telephony.media import Player
+from engine.telephony.preview import PreviewCalls
 from engine.telephony.softphone import BrowserLogin, Softphones
 from engine.telephony.sounds import SoundLibrary
 from engine.volunteers import VolunteerService
@@ -57,6 +58,7 @@ class Telephony:
         self.player = Player(ari)
         self.callins = CallIns(self, pin_length)
         self.calls = OutboundCalls(self)
+        self.preview = PreviewCalls(self)
         self.softphones = Softphones(ari, softphone_ws_url)
         self.volunteers: VolunteerService  # set by the engine right after construction
         self.phones: dict[str, int] = {}
@@ -104,6 +106,8 @@ class Telephony:
             self.spawn(self.callins.on_start(channel))
         elif args[:1] == ["outbound"]:
             self.spawn(self.calls.on_verdict(channel, args))
+        elif args[:1] == ["preview"]:
+            self.spawn(self.preview.on_answer(channel))
         elif args[:1] == ["browser"]:
             self.spawn(self._browser_joined(channel, args[1] if len(args) > 1 else ""))
 
@@ -127,6 +131,7 @@ class Telephony:
         self.callins.forget(channel_id)
         await self._phone_gone(channel_id)
         await self.calls.on_gone(channel_id, int(event.get("cause", 0)))
+        await self.preview.on_gone(channel_id, int(event.get("cause", 0)))
 
     async def on_PhonebankReconnected(self, event: dict[str, Any]) -> None:
         log.warning("ARI events reconnected; checking which calls survived")
@@ -204,11 +209,19 @@ class Telephony:
         session = await self.store.get_session(session_id)
         log.info("session %d: the volunteer's phone leg %s hung up", session_id, channel_id)
         await self.calls.end_for_session(session)
+        await self.preview.end_for_session(session)
         await self.volunteers.phone_dropped(session)
 
     # --- CallControl ---------------------------------------------------------------------
     async def end_call(self, session: Session) -> None:
         await self.calls.end_for_session(session)
+        await self.preview.end_for_session(session)
+
+    async def place_preview_call(self, session: Session) -> str | None:
+        return await self.preview.place(session)
+
+    async def release_preview(self, session: Session) -> bool:
+        return await self.preview.release(session)
 
     async def release_session(self, session: Session, reason: str) -> None:
         """Say goodbye on the phone leg and hang it up, in the background (a log-out request
@@ -281,5 +294,7 @@ class Telephony:
         alive = {c["id"] for c in await self.ari.list_channels()}
         for channel_id in [c for c in self.calls.by_channel if c not in alive]:
             await self.calls.on_gone(channel_id, 0)
+        for channel_id in [c for c in self.preview.by_channel if c not in alive]:
+            await self.preview.on_gone(channel_id, 0)
         for channel_id in [c for c in self.phones if c not in alive]:
             await self._phone_gone(channel_id)

@@ -28,6 +28,7 @@ class Row:
     extra: dict[str, str] = field(default_factory=dict)
     timezone: str = NY
     source_line: int | None = None
+    line_type: str = ""
 
 
 def phones(count: int, start: int = 0) -> list[str]:

@@ -105,20 +105,21 @@ class Eager:
 
 def test_guard_passes_calls_through_while_budget_is_left():
     guarded = AbandonGuard(Eager())
-    assert guarded.calls_to_place(state(ready=2, live_answers=1000, abandons=30)) == 10
+    assert guarded.calls_to_place(state(ready=2, live_answers=1000, abandons=32)) == 10
 
 
 def test_guard_keeps_one_line_per_ready_volunteer_once_the_budget_is_spent():
     guarded = AbandonGuard(Eager())
-    spent = state(ready=4, in_flight=1, live_answers=1000, abandons=31)  # 3 % of 1020 = 30.6
+    spent = state(ready=4, in_flight=1, live_answers=1000, abandons=33)  # 3 % of 1000 + 100
     assert guarded.budget(spent) <= 0.0
     assert guarded.calls_to_place(spent) == 3
 
 
-def test_guard_allows_a_new_campaign_its_first_abandon_only():
+def test_guard_lends_a_new_campaign_a_few_abandons():
     guarded = AbandonGuard(Eager())
     assert guarded.calls_to_place(state(ready=1, live_answers=0, abandons=0)) == 10
-    assert guarded.calls_to_place(state(ready=1, live_answers=5, abandons=1)) == 1
+    assert guarded.calls_to_place(state(ready=1, live_answers=3, abandons=3)) == 10
+    assert guarded.calls_to_place(state(ready=1, live_answers=4, abandons=4)) == 1
 
 
 def test_guard_never_places_calls_the_inner_policy_does_not_want():

@@ -169,3 +169,52 @@ def test_lognormal_cdf_is_clipped():
     assert d.cdf(1.0) == 0.0
     assert d.cdf(26.0) == 1.0
     assert 0.4 < d.cdf(12.0) < 0.6
+
+
+def test_predictive_places_nothing_when_everyone_is_in_wrap_up_and_the_list_is_exhausted():
+    s = state(wrap_up_elapsed=(14.0,) * 5, voters_available=0)
+    assert PredictivePacing().calls_to_place(s) == 0
+
+
+def test_predictive_spent_budget_still_dials_for_ready_volunteers():
+    """θ at its floor holds calls back but never stops a ready team from being fed."""
+    spent = state(ready_volunteers=5, live_answers=1000, abandons=80)
+    assert PredictivePacing().calls_to_place(spent) >= 5
+
+
+def test_predictive_dials_with_large_thirty_day_counts_on_target():
+    """The engine passes rolling 30-day counts: on target, θ stays near its reference."""
+    policy = PredictivePacing()
+    s = state(ready_volunteers=5, live_answers=5000, abandons=135)
+    assert policy.theta(s) == pytest.approx(policy.theta_ref, rel=0.2)
+    assert policy.calls_to_place(s) > 5
+
+
+def test_predictive_steer_gain_shrinks_for_large_campaigns():
+    policy = PredictivePacing()
+    small = policy.steer_gain_for(state(ready_volunteers=5))
+    large = policy.steer_gain_for(state(ready_volunteers=100))
+    assert small == policy.steer_gain
+    assert large == pytest.approx(policy.steer_gain * (5 / 100) ** 0.5)
+
+
+def test_predictive_gain_uses_one_volunteer_when_nobody_is_signed_in():
+    policy = PredictivePacing()
+    assert policy.steer_gain_for(state()) == policy.steer_gain
+
+
+def test_predictive_waiting_answers_count_only_as_far_as_volunteers_can_take_them():
+    """Nobody frees within 2 s of a just-started talk, so those waiting will be abandoned."""
+    policy = PredictivePacing()
+    s = state(talking_elapsed=(1.0,) * 10, connecting=3)
+    assert policy._waiting_served(s) < 1.0
+    ready = state(ready_volunteers=4, connecting=3)
+    assert policy._waiting_served(ready) == 3.0
+
+
+def test_predictive_abandoned_anyway_waiting_answers_hold_back_fewer_calls():
+    """Mostly hopeless waiting answers hold back some calls, not the whole dial."""
+    policy = PredictivePacing()
+    base = state(wrap_up_elapsed=(12.0,) * 4, talking_elapsed=(1.0,) * 20)
+    waiting = state(wrap_up_elapsed=(12.0,) * 4, talking_elapsed=(1.0,) * 20, connecting=2)
+    assert 0 < policy.calls_to_place(waiting) < policy.calls_to_place(base)

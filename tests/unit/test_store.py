@@ -65,9 +65,7 @@ async def test_a_failed_migration_leaves_no_trace(store):
     with pytest.raises(RuntimeError):
         migrate(store.db, T0, migrations=(*MIGRATIONS, broken))
     assert "half" not in store.db.table_names()
-    assert store.db.execute("SELECT max(version) FROM migrations").fetchone()[0] == len(
-        MIGRATIONS
-    )
+    assert store.db.execute("SELECT max(version) FROM migrations").fetchone()[0] == len(MIGRATIONS)
 
 
 async def test_a_version_1_database_keeps_its_campaigns_and_voters_when_upgraded(tmp_path):

@@ -3,7 +3,7 @@
 // rendered server-side in a sandbox) is inserted as HTML. The survey form is in
 // volunteer-survey.js (loaded first on the session page).
 "use strict";
-/* global PhonebankSurvey, PhonebankSoftphone */
+/* global PhonebankSurvey, PhonebankSoftphone, PhonebankPreview */
 
 (() => {
   const TOKEN_KEY = "phonebank.token";
@@ -136,6 +136,12 @@
     window.phonebankShift = shift;  // for tests and debugging
   }
 
+  const AUTO_WAITING = "The dialer is calling voters for you. Most calls don't answer or reach a "
+    + "voicemail; those are skipped. When a person answers you hear a beep on your phone and "
+    + "their details appear here at once.";
+  const PREVIEW_WAITING = "The next voter's card appears here in a moment: you see who it is "
+    + "before you press Call.";
+
   const STEP_HEADINGS = {
     "waiting for phone": "connect-title",
     connected: "connect-title",
@@ -189,12 +195,17 @@
       if (event.type === "snapshot") {
         this.render(event);
       } else if (event.type === "session") {
-        // the voter event follows "talking" and brings the new card; keep the card in wrap-up
-        const call = event.state === "wrap-up" ? this.view.call : null;
-        this.render({ ...this.view, ...event, call });
+        // the voter event follows "talking" (or "previewing") and brings the new card; keep
+        // the card in wrap-up, while a preview call rings and once it is answered
+        const keep = ["wrap-up", "ringing"].includes(event.state)
+          || (event.state === "talking" && this.view.state === "ringing");
+        this.render({ ...this.view, ...event, call: keep ? this.view.call : null });
       } else if (event.type === "voter") {
         const call = { attempt_id: event.attempt_id, voter: event.voter, script: event.script };
-        this.render({ ...this.view, state: "talking", call, result: null });
+        const state = event.preview ? "previewing" : "talking";
+        this.render({ ...this.view, state, call, result: null });
+      } else if (event.type === "preview_ended") {
+        PhonebankPreview.notice(event.message);
       }
     }
 
@@ -243,6 +254,7 @@
       act("resume", "/api/session/ready");
       act("end-call", "/api/session/end-call");
       act("logout", "/api/session/logout");
+      PhonebankPreview.bind((method, path) => this.act(method, path));
       for (const button of document.querySelectorAll("[data-then]")) {
         button.addEventListener("click", () => this.saveResult(button.dataset.then));
       }
@@ -300,9 +312,12 @@
       $("step-connect").hidden = !["waiting for phone", "connected"].includes(state);
       $("step-waiting").hidden = state !== "ready";
       $("step-paused").hidden = state !== "paused";
-      const onCall = (state === "talking" || state === "wrap-up") && view.call;
+      const preview = PhonebankPreview.isPreview(state);
+      const onCall = (state === "talking" || state === "wrap-up" || preview) && view.call;
       $("step-call").hidden = !onCall;
-      this.focusStep(onCall ? "voter-name" : STEP_HEADINGS[state]);
+      this.focusStep(state === "ringing" ? "ringing-title" : onCall ? "voter-name" : STEP_HEADINGS[state]);
+      if (state === "talking") PhonebankPreview.notice("");
+      $("dialer-doing").textContent = view.campaign?.dial_mode === "preview" ? PREVIEW_WAITING : AUTO_WAITING;
       if (state === "waiting for phone" || state === "connected") this.renderConnect(view);
       if (state === "ready" && previous !== "ready") this.readySince = Date.now();
       if (onCall) this.renderCall(view);
@@ -347,9 +362,17 @@
       }
       const wrapUp = view.state === "wrap-up";
       $("wrapup").hidden = !wrapUp;
-      $("end-call").hidden = wrapUp;
-      $("cue").hidden = wrapUp;
+      $("end-call").hidden = view.state !== "talking";
+      $("cue").hidden = view.state !== "talking";
       $("next-step").hidden = !wrapUp || !this.termCode;
+      PhonebankPreview.render(view);
+      if (view.state === "talking" && this.cueFor !== view.call.attempt_id) {
+        this.cueFor = view.call.attempt_id;  // in step with the beep (or a preview's answer)
+        const cue = $("cue");
+        cue.classList.remove("flash");
+        void cue.offsetWidth;  // restart the animation
+        cue.classList.add("flash");
+      }
     }
 
     renderVoter(call, campaign) {
@@ -372,10 +395,6 @@
       PhonebankSurvey.render($("survey"), questions);
       $("survey-title").hidden = questions.length === 0;
       $("notes").value = "";
-      const cue = $("cue");
-      cue.classList.remove("flash");
-      void cue.offsetWidth;  // restart the animation
-      cue.classList.add("flash");
     }
 
     markShown(attemptId) {

@@ -1,0 +1,267 @@
+"""Preview dialing through the engine against a fake ARI: cards offered, Call placed without
+AMD, answered straight into the volunteer's bridge, busy, skip, cancel, break, log-out and a
+dropped phone — and every voter given back as the rules say."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+import pytest
+
+from engine.config import load_config
+from engine.engine import Engine
+from engine.errors import NotAllowed
+from engine.models import CallOutcome, CallState, Campaign, SessionState, VoterStatus
+from engine.notifier import Event
+from engine.store.sqlite import SqliteStore
+from engine.telephony.sounds import SoundLibrary
+from tests.helpers import wait_until
+from tests.unit.fake_ari import FakeAri
+
+CSV = "first_name,phone,zip\nAnn,+12025550101,20001\nBob,+12025550102,20001\n"
+
+
+@dataclass
+class Shift:
+    engine: Engine
+    fake: FakeAri
+    campaign: Campaign
+    session_id: int
+    events: asyncio.Queue[Event]
+
+    @property
+    def preview(self):
+        assert self.engine.telephony is not None
+        return self.engine.telephony.preview
+
+    async def state(self) -> SessionState:
+        return (await self.engine.store.get_session(self.session_id)).state
+
+    async def offer(self) -> None:
+        """Wait for the dialer's tick to show the volunteer a card (it offers one to each
+        ready volunteer of a preview campaign)."""
+        await self.wait_state(SessionState.PREVIEWING)
+
+    async def card(self) -> Event:
+        return await self.next_event("voter")
+
+    async def next_event(self, kind: str) -> Event:
+        while True:
+            event = await asyncio.wait_for(self.events.get(), 5)
+            if event["type"] == kind:
+                return event
+
+    async def attempt(self):
+        session = await self.engine.store.get_session(self.session_id)
+        assert session.attempt_id is not None
+        return await self.engine.store.get_attempt(session.attempt_id)
+
+    async def push(self, kind: str, channel_id: str, **fields: Any) -> None:
+        await self.fake.push_event({"type": kind, "channel": {"id": channel_id}, **fields})
+
+    async def wait_state(self, *states: SessionState) -> None:
+        async def reached() -> bool:
+            return await self.state() in states
+
+        await wait_until(reached, 5, f"session to be {states}", 0.01)
+
+    async def wait_free(self) -> None:
+        """Done with the call: ready, or already shown the next card by the dialer."""
+        await self.wait_state(SessionState.READY, SessionState.PREVIEWING)
+
+
+@pytest.fixture
+async def shift(tmp_path) -> AsyncIterator[Shift]:
+    store = SqliteStore.open(":memory:")
+    sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
+    cfg = load_config(environ={})
+    async with FakeAri() as fake, Engine.running(cfg, fake.settings(), sounds, store) as engine:
+        campaign = await engine.operators.create_campaign(
+            "test",
+            "Preview",
+            dial_mode="preview",
+            calling_hours_start="00:00",
+            calling_hours_end="24:00",
+            script="Hi {{ first_name }}",
+        )
+        await engine.operators.import_list("test", campaign.id, io.BytesIO(CSV.encode()))
+        signup = await engine.volunteers.sign_up("Ada", "ada@example.org", "+12025550100")
+        signin = await engine.volunteers.sign_in(
+            signup.login_id, signup.password, campaign.id, "phone", "test"
+        )
+        session = await engine.volunteers.phone_connected(signin.session, "phone-1", "br-1")
+        with engine.notifier.session_events(session.id) as queue:
+            await engine.volunteers.start_calling(session.id)
+            yield Shift(engine, fake, campaign, session.id, queue)
+    await store.close()
+
+
+async def test_a_ready_volunteer_is_shown_a_voter_before_any_call(shift):
+    await shift.offer()
+    card = await shift.card()
+    assert card["preview"] is True
+    assert card["voter"]["first_name"] == "Ann"
+    assert card["script"] == "Hi Ann"
+    assert await shift.state() == SessionState.PREVIEWING
+    assert not shift.fake.requests_to("POST", "/channels")
+    attempt = await shift.attempt()
+    assert (attempt.state, attempt.session_id) == (CallState.CLAIMED, shift.session_id)
+    assert await shift.preview.offer_campaign(shift.campaign.id) == 0  # one card at a time
+
+
+async def test_call_originates_straight_into_stasis_without_amd_and_rings_the_volunteer(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    assert await shift.state() == SessionState.RINGING
+    [originate] = shift.fake.requests_to("POST", "/channels")
+    assert originate.query["endpoint"] == "PJSIP/+12025550101@carrier"
+    assert (originate.query["app"], originate.query["appArgs"]) == ("phonebank", "preview")
+    assert "context" not in originate.query  # no phonebank-amd, so no AMD()
+    [ring] = shift.fake.requests_to("POST", "/channels/phone-1/play")
+    assert ring.query["media"] == "tone:ring;tonezone=us"
+
+
+async def test_an_answer_is_bridged_at_once_and_counts_as_a_contact_not_a_live_answer(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    channel_id = (await shift.attempt()).channel_id
+    await shift.push("StasisStart", channel_id, args=["preview"])
+    await shift.wait_state(SessionState.TALKING)
+    assert shift.fake.requests_to("POST", "/bridges/br-1/addChannel")[0].query["channel"] == (
+        channel_id
+    )
+    ring_id = shift.fake.requests_to("POST", "/channels/phone-1/play")[0].query["playbackId"]
+    assert shift.fake.requests_to("DELETE", f"/playbacks/{ring_id}")  # the ringing stops
+    await shift.push("ChannelDestroyed", channel_id, cause=16)
+    await shift.wait_state(SessionState.WRAP_UP)
+    attempt = await shift.attempt()
+    assert (attempt.outcome, attempt.amd_verdict) == (CallOutcome.CONTACT, "")
+    assert attempt.bridged_at is not None
+    assert await shift.engine.store.abandon_counts(shift.campaign.id, attempt.claimed_at) == (0, 0)
+    voter = await shift.engine.store.get_voter(attempt.voter_id)
+    assert (voter.status, voter.attempts) == (VoterStatus.DONE, 1)
+
+
+async def test_busy_is_recorded_retried_and_told_in_words(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    attempt = await shift.attempt()
+    await shift.push("ChannelDestroyed", attempt.channel_id, cause=17)
+    ended = await shift.next_event("preview_ended")
+    assert (ended["outcome"], ended["message"]) == ("busy", "Busy")
+    await shift.wait_free()
+    attempt = await shift.engine.store.get_attempt(attempt.id)
+    assert attempt.outcome == CallOutcome.BUSY
+    voter = await shift.engine.store.get_voter(attempt.voter_id)
+    assert (voter.status, voter.attempts) == (VoterStatus.RETRY, 1)
+    await shift.offer()
+    assert (await shift.card())["voter"]["first_name"] == "Bob"
+
+
+async def test_skip_gives_the_voter_back_untouched_and_the_next_card_is_someone_else(shift):
+    await shift.offer()
+    skipped = await shift.attempt()
+    await shift.engine.volunteers.skip_voter(shift.session_id)
+    assert await shift.state() == SessionState.READY
+    voter = await shift.engine.store.get_voter(skipped.voter_id)
+    assert (voter.status, voter.attempts) == (VoterStatus.PENDING, 0)
+    attempt = await shift.engine.store.get_attempt(skipped.id)
+    assert (attempt.state, attempt.outcome) == (CallState.ENDED, None)
+    await shift.offer()
+    assert (await shift.attempt()).voter_id != skipped.voter_id
+    assert not shift.fake.requests_to("POST", "/channels")
+
+
+async def test_cancel_while_ringing_hangs_up_and_counts_as_no_answer(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    attempt = await shift.attempt()
+    await shift.engine.volunteers.cancel_call(shift.session_id)
+    assert await shift.state() == SessionState.READY
+    assert shift.fake.requests_to("DELETE", f"/channels/{attempt.channel_id}")
+    attempt = await shift.engine.store.get_attempt(attempt.id)
+    assert attempt.outcome == CallOutcome.NO_ANSWER
+    assert not shift.preview.by_channel and not shift.preview.by_session
+
+
+async def test_an_answer_after_cancel_is_hung_up_not_bridged(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    channel_id = (await shift.attempt()).channel_id
+    await shift.engine.volunteers.cancel_call(shift.session_id)
+    hangups = len(shift.fake.requests_to("DELETE", f"/channels/{channel_id}"))
+    await shift.push("StasisStart", channel_id, args=["preview"])
+
+    def hung_up_again() -> bool:
+        return len(shift.fake.requests_to("DELETE", f"/channels/{channel_id}")) > hangups
+
+    await wait_until(hung_up_again, 5, "the late answer to be hung up", 0.01)
+    assert not shift.fake.requests_to("POST", "/bridges/br-1/addChannel")
+    assert await shift.state() in (SessionState.READY, SessionState.PREVIEWING)
+
+
+async def test_a_break_while_ringing_hangs_up_and_pauses(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    attempt = await shift.attempt()
+    await shift.engine.volunteers.pause(shift.session_id)
+    assert await shift.state() == SessionState.PAUSED
+    assert shift.fake.requests_to("DELETE", f"/channels/{attempt.channel_id}")
+    assert (await shift.engine.store.get_attempt(attempt.id)).state == CallState.ENDED
+
+
+@pytest.mark.parametrize("leave", ["pause", "log_out", "phone_dropped"])
+async def test_leaving_a_card_gives_the_voter_back(shift, leave):
+    await shift.offer()
+    held = await shift.attempt()
+    volunteers = shift.engine.volunteers
+    if leave == "phone_dropped":
+        await volunteers.phone_dropped(await shift.engine.store.get_session(shift.session_id))
+    else:
+        await getattr(volunteers, leave)(shift.session_id)
+    expected = {
+        "pause": SessionState.PAUSED,
+        "log_out": SessionState.LOGGED_OUT,
+        "phone_dropped": SessionState.WAITING_FOR_PHONE,
+    }
+    assert await shift.state() == expected[leave]
+    voter = await shift.engine.store.get_voter(held.voter_id)
+    assert (voter.status, voter.attempts) == (VoterStatus.PENDING, 0)
+    assert not shift.preview.by_session
+
+
+async def test_a_number_put_on_do_not_call_after_the_card_is_never_called(shift):
+    await shift.offer()
+    attempt = await shift.attempt()
+    await shift.engine.operators.add_dnc("test", attempt.phone, shift.campaign.id, "asked")
+    with pytest.raises(NotAllowed, match="do-not-call"):
+        await shift.engine.volunteers.call_voter(shift.session_id)
+    assert not shift.fake.requests_to("POST", "/channels")
+    assert await shift.state() == SessionState.READY
+    voter = await shift.engine.store.get_voter(attempt.voter_id)
+    assert voter.status == VoterStatus.DNC
+
+
+async def test_a_second_call_press_is_refused_while_it_rings(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    with pytest.raises(NotAllowed, match="already ringing"):
+        await shift.engine.volunteers.call_voter(shift.session_id)
+    assert len(shift.fake.requests_to("POST", "/channels")) == 1
+
+
+async def test_a_refused_originate_is_a_failure_of_ours_and_refunds_the_attempt(shift):
+    shift.fake.respond("POST", "/channels", status=500, body={"message": "boom"})
+    await shift.offer()
+    attempt = await shift.attempt()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    ended = await shift.next_event("preview_ended")
+    assert ended["outcome"] == "failed"
+    await shift.wait_free()
+    voter = await shift.engine.store.get_voter(attempt.voter_id)
+    assert (voter.status, voter.attempts) == (VoterStatus.RETRY, 0)
