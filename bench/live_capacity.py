@@ -19,8 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
-
 from bench.live_pacing import sign_in_all, voter_list
 from bench.live_support import (
     ApiVolunteer,
@@ -28,6 +26,7 @@ from bench.live_support import (
     ShiftSampler,
     carrier_link,
     percentile,
+    unlimited_http,
     warn_if_busy,
 )
 from engine.config import load_config
@@ -124,7 +123,7 @@ async def capacity(pair: PbxPair, args: argparse.Namespace) -> None:
         running_engine(pair, tmp / "capacity.db") as engine,
         run_web(engine, dataclasses.replace(cfg.web, port=0)) as url,
         carrier_link(pair) as carrier,
-        aiohttp.ClientSession() as http,
+        unlimited_http() as http,
     ):
         campaign = await make_campaign(engine, csv, **settings)
         sampler = ShiftSampler(engine, carrier[0], interval=2.0)

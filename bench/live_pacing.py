@@ -45,6 +45,7 @@ from bench.live_support import (
     Clocks,
     ShiftSampler,
     carrier_link,
+    unlimited_http,
     warn_if_busy,
 )
 from bench.pacing.sim import Params, draw
@@ -162,7 +163,7 @@ async def live_check(pair: PbxPair, args: argparse.Namespace) -> None:
         running_engine(pair, tmp / "live.db") as engine,
         run_web(engine, dataclasses.replace(cfg.web, port=0)) as url,
         carrier_link(pair) as carrier,
-        aiohttp.ClientSession() as http,
+        unlimited_http() as http,
     ):
         campaign = await make_campaign(engine, csv, **campaign_settings(args))
         volunteers = await sign_in_all(

@@ -37,6 +37,14 @@ async def carrier_link(pair: PbxPair) -> AsyncIterator[Carrier]:
         yield ari, events
 
 
+def unlimited_http() -> aiohttp.ClientSession:
+    """An HTTP client for many simulated volunteers: each holds a WebSocket for its whole
+    shift, and aiohttp's default limit of 100 connections would leave the 101st volunteer's
+    requests waiting forever (at 120 volunteers the capacity ramp measured that, not the
+    engine)."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+
 def process_cpu() -> float:
     """CPU seconds (user + system) this process has used."""
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -28,6 +28,15 @@ from engine.store.base import Store
 from engine.voter_import import ImportSummary, import_voters
 
 MAX_LINES_PER_VOLUNTEER = 50
+WHOLE_NUMBER_SETTINGS = (
+    "lines_per_volunteer",
+    "max_lines_per_volunteer",
+    "max_attempts",
+    "retry_minutes",
+    "wrapup_seconds",
+    "ring_seconds",
+)
+"""Campaign settings that are whole numbers of at least 1."""
 EDITABLE = {f.name for f in dataclasses.fields(Campaign)} - {"id", "created_at"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
@@ -106,14 +115,7 @@ class OperatorService:
         if unknown:
             raise InvalidInput(f"unknown campaign setting(s) {sorted(unknown)}")
         clean = dict(settings)
-        for key in (
-            "lines_per_volunteer",
-            "max_lines_per_volunteer",
-            "max_attempts",
-            "retry_minutes",
-            "wrapup_seconds",
-            "ring_seconds",
-        ):
+        for key in WHOLE_NUMBER_SETTINGS:
             if key in clean:
                 value = clean[key]
                 if not isinstance(value, int) or isinstance(value, bool) or value < 1:

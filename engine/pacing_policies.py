@@ -141,8 +141,9 @@ class PredictivePacing:
     of the answer-time distribution (plus AMD). It is abandoned when the volunteers free by
     v + 2 s (ready ones, those whose talk and wrap-up end in time, from the learned
     residual durations given how long each has been going) are no more than the people
-    whose verdicts come first (live answers waiting, calls in AMD and still ringing, by
-    their elapsed time, and the other new calls). Both counts are sums of independent 0/1
+    already on the way (live answers waiting, calls in AMD and still ringing, by their
+    elapsed time, and the other new calls) whose verdicts come before the latest horizon,
+    whatever their order (`_everyone_on_the_way`). Both counts are sums of independent 0/1
     events; their difference is taken as normal. The policy places the largest k such that
     the k-th new call's abandon probability is at most θ, capped at
     `max_lines_per_volunteer` calls per volunteer signed in.

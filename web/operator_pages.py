@@ -16,6 +16,7 @@ from aiohttp import web
 from engine.dial_modes import DIAL_MODE_LABELS
 from engine.errors import Conflict, InvalidInput, LoginFailed, NotFound, RateLimited
 from engine.models import Campaign, Voter
+from engine.operators import WHOLE_NUMBER_SETTINGS
 from engine.scripts import SAMPLE_VOLUNTEER, check_script, render_script
 from web.appkeys import engine_of
 from web.auth import client_address
@@ -48,14 +49,7 @@ SAMPLE_VOTER = Voter(
     party="IND",
     age=42,
 )
-NUMBERS = (
-    "lines_per_volunteer",
-    "max_lines_per_volunteer",
-    "max_attempts",
-    "retry_minutes",
-    "wrapup_seconds",
-    "ring_seconds",
-)
+NUMBERS = WHOLE_NUMBER_SETTINGS
 DECIMALS = ("abandon_target",)
 TEXTS = (
     "script",

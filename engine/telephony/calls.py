@@ -18,8 +18,17 @@ from typing import TYPE_CHECKING, Any
 from engine.call_states import CallEvent, next_call_state
 from engine.errors import AriError, AriNotFound
 from engine.hangup_causes import outcome_for_cause
-from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
+from engine.models import (
+    Attempt,
+    CallOutcome,
+    CallState,
+    Campaign,
+    Session,
+    Voter,
+    VoterStatus,
+)
 from engine.retry import after_attempt
+from engine.store.base import Store
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony
@@ -259,19 +268,13 @@ class OutboundCalls:
             attempt.id, state=CallState.ENDED, ended_at=_now(), outcome=outcome
         )
         campaign = await self.tel.store.get_campaign(attempt.campaign_id)
-        voter = await self.tel.store.get_voter(attempt.voter_id)
-        status, retry_at = after_attempt(
-            outcome, voter.attempts, campaign.max_attempts, campaign.retry_minutes, _now()
-        )
-        await self.tel.store.release_voter(
-            voter.id, status, retry_at, refund_attempt=outcome == CallOutcome.FAILED
-        )
+        status = await settle_voter(self.tel.store, campaign, attempt.voter_id, outcome)
         log.warning(
             "call %s: closed as %s (%s); voter %d now %s",
             attempt.channel_id,
             outcome,
             reason,
-            voter.id,
+            attempt.voter_id,
             status,
         )
 
@@ -281,13 +284,7 @@ class OutboundCalls:
             return
         event = CallEvent.HANGUP if call.state != CallState.CLAIMED else CallEvent.FAILED
         await self._save(call, event, ended_at=_now(), hangup_cause=cause, outcome=outcome)
-        voter = await self.tel.store.get_voter(call.voter.id)
-        status, retry_at = after_attempt(
-            outcome, voter.attempts, call.campaign.max_attempts, call.campaign.retry_minutes, _now()
-        )
-        await self.tel.store.release_voter(
-            call.voter.id, status, retry_at, refund_attempt=outcome == CallOutcome.FAILED
-        )
+        status = await settle_voter(self.tel.store, call.campaign, call.voter.id, outcome)
         log.info(
             "call %s: ended %s (cause %s); voter %d now %s",
             call.channel_id,
@@ -304,6 +301,22 @@ class OutboundCalls:
                 with contextlib.suppress(AriError):
                     await self.tel.ari.start_bridge_moh(session.bridge_id)
         self.tel.wake(call.campaign.id)
+
+
+async def settle_voter(
+    store: Store, campaign: Campaign, voter_id: int, outcome: CallOutcome
+) -> VoterStatus:
+    """After an attempt ended with `outcome`: the voter is done or will be called again
+    (engine/retry.py); an attempt that failed on our side is not counted. Returns the
+    voter's new status."""
+    voter = await store.get_voter(voter_id)
+    status, retry_at = after_attempt(
+        outcome, voter.attempts, campaign.max_attempts, campaign.retry_minutes, _now()
+    )
+    await store.release_voter(
+        voter_id, status, retry_at, refund_attempt=outcome == CallOutcome.FAILED
+    )
+    return status
 
 
 def _now() -> datetime:

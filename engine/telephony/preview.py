@@ -36,8 +36,8 @@ from engine.models import (
     Voter,
     VoterStatus,
 )
-from engine.retry import after_attempt
 from engine.session_states import SessionEvent
+from engine.telephony.calls import settle_voter
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony
@@ -277,25 +277,18 @@ class PreviewCalls:
         await self._save(
             call, CallEvent.HANGUP, ended_at=_now(), hangup_cause=cause, outcome=outcome
         )
-        voter = await self.tel.store.get_voter(call.voter.id)
-        campaign = call.campaign
-        status, retry_at = after_attempt(
-            outcome, voter.attempts, campaign.max_attempts, campaign.retry_minutes, _now()
-        )
-        await self.tel.store.release_voter(
-            voter.id, status, retry_at, refund_attempt=outcome == CallOutcome.FAILED
-        )
+        status = await settle_voter(self.tel.store, call.campaign, call.voter.id, outcome)
         log.info(
             "preview call %s: ended %s (cause %s); voter %d now %s",
             call.channel_id,
             outcome,
             cause,
-            voter.id,
+            call.voter.id,
             status,
         )
-        self.tel.publish_call(campaign.id, call.attempt_id, outcome)
+        self.tel.publish_call(call.campaign.id, call.attempt_id, outcome)
         session = await self.tel.store.get_session(call.session_id)
-        if campaign.hold_music and session.bridge_id:
+        if call.campaign.hold_music and session.bridge_id:
             with contextlib.suppress(AriError):
                 await self.tel.ari.start_bridge_moh(session.bridge_id)
         if outcome == CallOutcome.CONTACT:

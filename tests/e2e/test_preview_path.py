@@ -71,13 +71,13 @@ async def test_a_volunteer_previews_calls_skips_and_cancels_by_clicking(
     saved = await engine.store.result_for_attempt(first)
     assert saved is not None and saved.term_code == "talked"
     assert saved.answers == {"support": "yes"}
-    skipped = await _attempt_on_card(page)
+    skipped = await _attempt_on_card(page, after=first)
     await shots(page, shot, "next-card")
     await page.get_by_role("button", name="Skip").click()
 
     # A slow answerer: it rings; cancel it.
     await expect(page.get_by_role("button", name="Call Voter2")).to_be_visible()
-    slow = await _attempt_on_card(page)
+    slow = await _attempt_on_card(page, after=skipped)
     await page.get_by_role("button", name="Call Voter2").click()
     await expect(page.get_by_text("Ringing…").first).to_be_visible()
     await expect(page.get_by_role("button", name="Call Voter2")).to_be_hidden()
@@ -105,7 +105,10 @@ async def test_a_volunteer_previews_calls_skips_and_cancels_by_clicking(
     ]
 
 
-async def _attempt_on_card(page: Page) -> int:
+async def _attempt_on_card(page: Page, after: int | None = None) -> int:
+    """The attempt of the card on screen; `after`: the previous card's, which the page
+    replaces on its next animation frame."""
     card = page.locator("#voter-card")
-    await expect(card).to_have_attribute("data-attempt-id", re.compile(r"^\d+$"))
+    other = "" if after is None else rf"(?!{after}$)"
+    await expect(card).to_have_attribute("data-attempt-id", re.compile(rf"^{other}\d+$"))
     return int(await card.get_attribute("data-attempt-id") or 0)

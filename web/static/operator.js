@@ -169,6 +169,9 @@ function showReport(data) {
     div.append(el("dt", k), el("dd", v));
     return div;
   }));
+  const lines = data.line_types || {};
+  $("report-lines").textContent = `Line types: ${lines.mobile || 0} mobile, ${lines.landline || 0} landline, ` +
+    `${lines.unknown || 0} unknown (campaigns can leave mobile numbers to volunteers to call by hand).`;
   const rejected = $("report-rejected");
   rejected.replaceChildren();
   if (data.rejected_url) {
@@ -238,6 +241,7 @@ function setStat(name, value) {
 function showStats(s) {
   const v = s.volunteers;
   setStat("waiting", (v.ready || 0) + (v.connected || 0));
+  setStat("previewing", (v.previewing || 0) + (v.ringing || 0));
   for (const name of ["talking", "wrap-up", "paused", "waiting for phone"]) setStat(name, v[name] || 0);
   setStat("lines_in_flight", s.lines_in_flight);
   setStat("contacts_last_hour", s.contacts_last_hour);
