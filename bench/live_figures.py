@@ -14,7 +14,6 @@ from bench.pacing.sim import Params, RunResult, simulate
 from engine.dial_modes import pacing_for
 from engine.engine import Engine
 from engine.models import Attempt, Campaign
-from engine.pacing import Pacing
 from engine.pacing_model import PacingModel
 from engine.testbed.behaviours import behaviour_of
 
@@ -149,11 +148,6 @@ def _waits(volunteer: ApiVolunteer, attempts: dict[int, Attempt], t1: float) -> 
     return waits
 
 
-def policy_for(campaign: Campaign, model: PacingModel) -> Pacing:
-    """The policy the engine builds for this campaign, given what it has learned."""
-    return pacing_for(campaign, model)
-
-
 def simulate_same(
     campaign: Campaign, p: Params, volunteers: int, hours: float, seeds: int
 ) -> dict[str, list[RunResult]]:
@@ -165,7 +159,7 @@ def simulate_same(
         models["sim (reference model)"] = PacingModel()
     return {
         label: [
-            simulate(policy_for(campaign, model), p, volunteers, hours, seed)
+            simulate(pacing_for(campaign, model), p, volunteers, hours, seed)
             for seed in range(seeds)
         ]
         for label, model in models.items()

@@ -37,6 +37,8 @@ WHOLE_NUMBER_SETTINGS = (
     "ring_seconds",
 )
 """Campaign settings that are whole numbers of at least 1."""
+YES_NO_SETTINGS = ("connect_notsure", "hold_music", "unknown_lines_as_mobile", "active")
+"""Campaign settings that are true or false."""
 EDITABLE = {f.name for f in dataclasses.fields(Campaign)} - {"id", "created_at"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
@@ -115,6 +117,9 @@ class OperatorService:
         if unknown:
             raise InvalidInput(f"unknown campaign setting(s) {sorted(unknown)}")
         clean = dict(settings)
+        for key in YES_NO_SETTINGS:
+            if key in clean and not isinstance(clean[key], bool):
+                raise InvalidInput(f"{key} must be true or false, not {clean[key]!r}")
         for key in WHOLE_NUMBER_SETTINGS:
             if key in clean:
                 value = clean[key]
@@ -299,10 +304,10 @@ def _abandons_allowed(live_answers: int, abandons: int) -> int:
 def _check_pacing(clean: dict[str, Any]) -> None:
     """Dial modes must exist, the line cap stay sane and the abandon target within the law."""
     modes = ", ".join(DIAL_MODES)
-    if "dial_mode" in clean and clean["dial_mode"] not in DIAL_MODES:
+    if "dial_mode" in clean and str(clean["dial_mode"]) not in DIAL_MODES:
         raise InvalidInput(f"dial_mode must be one of {modes}, not {clean['dial_mode']!r}")
     mobile = clean.get("mobile_dial_mode", "")
-    if mobile and mobile not in DIAL_MODES:
+    if mobile and str(mobile) not in DIAL_MODES:
         raise InvalidInput(f"mobile_dial_mode must be empty or one of {modes}, not {mobile!r}")
     if clean.get("max_lines_per_volunteer", 1) > MAX_LINES_PER_VOLUNTEER:
         raise InvalidInput(f"max_lines_per_volunteer must be at most {MAX_LINES_PER_VOLUNTEER}")

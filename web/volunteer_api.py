@@ -6,10 +6,13 @@ page can redraw from any response; the WebSocket pushes the same changes as they
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from engine.errors import NotAllowed
 from engine.models import AudioMode, Session, SessionState
+from engine.volunteers import VolunteerService
 from web import body as fields
 from web.appkeys import WEB_CONFIG, engine_of
 from web.auth import client_address, volunteer_view
@@ -85,51 +88,51 @@ async def get_session(request: web.Request, session: Session) -> web.Response:
     return json_response(view)
 
 
+async def _act(
+    request: web.Request,
+    session: Session,
+    action: Callable[[VolunteerService, int], Awaitable[object]],
+    status: int = 200,
+) -> web.Response:
+    """Do a volunteer's button press, then answer the session's new view."""
+    volunteers = engine_of(request).volunteers
+    await action(volunteers, session.id)
+    return json_response(await volunteers.view(session.id), status=status)
+
+
 @volunteer_view
 async def ready(request: web.Request, session: Session) -> web.Response:
     """Start (or resume) taking calls."""
-    volunteers = engine_of(request).volunteers
-    await volunteers.start_calling(session.id)
-    return json_response(await volunteers.view(session.id))
+    return await _act(request, session, VolunteerService.start_calling)
 
 
 @volunteer_view
 async def pause(request: web.Request, session: Session) -> web.Response:
-    volunteers = engine_of(request).volunteers
-    await volunteers.pause(session.id)
-    return json_response(await volunteers.view(session.id))
+    return await _act(request, session, VolunteerService.pause)
 
 
 @volunteer_view
 async def end_call(request: web.Request, session: Session) -> web.Response:
     """Hang up the voter; 202 because the session reaches wrap-up once the hangup is done."""
-    volunteers = engine_of(request).volunteers
-    await volunteers.end_call(session.id)
-    return json_response(await volunteers.view(session.id), status=202)
+    return await _act(request, session, VolunteerService.end_call, status=202)
 
 
 @volunteer_view
 async def call_voter(request: web.Request, session: Session) -> web.Response:
     """Preview dialing: call the voter on the card; the session is ringing when it answers."""
-    volunteers = engine_of(request).volunteers
-    await volunteers.call_voter(session.id)
-    return json_response(await volunteers.view(session.id))
+    return await _act(request, session, VolunteerService.call_voter)
 
 
 @volunteer_view
 async def skip_voter(request: web.Request, session: Session) -> web.Response:
     """Preview dialing: pass on the voter on the card (given back untouched)."""
-    volunteers = engine_of(request).volunteers
-    await volunteers.skip_voter(session.id)
-    return json_response(await volunteers.view(session.id))
+    return await _act(request, session, VolunteerService.skip_voter)
 
 
 @volunteer_view
 async def cancel_call(request: web.Request, session: Session) -> web.Response:
     """Preview dialing: hang up the call while it is still ringing."""
-    volunteers = engine_of(request).volunteers
-    await volunteers.cancel_call(session.id)
-    return json_response(await volunteers.view(session.id))
+    return await _act(request, session, VolunteerService.cancel_call)
 
 
 @volunteer_view

@@ -87,8 +87,9 @@ class CampaignPacing:
             campaign_id, now - ABANDON_WINDOW
         )
         on_the_line = await store.people_on_the_line(campaign_id)
-        seen = int(on_the_line != self.people_on_the_line)
+        moved = on_the_line != self.people_on_the_line
         self.people_on_the_line = on_the_line
+        seen = 0
         for attempt in await store.ended_attempts(campaign_id, self.learned.ended_after, BATCH):
             self.learned.observe(attempt)
             self.learned.ended_after = attempt.ended_at
@@ -99,10 +100,9 @@ class CampaignPacing:
             self.learned.observe_wrap_up(seconds)
             self.learned.last_result_id = result_id
             seen += 1
-        if seen:
-            self._dirty = True
-            if self.campaign.dial_mode == "predictive":
-                await self._relearn()
+        self._dirty = self._dirty or seen > 0
+        if (seen or moved) and self.campaign.dial_mode == "predictive":
+            await self._relearn()
         if self._dirty and clock - self._saved_at >= SAVE_EVERY_S:
             await self.save(store, now)
 

@@ -110,8 +110,8 @@ class Dialer:
         pacing = await self.campaign_pacing(campaign)
         await pacing.refresh(self.tel.store, now)
         ready = await self.tel.volunteers.ready_sessions(campaign.id)
-        dialing, _ = self.tel.calls.in_flight(campaign.id)
-        wanted = pacing.decide(await self.pacing_state(campaign, len(ready)))
+        state = await self.pacing_state(campaign, len(ready))
+        wanted = pacing.decide(state)
         claimed = []
         if wanted > 0:
             claimed = await self.tel.store.claim_voters(
@@ -130,8 +130,8 @@ class Dialer:
             log.info(
                 "campaign %d: %d ready, %d dialing -> placed %d call(s)",
                 campaign.id,
-                len(ready),
-                dialing,
+                state.ready_volunteers,
+                state.in_flight,
                 len(claimed),
             )
         elif preview_line_types(campaign) and self.tel.calls.in_flight(campaign.id) == (0, 0):

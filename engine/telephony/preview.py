@@ -126,11 +126,6 @@ class PreviewCalls:
                 offered += 1
         return offered
 
-    async def offer_campaign(self, campaign_id: int) -> int:
-        """offer() to every ready session of the campaign (what the dialer does each tick)."""
-        campaign = await self.tel.store.get_campaign(campaign_id)
-        return await self.offer(campaign, await self.tel.volunteers.ready_sessions(campaign_id))
-
     # --- the volunteer's buttons ---------------------------------------------------------
     async def place(self, session: Session) -> str | None:
         """Call the voter on the session's card; see PreviewControl.place_preview_call."""

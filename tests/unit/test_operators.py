@@ -333,6 +333,9 @@ async def test_a_preview_campaign_has_no_abandon_budget(service, campaign):
         ({"abandon_target": "2.7"}, "a percentage, like 2.7"),
         ({"max_lines_per_volunteer": 0}, "at least 1"),
         ({"max_lines_per_volunteer": 51}, "at most 50"),
+        ({"dial_mode": ["predictive"]}, "dial_mode must be one of"),
+        ({"unknown_lines_as_mobile": "no"}, "must be true or false, not 'no'"),
+        ({"active": 1}, "active must be true or false"),
     ],
 )
 async def test_pacing_settings_are_checked(service, campaign, settings, message):

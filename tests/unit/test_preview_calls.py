@@ -111,7 +111,8 @@ async def test_a_ready_volunteer_is_shown_a_voter_before_any_call(shift):
     assert not shift.fake.requests_to("POST", "/channels")
     attempt = await shift.attempt()
     assert (attempt.state, attempt.session_id) == (CallState.CLAIMED, shift.session_id)
-    assert await shift.preview.offer_campaign(shift.campaign.id) == 0  # one card at a time
+    session = await shift.engine.store.get_session(shift.session_id)
+    assert await shift.preview.offer(shift.campaign, [session]) == 0  # one card at a time
 
 
 async def test_call_originates_straight_into_stasis_without_amd_and_rings_the_volunteer(shift):

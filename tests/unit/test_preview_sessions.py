@@ -17,31 +17,9 @@ from engine.session_states import (
 
 S, E = SessionState, SessionEvent
 
-LEGAL = [
-    (S.READY, E.PREVIEW_OFFERED, S.PREVIEWING),
-    (S.PREVIEWING, E.CALL_PLACED, S.RINGING),
-    (S.PREVIEWING, E.SKIPPED, S.READY),
-    (S.PREVIEWING, E.PAUSE, S.PAUSED),
-    (S.PREVIEWING, E.PHONE_DROPPED, S.WAITING_FOR_PHONE),
-    (S.PREVIEWING, E.PREVIEW_RELEASED, S.READY),
-    (S.RINGING, E.CALL_CONNECTED, S.TALKING),
-    (S.RINGING, E.NOT_REACHED, S.READY),
-    (S.RINGING, E.CALL_CANCELLED, S.READY),
-    (S.RINGING, E.PAUSE, S.PAUSED),
-    (S.RINGING, E.PHONE_DROPPED, S.WAITING_FOR_PHONE),
-    (S.RINGING, E.PREVIEW_RELEASED, S.READY),
-]
 
-
-@pytest.mark.parametrize(("state", "event", "expected"), LEGAL)
-def test_legal_preview_move(state, event, expected):
-    assert next_session_state(state, event) is expected
-
-
-@pytest.mark.parametrize("state", sorted(PREVIEW_STATES))
-def test_log_out_from_a_preview_state(state):
-    assert state in LIVE_STATES
-    assert next_session_state(state, E.LOG_OUT) is S.LOGGED_OUT
+def test_the_preview_states_are_live_states():
+    assert PREVIEW_STATES <= LIVE_STATES  # so log-out and a dropped phone work from them
 
 
 @pytest.mark.parametrize(
