@@ -6,6 +6,8 @@ Reused by every tests/e2e/test_*.py: `app_url`, `engine`, `browser`, `new_page`,
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import json
 import re
@@ -24,6 +26,7 @@ from tests.conftest import ARTIFACTS
 from web.app import run_web
 
 CHROMIUM = "/usr/bin/chromium"
+CLOSE_TIMEOUT_S = 30.0
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -90,7 +93,11 @@ async def new_page(browser: Browser) -> AsyncIterator[PageFactory]:
 
     yield factory
     for context in contexts:
-        await context.close()
+        # A context whose page was left mid-call can keep Chromium busy; never let closing
+        # it hang the whole session (pytest-timeout does not cover fixture teardown).
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await context.close()
 
 
 @pytest.fixture
