@@ -17,13 +17,20 @@ async def wait_until(
 ) -> Any:
     """Poll ``condition`` (sync or async) until it returns something truthy; return that.
 
-    Raises AssertionError naming ``what`` when ``timeout`` seconds pass first.
+    Raises AssertionError naming ``what`` when ``timeout`` seconds pass first, also when an
+    async ``condition`` itself never returns (a page script whose promise never settles).
     """
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
         if inspect.isawaitable(result):
-            result = await result
+            try:
+                async with asyncio.timeout(max(interval, deadline - time.monotonic())):
+                    result = await result
+            except TimeoutError:
+                raise AssertionError(
+                    f"timed out after {timeout:.1f} s waiting for {what}"
+                ) from None
         if result:
             return result
         if time.monotonic() > deadline:

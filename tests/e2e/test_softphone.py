@@ -67,6 +67,8 @@ SPOKEN_ENERGY = 0.6
 """totalAudioEnergy of ~3 s of Chromium's fake-microphone beeps (it grows ~0.23 a second)."""
 
 OLD_CREDENTIALS_CALL = """(sp) => new Promise((resolve) => {
+  const done = (why) => { clearTimeout(timer); ua.stop(); resolve(why); };
+  const timer = setTimeout(() => done("no final answer within 15 s"), 15000);
   const ua = new JsSIP.UA({
     sockets: [new JsSIP.WebSocketInterface(sp.ws_url)],
     uri: `sip:${sp.username}@${new URL(sp.ws_url).hostname}`,
@@ -75,9 +77,10 @@ OLD_CREDENTIALS_CALL = """(sp) => new Promise((resolve) => {
   ua.on("connected", () => {
     const s = ua.call(sp.uri, {mediaConstraints: {audio: true, video: false},
                                pcConfig: {iceServers: []}});
-    s.on("confirmed", () => { ua.stop(); resolve("confirmed"); });
-    s.on("failed", (e) => { ua.stop(); resolve(`failed: ${e.cause}`); });
+    s.on("confirmed", () => done("confirmed"));
+    s.on("failed", (e) => done(`failed: ${e.cause}`));
   });
+  ua.on("disconnected", () => done("the WebSocket closed"));
   ua.start();
 })"""
 
