@@ -36,9 +36,17 @@ async def load_demo(engine: Engine, pair: PbxPair, url: str) -> None:
     spec = pair.carrier.spec
     settings = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
     async with AriClient.connect(settings) as ari, EventLog.running(ari) as events:
-        await asyncio.gather(
-            *(_volunteer(engine, pair, ari, events, campaign, n) for n in range(1, VOLUNTEERS + 1))
-        )
+        await work_demo(engine, pair, ari, events, campaign)
+
+
+async def work_demo(
+    engine: Engine, pair: PbxPair, ari: AriClient, events: EventLog, campaign: Campaign
+) -> None:
+    """Sign in the simulated volunteers, whose phones ``ari`` (the carrier simulator's) plays,
+    and work ``campaign`` until cancelled or every volunteer is logged out."""
+    await asyncio.gather(
+        *(_volunteer(engine, pair, ari, events, campaign, n) for n in range(1, VOLUNTEERS + 1))
+    )
 
 
 async def demo_campaign(engine: Engine) -> Campaign:
