@@ -23,14 +23,8 @@ import phonenumbers
 
 from engine.calling_hours import voter_timezone
 from engine.errors import InvalidInput
-from engine.line_types import (
-    LINE_TYPE_HEADERS,
-    MOBILE_FLAG_HEADERS,
-    flagged_line_type,
-    header_key,
-    line_type,
-    listed_line_type,
-)
+from engine.line_types import flagged_line_type, line_type, listed_line_type
+from engine.voter_headers import HeaderMap, map_headers
 
 Source = str | os.PathLike[str] | BinaryIO
 Progress = Callable[[int, int, int | None], None]
@@ -40,27 +34,6 @@ PROGRESS_EVERY = 1000
 SAMPLE_BYTES = 64 * 1024
 MAX_LINE_BYTES = 1024 * 1024
 
-# fmt: off
-FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "first_name": ("first", "firstname", "fname", "givenname"),
-    "last_name": ("last", "lastname", "surname", "lname", "familyname"),
-    "name": ("name", "fullname"),
-    "phone": (
-        "phone", "phonenumber", "telephone", "tel", "cell", "mobile", "phone1",
-        "primaryphone", "number", "cellphone", "mobilephone",
-    ),
-    "address": ("address", "street", "address1", "streetaddress", "addr"),
-    "city": ("city", "town"),
-    "state": ("state", "st", "province"),
-    "zip": ("zip", "zipcode", "postalcode", "postcode", "zip5"),
-    "party": ("party", "affiliation", "partyaffiliation"),
-    "age": ("age",),
-}
-# fmt: on
-"""Header spellings per voter field, compared after dropping case, spaces and punctuation."""
-
-_FIELD_OF = {alias: name for name, aliases in FIELD_ALIASES.items() for alias in aliases}
-_NOT_A_LETTER = re.compile(r"[\W_]+")
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v"}
 
 
@@ -95,94 +68,6 @@ class RowError:
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    """How one header column is used, for an operator to check before importing."""
-
-    header: str
-    target: str
-    """A voter field, "first_name + last_name" for a full name, or "extra"."""
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class HeaderMap:
-    """Which column holds which voter field; every other column goes to ``extra``."""
-
-    headers: tuple[str, ...]
-    columns: dict[str, int]
-    """Field name (including "name" for a full name to split) -> column index."""
-    phone_columns: tuple[int, ...]
-    """Every phone-like column in order; a row uses the first that is not blank."""
-    extra: dict[int, str]
-    """Column index -> key in Voter.extra."""
-    line_type_column: int | None = None
-    """A column naming each number's line type ("cell", "landline"…)."""
-    mobile_flag_column: int | None = None
-    """A yes/no column saying whether each number is a mobile (used when there is no
-    line-type column, or where it is blank)."""
-
-    def describe(self) -> list[ColumnMapping]:
-        """The mapping column by column, in header order."""
-        field_at = {index: name for name, index in self.columns.items()}
-        return [self._describe(i, h, field_at.get(i)) for i, h in enumerate(self.headers)]
-
-    def _describe(self, index: int, header: str, name: str | None) -> ColumnMapping:
-        if name == "name":
-            return ColumnMapping(header, "first_name + last_name", "split before the last word")
-        if name is not None:
-            return ColumnMapping(header, name)
-        if index == self.line_type_column:
-            return ColumnMapping(header, "line_type", "mobile or landline (cell, wireless, home…)")
-        if index == self.mobile_flag_column:
-            return ColumnMapping(header, "line_type", "yes: mobile, no: landline")
-        note = f"kept as {self.extra[index]!r}"
-        if index in self.phone_columns:
-            note += "; used as the phone when the earlier phone columns are blank"
-        return ColumnMapping(header, "extra", note)
-
-    def missing(self) -> list[str]:
-        """Voter fields no column provides."""
-        found = set(self.columns)
-        if "name" in found:
-            found |= {"first_name", "last_name"}
-        return [name for name in FIELD_ALIASES if name != "name" and name not in found]
-
-
-def map_headers(headers: Sequence[str]) -> HeaderMap:
-    """Match header texts to voter fields; the first column of each field wins.
-
-    A full-name column is used only when there is no first or last name column.
-    """
-    headers = tuple(h.strip() for h in headers)
-    columns: dict[str, int] = {}
-    phones: list[int] = []
-    for index, header in enumerate(headers):
-        name = _FIELD_OF.get(_NOT_A_LETTER.sub("", header.casefold()))
-        if name == "phone":
-            phones.append(index)
-        if name is not None:
-            columns.setdefault(name, index)
-    if "name" in columns and ({"first_name", "last_name"} & columns.keys()):
-        del columns["name"]
-    keys = [header_key(header) for header in headers]
-    line_type_column = _first_column(keys, LINE_TYPE_HEADERS, columns.values())
-    mobile_flag_column = _first_column(keys, MOBILE_FLAG_HEADERS, columns.values())
-    extra: dict[int, str] = {}
-    used = {*columns.values(), line_type_column, mobile_flag_column}
-    for index, header in enumerate(headers):
-        if index not in used:
-            key = header or f"column {index + 1}"
-            extra[index] = key if key not in extra.values() else f"{key} ({index + 1})"
-    return HeaderMap(headers, columns, tuple(phones), extra, line_type_column, mobile_flag_column)
-
-
-def _first_column(keys: list[str], names: tuple[str, ...], taken: Iterable[int]) -> int | None:
-    """The first column whose header key is one of ``names`` and that no field took."""
-    used = set(taken)
-    return next((i for i, key in enumerate(keys) if key in names and i not in used), None)
 
 
 def split_full_name(name: str) -> tuple[str, str]:

@@ -17,24 +17,21 @@ from typing import Protocol
 
 from engine.store.base import VoterInput
 from engine.voter_csv import (
-    FIELD_ALIASES,
     MAX_LINE_BYTES,
     PROGRESS_EVERY,
     SAMPLE_BYTES,
-    ColumnMapping,
-    HeaderMap,
     Progress,
     RowError,
     Source,
     VoterFile,
     VoterRow,
-    map_headers,
     normalise_phone,
     open_voter_file,
     read_voter_rows,
     rejected_rows_csv,
     split_full_name,
 )
+from engine.voter_headers import FIELD_ALIASES, ColumnMapping, HeaderMap, map_headers
 
 __all__ = [
     "FIELD_ALIASES",

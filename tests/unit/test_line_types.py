@@ -20,7 +20,8 @@ from engine.line_types import (
     preview_line_types,
 )
 from engine.models import Campaign
-from engine.voter_csv import VoterRow, map_headers, read_voter_rows
+from engine.voter_csv import VoterRow, read_voter_rows
+from engine.voter_headers import map_headers
 
 US = "+12125550123"
 """A US number: phonenumbers cannot tell mobile from fixed (FIXED_LINE_OR_MOBILE)."""

@@ -13,12 +13,12 @@ from engine.store.sqlite import SqliteStore
 from engine.voter_csv import (
     RowError,
     VoterRow,
-    map_headers,
     open_voter_file,
     read_voter_rows,
     rejected_rows_csv,
     split_full_name,
 )
+from engine.voter_headers import map_headers
 from engine.voter_import import ImportSummary, import_voters
 
 PHONE = "(212) 555-0123"
