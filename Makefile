@@ -11,7 +11,7 @@ JSSIP_VERSION := 3.12.0
 JSSIP := web/static/vendor/jssip.min.js
 PYTEST_ARGS ?=
 
-.PHONY: run test lint unit integration e2e bench bench-pacing bench-live setup deps venv pbx jssip clean
+.PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live setup deps venv pbx jssip clean
 
 run: setup
 	$(BIN)/phonebank run
@@ -35,6 +35,10 @@ bench: setup
 # Pacing: the simulator table (about 80 s), then the live check on the PBX pair (about 11 min).
 bench-pacing: venv
 	$(BIN)/python -m bench.pacing
+
+# The predictive policy's contacts-versus-abandons trade-off with θ held fixed (about 5 min).
+bench-frontier: venv
+	$(BIN)/python -m bench.pacing.frontier
 
 bench-live: setup
 	$(BIN)/python bench/live_pacing.py --minutes 10 --volunteers 10 --voters 1000 --mode predictive

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench.pacing.frontier import InformedCampaign, InformedPacing, at_abandon
 from bench.pacing.sim import Params, simulate, simulate_manual, simulate_oracle
 from engine.pacing import PowerPacing
 from engine.pacing_policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
@@ -53,3 +54,39 @@ def test_contacts_and_talk_time_are_consistent():
     assert out.contacts == len(out.waits)
     assert 0.0 < out.occupancy < 1.0
     assert out.calls >= out.live_answers >= out.contacts
+
+
+class _CheckedCampaign(InformedCampaign):
+    """Fails the run if a volunteer frees, or a person's verdict comes, at any other moment
+    than the one the informed variants were told."""
+
+    checked = 0
+
+    def volunteer_free(self, t: float, volunteer: int) -> None:
+        if volunteer in self.wrapping:
+            assert t == self.free_at[volunteer]
+            self.checked += 1
+        super().volunteer_free(t, volunteer)
+
+    def person(self, t: float, call: int) -> None:
+        assert t == self.verdict_at[call]
+        self.checked += 1
+        super().person(t, call)
+
+
+def test_the_informed_variants_are_told_the_true_moments():
+    for knows in ("knows-free", "knows-calls"):
+        policy = InformedPacing(P.model(), fixed=0.05, knows=knows)
+        world = _CheckedCampaign(policy, P, 5, HOURS, 8)
+        policy.world = world
+        out = world.run()
+        assert out.contacts > 20 and world.checked > 2 * out.contacts - 10
+        assert not (world.free_at.keys() & {v for v, _ in world.ready})
+
+
+def test_contacts_at_an_abandon_rate_are_interpolated_between_points():
+    points = [(3.0, 30.0), (1.0, 28.0), (5.0, 31.0)]
+    assert at_abandon(points, 2.0) == "29.0"
+    assert at_abandon(points, 4.0) == "30.5"
+    assert at_abandon(points, 0.5) == "< 28.0"
+    assert at_abandon(points, 6.0) == "> 31.0"
