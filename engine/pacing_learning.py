@@ -75,6 +75,8 @@ class Learned:
     calls_seen: int = 0
     ended_after: datetime | None = None
     """The end time of the last attempt learned from: where the next read starts."""
+    last_attempt_id: int = 0
+    """That attempt's id: others that ended at the same moment come after it by id."""
     last_result_id: int = 0
     """The last result whose wrap-up time was learned."""
 
@@ -173,6 +175,7 @@ class Learned:
                 "fail_s": list(self.fail_s),
                 "calls_seen": self.calls_seen,
                 "ended_after": None if self.ended_after is None else self.ended_after.isoformat(),
+                "last_attempt_id": self.last_attempt_id,
                 "last_result_id": self.last_result_id,
             }
         )
@@ -186,6 +189,7 @@ class Learned:
             learned = cls(
                 calls_seen=int(raw["calls_seen"]),
                 ended_after=None if ended_after is None else datetime.fromisoformat(ended_after),
+                last_attempt_id=int(raw.get("last_attempt_id", 0)),
                 last_result_id=int(raw.get("last_result_id", 0)),
             )
             learned.outcomes.extend(str(k) for k in raw["outcomes"])

@@ -211,9 +211,10 @@ class Store(Protocol):
 
     # --- pacing --------------------------------------------------------------------------
     async def ended_attempts(
-        self, campaign_id: int, ended_after: datetime | None, limit: int
+        self, campaign_id: int, ended_after: datetime | None, limit: int, after_id: int = 0
     ) -> list[Attempt]:
-        """Attempts that ended after ``ended_after`` (all when None), earliest end first."""
+        """Attempts that ended after ``ended_after`` (all when None), or at that moment with
+        an id above ``after_id``; earliest end first, then by id."""
 
     async def wrap_ups(
         self, campaign_id: int, after_result_id: int, limit: int

@@ -11,15 +11,18 @@ from engine.store.sqlite_rows import decode, from_iso, to_iso
 
 class PacingMixin(SqliteBase):
     async def ended_attempts(
-        self, campaign_id: int, ended_after: datetime | None, limit: int
+        self, campaign_id: int, ended_after: datetime | None, limit: int, after_id: int = 0
     ) -> list[Attempt]:
-        """Attempts that ended after ``ended_after`` (all when None), earliest end first."""
+        """Attempts that ended after ``ended_after`` (all when None), or at that moment with
+        an id above ``after_id``; earliest end first, then by id."""
         rows = self._all(
             "SELECT * FROM attempts WHERE campaign_id = :campaign AND ended_at IS NOT NULL "
-            "AND (:after IS NULL OR ended_at > :after) ORDER BY ended_at LIMIT :limit",
+            "AND (:after IS NULL OR ended_at > :after OR (ended_at = :after AND id > :id)) "
+            "ORDER BY ended_at, id LIMIT :limit",
             {
                 "campaign": campaign_id,
                 "after": None if ended_after is None else to_iso(ended_after),
+                "id": after_id,
                 "limit": limit,
             },
         )

@@ -90,9 +90,12 @@ class CampaignPacing:
         moved = on_the_line != self.people_on_the_line
         self.people_on_the_line = on_the_line
         seen = 0
-        for attempt in await store.ended_attempts(campaign_id, self.learned.ended_after, BATCH):
-            self.learned.observe(attempt)
-            self.learned.ended_after = attempt.ended_at
+        learned = self.learned
+        for attempt in await store.ended_attempts(
+            campaign_id, learned.ended_after, BATCH, learned.last_attempt_id
+        ):
+            learned.observe(attempt)
+            learned.ended_after, learned.last_attempt_id = attempt.ended_at, attempt.id
             seen += 1
         for result_id, seconds in await store.wrap_ups(
             campaign_id, self.learned.last_result_id, BATCH

@@ -111,6 +111,7 @@ def test_learned_data_round_trips_through_json():
         learned.observe(attempt(outcome))
     learned.observe_wrap_up(12.0)
     learned.ended_after = T0
+    learned.last_attempt_id = 5
     learned.last_result_id = 7
     again = Learned.from_json(learned.to_json())
     assert again.to_json() == learned.to_json()
@@ -244,3 +245,21 @@ async def test_people_on_the_line_are_counted_by_the_store(store):
     await store.update_attempt(b.id, state=CallState.CONNECTING, amd_verdict="NOTSURE")
     await store.update_attempt(c.id, state=CallState.CONNECTED)  # a preview call: no AMD
     assert await store.people_on_the_line(campaign_id) == 2
+
+
+async def test_calls_that_end_at_the_same_moment_are_each_read_once(store):
+    """The read cursor is (end time, id): a batch that stops between two calls ending in the
+    same microsecond neither skips nor repeats the second."""
+    campaign_id = await campaign_with_voters(store, phones(3))
+    pairs = await store.claim_voters(campaign_id, 3, T0, [NY], 3)
+    for _, claimed in pairs:
+        await store.update_attempt(
+            claimed.id, state=CallState.ENDED, outcome=CallOutcome.BUSY, ended_at=T0
+        )
+    first = await store.ended_attempts(campaign_id, None, 2)
+    last = first[-1]
+    rest = await store.ended_attempts(campaign_id, last.ended_at, 2, last.id)
+    ids = [a.id for a in first + rest]
+    assert sorted(ids) == sorted(claimed.id for _, claimed in pairs)
+    assert len(set(ids)) == 3
+    assert await store.ended_attempts(campaign_id, T0, 2, max(ids)) == []
