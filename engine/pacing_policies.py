@@ -106,7 +106,7 @@ class VicidialAdaptivePacing:
         self.level = min(self.maximum_level, max(1.0, self.level + change))
 
 
-def _everyone_on_the_way(row: list[float], q: int) -> list[float]:
+def everyone_on_the_way(row: list[float], q: int) -> list[float]:
     """Count, at every horizon, the people whose verdicts come before the latest one.
 
     A new call answered early takes a volunteer that a person already on the way (a call
@@ -143,7 +143,7 @@ class PredictivePacing:
     residual durations given how long each has been going) are no more than the people
     already on the way (live answers waiting, calls in AMD and still ringing, by their
     elapsed time, and the other new calls) whose verdicts come before the latest horizon,
-    whatever their order (`_everyone_on_the_way`). Both counts are sums of independent 0/1
+    whatever their order (`everyone_on_the_way`). Both counts are sums of independent 0/1
     events; their difference is taken as normal. The policy places the largest k such that
     the k-th new call's abandon probability is at most θ, capped at
     `max_lines_per_volunteer` calls per volunteer signed in.
@@ -248,7 +248,7 @@ class PredictivePacing:
             free[i] += state.ready_volunteers
             first[i] += waiting
             first[q + i] += waiting * (1.0 - min(1.0, waiting / max(1, state.connecting)))
-        return free, _everyone_on_the_way(first, q)
+        return free, everyone_on_the_way(first, q)
 
     def _waiting_served(self, state: PacingState) -> float:
         """Expected live answers now waiting that a volunteer will still take.
@@ -270,7 +270,7 @@ class PredictivePacing:
     def abandon_probability(self, free: list[float], first: list[float], k: int) -> float:
         """The k-th new call's abandon probability should a person answer it."""
         q = len(self._tables.verdict_s)
-        new = _everyone_on_the_way(list(self._tables.ringing[0]), q)
+        new = everyone_on_the_way(list(self._tables.ringing[0]), q)
         total = 0.0
         for i in range(q):
             mean = free[i] - first[i] - (k - 1) * new[i]

@@ -28,8 +28,7 @@ from dataclasses import dataclass
 
 from bench.pacing.sim import ABANDON_AFTER_S, FREE, VERDICT, Campaign, Params, RunResult, draw
 from engine.pacing import PacingState
-from engine.pacing_policies import PredictivePacing
-from engine.pacing_policies import _everyone_on_the_way as everyone_on_the_way
+from engine.pacing_policies import PredictivePacing, everyone_on_the_way
 
 VOLUNTEERS = (10, 20, 50, 100)
 TARGETS = {10: 27.0, 20: 29.5, 50: 32.0, 100: 33.0}
@@ -111,12 +110,8 @@ def run_one(job: tuple[str, int, float, float, int]) -> tuple[str, int, float, R
     p = Params()
     seed = seed * 1_000_003 + n * 101 + 10
     if variant == "policy":
-        return (
-            variant,
-            n,
-            theta,
-            Campaign(FixedTheta(p.model(), fixed=theta), p, n, hours, seed).run(),
-        )
+        out = Campaign(FixedTheta(p.model(), fixed=theta), p, n, hours, seed).run()
+        return variant, n, theta, out
     policy = InformedPacing(p.model(), fixed=theta, knows=variant)
     world = InformedCampaign(policy, p, n, hours, seed)
     policy.world = world

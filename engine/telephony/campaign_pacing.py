@@ -97,11 +97,9 @@ class CampaignPacing:
             learned.observe(attempt)
             learned.ended_after, learned.last_attempt_id = attempt.ended_at, attempt.id
             seen += 1
-        for result_id, seconds in await store.wrap_ups(
-            campaign_id, self.learned.last_result_id, BATCH
-        ):
-            self.learned.observe_wrap_up(seconds)
-            self.learned.last_result_id = result_id
+        for result_id, seconds in await store.wrap_ups(campaign_id, learned.last_result_id, BATCH):
+            learned.observe_wrap_up(seconds)
+            learned.last_result_id = result_id
             seen += 1
         self._dirty = self._dirty or seen > 0
         if (seen or moved) and self.campaign.dial_mode == "predictive":
