@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 
 from bench.pacing.sim import ABANDON_AFTER_S, FREE, VERDICT, Campaign, Params, RunResult, draw
-from engine.pacing import PacingState
+from engine.pacing import Pacing, PacingState
 from engine.pacing_policies import PredictivePacing, everyone_on_the_way
 
 VOLUNTEERS = (10, 20, 50, 100)
@@ -55,8 +55,8 @@ class InformedCampaign(Campaign):
     """The simulated campaign, also recording when each volunteer will be free and when
     each person's verdict will come (the informed variants read these)."""
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
+    def __init__(self, policy: Pacing, p: Params, n: int, hours: float, seed: int) -> None:
+        super().__init__(policy, p, n, hours, seed)
         self.free_at: dict[int, float] = {}
         self.verdict_at: dict[int, float] = {}
 
