@@ -92,6 +92,28 @@ class EngineConfig:
 
 
 @dataclass(frozen=True)
+class CallinConfig:
+    """Volunteers calling in with their PIN: timeouts and the limits on guessing PINs
+    (engine/pin_limits.py; docs/security.md has the arithmetic behind the defaults)."""
+
+    pin_idle_seconds: float = 20.0
+    """A caller who types no digit for this long after the prompt is told goodbye."""
+    pin_entry_seconds: float = 60.0
+    """Longest time a call may spend entering its PIN (all tries), however slowly typed."""
+    caller_failures: int = 6
+    """Wrong PINs from one caller ID within caller_window_seconds that lock that caller ID."""
+    caller_window_seconds: float = 900.0
+    caller_lockout_seconds: float = 300.0
+    """First lockout of a caller ID; each further one within a day doubles, up to 16 times."""
+    overall_failures: int = 30
+    """Wrong PINs from all callers together within overall_window_seconds that stop PIN
+    entry for everyone (a guesser changing caller IDs)."""
+    overall_window_seconds: float = 600.0
+    overall_lockout_seconds: float = 120.0
+    """First overall lockout; each further one within a day doubles, up to 16 times."""
+
+
+@dataclass(frozen=True)
 class WebConfig:
     """The web app and JSON API."""
 
@@ -113,6 +135,7 @@ class Config:
     pbx: PbxConfig = field(default_factory=PbxConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
+    callin: CallinConfig = field(default_factory=CallinConfig)
     web: WebConfig = field(default_factory=WebConfig)
     log_level: str = "INFO"
 
@@ -135,6 +158,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     config: Config = _build(Config, data, environ, prefix="")
     _check_ice_servers(config.web.ice_servers)
+    _check_callin(config.callin)
     if config.trunk.password and not config.trunk.username:
         raise ConfigError("trunk.password is set but trunk.username is not: set both or neither")
     return config
@@ -152,6 +176,12 @@ def _check_ice_servers(raw: str) -> None:
             "web.ice_servers must be a JSON list of objects with 'urls', e.g. "
             '[{"urls": "stun:stun.example.org:3478"}]'
         )
+
+
+def _check_callin(callin: CallinConfig) -> None:
+    for f in dataclasses.fields(callin):
+        if getattr(callin, f.name) <= 0:
+            raise ConfigError(f"callin.{f.name} must be more than 0, not {getattr(callin, f.name)}")
 
 
 def outbound_trunk(cfg: Config) -> str:

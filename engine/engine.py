@@ -69,6 +69,7 @@ class Engine:
                     trunk=outbound_trunk(cfg),
                     pin_length=PIN_LENGTH,
                     softphone_ws_url=softphone_ws_url(ari_settings.url),
+                    callin=cfg.callin,
                 )
                 volunteers = VolunteerService(
                     store, notifier, telephony, callin_number=cfg.pbx.callin_number

@@ -43,7 +43,9 @@ from engine.volunteer_preview import PreviewActions
 
 log = logging.getLogger(__name__)
 
-PIN_LENGTH = 5
+PIN_LENGTH = 8
+"""Digits in a call-in PIN (not starting with 0: 90 million PINs). With the guessing limits of
+engine/pin_limits.py, docs/security.md shows the odds of guessing a live one."""
 
 
 def utcnow() -> datetime:

@@ -8,12 +8,12 @@ import collections
 import contextlib
 import json
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from engine.ari.client import AriClient
+from engine.config import CallinConfig
 from engine.errors import AriError, AriNotFound
 from engine.models import CallOutcome, Session
 from engine.notifier import Notifier
@@ -21,6 +21,7 @@ from engine.session_states import LIVE_STATES
 from engine.store.base import Store
 from engine.telephony.callin import CallIns
 from engine.telephony.calls import OutboundCalls
+from engine.telephony.event_lanes import EventLanes
 from engine.telephony.media import Player
 from engine.telephony.preview import PreviewCalls
 from engine.telephony.softphone import BrowserLogin, Softphones
@@ -29,7 +30,6 @@ from engine.volunteers import VolunteerService
 
 log = logging.getLogger(__name__)
 
-SLOW_HANDLER_S = 0.5
 DEDUP_WINDOW = 64
 LOGOUT_MESSAGES = {
     "timeout": "You have been logged out because no call result was entered within the time "
@@ -49,6 +49,7 @@ class Telephony:
         trunk: str,
         pin_length: int,
         softphone_ws_url: str,
+        callin: CallinConfig | None = None,
     ) -> None:
         self.ari = ari
         self.store = store
@@ -56,7 +57,7 @@ class Telephony:
         self.sounds = sounds
         self.trunk = trunk
         self.player = Player(ari)
-        self.callins = CallIns(self, pin_length)
+        self.callins = CallIns(self, pin_length, callin)
         self.calls = OutboundCalls(self)
         self.preview = PreviewCalls(self)
         self.softphones = Softphones(ari, softphone_ws_url)
@@ -66,11 +67,15 @@ class Telephony:
         self._wakeups: dict[int, asyncio.Event] = {}
         self.dialer_wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.lanes = EventLanes(self.handle)
 
     # --- event routing -------------------------------------------------------------------
     async def run(self) -> None:
-        """Handle ARI events until cancelled.
+        """Read ARI events until cancelled, handing each to its channel's lane.
 
+        This loop never waits for a handler: each channel's events are handled in order in
+        that channel's own task (event_lanes.py), so a slow call holds up only itself.
+        Finished playbacks release their waiters here at once (a lane may be waiting on one).
         The app is subscribed both to the trunk endpoint and (while in Stasis) to each channel,
         so Asterisk delivers some events twice; exact repeats are dropped.
         """
@@ -80,18 +85,14 @@ class Telephony:
             if fingerprint in recent:
                 continue
             recent.append(fingerprint)
-            started = time.monotonic()
-            try:
-                await self.handle(event)
-            except AriError as exc:
-                log.warning("ARI error while handling %s: %s", event.get("type"), exc)
-            except Exception:
-                log.exception("failed to handle ARI event %s", event.get("type"))
-            elapsed = time.monotonic() - started
-            if elapsed > SLOW_HANDLER_S:
-                log.warning("Processing delayed: %s took %.0f ms", event.get("type"), elapsed * 1e3)
+            kind = event.get("type", "")
+            if kind == "PlaybackFinished":
+                self.player.on_PlaybackFinished(event)
+            elif hasattr(self, f"on_{kind}"):
+                self.lanes.route(event)
 
     async def handle(self, event: dict[str, Any]) -> None:
+        """Run the ``on_<type>`` handler of one event (called by its channel's lane)."""
         kind = event.get("type", "")
         handler: Callable[[dict[str, Any]], Awaitable[None]] | None = getattr(
             self, f"on_{kind}", None
@@ -112,13 +113,10 @@ class Telephony:
             self.spawn(self._browser_joined(channel, args[1] if len(args) > 1 else ""))
 
     async def on_ChannelDtmfReceived(self, event: dict[str, Any]) -> None:
-        await self.callins.on_dtmf(event["channel"]["id"], event["digit"])
+        self.callins.on_dtmf(event["channel"]["id"], event["digit"])
 
     async def on_ChannelStateChange(self, event: dict[str, Any]) -> None:
         self.calls.on_state_change(event["channel"])
-
-    async def on_PlaybackFinished(self, event: dict[str, Any]) -> None:
-        self.player.on_PlaybackFinished(event)
 
     async def on_StasisEnd(self, event: dict[str, Any]) -> None:
         channel_id = event["channel"]["id"]
@@ -150,6 +148,7 @@ class Telephony:
             log.error("telephony task failed", exc_info=task.exception())
 
     async def close(self) -> None:
+        await self.lanes.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -92,7 +92,8 @@ class SimVolunteer:
     ) -> None:
         self.phone = await VolunteerPhone.call_in(pair, *carrier)
         if mistype:
-            wrong = "9" * len(self.session.pin) if self.session.pin[0] != "9" else "8" * 5
+            digit = "9" if self.session.pin[0] != "9" else "8"
+            wrong = digit * len(self.session.pin)
             await self.phone.send_dtmf(wrong)
         await self.phone.send_dtmf(self.session.pin)
         await self.wait_state(SessionState.CONNECTED, timeout=20)
