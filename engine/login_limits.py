@@ -136,10 +136,13 @@ class SignupLimiter:
         self._everyone = AttemptLimiter(policy.per_minute, 60.0, max_keys=1)
 
     def take(self, address: str, now: float) -> None:
-        self._everyone.take(
-            "*", now, "Too many people are signing up right now; this protects the server."
-        )
-        self._addresses.take(address, now, "Too many sign-ups from your network.")
+        """Count a sign-up, or raise RateLimited (then nothing is counted)."""
+        busy = "Too many people are signing up right now; this protects the server."
+        crowded = "Too many sign-ups from your network."
+        self._everyone.check("*", now, busy)
+        self._addresses.check(address, now, crowded)
+        self._everyone.take("*", now, busy)
+        self._addresses.take(address, now, crowded)
 
 
 @dataclass

@@ -112,14 +112,18 @@ class AttemptLimiter:
         self.max_keys = max_keys
         self._attempts: dict[str, list[float]] = {}
 
-    def take(self, key: str, now: float, message: str = "Too many attempts.") -> None:
-        """Count an attempt for `key`, or raise RateLimited (``message`` plus how long to wait)
-        when it already made max_attempts within the window; a refused attempt is not counted."""
-        times = [t for t in self._attempts.pop(key, []) if t > now - self.window]
+    def check(self, key: str, now: float, message: str = "Too many attempts.") -> None:
+        """Raise RateLimited (``message`` plus how long to wait) if `key` already made
+        max_attempts within the window; counts nothing."""
+        times = [t for t in self._attempts.get(key, ()) if t > now - self.window]
         if len(times) >= self.max_attempts:
-            self._attempts[key] = times
             wait = times[0] + self.window - now
             raise RateLimited(f"{message} Try again in {describe_wait(wait)}.", wait)
+
+    def take(self, key: str, now: float, message: str = "Too many attempts.") -> None:
+        """``check``, then count an attempt for `key` (a refused attempt is not counted)."""
+        self.check(key, now, message)
+        times = [t for t in self._attempts.pop(key, []) if t > now - self.window]
         times.append(now)
         self._attempts[key] = times  # re-inserted: the most recent keys are kept longest
         while len(self._attempts) > self.max_keys:
