@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -28,6 +29,8 @@ T = TypeVar("T")
 MAX_WAITING = 64
 """Hashes that may wait for a worker; more are refused as 'busy'."""
 BUSY_RETRY_SECONDS = 5.0
+REFUSAL_LOG_SECONDS = 10.0
+"""At most one warning about refusals this often."""
 WORKER_NICENESS = 10
 """How much lower than the process the hashing threads run (Linux nice increment)."""
 
@@ -71,6 +74,9 @@ class PasswordHasher:
         self.verifications = 0
         """Verifications computed so far, dummy ones included."""
         self._dummy_hash: str | None = None
+        self.refused = 0
+        """Requests refused as busy so far."""
+        self._quiet_until = 0.0
 
     @property
     def pending(self) -> int:
@@ -105,7 +111,15 @@ class PasswordHasher:
         if self.inline:
             return fn(*args)
         if self._pending >= self.max_waiting + self.workers:
-            log.warning("password hashing: %d already queued; refusing more", self._pending)
+            self.refused += 1
+            now = time.monotonic()
+            if now >= self._quiet_until:
+                self._quiet_until = now + REFUSAL_LOG_SECONDS
+                log.warning(
+                    "password hashing: %d already queued; refusing more (%d refused so far)",
+                    self._pending,
+                    self.refused,
+                )
             raise RateLimited(
                 "The server is busy signing other people in. Try again in a few seconds.",
                 BUSY_RETRY_SECONDS,
