@@ -12,9 +12,9 @@ p95 <= 50 ms.
 The flood is sent by a child process at a lower CPU priority, so its HTTP clients (which
 stand for machines elsewhere) share neither the server's event loop nor, as far as the OS
 allows, its cores. The sign-up limits and the hashing queue's ceiling are raised for the run
-so that every sign-up really hashes a password (the defaults refuse most of such a flood with a cheap 429:
-``--default-limits`` keeps them). ``--inline`` hashes on the event loop instead of the
-worker pool: the code path before the fix, for comparison.
+so that every sign-up really hashes a password (the defaults refuse most of such a flood
+with a cheap 429: ``--default-limits`` keeps them). ``--inline`` hashes on the event loop
+instead of the worker pool: the code path before the fix, for comparison.
 
     .venv/bin/python bench/signup_flood.py [--flood 300] [--volunteers 6] [--inline]
         [--default-limits]
