@@ -101,6 +101,17 @@ class OperatorService:
         """Check an operator's password; return a new API token (shown once)."""
         return await self.accounts.log_in(username, password, client)
 
+    async def check_password(self, username: str, password: str, client: str) -> Operator:
+        """For the HTML login (a cookie session): no API token is made."""
+        return await self.accounts.check_password(username, password, client)
+
+    async def log_out(self, operator: Operator, token: str) -> None:
+        await self.accounts.log_out(operator, token)
+
+    async def remove_operator(self, username: str) -> tuple[Operator, int]:
+        """Remove the operator; how many API tokens were revoked. Raises NotFound."""
+        return await self.accounts.remove(username)
+
     async def operator_for_token(self, token: str) -> Operator:
         return await self.accounts.operator_for_token(token)
 

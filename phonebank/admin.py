@@ -80,7 +80,7 @@ def remove_operator(cfg: Config, username: str, yes: bool) -> int:
 
 async def _remove_operator(cfg: Config, username: str) -> int:
     async with Engine.running(cfg) as engine:
-        operator, tokens = await engine.operators.accounts.remove(username)
+        operator, tokens = await engine.operators.remove_operator(username)
     print(
         f"operator '{operator.username}' removed; {tokens} API token"
         f"{'' if tokens == 1 else 's'} revoked; their open operator pages are signed out at "

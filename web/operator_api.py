@@ -46,7 +46,7 @@ async def log_out(request: web.Request, operator: Operator) -> web.Response:
     """Revoke the token this request carries."""
     token = bearer_token(request)
     assert token is not None  # operator_view found the operator by it
-    await engine_of(request).operators.accounts.log_out(operator, token)
+    await engine_of(request).operators.log_out(operator, token)
     return json_response({"logged_out": True})
 
 

@@ -108,7 +108,7 @@ async def log_in(request: web.Request) -> web.StreamResponse:
         return csrf_refused()
     username = _text(form, "username").strip()
     try:
-        operator = await engine_of(request).operators.accounts.check_password(
+        operator = await engine_of(request).operators.check_password(
             username, _text(form, "password"), client_address(request)
         )
     except LoginFailed:

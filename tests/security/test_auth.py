@@ -20,7 +20,15 @@ import pytest
 from engine.login_limits import LoginLimiter, LoginPolicy, SignupLimiter, SignupPolicy
 from engine.password_hasher import PasswordHasher
 from tests.helpers import wait_until
-from tests.unit.web_support import OPERATOR, api_client, bearer, running_engine
+from tests.unit.web_support import (
+    OPERATOR,
+    add_voters,
+    api_client,
+    bearer,
+    in_wrap_up,
+    running_engine,
+)
+from tests.unit.web_support import sign_in as web_sign_in
 
 PERMISSIVE_SIGNUPS = SignupPolicy(per_address=10_000, per_minute=10_000)
 HASH_SECONDS = 0.05
@@ -159,6 +167,35 @@ async def test_campaign_names_are_capped(engine, client):
     response = await client.patch(path, json={"abandon_message": "m" * 1001}, headers=headers)
     status, message = await error_of(response)
     assert status == 400 and "abandon_message is too long" in message
+
+
+async def test_overlong_sign_in_fields_are_refused_before_any_password_check(
+    engine, client, campaign
+):
+    hasher = engine.volunteers.logins.hasher
+    response = await sign_in(client, campaign, {"login_id": "K" * 10_000, "password": "x"})
+    status, message = await error_of(response)
+    assert status == 400 and "Login ID is too long: at most 64 characters" in message
+    assert hasher.verifications == 0
+
+
+async def test_result_notes_are_capped(engine, client, campaign):
+    volunteer = await web_sign_in(client, campaign.id)
+    await add_voters(engine, campaign, "first,phone\nAna,(212) 555-0123\n")
+    await in_wrap_up(engine, campaign, volunteer.session_id)
+    response = await client.post(
+        "/api/session/result",
+        json={"term_code": "talked", "notes": "n" * 5001},
+        headers=volunteer.headers,
+    )
+    status, message = await error_of(response)
+    assert status == 400 and "notes is too long: at most 5,000 characters" in message
+    response = await client.post(
+        "/api/session/result",
+        json={"term_code": "talked", "notes": "Wants a sign.\nCall back in May."},
+        headers=volunteer.headers,
+    )
+    assert response.status == 200, await response.text()
 
 
 async def test_an_overlong_operator_username_is_refused_before_any_lookup(engine, client):
