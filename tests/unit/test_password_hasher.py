@@ -9,7 +9,7 @@ import pytest
 
 from engine import credentials
 from engine.errors import RateLimited
-from engine.password_hasher import PasswordHasher, default_workers
+from engine.password_hasher import DUMMY_HASH, PasswordHasher, default_workers
 
 
 async def test_hashes_and_verifies_with_real_scrypt_off_the_event_loop():
@@ -60,6 +60,12 @@ async def test_a_dummy_verification_costs_a_real_one():
     finally:
         hasher.close()
     assert hasher.verifications == 2
+
+
+def test_the_dummy_hash_costs_what_a_real_one_does():
+    """Same scrypt parameters as new hashes, so checking it takes as long."""
+    assert DUMMY_HASH.split("$")[:4] == credentials.hash_secret("x").split("$")[:4]
+    assert not credentials.verify_secret("phonebank", DUMMY_HASH)
 
 
 def test_the_pool_leaves_a_core_for_the_event_loop(monkeypatch):
