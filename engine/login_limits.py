@@ -45,6 +45,9 @@ class LoginPolicy:
     address_waiting: int = 8
     address_slow_failures: int = 50
     address_delay: float = 1.0
+    max_keys: int = 100_000
+    """Pairs and accounts remembered (the oldest are forgotten first, locks with them): high
+    enough that a flood of junk accounts cannot quickly push a real lock out."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,11 @@ class LoginLimiter:
 
     def __init__(self, policy: LoginPolicy | None = None) -> None:
         self.policy = policy = policy or LoginPolicy()
-        self._pairs = FailureLimiter(policy.pair_failures, policy.pair_window, policy.pair_lockout)
+        self._pairs = FailureLimiter(
+            policy.pair_failures, policy.pair_window, policy.pair_lockout, policy.max_keys
+        )
         self._accounts = FailureLimiter(
-            policy.account_failures, policy.account_window, policy.account_lockout
+            policy.account_failures, policy.account_window, policy.account_lockout, policy.max_keys
         )
         self._address_failures = AttemptLimiter(policy.address_slow_failures, policy.pair_window)
         self._gates: dict[str, _Gate] = {}
