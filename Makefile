@@ -11,7 +11,7 @@ JSSIP_VERSION := 3.12.0
 JSSIP := web/static/vendor/jssip.min.js
 PYTEST_ARGS ?=
 
-.PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live setup deps venv pbx jssip clean
+.PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup setup deps venv pbx jssip clean
 
 run: setup
 	$(BIN)/phonebank run
@@ -42,6 +42,9 @@ bench-frontier: venv
 
 bench-live: setup
 	$(BIN)/python bench/live_pacing.py --minutes 10 --volunteers 10 --voters 1000 --mode predictive
+
+bench-signup: setup
+	$(BIN)/python bench/signup_flood.py --flood 300
 
 setup: deps venv pbx jssip
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from functools import cache
+from datetime import UTC, datetime
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -82,8 +82,17 @@ ALL_ZONES = frozenset(available_timezones()) | {""}
 
 
 def zones_open_now(start: str, end: str, now: datetime) -> set[str]:
-    """The zones whose voters may be called at ``now`` for calling hours [start, end)."""
-    return zones_within_hours(ALL_ZONES, start, end, now)
+    """The zones whose voters may be called at ``now`` for calling hours [start, end).
+
+    Checking all ~600 zones takes ~30 ms, and the dialer asks on the event loop at every tick:
+    the answer only changes when a minute turns, so it is remembered per minute."""
+    minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return set(_zones_open_in_minute(start, end, minute))
+
+
+@lru_cache(maxsize=64)
+def _zones_open_in_minute(start: str, end: str, minute: datetime) -> frozenset[str]:
+    return frozenset(zones_within_hours(ALL_ZONES, start, end, minute))
 
 
 def within_hours(zone: str, start: str, end: str, now: datetime) -> bool:

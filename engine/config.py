@@ -131,12 +131,27 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class LoginsConfig:
+    """Sign-up, sign-in and operator tokens (docs/api.md "Limits")."""
+
+    operator_token_hours: float = 12.0
+    """How long an operator API token lasts from login (an absolute expiry)."""
+    signups_per_address: int = 30
+    """Sign-ups one address may make in 10 minutes (a venue's volunteers share one address)."""
+    signups_per_minute: int = 120
+    """Sign-ups everyone together may make in a minute."""
+    hash_workers: int = 0
+    """Threads hashing passwords; 0: one per CPU core less one (at least one)."""
+
+
+@dataclass(frozen=True)
 class Config:
     pbx: PbxConfig = field(default_factory=PbxConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     callin: CallinConfig = field(default_factory=CallinConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    logins: LoginsConfig = field(default_factory=LoginsConfig)
     log_level: str = "INFO"
 
 
@@ -159,6 +174,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     config: Config = _build(Config, data, environ, prefix="")
     _check_ice_servers(config.web.ice_servers)
     _check_callin(config.callin)
+    _check_logins(config.logins)
     if config.trunk.password and not config.trunk.username:
         raise ConfigError("trunk.password is set but trunk.username is not: set both or neither")
     return config
@@ -182,6 +198,16 @@ def _check_callin(callin: CallinConfig) -> None:
     for f in dataclasses.fields(callin):
         if getattr(callin, f.name) <= 0:
             raise ConfigError(f"callin.{f.name} must be more than 0, not {getattr(callin, f.name)}")
+
+
+def _check_logins(logins: LoginsConfig) -> None:
+    if logins.operator_token_hours <= 0:
+        raise ConfigError("logins.operator_token_hours must be more than 0")
+    for key in ("signups_per_address", "signups_per_minute"):
+        if getattr(logins, key) < 1:
+            raise ConfigError(f"logins.{key} must be at least 1")
+    if logins.hash_workers < 0:
+        raise ConfigError("logins.hash_workers must be 0 (automatic) or more")
 
 
 def outbound_trunk(cfg: Config) -> str:

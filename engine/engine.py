@@ -13,11 +13,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from engine.ari.client import AriClient, AriSettings
 from engine.config import Config, outbound_trunk
+from engine.login_limits import SignupLimiter, SignupPolicy
 from engine.notifier import Notifier
 from engine.operators import OperatorService
+from engine.password_hasher import PasswordHasher
 from engine.store.base import Store
 from engine.store.sqlite import SqliteStore
 from engine.telephony.dialer import Dialer
@@ -51,11 +54,28 @@ class Engine:
         own_store = store is None
         store = store or SqliteStore.open(cfg.engine.database)
         notifier = Notifier()
-        operators = OperatorService(store, default_region=cfg.engine.default_region)
+        hasher = PasswordHasher(cfg.logins.hash_workers or None)
+        signups = SignupLimiter(
+            SignupPolicy(
+                per_address=cfg.logins.signups_per_address,
+                per_minute=cfg.logins.signups_per_minute,
+            )
+        )
+        operators = OperatorService(
+            store,
+            default_region=cfg.engine.default_region,
+            hasher=hasher,
+            token_lifetime=timedelta(hours=cfg.logins.operator_token_hours),
+        )
         try:
             if ari_settings is None:
                 volunteers = VolunteerService(
-                    store, notifier, _NoTelephony(), callin_number=cfg.pbx.callin_number
+                    store,
+                    notifier,
+                    _NoTelephony(),
+                    callin_number=cfg.pbx.callin_number,
+                    hasher=hasher,
+                    signup_limiter=signups,
                 )
                 yield cls(store, notifier, volunteers, operators)
                 return
@@ -72,7 +92,12 @@ class Engine:
                     callin=cfg.callin,
                 )
                 volunteers = VolunteerService(
-                    store, notifier, telephony, callin_number=cfg.pbx.callin_number
+                    store,
+                    notifier,
+                    telephony,
+                    callin_number=cfg.pbx.callin_number,
+                    hasher=hasher,
+                    signup_limiter=signups,
                 )
                 telephony.volunteers = volunteers
                 dialer = Dialer(telephony, originates_per_second=cfg.engine.originates_per_second)
@@ -94,6 +119,7 @@ class Engine:
                         log.exception("saving what pacing learned failed")
                     await telephony.close()
         finally:
+            hasher.close()
             if own_store:
                 await store.close()
 

@@ -16,13 +16,15 @@ from typing import Any, BinaryIO
 
 import phonenumbers
 
-from engine import credentials
+from engine import field_limits
 from engine.calling_hours import zones_within_hours
 from engine.dial_modes import AUTOMATIC_MODES, DIAL_MODES
-from engine.errors import InvalidInput, LoginFailed, NotFound
+from engine.errors import InvalidInput, NotFound
+from engine.login_limits import LoginLimiter
 from engine.models import CallOutcome, Campaign, Operator, SessionState, TermCode, TermCodeKind
+from engine.operator_logins import TOKEN_LIFETIME, OperatorLogins
 from engine.pacing import ABANDON_LIMIT, abandon_budget
-from engine.rate_limit import FailureLimiter
+from engine.password_hasher import PasswordHasher
 from engine.scripts import check_script
 from engine.store.base import Store
 from engine.voter_import import ImportSummary, import_voters
@@ -46,55 +48,76 @@ PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 a formula, so it is exported as it is."""
 
 
+TEXT_LIMITS = {
+    "caller_id": field_limits.CALLER_ID,
+    "abandon_message": field_limits.MESSAGE,
+    "voicemail_message": field_limits.MESSAGE,
+}
+"""Longest text of these campaign settings (the script's limit is the script check's)."""
+
+
+def _campaign_name(name: str) -> str:
+    """A campaign name trimmed; InvalidInput if blank, too long or not one line."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a campaign needs a name")
+    return field_limits.line("campaign name", name, field_limits.CAMPAIGN_NAME)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 class OperatorService:
     def __init__(
-        self, store: Store, *, default_region: str = "US", clock: Callable[[], datetime] = utcnow
+        self,
+        store: Store,
+        *,
+        default_region: str = "US",
+        clock: Callable[[], datetime] = utcnow,
+        hasher: PasswordHasher | None = None,
+        token_lifetime: timedelta = TOKEN_LIFETIME,
+        login_limiter: LoginLimiter | None = None,
     ) -> None:
         self.store = store
         self.default_region = default_region
         self.clock = clock
-        self.login_limiter = FailureLimiter(max_failures=5, window=300, lockout=300)
+        self.accounts = OperatorLogins(
+            store,
+            hasher or PasswordHasher(),
+            clock,
+            token_lifetime=token_lifetime,
+            limiter=login_limiter,
+        )
+        """Operator accounts, their passwords and API tokens."""
         self.live_pacing: Callable[[int], dict[str, Any] | None] | None = None
         """The dialer's view of a campaign's pacing (set when a PBX is attached)."""
 
-    # --- operators -----------------------------------------------------------------------
+    # --- operators (engine/operator_logins.py) -------------------------------------------
     async def add_operator(self, username: str, password: str) -> Operator:
-        username = username.strip()
-        if not username or len(password) < 10:
-            raise InvalidInput("an operator needs a username and a password of 10+ characters")
-        operator = await self.store.add_operator(username, credentials.hash_secret(password))
-        await self.store.audit("cli", "operator.add", {"username": username}, self.clock())
-        return operator
+        return await self.accounts.add(username, password)
 
     async def log_in(self, username: str, password: str, client: str) -> tuple[Operator, str]:
         """Check an operator's password; return a new API token (shown once)."""
-        now = self.clock().timestamp()
-        self.login_limiter.check(client, now)
-        operator = await self.store.get_operator(username.strip())
-        if operator is None or not credentials.verify_secret(password, operator.password_hash):
-            self.login_limiter.record_failure(client, now)
-            raise LoginFailed("wrong operator username or password")
-        self.login_limiter.reset(client)
-        token = credentials.new_token()
-        await self.store.add_api_token(operator.id, credentials.token_hash(token), "login")
-        await self.store.audit(operator.username, "operator.login", {}, self.clock())
-        return operator, token
+        return await self.accounts.log_in(username, password, client)
+
+    async def check_password(self, username: str, password: str, client: str) -> Operator:
+        """For the HTML login (a cookie session): no API token is made."""
+        return await self.accounts.check_password(username, password, client)
+
+    async def log_out(self, operator: Operator, token: str) -> None:
+        await self.accounts.log_out(operator, token)
+
+    async def remove_operator(self, username: str) -> tuple[Operator, int]:
+        """Remove the operator; how many API tokens were revoked. Raises NotFound."""
+        return await self.accounts.remove(username)
 
     async def operator_for_token(self, token: str) -> Operator:
-        operator = await self.store.operator_by_token_hash(credentials.token_hash(token))
-        if operator is None:
-            raise LoginFailed("this operator token is not valid: sign in again")
-        return operator
+        return await self.accounts.operator_for_token(token)
 
     # --- campaigns -----------------------------------------------------------------------
     async def create_campaign(self, actor: str, name: str, **settings: Any) -> Campaign:
-        name = name.strip()
-        if not name:
-            raise InvalidInput("a campaign needs a name")
+        name = _campaign_name(name)
         clean = self._validate(settings, Campaign(id=0, name=name))
         campaign = await self.store.create_campaign(name, **clean)
         await self.store.audit(
@@ -117,6 +140,11 @@ class OperatorService:
         if unknown:
             raise InvalidInput(f"unknown campaign setting(s) {sorted(unknown)}")
         clean = dict(settings)
+        if "name" in clean:
+            clean["name"] = _campaign_name(str(clean["name"]))
+        for key, limit in TEXT_LIMITS.items():
+            if key in clean and isinstance(clean[key], str):
+                field_limits.text(key, clean[key], limit)
         for key in YES_NO_SETTINGS:
             if key in clean and not isinstance(clean[key], bool):
                 raise InvalidInput(f"{key} must be true or false, not {clean[key]!r}")

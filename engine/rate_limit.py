@@ -94,3 +94,44 @@ class FailureLimiter:
     def _live(self, record: _Record, now: float) -> bool:
         recent = bool(record.failures) and record.failures[-1] > now - self.window
         return recent or record.locked_until > now
+
+
+class AttemptLimiter:
+    """Allow `max_attempts` attempts per key within any `window` seconds (a sliding window):
+    for actions that cost us whether they succeed or not, such as sign-ups.
+
+    Memory is bounded like FailureLimiter's: idle keys are forgotten, the oldest dropped first
+    beyond `max_keys`.
+    """
+
+    def __init__(self, max_attempts: int, window: float, max_keys: int = 10_000) -> None:
+        if max_attempts < 1 or window <= 0 or max_keys < 1:
+            raise InvalidInput("an attempt limiter needs positive max_attempts, window, max_keys")
+        self.max_attempts = max_attempts
+        self.window = window
+        self.max_keys = max_keys
+        self._attempts: dict[str, list[float]] = {}
+
+    def check(self, key: str, now: float, message: str = "Too many attempts.") -> None:
+        """Raise RateLimited (``message`` plus how long to wait) if `key` already made
+        max_attempts within the window; counts nothing."""
+        times = [t for t in self._attempts.get(key, ()) if t > now - self.window]
+        if len(times) >= self.max_attempts:
+            wait = times[0] + self.window - now
+            raise RateLimited(f"{message} Try again in {describe_wait(wait)}.", wait)
+
+    def take(self, key: str, now: float, message: str = "Too many attempts.") -> None:
+        """``check``, then count an attempt for `key` (a refused attempt is not counted)."""
+        self.check(key, now, message)
+        times = [t for t in self._attempts.pop(key, []) if t > now - self.window]
+        times.append(now)
+        self._attempts[key] = times  # re-inserted: the most recent keys are kept longest
+        while len(self._attempts) > self.max_keys:
+            del self._attempts[next(iter(self._attempts))]
+
+    def count(self, key: str, now: float) -> int:
+        """Attempts `key` made within the window before `now`."""
+        return sum(1 for t in self._attempts.get(key, ()) if t > now - self.window)
+
+    def __len__(self) -> int:
+        return len(self._attempts)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from engine import credentials
 from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound
+from engine.login_limits import LoginLimiter, SignupLimiter
 from engine.models import (
     Attempt,
     AudioMode,
@@ -24,11 +25,10 @@ from engine.models import (
     Session,
     SessionState,
     TermCodeKind,
-    Volunteer,
     Voter,
 )
 from engine.notifier import Notifier
-from engine.rate_limit import FailureLimiter
+from engine.password_hasher import PasswordHasher
 from engine.scripts import render_script
 from engine.session_states import (
     LIVE_STATES,
@@ -39,6 +39,7 @@ from engine.session_states import (
 )
 from engine.store.base import Store
 from engine.telephony.softphone import BrowserLogin
+from engine.volunteer_logins import SignUp, VolunteerLogins
 from engine.volunteer_preview import PreviewActions
 
 log = logging.getLogger(__name__)
@@ -74,13 +75,6 @@ class CallControl(Protocol):
 
 
 @dataclass(frozen=True)
-class SignUp:
-    volunteer: Volunteer
-    login_id: str
-    password: str
-
-
-@dataclass(frozen=True)
 class SignIn:
     session: Session
     token: str
@@ -98,37 +92,32 @@ class VolunteerService(PreviewActions):
         *,
         callin_number: str,
         clock: Callable[[], datetime] = utcnow,
+        hasher: PasswordHasher | None = None,
+        login_limiter: LoginLimiter | None = None,
+        signup_limiter: SignupLimiter | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.calls = calls
         self.callin_number = callin_number
         self.clock = clock
-        self.login_limiter = FailureLimiter(max_failures=5, window=300, lockout=300)
-        """Failures per address and Login ID: one volunteer's typos lock only that login."""
-        self.address_limiter = FailureLimiter(max_failures=50, window=300, lockout=300)
-        """Failures per address: a guessing script is stopped, a venue's NAT is not."""
+        self.logins = VolunteerLogins(
+            store,
+            hasher or PasswordHasher(),
+            login_limiter=login_limiter,
+            signup_limiter=signup_limiter,
+            now=lambda: self.clock().timestamp(),
+        )
+        """Sign-up and the password check, with their limits (engine/login_limits.py)."""
         self._deadlines: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
 
     # --- sign-up and sign-in --------------------------------------------------------------
-    async def sign_up(self, name: str, email: str, phone: str) -> SignUp:
-        """Register (or find) the volunteer and hand out a fresh Login ID and password."""
-        name, email, phone = name.strip(), email.strip(), phone.strip()
-        problems = [f for f, v in (("name", name), ("email", email), ("phone", phone)) if not v]
-        if problems:
-            raise InvalidInput(f"please fill in your {', '.join(problems)}")
-        if "@" not in email or "." not in email.rsplit("@", 1)[-1]:
-            raise InvalidInput(f"'{email}' does not look like an email address")
-        volunteer = await self.store.add_volunteer(name, email, phone)
-        password = credentials.new_password()
-        for _ in range(10):
-            login_id = credentials.new_login_id()
-            if await self.store.get_login(login_id) is None:
-                break
-        await self.store.add_login(login_id, volunteer.id, credentials.hash_secret(password))
-        return SignUp(volunteer, login_id, password)
+    async def sign_up(self, name: str, email: str, phone: str, client: str | None = None) -> SignUp:
+        """Register (or find) the volunteer and hand out a fresh Login ID and password; see
+        VolunteerLogins.sign_up (``client``: the caller's address, None when in-process)."""
+        return await self.logins.sign_up(name, email, phone, client)
 
     async def sign_in(
         self, login_id: str, password: str, campaign: str | int, audio_mode: str, client: str
@@ -138,32 +127,12 @@ class VolunteerService(PreviewActions):
         Raises RateLimited after repeated failures from ``client``, LoginFailed for a wrong
         Login ID or password, NotFound for an unknown campaign, InvalidInput for a bad mode.
         """
-        now = self.clock().timestamp()
-        typed = credentials.normalize_login_input(login_id)
-        key = f"{client}|{typed}"
-        self.address_limiter.check(client, now)
-        self.login_limiter.check(key, now)
-        login = await self.store.get_login(typed)
-        if login is not None and login.used_at is not None:
-            raise LoginFailed(
-                "this Login ID was already used for a logon; Login IDs work once: "
-                "get a new Login ID and password from the campaign's sign-up page"
-            )
-        if login is None or not credentials.verify_secret(
-            credentials.normalize_password_input(password), login.password_hash
-        ):
-            self.login_limiter.record_failure(key, now)
-            self.address_limiter.record_failure(client, now)
-            raise LoginFailed(
-                "that Login ID and password do not match: check both against what sign-up "
-                "showed you (they change at every logon), or sign up again for a new pair"
-            )
+        login = await self.logins.check(login_id, password, client)
         try:
             mode = AudioMode(audio_mode)
         except ValueError:
             raise InvalidInput("audio mode must be 'phone' or 'browser'") from None
         found = await self._campaign(campaign)
-        self.login_limiter.reset(key)
         token = credentials.new_token()
         async with self._lock:
             pin = credentials.new_pin(PIN_LENGTH, await self.store.pins_in_use())

@@ -1,4 +1,4 @@
-"""Operator commands that need no PBX: importing a voter list, adding an operator."""
+"""Operator commands that need no PBX: importing a voter list, adding and removing operators."""
 
 from __future__ import annotations
 
@@ -63,4 +63,27 @@ async def _add_operator(cfg: Config, username: str, password: str) -> int:
     async with Engine.running(cfg) as engine:
         operator = await engine.operators.add_operator(username, password)
     print(f"operator '{operator.username}' added; sign in at POST /api/operator/login")
+    return 0
+
+
+def remove_operator(cfg: Config, username: str, yes: bool) -> int:
+    if not yes:
+        answer = input(
+            f"remove operator '{username}' and revoke their API tokens? "
+            "Their open operator pages sign out at their next click. [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing was changed")
+            return 1
+    return asyncio.run(_remove_operator(cfg, username))
+
+
+async def _remove_operator(cfg: Config, username: str) -> int:
+    async with Engine.running(cfg) as engine:
+        operator, tokens = await engine.operators.remove_operator(username)
+    print(
+        f"operator '{operator.username}' removed; {tokens} API token"
+        f"{'' if tokens == 1 else 's'} revoked; their open operator pages are signed out at "
+        "their next request"
+    )
     return 0

@@ -12,7 +12,7 @@ from engine.config import Config, load_config
 from engine.errors import PhonebankError
 from engine.pbx.pair import PbxPair, load_pair, prepare, start_pair
 from engine.pbx.rootfs import existing_runtime
-from phonebank.admin import add_operator, import_list
+from phonebank.admin import add_operator, import_list, remove_operator
 from phonebank.serve import serve
 
 log = logging.getLogger("phonebank")
@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
         help="read the password from standard input (for scripts)",
     )
     add.set_defaults(func=cmd_operator_add)
+    remove = operator_commands.add_parser(
+        "remove", help="remove an operator and revoke their API tokens (asks to confirm)"
+    )
+    remove.add_argument("username")
+    remove.add_argument("--yes", action="store_true", help="do not ask to confirm (for scripts)")
+    remove.set_defaults(func=cmd_operator_remove)
 
     pbx = commands.add_parser("pbx", help="manage the Asterisk PBX pair")
     pbx_commands = pbx.add_subparsers(dest="pbx_command", required=True)
@@ -153,6 +159,10 @@ def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
 
 def cmd_operator_add(cfg: Config, args: argparse.Namespace) -> int:
     return add_operator(cfg, args.username, args.password_stdin)
+
+
+def cmd_operator_remove(cfg: Config, args: argparse.Namespace) -> int:
+    return remove_operator(cfg, args.username, args.yes)
 
 
 def _running_pair(cfg: Config) -> PbxPair | None:

@@ -13,7 +13,7 @@ from engine.models import Campaign, Operator
 from engine.voter_import import ImportSummary
 from web import body as fields
 from web.appkeys import engine_of
-from web.auth import client_address, operator_view
+from web.auth import bearer_token, client_address, operator_view
 from web.errors import STREAMING, FieldError
 from web.shapes import campaign_json, dnc_json, json_response
 from web.uploads import uploaded_file
@@ -39,6 +39,15 @@ async def log_in(request: web.Request) -> web.Response:
         username, password, client_address(request)
     )
     return json_response({"token": token, "username": operator.username})
+
+
+@operator_view
+async def log_out(request: web.Request, operator: Operator) -> web.Response:
+    """Revoke the token this request carries."""
+    token = bearer_token(request)
+    assert token is not None  # operator_view found the operator by it
+    await engine_of(request).operators.log_out(operator, token)
+    return json_response({"logged_out": True})
 
 
 def campaign_id(request: web.Request) -> int:

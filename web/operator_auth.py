@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from web.appkeys import WEB_CONFIG
+from web.appkeys import WEB_CONFIG, engine_of
 
 COOKIE = "phonebank_operator"
 LOGIN_COOKIE = "phonebank_login_csrf"
@@ -97,6 +97,19 @@ def current(request: web.Request) -> OperatorSession | None:
     return request.app[SESSIONS].get(request.cookies.get(COOKIE))
 
 
+async def current_operator(request: web.Request) -> OperatorSession | None:
+    """The live session, if its operator still exists (`phonebank operator remove` ends the
+    sessions of the operator it removes at their next request)."""
+    session = current(request)
+    if (
+        session is not None
+        and await engine_of(request).store.get_operator(session.username) is None
+    ):
+        request.app[SESSIONS].close(request.cookies.get(COOKIE))
+        return None
+    return session
+
+
 def same_token(given: str | None, expected: str) -> bool:
     return bool(given) and hmac.compare_digest(str(given).encode(), expected.encode())
 
@@ -137,7 +150,7 @@ def operator_page(handler: PageHandler) -> Handler:
 
     @functools.wraps(handler)
     async def view(request: web.Request) -> web.StreamResponse:
-        session = current(request)
+        session = await current_operator(request)
         if session is None:
             if "application/json" not in request.headers.get("Accept", ""):
                 target = request.path_qs if request.method == "GET" else "/operator"

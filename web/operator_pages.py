@@ -108,13 +108,15 @@ async def log_in(request: web.Request) -> web.StreamResponse:
         return csrf_refused()
     username = _text(form, "username").strip()
     try:
-        operator, _token = await engine_of(request).operators.log_in(
+        operator = await engine_of(request).operators.check_password(
             username, _text(form, "password"), client_address(request)
         )
     except LoginFailed:
         return _login_page(request, "Wrong username or password.", 401, username)
     except RateLimited as exc:
         return _login_page(request, str(exc), 429, username)
+    except InvalidInput as exc:
+        return _login_page(request, str(exc), 400, username[:100])
     key = request.app[SESSIONS].open(operator.username)
     response = web.HTTPSeeOther(safe_next(_text(form, "next")))
     set_cookie(response, request, COOKIE, key)

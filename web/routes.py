@@ -35,6 +35,7 @@ def setup_routes(app: web.Application) -> None:
             web.get("/api/session/events", events_ws.session_events),
             # operators (all but login need an operator token)
             web.post("/api/operator/login", operator_api.log_in),
+            web.post("/api/operator/logout", operator_api.log_out),
             web.get("/api/operator/campaigns", operator_api.list_campaigns),
             web.post("/api/operator/campaigns", operator_api.create_campaign),
             web.get(CAMPAIGN, operator_api.get_campaign),

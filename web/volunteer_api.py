@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from engine import field_limits
 from engine.errors import NotAllowed
 from engine.models import AudioMode, Session, SessionState
 from engine.volunteers import VolunteerService
@@ -42,7 +43,9 @@ async def sign_up(request: web.Request) -> web.Response:
     """Anonymous: register and get a Login ID and password for one sign-in."""
     body = await fields.read_json(request)
     name, email, phone = (fields.text(body, key) for key in ("name", "email", "phone"))
-    signup = await engine_of(request).volunteers.sign_up(name, email, phone)
+    signup = await engine_of(request).volunteers.sign_up(
+        name, email, phone, client_address(request)
+    )
     return json_response(
         {"login_id": signup.login_id, "password": signup.password, "note": SIGNUP_NOTE},
         status=201,
@@ -144,7 +147,7 @@ async def submit_result(request: web.Request, session: Session) -> web.Response:
         session.id,
         fields.text(body, "term_code"),
         fields.mapping(body, "answers"),
-        fields.optional_text(body, "notes"),
+        _notes(body),
         then,
     )
     return json_response(result_json(result))
@@ -166,9 +169,13 @@ async def edit_result(request: web.Request, session: Session) -> web.Response:
         session.id,
         fields.text(body, "term_code"),
         fields.mapping(body, "answers"),
-        fields.optional_text(body, "notes"),
+        _notes(body),
     )
     return json_response(result_json(result))
+
+
+def _notes(body: fields.Body) -> str:
+    return field_limits.text("notes", fields.optional_text(body, "notes"), field_limits.NOTES)
 
 
 @volunteer_view

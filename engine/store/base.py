@@ -117,7 +117,7 @@ class Store(Protocol):
 
     # --- volunteers, logins, sessions ---------------------------------------------------
     async def add_volunteer(self, name: str, email: str, phone: str) -> Volunteer:
-        """The same email (case-insensitive) returns the existing volunteer, updated."""
+        """The same email (case-insensitive) returns the existing volunteer, unchanged."""
 
     async def get_volunteer(self, volunteer_id: int) -> Volunteer:
         """Raises NotFound."""
@@ -195,8 +195,26 @@ class Store(Protocol):
         """Raises Conflict if the username exists."""
 
     async def get_operator(self, username: str) -> Operator | None: ...
-    async def add_api_token(self, operator_id: int, token_hash: str, label: str) -> None: ...
-    async def operator_by_token_hash(self, token_hash: str) -> Operator | None: ...
+    async def add_api_token(
+        self, operator_id: int, token_hash: str, label: str, now: datetime | None = None
+    ) -> None: ...
+    async def operator_by_token_hash(
+        self, token_hash: str, issued_after: datetime | None = None
+    ) -> Operator | None:
+        """The token's operator, if the token exists and was issued after ``issued_after``."""
+
+    async def delete_api_tokens(
+        self,
+        *,
+        token_hash: str | None = None,
+        operator_id: int | None = None,
+        issued_before: datetime | None = None,
+    ) -> int:
+        """Delete one token, an operator's tokens, or those issued before a time; how many."""
+
+    async def remove_operator(self, username: str) -> tuple[Operator, int]:
+        """Delete the operator and their tokens (how many). Raises NotFound."""
+
     async def audit(
         self, actor: str, action: str, detail: Mapping[str, Any], now: datetime
     ) -> None: ...

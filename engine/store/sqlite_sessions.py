@@ -18,10 +18,10 @@ _LIVE = "state != 'logged out'"
 class SessionsMixin(SqliteBase):
     # --- volunteers and logins ------------------------------------------------------------
     async def add_volunteer(self, name: str, email: str, phone: str) -> Volunteer:
-        """The same email (case-insensitive, trimmed) returns the existing volunteer, with the
-        new name and phone."""
+        """The same email (case-insensitive, trimmed) returns the existing volunteer as stored:
+        sign-up is anonymous, so it never rewrites someone's name and phone."""
         email = email.strip()
-        with immediate(self.conn) as conn:
+        with immediate(self.conn):
             row = self._one("SELECT id FROM volunteers WHERE email = ?", (email,))
             if row is None:
                 volunteer_id = self._insert(
@@ -30,10 +30,6 @@ class SessionsMixin(SqliteBase):
                 )
             else:
                 volunteer_id = row["id"]
-                conn.execute(
-                    "UPDATE volunteers SET name = ?, phone = ? WHERE id = ?",
-                    (name, phone, volunteer_id),
-                )
         return await self.get_volunteer(volunteer_id)
 
     async def get_volunteer(self, volunteer_id: int) -> Volunteer:

@@ -24,11 +24,12 @@ async def campaign_id(store):
     return (await store.create_campaign("Fall")).id
 
 
-async def test_a_known_email_returns_the_volunteer_updated(store):
+async def test_a_known_email_returns_the_volunteer_unchanged(store):
+    """Sign-up is anonymous: someone typing another's email must not rewrite their details."""
     first = await store.add_volunteer("Ann", "ann@example.org", "+12025550100")
-    again = await store.add_volunteer("Ann Lee", " ANN@example.org", "+12025550199")
+    again = await store.add_volunteer("Mallory", " ANN@example.org", "+12025550199")
     assert again.id == first.id
-    assert (again.name, again.phone, again.email) == ("Ann Lee", "+12025550199", "ann@example.org")
+    assert (again.name, again.phone, again.email) == ("Ann", "+12025550100", "ann@example.org")
 
 
 async def test_unknown_volunteer_is_not_found(store):

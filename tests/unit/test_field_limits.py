@@ -1,0 +1,29 @@
+"""Caps on typed text: length and control characters, with messages naming the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import field_limits
+from engine.errors import InvalidInput
+
+
+def test_a_line_within_its_limit_passes_unchanged():
+    assert field_limits.line("name", "Zoë O'Brien-Łukasz", 100) == "Zoë O'Brien-Łukasz"
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\nb", "a\tb", "a\x7fb", "a\u2028b", "a\x85b"])
+def test_a_line_refuses_control_characters(bad):
+    with pytest.raises(InvalidInput, match="name must be one line of ordinary characters"):
+        field_limits.line("name", bad, 100)
+
+
+def test_too_long_says_the_limit_and_the_length():
+    with pytest.raises(InvalidInput, match="name is too long: at most 100 characters, not 100,000"):
+        field_limits.line("name", "x" * 100_000, 100)
+
+
+def test_free_text_keeps_newlines_and_tabs_but_not_nul():
+    assert field_limits.text("notes", "line one\r\n\tline two", 50)
+    with pytest.raises(InvalidInput, match="notes contains the control character U\\+0000"):
+        field_limits.text("notes", "a\x00", 50)
