@@ -45,6 +45,9 @@ class PbxPair:
     """Where the synthetic voices are, as Asterisk sees it (for sound: URIs and Playback)."""
     voices: dict[str, Any]
     """The voices manifest: counts, texts and durations."""
+    config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """What the pair was configured from (config_fingerprint), kept in owner.json so a later
+    run re-attaches only to a pair configured as it would configure one."""
 
     @property
     def instances(self) -> tuple[AsteriskInstance, AsteriskInstance]:
@@ -54,6 +57,10 @@ class PbxPair:
         for instance in self.instances:
             instance.stop()
         (self.run_dir / "owner.json").unlink(missing_ok=True)
+
+    def save_owner(self, owner_pid: int | None) -> None:
+        """Record the instances' PIDs (after a restart) and the owning process in owner.json."""
+        _write_owner(self, owner_pid)
 
     def voice(self, kind: str, index: int) -> str:
         """The media URI of one synthetic voice file, for ARI play."""
@@ -187,7 +194,7 @@ def start_pair(
         ),
         runtime,
     )
-    pair = PbxPair(dialer, carrier, run_dir, voices_dir, manifest)
+    pair = PbxPair(dialer, carrier, run_dir, voices_dir, manifest, config_fingerprint(cfg, real))
     try:
         for instance in pair.instances:
             instance.render()
@@ -210,6 +217,7 @@ def _write_owner(pair: PbxPair, owner_pid: int | None) -> None:
             if i.pid is not None
         },
         "voices_dir": str(pair.voices_dir),
+        "config": pair.config,
     }
     path = pair.run_dir / "owner.json"
     path.write_text(json.dumps(owner, indent=1))
@@ -230,7 +238,22 @@ def load_pair(cfg: PbxConfig, runtime: AsteriskRuntime, tag: str) -> PbxPair | N
         instances[name] = instance
     voices_dir = PurePosixPath(owner["voices_dir"])
     manifest = load_manifest(runtime.host_path(voices_dir))
-    return PbxPair(instances["dialer"], instances["carrier"], run_dir, voices_dir, manifest)
+    return PbxPair(
+        instances["dialer"],
+        instances["carrier"],
+        run_dir,
+        voices_dir,
+        manifest,
+        owner.get("config", {}),
+    )
+
+
+def config_fingerprint(cfg: PbxConfig, real_trunk: TrunkConfig | None) -> dict[str, Any]:
+    """The settings a pair's configuration is rendered from, as JSON values."""
+    values = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "start_timeout"}
+    values["real_trunk"] = dataclasses.asdict(real_trunk) if real_trunk else None
+    fingerprint: dict[str, Any] = json.loads(json.dumps(values, default=str))
+    return fingerprint
 
 
 def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime) -> None:
@@ -244,7 +267,7 @@ def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime) -> None:
             if owner["owner_pid"] is None or pid_alive(owner["owner_pid"]):
                 continue
             for name, info in owner["instances"].items():
-                if _is_our_asterisk(info["pid"], info["spec"]["base"]):
+                if is_our_asterisk(info["pid"], info["spec"]["base"]):
                     log.warning(
                         "stopping %s PBX pid %d left behind by a dead run (%s)",
                         name,
@@ -255,7 +278,7 @@ def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime) -> None:
             shutil.rmtree(owner_file.parent, ignore_errors=True)
 
 
-def _is_our_asterisk(pid: int, base: str) -> bool:
+def is_our_asterisk(pid: int, base: str) -> bool:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
