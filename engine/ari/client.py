@@ -210,7 +210,7 @@ class AriClient:
     async def get_global_variable(self, name: str) -> str:
         """A global dialplan variable's value ("" when unset)."""
         data = await self._request("GET", "/asterisk/variable", params={"variable": name})
-        return str(_object(data).get("value", ""))
+        return "" if data is None else str(_object(data).get("value", ""))
 
     async def set_global_variable(self, name: str, value: str) -> None:
         await self._request("POST", "/asterisk/variable", params={"variable": name, "value": value})
