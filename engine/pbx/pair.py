@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -31,6 +32,8 @@ from engine.testbed.voices import ensure_voices, load_manifest
 log = logging.getLogger(__name__)
 
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "voices.toml"
+ORPHAN_GRACE_S = 60.0
+"""How long after its owner's last sign of life another run leaves an orphaned pair alone."""
 DIALER_APP = "phonebank"
 CARRIER_APP = "carrier"
 
@@ -61,6 +64,11 @@ class PbxPair:
     def save_owner(self, owner_pid: int | None) -> None:
         """Record the instances' PIDs (after a restart) and the owning process in owner.json."""
         _write_owner(self, owner_pid)
+
+    def renew_lease(self) -> None:
+        """Touch owner.json: the owner is alive (see reap_orphans)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(self.run_dir / "owner.json")
 
     def voice(self, kind: str, index: int) -> str:
         """The media URI of one synthetic voice file, for ARI play."""
@@ -103,7 +111,7 @@ def start_pair(
     """
     real = real_trunk if real_trunk is not None and real_trunk.host else None
     runtime, voices_host = prepare(cfg)
-    reap_orphans(cfg, runtime)
+    reap_orphans(cfg, runtime, tag)
     base = runs_dir(cfg, runtime) / tag
     run_dir = runtime.host_path(base)
     if (run_dir / "owner.json").exists():
@@ -256,8 +264,12 @@ def config_fingerprint(cfg: PbxConfig, real_trunk: TrunkConfig | None) -> dict[s
     return fingerprint
 
 
-def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime) -> None:
-    """Stop Asterisk processes of runs whose owning process has died, and remove those runs."""
+def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime, tag: str = "") -> None:
+    """Stop Asterisk processes of runs whose owning process has died, and remove those runs.
+
+    Another run's pair is left alone while its owner's lease is fresh (owner.json touched
+    within ORPHAN_GRACE_S: a supervised `phonebank run` renews it), so a crashed run restarted
+    at once can re-attach to it (engine/pbx/adopt.py); run ``tag``'s own is always reaped."""
     parent = runtime.host_path(runs_dir(cfg, runtime))
     if not parent.is_dir():
         return
@@ -265,6 +277,9 @@ def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime) -> None:
         with contextlib.suppress(ValueError, OSError, KeyError):
             owner = json.loads(owner_file.read_text())
             if owner["owner_pid"] is None or pid_alive(owner["owner_pid"]):
+                continue
+            leased = time.time() - owner_file.stat().st_mtime < ORPHAN_GRACE_S
+            if leased and owner_file.parent.name != tag:
                 continue
             for name, info in owner["instances"].items():
                 if is_our_asterisk(info["pid"], info["spec"]["base"]):

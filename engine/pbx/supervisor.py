@@ -54,6 +54,7 @@ class PbxSupervisor:
             for instance in self.pair.instances:
                 if not instance.running():
                     await self._restart(instance)
+            self.pair.renew_lease()
             await asyncio.sleep(POLL_S)
 
     async def _restart(self, instance: AsteriskInstance) -> None:
