@@ -93,7 +93,7 @@ class PbxRecovery:
             await self._note_gap(call.attempt_id, channel_id)
             await tel.calls.on_lost(channel_id, "it vanished while the PBX was away")
         for channel_id in [c for c in tel.preview.by_channel if c not in alive]:
-            await tel.preview.on_gone(channel_id, 0)
+            await tel.preview.on_lost(channel_id)
         for channel_id in [c for c in tel.phones if c not in alive]:
             await tel.phone_gone(channel_id)
 
