@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from engine.ari.client import AriClient
+from engine.ari.client import DISCONNECTED, RECONNECTED, AriClient
 from engine.errors import AriError, AriNotFound
 from engine.models import CallOutcome, Session
 from engine.notifier import Notifier
@@ -81,10 +81,11 @@ class Telephony:
         """
         recent: collections.deque[str] = collections.deque(maxlen=DEDUP_WINDOW)
         async for event in self.ari.events():
-            fingerprint = json.dumps(event, sort_keys=True)
-            if fingerprint in recent:
-                continue
-            recent.append(fingerprint)
+            if event.get("type") not in (DISCONNECTED, RECONNECTED):  # ours: each one counts
+                fingerprint = json.dumps(event, sort_keys=True)
+                if fingerprint in recent:
+                    continue
+                recent.append(fingerprint)
             started = time.monotonic()
             try:
                 await self.handle(event)

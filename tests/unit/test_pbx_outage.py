@@ -141,3 +141,16 @@ async def test_an_answer_that_found_no_engine_in_stasis_counts_as_an_abandon(shi
     assert attempt.amd_verdict == "HUMAN" and attempt.answered_at is not None
     session = await engine.store.get_session(shift.session_id)
     assert session.state != SessionState.TALKING
+
+
+async def test_every_outage_holds_dialing_even_when_it_looks_like_the_last(shift):
+    """Two outages in a row end the same way ("closed, code 1006"): the second one must not
+    be taken for a repeat of the first and dropped."""
+    engine, fake = shift.engine, shift.fake
+    for _ in range(2):
+        fake.refuse_websockets = True
+        await fake.drop_websockets()
+        assert (await shift.next_event("telephony"))["available"] is False
+        fake.refuse_websockets = False
+        assert (await shift.next_event("telephony"))["available"] is True
+    assert engine.telephony is not None and engine.telephony.gate.open
