@@ -40,6 +40,17 @@ class Notifier:
                     queue.get_nowait()
             queue.put_nowait(event)
 
+    def broadcast(self, event: Event) -> None:
+        """Send ``event`` to every subscriber: every session's page and every dashboard."""
+        event = {**event, "sent_at": time.time()}
+        for table in (self._sessions, self._campaigns):
+            for queues in table.values():
+                for queue in queues:
+                    if queue.full():
+                        with contextlib.suppress(asyncio.QueueEmpty):
+                            queue.get_nowait()
+                    queue.put_nowait(event)
+
     @contextlib.contextmanager
     def session_events(self, session_id: int) -> Iterator[asyncio.Queue[Event]]:
         with self._subscribe(self._sessions, session_id) as queue:

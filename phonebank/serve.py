@@ -7,14 +7,17 @@ import contextlib
 import logging
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from engine.ari.client import AriSettings
 from engine.config import Config
 from engine.engine import Engine
 from engine.errors import SetupError
+from engine.pbx.adopt import adopt_pair
 from engine.pbx.pair import PbxPair, start_pair
 from engine.pbx.ports import port_free
+from engine.pbx.supervisor import PbxSupervisor
 from engine.telephony.sounds import SoundLibrary
 from phonebank.demo import load_demo
 from web.app import run_web
@@ -31,7 +34,9 @@ def serve(cfg: Config, *, demo: bool = False) -> int:
             f"port {cfg.web.port}/tcp for the web app is already in use by another program: "
             "stop that program or set web.port (PHONEBANK_WEB_PORT; 0 picks a free one)"
         )
-    pair = start_pair(cfg.pbx, cfg.pbx.name, real_trunk=cfg.trunk)
+    pair = adopt_pair(cfg.pbx, cfg.pbx.name, cfg.trunk) or start_pair(
+        cfg.pbx, cfg.pbx.name, real_trunk=cfg.trunk
+    )
     try:
         return asyncio.run(_serve(cfg, pair, demo))
     finally:
@@ -50,6 +55,8 @@ async def _serve(cfg: Config, pair: PbxPair, demo: bool) -> int:
     inner = SOUNDS if runtime.chroot else PurePosixPath(cfg.pbx.state_dir / "sounds")
     sounds = SoundLibrary(runtime.host_path(inner), inner)
     async with Engine.running(cfg, ari, sounds) as engine, run_web(engine, cfg.web) as url:
+        supervisor = PbxSupervisor(pair, cfg.pbx.start_timeout, _tell_pages(engine))
+        supervision = asyncio.create_task(supervisor.run(), name="pbx-supervisor")
         demo_task = None
         if demo:
             demo_task = asyncio.create_task(load_demo(engine, pair, url))
@@ -61,8 +68,28 @@ async def _serve(cfg: Config, pair: PbxPair, demo: bool) -> int:
         print(f"web app and API at {url} (docs/api.md); call-in number {cfg.pbx.callin_number}")
         print("phonebank is running; press Ctrl-C to stop.", flush=True)
         await stop.wait()
+        supervision.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await supervision
         if demo_task is not None:
             demo_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await demo_task
     return 0
+
+
+def _tell_pages(engine: Engine) -> Callable[[str, str], None]:
+    """Say on every page that the phone system is being restarted (the engine says when it is
+    back, once it has checked which calls survived)."""
+
+    def tell(name: str, what: str) -> None:
+        if engine.telephony is not None and what == "restarting":
+            engine.telephony.notify(available=False, message=PBX_RESTARTING)
+
+    return tell
+
+
+PBX_RESTARTING = (
+    "The phone system stopped and is restarting: your calls will resume automatically. "
+    "If you joined by phone, call back in with your PIN once it is back."
+)

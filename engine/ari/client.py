@@ -19,6 +19,7 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
+from engine.ari.events import DISCONNECTED as DISCONNECTED
 from engine.ari.events import RECONNECTED as RECONNECTED
 from engine.ari.events import EventStream, Json
 from engine.errors import AriError, AriNotFound, AriUnauthorized, AriUnavailable, ConfigError
@@ -30,7 +31,9 @@ MAX_CONNECTIONS = 10
 All of them serve REST requests: the events websocket has its own session."""
 SLOW_REQUEST_S = 1.0
 
-_HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30.0, sock_connect=5.0)
+_HTTP_TIMEOUT = aiohttp.ClientTimeout(total=8.0, sock_connect=3.0)
+"""A frozen Asterisk (SIGSTOP) accepts connections and never answers: every request gives up
+after 8 s (AriUnavailable) rather than hanging the engine. Asterisk answers in milliseconds."""
 
 Query = Mapping[str, str | int | float | bool | list[str] | None]
 TargetKind = Literal["channels", "bridges"]
@@ -110,7 +113,8 @@ class AriClient:
         await self._stream.wait_connected(timeout)
 
     def events(self) -> AsyncIterator[Json]:
-        """Yield ARI events in order, plus {"type": RECONNECTED} after each reconnect.
+        """Yield ARI events in order, plus {"type": DISCONNECTED, "reason": ...} when the
+        websocket is lost and {"type": RECONNECTED} after each reconnect.
 
         Ends when the client closes; raises AriError if the reader task crashed.
         Meant for one consumer.
@@ -202,6 +206,11 @@ class AriClient:
     async def set_variable(self, channel_id: str, name: str, value: str) -> None:
         params: Query = {"variable": name, "value": value}
         await self._request("POST", f"/channels/{_seg(channel_id)}/variable", params=params)
+
+    async def get_global_variable(self, name: str) -> str:
+        """A global dialplan variable's value ("" when unset)."""
+        data = await self._request("GET", "/asterisk/variable", params={"variable": name})
+        return "" if data is None else str(_object(data).get("value", ""))
 
     async def set_global_variable(self, name: str, value: str) -> None:
         await self._request("POST", "/asterisk/variable", params={"variable": name, "value": value})

@@ -26,10 +26,15 @@ log = logging.getLogger(__name__)
 
 RECONNECTED = "PhonebankReconnected"
 """Type of the synthetic event put into ``events()`` after the websocket comes back."""
+DISCONNECTED = "PhonebankDisconnected"
+"""Type of the synthetic event put into ``events()`` as soon as the websocket is lost (with
+its ``reason``): Asterisk died, restarts or stopped answering pings."""
 
 _FIRST_RETRY_S = 0.1
 _STABLE_AFTER_S = 10.0  # a connection that lived this long resets the backoff
-_HEARTBEAT_S = 20.0
+_HEARTBEAT_S = 4.0
+"""A ping every 4 s, closed when no pong comes within 2 s: a frozen Asterisk (SIGSTOP, a hung
+host) is noticed within ~6 s, and dialing is held until it answers again."""
 _HANDSHAKE_TIMEOUT = aiohttp.ClientTimeout(total=30.0, sock_connect=5.0)
 _WS_TIMEOUT = aiohttp.ClientWSTimeout(ws_close=2.0)
 _CLOSED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
@@ -149,6 +154,7 @@ class EventStream:
                 reason = await self._pump(websocket)
                 self._connected.clear()
                 log.warning("ARI events websocket %s lost (%s); reconnecting", self._url, reason)
+                self._queue.put_nowait({"type": DISCONNECTED, "reason": reason})
                 if time.monotonic() - opened >= _STABLE_AFTER_S:
                     delay = first_delay
                 websocket, delay = await self._reconnect(delay)

@@ -234,6 +234,20 @@ class AsteriskInstance:
             self.stop()
             raise
 
+    def running(self) -> bool:
+        """True while the process lives (a child of ours is reaped when it has died)."""
+        if self.pid is None:
+            return False
+        if self._proc is not None:
+            return self._proc.poll() is None
+        return pid_alive(self.pid)
+
+    def restart(self, timeout: float = 30.0) -> None:
+        """Start the instance again after it died: the same configuration, ports and ARI
+        credentials, so clients reconnect. Raises PbxStartError."""
+        self.stop(timeout=2.0)
+        self.start(timeout)
+
     def _check_ports(self) -> None:
         taken = []
         if not port_free(self.spec.http_port, socket.SOCK_STREAM):

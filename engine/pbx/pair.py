@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -31,6 +32,8 @@ from engine.testbed.voices import ensure_voices, load_manifest
 log = logging.getLogger(__name__)
 
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "voices.toml"
+ORPHAN_GRACE_S = 60.0
+"""How long after its owner's last sign of life another run leaves an orphaned pair alone."""
 DIALER_APP = "phonebank"
 CARRIER_APP = "carrier"
 
@@ -45,6 +48,9 @@ class PbxPair:
     """Where the synthetic voices are, as Asterisk sees it (for sound: URIs and Playback)."""
     voices: dict[str, Any]
     """The voices manifest: counts, texts and durations."""
+    config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """What the pair was configured from (config_fingerprint), kept in owner.json so a later
+    run re-attaches only to a pair configured as it would configure one."""
 
     @property
     def instances(self) -> tuple[AsteriskInstance, AsteriskInstance]:
@@ -54,6 +60,15 @@ class PbxPair:
         for instance in self.instances:
             instance.stop()
         (self.run_dir / "owner.json").unlink(missing_ok=True)
+
+    def save_owner(self, owner_pid: int | None) -> None:
+        """Record the instances' PIDs (after a restart) and the owning process in owner.json."""
+        _write_owner(self, owner_pid)
+
+    def renew_lease(self) -> None:
+        """Touch owner.json: the owner is alive (see reap_orphans)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(self.run_dir / "owner.json")
 
     def voice(self, kind: str, index: int) -> str:
         """The media URI of one synthetic voice file, for ARI play."""
@@ -96,7 +111,7 @@ def start_pair(
     """
     real = real_trunk if real_trunk is not None and real_trunk.host else None
     runtime, voices_host = prepare(cfg)
-    reap_orphans(cfg, runtime)
+    reap_orphans(cfg, runtime, tag)
     base = runs_dir(cfg, runtime) / tag
     run_dir = runtime.host_path(base)
     if (run_dir / "owner.json").exists():
@@ -187,7 +202,7 @@ def start_pair(
         ),
         runtime,
     )
-    pair = PbxPair(dialer, carrier, run_dir, voices_dir, manifest)
+    pair = PbxPair(dialer, carrier, run_dir, voices_dir, manifest, config_fingerprint(cfg, real))
     try:
         for instance in pair.instances:
             instance.render()
@@ -210,6 +225,7 @@ def _write_owner(pair: PbxPair, owner_pid: int | None) -> None:
             if i.pid is not None
         },
         "voices_dir": str(pair.voices_dir),
+        "config": pair.config,
     }
     path = pair.run_dir / "owner.json"
     path.write_text(json.dumps(owner, indent=1))
@@ -230,11 +246,30 @@ def load_pair(cfg: PbxConfig, runtime: AsteriskRuntime, tag: str) -> PbxPair | N
         instances[name] = instance
     voices_dir = PurePosixPath(owner["voices_dir"])
     manifest = load_manifest(runtime.host_path(voices_dir))
-    return PbxPair(instances["dialer"], instances["carrier"], run_dir, voices_dir, manifest)
+    return PbxPair(
+        instances["dialer"],
+        instances["carrier"],
+        run_dir,
+        voices_dir,
+        manifest,
+        owner.get("config", {}),
+    )
 
 
-def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime) -> None:
-    """Stop Asterisk processes of runs whose owning process has died, and remove those runs."""
+def config_fingerprint(cfg: PbxConfig, real_trunk: TrunkConfig | None) -> dict[str, Any]:
+    """The settings a pair's configuration is rendered from, as JSON values."""
+    values = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "start_timeout"}
+    values["real_trunk"] = dataclasses.asdict(real_trunk) if real_trunk else None
+    fingerprint: dict[str, Any] = json.loads(json.dumps(values, default=str))
+    return fingerprint
+
+
+def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime, tag: str = "") -> None:
+    """Stop Asterisk processes of runs whose owning process has died, and remove those runs.
+
+    Another run's pair is left alone while its owner's lease is fresh (owner.json touched
+    within ORPHAN_GRACE_S: a supervised `phonebank run` renews it), so a crashed run restarted
+    at once can re-attach to it (engine/pbx/adopt.py); run ``tag``'s own is always reaped."""
     parent = runtime.host_path(runs_dir(cfg, runtime))
     if not parent.is_dir():
         return
@@ -243,8 +278,11 @@ def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime) -> None:
             owner = json.loads(owner_file.read_text())
             if owner["owner_pid"] is None or pid_alive(owner["owner_pid"]):
                 continue
+            leased = time.time() - owner_file.stat().st_mtime < ORPHAN_GRACE_S
+            if leased and owner_file.parent.name != tag:
+                continue
             for name, info in owner["instances"].items():
-                if _is_our_asterisk(info["pid"], info["spec"]["base"]):
+                if is_our_asterisk(info["pid"], info["spec"]["base"]):
                     log.warning(
                         "stopping %s PBX pid %d left behind by a dead run (%s)",
                         name,
@@ -255,7 +293,7 @@ def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime) -> None:
             shutil.rmtree(owner_file.parent, ignore_errors=True)
 
 
-def _is_our_asterisk(pid: int, base: str) -> bool:
+def is_our_asterisk(pid: int, base: str) -> bool:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:

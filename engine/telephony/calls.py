@@ -7,6 +7,7 @@ endpoint), because a call that is not answered, or hangs up during AMD, never en
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.call_states import CallEvent, next_call_state
-from engine.errors import AriError, AriNotFound
+from engine.errors import AriError, AriNotFound, AriUnavailable
 from engine.hangup_causes import outcome_for_cause
 from engine.models import (
     Attempt,
@@ -29,6 +30,7 @@ from engine.models import (
 )
 from engine.retry import after_attempt
 from engine.store.base import Store
+from engine.telephony.lost_calls import give_back_voter, lost_outcome
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony
@@ -38,6 +40,9 @@ log = logging.getLogger(__name__)
 CONNECT_WINDOW_S = 2.0
 """A live answer not connected to a volunteer within this time is abandoned."""
 BEEP = "sound:beep"
+CONFIRM_GRACE_S = 1.0
+"""After an originate that got no answer, the PBX is asked twice, this far apart, whether the
+call exists before the voter is given back (a frozen Asterisk may still act on it late)."""
 
 
 @dataclass
@@ -54,6 +59,8 @@ class LiveCall:
     placed_at: float = field(default_factory=time.monotonic)
     answered_at: float | None = None
     """time.monotonic() of the answer: from then on the call is in AMD (for pacing)."""
+    unconfirmed: bool = False
+    """Its originate got no answer (the PBX down or frozen): it may or may not exist."""
 
 
 class OutboundCalls:
@@ -98,7 +105,12 @@ class OutboundCalls:
         return call
 
     async def dial(self, call: LiveCall) -> None:
+        """Originate the call. Dialing held meanwhile, or the PBX not answering: the voter is
+        given back untouched (see _confirm); the PBX refusing the call: FAILED."""
         campaign, voter, channel_id = call.campaign, call.voter, call.channel_id
+        if not self.tel.gate.open:
+            await self.give_back(call, f"not placed: {self.tel.gate.why()}")
+            return
         variables = {"PHONEBANK_AMD": campaign.amd_args} if campaign.amd_args else None
         await self._save(call, CallEvent.ORIGINATED, channel_id=channel_id, originated_at=_now())
         try:
@@ -112,9 +124,34 @@ class OutboundCalls:
                 caller_id=campaign.caller_id or None,
                 variables=variables,
             )
+        except AriUnavailable as exc:
+            log.warning("call %s: the PBX did not answer the originate: %s", channel_id, exc)
+            call.unconfirmed = True
+            self.tel.spawn(self._confirm(call))
         except AriError as exc:
             log.warning("call %s: originate to %s failed: %s", channel_id, voter.phone, exc)
             await self._finish(call, CallOutcome.FAILED, None)
+
+    async def _confirm(self, call: LiveCall) -> None:
+        """Once the PBX answers again, keep the call if its channel exists; else it was never
+        placed and the voter is given back (reconcile after a reconnect may get there first)."""
+        checks = 0
+        while call.channel_id in self.by_channel:
+            await self.tel.ari.wait_connected()
+            try:
+                channels = {c["id"] for c in await self.tel.ari.list_channels()}
+            except AriError:
+                await asyncio.sleep(CONFIRM_GRACE_S)
+                continue
+            if call.channel_id in channels:
+                call.unconfirmed = False
+                log.info("call %s: placed after all", call.channel_id)
+                return
+            checks += 1
+            if checks >= 2:
+                await self.on_lost(call.channel_id, "the PBX never placed it")
+                return
+            await asyncio.sleep(CONFIRM_GRACE_S)
 
     async def _save(self, call: LiveCall, event: CallEvent, **fields: Any) -> None:
         state = next_call_state(call.state, event)
@@ -179,6 +216,40 @@ class OutboundCalls:
         else:
             outcome = CallOutcome.FAILED
         await self._finish(call, outcome, cause)
+
+    async def on_lost(self, channel_id: str, reason: str) -> None:
+        """The call vanished through a failure of ours (the PBX died or froze): a person we
+        did not serve is an abandon, a machine a machine, a contact a contact; a call that
+        never reached a verdict is not charged (lost_calls.py)."""
+        call = self.by_channel.get(channel_id)
+        if call is None:
+            return
+        attempt = await self.tel.store.get_attempt(call.attempt_id)
+        outcome = lost_outcome(
+            call.state,
+            attempt.amd_verdict,
+            attempt.bridged_at is not None,
+            call.campaign.connect_notsure,
+        )
+        if outcome is None:
+            await self.give_back(call, reason)
+        else:
+            log.warning("call %s: lost (%s); it counts as %s", channel_id, reason, outcome)
+            await self._finish(call, outcome, None)
+
+    async def give_back(self, call: LiveCall, reason: str) -> None:
+        """End the attempt with no outcome and put the voter back as before the claim."""
+        if self.by_channel.pop(call.channel_id, None) is None:
+            return
+        await self._save(call, CallEvent.FAILED, ended_at=_now())
+        status = await give_back_voter(self.tel.store, call.voter.id)
+        log.warning(
+            "call %s: not charged to voter %d (%s); voter back as %s",
+            call.channel_id,
+            call.voter.id,
+            reason,
+            status,
+        )
 
     # --- connecting ----------------------------------------------------------------------
     async def _connect(self, call: LiveCall) -> None:
@@ -260,23 +331,6 @@ class OutboundCalls:
         for call in list(self.by_channel.values()):
             if call.session_id == session.id:
                 await self._hangup(call.channel_id)
-
-    async def close_orphan(self, attempt: Attempt, reason: str) -> None:
-        """End an attempt left open by an earlier run of the engine."""
-        outcome = CallOutcome.CONTACT if attempt.bridged_at else CallOutcome.FAILED
-        await self.tel.store.update_attempt(
-            attempt.id, state=CallState.ENDED, ended_at=_now(), outcome=outcome
-        )
-        campaign = await self.tel.store.get_campaign(attempt.campaign_id)
-        status = await settle_voter(self.tel.store, campaign, attempt.voter_id, outcome)
-        log.warning(
-            "call %s: closed as %s (%s); voter %d now %s",
-            attempt.channel_id,
-            outcome,
-            reason,
-            attempt.voter_id,
-            status,
-        )
 
     # --- the end -------------------------------------------------------------------------
     async def _finish(self, call: LiveCall, outcome: CallOutcome, cause: int | None) -> None:

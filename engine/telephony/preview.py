@@ -56,6 +56,7 @@ OUTCOME_WORDS: dict[CallOutcome, str] = {
     CallOutcome.FAILED: "The call could not be placed: this voter will be tried again later",
 }
 """What the volunteer's page says when a preview call is not answered."""
+LOST_WORDS = "The phone system went away before the voter answered: they go back on the list"
 
 
 @dataclass
@@ -135,6 +136,8 @@ class PreviewCalls:
                 raise NotAllowed("this voter's card is out of date: wait for the next one")
             if call.channel_id is not None:
                 raise NotAllowed("the call is already placed")
+            if not self.tel.gate.open:
+                raise NotAllowed(f"calls cannot be placed right now: {self.tel.gate.why()}")
             problem = await self._not_callable(call)
             if problem is not None:
                 message, status = problem
@@ -214,6 +217,25 @@ class PreviewCalls:
             else:
                 outcome = outcome_for_cause(cause)
             await self._finish(call, outcome, cause, tell_volunteer=True)
+
+    async def on_lost(self, channel_id: str) -> None:
+        """The call vanished through our failure (the PBX went away): a conversation is a
+        contact; anything short of one is not charged (the voter goes back on the list) and
+        the volunteer is told why."""
+        async with self._lock:
+            call = self.by_channel.get(channel_id)
+            if call is None:
+                return
+            if call.state == CallState.CONNECTED:
+                await self._finish(call, CallOutcome.CONTACT, None, tell_volunteer=True)
+                return
+            with contextlib.suppress(AriError):
+                await self._stop_ringback(call)
+            await self._give_back(call)
+            session = await self.tel.store.get_session(call.session_id)
+            await self.tel.volunteers.preview_not_reached(
+                session, call.attempt_id, "not placed", LOST_WORDS
+            )
 
     # --- inside --------------------------------------------------------------------------
     async def _not_callable(self, call: PreviewCall) -> tuple[str, VoterStatus | None] | None:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from engine.ari.client import AriClient
+from engine.ari.client import DISCONNECTED, RECONNECTED, AriClient
 from engine.config import CallinConfig
 from engine.errors import AriError, AriNotFound
 from engine.models import CallOutcome, Session
@@ -21,9 +21,11 @@ from engine.session_states import LIVE_STATES
 from engine.store.base import Store
 from engine.telephony.callin import CallIns
 from engine.telephony.calls import OutboundCalls
+from engine.telephony.dialing_gate import DialingGate
 from engine.telephony.event_lanes import EventLanes
 from engine.telephony.media import Player
 from engine.telephony.preview import PreviewCalls
+from engine.telephony.recovery import PbxRecovery
 from engine.telephony.softphone import BrowserLogin, Softphones
 from engine.telephony.sounds import SoundLibrary
 from engine.volunteers import VolunteerService
@@ -66,6 +68,9 @@ class Telephony:
         """Volunteer phone channels in their bridge, to session id."""
         self._wakeups: dict[int, asyncio.Event] = {}
         self.dialer_wakeup = asyncio.Event()
+        self.gate = DialingGate()
+        """Whether the dialer may place calls now (held while the PBX is away)."""
+        self.recovery = PbxRecovery(self)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.lanes = EventLanes(self.handle)
 
@@ -81,11 +86,12 @@ class Telephony:
         """
         recent: collections.deque[str] = collections.deque(maxlen=DEDUP_WINDOW)
         async for event in self.ari.events():
-            fingerprint = json.dumps(event, sort_keys=True)
-            if fingerprint in recent:
-                continue
-            recent.append(fingerprint)
             kind = event.get("type", "")
+            if kind not in (DISCONNECTED, RECONNECTED):  # ours: each one counts
+                fingerprint = json.dumps(event, sort_keys=True)
+                if fingerprint in recent:
+                    continue
+                recent.append(fingerprint)
             if kind == "PlaybackFinished":
                 self.player.on_PlaybackFinished(event)
             elif hasattr(self, f"on_{kind}"):
@@ -121,20 +127,26 @@ class Telephony:
     async def on_StasisEnd(self, event: dict[str, Any]) -> None:
         channel_id = event["channel"]["id"]
         self.callins.forget(channel_id)
-        await self._phone_gone(channel_id)
+        await self.phone_gone(channel_id)
 
     async def on_ChannelDestroyed(self, event: dict[str, Any]) -> None:
         channel_id = event["channel"]["id"]
         self.player.target_gone(channel_id)
         self.callins.forget(channel_id)
-        await self._phone_gone(channel_id)
+        await self.phone_gone(channel_id)
         await self.calls.on_gone(channel_id, int(event.get("cause", 0)))
         await self.preview.on_gone(channel_id, int(event.get("cause", 0)))
 
+    async def on_PhonebankDisconnected(self, event: dict[str, Any]) -> None:
+        self.recovery.on_disconnected(str(event.get("reason", "")))
+
     async def on_PhonebankReconnected(self, event: dict[str, Any]) -> None:
         log.warning("ARI events reconnected; checking which calls survived")
-        await self.ari.subscribe(f"endpoint:PJSIP/{self.trunk}")
-        await self.reconcile()
+        self.spawn(self.recovery.on_reconnected())
+
+    def notify(self, *, available: bool, message: str) -> None:
+        """Tell every page (volunteers' and operators') whether the phone system works."""
+        self.notifier.broadcast({"type": "telephony", "available": available, "message": message})
 
     def spawn(self, coro: Awaitable[Any]) -> None:
         """Run a handler that waits (prompts, the 2 s connect window) without blocking events."""
@@ -201,7 +213,7 @@ class Telephony:
     async def _bridge_exists(self, bridge_id: str) -> bool:
         return any(b["id"] == bridge_id for b in await self.ari.list_bridges())
 
-    async def _phone_gone(self, channel_id: str) -> None:
+    async def phone_gone(self, channel_id: str) -> None:
         session_id = self.phones.pop(channel_id, None)
         if session_id is None:
             return
@@ -269,31 +281,5 @@ class Telephony:
 
     # --- recovery ------------------------------------------------------------------------
     async def recover(self) -> None:
-        """After an engine start: close calls left open, reattach or release volunteers."""
-        await self.ari.subscribe(f"endpoint:PJSIP/{self.trunk}")
-        alive = {c["id"] for c in await self.ari.list_channels()}
-        for attempt in await self.store.open_attempts():
-            if attempt.channel_id and attempt.channel_id in alive:
-                with contextlib.suppress(AriNotFound):
-                    await self.ari.hangup(attempt.channel_id)
-            await self.calls.close_orphan(attempt, "the engine restarted during the call")
-        for session in await self.store.live_sessions():
-            if session.channel_id and session.channel_id in alive:
-                self.phones[session.channel_id] = session.id
-                log.info(
-                    "session %d: phone leg %s survived the restart", session.id, session.channel_id
-                )
-                await self.volunteers.call_ended(session)
-            elif session.channel_id:
-                await self.volunteers.phone_dropped(session)
-        await self.volunteers.recover()
-
-    async def reconcile(self) -> None:
-        """After the events websocket came back: end what vanished while it was away."""
-        alive = {c["id"] for c in await self.ari.list_channels()}
-        for channel_id in [c for c in self.calls.by_channel if c not in alive]:
-            await self.calls.on_gone(channel_id, 0)
-        for channel_id in [c for c in self.preview.by_channel if c not in alive]:
-            await self.preview.on_gone(channel_id, 0)
-        for channel_id in [c for c in self.phones if c not in alive]:
-            await self._phone_gone(channel_id)
+        """After an engine start: see PbxRecovery.recover."""
+        await self.recovery.recover()

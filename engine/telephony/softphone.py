@@ -6,7 +6,8 @@ configuration (sorcery's memory backend, see asterisk_conf/dialer/sorcery.conf.j
 calls ``sip:join@...`` with them over SIP-over-WebSocket; the dialplan hands the call to the
 engine with the endpoint's name, which maps back to the session. Log-out deletes the three
 objects, so the credentials are refused from then on. They live in memory on both sides: an
-Asterisk or engine restart forgets them (the volunteer signs in again).
+engine restart forgets them (the volunteer signs in again); after an Asterisk restart the
+engine puts them back (``restore``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 
 from engine.ari.client import AriClient
-from engine.errors import AriNotFound
+from engine.errors import AriError, AriNotFound
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,24 @@ class Softphones:
             secrets.token_urlsafe(18),
             self.ws_url,
         )
+        await self._put(login)
+        self.by_session[session_id] = login
+        self.by_endpoint[login.endpoint] = login
+        log.info("session %d: browser credentials %s created", session_id, login.endpoint)
+        return login
+
+    async def restore(self) -> None:
+        """After an Asterisk restart (its memory backend forgot them): put every session's
+        credentials back as they were, so the pages' softphones can register again."""
+        for login in list(self.by_session.values()):
+            try:
+                await self._put(login)
+            except AriError as exc:
+                log.warning(
+                    "session %d: browser credentials not restored: %s", login.session_id, exc
+                )
+
+    async def _put(self, login: BrowserLogin) -> None:
         name = login.endpoint
         await self.ari.put_config_object(
             "res_pjsip",
@@ -87,10 +106,6 @@ class Softphones:
         await self.ari.put_config_object(
             "res_pjsip", "endpoint", name, {**ENDPOINT_FIELDS, "auth": name, "aors": name}
         )
-        self.by_session[session_id] = login
-        self.by_endpoint[name] = login
-        log.info("session %d: browser credentials %s created", session_id, name)
-        return login
 
     async def delete(self, session_id: int) -> None:
         """Remove the session's credentials from the PBX (nothing if it has none)."""

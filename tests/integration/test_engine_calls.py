@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.engine import Engine
-from engine.models import CallOutcome, SessionState
+from engine.models import CallOutcome, CallState, SessionState
 from engine.pbx.pair import PbxPair
 from engine.testbed.audio import rms_dbfs
 from engine.testbed.phones import VolunteerPhone
@@ -165,7 +165,7 @@ async def test_three_wrong_pins_hang_up_and_an_ended_sessions_pin_is_refused(
     assert (await engine.store.get_session(volunteer.session.id)).channel_id is None
 
 
-async def test_an_engine_restart_mid_call_closes_the_call_and_keeps_the_volunteer(
+async def test_an_engine_restart_mid_call_keeps_the_call_and_the_volunteer(
     pbx_pair, carrier, tmp_path
 ):
     database = tmp_path / "restart.db"
@@ -173,10 +173,16 @@ async def test_an_engine_restart_mid_call_closes_the_call_and_keeps_the_voluntee
         volunteer = await one_volunteer(first, pbx_pair, carrier, [("10", 7), ("10", 8)])
         session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
     async with running_engine(pbx_pair, database) as second:
+        # The conversation outlived the engine: the new one carries on with it.
         attempt = await second.store.get_attempt(session.attempt_id)
-        assert attempt.ended_at is not None and attempt.outcome == CallOutcome.CONTACT
+        assert attempt.ended_at is None and attempt.state == CallState.CONNECTED
         session = await second.store.get_session(session.id)
-        assert session.state == SessionState.WRAP_UP and session.channel_id
+        assert session.state == SessionState.TALKING and session.channel_id
+        await second.volunteers.end_call(session.id)
+        volunteer.engine = second
+        session = await volunteer.wait_state(SessionState.WRAP_UP)
+        attempt = await wait_until(lambda: _ended(second, attempt.id), what="the call to end")
+        assert attempt.outcome == CallOutcome.CONTACT
         await second.volunteers.submit_result(session.id, "talked", {}, "", then="ready")
         volunteer.engine = second
         session = await volunteer.wait_state(SessionState.TALKING, timeout=30)

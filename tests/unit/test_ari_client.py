@@ -166,6 +166,8 @@ async def test_dropped_websocket_reconnects_and_announces_it(fake: FakeAri) -> N
     async with AriClient.connect(fake.settings(), reconnect_max_delay=0.2) as ari:
         events = ari.events()
         await fake.drop_websockets()
+        lost = await next_event(events)
+        assert lost["type"] == "PhonebankDisconnected" and lost["reason"]
         assert await next_event(events) == {"type": "PhonebankReconnected"}
         assert len(fake.websocket_queries) == 2
         await fake.push_event({"type": "StasisStart", "channel": {"id": "c1"}})
@@ -185,6 +187,7 @@ async def test_outage_logs_one_warning_then_info_when_back(
         with pytest.raises(AriUnavailable, match="still down"):
             await ari.wait_connected(timeout=0.01)
         fake.refuse_websockets = False
+        assert (await next_event(events))["type"] == "PhonebankDisconnected"
         assert await next_event(events) == {"type": "PhonebankReconnected"}
         await ari.wait_connected(timeout=1.0)
     mine = [r for r in caplog.records if r.name.startswith(LOGGER + ".")]

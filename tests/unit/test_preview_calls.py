@@ -266,3 +266,27 @@ async def test_a_refused_originate_is_a_failure_of_ours_and_refunds_the_attempt(
     await shift.wait_free()
     voter = await shift.engine.store.get_voter(attempt.voter_id)
     assert (voter.status, voter.attempts) == (VoterStatus.RETRY, 0)
+
+
+async def test_a_ringing_call_lost_with_the_pbx_is_not_charged_and_the_volunteer_is_told(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    attempt = await shift.attempt()
+    await shift.fake.drop_websockets()  # back at once, and the call is no longer there
+    ended = await shift.next_event("preview_ended")
+    assert "phone system" in ended["message"]
+    await shift.wait_free()
+    attempt = await shift.engine.store.get_attempt(attempt.id)
+    assert (attempt.state, attempt.outcome) == (CallState.ENDED, None)
+    voter = await shift.engine.store.get_voter(attempt.voter_id)
+    assert voter.attempts == 0 and voter.status != VoterStatus.DONE
+
+
+async def test_call_is_refused_in_words_while_the_phone_system_is_away(shift):
+    await shift.offer()
+    shift.fake.refuse_websockets = True
+    await shift.fake.drop_websockets()
+    await wait_until(lambda: not shift.engine.telephony.gate.open, 5, "dialing to be held", 0.01)
+    with pytest.raises(NotAllowed, match="phone system"):
+        await shift.engine.volunteers.call_voter(shift.session_id)
+    assert not shift.fake.requests_to("POST", "/channels")

@@ -223,7 +223,15 @@ function setUpDashboard(root) {
   const connect = () => {
     const socket = new WebSocket(socketUrl(root.dataset.events));
     socket.addEventListener("open", () => { status.textContent = "Live: updates as calls happen."; });
-    socket.addEventListener("message", soon);
+    socket.addEventListener("message", (message) => {
+      const event = JSON.parse(message.data);
+      if (event.type === "telephony") {
+        $("telephony-notice").textContent = event.message;
+        $("telephony-notice").hidden = false;
+        $("telephony-notice").classList.toggle("error", !event.available);
+      }
+      soon();
+    });
     socket.addEventListener("close", () => {
       status.textContent = "Live updates lost; reconnecting…";
       setTimeout(connect, 3000);

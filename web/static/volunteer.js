@@ -206,6 +206,11 @@
         this.render({ ...this.view, state, call, result: null });
       } else if (event.type === "preview_ended") {
         PhonebankPreview.notice(event.message);
+      } else if (event.type === "telephony") {
+        // the phone system went away or came back: say so until the next change
+        $("telephony-notice").textContent = event.message;
+        $("telephony-notice").hidden = false;
+        $("telephony-notice").classList.toggle("error", !event.available);
       }
     }
 

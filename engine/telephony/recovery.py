@@ -1,0 +1,203 @@
+"""Surviving our own failures: the dialer PBX going away and coming back, and the engine
+restarting while Asterisk kept running.
+
+- The events websocket lost (Asterisk died, restarts or froze): dialing is held
+  (DialingGate reason PBX_DOWN) and every page is told; nothing is originated meanwhile.
+- It is back: calls that vanished end with the outcome lost_calls.py gives them (uncharged
+  when they never reached a verdict), volunteers whose phone legs are gone go to waiting for
+  the phone, browser credentials are put back after an Asterisk restart, dialing resumes at once.
+- The engine starts on a PBX that an earlier run left running: calls still ringing or still
+  talking are adopted and carry on, the rest are closed with honest outcomes (an answer that
+  found no engine in Stasis is an abandon), and volunteers' phone legs stay in their bridges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import AriError, AriNotFound
+from engine.models import Attempt, CallState, SessionState
+from engine.store.base import Store
+from engine.telephony.calls import LiveCall, settle_voter
+from engine.telephony.dialing_gate import PBX_DOWN
+from engine.telephony.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
+
+if TYPE_CHECKING:
+    from engine.telephony.runtime import Telephony
+
+log = logging.getLogger(__name__)
+
+PBX_DOWN_MESSAGE = (
+    "The phone system is not answering (it may be restarting): calls will resume "
+    "automatically as soon as it is back."
+)
+PBX_BACK_MESSAGE = (
+    "The phone system is back and calls resume. If your phone was cut off, call back in "
+    "with your PIN."
+)
+RESUME_RETRY_S = 0.5
+
+
+class PbxRecovery:
+    def __init__(self, telephony: Telephony) -> None:
+        self.tel = telephony
+        self.started_at = ""
+        """Asterisk's startup time when last seen: a new one means it restarted."""
+
+    # --- the events websocket going and coming --------------------------------------------
+    def on_disconnected(self, reason: str) -> None:
+        log.error("the dialer PBX is not answering (%s): dialing held", reason)
+        if self.tel.gate.hold(PBX_DOWN, PBX_DOWN_MESSAGE):
+            self.tel.notify(available=False, message=PBX_DOWN_MESSAGE)
+
+    async def on_reconnected(self) -> None:
+        """Reconcile, then resume dialing; retried while the websocket stays up (the first
+        REST requests after an Asterisk restart may still fail)."""
+        while self.tel.ari.connected:
+            try:
+                await self.resume()
+                return
+            except AriError as exc:
+                log.warning("reconciling after the PBX came back failed (%s); retrying", exc)
+                await asyncio.sleep(RESUME_RETRY_S)
+
+    async def resume(self) -> None:
+        await self.tel.ari.subscribe(f"endpoint:PJSIP/{self.tel.trunk}")
+        restarted = await self.note_startup()
+        await self.reconcile()
+        if restarted:
+            log.warning("the dialer PBX restarted: browser credentials put back")
+            await self.tel.softphones.restore()
+        if self.tel.gate.release(PBX_DOWN):
+            self.tel.notify(available=True, message=PBX_BACK_MESSAGE)
+        self.tel.dialer_wakeup.set()
+
+    async def note_startup(self) -> bool:
+        """Remember Asterisk's startup time; True when it changed (Asterisk restarted)."""
+        info = await self.tel.ari.info()
+        started = str(info.get("status", {}).get("startup_time", ""))
+        restarted = bool(self.started_at) and started != self.started_at
+        self.started_at = started
+        return restarted
+
+    async def reconcile(self) -> None:
+        """End what vanished while the websocket was away."""
+        tel = self.tel
+        alive = {c["id"] for c in await tel.ari.list_channels()}
+        for channel_id in [c for c in tel.calls.by_channel if c not in alive]:
+            call = tel.calls.by_channel[channel_id]
+            await self._note_gap(call.attempt_id, channel_id)
+            await tel.calls.on_lost(channel_id, "it vanished while the PBX was away")
+        for channel_id in [c for c in tel.preview.by_channel if c not in alive]:
+            await tel.preview.on_lost(channel_id)
+        for channel_id in [c for c in tel.phones if c not in alive]:
+            await tel.phone_gone(channel_id)
+
+    async def _note_gap(self, attempt_id: int, channel_id: str) -> str:
+        """Record the verdict of an answer that found no engine in Stasis (the dialplan kept
+        it in a global variable); returns the verdict, "" when there is none."""
+        name = GAP_VARIABLE.format(channel_id=channel_id)
+        try:
+            value = await self.tel.ari.get_global_variable(name)
+        except AriNotFound:
+            value = ""
+        if not value:
+            return ""
+        with contextlib.suppress(AriError):
+            await self.tel.ari.set_global_variable(name, "")
+        verdict, answered_at = parse_gap(value)
+        log.warning("call %s: answered (%s) while no engine listened", channel_id, verdict)
+        fields: dict[str, Any] = {"amd_verdict": verdict, "answered_at": answered_at}
+        await self.tel.store.update_attempt(attempt_id, **fields)
+        return verdict
+
+    # --- the engine starting on a running PBX ---------------------------------------------
+    async def recover(self) -> None:
+        """After an engine start: adopt surviving calls, close the rest, keep phone legs."""
+        tel = self.tel
+        await tel.ari.subscribe(f"endpoint:PJSIP/{tel.trunk}")
+        await self.note_startup()
+        alive = {c["id"]: c for c in await tel.ari.list_channels()}
+        talking: set[int] = set()
+        for attempt in await tel.store.open_attempts():
+            channel = alive.get(attempt.channel_id or "")
+            if channel is not None and await self._adopt(attempt, channel, alive):
+                if attempt.state == CallState.CONNECTED and attempt.session_id is not None:
+                    talking.add(attempt.session_id)
+                continue
+            if channel is not None:
+                with contextlib.suppress(AriNotFound):
+                    await tel.ari.hangup(channel["id"])
+            elif attempt.channel_id:
+                await self._note_gap(attempt.id, attempt.channel_id)
+                attempt = await tel.store.get_attempt(attempt.id)
+            await close_orphan(tel.store, attempt, "the engine restarted during the call")
+        for session in await tel.store.live_sessions():
+            if session.channel_id and session.channel_id in alive:
+                tel.phones[session.channel_id] = session.id
+                log.info(
+                    "session %d: phone leg %s survived the restart", session.id, session.channel_id
+                )
+                if session.id not in talking:
+                    await tel.volunteers.call_ended(session)
+            elif session.channel_id:
+                await tel.volunteers.phone_dropped(session)
+        await tel.volunteers.recover()
+
+    async def _adopt(
+        self, attempt: Attempt, channel: dict[str, Any], alive: dict[str, Any]
+    ) -> bool:
+        """Carry on with an automatic call that outlived the engine: one still ringing or in
+        answering-machine detection, or one connected to a volunteer whose phone is still
+        there. False when the call cannot be carried on."""
+        if not (attempt.channel_id or "").startswith("call-"):
+            return False
+        session_id = None
+        if attempt.state == CallState.CONNECTED and attempt.session_id is not None:
+            session = await self.tel.store.get_session(attempt.session_id)
+            if session.state != SessionState.TALKING or session.channel_id not in alive:
+                return False
+            session_id = session.id
+        elif attempt.state != CallState.DIALING:
+            return False
+        campaign = await self.tel.store.get_campaign(attempt.campaign_id)
+        voter = await self.tel.store.get_voter(attempt.voter_id)
+        assert attempt.channel_id is not None
+        call = LiveCall(attempt.id, campaign, voter, attempt.channel_id, attempt.state)
+        call.session_id = session_id
+        call.answered = channel.get("state") == "Up"
+        if call.answered:
+            call.answered_at = call.placed_at
+        self.tel.calls.by_channel[call.channel_id] = call
+        log.warning(
+            "call %s: survived the engine restart (%s); carrying on", call.channel_id, call.state
+        )
+        return True
+
+
+async def close_orphan(store: Store, attempt: Attempt, reason: str) -> None:
+    """End an attempt left open by an earlier run of the engine, charged as lost_calls.py
+    says: uncharged when it never reached a verdict."""
+    campaign = await store.get_campaign(attempt.campaign_id)
+    outcome = lost_outcome(
+        attempt.state, attempt.amd_verdict, attempt.bridged_at is not None, campaign.connect_notsure
+    )
+    await store.update_attempt(
+        attempt.id, state=CallState.ENDED, ended_at=datetime.now(UTC), outcome=outcome
+    )
+    if outcome is None:
+        status = await give_back_voter(store, attempt.voter_id)
+    else:
+        status = await settle_voter(store, campaign, attempt.voter_id, outcome)
+    log.warning(
+        "call %s: closed as %s (%s); voter %d now %s",
+        attempt.channel_id,
+        outcome or "not charged",
+        reason,
+        attempt.voter_id,
+        status,
+    )

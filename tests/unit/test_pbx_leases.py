@@ -1,0 +1,56 @@
+"""Orphaned PBX runs: another run's pair is left alone while its owner's lease is fresh (so a
+restarted `phonebank run` can re-attach to it); the run's own tag and stale leases are reaped."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import time
+from pathlib import Path, PurePosixPath
+
+from engine.config import load_config
+from engine.pbx.pair import ORPHAN_GRACE_S, config_fingerprint, reap_orphans
+from engine.pbx.rootfs import AsteriskRuntime
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _run(parent: Path, name: str, owner_pid: int, age: float) -> Path:
+    run = parent / name
+    run.mkdir(parents=True)
+    owner = run / "owner.json"
+    owner.write_text(json.dumps({"owner_pid": owner_pid, "instances": {}, "voices_dir": "/v"}))
+    then = time.time() - age
+    os.utime(owner, (then, then))
+    return run
+
+
+def test_a_fresh_orphan_of_another_run_is_kept_and_stale_or_own_ones_are_reaped(tmp_path):
+    cfg = dataclasses.replace(load_config(environ={}).pbx, asterisk="host", state_dir=tmp_path)
+    runtime = AsteriskRuntime(Path("/"), PurePosixPath("/usr/sbin/asterisk"), False, 0, 0)
+    parent = tmp_path / "run"
+    dead = _dead_pid()
+    leased = _run(parent, "other", dead, 1.0)
+    stale = _run(parent, "stale", dead, ORPHAN_GRACE_S + 5)
+    mine = _run(parent, "mine", dead, 1.0)
+    owned = _run(parent, "owned", os.getpid(), ORPHAN_GRACE_S + 5)
+    reap_orphans(cfg, runtime, "mine")
+    assert leased.exists(), "a just-crashed run's pair was reaped before it could re-attach"
+    assert not stale.exists()
+    assert not mine.exists()
+    assert owned.exists(), "a live run's pair was reaped"
+
+
+def test_the_fingerprint_changes_with_what_the_pair_is_rendered_from():
+    cfg = load_config(environ={}).pbx
+    same = config_fingerprint(dataclasses.replace(cfg, start_timeout=99.0), None)
+    assert same == config_fingerprint(cfg, None)
+    assert config_fingerprint(dataclasses.replace(cfg, amd_args=",,1000"), None) != same
+    assert config_fingerprint(dataclasses.replace(cfg, callin_number="+15550000"), None) != same
+    assert json.loads(json.dumps(same)) == same
