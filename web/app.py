@@ -24,6 +24,7 @@ from web.errors import error_middleware
 from web.events_ws import close_all
 from web.pages import setup_pages
 from web.routes import setup_routes
+from web.security_headers import add_security_headers, security_headers
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ def create_app(engine: Engine, cfg: WebConfig) -> web.Application:
     app[WEB_CONFIG] = cfg
     app[WEBSOCKETS] = weakref.WeakSet()
     app.on_shutdown.append(close_all)
+    softphone = engine.telephony.softphones.ws_url if engine.telephony else None
+    app.on_response_prepare.append(add_security_headers(security_headers(softphone)))
     setup_routes(app)
     setup_pages(app)
     return app
