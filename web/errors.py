@@ -70,6 +70,7 @@ ERROR_TABLE: tuple[tuple[type[PhonebankError], int, str], ...] = (
 
 TELEPHONY_MESSAGE = "the phone system did not respond; please try again in a moment"
 INTERNAL_MESSAGE = "something went wrong on our side; the error has been logged"
+UNDECODABLE_MESSAGE = "the request body is not valid UTF-8 text: send forms and JSON as UTF-8"
 
 
 def error_response(
@@ -140,6 +141,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             return error_response(503, "telephony_unavailable", TELEPHONY_MESSAGE)
         log.exception("%s %s failed", request.method, request.path)
         return error_response(500, "internal", INTERNAL_MESSAGE)
+    except UnicodeDecodeError:
+        # A form whose bytes are not UTF-8 (aiohttp decodes forms strictly); JSON bodies are
+        # checked by web/body.py with a more precise message.
+        if request.get(STREAMING):
+            raise
+        log.info("%s %s: the body is not UTF-8", request.method, request.path)
+        return error_response(400, "bad_encoding", UNDECODABLE_MESSAGE)
     except Exception:
         if request.get(STREAMING):
             raise
