@@ -38,6 +38,10 @@ class Unauthorized(PhonebankError):
     """No valid bearer token: the message says how to get one."""
 
 
+class Forbidden(PhonebankError):
+    """The request comes from somewhere it may not (another site's page)."""
+
+
 class BadJson(PhonebankError):
     """The request body is not a JSON object; the message says what is wrong."""
 
@@ -56,6 +60,7 @@ class UploadTooLarge(InvalidInput):
 
 ERROR_TABLE: tuple[tuple[type[PhonebankError], int, str], ...] = (
     (Unauthorized, 401, "unauthorized"),
+    (Forbidden, 403, "forbidden"),
     (BadJson, 400, "bad_json"),
     (UploadTooLarge, 413, "too_large"),
     (InvalidInput, 400, "invalid_input"),
