@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import uuid
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from engine.engine import Engine
 from engine.testbed.behaviours import voter_number
 from engine.testbed.shift import make_campaign, voters_csv
 from tests.e2e.support import card_latency
-from tests.e2e.test_softphone import CONNECTED, sign_in_with_computer
+from tests.e2e.test_softphone import CONNECTED, session_id_of, sign_in_with_computer
 from tests.e2e.test_volunteer_path import call_in, sign_in
 from tests.helpers import wait_until
 
@@ -95,6 +95,30 @@ async def test_the_softphone_connects_under_the_policy(app_url, engine, new_page
     await page.get_by_role("button", name="Log out").first.click()
     await page.wait_for_url("**/logged-out")
     assert violations == []
+
+
+async def test_a_phone_server_the_policy_does_not_list_says_it_cannot_be_reached(
+    app_url, engine, new_page, shot
+):
+    """A deployment whose softphone URL differs from the PBX the policy names is told so in
+    words, not left "Connecting…" (the browser refuses the socket; JsSIP never notices)."""
+    campaign = await make_campaign(engine, voters_csv([("10", 9)]))
+    page = await new_page(1280, 900)
+    violations = await watch_csp(page)
+
+    async def elsewhere(route: Route) -> None:
+        response = await route.fetch()
+        view = await response.json()
+        view["softphone"]["ws_url"] = "ws://127.0.0.1:9/ws"  # not in connect-src
+        await route.fulfill(response=response, json=view)
+
+    await page.route("**/api/session", elsewhere)
+    await sign_in_with_computer(page, app_url, engine, campaign)
+    await expect(page.locator("#softphone-error")).to_contain_text("cannot reach the phone server")
+    await expect(page.locator("#softphone-fallback")).to_be_visible()
+    assert any("connect-src" in v for v in violations), violations
+    await shot(page, "refused-by-policy")
+    await engine.volunteers.log_out(await session_id_of(page))
 
 
 async def test_the_operator_pages_run_clean(app_url, engine: Engine, new_page, shot):
