@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import math
-import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +16,7 @@ import phonenumbers
 
 from engine import field_limits
 from engine.calling_hours import zones_within_hours
+from engine.csv_cells import safe_cell
 from engine.dial_modes import AUTOMATIC_MODES, DIAL_MODES
 from engine.errors import InvalidInput, NotFound
 from engine.login_limits import LoginLimiter
@@ -42,10 +41,6 @@ WHOLE_NUMBER_SETTINGS = (
 YES_NO_SETTINGS = ("connect_notsure", "hold_music", "unknown_lines_as_mobile", "active")
 """Campaign settings that are true or false."""
 EDITABLE = {f.name for f in dataclasses.fields(Campaign)} - {"id", "created_at"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-"""A phone number in E.164 or a negative number: a spreadsheet reads it as a number, never as
-a formula, so it is exported as it is."""
 
 
 TEXT_LIMITS = {
@@ -279,22 +274,6 @@ class OperatorService:
         if header is None:
             writer.writerow(["no results yet"])
         yield buffer.getvalue()
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
-    if value is None:
-        return ""
-    text = (
-        value
-        if isinstance(value, str)
-        else json.dumps(value)
-        if isinstance(value, dict | list)
-        else str(value)
-    )
-    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
 
 
 def _rate(part: int, whole: int) -> float:

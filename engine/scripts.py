@@ -1,7 +1,10 @@
 """Call scripts: operators write jinja2 templates, volunteers see them filled in per voter.
 
 Templates run in jinja2's immutable sandbox with autoescaping (the output is HTML on the
-volunteer's page). Variables: each voter field by name (`{{ first_name }}`), all of them as
+volunteer's page), and what they produce is cut down to an allow-list of formatting
+(engine/script_html.py), so the operator's own markup cannot carry script either.
+
+Variables: each voter field by name (`{{ first_name }}`), all of them as
 `voter` (for CSV columns that are not identifiers: `{{ voter["Precinct Name"] }}`), and the
 volunteer's first name as `volunteer`. Unknown variables (`{{ nickname }}`,
 `{{ voter.nickname }}`) render as nothing; an attribute of an unknown one is an error.
@@ -21,6 +24,7 @@ from markupsafe import Markup
 
 from engine.errors import InvalidInput
 from engine.models import Voter
+from engine.script_html import sanitize_script_html
 
 MAX_EXPONENT = 100
 MAX_INT_BITS = 4096
@@ -71,7 +75,8 @@ _ENV = _environment()
 
 
 def render_script(template: str, voter_fields: Mapping[str, Any], volunteer_name: str) -> str:
-    """The script as HTML for one voter and volunteer; every value is HTML-escaped.
+    """The script as HTML for one voter and volunteer; every value is HTML-escaped and the
+    result holds only allowed formatting (no script, no event handlers).
 
     A script that fails (a syntax error, or reaching for something the sandbox forbids)
     renders as an escaped notice asking the volunteer to tell the organizer, rather than
@@ -79,9 +84,10 @@ def render_script(template: str, voter_fields: Mapping[str, Any], volunteer_name
     """
     context = {**voter_fields, "voter": dict(voter_fields), "volunteer": volunteer_name}
     try:
-        return _ENV.from_string(template).render(context)
+        html = _ENV.from_string(template).render(context)
     except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
         return _error_notice(exc)
+    return sanitize_script_html(html)
 
 
 def _error_notice(exc: Exception) -> str:

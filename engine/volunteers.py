@@ -8,8 +8,9 @@ and publishes it to the session's WebSocket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -21,10 +22,8 @@ from engine.models import (
     Attempt,
     AudioMode,
     Campaign,
-    Result,
     Session,
     SessionState,
-    TermCodeKind,
     Voter,
 )
 from engine.notifier import Notifier
@@ -41,6 +40,7 @@ from engine.store.base import Store
 from engine.telephony.softphone import BrowserLogin
 from engine.volunteer_logins import SignUp, VolunteerLogins
 from engine.volunteer_preview import PreviewActions
+from engine.volunteer_results import ResultActions
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class SignIn:
     callin_number: str
 
 
-class VolunteerService(PreviewActions):
+class VolunteerService(PreviewActions, ResultActions):
     def __init__(
         self,
         store: Store,
@@ -152,15 +152,21 @@ class VolunteerService(PreviewActions):
         return SignIn(session, token, pin, self.callin_number)
 
     async def _campaign(self, campaign: str | int) -> Campaign:
+        """The campaign to sign in to, by id or name. Raises NotFound when there is none,
+        NotAllowed when it is not taking volunteers (inactive)."""
+        found = None
         if isinstance(campaign, int) or str(campaign).isdigit():
-            try:
-                return await self.store.get_campaign(int(campaign))
-            except NotFound:
-                pass
-        found = await self.store.campaign_by_name(str(campaign))
-        if found is None or not found.active:
-            names = [c.name for c in await self.store.list_campaigns() if c.active]
+            with contextlib.suppress(NotFound):
+                found = await self.store.get_campaign(int(campaign))
+        found = found or await self.store.campaign_by_name(str(campaign))
+        names = [c.name for c in await self.store.list_campaigns() if c.active]
+        if found is None:
             raise NotFound(f"there is no campaign called '{campaign}': choose one of {names}")
+        if not found.active:
+            raise NotAllowed(
+                f"the campaign '{found.name}' is not taking volunteers at the moment: "
+                f"choose one of {names}, or ask its organizer"
+            )
         return found
 
     async def session_for_token(self, token: str) -> Session:
@@ -322,52 +328,6 @@ class VolunteerService(PreviewActions):
         if session.state == SessionState.WRAP_UP:
             log.info("session %d: no result before the wrap-up deadline; logging out", session_id)
             await self.log_out(session_id, reason="timeout")
-
-    async def submit_result(
-        self,
-        session_id: int,
-        term_code: str,
-        answers: Mapping[str, Any],
-        notes: str,
-        then: str | None = None,
-    ) -> Result:
-        """Save (or edit) the result of the session's current or last call.
-
-        ``then``: 'ready', 'pause' or 'logout' after a result in wrap-up. Raises NotAllowed
-        when there is no call to report on, InvalidInput for an unknown term code.
-        """
-        session = await self.store.get_session(session_id)
-        if session.attempt_id is None or session.state == SessionState.LOGGED_OUT:
-            raise NotAllowed("there is no call to enter a result for")
-        campaign = await self.store.get_campaign(session.campaign_id)
-        codes = {t.code: t for t in campaign.term_codes}
-        if term_code not in codes:
-            raise InvalidInput(f"unknown term code '{term_code}': use one of {sorted(codes)}")
-        if then not in (None, "ready", "pause", "logout"):
-            raise InvalidInput("'then' must be ready, pause or logout")
-        result = await self.store.save_result(
-            session.attempt_id, session.id, term_code, dict(answers), notes.strip(), self.clock()
-        )
-        if codes[term_code].kind == TermCodeKind.REMOVE:
-            attempt = await self.store.get_attempt(session.attempt_id)
-            scope = None if campaign.dnc_scope == "global" else campaign.id
-            await self.store.add_dnc(
-                attempt.phone, scope, "Remove Number", f"session {session.id}", self.clock()
-            )
-        if session.state == SessionState.WRAP_UP:
-            self._cancel_deadline(session.id)
-            if then == "logout":
-                await self.log_out(session.id)
-            else:
-                event = (
-                    SessionEvent.RESULT_SAVED_PAUSE
-                    if then == "pause"
-                    else SessionEvent.RESULT_SAVED_READY
-                )
-                session = await self.transition(session, event, wrapup_deadline=None)
-                if session.state == SessionState.READY:
-                    self.calls.wake(session.campaign_id)
-        return result
 
     # --- what the volunteer's page shows ----------------------------------------------------
     async def card(

@@ -22,6 +22,7 @@ from typing import BinaryIO
 import phonenumbers
 
 from engine.calling_hours import voter_timezone
+from engine.csv_cells import safe_cell
 from engine.errors import InvalidInput
 from engine.line_types import flagged_line_type, line_type, listed_line_type
 from engine.voter_headers import HeaderMap, map_headers
@@ -206,12 +207,13 @@ def read_voter_rows(
 
 
 def rejected_rows_csv(errors: Iterable[RowError], header: Sequence[str] = ()) -> str:
-    """The rejected rows as CSV text: line, reason, then the row's own fields."""
+    """The rejected rows as CSV text: line, reason, then the row's own fields, each cell
+    guarded against running as a spreadsheet formula (engine/csv_cells.py)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["line", "reason", *header])
+    writer.writerow([safe_cell(cell) for cell in ["line", "reason", *header]])
     for error in errors:
-        writer.writerow([error.line, error.reason, *error.raw])
+        writer.writerow([safe_cell(cell) for cell in [error.line, error.reason, *error.raw]])
     return out.getvalue()
 
 

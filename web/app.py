@@ -19,11 +19,13 @@ from aiohttp.abc import AbstractAccessLogger
 
 from engine.config import WebConfig
 from engine.engine import Engine
-from web.appkeys import ENGINE, WEB_CONFIG, WEBSOCKETS
+from web.appkeys import ENGINE, SOCKET_COUNTS, WEB_CONFIG, WEBSOCKETS
 from web.errors import error_middleware
 from web.events_ws import close_all
 from web.pages import setup_pages
 from web.routes import setup_routes
+from web.security_headers import add_security_headers, security_headers
+from web.socket_counts import SocketCounts
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,10 @@ def create_app(engine: Engine, cfg: WebConfig) -> web.Application:
     app[ENGINE] = engine
     app[WEB_CONFIG] = cfg
     app[WEBSOCKETS] = weakref.WeakSet()
+    app[SOCKET_COUNTS] = SocketCounts()
     app.on_shutdown.append(close_all)
+    softphone = engine.telephony.softphones.ws_url if engine.telephony else None
+    app.on_response_prepare.append(add_security_headers(security_headers(softphone)))
     setup_routes(app)
     setup_pages(app)
     return app

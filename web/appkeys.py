@@ -9,6 +9,7 @@ from aiohttp import web
 
 from engine.config import WebConfig
 from engine.engine import Engine
+from web.socket_counts import SocketCounts
 
 ENGINE = web.AppKey("engine", Engine)
 """The running engine whose services the views call."""
@@ -17,6 +18,10 @@ WEB_CONFIG = web.AppKey("web_config", WebConfig)
 
 WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
 """Open WebSockets, closed when the app shuts down."""
+
+
+SOCKET_COUNTS = web.AppKey("socket_counts", SocketCounts)
+"""Open event sockets per credential (web/ws_guard.py)."""
 
 
 def engine_of(request: web.Request) -> Engine:

@@ -12,26 +12,74 @@ from web.errors import BadJson, FieldError
 Body = dict[str, Any]
 
 
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects a body may have: ours are at most three deep."""
+
+
 async def read_json(request: web.Request, *, allow_empty: bool = False) -> Body:
     """The request body as a JSON object.
 
     Raises BadJson when the body is empty (unless ``allow_empty``: then ``{}``), is not
-    valid JSON (the message gives the parser's complaint and its position) or is not an object.
+    UTF-8, is not valid JSON (the message gives the parser's complaint and its position),
+    is nested deeper than MAX_DEPTH, holds text that is not valid Unicode (a lone
+    surrogate such as ``"\\ud800"``) or is not an object.
     """
-    text = await request.text()
+    try:
+        text = (await request.read()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadJson(
+            f"the request body is not valid UTF-8 text (byte {exc.start + 1}): send JSON as UTF-8"
+        ) from None
     if not text.strip():
         if allow_empty:
             return {}
         raise BadJson("the request body is empty: send a JSON object")
+    body = _parse(text)
+    if not isinstance(body, dict):
+        raise BadJson(f"the request body must be a JSON object, not {_json_type(body)}")
+    _check_tree(body)
+    return body
+
+
+def _parse(text: str) -> Any:
     try:
-        body = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadJson(
             f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
-    if not isinstance(body, dict):
-        raise BadJson(f"the request body must be a JSON object, not {_json_type(body)}")
-    return body
+    except RecursionError:
+        raise BadJson(_TOO_DEEP) from None
+
+
+_TOO_DEEP = f"the request body is nested too deeply: at most {MAX_DEPTH} levels are allowed"
+
+
+def _check_tree(body: Body) -> None:
+    """Raises BadJson for nesting beyond MAX_DEPTH or text that is not valid Unicode."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise BadJson(_TOO_DEEP)
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    _check_text(key)
+                pending.append((item, depth + 1))
+
+
+def _check_text(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadJson(
+            f"the request body holds text that is not valid Unicode "
+            f"(a lone surrogate, {value[exc.start]!a}): send real characters"
+        ) from None
 
 
 def text(body: Body, name: str, *, strip: bool = True) -> str:

@@ -38,6 +38,10 @@ class Unauthorized(PhonebankError):
     """No valid bearer token: the message says how to get one."""
 
 
+class Forbidden(PhonebankError):
+    """The request comes from somewhere it may not (another site's page)."""
+
+
 class BadJson(PhonebankError):
     """The request body is not a JSON object; the message says what is wrong."""
 
@@ -56,6 +60,7 @@ class UploadTooLarge(InvalidInput):
 
 ERROR_TABLE: tuple[tuple[type[PhonebankError], int, str], ...] = (
     (Unauthorized, 401, "unauthorized"),
+    (Forbidden, 403, "forbidden"),
     (BadJson, 400, "bad_json"),
     (UploadTooLarge, 413, "too_large"),
     (InvalidInput, 400, "invalid_input"),
@@ -70,6 +75,7 @@ ERROR_TABLE: tuple[tuple[type[PhonebankError], int, str], ...] = (
 
 TELEPHONY_MESSAGE = "the phone system did not respond; please try again in a moment"
 INTERNAL_MESSAGE = "something went wrong on our side; the error has been logged"
+UNDECODABLE_MESSAGE = "the request body is not valid UTF-8 text: send forms and JSON as UTF-8"
 
 
 def error_response(
@@ -140,6 +146,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             return error_response(503, "telephony_unavailable", TELEPHONY_MESSAGE)
         log.exception("%s %s failed", request.method, request.path)
         return error_response(500, "internal", INTERNAL_MESSAGE)
+    except UnicodeDecodeError:
+        # A form whose bytes are not UTF-8 (aiohttp decodes forms strictly); JSON bodies are
+        # checked by web/body.py with a more precise message.
+        if request.get(STREAMING):
+            raise
+        log.info("%s %s: the body is not UTF-8", request.method, request.path)
+        return error_response(400, "bad_encoding", UNDECODABLE_MESSAGE)
     except Exception:
         if request.get(STREAMING):
             raise

@@ -5,7 +5,8 @@ return), then every event the engine publishes, as JSON text messages. Subscribi
 before the snapshot is taken, so no change falls between the two. The server pings every
 HEARTBEAT_SECONDS and drops clients that stop answering; on shutdown every socket is closed
 with 1001 (going away). Browsers cannot set headers on a WebSocket, so the bearer token may
-also come as ``?token=``.
+also come as ``?token=``. Handshakes from other sites' pages are refused (web/ws_guard.py),
+and each credential may hold only a few sockets at once (web/socket_counts.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from aiohttp import WSCloseCode, web
@@ -20,10 +22,12 @@ from aiohttp import WSCloseCode, web
 from engine.errors import InvalidInput
 from engine.models import SessionState
 from engine.notifier import Event
-from web.appkeys import WEBSOCKETS, engine_of
+from web.appkeys import SOCKET_COUNTS, WEBSOCKETS, engine_of
 from web.auth import authenticate_operator, authenticate_volunteer
 from web.errors import STREAMING
 from web.shapes import dumps
+from web.socket_counts import SOCKETS_PER_OPERATOR, SOCKETS_PER_SESSION
+from web.ws_guard import check_origin
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +36,14 @@ HEARTBEAT_SECONDS = 25.0
 
 async def session_events(request: web.Request) -> web.WebSocketResponse:
     """The volunteer's session: its state changes and each voter card, as they happen."""
+    check_origin(request)
     session = await authenticate_volunteer(request, allow_query=True)
     engine = engine_of(request)
-    with engine.notifier.session_events(session.id) as queue:
+    counts = request.app[SOCKET_COUNTS]
+    with (
+        counts.hold(f"session:{session.id}", SOCKETS_PER_SESSION, "sign-in"),
+        engine.notifier.session_events(session.id) as queue,
+    ):
         snapshot = {"type": "snapshot", **await engine.volunteers.view(session.id)}
         ws = await _open(request)
         await _relay(ws, snapshot, queue, last=_logged_out)
@@ -45,15 +54,24 @@ async def session_events(request: web.Request) -> web.WebSocketResponse:
 
 async def campaign_events(request: web.Request) -> web.WebSocketResponse:
     """An operator's dashboard: every event of the campaign's sessions and calls."""
-    await authenticate_operator(request, allow_query=True)
+    check_origin(request)
+    operator = await authenticate_operator(request, allow_query=True)
     engine = engine_of(request)
     campaign_id = int(request.match_info["id"])
-    with engine.notifier.campaign_events(campaign_id) as queue:
+    with (
+        operator_sockets(request, operator.username),
+        engine.notifier.campaign_events(campaign_id) as queue,
+    ):
         snapshot = {"type": "snapshot", **await engine.operators.stats(campaign_id)}
         ws = await _open(request)
         await _relay(ws, snapshot, queue, last=lambda event: False)
     await ws.close()
     return ws
+
+
+def operator_sockets(request: web.Request, username: str) -> AbstractContextManager[None]:
+    """Count one of the operator's sockets (API and page together) while it is open."""
+    return request.app[SOCKET_COUNTS].hold(f"operator:{username}", SOCKETS_PER_OPERATOR, "operator")
 
 
 def _logged_out(event: Event) -> bool:

@@ -1,6 +1,7 @@
 """The operator's live dashboard: the page, its stats (the service's plus contacts and
 attempts per hour for the last HOURS hours and lines in flight), and the campaign's events
-over a WebSocket authenticated by the operator's cookie."""
+over a WebSocket authenticated by the operator's cookie (pages of this server only, a few
+per operator: web/ws_guard.py, web/socket_counts.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from engine.models import CallOutcome, CallState
 from engine.store.base import Store
 from web.appkeys import WEBSOCKETS, engine_of
 from web.errors import STREAMING
-from web.events_ws import HEARTBEAT_SECONDS
+from web.events_ws import HEARTBEAT_SECONDS, operator_sockets
 from web.operator_auth import OperatorSession, operator_page
 from web.operator_pages import load_campaign, page
 from web.shapes import dumps
+from web.ws_guard import check_origin
 
 HOURS = 12
 
@@ -68,12 +70,16 @@ async def hourly(store: Store, campaign_id: int, now: datetime) -> dict[str, Any
 @operator_page
 async def events(request: web.Request, session: OperatorSession) -> web.WebSocketResponse:
     """The campaign's events (as /api/operator/campaigns/{id}/events) for the signed-in page."""
+    check_origin(request)
     campaign = await load_campaign(request)
     engine = engine_of(request)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
     if not ws.can_prepare(request).ok:
         raise web.HTTPBadRequest(text="this is a WebSocket endpoint")
-    with engine.notifier.campaign_events(campaign.id) as queue:
+    with (
+        operator_sockets(request, session.username),
+        engine.notifier.campaign_events(campaign.id) as queue,
+    ):
         await ws.prepare(request)
         request[STREAMING] = True
         request.app[WEBSOCKETS].add(ws)

@@ -20,6 +20,8 @@ from engine.operators import WHOLE_NUMBER_SETTINGS
 from engine.scripts import SAMPLE_VOLUNTEER, check_script, render_script
 from web.appkeys import engine_of
 from web.auth import client_address
+from web.body import read_json
+from web.errors import FieldError
 from web.operator_auth import (
     COOKIE,
     CSRF_FIELD,
@@ -257,8 +259,9 @@ def _term_codes(text: str) -> list[dict[str, str]]:
 @operator_page
 async def script_preview(request: web.Request, session: OperatorSession) -> web.Response:
     """The script filled in for a sample voter, and its problems (for the live preview)."""
-    body = await request.json()
-    script = str(body.get("script", "")) if isinstance(body, dict) else ""
+    script = (await read_json(request)).get("script") or ""
+    if not isinstance(script, str):
+        raise FieldError("script", "'script' must be text")
     return web.json_response(
         {
             "html": render_script(script, SAMPLE_VOTER.fields(), SAMPLE_VOLUNTEER),

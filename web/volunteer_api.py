@@ -11,8 +11,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from engine import field_limits
-from engine.errors import NotAllowed
-from engine.models import AudioMode, Session, SessionState
+from engine.models import AudioMode, Session
 from engine.volunteers import VolunteerService
 from web import body as fields
 from web.appkeys import WEB_CONFIG, engine_of
@@ -157,15 +156,7 @@ async def submit_result(request: web.Request, session: Session) -> web.Response:
 async def edit_result(request: web.Request, session: Session) -> web.Response:
     """Correct the last call's saved result; the session's state does not change."""
     body = await fields.read_json(request)
-    engine = engine_of(request)
-    saved = None
-    if session.attempt_id is not None:
-        saved = await engine.store.result_for_attempt(session.attempt_id)
-    if saved is None:
-        raise NotAllowed("there is no saved result to change: save the call's result first")
-    if session.state == SessionState.WRAP_UP:
-        raise NotAllowed("this call is still in wrap-up: save its result to take the next call")
-    result = await engine.volunteers.submit_result(
+    result = await engine_of(request).volunteers.edit_result(
         session.id,
         fields.text(body, "term_code"),
         fields.mapping(body, "answers"),

@@ -49,6 +49,14 @@ WHERE r.campaign_id = ? AND r.id > ?
 ORDER BY r.id
 LIMIT ?"""
 
+HISTORY_KEPT = 20
+"""Earlier versions kept per result: the oldest are dropped, so repeated edits cannot grow
+the database without bound (the result itself and its latest corrections are what matter)."""
+
+_TRIM_HISTORY = """
+DELETE FROM result_history WHERE result_id = ? AND id NOT IN (
+    SELECT id FROM result_history WHERE result_id = ? ORDER BY id DESC LIMIT ?)"""
+
 _EXTRA_KEYS = """
 SELECT j.key FROM results AS r JOIN voters AS v ON v.id = r.voter_id, json_each(v.extra) AS j
 WHERE r.campaign_id = ?
@@ -69,7 +77,8 @@ class ResultsMixin(SqliteBase):
     ) -> Result:
         """Create the attempt's result (voter and campaign from the attempt, volunteer from the
         session), or edit its term code, answers and notes, keeping the previous version in
-        the history. Raises NotFound for an unknown attempt or session."""
+        the history (the last HISTORY_KEPT versions). Raises NotFound for an unknown attempt
+        or session."""
         with immediate(self.conn) as conn:
             attempt = decode(Attempt, self._get("attempts", attempt_id, "call attempt"))
             session = decode(Session, self._get("sessions", session_id, "session"))
@@ -104,6 +113,7 @@ class ResultsMixin(SqliteBase):
                     "result_history",
                     {"result_id": result_id, "edited_at": to_iso(now), "version": to_json(old)},
                 )
+                conn.execute(_TRIM_HISTORY, (result_id, result_id, HISTORY_KEPT))
                 conn.execute(
                     "UPDATE results SET term_code = ?, answers = ?, notes = ?, "
                     "updated_at = ? WHERE id = ?",

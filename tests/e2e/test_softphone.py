@@ -230,7 +230,9 @@ async def test_an_unreachable_phone_server_says_so_and_offers_the_phone(
     async def closed_port(route: Route) -> None:
         response = await route.fetch()
         view = await response.json()
-        view["softphone"]["ws_url"] = "ws://127.0.0.1:9/ws"  # discard: nothing listens
+        # The phone server's own origin (the page's Content-Security-Policy allows only that
+        # one) but a path where no SIP WebSocket answers: the handshake fails.
+        view["softphone"]["ws_url"] = view["softphone"]["ws_url"].replace("/ws", "/no-ws")
         await route.fulfill(response=response, json=view)
 
     await page.route("**/api/session", closed_port)

@@ -123,6 +123,8 @@ async def talking(
     [(voter, attempt)] = await store.claim_voters(
         campaign.id, 1, T0, {"", NY}, campaign.max_attempts
     )
+    # As telephony does: the voter is put through to this volunteer, then the page is told.
+    attempt = await store.update_attempt(attempt.id, session_id=session.id, bridged_at=T0)
     session = await service.call_connected(session, attempt, voter, campaign)
     return session, attempt
 
@@ -342,7 +344,7 @@ async def test_a_result_then_logout_logs_out_and_releases_the_session(
 async def test_editing_a_result_keeps_the_earlier_version(service, campaign, store):
     session, _ = await in_wrap_up(service, campaign)
     first = await service.submit_result(session.id, "no_contact", {}, "first", "ready")
-    edited = await service.submit_result(session.id, "talked", {"q1": "no"}, "second")
+    edited = await service.edit_result(session.id, "talked", {"q1": "no"}, "second")
     assert (edited.id, edited.term_code, edited.notes) == (first.id, "talked", "second")
     [earlier] = await store.result_history(first.id)
     assert (earlier["term_code"], earlier["notes"]) == ("no_contact", "first")
@@ -357,7 +359,7 @@ async def test_an_unknown_term_code_is_invalid_input(service, campaign):
 
 async def test_a_result_without_a_call_is_not_allowed(service, campaign):
     session = await ready(service, campaign)
-    with pytest.raises(NotAllowed, match="no call"):
+    with pytest.raises(NotAllowed, match="no answered call"):
         await service.submit_result(session.id, "talked", {}, "")
 
 

@@ -107,5 +107,8 @@ async def in_wrap_up(engine: Engine, campaign: Campaign, session_id: int) -> Ses
     session = await volunteers.phone_connected(session, "phone-1", "bridge-1")
     session = await volunteers.start_calling(session.id)
     voter, attempt = await claim_one(engine, campaign)
+    attempt = await engine.store.update_attempt(
+        attempt.id, session_id=session.id, bridged_at=datetime.now(UTC)
+    )
     session = await volunteers.call_connected(session, attempt, voter, campaign)
     return await volunteers.call_ended(session)

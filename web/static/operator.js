@@ -2,7 +2,11 @@
 // when its elements are on the page.
 "use strict";
 
-const csrf = () => window.PB_CSRF || "";
+// The page's CSRF token comes in a data attribute of this script's tag: the
+// Content-Security-Policy allows no inline script.
+const csrfToken = document.currentScript?.dataset.csrf
+  || document.querySelector("script[data-csrf]")?.dataset.csrf || "";
+const csrf = () => csrfToken;
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, attrs = {}) {

@@ -86,6 +86,18 @@
           this.fail("unreachable");
         }
       });
+      // A phone server the page's Content-Security-Policy does not list (connect-src) makes
+      // the browser refuse the WebSocket outright, and JsSIP then never says "disconnected".
+      const refused = (event) => {
+        if (!event.violatedDirective.startsWith("connect-src")) return;
+        document.removeEventListener("securitypolicyviolation", refused);
+        if (!this.wsConnected && !this.stopping) {
+          this.ua.stop();
+          this.fail("unreachable");
+        }
+      };
+      document.addEventListener("securitypolicyviolation", refused);
+      this.ua.on("connected", () => document.removeEventListener("securitypolicyviolation", refused));
       this.ua.start();
     }
 

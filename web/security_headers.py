@@ -1,0 +1,59 @@
+"""Security headers on every response: a Content-Security-Policy that lets only our own
+static files run, and the headers that stop framing, MIME sniffing and referrer leaks.
+
+The policy allows no inline script and no inline style: templates carry values for the
+scripts in data attributes, and every style lives in web/static/*.css. The one other place
+a page may connect to is the PBX's SIP-over-WebSocket endpoint (the browser softphone; it is
+served by Asterisk's HTTP server on its own port, docs/softphone.md). Media (WebRTC) is not
+governed by CSP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
+
+
+def content_security_policy(softphone_ws_url: str | None) -> str:
+    """The policy; ``softphone_ws_url`` (ws:// or wss://) is added to connect-src."""
+    connect = ["'self'"]
+    if softphone_ws_url:
+        parts = urlsplit(softphone_ws_url)
+        connect.append(f"{parts.scheme}://{parts.netloc}")
+    directives = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' data: https:",
+        "connect-src": " ".join(connect),
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def security_headers(softphone_ws_url: str | None) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(softphone_ws_url),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+    }
+
+
+def add_security_headers(headers: Mapping[str, str]) -> ResponseHook:
+    """An ``on_response_prepare`` hook setting ``headers`` on every response the app sends:
+    pages, JSON, static files, redirects, errors and WebSocket handshakes alike (a
+    middleware would miss the responses aiohttp makes itself, such as a static file's 304)."""
+
+    async def hook(request: web.Request, response: web.StreamResponse) -> None:
+        for name, value in headers.items():
+            response.headers[name] = value
+
+    return hook
