@@ -44,6 +44,7 @@ OTHER_ROUTES = {
     ("POST", "/api/session/skip"),
     ("POST", "/api/session/cancel-call"),
     ("POST", "/api/session/logout"),
+    ("POST", "/api/operator/logout"),
     ("POST", "/api/operator/campaigns/{id}/voters"),
 }
 """Routes that take no JSON (the body is ignored, or is a CSV upload): never a 500."""
