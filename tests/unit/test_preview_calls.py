@@ -228,7 +228,7 @@ async def test_leaving_a_card_gives_the_voter_back(shift, leave):
     expected = {
         "pause": SessionState.PAUSED,
         "log_out": SessionState.LOGGED_OUT,
-        "phone_dropped": SessionState.WAITING_FOR_PHONE,
+        "phone_dropped": SessionState.PHONE_DISCONNECTED,
     }
     assert await shift.state() == expected[leave]
     voter = await shift.engine.store.get_voter(held.voter_id)
