@@ -469,9 +469,12 @@ class VolunteerService(PreviewActions):
         return view
 
     async def recover(self) -> None:
-        """After a restart: re-arm wrap-up deadlines (expired ones log out now)."""
+        """After a restart: re-arm wrap-up deadlines (expired ones log out now); a session
+        left ready without a phone (by an older version) waits for its phone."""
         for session in await self.store.live_sessions():
-            if session.state == SessionState.WRAP_UP and session.wrapup_deadline:
+            if session.state == SessionState.READY and session.channel_id is None:
+                await self.transition(session, SessionEvent.PHONE_DROPPED)
+            elif session.state == SessionState.WRAP_UP and session.wrapup_deadline:
                 self.schedule_deadline(session)
             elif session.state in PREVIEW_STATES:
                 # The previewed voter's attempt was closed with the other open attempts.

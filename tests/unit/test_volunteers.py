@@ -434,6 +434,15 @@ async def test_calling_back_with_the_pin_puts_the_volunteer_back_to_taking_calls
     assert [s.id for s in await service.ready_sessions(campaign.id)] == [session.id]
 
 
+async def test_a_session_left_ready_without_a_phone_waits_for_it_after_a_restart(
+    service, campaign, store
+):
+    session = await ready(service, campaign)
+    await store.update_session(session.id, channel_id=None)  # as an older version left it
+    await service.recover()
+    assert (await store.get_session(session.id)).state == SessionState.PHONE_DISCONNECTED
+
+
 async def test_a_second_call_in_while_ready_keeps_the_volunteer_ready(service, campaign):
     session = await ready(service, campaign)
     session = await service.phone_connected(session, "phone-2", "bridge-1")
