@@ -35,7 +35,10 @@ class SessionState(StrEnum):
     WRAP_UP = "wrap-up"
     """The call ended; the volunteer enters the result before the deadline."""
     PAUSED = "paused"
-    """Taking a break: connected, but no calls are placed for this volunteer."""
+    """Taking a break: no calls are placed for this volunteer (the phone may be gone too)."""
+    PHONE_DISCONNECTED = "phone disconnected"
+    """Was taking calls when the phone (or browser audio) dropped: no calls until it calls
+    in again with the PIN, then straight back to READY."""
     LOGGED_OUT = "logged out"
 
 

@@ -178,7 +178,8 @@ class VolunteerService(PreviewActions, ResultActions):
     # --- state changes --------------------------------------------------------------------
     async def transition(self, session: Session, event: SessionEvent, **fields: Any) -> Session:
         """Apply ``event`` (IllegalTransition if it does not fit), persist, publish."""
-        state = next_session_state(session.state, event)
+        phone = fields.get("channel_id", session.channel_id) is not None
+        state = next_session_state(session.state, event, phone=phone)
         updated = await self.store.update_session(session.id, state=state, **fields)
         if state != session.state:
             log.info("session %d: %s -[%s]-> %s", session.id, session.state, event, state)
@@ -193,7 +194,8 @@ class VolunteerService(PreviewActions, ResultActions):
                 "type": "session",
                 "session_id": session.id,
                 "state": str(session.state),
-                "message": describe(session.state),
+                "message": describe(session.state, phone=session.channel_id is not None),
+                "phone": session.channel_id is not None,
                 "wrapup_deadline": session.wrapup_deadline.isoformat()
                 if session.wrapup_deadline
                 else None,
@@ -204,7 +206,7 @@ class VolunteerService(PreviewActions, ResultActions):
         session = await self.store.get_session(session_id)
         if session.state == SessionState.READY:
             return session  # a double click
-        if session.state == SessionState.WAITING_FOR_PHONE:
+        if session.state in (SessionState.WAITING_FOR_PHONE, SessionState.PHONE_DISCONNECTED):
             raise NotAllowed(
                 f"call {self.callin_number} and enter your PIN {session.pin} "
                 "first; calling starts once your phone is connected"
@@ -255,9 +257,15 @@ class VolunteerService(PreviewActions, ResultActions):
 
     # --- events from the telephony side ---------------------------------------------------
     async def phone_connected(self, session: Session, channel_id: str, bridge_id: str) -> Session:
-        return await self.transition(
+        """The phone joined the session's bridge, in whatever state the session is now (a
+        volunteer who was taking calls is READY again at once)."""
+        session = await self.store.get_session(session.id)
+        session = await self.transition(
             session, SessionEvent.PHONE_CONNECTED, channel_id=channel_id, bridge_id=bridge_id
         )
+        if session.state == SessionState.READY:
+            self.calls.wake(session.campaign_id)
+        return session
 
     async def phone_dropped(self, session: Session) -> Session:
         session = await self.store.get_session(session.id)
@@ -347,7 +355,8 @@ class VolunteerService(PreviewActions, ResultActions):
         view: dict[str, Any] = {
             "session_id": session.id,
             "state": str(session.state),
-            "message": describe(session.state),
+            "message": describe(session.state, phone=session.channel_id is not None),
+            "phone": session.channel_id is not None,
             "pin": session.pin,
             "callin_number": self.callin_number,
             "audio_mode": str(session.audio_mode),
@@ -391,9 +400,12 @@ class VolunteerService(PreviewActions, ResultActions):
         return view
 
     async def recover(self) -> None:
-        """After a restart: re-arm wrap-up deadlines (expired ones log out now)."""
+        """After a restart: re-arm wrap-up deadlines (expired ones log out now); a session
+        left ready without a phone (by an older version) waits for its phone."""
         for session in await self.store.live_sessions():
-            if session.state == SessionState.WRAP_UP and session.wrapup_deadline:
+            if session.state == SessionState.READY and session.channel_id is None:
+                await self.transition(session, SessionEvent.PHONE_DROPPED)
+            elif session.state == SessionState.WRAP_UP and session.wrapup_deadline:
                 self.schedule_deadline(session)
             elif session.state in PREVIEW_STATES:
                 # The previewed voter's attempt was closed with the other open attempts.

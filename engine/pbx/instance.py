@@ -21,6 +21,7 @@ import jinja2
 
 from engine.errors import PbxStartError
 from engine.pbx.ports import port_free
+from engine.pbx.private import private_dir, write_private
 from engine.pbx.rootfs import AsteriskRuntime
 
 log = logging.getLogger(__name__)
@@ -172,10 +173,10 @@ class AsteriskInstance:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        uid, gid = self.runtime.uid, self.runtime.gid
+        private_dir(self.path(""), uid, gid)
         for name in DIRS:
-            path = self.path(name)
-            path.mkdir(parents=True, exist_ok=True)
-            os.chown(path, self.runtime.uid, self.runtime.gid)
+            private_dir(self.path(name), uid, gid)
         context = {
             **self.spec.extra,
             **{k: v for k, v in self.spec.to_json().items() if k != "extra"},
@@ -189,8 +190,8 @@ class AsteriskInstance:
         names = {n.removesuffix(".j2") for n in env.list_templates() if n.endswith(".conf.j2")}
         for name in sorted(names):
             text = env.get_template(name + ".j2").render(context)
-            (self.path("etc") / name).write_text(text)
-        (self.path("etc") / "instance.json").write_text(json.dumps(self.spec.to_json()))
+            write_private(self.path("etc") / name, text, uid, gid)
+        write_private(self.path("etc") / "instance.json", json.dumps(self.spec.to_json()))
 
     def _module_dir(self) -> str:
         for candidate in (

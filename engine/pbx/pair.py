@@ -24,6 +24,7 @@ from typing import Any
 
 from engine.config import PbxConfig, TrunkConfig
 from engine.errors import PbxStartError
+from engine.pbx import private
 from engine.pbx.instance import AsteriskInstance, InstanceSpec, pid_alive, stop_pid
 from engine.pbx.ports import pick_port, pick_rtp_range
 from engine.pbx.rootfs import AsteriskRuntime, ensure_runtime
@@ -145,7 +146,7 @@ def start_pair(
 
     for sub in ("dialer", "carrier"):
         shutil.rmtree(run_dir / sub, ignore_errors=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    private.run_dir(run_dir, runtime.gid)
 
     dialer = AsteriskInstance(
         InstanceSpec(
@@ -227,9 +228,7 @@ def _write_owner(pair: PbxPair, owner_pid: int | None) -> None:
         "voices_dir": str(pair.voices_dir),
         "config": pair.config,
     }
-    path = pair.run_dir / "owner.json"
-    path.write_text(json.dumps(owner, indent=1))
-    path.chmod(0o600)
+    private.write_private(pair.run_dir / "owner.json", json.dumps(owner, indent=1))
 
 
 def load_pair(cfg: PbxConfig, runtime: AsteriskRuntime, tag: str) -> PbxPair | None:

@@ -8,7 +8,9 @@ sqlite_voters.py, ...); this module assembles them and opens the database.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,7 +59,7 @@ class SqliteStore(
         databases use WAL journaling. Raises SetupError if the database is newer than this
         code."""
         if str(path) != MEMORY:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         db = Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS))
         try:
             if str(path) != MEMORY:
@@ -74,6 +76,23 @@ class SqliteStore(
 
     async def close(self) -> None:
         self.db.close()
+
+
+def _create_private(path: Path) -> None:
+    """Make the database file (voters, volunteers, password and token hashes) readable by its
+    owner only, 0600; SQLite gives its -wal and -shm files the same mode. A directory made
+    here is 0711: others may not list it, but an Asterisk run directory under the same state
+    directory (pbx.asterisk = 'host') stays reachable for the asterisk user."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True)
+        path.parent.chmod(0o711)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            with contextlib.suppress(PermissionError):
+                os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _implements_store(store: SqliteStore) -> Store:

@@ -7,7 +7,9 @@ import contextlib
 import uuid
 
 from engine.ari.client import AriClient, TargetKind
-from engine.errors import AriNotFound
+from engine.errors import AriError, AriNotFound
+
+RETRY_STOP_S = 0.02
 
 
 class Player:
@@ -41,9 +43,33 @@ class Player:
             self._waiting.pop(playback_id, None)
         return playback_id
 
-    async def stop(self, playback_id: str) -> None:
-        with contextlib.suppress(AriNotFound):
-            await self.ari.stop_playback(playback_id)
+    async def stop(self, playback_id: str, *, wait: float = 0.0) -> bool:
+        """Stop a playback. With ``wait`` (seconds), return only once Asterisk reports it
+        finished: True, or False if it has not within ``wait``.
+
+        A channel playing to a bridge is out of the bridge's mix until its playback has really
+        ended, some milliseconds after the stop request; and a playback that has only just
+        started refuses to stop for an instant (HTTP 500 "Could not stop playback"): with
+        ``wait`` it is asked again until then. Raises AriError if it still refuses."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        waiting = self._waiting.get(playback_id)
+        while True:
+            try:
+                with contextlib.suppress(AriNotFound):  # already over
+                    await self.ari.stop_playback(playback_id)
+                break
+            except AriError:
+                if loop.time() >= deadline:
+                    raise
+                await asyncio.sleep(RETRY_STOP_S)
+        if not wait or waiting is None:
+            return True
+        try:
+            await asyncio.wait_for(asyncio.shield(waiting[0]), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            return False
+        return True
 
     def on_PlaybackFinished(self, event: dict[str, object]) -> None:
         playback = event.get("playback")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ log = logging.getLogger(__name__)
 
 RINGBACK = "tone:ring;tonezone=us"
 """What the volunteer hears while the voter's phone rings."""
+RINGBACK_STOP_S = 1.0
+"""How long an answer waits for the ring tone to end before the voter is put through anyway
+(it takes a few milliseconds)."""
 
 OUTCOME_WORDS: dict[CallOutcome, str] = {
     CallOutcome.NO_ANSWER: "No answer",
@@ -192,7 +196,7 @@ class PreviewCalls:
                     await self.tel.ari.hangup(channel_id)
                 return
             call.answered = True
-            await self._stop_ringback(call)
+            await self._stop_ringback(call, until_ended=True)
             session = await self.tel.store.get_session(call.session_id)
             if not session.bridge_id or not await self._add_to_bridge(session, channel_id):
                 with contextlib.suppress(AriNotFound):
@@ -339,10 +343,31 @@ class PreviewCalls:
         except AriError as exc:  # the ring tone is a nicety: the call still goes out
             log.warning("session %d: no ring tone: %s", session.id, exc)
 
-    async def _stop_ringback(self, call: PreviewCall) -> None:
+    async def _stop_ringback(self, call: PreviewCall, *, until_ended: bool = False) -> None:
+        """End the ring tone; ``until_ended``: wait until it has really ended (only where no
+        ARI event handler waits on us): until then the volunteer's channel is out of the
+        bridge's mix, and a voter put through meanwhile hears nothing."""
         if call.ringback_id is not None:
-            await self.tel.player.stop(call.ringback_id)
-            call.ringback_id = None
+            ringback, call.ringback_id = call.ringback_id, None
+            wait = RINGBACK_STOP_S if until_ended else 0.0
+            started = time.monotonic()
+            try:
+                ended = await self.tel.player.stop(ringback, wait=wait)
+            except AriError as exc:  # the call goes on; the volunteer may hear ringing
+                log.warning("session %d: the ring tone would not stop: %s", call.session_id, exc)
+                return
+            if not ended:
+                log.warning(
+                    "session %d: the ring tone had not ended %.1f s after it was stopped",
+                    call.session_id,
+                    RINGBACK_STOP_S,
+                )
+            elif until_ended:
+                log.debug(
+                    "session %d: ring tone ended %.1f ms after the stop",
+                    call.session_id,
+                    (time.monotonic() - started) * 1e3,
+                )
 
     async def _add_to_bridge(self, session: Session, channel_id: str) -> bool:
         assert session.bridge_id is not None

@@ -26,6 +26,9 @@ JOIN_EXTENSION = "join"
 OBJECT_TYPES = ("endpoint", "aor", "auth")
 """Deleted in this order: the endpoint refers to the other two."""
 ENDPOINT_FIELDS = {
+    # Found by its SIP username and then made to authenticate; only the trunks (pjsip.conf)
+    # are found by address.
+    "identify_by": "username",
     "transport": "transport-ws",
     "context": "from-browser",
     "disallow": "all",

@@ -34,8 +34,11 @@ class SoundLibrary:
         self.host_dir.mkdir(parents=True, exist_ok=True)
         raw = target.with_suffix(".raw.wav")
         try:
+            # The text goes on stdin, never in argv: a message starting with '-' (say
+            # '-f/etc/passwd') would otherwise be an option to espeak-ng.
             subprocess.run(
-                ["espeak-ng", "-v", VOICE[0], "-s", VOICE[1], "-w", str(raw), text],
+                ["espeak-ng", "--stdin", "-v", VOICE[0], "-s", VOICE[1], "-w", str(raw)],
+                input=text.encode(),
                 check=True,
                 capture_output=True,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 import subprocess
 from pathlib import Path
 
@@ -28,3 +29,18 @@ def rms_dbfs(path: Path, start: float = 0.0, seconds: float | None = None) -> fl
 def duration(path: Path) -> float:
     proc = subprocess.run(["soxi", "-D", str(path)], capture_output=True, text=True, check=True)
     return float(proc.stdout.strip())
+
+
+def wav_finished(path: Path) -> bool:
+    """True once the WAV at ``path`` has been closed by its writer: Asterisk (MixMonitor,
+    recordings) writes the data length into the header only when it closes the file, and
+    until then sox reads no audio at all from it, however many bytes it holds."""
+    try:
+        head = path.read_bytes()[:256]
+    except OSError:
+        return False
+    at = head.find(b"data")
+    if at < 0 or len(head) < at + 8:
+        return False
+    length: int = struct.unpack("<I", head[at + 4 : at + 8])[0]
+    return length > 0

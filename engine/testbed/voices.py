@@ -128,6 +128,7 @@ def _build_one(
             str(speaker["pitch"]),
             "-w",
             str(raw),
+            "--",
             text,
         ]
     )

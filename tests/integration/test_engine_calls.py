@@ -14,7 +14,7 @@ import pytest
 from engine.engine import Engine
 from engine.models import CallOutcome, CallState, SessionState
 from engine.pbx.pair import PbxPair
-from engine.testbed.audio import rms_dbfs
+from engine.testbed.audio import rms_dbfs, wav_finished
 from engine.testbed.phones import VolunteerPhone
 from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
@@ -54,13 +54,9 @@ async def heard_level(pbx_pair: PbxPair, number: str) -> float:
         return max(found, key=lambda p: p.stat().st_mtime, default=None)
 
     path = await wait_until(newest, what=f"the recording of {number}")
-    sizes: list[int] = []
-
-    def settled() -> bool:
-        sizes.append(path.stat().st_size)
-        return len(sizes) > 2 and sizes[-1] == sizes[-2] > 44
-
-    await wait_until(settled, interval=0.2, what="the recording to be written")
+    # Not "the size stopped changing": MixMonitor's writes reach the disk in bursts, and a
+    # file measured before it is closed has no data length in its header.
+    await wait_until(lambda: wav_finished(path), what="the recording to be closed")
     return rms_dbfs(path)
 
 

@@ -7,7 +7,7 @@ import uuid
 
 from engine.ari.client import AriClient
 from engine.pbx.pair import PbxPair
-from engine.testbed.audio import SILENCE_DBFS, rms_dbfs
+from engine.testbed.audio import SILENCE_DBFS, rms_dbfs, wav_finished
 from engine.testbed.behaviours import voter_number
 from engine.testbed.events import EventLog
 from engine.testbed.phones import VolunteerPhone
@@ -94,13 +94,9 @@ async def heard_by_voter(
         timeout=10,
         what="the voter's recording",
     )
-    sizes: list[int] = []
-
-    def size_settled() -> bool:  # MixMonitor finishes writing the file after the hangup
-        sizes.append(path.stat().st_size)
-        return len(sizes) > 2 and sizes[-1] == sizes[-2] > 44
-
-    await wait_until(size_settled, interval=0.1, what="the recording to be written")
+    # MixMonitor finishes writing the file after the hangup; the header says how much audio
+    # it holds only once it is closed.
+    await wait_until(lambda: wav_finished(path), what="the recording to be closed")
     try:
         return rms_dbfs(path)
     finally:

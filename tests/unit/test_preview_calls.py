@@ -206,6 +206,44 @@ async def test_an_answer_after_cancel_is_hung_up_not_bridged(shift):
     assert await shift.state() in (SessionState.READY, SessionState.PREVIEWING)
 
 
+async def _answered_while_ringing(shift) -> tuple[str, str]:
+    """Call, then the voter answers; returns (voter channel, ring tone playback id)."""
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    channel_id = (await shift.attempt()).channel_id
+    ring_id = shift.fake.requests_to("POST", "/channels/phone-1/play")[0].query["playbackId"]
+    return channel_id, ring_id
+
+
+async def test_the_voter_is_put_through_only_once_the_ring_tone_has_ended(shift):
+    """Issue 11, item 17: until the tone has really ended the volunteer's channel is out of
+    the bridge's mix, and a voter bridged meanwhile hears nothing from the volunteer."""
+    channel_id, ring_id = await _answered_while_ringing(shift)
+    await shift.push("StasisStart", channel_id, args=["preview"])
+    await wait_until(lambda: shift.fake.requests_to("DELETE", f"/playbacks/{ring_id}"), 5)
+    with pytest.raises(AssertionError, match="timed out"):  # not before the tone ends
+        await wait_until(
+            lambda: shift.fake.requests_to("POST", "/bridges/br-1/addChannel"), 0.3, "bridged"
+        )
+    await shift.fake.push_event({"type": "PlaybackFinished", "playback": {"id": ring_id}})
+    await shift.wait_state(SessionState.TALKING)
+    assert shift.fake.requests_to("POST", "/bridges/br-1/addChannel")
+
+
+async def test_a_ring_tone_that_refuses_to_stop_for_an_instant_is_asked_again(shift):
+    """Asterisk refuses to stop a tone in the instant after it started (HTTP 500): the answer
+    must still be put through, not dropped with the voter left on a silent line."""
+    channel_id, ring_id = await _answered_while_ringing(shift)
+    refused = {"message": "Could not stop playback"}
+    shift.fake.respond("DELETE", f"/playbacks/{ring_id}", status=500, body=refused)
+    await shift.push("StasisStart", channel_id, args=["preview"])
+    await wait_until(lambda: shift.fake.requests_to("DELETE", f"/playbacks/{ring_id}"), 5)
+    shift.fake.respond("DELETE", f"/playbacks/{ring_id}", status=204)
+    await wait_until(lambda: len(shift.fake.requests_to("DELETE", f"/playbacks/{ring_id}")) > 1)
+    await shift.fake.push_event({"type": "PlaybackFinished", "playback": {"id": ring_id}})
+    await shift.wait_state(SessionState.TALKING)
+
+
 async def test_a_break_while_ringing_hangs_up_and_pauses(shift):
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
@@ -228,7 +266,7 @@ async def test_leaving_a_card_gives_the_voter_back(shift, leave):
     expected = {
         "pause": SessionState.PAUSED,
         "log_out": SessionState.LOGGED_OUT,
-        "phone_dropped": SessionState.WAITING_FOR_PHONE,
+        "phone_dropped": SessionState.PHONE_DISCONNECTED,
     }
     assert await shift.state() == expected[leave]
     voter = await shift.engine.store.get_voter(held.voter_id)

@@ -28,13 +28,13 @@ LEGAL = [
     (S.PREVIEWING, E.CALL_PLACED, S.RINGING),
     (S.PREVIEWING, E.SKIPPED, S.READY),
     (S.PREVIEWING, E.PAUSE, S.PAUSED),
-    (S.PREVIEWING, E.PHONE_DROPPED, S.WAITING_FOR_PHONE),
+    (S.PREVIEWING, E.PHONE_DROPPED, S.PHONE_DISCONNECTED),
     (S.PREVIEWING, E.PREVIEW_RELEASED, S.READY),
     (S.RINGING, E.CALL_CONNECTED, S.TALKING),
     (S.RINGING, E.NOT_REACHED, S.READY),
     (S.RINGING, E.CALL_CANCELLED, S.READY),
     (S.RINGING, E.PAUSE, S.PAUSED),
-    (S.RINGING, E.PHONE_DROPPED, S.WAITING_FOR_PHONE),
+    (S.RINGING, E.PHONE_DROPPED, S.PHONE_DISCONNECTED),
     (S.RINGING, E.PREVIEW_RELEASED, S.READY),
 ]
 
@@ -49,9 +49,65 @@ def test_log_out_from_any_live_state(state):
     assert next_session_state(state, E.LOG_OUT) is S.LOGGED_OUT
 
 
-@pytest.mark.parametrize("state", [S.CONNECTED, S.READY, S.PAUSED])
-def test_phone_dropped_waits_for_the_phone_again(state):
-    assert next_session_state(state, E.PHONE_DROPPED) is S.WAITING_FOR_PHONE
+def test_phone_dropped_before_calling_waits_for_the_phone_again():
+    assert next_session_state(S.CONNECTED, E.PHONE_DROPPED) is S.WAITING_FOR_PHONE
+
+
+@pytest.mark.parametrize("state", [S.READY, S.PREVIEWING, S.RINGING])
+def test_phone_dropped_while_taking_calls_is_not_ready(state):
+    """No call may be given to a volunteer without a phone (issue 11, item 13)."""
+    assert next_session_state(state, E.PHONE_DROPPED) is S.PHONE_DISCONNECTED
+
+
+def test_phone_dropped_while_paused_stays_paused():
+    assert next_session_state(S.PAUSED, E.PHONE_DROPPED) is S.PAUSED
+
+
+@pytest.mark.parametrize("state", sorted(LIVE_STATES))
+def test_every_live_state_takes_the_phone_connecting(state):
+    """The 'ready' + 'phone connected' IllegalTransition stranded volunteers."""
+    assert next_session_state(state, E.PHONE_CONNECTED) in LIVE_STATES
+
+
+@pytest.mark.parametrize("state", sorted(LIVE_STATES))
+def test_every_live_state_takes_the_phone_dropping(state):
+    after = next_session_state(state, E.PHONE_DROPPED, phone=False)
+    assert after not in (S.READY, S.CONNECTED, S.PREVIEWING, S.RINGING, S.TALKING)
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (S.WAITING_FOR_PHONE, S.CONNECTED),
+        (S.PHONE_DISCONNECTED, S.READY),
+        (S.READY, S.READY),
+        (S.PAUSED, S.PAUSED),
+        (S.WRAP_UP, S.WRAP_UP),
+        (S.TALKING, S.TALKING),
+    ],
+)
+def test_the_phone_coming_back_returns_the_volunteer_where_they_were(state, expected):
+    assert next_session_state(state, E.PHONE_CONNECTED) is expected
+
+
+@pytest.mark.parametrize(
+    ("state", "event"),
+    [(S.WRAP_UP, E.RESULT_SAVED_READY), (S.PAUSED, E.RESUME)],
+)
+def test_taking_calls_again_without_a_phone_is_not_ready(state, event):
+    """A result saved (or a break ended) after the phone dropped: no calls until it is back."""
+    assert next_session_state(state, event, phone=False) is S.PHONE_DISCONNECTED
+    assert next_session_state(state, event) is S.READY
+
+
+def test_a_volunteer_without_a_phone_may_take_a_break():
+    assert next_session_state(S.PHONE_DISCONNECTED, E.PAUSE) is S.PAUSED
+
+
+@pytest.mark.parametrize("state", [S.PAUSED, S.WRAP_UP, S.PHONE_DISCONNECTED])
+def test_the_page_says_when_the_phone_is_gone(state):
+    assert "phone is disconnected" in describe(state, phone=False)
+    assert "PIN" in describe(state, phone=False)
 
 
 def test_phone_dropped_while_talking_goes_to_wrap_up():
@@ -85,6 +141,9 @@ def test_logged_out_is_final(event):
         (S.READY, E.CALL_ENDED),
         (S.TALKING, E.PAUSE),
         (S.PAUSED, E.CALL_CONNECTED),
+        (S.PHONE_DISCONNECTED, E.CALL_CONNECTED),
+        (S.PHONE_DISCONNECTED, E.PREVIEW_OFFERED),
+        (S.PHONE_DISCONNECTED, E.START_CALLING),
         (S.READY, E.WRAPUP_TIMEOUT),
         (S.TALKING, E.RESULT_SAVED_READY),
     ],

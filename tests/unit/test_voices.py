@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
-from engine.testbed.audio import SILENCE_DBFS, rms_dbfs
+from engine.testbed.audio import SILENCE_DBFS, rms_dbfs, wav_finished
 from engine.testbed.voices import KINDS, ensure_voices, load_manifest
 
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "voices.toml"
@@ -31,3 +32,20 @@ def test_a_changed_recipe_builds_new_voices(tmp_path):
     first = ensure_voices(recipe, tmp_path / "v")
     recipe.write_text(RECIPE.read_text().replace("Hello?", "Hello there?"))
     assert ensure_voices(recipe, tmp_path / "v") != first
+
+
+def test_a_wav_is_finished_only_once_its_header_holds_the_data_length(tmp_path):
+    """Asterisk leaves the header's data length at 0 until it closes the file: sox then
+    reads no audio, so a level measured on an open recording means nothing."""
+    path = tmp_path / "tone.wav"
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(path), "synth", "1", "sine", "440"],
+        check=True,
+    )
+    assert wav_finished(path)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"data")
+    data[at + 4 : at + 8] = bytes(4)  # as while Asterisk is still writing it
+    path.write_bytes(bytes(data))
+    assert not wav_finished(path)
+    assert not wav_finished(tmp_path / "missing.wav")

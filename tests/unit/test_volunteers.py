@@ -408,6 +408,61 @@ async def test_a_phone_dropped_mid_call_starts_wrap_up(service, campaign):
     assert session.wrapup_deadline is not None
 
 
+async def test_a_result_saved_after_the_phone_dropped_does_not_make_the_volunteer_ready(
+    service, campaign
+):
+    """Issue 11, item 13: the volunteer stayed 'ready' with no phone and was never called."""
+    session, _ = await in_wrap_up(service, campaign)
+    await service.phone_dropped(session)
+    await service.submit_result(session.id, "talked", {}, "", then="ready")
+    session = await service.store.get_session(session.id)
+    assert (session.state, session.channel_id) == (SessionState.PHONE_DISCONNECTED, None)
+    assert await service.ready_sessions(campaign.id) == []
+    view = await service.view(session.id)
+    assert view["phone"] is False
+    assert "phone is disconnected" in view["message"]
+
+
+async def test_calling_back_with_the_pin_puts_the_volunteer_back_to_taking_calls(
+    service, campaign, calls
+):
+    session = await ready(service, campaign)
+    session = await service.phone_dropped(session)
+    assert session.state == SessionState.PHONE_DISCONNECTED
+    calls.woken.clear()
+    session = await service.phone_connected(session, "phone-2", "bridge-1")
+    assert (session.state, session.channel_id) == (SessionState.READY, "phone-2")
+    assert calls.woken == [campaign.id]
+    assert [s.id for s in await service.ready_sessions(campaign.id)] == [session.id]
+
+
+async def test_a_session_left_ready_without_a_phone_waits_for_it_after_a_restart(
+    service, campaign, store
+):
+    session = await ready(service, campaign)
+    await store.update_session(session.id, channel_id=None)  # as an older version left it
+    await service.recover()
+    assert (await store.get_session(session.id)).state == SessionState.PHONE_DISCONNECTED
+
+
+async def test_a_second_call_in_while_ready_keeps_the_volunteer_ready(service, campaign):
+    session = await ready(service, campaign)
+    session = await service.phone_connected(session, "phone-2", "bridge-1")
+    assert (session.state, session.channel_id) == (SessionState.READY, "phone-2")
+
+
+async def test_resuming_a_break_without_a_phone_waits_for_the_phone(service, campaign):
+    session = await ready(service, campaign)
+    await service.pause(session.id)
+    session = await service.phone_dropped(await service.store.get_session(session.id))
+    assert session.state == SessionState.PAUSED
+    assert "phone is disconnected" in (await service.view(session.id))["message"]
+    session = await service.start_calling(session.id)
+    assert session.state == SessionState.PHONE_DISCONNECTED
+    with pytest.raises(NotAllowed, match="PIN"):
+        await service.start_calling(session.id)
+
+
 async def test_logging_out_mid_call_hangs_up_the_voter(service, campaign, calls):
     session, _ = await talking(service, campaign)
     session = await service.log_out(session.id)

@@ -254,7 +254,9 @@ function showStats(s) {
   const v = s.volunteers;
   setStat("waiting", (v.ready || 0) + (v.connected || 0));
   setStat("previewing", (v.previewing || 0) + (v.ringing || 0));
-  for (const name of ["talking", "wrap-up", "paused", "waiting for phone"]) setStat(name, v[name] || 0);
+  for (const name of ["talking", "wrap-up", "paused", "waiting for phone", "phone disconnected"]) {
+    setStat(name, v[name] || 0);
+  }
   setStat("lines_in_flight", s.lines_in_flight);
   setStat("contacts_last_hour", s.contacts_last_hour);
   setStat("attempts_last_hour", s.attempts_last_hour);

@@ -145,6 +145,7 @@
   const STEP_HEADINGS = {
     "waiting for phone": "connect-title",
     connected: "connect-title",
+    "phone disconnected": "connect-title",
     ready: "waiting-title",
     paused: "paused-title",
   };
@@ -314,7 +315,8 @@
       }
       $("campaign-name").textContent = view.campaign?.name ?? "";
       $("status").textContent = view.message || "";
-      $("step-connect").hidden = !["waiting for phone", "connected"].includes(state);
+      const connecting = ["waiting for phone", "connected", "phone disconnected"].includes(state);
+      $("step-connect").hidden = !connecting;
       $("step-waiting").hidden = state !== "ready";
       $("step-paused").hidden = state !== "paused";
       const preview = PhonebankPreview.isPreview(state);
@@ -323,7 +325,8 @@
       this.focusStep(state === "ringing" ? "ringing-title" : onCall ? "voter-name" : STEP_HEADINGS[state]);
       if (state === "talking") PhonebankPreview.notice("");
       $("dialer-doing").textContent = view.campaign?.dial_mode === "preview" ? PREVIEW_WAITING : AUTO_WAITING;
-      if (state === "waiting for phone" || state === "connected") this.renderConnect(view);
+      if (connecting) this.renderConnect(view);
+      this.renderPhoneLost(view);
       if (state === "ready" && previous !== "ready") this.readySince = Date.now();
       if (onCall) this.renderCall(view);
       this.tick();
@@ -339,8 +342,11 @@
 
     renderConnect(view) {
       const connected = view.state === "connected";
+      const lost = view.state === "phone disconnected";
       const computer = view.audio_mode === "browser" && !this.fallback;
-      $("connect-title").textContent = computer ? "Connect your computer's audio" : "Call in from your phone";
+      $("connect-title").textContent = lost
+        ? (computer ? "Your computer's audio is disconnected" : "Your phone is disconnected")
+        : (computer ? "Connect your computer's audio" : "Call in from your phone");
       $("callin-details").hidden = computer;
       $("callin-notice").hidden = computer;
       $("callin-number").textContent = view.callin_number;
@@ -350,10 +356,24 @@
       const device = computer ? "your computer's audio" : "your phone";
       $("phone-state-text").textContent = connected
         ? `Connected: ${device} is on the line.`
-        : `Waiting for ${device}…`;
+        : lost ? `No calls come to you until ${device} is back on the line`
+          + (computer ? ": reload this page to reconnect it." : ": call again and enter your PIN.")
+          : `Waiting for ${device}…`;
       const wasHidden = $("start").hidden;
       $("start").hidden = !connected;
       if (connected && wasHidden && this.step !== undefined) $("start").focus();
+    }
+
+    renderPhoneLost(view) {
+      // the phone dropped during a break or wrap-up: say so, and how to get it back
+      const gone = view.phone === false && ["paused", "wrap-up"].includes(view.state);
+      const computer = view.audio_mode === "browser" && !this.fallback;
+      $("phone-lost").textContent = !gone ? "" : computer
+        ? "Your computer's audio is disconnected. Reload this page to reconnect it, or call "
+          + `${view.callin_number} from a phone and enter your PIN ${view.pin} followed by #.`
+        : `Your phone is disconnected. Call ${view.callin_number} again and enter your PIN `
+          + `${view.pin} followed by # to reconnect.`;
+      $("phone-lost").hidden = !gone;
     }
 
     renderCall(view) {
