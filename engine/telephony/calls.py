@@ -7,6 +7,7 @@ endpoint), because a call that is not answered, or hangs up during AMD, never en
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import time
@@ -54,6 +55,8 @@ class LiveCall:
     placed_at: float = field(default_factory=time.monotonic)
     answered_at: float | None = None
     """time.monotonic() of the answer: from then on the call is in AMD (for pacing)."""
+    rang: bool = False
+    """The carrier answered the INVITE with ringing (180) or an answer: the network works."""
 
 
 class OutboundCalls:
@@ -66,6 +69,10 @@ class OutboundCalls:
         """Seconds from AMD verdict to the voter being in the volunteer's bridge, for answers
         a volunteer was ready for (not those that waited for one under the 2-second rule):
         the engine's own speed."""
+        self.no_answers: collections.deque[tuple[datetime, LiveCall]] = collections.deque(
+            maxlen=1000
+        )
+        """Recent "no answer" endings, which the trunk going down may show were ours."""
 
     def in_flight(self, campaign_id: int) -> tuple[int, int]:
         """(calls dialing, live answers waiting for a volunteer) of a campaign."""
@@ -125,7 +132,11 @@ class OutboundCalls:
     # --- events --------------------------------------------------------------------------
     def on_state_change(self, channel: dict[str, Any]) -> None:
         call = self.by_channel.get(channel["id"])
-        if call is not None and channel.get("state") == "Up" and not call.answered:
+        if call is None:
+            return
+        if channel.get("state") in ("Ringing", "Up"):
+            call.rang = True
+        if channel.get("state") == "Up" and not call.answered:
             call.answered = True
             call.answered_at = time.monotonic()
 
@@ -155,8 +166,30 @@ class OutboundCalls:
             await self.tel.store.update_attempt(call.attempt_id, **fields)
             await self._hangup(call.channel_id)
 
-    async def on_gone(self, channel_id: str, cause: int) -> None:
-        """The voter's channel is destroyed: record the outcome and free the voter."""
+    async def give_back_since(self, since: datetime) -> None:
+        """The trunk went down, and was last seen up at `since`: calls that ended "no answer"
+        after that met a silent network. Their voters get the attempt back and are retried."""
+        while self.no_answers and self.no_answers[0][0] < since:
+            self.no_answers.popleft()
+        for _, call in list(self.no_answers):
+            voter = await self.tel.store.get_voter(call.voter.id)
+            if voter.status not in (VoterStatus.DONE, VoterStatus.RETRY):
+                continue
+            await self.tel.store.update_attempt(call.attempt_id, outcome=CallOutcome.FAILED)
+            status = await settle_voter(
+                self.tel.store, call.campaign, call.voter.id, CallOutcome.FAILED
+            )
+            log.warning(
+                "call %s: ended unanswered as the trunk went down: our failure; voter %d now %s",
+                call.channel_id,
+                call.voter.id,
+                status,
+            )
+        self.no_answers.clear()
+
+    async def on_gone(self, channel_id: str, cause: int, tech_cause: int | None = None) -> None:
+        """The voter's channel is destroyed: record the outcome and free the voter.
+        `tech_cause`: the SIP status that ended it, when Asterisk says."""
         call = self.by_channel.get(channel_id)
         if call is None:
             return
@@ -175,10 +208,32 @@ class OutboundCalls:
             elif call.answered:
                 outcome = CallOutcome.HUNG_UP_DURING_AMD
             else:
-                outcome = outcome_for_cause(cause)
+                outcome = self._unanswered_outcome(call, cause, tech_cause)
         else:
             outcome = CallOutcome.FAILED
         await self._finish(call, outcome, cause)
+
+    def _unanswered_outcome(
+        self, call: LiveCall, cause: int, tech_cause: int | None
+    ) -> CallOutcome:
+        """The outcome of a call nobody answered. "No answer" needs the carrier to have
+        answered the INVITE at all: a call that never rang (no 180, no answer) met a silent
+        network, which is our failure, so the voter's attempt is given back; so is a call
+        ending while the trunk is down. (Asterisk reports its own ring timeout as SIP 480,
+        so the tech cause cannot tell.)"""
+        outcome = outcome_for_cause(cause)
+        if outcome != CallOutcome.NO_ANSWER:
+            return outcome
+        if not call.rang or not self.tel.gate.open:
+            log.warning(
+                "call %s: no SIP response from the carrier (cause %s, SIP %s): our failure, "
+                "not the voter's; the attempt is given back",
+                call.channel_id,
+                cause,
+                tech_cause,
+            )
+            return CallOutcome.FAILED
+        return outcome
 
     # --- connecting ----------------------------------------------------------------------
     async def _connect(self, call: LiveCall) -> None:
@@ -285,6 +340,8 @@ class OutboundCalls:
         event = CallEvent.HANGUP if call.state != CallState.CLAIMED else CallEvent.FAILED
         await self._save(call, event, ended_at=_now(), hangup_cause=cause, outcome=outcome)
         status = await settle_voter(self.tel.store, call.campaign, call.voter.id, outcome)
+        if outcome == CallOutcome.NO_ANSWER:
+            self.no_answers.append((_now(), call))
         log.info(
             "call %s: ended %s (cause %s); voter %d now %s",
             call.channel_id,

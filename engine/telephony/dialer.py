@@ -51,6 +51,8 @@ class Dialer:
                     await self.tel.dialer_wakeup.wait()
 
     async def tick(self) -> None:
+        if not self.tel.gate.open:
+            return  # the gate's holder logged why and told the volunteers
         sessions = await self.tel.store.live_sessions()
         for campaign_id in sorted({s.campaign_id for s in sessions}):
             campaign = await self.tel.store.get_campaign(campaign_id)

@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from engine.ari.client import AriClient
@@ -21,15 +22,21 @@ from engine.session_states import LIVE_STATES
 from engine.store.base import Store
 from engine.telephony.callin import CallIns
 from engine.telephony.calls import OutboundCalls
+from engine.telephony.dialing_gate import TRUNK_DOWN, DialingGate
 from engine.telephony.media import Player
 from engine.telephony.preview import PreviewCalls
 from engine.telephony.softphone import BrowserLogin, Softphones
 from engine.telephony.sounds import SoundLibrary
+from engine.telephony.trunk_watch import TrunkWatch
 from engine.volunteers import VolunteerService
 
 log = logging.getLogger(__name__)
 
 SLOW_HANDLER_S = 0.5
+QUALIFY_WINDOW_S = 15.0
+"""The trunk reads online for up to one qualify round (10 s + 3 s timeout on a real trunk)
+after the carrier fell silent: calls ending this long before the last online reading are
+given back too when it goes down."""
 DEDUP_WINDOW = 64
 LOGOUT_MESSAGES = {
     "timeout": "You have been logged out because no call result was entered within the time "
@@ -60,6 +67,9 @@ class Telephony:
         self.calls = OutboundCalls(self)
         self.preview = PreviewCalls(self)
         self.softphones = Softphones(ari, softphone_ws_url)
+        self.gate = DialingGate()
+        """Held while calls cannot be placed (the trunk down); the dialer consults it."""
+        self.trunk_watch = TrunkWatch(ari, self.gate, trunk, on_change=self._gate_changed)
         self.volunteers: VolunteerService  # set by the engine right after construction
         self.phones: dict[str, int] = {}
         """Volunteer phone channels in their bridge, to session id."""
@@ -117,6 +127,9 @@ class Telephony:
     async def on_ChannelStateChange(self, event: dict[str, Any]) -> None:
         self.calls.on_state_change(event["channel"])
 
+    async def on_EndpointStateChange(self, event: dict[str, Any]) -> None:
+        self.trunk_watch.on_EndpointStateChange(event)
+
     async def on_PlaybackFinished(self, event: dict[str, Any]) -> None:
         self.player.on_PlaybackFinished(event)
 
@@ -130,7 +143,12 @@ class Telephony:
         self.player.target_gone(channel_id)
         self.callins.forget(channel_id)
         await self._phone_gone(channel_id)
-        await self.calls.on_gone(channel_id, int(event.get("cause", 0)))
+        tech_cause = event.get("tech_cause")
+        await self.calls.on_gone(
+            channel_id,
+            int(event.get("cause", 0)),
+            None if tech_cause is None else int(tech_cause),
+        )
         await self.preview.on_gone(channel_id, int(event.get("cause", 0)))
 
     async def on_PhonebankReconnected(self, event: dict[str, Any]) -> None:
@@ -262,6 +280,24 @@ class Telephony:
         event = self._wakeups.setdefault(campaign_id, asyncio.Event())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+
+    def _gate_changed(self) -> None:
+        last_online = self.trunk_watch.last_online
+        if TRUNK_DOWN in self.gate.holds and last_online is not None:
+            since = last_online - timedelta(seconds=QUALIFY_WINDOW_S)
+            self.spawn(self.calls.give_back_since(since))
+        self.spawn(self.publish_dialing())
+        self.dialer_wakeup.set()
+
+    async def publish_dialing(self) -> None:
+        """Tell every signed-in volunteer and their campaigns' dashboards whether dialing is
+        held, and why ({"type": "dialing", "paused": ..., "message": ...})."""
+        event = {"type": "dialing", "paused": not self.gate.open, "message": self.gate.message()}
+        campaigns: set[int] = set()
+        for session in await self.store.live_sessions():
+            self.notifier.publish(session.campaign_id, session.id, event)
+            campaigns.add(session.campaign_id)
+        log.info("told %d campaign(s): %s", len(campaigns), event["message"] or "dialing resumed")
 
     def publish_call(self, campaign_id: int, attempt_id: int, outcome: CallOutcome) -> None:
         self.notifier.publish(

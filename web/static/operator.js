@@ -223,7 +223,13 @@ function setUpDashboard(root) {
   const connect = () => {
     const socket = new WebSocket(socketUrl(root.dataset.events));
     socket.addEventListener("open", () => { status.textContent = "Live: updates as calls happen."; });
-    socket.addEventListener("message", soon);
+    socket.addEventListener("message", (message) => {
+      const event = JSON.parse(message.data);
+      if (event.type === "dialing") {
+        status.textContent = event.paused ? event.message : "Live: updates as calls happen.";
+      }
+      soon();
+    });
     socket.addEventListener("close", () => {
       status.textContent = "Live updates lost; reconnecting…";
       setTimeout(connect, 3000);

@@ -206,6 +206,9 @@
         this.render({ ...this.view, state, call, result: null });
       } else if (event.type === "preview_ended") {
         PhonebankPreview.notice(event.message);
+      } else if (event.type === "dialing") {
+        // the trunk to the carrier is down (or back): say so where call notices go
+        PhonebankPreview.notice(event.paused ? event.message : "");
       }
     }
 
