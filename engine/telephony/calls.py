@@ -30,6 +30,7 @@ from engine.models import (
 )
 from engine.retry import after_attempt
 from engine.store.base import Store
+from engine.telephony.dead_air import audio_stopped
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony
@@ -57,6 +58,8 @@ class LiveCall:
     """time.monotonic() of the answer: from then on the call is in AMD (for pacing)."""
     rang: bool = False
     """The carrier answered the INVITE with ringing (180) or an answer: the network works."""
+    dead_air: bool = False
+    """Answered, but not one RTP packet came in: the network lost the media, not a voter."""
 
 
 class OutboundCalls:
@@ -149,6 +152,8 @@ class OutboundCalls:
             return
         call.verdict_at = time.monotonic()
         verdict, cause, answered_at = ([*args, "", "", ""])[1:4]
+        if verdict == "NOTSURE" and call.campaign.connect_notsure and await self._dead_air(call):
+            return
         fields = {
             "amd_verdict": verdict,
             "amd_cause": cause,
@@ -187,6 +192,19 @@ class OutboundCalls:
             )
         self.no_answers.clear()
 
+    async def _dead_air(self, call: LiveCall) -> bool:
+        """AMD could not tell: if no audio arrives at all, the line is dead, not a person
+        (engine/telephony/dead_air.py). Hang it up; the network's failure, not the voter's."""
+        try:
+            if not await audio_stopped(self.tel.ari, call.channel_id):
+                return False
+        except AriNotFound:
+            return False  # hung up meanwhile: on_gone records it
+        log.warning("call %s: answered but no audio arrives: dead air, hanging up", call.channel_id)
+        call.dead_air = True
+        await self._hangup(call.channel_id)
+        return True
+
     async def on_gone(self, channel_id: str, cause: int, tech_cause: int | None = None) -> None:
         """The voter's channel is destroyed: record the outcome and free the voter.
         `tech_cause`: the SIP status that ended it, when Asterisk says."""
@@ -203,7 +221,9 @@ class OutboundCalls:
             outcome = CallOutcome.ABANDONED
         elif call.state == CallState.DIALING:
             attempt = await self.tel.store.get_attempt(call.attempt_id)
-            if attempt.amd_verdict:
+            if call.dead_air:
+                outcome = CallOutcome.FAILED
+            elif attempt.amd_verdict:
                 outcome = CallOutcome.MACHINE
             elif call.answered:
                 outcome = CallOutcome.HUNG_UP_DURING_AMD

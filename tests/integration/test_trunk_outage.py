@@ -21,14 +21,14 @@ import pytest
 
 from engine.ari.client import AriClient
 from engine.config import load_config
-from engine.models import CallOutcome, VoterStatus
+from engine.models import CallOutcome, SessionState, VoterStatus
 from engine.pbx.pair import PbxPair, start_pair
 from engine.testbed.events import EventLog
 from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_with_events
 from tests.helpers import wait_until
 
-NO_ANSWER = [("30", v) for v in range(20)]
+NO_ANSWER = [("31", v) for v in range(20)]
 """Numbers that ring and are never answered: only a working network says "no answer"."""
 
 
@@ -108,6 +108,43 @@ async def test_silent_carrier_holds_dialing_and_charges_no_voter(own_pair, own_c
                 5,
                 "volunteers to be told dialing resumed",
             )
+        await engine.volunteers.log_out(volunteer.session.id)
+
+
+async def test_machine_starved_of_audio_is_never_connected(own_pair, own_carrier, tmp_path):
+    """The carrier answers, then falls silent (SIGSTOP): AMD hears no audio at all and
+    gives NOTSURE/TOOLONG after 5 s, which the campaign connects as a person. The engine
+    checks that audio still arrives, finds none, and hangs up: never a contact, and the
+    voter's attempt is given back (the network's failure)."""
+    async with running_engine(own_pair, tmp_path / "dead-air.db") as engine:
+        tel = engine.telephony
+        assert tel is not None
+        campaign = await make_campaign(
+            engine, voters_csv([("11", 0)]), dial_mode="power", ring_seconds=10, max_attempts=1
+        )
+        assert campaign.connect_notsure
+        volunteer = await SimVolunteer.sign_in(engine, campaign, 0)
+        await volunteer.call_in(own_pair, own_carrier)
+        await engine.volunteers.start_calling(volunteer.session.id)
+        await wait_until(
+            lambda: any(c.answered for c in tel.calls.by_channel.values()), 15, "the answer"
+        )
+        assert own_pair.carrier.pid is not None
+        os.kill(own_pair.carrier.pid, signal.SIGSTOP)
+        try:
+
+            async def ended() -> list:
+                attempts = await engine.store.list_attempts(campaign.id)
+                return [a for a in attempts if a.outcome is not None]
+
+            (attempt,) = await wait_until(ended, 20, "the starved call to end")
+        finally:
+            os.kill(own_pair.carrier.pid, signal.SIGCONT)
+        assert attempt.outcome == CallOutcome.FAILED and not attempt.amd_verdict, attempt
+        assert attempt.bridged_at is None and attempt.session_id is None
+        voter = await engine.store.get_voter(attempt.voter_id)
+        assert voter.status == VoterStatus.RETRY and voter.attempts == 0
+        assert (await volunteer.refresh()).state == SessionState.READY
         await engine.volunteers.log_out(volunteer.session.id)
 
 
