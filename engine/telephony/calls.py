@@ -7,7 +7,6 @@ endpoint), because a call that is not answered, or hangs up during AMD, never en
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import time
@@ -31,6 +30,7 @@ from engine.models import (
 from engine.retry import after_attempt
 from engine.store.base import Store
 from engine.telephony.dead_air import audio_stopped
+from engine.telephony.no_answers import NoAnswer, RecentNoAnswers
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony
@@ -72,9 +72,7 @@ class OutboundCalls:
         """Seconds from AMD verdict to the voter being in the volunteer's bridge, for answers
         a volunteer was ready for (not those that waited for one under the 2-second rule):
         the engine's own speed."""
-        self.no_answers: collections.deque[tuple[datetime, LiveCall]] = collections.deque(
-            maxlen=1000
-        )
+        self.no_answers = RecentNoAnswers(telephony.store, settle_voter)
         """Recent "no answer" endings, which the trunk going down may show were ours."""
 
     def in_flight(self, campaign_id: int) -> tuple[int, int]:
@@ -170,27 +168,6 @@ class OutboundCalls:
         else:
             await self.tel.store.update_attempt(call.attempt_id, **fields)
             await self._hangup(call.channel_id)
-
-    async def give_back_since(self, since: datetime) -> None:
-        """The trunk went down, and was last seen up at `since`: calls that ended "no answer"
-        after that met a silent network. Their voters get the attempt back and are retried."""
-        while self.no_answers and self.no_answers[0][0] < since:
-            self.no_answers.popleft()
-        for _, call in list(self.no_answers):
-            voter = await self.tel.store.get_voter(call.voter.id)
-            if voter.status not in (VoterStatus.DONE, VoterStatus.RETRY):
-                continue
-            await self.tel.store.update_attempt(call.attempt_id, outcome=CallOutcome.FAILED)
-            status = await settle_voter(
-                self.tel.store, call.campaign, call.voter.id, CallOutcome.FAILED
-            )
-            log.warning(
-                "call %s: ended unanswered as the trunk went down: our failure; voter %d now %s",
-                call.channel_id,
-                call.voter.id,
-                status,
-            )
-        self.no_answers.clear()
 
     async def _dead_air(self, call: LiveCall) -> bool:
         """AMD could not tell: if no audio arrives at all, the line is dead, not a person
@@ -361,7 +338,9 @@ class OutboundCalls:
         await self._save(call, event, ended_at=_now(), hangup_cause=cause, outcome=outcome)
         status = await settle_voter(self.tel.store, call.campaign, call.voter.id, outcome)
         if outcome == CallOutcome.NO_ANSWER:
-            self.no_answers.append((_now(), call))
+            self.no_answers.add(
+                NoAnswer(_now(), call.attempt_id, call.voter.id, call.campaign, call.channel_id)
+            )
         log.info(
             "call %s: ended %s (cause %s); voter %d now %s",
             call.channel_id,

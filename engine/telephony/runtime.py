@@ -285,7 +285,7 @@ class Telephony:
         last_online = self.trunk_watch.last_online
         if TRUNK_DOWN in self.gate.holds and last_online is not None:
             since = last_online - timedelta(seconds=QUALIFY_WINDOW_S)
-            self.spawn(self.calls.give_back_since(since))
+            self.spawn(self.calls.no_answers.give_back_since(since))
         self.spawn(self.publish_dialing())
         self.dialer_wakeup.set()
 
