@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,9 @@ from engine.telephony.dialing_gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE, Dialin
 log = logging.getLogger(__name__)
 
 POLL_S = 2.0
+CONFIRM_S = 3.0
+"""The trunk must read offline this long before dialing is held: one OPTIONS lost to a busy
+moment does not stop a shift."""
 
 
 class TrunkWatch:
@@ -31,6 +35,7 @@ class TrunkWatch:
         *,
         on_change: Callable[[], None],
         poll_s: float = POLL_S,
+        confirm_s: float = CONFIRM_S,
     ) -> None:
         self.ari = ari
         self.gate = gate
@@ -38,7 +43,9 @@ class TrunkWatch:
         self.on_change = on_change
         """Called whenever the gate opened or closed because of the trunk."""
         self.poll_s = poll_s
+        self.confirm_s = confirm_s
         self.state = "unknown"
+        self._offline_since: float | None = None
         self.last_online: datetime | None = None
         """When the trunk was last seen online: calls ending after it may have met silence."""
 
@@ -58,14 +65,19 @@ class TrunkWatch:
         if endpoint.get("technology") == "PJSIP" and endpoint.get("resource") == self.trunk:
             self.update(str(endpoint.get("state", "unknown")))
 
-    def update(self, state: str) -> None:
-        """Offline holds dialing; online releases it (unknown, not yet qualified, changes
-        nothing)."""
+    def update(self, state: str, now: float | None = None) -> None:
+        """Offline for `confirm_s` holds dialing; online releases it (unknown, not yet
+        qualified, changes nothing). `now`: time.monotonic()."""
+        now = time.monotonic() if now is None else now
         if state != self.state:
             log.info("trunk %s: %s -> %s", self.trunk, self.state, state)
         self.state = state
+        if state != "offline":
+            self._offline_since = None
+        elif self._offline_since is None:
+            self._offline_since = now
         changed = False
-        if state == "offline":
+        if state == "offline" and now - (self._offline_since or now) >= self.confirm_s:
             changed = self.gate.hold(TRUNK_DOWN, TRUNK_DOWN_MESSAGE)
         elif state == "online":
             self.last_online = datetime.now(UTC)

@@ -13,17 +13,18 @@ def watch() -> tuple[TrunkWatch, DialingGate, list[bool]]:
     return trunk, gate, changes
 
 
-def test_offline_trunk_holds_dialing_and_online_releases_it_once():
+def test_trunk_offline_for_a_while_holds_dialing_and_online_releases_it_once():
     trunk, gate, changes = watch()
-    trunk.update("online")
+    trunk.update("online", now=0.0)
     assert gate.open and changes == []
-    trunk.update("offline")
-    trunk.update("offline")
+    trunk.update("offline", now=1.0)
+    assert gate.open  # one lost OPTIONS is not an outage
+    trunk.update("offline", now=4.0)
     assert not gate.open and TRUNK_DOWN in gate.holds
     assert "phone line to the carrier is down" in gate.message()
-    trunk.update("unknown")  # not qualified yet says nothing
+    trunk.update("unknown", now=5.0)  # not qualified yet says nothing
     assert not gate.open
-    trunk.update("online")
+    trunk.update("online", now=6.0)
     assert gate.open and changes == [False, True]
 
 
@@ -33,9 +34,9 @@ def test_endpoint_events_for_other_endpoints_are_ignored():
         {"endpoint": {"technology": "PJSIP", "resource": "web-1-x", "state": "offline"}}
     )
     assert gate.open
-    trunk.on_EndpointStateChange(
-        {"endpoint": {"technology": "PJSIP", "resource": "carrier", "state": "offline"}}
-    )
+    offline = {"endpoint": {"technology": "PJSIP", "resource": "carrier", "state": "offline"}}
+    trunk.on_EndpointStateChange(offline)
+    trunk.update("offline", now=trunk._offline_since + trunk.confirm_s)  # type: ignore[operator]
     assert not gate.open
 
 
