@@ -208,7 +208,9 @@
         PhonebankPreview.notice(event.message);
       } else if (event.type === "dialing") {
         // the trunk to the carrier is down (or back): say so where call notices go
-        PhonebankPreview.notice(event.paused ? event.message : "");
+        const line = $("call-notice");
+        line.textContent = event.paused ? event.message : "";
+        line.hidden = !event.paused;
       }
     }
 
