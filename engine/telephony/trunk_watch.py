@@ -21,9 +21,10 @@ from engine.telephony.dialing_gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE, Dialin
 log = logging.getLogger(__name__)
 
 POLL_S = 2.0
-CONFIRM_S = 3.0
-"""The trunk must read offline this long before dialing is held: one OPTIONS lost to a busy
-moment does not stop a shift."""
+CONFIRM_S = 0.0
+"""How long the trunk must read offline before dialing is held. None: once Asterisk marks the
+trunk's contact unreachable it refuses every originate to it (HTTP 500 at once), so waiting
+to confirm only turns the wait into a burst of failed calls."""
 
 
 class TrunkWatch:

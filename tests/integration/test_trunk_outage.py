@@ -148,6 +148,32 @@ async def test_machine_starved_of_audio_is_never_connected(own_pair, own_carrier
         await engine.volunteers.log_out(volunteer.session.id)
 
 
+async def test_a_leg_whose_audio_stops_for_30_s_is_hung_up(own_pair, own_carrier, tmp_path):
+    """rtp_timeout on the trunk endpoint: a carrier silent for longer than 30 s leaves no
+    leg hanging on the dialer (here the volunteer's phone, which can call back in)."""
+    async with running_engine(own_pair, tmp_path / "rtp.db") as engine:
+        tel = engine.telephony
+        assert tel is not None
+        campaign = await make_campaign(engine, voters_csv([("31", 0)]))
+        volunteer = await SimVolunteer.sign_in(engine, campaign, 0)
+        await volunteer.call_in(own_pair, own_carrier)
+        leg = (await volunteer.refresh()).channel_id
+        assert leg is not None
+        assert own_pair.carrier.pid is not None
+        os.kill(own_pair.carrier.pid, signal.SIGSTOP)
+        try:
+
+            async def leg_gone() -> bool:
+                return leg not in {c["id"] for c in await tel.ari.list_channels()}
+
+            await wait_until(leg_gone, 40, "the dead phone leg to be hung up")
+        finally:
+            os.kill(own_pair.carrier.pid, signal.SIGCONT)
+        session = await volunteer.wait_state(SessionState.WAITING_FOR_PHONE, timeout=10)
+        assert session.channel_id is None
+        await engine.volunteers.log_out(volunteer.session.id)
+
+
 def drain_now(queue) -> list[dict]:
     items = []
     while not queue.empty():

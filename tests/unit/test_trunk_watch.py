@@ -6,25 +6,32 @@ from engine.telephony.dialing_gate import TRUNK_DOWN, DialingGate
 from engine.telephony.trunk_watch import TrunkWatch
 
 
-def watch() -> tuple[TrunkWatch, DialingGate, list[bool]]:
+def watch(confirm_s: float = 0.0) -> tuple[TrunkWatch, DialingGate, list[bool]]:
     gate = DialingGate()
     changes: list[bool] = []
-    trunk = TrunkWatch(None, gate, "carrier", on_change=lambda: changes.append(gate.open))  # type: ignore[arg-type]
+    trunk = TrunkWatch(
+        None,  # type: ignore[arg-type]
+        gate,
+        "carrier",
+        on_change=lambda: changes.append(gate.open),
+        confirm_s=confirm_s,
+    )
     return trunk, gate, changes
 
 
-def test_trunk_offline_for_a_while_holds_dialing_and_online_releases_it_once():
+def test_offline_trunk_holds_dialing_at_once_and_online_releases_it_once():
+    """Asterisk refuses every originate to an unreachable trunk: waiting would only turn
+    the wait into a burst of failed calls."""
     trunk, gate, changes = watch()
     trunk.update("online", now=0.0)
     assert gate.open and changes == []
     trunk.update("offline", now=1.0)
-    assert gate.open  # one lost OPTIONS is not an outage
-    trunk.update("offline", now=4.0)
+    trunk.update("offline", now=2.0)
     assert not gate.open and TRUNK_DOWN in gate.holds
     assert "phone line to the carrier is down" in gate.message()
-    trunk.update("unknown", now=5.0)  # not qualified yet says nothing
+    trunk.update("unknown", now=3.0)  # not qualified yet says nothing
     assert not gate.open
-    trunk.update("online", now=6.0)
+    trunk.update("online", now=4.0)
     assert gate.open and changes == [False, True]
 
 
@@ -34,9 +41,17 @@ def test_endpoint_events_for_other_endpoints_are_ignored():
         {"endpoint": {"technology": "PJSIP", "resource": "web-1-x", "state": "offline"}}
     )
     assert gate.open
-    offline = {"endpoint": {"technology": "PJSIP", "resource": "carrier", "state": "offline"}}
-    trunk.on_EndpointStateChange(offline)
-    trunk.update("offline", now=trunk._offline_since + trunk.confirm_s)  # type: ignore[operator]
+    trunk.on_EndpointStateChange(
+        {"endpoint": {"technology": "PJSIP", "resource": "carrier", "state": "offline"}}
+    )
+    assert not gate.open
+
+
+def test_a_confirmation_time_can_be_asked_for():
+    trunk, gate, _ = watch(confirm_s=3.0)
+    trunk.update("offline", now=1.0)
+    assert gate.open
+    trunk.update("offline", now=4.0)
     assert not gate.open
 
 
