@@ -106,6 +106,7 @@ class Engine:
                 tasks = [
                     asyncio.create_task(telephony.run(), name="telephony"),
                     asyncio.create_task(dialer.run(), name="dialer"),
+                    asyncio.create_task(telephony.trunk_watch.run(), name="trunk watch"),
                 ]
                 try:
                     yield cls(store, notifier, volunteers, operators, telephony, dialer)

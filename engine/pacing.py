@@ -8,6 +8,7 @@ adaptive, predictive and preview policies.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,6 +44,9 @@ class PacingState:
     """People who answered this shift (connected or abandoned): the abandon rate's base."""
     abandons: int = 0
     """Of those, how many no volunteer took within the 2-second rule."""
+    contact_rate_high: float = 1.0
+    """The highest share of calls a person may plausibly answer, given the calls seen so far
+    (`contact_rate_ceiling`); 1.0 when nothing is known: any call may be a person."""
 
 
 class Pacing(Protocol):
@@ -89,6 +93,27 @@ def abandon_budget(
     return limit * (live_answers + prior) - abandons
 
 
+CONFIDENCE_Z = 1.645
+"""One-sided 95 %: the contact rate's ceiling is the rate the calls seen make unlikely to be
+exceeded 19 times in 20."""
+CONTACT_RATE_FLOOR = 0.01
+"""The ceiling never goes below this, so the limits below stay finite."""
+
+
+def contact_rate_ceiling(people: int, calls: int) -> float:
+    """The Wilson upper bound (one-sided 95 %) of the share of calls a person answers, having
+    seen `people` among `calls` calls that rang through (answered or rung out); 1.0 with no
+    calls seen. A new campaign knows nothing about its list (a list of supporters can answer
+    three times as often as the reference 10 %), so it must not over-dial on a guess."""
+    if calls <= 0:
+        return 1.0
+    n, z2 = float(calls), CONFIDENCE_Z * CONFIDENCE_Z
+    p = min(1.0, max(0.0, people / n))
+    centre = p + z2 / (2.0 * n)
+    spread = CONFIDENCE_Z * math.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n))
+    return min(1.0, max(CONTACT_RATE_FLOOR, (centre + spread) / (1.0 + z2 / n)))
+
+
 @dataclass(frozen=True)
 class AbandonGuard:
     """Wraps an over-dialing policy so it never spends more abandons than its budget.
@@ -98,6 +123,15 @@ class AbandonGuard:
     it, only calls a ready volunteer is already waiting for are placed (one line per ready
     volunteer, counting calls already going), which abandons nobody while volunteers stay
     ready; over-dialing resumes as live answers earn the budget back.
+
+    While budget is left, the guard also holds within a round (`round_cap`): every line
+    beyond one per volunteer signed in is a potential abandon, should a person answer it
+    (at most `contact_rate_high` of them will), and those potential abandons, counting calls
+    already in flight, may not exceed the budget left; and one decision places at most the
+    calls it takes, at that rate, to find a person for every ready volunteer and one more.
+    A campaign that has seen no calls (ceiling 1.0) so starts at one line per volunteer plus
+    its few abandons of credit, and widens as calls show how often people answer and as live
+    answers earn budget.
     """
 
     inner: Pacing
@@ -110,7 +144,19 @@ class AbandonGuard:
 
     def calls_to_place(self, state: PacingState) -> int:
         wanted = self.inner.calls_to_place(state)
-        if self.budget(state) > 0.0:
-            return wanted
-        safe = state.ready_volunteers - state.in_flight - state.connecting
-        return max(0, min(wanted, safe, state.voters_available))
+        lines = state.in_flight + state.connecting
+        budget = self.budget(state)
+        cap = self.round_cap(state, budget) if budget > 0.0 else state.ready_volunteers - lines
+        return max(0, min(wanted, cap, state.voters_available))
+
+    def round_cap(self, state: PacingState, budget: float) -> int:
+        """The most new calls whose potential abandons, with those of the calls already in
+        flight, fit in `budget`; and at most one decision's worth."""
+        rate = min(1.0, max(CONTACT_RATE_FLOOR, state.contact_rate_high))
+        volunteers = (
+            state.ready_volunteers + len(state.talking_elapsed) + len(state.wrap_up_elapsed)
+        )
+        lines = state.in_flight + state.connecting
+        exposure_cap = volunteers + math.floor(budget / rate + 1e-9) - lines
+        decision_cap = math.ceil((max(0, state.ready_volunteers) + 1) / rate - 1e-9)
+        return min(exposure_cap, decision_cap)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.models import Attempt, CallOutcome
+from engine.pacing import contact_rate_ceiling
 from engine.pacing_model import LogNormal, PacingModel
 
 OUTCOME_WINDOW = 1000
@@ -142,6 +143,15 @@ class Learned:
             talk=_fit(self.talk_s, prior.talk, 0.0, math.inf),
             wrap_up=_fit(self.wrap_up_s, prior.wrap_up, 0.0, math.inf),
         )
+
+    def contact_rate_high(self, people_on_the_line: int = 0) -> float:
+        """The highest contact rate the recent calls leave plausible (engine/pacing.py
+        `contact_rate_ceiling`), among calls that rang through: people (those still on the
+        line included), machines and calls that rang out. Fast failures are left out, as
+        they end first: counting them would read the rate low at the start of a shift."""
+        people = self.outcomes.count(PERSON) + people_on_the_line
+        rang = people + self.outcomes.count(MACHINE) + self.outcomes.count(NO_ANSWER)
+        return contact_rate_ceiling(people, rang)
 
     def summary(self) -> dict[str, Any]:
         """What the dashboard shows: rates in percent, durations in seconds (None: not

@@ -13,10 +13,14 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from engine.pacing import Pacing, PacingState
+from engine.pacing import Pacing, PacingState, contact_rate_ceiling
 from engine.pacing_model import LogNormal, PacingModel
 
 ABANDON_AFTER_S = 2.0
+LEARN_WINDOW = 1000
+"""Calls that rang through the contact rate's ceiling is read from, as the engine learns it
+(engine/pacing_learning.py: the last 1,000 outcomes)."""
+PERSON, MACHINE, NO_ANSWER, FAILING = range(4)
 MANUAL_DIAL_S = 10.0
 MANUAL_MACHINE_LISTEN_S = 4.0
 MANUAL_NO_CONTACT_NOTE_S = 3.0
@@ -101,6 +105,12 @@ class Campaign:
         self.waiting: deque[tuple[int, float]] = deque()
         self.abandoned: set[int] = set()
         self.next_call = 0
+        self.kinds: dict[int, int] = {}
+        self.rang: deque[bool] = deque(maxlen=LEARN_WINDOW)
+        """Calls that rang through, as the engine learns them: True for a person."""
+        self.rang_people = 0
+        self.decisions: list[int] = []
+        """How many calls each decision placed, in order."""
 
     def push(self, t: float, kind: int, ref: int) -> None:
         self.seq += 1
@@ -124,6 +134,7 @@ class Campaign:
             elif kind == END:
                 self.ringing.pop(ref, None)
                 self.in_amd.pop(ref, None)
+                self.learn(self.kinds.pop(ref, FAILING))
             elif kind == CHECK:
                 if any(c == ref for c, _ in self.waiting):
                     self.waiting = deque((c, w) for c, w in self.waiting if c != ref)
@@ -145,10 +156,23 @@ class Campaign:
             amd_elapsed=tuple(t - s for s in self.in_amd.values()),
             live_answers=self.out.live_answers,
             abandons=self.out.abandons,
+            contact_rate_high=contact_rate_ceiling(self.rang_people, len(self.rang)),
         )
 
+    def learn(self, kind: int) -> None:
+        """A call's outcome is known (a person at the verdict, others at the end)."""
+        if kind == FAILING:
+            return
+        person = kind == PERSON
+        if len(self.rang) == LEARN_WINDOW:
+            self.rang_people -= self.rang[0]
+        self.rang.append(person)
+        self.rang_people += person
+
     def decide(self, t: float) -> None:
-        for _ in range(self.policy.calls_to_place(self.state(t))):
+        placed = self.policy.calls_to_place(self.state(t))
+        self.decisions.append(placed)
+        for _ in range(placed):
             self.place(t)
 
     def place(self, t: float) -> None:
@@ -162,11 +186,14 @@ class Campaign:
             answer = t + draw(rng, p.answer_time)
             self.push(answer, ANSWER, call)
             if u < p.contact_rate:
+                self.kinds[call] = PERSON
                 self.push(answer + rng.uniform(*p.amd_person), VERDICT, call)
             else:
+                self.kinds[call] = MACHINE
                 self.push(answer + rng.uniform(*p.amd_machine), END, call)
             return
         u = rng.random()
+        self.kinds[call] = NO_ANSWER if u < p.no_answer else FAILING
         if u < p.no_answer:
             self.push(t + p.ring_out_s, END, call)
         elif u < p.no_answer + p.busy:
@@ -176,6 +203,8 @@ class Campaign:
 
     def person(self, t: float, call: int) -> None:
         self.out.live_answers += 1
+        self.kinds.pop(call, None)
+        self.learn(PERSON)
         if self.ready:
             volunteer, since = self.ready.popleft()
             self.connect(t, volunteer, since)

@@ -313,6 +313,12 @@ class AriClient:
     async def list_bridges(self) -> list[Json]:
         return _array(await self._request("GET", "/bridges"))
 
+    async def get_endpoint(self, technology: str, resource: str) -> Json:
+        """GET /endpoints/{tech}/{resource}: its "state" is online, offline or unknown."""
+        return _object(
+            await self._request("GET", f"/endpoints/{_seg(technology)}/{_seg(resource)}")
+        )
+
     async def subscribe(self, event_source: str) -> Json:
         """Subscribe our app to e.g. "channel:ID", "bridge:ID" or "endpoint:PJSIP/100"."""
         path = f"/applications/{_seg(self._settings.app)}/subscription"

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from engine.call_states import CallEvent, next_call_state
 from engine.errors import AriError, AriNotFound, AriUnavailable
-from engine.hangup_causes import outcome_for_cause
 from engine.models import (
     Attempt,
     CallOutcome,
@@ -26,11 +25,11 @@ from engine.models import (
     Campaign,
     Session,
     Voter,
-    VoterStatus,
 )
-from engine.retry import after_attempt
-from engine.store.base import Store
+from engine.telephony.dead_air import audio_stopped
 from engine.telephony.lost_calls import give_back_voter, lost_outcome
+from engine.telephony.no_answers import NoAnswer, RecentNoAnswers, unanswered_outcome
+from engine.telephony.voter_release import settle_voter
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony
@@ -61,6 +60,10 @@ class LiveCall:
     """time.monotonic() of the answer: from then on the call is in AMD (for pacing)."""
     unconfirmed: bool = False
     """Its originate got no answer (the PBX down or frozen): it may or may not exist."""
+    rang: bool = False
+    """The carrier answered the INVITE with ringing (180) or an answer: the network works."""
+    dead_air: bool = False
+    """Answered, but not one RTP packet came in: the network lost the media, not a voter."""
 
 
 class OutboundCalls:
@@ -73,6 +76,8 @@ class OutboundCalls:
         """Seconds from AMD verdict to the voter being in the volunteer's bridge, for answers
         a volunteer was ready for (not those that waited for one under the 2-second rule):
         the engine's own speed."""
+        self.no_answers = RecentNoAnswers(telephony.store, settle_voter)
+        """Recent "no answer" endings, which the trunk going down may show were ours."""
 
     def in_flight(self, campaign_id: int) -> tuple[int, int]:
         """(calls dialing, live answers waiting for a volunteer) of a campaign."""
@@ -162,7 +167,11 @@ class OutboundCalls:
     # --- events --------------------------------------------------------------------------
     def on_state_change(self, channel: dict[str, Any]) -> None:
         call = self.by_channel.get(channel["id"])
-        if call is not None and channel.get("state") == "Up" and not call.answered:
+        if call is None:
+            return
+        if channel.get("state") in ("Ringing", "Up"):
+            call.rang = True
+        if channel.get("state") == "Up" and not call.answered:
             call.answered = True
             call.answered_at = time.monotonic()
 
@@ -175,6 +184,8 @@ class OutboundCalls:
             return
         call.verdict_at = time.monotonic()
         verdict, cause, answered_at = ([*args, "", "", ""])[1:4]
+        if verdict == "NOTSURE" and call.campaign.connect_notsure and await self._dead_air(call):
+            return
         fields = {
             "amd_verdict": verdict,
             "amd_cause": cause,
@@ -192,8 +203,22 @@ class OutboundCalls:
             await self.tel.store.update_attempt(call.attempt_id, **fields)
             await self._hangup(call.channel_id)
 
-    async def on_gone(self, channel_id: str, cause: int) -> None:
-        """The voter's channel is destroyed: record the outcome and free the voter."""
+    async def _dead_air(self, call: LiveCall) -> bool:
+        """AMD could not tell: if no audio arrives at all, the line is dead, not a person
+        (engine/telephony/dead_air.py). Hang it up; the network's failure, not the voter's."""
+        try:
+            if not await audio_stopped(self.tel.ari, call.channel_id):
+                return False
+        except AriNotFound:
+            return False  # hung up meanwhile: on_gone records it
+        log.warning("call %s: answered but no audio arrives: dead air, hanging up", call.channel_id)
+        call.dead_air = True
+        await self._hangup(call.channel_id)
+        return True
+
+    async def on_gone(self, channel_id: str, cause: int, tech_cause: int | None = None) -> None:
+        """The voter's channel is destroyed: record the outcome and free the voter.
+        `tech_cause`: the SIP status that ended it, when Asterisk says."""
         call = self.by_channel.get(channel_id)
         if call is None:
             return
@@ -207,12 +232,16 @@ class OutboundCalls:
             outcome = CallOutcome.ABANDONED
         elif call.state == CallState.DIALING:
             attempt = await self.tel.store.get_attempt(call.attempt_id)
-            if attempt.amd_verdict:
+            if call.dead_air:
+                outcome = CallOutcome.FAILED
+            elif attempt.amd_verdict:
                 outcome = CallOutcome.MACHINE
             elif call.answered:
                 outcome = CallOutcome.HUNG_UP_DURING_AMD
             else:
-                outcome = outcome_for_cause(cause)
+                outcome = unanswered_outcome(
+                    call.channel_id, cause, tech_cause, rang=call.rang, gate_open=self.tel.gate.open
+                )
         else:
             outcome = CallOutcome.FAILED
         await self._finish(call, outcome, cause)
@@ -250,7 +279,6 @@ class OutboundCalls:
             reason,
             status,
         )
-
     # --- connecting ----------------------------------------------------------------------
     async def _connect(self, call: LiveCall) -> None:
         deadline = call.verdict_at + CONNECT_WINDOW_S
@@ -339,6 +367,10 @@ class OutboundCalls:
         event = CallEvent.HANGUP if call.state != CallState.CLAIMED else CallEvent.FAILED
         await self._save(call, event, ended_at=_now(), hangup_cause=cause, outcome=outcome)
         status = await settle_voter(self.tel.store, call.campaign, call.voter.id, outcome)
+        if outcome == CallOutcome.NO_ANSWER:
+            self.no_answers.add(
+                NoAnswer(_now(), call.attempt_id, call.voter.id, call.campaign, call.channel_id)
+            )
         log.info(
             "call %s: ended %s (cause %s); voter %d now %s",
             call.channel_id,
@@ -355,22 +387,6 @@ class OutboundCalls:
                 with contextlib.suppress(AriError):
                     await self.tel.ari.start_bridge_moh(session.bridge_id)
         self.tel.wake(call.campaign.id)
-
-
-async def settle_voter(
-    store: Store, campaign: Campaign, voter_id: int, outcome: CallOutcome
-) -> VoterStatus:
-    """After an attempt ended with `outcome`: the voter is done or will be called again
-    (engine/retry.py); an attempt that failed on our side is not counted. Returns the
-    voter's new status."""
-    voter = await store.get_voter(voter_id)
-    status, retry_at = after_attempt(
-        outcome, voter.attempts, campaign.max_attempts, campaign.retry_minutes, _now()
-    )
-    await store.release_voter(
-        voter_id, status, retry_at, refund_attempt=outcome == CallOutcome.FAILED
-    )
-    return status
 
 
 def _now() -> datetime:

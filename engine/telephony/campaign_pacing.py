@@ -127,9 +127,14 @@ class CampaignPacing:
         self._saved_at = time.monotonic()
 
     def decide(self, state: PacingState) -> int:
-        """Ask the policy, with the 30-day abandon counts filled in; remember the answer
-        for the dashboard."""
-        state = replace(state, live_answers=self.live_answers, abandons=self.abandons)
+        """Ask the policy, with the 30-day abandon counts and the highest plausible contact
+        rate filled in; remember the answer for the dashboard."""
+        state = replace(
+            state,
+            live_answers=self.live_answers,
+            abandons=self.abandons,
+            contact_rate_high=self.learned.contact_rate_high(self.people_on_the_line),
+        )
         wanted = self.policy.calls_to_place(state)
         self.last_decision = {
             "ready": state.ready_volunteers,
@@ -139,6 +144,7 @@ class CampaignPacing:
             "in_amd": len(state.amd_elapsed),
             "waiting_for_volunteer": state.connecting,
             "placed": wanted,
+            "contact_rate_high": round(100.0 * state.contact_rate_high, 1),
         }
         return wanted
 

@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 PBX_DOWN = "pbx"
 """The dialer PBX does not answer ARI (the events websocket is down)."""
+TRUNK_DOWN = "trunk down"
+"""The trunk to the carrier fails its SIP OPTIONS (trunk_watch.py)."""
+TRUNK_DOWN_MESSAGE = "The phone line to the carrier is down; dialing paused."
 
 
 class DialingGate:

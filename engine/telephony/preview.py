@@ -38,7 +38,7 @@ from engine.models import (
     VoterStatus,
 )
 from engine.session_states import SessionEvent
-from engine.telephony.calls import settle_voter
+from engine.telephony.voter_release import settle_voter
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import AriError, AriNotFound
 from engine.models import Attempt, CallState, SessionState
 from engine.store.base import Store
-from engine.telephony.calls import LiveCall, settle_voter
+from engine.telephony.calls import LiveCall
 from engine.telephony.dialing_gate import PBX_DOWN
 from engine.telephony.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
+from engine.telephony.voter_release import settle_voter
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony

@@ -10,6 +10,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from engine.ari.client import DISCONNECTED, RECONNECTED, AriClient
@@ -21,17 +22,22 @@ from engine.session_states import LIVE_STATES
 from engine.store.base import Store
 from engine.telephony.callin import CallIns
 from engine.telephony.calls import OutboundCalls
-from engine.telephony.dialing_gate import DialingGate
+from engine.telephony.dialing_gate import TRUNK_DOWN, DialingGate
 from engine.telephony.event_lanes import EventLanes
 from engine.telephony.media import Player
 from engine.telephony.preview import PreviewCalls
 from engine.telephony.recovery import PbxRecovery
 from engine.telephony.softphone import BrowserLogin, Softphones
 from engine.telephony.sounds import SoundLibrary
+from engine.telephony.trunk_watch import TrunkWatch
 from engine.volunteers import VolunteerService
 
 log = logging.getLogger(__name__)
 
+QUALIFY_WINDOW_S = 15.0
+"""The trunk reads online for up to one qualify round (10 s + 3 s timeout on a real trunk)
+after the carrier fell silent: calls ending this long before the last online reading are
+given back too when it goes down."""
 DEDUP_WINDOW = 64
 LOGOUT_MESSAGES = {
     "timeout": "You have been logged out because no call result was entered within the time "
@@ -63,13 +69,15 @@ class Telephony:
         self.calls = OutboundCalls(self)
         self.preview = PreviewCalls(self)
         self.softphones = Softphones(ari, softphone_ws_url)
+        self.gate = DialingGate()
+        """Whether the dialer may place calls now: held while the PBX is away (recovery.py)
+        or the trunk to the carrier is down (trunk_watch.py)."""
+        self.trunk_watch = TrunkWatch(ari, self.gate, trunk, on_change=self._gate_changed)
         self.volunteers: VolunteerService  # set by the engine right after construction
         self.phones: dict[str, int] = {}
         """Volunteer phone channels in their bridge, to session id."""
         self._wakeups: dict[int, asyncio.Event] = {}
         self.dialer_wakeup = asyncio.Event()
-        self.gate = DialingGate()
-        """Whether the dialer may place calls now (held while the PBX is away)."""
         self.recovery = PbxRecovery(self)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.lanes = EventLanes(self.handle)
@@ -124,6 +132,9 @@ class Telephony:
     async def on_ChannelStateChange(self, event: dict[str, Any]) -> None:
         self.calls.on_state_change(event["channel"])
 
+    async def on_EndpointStateChange(self, event: dict[str, Any]) -> None:
+        self.trunk_watch.on_EndpointStateChange(event)
+
     async def on_StasisEnd(self, event: dict[str, Any]) -> None:
         channel_id = event["channel"]["id"]
         self.callins.forget(channel_id)
@@ -134,7 +145,12 @@ class Telephony:
         self.player.target_gone(channel_id)
         self.callins.forget(channel_id)
         await self.phone_gone(channel_id)
-        await self.calls.on_gone(channel_id, int(event.get("cause", 0)))
+        tech_cause = event.get("tech_cause")
+        await self.calls.on_gone(
+            channel_id,
+            int(event.get("cause", 0)),
+            None if tech_cause is None else int(tech_cause),
+        )
         await self.preview.on_gone(channel_id, int(event.get("cause", 0)))
 
     async def on_PhonebankDisconnected(self, event: dict[str, Any]) -> None:
@@ -273,6 +289,24 @@ class Telephony:
         event = self._wakeups.setdefault(campaign_id, asyncio.Event())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+
+    def _gate_changed(self) -> None:
+        last_online = self.trunk_watch.last_online
+        if TRUNK_DOWN in self.gate.reasons and last_online is not None:
+            since = last_online - timedelta(seconds=QUALIFY_WINDOW_S)
+            self.spawn(self.calls.no_answers.give_back_since(since))
+        self.spawn(self.publish_dialing())
+        self.dialer_wakeup.set()
+
+    async def publish_dialing(self) -> None:
+        """Tell every signed-in volunteer and their campaigns' dashboards whether dialing is
+        held, and why ({"type": "dialing", "paused": ..., "message": ...})."""
+        event = {"type": "dialing", "paused": not self.gate.open, "message": self.gate.why()}
+        campaigns: set[int] = set()
+        for session in await self.store.live_sessions():
+            self.notifier.publish(session.campaign_id, session.id, event)
+            campaigns.add(session.campaign_id)
+        log.info("told %d campaign(s): %s", len(campaigns), event["message"] or "dialing resumed")
 
     def publish_call(self, campaign_id: int, attempt_id: int, outcome: CallOutcome) -> None:
         self.notifier.publish(

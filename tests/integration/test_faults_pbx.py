@@ -73,7 +73,7 @@ async def test_a_killed_dialer_pbx_is_restarted_and_no_voter_is_charged_for_it(t
         assert not await uncharged_problems(engine, in_flight)
 
         # The volunteer's phone leg died with Asterisk: the page says to call back in.
-        await volunteer.wait_state(SessionState.WAITING_FOR_PHONE, timeout=10)
+        await volunteer.wait_state(SessionState.PHONE_DISCONNECTED, timeout=10)
         await call_back_in(volunteer, pair, carrier)
         await volunteer.wait_state(SessionState.TALKING, timeout=30 - (time.monotonic() - back_at))
         assert not await uncharged_problems(engine, in_flight)
@@ -107,7 +107,7 @@ async def test_no_call_is_placed_into_a_dead_pbx_and_a_result_saved_meanwhile_is
         attempts = await engine.store.list_attempts(campaign.id)
         assert len(attempts) == 1, f"{len(attempts) - 1} voter(s) claimed into the dead PBX"
         assert supervisor.restarts == 1
-        await volunteer.wait_state(SessionState.WAITING_FOR_PHONE, timeout=10)
+        await volunteer.wait_state(SessionState.PHONE_DISCONNECTED, timeout=10)
         await call_back_in(volunteer, pair, carrier)
         await volunteer.wait_state(SessionState.TALKING, timeout=30 - (time.monotonic() - back_at))
         assert await engine.store.result_for_attempt(talking.attempt_id) is not None

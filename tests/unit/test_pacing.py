@@ -13,8 +13,9 @@ from engine.pacing_policies import PredictivePacing, VicidialAdaptivePacing
 
 
 def state(
-    ready=1, in_flight=0, connecting=0, voters=100, live_answers=0, abandons=0
+    ready=1, in_flight=0, connecting=0, voters=100, live_answers=0, abandons=0, contact_high=0.1
 ) -> PacingState:
+    """A campaign whose calls showed people answer at most `contact_high` of them."""
     return PacingState(
         ready_volunteers=ready,
         in_flight=in_flight,
@@ -22,6 +23,7 @@ def state(
         voters_available=voters,
         live_answers=live_answers,
         abandons=abandons,
+        contact_rate_high=contact_high,
     )
 
 
@@ -118,7 +120,7 @@ def test_guard_keeps_one_line_per_ready_volunteer_once_the_budget_is_spent():
 def test_guard_lends_a_new_campaign_a_few_abandons():
     guarded = AbandonGuard(Eager())
     assert guarded.calls_to_place(state(ready=1, live_answers=0, abandons=0)) == 10
-    assert guarded.calls_to_place(state(ready=1, live_answers=3, abandons=3)) == 10
+    assert guarded.calls_to_place(state(ready=1, live_answers=3, abandons=2)) == 10
     assert guarded.calls_to_place(state(ready=1, live_answers=4, abandons=4)) == 1
 
 

@@ -233,6 +233,8 @@ function setUpDashboard(root) {
         $("telephony-notice").textContent = event.message;
         $("telephony-notice").hidden = false;
         $("telephony-notice").classList.toggle("error", !event.available);
+      } else if (event.type === "dialing") {
+        status.textContent = event.paused ? event.message : "Live: updates as calls happen.";
       }
       soon();
     });

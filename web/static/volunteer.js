@@ -212,6 +212,11 @@
         $("telephony-notice").textContent = event.message;
         $("telephony-notice").hidden = false;
         $("telephony-notice").classList.toggle("error", !event.available);
+      } else if (event.type === "dialing") {
+        // the trunk to the carrier is down (or back): say so where call notices go
+        const line = $("call-notice");
+        line.textContent = event.paused ? event.message : "";
+        line.hidden = !event.paused;
       }
     }
 
