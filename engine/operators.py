@@ -73,8 +73,11 @@ class OperatorService:
         hasher: PasswordHasher | None = None,
         token_lifetime: timedelta = TOKEN_LIFETIME,
         login_limiter: LoginLimiter | None = None,
+        dialing: Callable[[], dict[str, bool | str]] = lambda: {"paused": False, "message": ""},
     ) -> None:
         self.store = store
+        self.dialing = dialing
+        """Whether dialing is held now and why (the telephony's gate; open without a PBX)."""
         self.default_region = default_region
         self.clock = clock
         self.accounts = OperatorLogins(
@@ -252,6 +255,7 @@ class OperatorService:
             else None,
             "dial_mode": campaign.dial_mode,
             "pacing": self.live_pacing(campaign_id) if self.live_pacing else None,
+            "dialing": self.dialing(),
             "voters": {str(k): v for k, v in counts.items()},
         }
 

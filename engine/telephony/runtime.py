@@ -244,6 +244,10 @@ class Telephony:
         await self.calls.end_for_session(session)
         await self.preview.end_for_session(session)
 
+    def dialing(self) -> dict[str, bool | str]:
+        """Whether dialing is held now, and why (read-only, for the pages on load)."""
+        return self.gate.view()
+
     async def place_preview_call(self, session: Session) -> str | None:
         return await self.preview.place(session)
 
@@ -301,7 +305,7 @@ class Telephony:
     async def publish_dialing(self) -> None:
         """Tell every signed-in volunteer and their campaigns' dashboards whether dialing is
         held, and why ({"type": "dialing", "paused": ..., "message": ...})."""
-        event = {"type": "dialing", "paused": not self.gate.open, "message": self.gate.why()}
+        event = {"type": "dialing", **self.gate.view()}
         campaigns: set[int] = set()
         for session in await self.store.live_sessions():
             self.notifier.publish(session.campaign_id, session.id, event)
