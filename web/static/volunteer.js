@@ -227,6 +227,12 @@
         $("telephony-notice").textContent = event.message;
         $("telephony-notice").hidden = false;
         $("telephony-notice").classList.toggle("error", !event.available);
+      } else if (event.type === "pin_in_use") {
+        // someone called in with this session's PIN while the phone was connected: they
+        // were refused; say so where call notices go
+        const line = $("call-notice");
+        line.textContent = event.message;
+        line.hidden = false;
       } else if (event.type === "dialing") {
         // the trunk to the carrier is down (or back): say so where call notices go
         const line = $("call-notice");
