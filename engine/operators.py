@@ -47,8 +47,11 @@ TEXT_LIMITS = {
     "caller_id": field_limits.CALLER_ID,
     "abandon_message": field_limits.MESSAGE,
     "voicemail_message": field_limits.MESSAGE,
+    "script": field_limits.SCRIPT,
 }
-"""Longest text of these campaign settings (the script's limit is the script check's)."""
+"""Longest text of these campaign settings."""
+JSON_LIMITS = {"survey": field_limits.SURVEY_BYTES, "term_codes": field_limits.TERM_CODES_BYTES}
+"""Largest JSON of these campaign settings."""
 
 
 def _campaign_name(name: str) -> str:
@@ -143,6 +146,9 @@ class OperatorService:
         for key, limit in TEXT_LIMITS.items():
             if key in clean and isinstance(clean[key], str):
                 field_limits.text(key, clean[key], limit)
+        for key, limit in JSON_LIMITS.items():
+            if key in clean:
+                field_limits.json_size(key, clean[key], limit)
         for key in YES_NO_SETTINGS:
             if key in clean and not isinstance(clean[key], bool):
                 raise InvalidInput(f"{key} must be true or false, not {clean[key]!r}")
