@@ -238,7 +238,9 @@ function setUpDashboard(root) {
       }
       soon();
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
+      // 1008: this sign-in ended (logged out elsewhere, or the operator was removed)
+      if (event.code === 1008) { status.textContent = event.reason; location.reload(); return; }
       status.textContent = "Live updates lost; reconnecting…";
       setTimeout(connect, 3000);
     });
