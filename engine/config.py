@@ -53,6 +53,9 @@ class PbxConfig:
     """Default arguments of app_amd's AMD(); docs/testbed.md has the measurement behind them."""
     start_timeout: float = 30.0
     """Seconds an Asterisk instance may take to answer ARI after start."""
+    watchdog_seconds: float = 30.0
+    """An Asterisk that is alive but has not answered ARI for this long (frozen, e.g. by
+    SIGSTOP) is killed and restarted by `phonebank run`."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,10 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     _check_ice_servers(config.web.ice_servers)
     _check_callin(config.callin)
     _check_logins(config.logins)
+    if config.pbx.watchdog_seconds <= 0:
+        raise ConfigError(
+            f"pbx.watchdog_seconds must be more than 0, not {config.pbx.watchdog_seconds}"
+        )
     if config.trunk.password and not config.trunk.username:
         raise ConfigError("trunk.password is set but trunk.username is not: set both or neither")
     return config

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -61,7 +62,8 @@ class Engine:
                 per_minute=cfg.logins.signups_per_minute,
             )
         )
-        operators = OperatorService(
+        operator_service = functools.partial(
+            OperatorService,
             store,
             default_region=cfg.engine.default_region,
             hasher=hasher,
@@ -77,7 +79,7 @@ class Engine:
                     hasher=hasher,
                     signup_limiter=signups,
                 )
-                yield cls(store, notifier, volunteers, operators)
+                yield cls(store, notifier, volunteers, operator_service())
                 return
             assert sounds is not None
             async with AriClient.connect(ari_settings) as ari:
@@ -100,6 +102,7 @@ class Engine:
                     signup_limiter=signups,
                 )
                 telephony.volunteers = volunteers
+                operators = operator_service(dialing=telephony.dialing)
                 dialer = Dialer(telephony, originates_per_second=cfg.engine.originates_per_second)
                 operators.live_pacing = dialer.pacing_summary
                 await telephony.recover()
@@ -142,6 +145,9 @@ class _NoTelephony:
 
     def browser_login(self, session_id: int) -> None:
         return None
+
+    def dialing(self) -> dict[str, bool | str]:
+        return {"paused": False, "message": ""}
 
 
 def softphone_ws_url(ari_url: str) -> str:

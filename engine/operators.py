@@ -47,8 +47,11 @@ TEXT_LIMITS = {
     "caller_id": field_limits.CALLER_ID,
     "abandon_message": field_limits.MESSAGE,
     "voicemail_message": field_limits.MESSAGE,
+    "script": field_limits.SCRIPT,
 }
-"""Longest text of these campaign settings (the script's limit is the script check's)."""
+"""Longest text of these campaign settings."""
+JSON_LIMITS = {"survey": field_limits.SURVEY_BYTES, "term_codes": field_limits.TERM_CODES_BYTES}
+"""Largest JSON of these campaign settings."""
 
 
 def _campaign_name(name: str) -> str:
@@ -73,8 +76,11 @@ class OperatorService:
         hasher: PasswordHasher | None = None,
         token_lifetime: timedelta = TOKEN_LIFETIME,
         login_limiter: LoginLimiter | None = None,
+        dialing: Callable[[], dict[str, bool | str]] = lambda: {"paused": False, "message": ""},
     ) -> None:
         self.store = store
+        self.dialing = dialing
+        """Whether dialing is held now and why (the telephony's gate; open without a PBX)."""
         self.default_region = default_region
         self.clock = clock
         self.accounts = OperatorLogins(
@@ -140,6 +146,9 @@ class OperatorService:
         for key, limit in TEXT_LIMITS.items():
             if key in clean and isinstance(clean[key], str):
                 field_limits.text(key, clean[key], limit)
+        for key, limit in JSON_LIMITS.items():
+            if key in clean:
+                field_limits.json_size(key, clean[key], limit)
         for key in YES_NO_SETTINGS:
             if key in clean and not isinstance(clean[key], bool):
                 raise InvalidInput(f"{key} must be true or false, not {clean[key]!r}")
@@ -252,6 +261,7 @@ class OperatorService:
             else None,
             "dial_mode": campaign.dial_mode,
             "pacing": self.live_pacing(campaign_id) if self.live_pacing else None,
+            "dialing": self.dialing(),
             "voters": {str(k): v for k, v in counts.items()},
         }
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from engine import field_limits
 from engine.errors import InvalidInput, NotAllowed
 from engine.models import Campaign, Result, Session, SessionState, TermCodeKind
 from engine.session_states import SessionEvent
@@ -101,6 +102,7 @@ class ResultActions:
         self, session: Session, term_code: str, answers: Mapping[str, Any], notes: str
     ) -> Result:
         assert session.attempt_id is not None
+        field_limits.answers(answers)
         campaign = await self.store.get_campaign(session.campaign_id)
         codes = {t.code: t for t in campaign.term_codes}
         if term_code not in codes:

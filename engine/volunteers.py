@@ -73,6 +73,9 @@ class CallControl(Protocol):
     def browser_login(self, session_id: int) -> BrowserLogin | None:
         """The session's browser credentials, or None (phone mode, or already released)."""
 
+    def dialing(self) -> dict[str, bool | str]:
+        """Whether dialing is held now: ``{"paused": bool, "message": str}``."""
+
 
 @dataclass(frozen=True)
 class SignIn:
@@ -377,6 +380,7 @@ class VolunteerService(PreviewActions, ResultActions):
             "result": None,
             "end_reason": session.end_reason,
             "softphone": None,
+            "dialing": self.calls.dialing(),
         }
         login = self.calls.browser_login(session.id)
         if login is not None and session.state in LIVE_STATES:

@@ -55,7 +55,12 @@ async def _serve(cfg: Config, pair: PbxPair, demo: bool) -> int:
     inner = SOUNDS if runtime.chroot else PurePosixPath(cfg.pbx.state_dir / "sounds")
     sounds = SoundLibrary(runtime.host_path(inner), inner)
     async with Engine.running(cfg, ari, sounds) as engine, run_web(engine, cfg.web) as url:
-        supervisor = PbxSupervisor(pair, cfg.pbx.start_timeout, _tell_pages(engine))
+        supervisor = PbxSupervisor(
+            pair,
+            cfg.pbx.start_timeout,
+            _tell_pages(engine),
+            watchdog_seconds=cfg.pbx.watchdog_seconds,
+        )
         supervision = asyncio.create_task(supervisor.run(), name="pbx-supervisor")
         demo_task = None
         if demo:

@@ -19,9 +19,10 @@ from aiohttp.abc import AbstractAccessLogger
 
 from engine.config import WebConfig
 from engine.engine import Engine
-from web.appkeys import ENGINE, SOCKET_COUNTS, WEB_CONFIG, WEBSOCKETS
+from web.appkeys import ENGINE, OPERATOR_SOCKETS, SOCKET_COUNTS, WEB_CONFIG, WEBSOCKETS
 from web.errors import error_middleware
 from web.events_ws import close_all
+from web.operator_sockets import OperatorSockets
 from web.pages import setup_pages
 from web.routes import setup_routes
 from web.security_headers import add_security_headers, security_headers
@@ -39,6 +40,7 @@ def create_app(engine: Engine, cfg: WebConfig) -> web.Application:
     app[WEB_CONFIG] = cfg
     app[WEBSOCKETS] = weakref.WeakSet()
     app[SOCKET_COUNTS] = SocketCounts()
+    app[OPERATOR_SOCKETS] = OperatorSockets()
     app.on_shutdown.append(close_all)
     softphone = engine.telephony.softphones.ws_url if engine.telephony else None
     app.on_response_prepare.append(add_security_headers(security_headers(softphone)))

@@ -6,25 +6,27 @@ before the snapshot is taken, so no change falls between the two. The server pin
 HEARTBEAT_SECONDS and drops clients that stop answering; on shutdown every socket is closed
 with 1001 (going away). Browsers cannot set headers on a WebSocket, so the bearer token may
 also come as ``?token=``. Handshakes from other sites' pages are refused (web/ws_guard.py),
-and each credential may hold only a few sockets at once (web/socket_counts.py).
+and each credential may hold only a few sockets at once (web/socket_counts.py). An operator's
+socket is closed when its token is revoked or the operator removed (web/operator_sockets.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager
 from typing import Any
 
 from aiohttp import WSCloseCode, web
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, LoginFailed
 from engine.models import SessionState
 from engine.notifier import Event
-from web.appkeys import SOCKET_COUNTS, WEBSOCKETS, engine_of
-from web.auth import authenticate_operator, authenticate_volunteer
+from web.appkeys import OPERATOR_SOCKETS, SOCKET_COUNTS, WEBSOCKETS, engine_of
+from web.auth import authenticate_operator, authenticate_volunteer, bearer_token
 from web.errors import STREAMING
+from web.operator_sockets import token_key, watch
 from web.shapes import dumps
 from web.socket_counts import SOCKETS_PER_OPERATOR, SOCKETS_PER_SESSION
 from web.ws_guard import check_origin
@@ -56,15 +58,28 @@ async def campaign_events(request: web.Request) -> web.WebSocketResponse:
     """An operator's dashboard: every event of the campaign's sessions and calls."""
     check_origin(request)
     operator = await authenticate_operator(request, allow_query=True)
+    token = bearer_token(request, allow_query=True)
+    assert token is not None  # authenticate_operator found the operator by it
     engine = engine_of(request)
     campaign_id = int(request.match_info["id"])
+
+    async def token_valid() -> bool:
+        try:
+            await engine.operators.operator_for_token(token)
+        except LoginFailed:
+            return False
+        return True
+
     with (
         operator_sockets(request, operator.username),
         engine.notifier.campaign_events(campaign_id) as queue,
     ):
         snapshot = {"type": "snapshot", **await engine.operators.stats(campaign_id)}
         ws = await _open(request)
-        await _relay(ws, snapshot, queue, last=lambda event: False)
+        with request.app[OPERATOR_SOCKETS].hold(token_key(token), ws):
+            await _relay(
+                ws, snapshot, queue, last=lambda event: False, until=watch(ws, token_valid)
+            )
     await ws.close()
     return ws
 
@@ -96,13 +111,16 @@ async def _relay(
     snapshot: Event,
     queue: asyncio.Queue[Event],
     last: Callable[[Event], bool],
+    until: Coroutine[Any, Any, None] | None = None,
 ) -> None:
-    """Send the snapshot, then queued events until the client leaves, the app shuts down or
-    ``last(event)``."""
+    """Send the snapshot, then queued events until the client leaves, the app shuts down,
+    ``last(event)`` or ``until`` returns (an operator's credential gone)."""
     tasks = [
         asyncio.create_task(_send(ws, snapshot, queue, last)),
         asyncio.create_task(_read_until_closed(ws)),
     ]
+    if until is not None:
+        tasks.append(asyncio.create_task(until))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:

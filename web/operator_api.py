@@ -12,9 +12,10 @@ from engine.errors import InvalidInput
 from engine.models import Campaign, Operator
 from engine.voter_import import ImportSummary
 from web import body as fields
-from web.appkeys import engine_of
+from web.appkeys import OPERATOR_SOCKETS, engine_of
 from web.auth import bearer_token, client_address, operator_view
 from web.errors import STREAMING, FieldError
+from web.operator_sockets import token_key
 from web.shapes import campaign_json, dnc_json, json_response
 from web.uploads import uploaded_file
 
@@ -47,6 +48,7 @@ async def log_out(request: web.Request, operator: Operator) -> web.Response:
     token = bearer_token(request)
     assert token is not None  # operator_view found the operator by it
     await engine_of(request).operators.log_out(operator, token)
+    await request.app[OPERATOR_SOCKETS].close(token_key(token))
     return json_response({"logged_out": True})
 
 

@@ -70,6 +70,14 @@ class OperatorSessions:
         session.last_seen = now
         return session
 
+    def alive(self, key: str) -> bool:
+        """True while the session for this cookie value lasts (without touching it)."""
+        session = self.sessions.get(key)
+        now = self.clock()
+        return session is not None and (
+            now - session.started <= ABSOLUTE_SECONDS and now - session.last_seen <= IDLE_SECONDS
+        )
+
     def close(self, key: str | None) -> None:
         if key:
             self.sessions.pop(key, None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,11 +15,12 @@ from aiohttp import web
 
 from engine.models import CallOutcome, CallState
 from engine.store.base import Store
-from web.appkeys import WEBSOCKETS, engine_of
+from web.appkeys import OPERATOR_SOCKETS, WEBSOCKETS, engine_of
 from web.errors import STREAMING
 from web.events_ws import HEARTBEAT_SECONDS, operator_sockets
-from web.operator_auth import OperatorSession, operator_page
+from web.operator_auth import COOKIE, SESSIONS, OperatorSession, operator_page
 from web.operator_pages import load_campaign, page
+from web.operator_sockets import page_key, watch
 from web.shapes import dumps
 from web.ws_guard import check_origin
 
@@ -83,16 +85,31 @@ async def events(request: web.Request, session: OperatorSession) -> web.WebSocke
         await ws.prepare(request)
         request[STREAMING] = True
         request.app[WEBSOCKETS].add(ws)
+        cookie = request.cookies.get(COOKIE, "")
         sender = asyncio.create_task(_send(ws, queue))
+        watcher = asyncio.create_task(watch(ws, _page_valid(request, cookie, session.username)))
         try:
-            async for _message in ws:
-                pass
+            with request.app[OPERATOR_SOCKETS].hold(page_key(cookie), ws):
+                async for _message in ws:
+                    pass
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await sender
+            for task in (sender, watcher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                    await task
     await ws.close()
     return ws
+
+
+def _page_valid(request: web.Request, cookie: str, username: str) -> Callable[[], Awaitable[bool]]:
+    """Whether the page's sign-in lasts and its operator still exists."""
+
+    async def valid() -> bool:
+        if not request.app[SESSIONS].alive(cookie):
+            return False
+        return await engine_of(request).store.get_operator(username) is not None
+
+    return valid
 
 
 async def _send(ws: web.WebSocketResponse, queue: asyncio.Queue[dict[str, Any]]) -> None:

@@ -18,7 +18,7 @@ from engine.errors import Conflict, InvalidInput, LoginFailed, NotFound, RateLim
 from engine.models import Campaign, Voter
 from engine.operators import WHOLE_NUMBER_SETTINGS
 from engine.scripts import SAMPLE_VOLUNTEER, check_script, render_script
-from web.appkeys import engine_of
+from web.appkeys import OPERATOR_SOCKETS, engine_of
 from web.auth import client_address
 from web.body import read_json
 from web.errors import FieldError
@@ -36,6 +36,7 @@ from web.operator_auth import (
     same_token,
     set_cookie,
 )
+from web.operator_sockets import page_key
 from web.pages import render
 
 SAMPLE_VOTER = Voter(
@@ -128,7 +129,10 @@ async def log_in(request: web.Request) -> web.StreamResponse:
 
 @operator_page
 async def log_out(request: web.Request, session: OperatorSession) -> web.StreamResponse:
-    request.app[SESSIONS].close(request.cookies.get(COOKIE))
+    cookie = request.cookies.get(COOKIE)
+    request.app[SESSIONS].close(cookie)
+    if cookie:
+        await request.app[OPERATOR_SOCKETS].close(page_key(cookie))
     response = web.HTTPSeeOther("/operator/login")
     response.del_cookie(COOKIE, path="/operator")
     raise response

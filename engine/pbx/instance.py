@@ -280,13 +280,14 @@ class AsteriskInstance:
                 )
             time.sleep(0.1)
 
-    def healthy(self) -> bool:
-        """True when ARI's /asterisk/info answers 200 with our credentials."""
+    def healthy(self, timeout: float = 2.0) -> bool:
+        """True when ARI's /asterisk/info answers 200 with our credentials within
+        ``timeout`` seconds."""
         request = urllib.request.Request(f"{self.spec.ari_url}/ari/asterisk/info")
         token = base64.b64encode(f"{self.spec.ari_user}:{self.spec.ari_password}".encode())
         request.add_header("Authorization", "Basic " + token.decode())
         try:
-            with urllib.request.urlopen(request, timeout=2) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False

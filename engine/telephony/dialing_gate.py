@@ -41,6 +41,10 @@ class DialingGate:
         """Every reason's sentence, for a log line or a page; empty when open."""
         return " ".join(self._held.values())
 
+    def view(self) -> dict[str, bool | str]:
+        """What the pages show on load: ``{"paused": bool, "message": str}``."""
+        return {"paused": not self.open, "message": self.why()}
+
     def hold(self, reason: str, message: str) -> bool:
         """Hold dialing for ``reason``; True when that reason was not holding it already."""
         new = reason not in self._held

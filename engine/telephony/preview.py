@@ -6,7 +6,8 @@ line when it is answered, so nobody is ever abandoned (abandon accounting counts
 with an AMD verdict) and an answering machine is simply put through. The voter is claimed
 like any automatic call (calling hours, attempts, do-not-call), IN_FLIGHT while on the card,
 so no other call can reach them meanwhile. Unanswered calls follow the same outcome table
-(engine/hangup_causes.py) and retry rules (engine/retry.py) as automatic ones.
+(engine/hangup_causes.py), no-answer rule (no_answers.py: never rang, or ended while dialing
+is held, is our failure) and retry rules (engine/retry.py) as automatic ones.
 
 The dialer calls `offer()` each tick for campaigns (or line types) dialed by preview.
 """
@@ -26,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from engine.call_states import CallEvent, next_call_state
 from engine.calling_hours import within_hours, zones_open_now
 from engine.errors import AriError, AriNotFound, NotAllowed
-from engine.hangup_causes import outcome_for_cause
 from engine.line_types import preview_line_types
 from engine.models import (
     CallOutcome,
@@ -38,6 +38,7 @@ from engine.models import (
     VoterStatus,
 )
 from engine.session_states import SessionEvent
+from engine.telephony.no_answers import unanswered_outcome
 from engine.telephony.voter_release import settle_voter
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ class PreviewCall:
     channel_id: str | None = None
     ringback_id: str | None = None
     answered: bool = False
+    rang: bool = False
+    """The voter's phone rang (Ringing or Up): the carrier answered the INVITE."""
     released: bool = False
     """The volunteer let go (skip, cancel, break, log-out): an answer is hung up."""
 
@@ -208,8 +211,16 @@ class PreviewCalls:
             attempt = await self.tel.store.get_attempt(call.attempt_id)
             await self.tel.volunteers.call_connected(session, attempt, call.voter, call.campaign)
 
-    async def on_gone(self, channel_id: str, cause: int) -> None:
-        """The voter's channel is destroyed: record the outcome and free the voter."""
+    def on_state_change(self, channel: dict[str, Any]) -> None:
+        """ChannelStateChange of a preview call: note that the voter's phone rang."""
+        call = self.by_channel.get(channel["id"])
+        if call is not None and channel.get("state") in ("Ringing", "Up"):
+            call.rang = True
+
+    async def on_gone(self, channel_id: str, cause: int, tech_cause: int | None = None) -> None:
+        """The voter's channel is destroyed: record the outcome and free the voter. A call
+        that never rang, or ended while dialing is held, is our failure, not "no answer"
+        (no_answers.unanswered_outcome, as for automatic calls)."""
         async with self._lock:
             call = self.by_channel.get(channel_id)
             if call is None:
@@ -219,7 +230,9 @@ class PreviewCalls:
             elif call.answered:
                 outcome = CallOutcome.FAILED  # answered, but we could not put it through
             else:
-                outcome = outcome_for_cause(cause)
+                outcome = unanswered_outcome(
+                    channel_id, cause, tech_cause, rang=call.rang, gate_open=self.tel.gate.open
+                )
             await self._finish(call, outcome, cause, tell_volunteer=True)
 
     async def on_lost(self, channel_id: str) -> None:

@@ -131,6 +131,7 @@ class Telephony:
 
     async def on_ChannelStateChange(self, event: dict[str, Any]) -> None:
         self.calls.on_state_change(event["channel"])
+        self.preview.on_state_change(event["channel"])
 
     async def on_EndpointStateChange(self, event: dict[str, Any]) -> None:
         self.trunk_watch.on_EndpointStateChange(event)
@@ -145,13 +146,11 @@ class Telephony:
         self.player.target_gone(channel_id)
         self.callins.forget(channel_id)
         await self.phone_gone(channel_id)
-        tech_cause = event.get("tech_cause")
-        await self.calls.on_gone(
-            channel_id,
-            int(event.get("cause", 0)),
-            None if tech_cause is None else int(tech_cause),
-        )
-        await self.preview.on_gone(channel_id, int(event.get("cause", 0)))
+        raw_tech_cause = event.get("tech_cause")
+        cause = int(event.get("cause", 0))
+        tech_cause = None if raw_tech_cause is None else int(raw_tech_cause)
+        await self.calls.on_gone(channel_id, cause, tech_cause)
+        await self.preview.on_gone(channel_id, cause, tech_cause)
 
     async def on_PhonebankDisconnected(self, event: dict[str, Any]) -> None:
         self.recovery.on_disconnected(str(event.get("reason", "")))
@@ -244,6 +243,10 @@ class Telephony:
         await self.calls.end_for_session(session)
         await self.preview.end_for_session(session)
 
+    def dialing(self) -> dict[str, bool | str]:
+        """Whether dialing is held now, and why (read-only, for the pages on load)."""
+        return self.gate.view()
+
     async def place_preview_call(self, session: Session) -> str | None:
         return await self.preview.place(session)
 
@@ -301,7 +304,7 @@ class Telephony:
     async def publish_dialing(self) -> None:
         """Tell every signed-in volunteer and their campaigns' dashboards whether dialing is
         held, and why ({"type": "dialing", "paused": ..., "message": ...})."""
-        event = {"type": "dialing", "paused": not self.gate.open, "message": self.gate.why()}
+        event = {"type": "dialing", **self.gate.view()}
         campaigns: set[int] = set()
         for session in await self.store.live_sessions():
             self.notifier.publish(session.campaign_id, session.id, event)

@@ -198,3 +198,19 @@ async def _record(volunteer: SimVolunteer, seconds: float):
     recording = await volunteer.phone.start_recording()
     await asyncio.sleep(seconds)
     return await volunteer.phone.stop_recording(recording)
+
+
+async def test_a_preview_call_that_rings_out_is_no_answer(engine, pbx_pair, carrier):
+    """The real PBX reports the ringing of a preview call, so a phone that rang out is the
+    voter's "no answer" (a call that never rang would be our failure)."""
+    volunteer = await previewing(
+        engine, pbx_pair, carrier, voters_csv([("31", 28)]), ring_seconds=3
+    )
+    attempt, _ = await card_of(engine, volunteer)
+    await engine.volunteers.call_voter(volunteer.session.id)
+
+    async def ended():
+        return (await engine.store.get_attempt(attempt.id)).outcome
+
+    assert await wait_until(ended, 15, "the call to ring out") == CallOutcome.NO_ANSWER
+    await engine.volunteers.pause(volunteer.session.id)

@@ -328,3 +328,54 @@ async def test_call_is_refused_in_words_while_the_phone_system_is_away(shift):
     with pytest.raises(NotAllowed, match="phone system"):
         await shift.engine.volunteers.call_voter(shift.session_id)
     assert not shift.fake.requests_to("POST", "/channels")
+
+
+async def test_a_preview_call_that_never_rang_is_our_failure_not_no_answer(shift):
+    """The carrier never answered the INVITE (a silent network): Asterisk's ring timeout
+    reads "no answer", but the voter was never rung: the attempt is given back."""
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    attempt = await shift.attempt()
+    await shift.push("ChannelDestroyed", attempt.channel_id, cause=19, tech_cause=480)
+    ended = await shift.next_event("preview_ended")
+    assert ended["outcome"] == "failed"
+    await shift.wait_free()
+    attempt = await shift.engine.store.get_attempt(attempt.id)
+    assert attempt.outcome == CallOutcome.FAILED
+    voter = await shift.engine.store.get_voter(attempt.voter_id)
+    assert (voter.status, voter.attempts) == (VoterStatus.RETRY, 0)
+
+
+async def test_a_preview_call_that_rang_out_is_no_answer_charged_to_the_voter(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    attempt = await shift.attempt()
+    await _rings(shift, attempt.channel_id)
+    await shift.push("ChannelDestroyed", attempt.channel_id, cause=19, tech_cause=480)
+    ended = await shift.next_event("preview_ended")
+    assert ended["outcome"] == "no answer"
+    attempt = await shift.engine.store.get_attempt(attempt.id)
+    assert attempt.outcome == CallOutcome.NO_ANSWER
+    voter = await shift.engine.store.get_voter(attempt.voter_id)
+    assert voter.attempts == 1
+
+
+async def test_a_preview_call_ending_while_dialing_is_held_is_our_failure(shift):
+    await shift.offer()
+    await shift.engine.volunteers.call_voter(shift.session_id)
+    attempt = await shift.attempt()
+    await _rings(shift, attempt.channel_id)
+    shift.engine.telephony.gate.hold("trunk down", "The phone line to the carrier is down.")
+    await shift.push("ChannelDestroyed", attempt.channel_id, cause=19, tech_cause=480)
+    assert (await shift.next_event("preview_ended"))["outcome"] == "failed"
+    attempt = await shift.engine.store.get_attempt(attempt.id)
+    assert attempt.outcome == CallOutcome.FAILED
+    voter = await shift.engine.store.get_voter(attempt.voter_id)
+    assert voter.attempts == 0
+
+
+async def _rings(shift, channel_id: str) -> None:
+    """The carrier answered the INVITE: the voter's phone rings (180 Ringing)."""
+    event = {"type": "ChannelStateChange", "channel": {"id": channel_id, "state": "Ringing"}}
+    await shift.fake.push_event(event)
+    await wait_until(lambda: shift.preview.by_channel[channel_id].rang, 5, "the ring", 0.01)

@@ -61,6 +61,9 @@ class RecordingCalls:
     def browser_login(self, session_id: int) -> BrowserLogin | None:
         return self.browsers.get(session_id)
 
+    def dialing(self) -> dict[str, bool | str]:
+        return {"paused": False, "message": ""}
+
 
 @pytest.fixture(autouse=True)
 def cheap_hashing(monkeypatch):

@@ -238,7 +238,9 @@ function setUpDashboard(root) {
       }
       soon();
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
+      // 1008: this sign-in ended (logged out elsewhere, or the operator was removed)
+      if (event.code === 1008) { status.textContent = event.reason; location.reload(); return; }
       status.textContent = "Live updates lost; reconnecting…";
       setTimeout(connect, 3000);
     });
@@ -248,11 +250,26 @@ function setUpDashboard(root) {
   setInterval(refresh, 10000);
 }
 
+function showDialingHeld(dialing) {
+  // on load: say so when dialing is held (PBX away, trunk down), since the live events
+  // only tell of changes; a notice of an outage that is over is taken down
+  const notice = $("telephony-notice");
+  if (!notice || !dialing) return;
+  if (dialing.paused) {
+    notice.textContent = dialing.message;
+    notice.hidden = false;
+    notice.classList.add("error");
+  } else if (notice.classList.contains("error")) {
+    notice.hidden = true;
+  }
+}
+
 function setStat(name, value) {
   for (const node of document.querySelectorAll(`[data-stat="${name}"]`)) node.textContent = value;
 }
 
 function showStats(s) {
+  showDialingHeld(s.dialing);
   const v = s.volunteers;
   setStat("waiting", (v.ready || 0) + (v.connected || 0));
   setStat("previewing", (v.previewing || 0) + (v.ringing || 0));

@@ -27,6 +27,20 @@
     return data;
   }
 
+  function showDialingHeld(dialing) {
+    // on load: say so when dialing is held (PBX away, trunk down), since the live events
+    // only tell of changes; a notice of an outage that is over is taken down
+    const notice = $("telephony-notice");
+    if (!notice || !dialing) return;
+    if (dialing.paused) {
+      notice.textContent = dialing.message;
+      notice.hidden = false;
+      notice.classList.add("error");
+    } else if (notice.classList.contains("error")) {
+      notice.hidden = true;
+    }
+  }
+
   function showError(element, error) {
     element.textContent = error ? error.message : "";
     element.hidden = !error;
@@ -195,6 +209,7 @@
       this.events += 1;
       if (event.type === "snapshot") {
         this.render(event);
+        showDialingHeld(event.dialing);
       } else if (event.type === "session") {
         // the voter event follows "talking" (or "previewing") and brings the new card; keep
         // the card in wrap-up, while a preview call rings and once it is answered
@@ -212,6 +227,12 @@
         $("telephony-notice").textContent = event.message;
         $("telephony-notice").hidden = false;
         $("telephony-notice").classList.toggle("error", !event.available);
+      } else if (event.type === "pin_in_use") {
+        // someone called in with this session's PIN while the phone was connected: they
+        // were refused; say so where call notices go
+        const line = $("call-notice");
+        line.textContent = event.message;
+        line.hidden = false;
       } else if (event.type === "dialing") {
         // the trunk to the carrier is down (or back): say so where call notices go
         const line = $("call-notice");
