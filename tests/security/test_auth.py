@@ -23,10 +23,8 @@ from tests.helpers import wait_until
 from tests.unit.web_support import (
     OPERATOR,
     add_voters,
-    api_client,
     bearer,
     in_wrap_up,
-    running_engine,
 )
 from tests.unit.web_support import sign_in as web_sign_in
 
@@ -41,18 +39,6 @@ def slow_hash(secret: str) -> str:
     salt = b"salt"
     digest = hashlib.scrypt(secret.encode(), salt=salt, n=2, r=1, p=1, dklen=32)
     return f"scrypt$2$1$1${salt.hex()}${digest.hex()}"
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
 
 
 @pytest.fixture

@@ -10,25 +10,11 @@ import pytest
 from engine import field_limits
 from tests.unit.web_support import (
     add_voters,
-    api_client,
     bearer,
     in_wrap_up,
     operator_token,
-    running_engine,
     sign_in,
 )
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
 
 
 async def _error(response: Any) -> tuple[int, str]:

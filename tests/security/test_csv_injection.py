@@ -13,7 +13,7 @@ from aiohttp import FormData
 
 from engine.csv_cells import FORMULA_START, PLAIN_NUMBER, safe_cell
 from tests.unit.test_operator_pages import log_in, page_token
-from tests.unit.web_support import OPERATOR, api_client, in_wrap_up, running_engine, sign_in
+from tests.unit.web_support import OPERATOR, in_wrap_up, running_engine, sign_in
 
 FULLWIDTH = ["＝1+1", "＋cmd", "－2+A1", "＠SUM(A1)", '＝HYPERLINK("https://evil.example")']
 
@@ -39,12 +39,6 @@ async def engine():
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
 
 
 async def test_the_rejected_rows_download_is_guarded(engine, client):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.test_operator_pages import log_in, page_token
-from tests.unit.web_support import OPERATOR, api_client, bearer, running_engine, sign_in
+from tests.unit.web_support import OPERATOR, bearer, running_engine, sign_in
 
 BODIES = {
     "invalid UTF-8": b'{"name": "Ada \xff\xfe", "term_code": "\xc3"}',
@@ -78,12 +78,6 @@ async def engine():
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
 
 
 async def test_every_write_route_of_the_api_is_covered(client):

@@ -9,20 +9,8 @@ import pytest
 from aiohttp import WSCloseCode
 
 from tests.unit.test_operator_pages import log_in, page_token
-from tests.unit.web_support import OPERATOR, api_client, bearer, operator_token, running_engine
+from tests.unit.web_support import OPERATOR, bearer, operator_token
 from web import operator_sockets
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
 
 
 @pytest.fixture

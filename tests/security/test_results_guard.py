@@ -6,26 +6,12 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from engine.models import SessionState
 from engine.session_states import SessionEvent
 from engine.store.sqlite_results import HISTORY_KEPT
-from tests.unit.web_support import api_client, claim_one, in_wrap_up, running_engine, sign_in
+from tests.unit.web_support import claim_one, in_wrap_up, sign_in
 
 VOTER = "+12025550101"
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
 
 
 async def _campaign(engine, dial_mode: str = "preview"):

@@ -13,7 +13,6 @@ from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import (
     OPERATOR,
     add_voters,
-    api_client,
     claim_one,
     running_engine,
     sign_in,
@@ -58,12 +57,6 @@ async def engine():
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
 
 
 async def test_the_operator_preview_is_sanitized(engine, client):

@@ -9,7 +9,7 @@ import pytest
 
 from engine.engine import softphone_ws_url
 from tests.unit.test_operator_pages import log_in
-from tests.unit.web_support import OPERATOR, api_client, running_engine
+from tests.unit.web_support import OPERATOR, running_engine
 from web.security_headers import content_security_policy
 
 EXPECTED = {
@@ -31,12 +31,6 @@ async def engine():
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
 
 
 def _assert_headers(response, what: str) -> None:

@@ -9,22 +9,10 @@ import aiohttp
 import pytest
 
 from tests.unit.test_operator_pages import log_in
-from tests.unit.web_support import OPERATOR, api_client, operator_token, running_engine, sign_in
+from tests.unit.web_support import OPERATOR, operator_token, sign_in
 from web.socket_counts import SOCKETS_PER_OPERATOR, SOCKETS_PER_SESSION
 
 EVIL = "https://evil.example"
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
 
 
 @pytest.fixture
