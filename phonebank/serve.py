@@ -88,7 +88,9 @@ def _tell_pages(engine: Engine) -> Callable[[str, str], None]:
     back, once it has checked which calls survived)."""
 
     def tell(name: str, what: str) -> None:
-        if engine.telephony is not None and what == "restarting":
+        # Only the dialer PBX carries volunteers' calls; the carrier simulator restarting
+        # shows as the trunk going down and back (the "dialing" notice).
+        if engine.telephony is not None and name == "dialer" and what == "restarting":
             engine.telephony.notify(available=False, message=PBX_RESTARTING)
 
     return tell

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.config import CallinConfig
-from engine.errors import AriNotFound
+from engine.errors import AriError, AriNotFound
 from engine.models import Session
 from engine.pin_limits import PinGuard, Refusal
 from engine.session_states import LIVE_STATES
@@ -153,6 +153,12 @@ class CallIns:
         try:
             with contextlib.suppress(AriNotFound):
                 await self._converse(caller)
+        except AriError as exc:  # never leave a caller held in Stasis with no conversation
+            log.warning(
+                "call-in %s: the PBX failed the call (%s); hanging up", caller.channel_id, exc
+            )
+            with contextlib.suppress(AriError):
+                await self.telephony.ari.hangup(caller.channel_id)
         finally:
             if self.callers.get(caller.channel_id) is caller:
                 del self.callers[caller.channel_id]
@@ -194,8 +200,9 @@ class CallIns:
                 continue  # the loop decides whether time is really up
             last_digit_at = self.clock()
             if caller.prompt_id is not None:  # the caller talks over the prompt: stop it
-                await self.telephony.player.stop(caller.prompt_id)
-                caller.prompt_id = None
+                with contextlib.suppress(AriError):  # refused for an instant: the next digit asks
+                    await self.telephony.player.stop(caller.prompt_id)
+                    caller.prompt_id = None
             typed = caller.entry.add(digit)
             if typed is not None:
                 return typed
@@ -283,7 +290,8 @@ class CallIns:
         tel = self.telephony
         self.callers.pop(caller.channel_id, None)  # later digits are not a PIN any more
         if caller.prompt_id is not None:
-            await tel.player.stop(caller.prompt_id)
+            with contextlib.suppress(AriError):  # refused for an instant: goodbye queues after it
+                await tel.player.stop(caller.prompt_id)
             caller.prompt_id = None
         with contextlib.suppress(AriNotFound):
             await tel.player.play(

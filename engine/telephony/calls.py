@@ -18,14 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.call_states import CallEvent, next_call_state
 from engine.errors import AriError, AriNotFound, AriUnavailable
-from engine.models import (
-    Attempt,
-    CallOutcome,
-    CallState,
-    Campaign,
-    Session,
-    Voter,
-)
+from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
 from engine.telephony.dead_air import audio_stopped
 from engine.telephony.lost_calls import give_back_voter, lost_outcome
 from engine.telephony.no_answers import NoAnswer, RecentNoAnswers, unanswered_outcome
@@ -240,7 +233,7 @@ class OutboundCalls:
                 outcome = CallOutcome.HUNG_UP_DURING_AMD
             else:
                 outcome = unanswered_outcome(
-                    call.channel_id, cause, tech_cause, rang=call.rang, gate_open=self.tel.gate.open
+                    channel_id, cause, tech_cause, rang=call.rang, trunk_down=self.tel.trunk_down()
                 )
         else:
             outcome = CallOutcome.FAILED
@@ -279,6 +272,7 @@ class OutboundCalls:
             reason,
             status,
         )
+
     # --- connecting ----------------------------------------------------------------------
     async def _connect(self, call: LiveCall) -> None:
         deadline = call.verdict_at + CONNECT_WINDOW_S

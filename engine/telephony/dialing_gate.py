@@ -37,6 +37,10 @@ class DialingGate:
         """Each reason holding dialing, with its sentence."""
         return dict(self._held)
 
+    def held_for(self, reason: str) -> bool:
+        """True when ``reason`` is one of those holding dialing."""
+        return reason in self._held
+
     def why(self) -> str:
         """Every reason's sentence, for a log line or a page; empty when open."""
         return " ".join(self._held.values())

@@ -231,7 +231,7 @@ class PreviewCalls:
                 outcome = CallOutcome.FAILED  # answered, but we could not put it through
             else:
                 outcome = unanswered_outcome(
-                    channel_id, cause, tech_cause, rang=call.rang, gate_open=self.tel.gate.open
+                    channel_id, cause, tech_cause, rang=call.rang, trunk_down=self.tel.trunk_down()
                 )
             await self._finish(call, outcome, cause, tell_volunteer=True)
 

@@ -48,10 +48,14 @@ class PbxRecovery:
         self.tel = telephony
         self.started_at = ""
         """Asterisk's startup time when last seen: a new one means it restarted."""
+        self.outages = 0
+        """How many times the events websocket was lost: a resume that started before the
+        latest loss must not open the gate."""
 
     # --- the events websocket going and coming --------------------------------------------
     def on_disconnected(self, reason: str) -> None:
         log.error("the dialer PBX is not answering (%s): dialing held", reason)
+        self.outages += 1
         if self.tel.gate.hold(PBX_DOWN, PBX_DOWN_MESSAGE):
             self.tel.notify(available=False, message=PBX_DOWN_MESSAGE)
 
@@ -67,12 +71,16 @@ class PbxRecovery:
                 await asyncio.sleep(RESUME_RETRY_S)
 
     async def resume(self) -> None:
+        outages = self.outages
         await self.tel.ari.subscribe(f"endpoint:PJSIP/{self.tel.trunk}")
         restarted = await self.note_startup()
         await self.reconcile()
         if restarted:
             log.warning("the dialer PBX restarted: browser credentials put back")
             await self.tel.softphones.restore()
+        if outages != self.outages or not self.tel.ari.connected:
+            log.warning("the dialer PBX went away again while reconciling: dialing stays held")
+            return
         if self.tel.gate.release(PBX_DOWN):
             self.tel.notify(available=True, message=PBX_BACK_MESSAGE)
         self.tel.dialer_wakeup.set()

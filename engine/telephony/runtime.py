@@ -293,9 +293,13 @@ class Telephony:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
 
+    def trunk_down(self) -> bool:
+        """Whether dialing is held because the trunk to the carrier is down."""
+        return self.gate.held_for(TRUNK_DOWN)
+
     def _gate_changed(self) -> None:
         last_online = self.trunk_watch.last_online
-        if TRUNK_DOWN in self.gate.reasons and last_online is not None:
+        if self.trunk_down() and last_online is not None:
             since = last_online - timedelta(seconds=QUALIFY_WINDOW_S)
             self.spawn(self.calls.no_answers.give_back_since(since))
         self.spawn(self.publish_dialing())

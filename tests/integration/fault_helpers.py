@@ -12,6 +12,7 @@ import signal
 import uuid
 from collections.abc import AsyncIterator
 
+from engine.ari.client import AriClient
 from engine.config import load_config
 from engine.engine import Engine
 from engine.models import Attempt, CallOutcome, SessionState
@@ -19,6 +20,7 @@ from engine.pbx.pair import PbxPair, start_pair
 from engine.pbx.supervisor import PbxSupervisor
 from engine.testbed.phones import VolunteerPhone
 from engine.testbed.shift import SimVolunteer
+from tests.helpers import wait_until
 
 
 @contextlib.asynccontextmanager
@@ -53,7 +55,11 @@ async def supervised(
 
 
 async def call_back_in(volunteer: SimVolunteer, pair: PbxPair, carrier: tuple) -> None:
-    """The volunteer's phone leg is gone: call in again with the PIN and take calls."""
+    """The volunteer's phone leg is gone: call in again with the PIN and take calls.
+
+    A restarted dialer PBX is refused by the carrier until its next OPTIONS qualify finds it
+    (up to ~5 s): like a volunteer redialing, wait for the network to reach it first."""
+    await wait_until(lambda: _reachable(carrier[0]), 30, "the carrier to reach the dialer PBX")
     volunteer.phone = await VolunteerPhone.call_in(pair, *carrier)
     await volunteer.phone.send_dtmf(volunteer.session.pin)
     session = await volunteer.wait_state(
@@ -75,3 +81,8 @@ async def uncharged_problems(engine: Engine, attempts: list[Attempt]) -> list[st
         if attempt.ended_at and attempt.outcome is None and voter.next_attempt_at is not None:
             problems.append(f"voter {voter.id} pushed back to {voter.next_attempt_at}")
     return problems
+
+
+async def _reachable(carrier_ari: AriClient) -> bool:
+    endpoint = await carrier_ari.get_endpoint("PJSIP", "dialer")
+    return bool(endpoint.get("state") == "online")

@@ -58,11 +58,18 @@ async def error_of(response: Any) -> tuple[int, str]:
 # --- item 3: a sign-up flood does not stall the server ------------------------------------------
 
 
-async def test_a_flood_of_sign_ups_does_not_delay_the_health_check(engine, client):
+def slow_hasher(request, **options) -> PasswordHasher:
+    """A one-thread hasher of slow_hash, closed (its thread ended) after the test."""
+    hasher = PasswordHasher(1, hash_secret=slow_hash, **options)
+    request.addfinalizer(hasher.close)
+    return hasher
+
+
+async def test_a_flood_of_sign_ups_does_not_delay_the_health_check(engine, client, request):
     """Hashing blocks a worker thread, not the event loop: 40 sign-ups of 50 ms each take two
     seconds of hashing, and /api/health answers meanwhile as fast as ever (on the event loop
     it would wait behind them)."""
-    engine.volunteers.logins.hasher = PasswordHasher(1, hash_secret=slow_hash)
+    engine.volunteers.logins.hasher = slow_hasher(request)
     engine.volunteers.logins.signup_limiter = SignupLimiter(PERMISSIVE_SIGNUPS)
     flood = [asyncio.create_task(client.post("/api/signup", json=person(n))) for n in range(40)]
     await asyncio.sleep(0)  # let the flood start
@@ -74,7 +81,7 @@ async def test_a_flood_of_sign_ups_does_not_delay_the_health_check(engine, clien
         assert response.status == 200
         await asyncio.sleep(0.02)  # the probes' pace, not a wait for a condition
     assert [(await task).status for task in flood] == [201] * len(flood)
-    assert max(waits) < 0.5, f"/api/health took up to {max(waits) * 1000:.0f} ms during the flood"
+    assert max(waits) < 1.0, f"/api/health took up to {max(waits) * 1000:.0f} ms during the flood"
     assert len(waits) >= 10, "the flood ended before it could be measured"
 
 
@@ -96,8 +103,8 @@ async def test_sign_ups_are_limited_overall(engine, client):
     assert status == 429 and "Too many people are signing up right now" in message
 
 
-async def test_a_full_hashing_queue_says_the_server_is_busy(engine, client):
-    engine.volunteers.logins.hasher = PasswordHasher(1, max_waiting=0, hash_secret=slow_hash)
+async def test_a_full_hashing_queue_says_the_server_is_busy(engine, client, request):
+    engine.volunteers.logins.hasher = slow_hasher(request, max_waiting=0)
     first = asyncio.create_task(client.post("/api/signup", json=person(1)))
     hasher = engine.volunteers.logins.hasher
     await wait_until(lambda: hasher.pending == 1, what="the first sign-up's hash", interval=0.001)

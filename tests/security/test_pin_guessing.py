@@ -142,7 +142,7 @@ async def test_a_slow_call_in_does_not_delay_another_volunteers_call_in(
         heard_at = time.monotonic()
         await ann.wait_state(SessionState.CONNECTED, timeout=15)
         took = time.monotonic() - heard_at
-        assert took < 1.5, f"the volunteer joined {took:.1f} s after their last digit"
+        assert took < 3.0, f"the volunteer joined {took:.1f} s after their last digit"
         session = await ann.refresh()
         assert session.channel_id == last_digit["channel"]["id"]
         assert session.channel_id in await bridge_members(pbx_pair, session.bridge_id)

@@ -196,3 +196,13 @@ async def _pause(seconds: float) -> None:
 def _last_playback(line: Line, channel_id: str) -> str:
     request = line.fake.requests_to("POST", f"/channels/{channel_id}/play")[-1]
     return str(request.query["playbackId"])
+
+
+async def test_a_call_in_the_pbx_fails_is_hung_up_not_held(line):
+    """The PBX refuses the PIN prompt (an ARI error other than 'gone'): the conversation
+    ends, and the caller is hung up instead of being held in Stasis with no timeouts."""
+    line.fake.respond(
+        "POST", "/channels/broken/play", status=500, body={"message": "Internal Server Error"}
+    )
+    await line.call_in("broken")
+    await wait_until(lambda: line.hung_up("broken"), 2.0, "the failed call-in to be hung up", 0.01)

@@ -154,3 +154,24 @@ async def test_every_outage_holds_dialing_even_when_it_looks_like_the_last(shift
         fake.refuse_websockets = False
         assert (await shift.next_event("telephony"))["available"] is True
     assert engine.telephony is not None and engine.telephony.gate.open
+
+
+async def test_a_resume_overtaken_by_a_new_outage_keeps_dialing_held(shift, monkeypatch):
+    """The websocket dropped again while reconciling after the last outage: that resume must
+    not open the gate (the dialer would dial with no event stream)."""
+    tel = shift.engine.telephony
+    assert tel is not None
+    recovery = tel.recovery
+    recovery.on_disconnected("first outage")
+    reconcile = recovery.reconcile
+
+    async def dropped_again_meanwhile() -> None:
+        await reconcile()
+        recovery.on_disconnected("second outage")
+
+    monkeypatch.setattr(recovery, "reconcile", dropped_again_meanwhile)
+    await recovery.resume()
+    assert not tel.gate.open, "dialing resumed although the PBX went away again"
+    monkeypatch.setattr(recovery, "reconcile", reconcile)
+    await recovery.resume()
+    assert tel.gate.open

@@ -234,7 +234,7 @@ function setUpDashboard(root) {
         $("telephony-notice").hidden = false;
         $("telephony-notice").classList.toggle("error", !event.available);
       } else if (event.type === "dialing") {
-        status.textContent = event.paused ? event.message : "Live: updates as calls happen.";
+        showDialingHeld(event);
       }
       soon();
     });

@@ -234,10 +234,8 @@
         line.textContent = event.message;
         line.hidden = false;
       } else if (event.type === "dialing") {
-        // the trunk to the carrier is down (or back): say so where call notices go
-        const line = $("call-notice");
-        line.textContent = event.paused ? event.message : "";
-        line.hidden = !event.paused;
+        // the trunk to the carrier is down (or back): the same notice as on load
+        showDialingHeld(event);
       }
     }
 
