@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.call_states import CallEvent, next_call_state
+from engine.clock import utc_now
 from engine.errors import AriError, AriNotFound, AriUnavailable
 from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
 from engine.telephony.dead_air import audio_stopped
 from engine.telephony.lost_calls import give_back_voter, lost_outcome
-from engine.telephony.no_answers import NoAnswer, RecentNoAnswers, unanswered_outcome
+from engine.telephony.no_answers import unanswered_outcome
 from engine.telephony.voter_release import settle_voter
 
 if TYPE_CHECKING:
@@ -69,8 +70,6 @@ class OutboundCalls:
         """Seconds from AMD verdict to the voter being in the volunteer's bridge, for answers
         a volunteer was ready for (not those that waited for one under the 2-second rule):
         the engine's own speed."""
-        self.no_answers = RecentNoAnswers(telephony.store, settle_voter)
-        """Recent "no answer" endings, which the trunk going down may show were ours."""
 
     def in_flight(self, campaign_id: int) -> tuple[int, int]:
         """(calls dialing, live answers waiting for a volunteer) of a campaign."""
@@ -110,7 +109,7 @@ class OutboundCalls:
             await self.give_back(call, f"not placed: {self.tel.gate.why()}")
             return
         variables = {"PHONEBANK_AMD": campaign.amd_args} if campaign.amd_args else None
-        await self._save(call, CallEvent.ORIGINATED, channel_id=channel_id, originated_at=_now())
+        await self._save(call, CallEvent.ORIGINATED, channel_id=channel_id, originated_at=utc_now())
         try:
             await self.tel.ari.originate(
                 f"PJSIP/{voter.phone}@{self.tel.trunk}",
@@ -182,7 +181,7 @@ class OutboundCalls:
         fields = {
             "amd_verdict": verdict,
             "amd_cause": cause,
-            "amd_at": _now(),
+            "amd_at": utc_now(),
             "answered_at": _epoch(answered_at),
         }
         human = verdict == "HUMAN" or (verdict == "NOTSURE" and call.campaign.connect_notsure)
@@ -263,7 +262,7 @@ class OutboundCalls:
         """End the attempt with no outcome and put the voter back as before the claim."""
         if self.by_channel.pop(call.channel_id, None) is None:
             return
-        await self._save(call, CallEvent.FAILED, ended_at=_now())
+        await self._save(call, CallEvent.FAILED, ended_at=utc_now())
         status = await give_back_voter(self.tel.store, call.voter.id)
         log.warning(
             "call %s: not charged to voter %d (%s); voter back as %s",
@@ -316,7 +315,9 @@ class OutboundCalls:
         if measure:
             self.bridge_latencies.append(time.monotonic() - call.verdict_at)
         call.session_id = session.id
-        await self._save(call, CallEvent.VOLUNTEER_FOUND, bridged_at=_now(), session_id=session.id)
+        await self._save(
+            call, CallEvent.VOLUNTEER_FOUND, bridged_at=utc_now(), session_id=session.id
+        )
         attempt = await self.tel.store.get_attempt(call.attempt_id)
         await self.tel.volunteers.call_connected(session, attempt, call.voter, call.campaign)
         return True
@@ -359,12 +360,11 @@ class OutboundCalls:
         if self.by_channel.pop(call.channel_id, None) is None:
             return
         event = CallEvent.HANGUP if call.state != CallState.CLAIMED else CallEvent.FAILED
-        await self._save(call, event, ended_at=_now(), hangup_cause=cause, outcome=outcome)
+        await self._save(call, event, ended_at=utc_now(), hangup_cause=cause, outcome=outcome)
         status = await settle_voter(self.tel.store, call.campaign, call.voter.id, outcome)
-        if outcome == CallOutcome.NO_ANSWER:
-            self.no_answers.add(
-                NoAnswer(_now(), call.attempt_id, call.voter.id, call.campaign, call.channel_id)
-            )
+        self.tel.no_answers.record(
+            outcome, call.attempt_id, call.voter.id, call.campaign, call.channel_id
+        )
         log.info(
             "call %s: ended %s (cause %s); voter %d now %s",
             call.channel_id,
@@ -381,10 +381,6 @@ class OutboundCalls:
                 with contextlib.suppress(AriError):
                     await self.tel.ari.start_bridge_moh(session.bridge_id)
         self.tel.wake(call.campaign.id)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _epoch(text: str) -> datetime | None:

@@ -8,7 +8,7 @@ import collections
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from engine.hangup_causes import outcome_for_cause
 from engine.models import CallOutcome, Campaign, VoterStatus
@@ -37,6 +37,18 @@ class RecentNoAnswers:
 
     def add(self, ending: NoAnswer) -> None:
         self.recent.append(ending)
+
+    def record(
+        self,
+        outcome: CallOutcome,
+        attempt_id: int,
+        voter_id: int,
+        campaign: Campaign,
+        channel_id: str,
+    ) -> None:
+        """Keep a call's ending if it was "no answer" (automatic and preview calls alike)."""
+        if outcome == CallOutcome.NO_ANSWER:
+            self.add(NoAnswer(datetime.now(UTC), attempt_id, voter_id, campaign, channel_id))
 
     async def give_back_since(self, since: datetime) -> None:
         """Make every "no answer" that ended at or after `since` our failure: the attempt

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.call_states import CallEvent, next_call_state
 from engine.calling_hours import within_hours, zones_open_now
+from engine.clock import utc_now
 from engine.errors import AriError, AriNotFound, NotAllowed
 from engine.line_types import preview_line_types
 from engine.models import (
@@ -153,7 +154,7 @@ class PreviewCalls:
             call.channel_id = f"preview-{call.attempt_id}-{uuid.uuid4().hex[:8]}"
             self.by_channel[call.channel_id] = call
             await self._save(
-                call, CallEvent.ORIGINATED, channel_id=call.channel_id, originated_at=_now()
+                call, CallEvent.ORIGINATED, channel_id=call.channel_id, originated_at=utc_now()
             )
             session = await self.tel.volunteers.transition(session, SessionEvent.CALL_PLACED)
             await self._start_ringback(call, session)
@@ -206,8 +207,8 @@ class PreviewCalls:
                     await self.tel.ari.hangup(channel_id)
                 return
             # A person placed the call and is listening: no AMD, no 2-second rule.
-            await self._save(call, CallEvent.HUMAN, answered_at=_now())
-            await self._save(call, CallEvent.VOLUNTEER_FOUND, bridged_at=_now())
+            await self._save(call, CallEvent.HUMAN, answered_at=utc_now())
+            await self._save(call, CallEvent.VOLUNTEER_FOUND, bridged_at=utc_now())
             attempt = await self.tel.store.get_attempt(call.attempt_id)
             await self.tel.volunteers.call_connected(session, attempt, call.voter, call.campaign)
 
@@ -265,7 +266,7 @@ class PreviewCalls:
                 VoterStatus.DNC
             )
         start, end = campaign.calling_hours_start, campaign.calling_hours_end
-        if not within_hours(voter.timezone, start, end, _now()):
+        if not within_hours(voter.timezone, start, end, utc_now()):
             return "it's outside calling hours for this voter now: they go back on the list", None
         return None
 
@@ -274,11 +275,11 @@ class PreviewCalls:
         back as they were (attempt refunded; or with ``status``), at the back of the line so
         the next card shows someone else."""
         self._forget(call)
-        await self._save(call, CallEvent.FAILED, ended_at=_now())
+        await self._save(call, CallEvent.FAILED, ended_at=utc_now())
         voter = call.voter
         if status is None:  # as before the claim, which counted one attempt
             status = VoterStatus.PENDING if voter.attempts <= 1 else VoterStatus.RETRY
-        await self.tel.store.release_voter(voter.id, status, _now(), refund_attempt=True)
+        await self.tel.store.release_voter(voter.id, status, utc_now(), refund_attempt=True)
         log.info("session %d: voter %d given back (%s)", call.session_id, voter.id, status)
 
     async def _originate(self, call: PreviewCall) -> None:
@@ -309,9 +310,11 @@ class PreviewCalls:
         self._forget(call)
         await self._stop_ringback(call)
         await self._save(
-            call, CallEvent.HANGUP, ended_at=_now(), hangup_cause=cause, outcome=outcome
+            call, CallEvent.HANGUP, ended_at=utc_now(), hangup_cause=cause, outcome=outcome
         )
         status = await settle_voter(self.tel.store, call.campaign, call.voter.id, outcome)
+        ending = (call.attempt_id, call.voter.id, call.campaign, call.channel_id or "")
+        self.tel.no_answers.record(outcome, *ending)
         log.info(
             "preview call %s: ended %s (cause %s); voter %d now %s",
             call.channel_id,
@@ -394,7 +397,3 @@ class PreviewCalls:
         self.by_session.pop(call.session_id, None)
         if call.channel_id is not None:
             self.by_channel.pop(call.channel_id, None)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

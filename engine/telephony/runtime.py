@@ -25,11 +25,13 @@ from engine.telephony.calls import OutboundCalls
 from engine.telephony.dialing_gate import TRUNK_DOWN, DialingGate
 from engine.telephony.event_lanes import EventLanes
 from engine.telephony.media import Player
+from engine.telephony.no_answers import RecentNoAnswers
 from engine.telephony.preview import PreviewCalls
 from engine.telephony.recovery import PbxRecovery
 from engine.telephony.softphone import BrowserLogin, Softphones
 from engine.telephony.sounds import SoundLibrary
 from engine.telephony.trunk_watch import TrunkWatch
+from engine.telephony.voter_release import settle_voter
 from engine.volunteers import VolunteerService
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,9 @@ class Telephony:
         self.sounds = sounds
         self.trunk = trunk
         self.player = Player(ari)
+        self.no_answers = RecentNoAnswers(store, settle_voter)
+        """Recent "no answer" endings (automatic and preview), which the trunk going down may
+        show were ours."""
         self.callins = CallIns(self, pin_length, callin)
         self.calls = OutboundCalls(self)
         self.preview = PreviewCalls(self)
@@ -301,7 +306,7 @@ class Telephony:
         last_online = self.trunk_watch.last_online
         if self.trunk_down() and last_online is not None:
             since = last_online - timedelta(seconds=QUALIFY_WINDOW_S)
-            self.spawn(self.calls.no_answers.give_back_since(since))
+            self.spawn(self.no_answers.give_back_since(since))
         self.spawn(self.publish_dialing())
         self.dialer_wakeup.set()
 
