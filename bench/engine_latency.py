@@ -23,7 +23,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
 
-from bench.live_support import asterisk_cpu, carrier_link, process_cpu, report_ms
+from bench.live_support import Carrier, asterisk_cpu, carrier_link, process_cpu, report_ms
 from engine.config import load_config
 from engine.engine import Engine
 from engine.models import SessionState
@@ -62,6 +62,23 @@ async def volunteer_loop(
                 return
 
 
+async def phone_volunteers(
+    engine: Engine, pair: PbxPair, carrier: Carrier, campaign_id: int, count: int
+) -> tuple[list[SimVolunteer], list[str]]:
+    """`count` volunteers signed in to the campaign and called in by phone, with their tokens."""
+    sims, tokens = [], []
+    for n in range(count):
+        signup = await engine.volunteers.sign_up(f"Bench {n}", f"b{n}@x.org", "+12025550111")
+        signin = await engine.volunteers.sign_in(
+            signup.login_id, signup.password, campaign_id, "phone", f"bench-{n}"
+        )
+        sim = SimVolunteer(engine, signin.session)
+        await sim.call_in(pair, carrier)
+        sims.append(sim)
+        tokens.append(signin.token)
+    return sims, tokens
+
+
 async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
     cfg = load_config()
     tmp = Path(tempfile.mkdtemp(prefix="phonebank-bench-"))
@@ -72,16 +89,7 @@ async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
         carrier_link(pair) as carrier,
     ):
         campaign = await make_campaign(engine, voters_csv([("10", v) for v in range(calls)]))
-        sims, tokens = [], []
-        for n in range(volunteers):
-            signup = await engine.volunteers.sign_up(f"Bench {n}", f"b{n}@x.org", "+12025550111")
-            signin = await engine.volunteers.sign_in(
-                signup.login_id, signup.password, campaign.id, "phone", f"bench-{n}"
-            )
-            sim = SimVolunteer(engine, signin.session)
-            await sim.call_in(pair, carrier)
-            sims.append(sim)
-            tokens.append(signin.token)
+        sims, tokens = await phone_volunteers(engine, pair, carrier, campaign.id, volunteers)
         card_delays: list[float] = []
         done = asyncio.Event()
         cpu0, wall0 = process_cpu(), time.monotonic()

@@ -37,14 +37,14 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
 
-from bench.engine_latency import volunteer_loop
-from bench.live_support import carrier_link, percentile, report_ms, warn_if_busy
+from bench.engine_latency import phone_volunteers, volunteer_loop
+from bench.live_support import Carrier, carrier_link, percentile, report_ms, warn_if_busy
 from engine.config import load_config
 from engine.engine import Engine
 from engine.login_limits import SignupLimiter, SignupPolicy
 from engine.password_hasher import PasswordHasher
 from engine.pbx.pair import PbxPair, running_pair
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from engine.testbed.shift import make_campaign, running_engine, voters_csv
 from engine.testbed.waiting import wait_until
 from web.app import run_web
 
@@ -106,21 +106,12 @@ async def flood_client(url: str, size: int) -> tuple[list[int], float]:
 
 
 async def volunteers_on_calls(
-    engine: Engine, pair: PbxPair, url: str, carrier: object, count: int, calls: int
+    engine: Engine, pair: PbxPair, url: str, carrier: Carrier, count: int, calls: int
 ) -> tuple[list[asyncio.Task[None]], asyncio.Event]:
     campaign = await make_campaign(
         engine, voters_csv([("10", v) for v in range(calls)]), dial_mode="power"
     )
-    sims, tokens = [], []
-    for n in range(count):
-        signup = await engine.volunteers.sign_up(f"Bench {n}", f"b{n}@x.org", "+12025550111")
-        signin = await engine.volunteers.sign_in(
-            signup.login_id, signup.password, campaign.id, "phone", f"bench-{n}"
-        )
-        sim = SimVolunteer(engine, signin.session)
-        await sim.call_in(pair, carrier)  # type: ignore[arg-type]
-        sims.append(sim)
-        tokens.append(signin.token)
+    sims, tokens = await phone_volunteers(engine, pair, carrier, campaign.id, count)
     card_delays: list[float] = []
     done = asyncio.Event()
     loops = [

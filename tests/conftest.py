@@ -17,6 +17,7 @@ import pytest
 
 from engine.ari.client import AriClient, AriSettings
 from engine.config import load_config
+from engine.errors import AriNotFound
 from engine.pbx.instance import AsteriskInstance
 from engine.pbx.pair import PbxPair, start_pair
 from engine.testbed.events import EventLog
@@ -64,3 +65,17 @@ async def carrier(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]
     """The carrier simulator's ARI client (app 'carrier') and its event log."""
     async with ari_with_events(pbx_pair.carrier) as pair:
         yield pair
+
+
+async def clear_pbx(pbx_pair: PbxPair) -> None:
+    """Hang up every channel and destroy every bridge on both instances (per-test cleanup)."""
+    for instance in pbx_pair.instances:
+        if instance.pid is None:
+            continue
+        async with AriClient.connect(ari_settings(instance, app="")) as ari:
+            for channel in await ari.list_channels():
+                with contextlib.suppress(AriNotFound):
+                    await ari.hangup(channel["id"])
+            for bridge in await ari.list_bridges():
+                with contextlib.suppress(AriNotFound):
+                    await ari.destroy_bridge(bridge["id"])

@@ -4,17 +4,15 @@ hung up, every bridge destroyed on both instances). The PBX pair itself is in te
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
 from engine.ari.client import AriClient
-from engine.errors import AriNotFound
 from engine.pbx.pair import PbxPair
 from engine.testbed.events import EventLog
-from tests.conftest import ari_settings, ari_with_events
+from tests.conftest import ari_with_events, clear_pbx
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -30,13 +28,4 @@ async def dialer(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]
 @pytest.fixture(autouse=True)
 async def clean_pbx(pbx_pair: PbxPair) -> AsyncIterator[None]:
     yield
-    for instance in pbx_pair.instances:
-        if instance.pid is None:
-            continue
-        async with AriClient.connect(ari_settings(instance, app="")) as ari:
-            for channel in await ari.list_channels():
-                with contextlib.suppress(AriNotFound):
-                    await ari.hangup(channel["id"])
-            for bridge in await ari.list_bridges():
-                with contextlib.suppress(AriNotFound):
-                    await ari.destroy_bridge(bridge["id"])
+    await clear_pbx(pbx_pair)

@@ -41,9 +41,7 @@ async def own_pair(name: str) -> AsyncIterator[PbxPair]:
 
 
 @contextlib.asynccontextmanager
-async def supervised(
-    pair: PbxPair, watchdog_seconds: float = 30.0
-) -> AsyncIterator[PbxSupervisor]:
+async def supervised(pair: PbxPair, watchdog_seconds: float = 30.0) -> AsyncIterator[PbxSupervisor]:
     supervisor = PbxSupervisor(pair, 30.0, watchdog_seconds=watchdog_seconds)
     task = asyncio.create_task(supervisor.run(), name="test-supervisor")
     try:

@@ -23,7 +23,7 @@ from engine.pbx.pair import PbxPair
 from engine.testbed.events import EventLog
 from engine.testbed.phones import VolunteerPhone
 from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
-from tests.conftest import ari_settings
+from tests.conftest import ari_settings, clear_pbx
 from tests.helpers import wait_until
 
 ENGINE_LOGGERS = "engine.telephony"
@@ -33,14 +33,7 @@ ENGINE_LOGGERS = "engine.telephony"
 async def clean_pbx(pbx_pair: PbxPair) -> AsyncIterator[None]:
     """Every channel hung up and every bridge destroyed on both instances after each test."""
     yield
-    for instance in pbx_pair.instances:
-        async with AriClient.connect(ari_settings(instance, app="")) as ari:
-            for channel in await ari.list_channels():
-                with contextlib.suppress(AriNotFound):
-                    await ari.hangup(channel["id"])
-            for bridge in await ari.list_bridges():
-                with contextlib.suppress(AriNotFound):
-                    await ari.destroy_bridge(bridge["id"])
+    await clear_pbx(pbx_pair)
 
 
 @contextlib.asynccontextmanager

@@ -11,7 +11,6 @@ prompt).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import socket
 import time
@@ -22,10 +21,9 @@ import pytest
 import pytest_asyncio
 
 from engine.ari.client import AriClient
-from engine.errors import AriNotFound
 from engine.pbx.pair import PbxPair
 from engine.testbed.events import EventLog
-from tests.conftest import ari_settings, ari_with_events
+from tests.conftest import ari_with_events, clear_pbx
 
 STATUS = re.compile(rb"^SIP/2\.0 (\d{3})")
 TO_TAG = re.compile(rb"^To:.*$", re.MULTILINE | re.IGNORECASE)
@@ -42,10 +40,7 @@ async def dialer(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]
 async def hang_up_leftovers(pbx_pair: PbxPair) -> AsyncIterator[None]:
     """A call that got in (without the fix) must not outlive its test."""
     yield
-    async with AriClient.connect(ari_settings(pbx_pair.dialer, app="")) as ari:
-        for channel in await ari.list_channels():
-            with contextlib.suppress(AriNotFound):
-                await ari.hangup(channel["id"])
+    await clear_pbx(pbx_pair)
 
 
 def invite(
