@@ -26,7 +26,7 @@ integration: setup
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check engine web phonebank tests bench
+	$(BIN)/ruff check engine web phonebank testbed tests bench
 	$(BIN)/mypy
 
 bench: setup

@@ -17,8 +17,8 @@ import sys
 from engine.ari.client import AriClient, AriSettings
 from engine.config import load_config
 from engine.pbx.pair import running_pair
-from engine.testbed.amd_survey import summarize, survey
-from engine.testbed.events import EventLog
+from testbed.amd_survey import summarize, survey
+from testbed.events import EventLog
 
 
 async def main(rounds: int, amd_args: str | None) -> None:

@@ -24,12 +24,12 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
 
 from bench.live_support import Carrier, asterisk_cpu, carrier_link, process_cpu, report_ms
+from engine.app import Engine
 from engine.config import load_config
-from engine.engine import Engine
 from engine.models import SessionState
 from engine.pbx.pair import PbxPair, running_pair
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
-from engine.testbed.waiting import wait_until
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.waiting import wait_until
 from web.app import run_web
 
 
@@ -112,7 +112,7 @@ async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
             loop.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
         assert engine.telephony is not None
-        bridge = engine.telephony.calls.bridge_latencies
+        bridge = engine.calls.outbound.bridge_latencies
     print(f"{calls} live calls, {volunteers} volunteers, {wall:.1f} s")
     print(report_ms("AMD verdict -> voter in bridge", bridge))
     print(report_ms("bridge -> voter card on WebSocket", card_delays))

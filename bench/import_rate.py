@@ -18,8 +18,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.store.sqlite import SqliteStore
-from engine.voter_import import import_voters
+from engine.store.sqlite.store import SqliteStore
+from engine.voters.importer import import_voters
 
 ZIPS = ("10001", "60601", "80202", "94110", "99501", "96813", "00000", "")
 FIRST = ("Ana", "José", "Zoë", "Mary", "Wei", "Olu", "Siobhán", "Tom")

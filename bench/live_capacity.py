@@ -29,15 +29,15 @@ from bench.live_support import (
     unlimited_http,
     warn_if_busy,
 )
+from engine.app import Engine
 from engine.config import load_config
-from engine.engine import Engine
+from engine.dialer.pacing.model import LogNormal
 from engine.models import Campaign
-from engine.pacing_model import LogNormal
 from engine.pbx.instance import AsteriskInstance
 from engine.pbx.pair import PbxPair
-from engine.testbed.audio import SILENCE_DBFS, rms_dbfs
-from engine.testbed.phones import record_for
-from engine.testbed.shift import make_campaign, running_engine
+from testbed.audio import SILENCE_DBFS, rms_dbfs
+from testbed.phones import record_for
+from testbed.shift import make_campaign, running_engine
 from web.app import run_web
 
 BRIDGE_P95_TARGET_S = 0.050
@@ -163,7 +163,7 @@ async def hold(
     """Settle, then hold the step and measure it."""
     assert engine.telephony is not None
     await asyncio.sleep(SETTLE_S)
-    first = len(engine.telephony.calls.bridge_latencies)
+    first = len(engine.calls.outbound.bridge_latencies)
     clocks = Clocks.read(pair)
     await _sleep_checking(shifts, args.hold / 2)
     talking = [v for v in volunteers if v.talking and v.sim.phone is not None][:2]
@@ -191,7 +191,7 @@ async def hold(
             max((s.dialer_channels for s in samples), default=0),
             max((s.carrier_channels for s in samples), default=0),
         ),
-        bridges=engine.telephony.calls.bridge_latencies[first:],
+        bridges=engine.calls.outbound.bridge_latencies[first:],
         verdicts=len(attempts),
         wrong=sum(a.amd_verdict != "HUMAN" for a in attempts),
         human_p95_s=percentile(humans, 95) if humans else float("nan"),

@@ -11,11 +11,11 @@ from datetime import datetime
 
 from bench.live_support import ApiVolunteer, ShiftSampler, percentile, report_ms
 from bench.pacing.sim import Params, RunResult, simulate
-from engine.dial_modes import pacing_for
-from engine.engine import Engine
+from engine.app import Engine
+from engine.dialer.modes import pacing_for
+from engine.dialer.pacing.model import PacingModel
 from engine.models import Attempt, Campaign
-from engine.pacing_model import PacingModel
-from engine.testbed.behaviours import behaviour_of
+from testbed.behaviours import behaviour_of
 
 
 @dataclasses.dataclass
@@ -100,7 +100,7 @@ async def measure(
         waits=[w for v in volunteers for w in _waits(v, by_id, t1)],
         bridge_ready=[b for b, waited in bridges if not waited],
         bridge_waited=[b for b, waited in bridges if waited],
-        bridge_engine=list(engine.telephony.calls.bridge_latencies),
+        bridge_engine=list(engine.calls.outbound.bridge_latencies),
         verdicts=verdicts,
         human_verdict_s=[(a.amd_at - a.answered_at).total_seconds() for a in humans],  # type: ignore[operator]
         person_answer_s=[

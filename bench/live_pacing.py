@@ -49,12 +49,12 @@ from bench.live_support import (
     warn_if_busy,
 )
 from bench.pacing.sim import Params, draw
+from engine.app import Engine
 from engine.config import load_config
-from engine.engine import Engine
+from engine.dialer.pacing.model import LogNormal
 from engine.models import Campaign, VoterStatus
-from engine.pacing_model import LogNormal
 from engine.pbx.pair import PbxPair, running_pair
-from engine.testbed.shift import make_campaign, running_engine
+from testbed.shift import make_campaign, running_engine
 from web.app import run_web
 
 AREA_CODES = ("202", "212", "312", "415", "617", "713", "305", "206")

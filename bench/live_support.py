@@ -18,12 +18,12 @@ from typing import Any
 
 import aiohttp
 
+from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
-from engine.engine import Engine
 from engine.models import Campaign
 from engine.pbx.pair import PbxPair
-from engine.testbed.events import EventLog
-from engine.testbed.shift import SimVolunteer
+from testbed.events import EventLog
+from testbed.shift import SimVolunteer
 
 Carrier = tuple[AriClient, EventLog]
 

@@ -39,13 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run
 
 from bench.engine_latency import phone_volunteers, volunteer_loop
 from bench.live_support import Carrier, carrier_link, percentile, report_ms, warn_if_busy
+from engine.app import Engine
 from engine.config import load_config
-from engine.engine import Engine
-from engine.login_limits import SignupLimiter, SignupPolicy
-from engine.password_hasher import PasswordHasher
 from engine.pbx.pair import PbxPair, running_pair
-from engine.testbed.shift import make_campaign, running_engine, voters_csv
-from engine.testbed.waiting import wait_until
+from engine.security.login_limits import SignupLimiter, SignupPolicy
+from engine.security.password_hasher import PasswordHasher
+from testbed.shift import make_campaign, running_engine, voters_csv
+from testbed.waiting import wait_until
 from web.app import run_web
 
 ADDRESSES = 50
@@ -142,7 +142,7 @@ async def bench(
         if inline:
             logins.hasher = PasswordHasher(inline=True)
         assert engine.telephony is not None
-        bridged = engine.telephony.calls.bridge_latencies
+        bridged = engine.calls.outbound.bridge_latencies
         loops, done = await volunteers_on_calls(engine, pair, url, carrier, volunteers, 100)
         await wait_until(lambda: len(bridged) >= WARM_UP_CALLS, timeout=60, what="calls")
         stop = asyncio.Event()

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from playwright.async_api import Page, async_playwright
 
+from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
 from engine.config import load_config
-from engine.engine import Engine
 from engine.pbx.pair import PbxPair, running_pair
-from engine.testbed.events import EventLog
-from engine.testbed.phones import VolunteerPhone
-from engine.testbed.shift import make_campaign, running_engine, voters_csv
+from testbed.events import EventLog
+from testbed.phones import VolunteerPhone
+from testbed.shift import make_campaign, running_engine, voters_csv
 from web.app import run_web
 
 CHROMIUM_ARGS = [

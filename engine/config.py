@@ -97,7 +97,7 @@ class EngineConfig:
 @dataclass(frozen=True)
 class CallinConfig:
     """Volunteers calling in with their PIN: timeouts and the limits on guessing PINs
-    (engine/pin_limits.py; docs/security.md has the arithmetic behind the defaults)."""
+    (engine/callin/pin_limits.py; docs/security.md has the arithmetic behind the defaults)."""
 
     pin_idle_seconds: float = 20.0
     """A caller who types no digit for this long after the prompt is told goodbye."""

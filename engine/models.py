@@ -121,7 +121,7 @@ class Campaign:
     term_codes: list[TermCode] = field(default_factory=lambda: list(DEFAULT_TERM_CODES))
     caller_id: str = ""
     dial_mode: str = "power"
-    """How calls are placed: power, predictive, adaptive or preview (engine/pacing.py)."""
+    """How calls are placed: power, predictive, adaptive or preview (engine/dialer/)."""
     lines_per_volunteer: int = 1
     """Power mode: calls kept going for every ready volunteer."""
     max_lines_per_volunteer: int = 12

@@ -1,4 +1,4 @@
-"""What the state tables (engine/call_states.py, engine/session_states.py) raise."""
+"""What the state tables (engine/calls/states.py, engine/sessions/states.py) raise."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from engine.app import Engine
 from engine.config import Config
-from engine.engine import Engine
 from engine.errors import NotFound
 
 

@@ -15,13 +15,13 @@ import random
 import uuid
 from pathlib import Path
 
+from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
-from engine.engine import Engine
 from engine.models import Campaign, SessionState
 from engine.notifier import drain
 from engine.pbx.pair import PbxPair
-from engine.testbed.events import EventLog
-from engine.testbed.phones import VolunteerPhone
+from testbed.events import EventLog
+from testbed.phones import VolunteerPhone
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import socket
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
+from engine.app import Engine
 from engine.ari.client import AriSettings
 from engine.config import Config
-from engine.engine import Engine
 from engine.errors import SetupError
 from engine.pbx.adopt import adopt_pair
 from engine.pbx.pair import PbxPair, start_pair

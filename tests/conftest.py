@@ -20,7 +20,7 @@ from engine.config import load_config
 from engine.errors import AriNotFound
 from engine.pbx.instance import AsteriskInstance
 from engine.pbx.pair import PbxPair, start_pair
-from engine.testbed.events import EventLog
+from testbed.events import EventLog
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
 

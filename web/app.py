@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from engine.app import Engine
 from engine.config import WebConfig
-from engine.engine import Engine
 from web.appkeys import ENGINE, OPERATOR_SOCKETS, SOCKET_COUNTS, WEB_CONFIG, WEBSOCKETS
 from web.errors import error_middleware
 from web.events_ws import close_all
-from web.operator_sockets import OperatorSockets
+from web.operator.sockets import OperatorSockets
 from web.pages import setup_pages
 from web.routes import setup_routes
 from web.security_headers import add_security_headers, security_headers

@@ -7,7 +7,7 @@ HEARTBEAT_SECONDS and drops clients that stop answering; on shutdown every socke
 with 1001 (going away). Browsers cannot set headers on a WebSocket, so the bearer token may
 also come as ``?token=``. Handshakes from other sites' pages are refused (web/ws_guard.py),
 and each credential may hold only a few sockets at once (web/socket_counts.py). An operator's
-socket is closed when its token is revoked or the operator removed (web/operator_sockets.py).
+socket is closed when its token is revoked or the operator removed (web/operator/sockets.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from engine.notifier import Event
 from web.appkeys import OPERATOR_SOCKETS, SOCKET_COUNTS, WEBSOCKETS, engine_of
 from web.auth import authenticate_operator, authenticate_volunteer, bearer_token
 from web.errors import STREAMING
-from web.operator_sockets import token_key, watch
+from web.operator.sockets import token_key, watch
 from web.shapes import dumps
 from web.socket_counts import SOCKETS_PER_OPERATOR, SOCKETS_PER_SESSION
 from web.ws_guard import check_origin

@@ -1,6 +1,6 @@
 """HTML pages: a jinja2 environment (autoescaped), the static files, and the page routes.
 
-Volunteer pages live in web/volunteer_pages.py, operator pages in web/operator_pages.py;
+Volunteer pages live in web/volunteer/pages.py, operator pages in web/operator/pages.py;
 templates under web/templates/, CSS and JavaScript under web/static/.
 """
 
@@ -19,7 +19,8 @@ STATIC = HERE / "static"
 
 
 def setup_pages(app: web.Application) -> None:
-    from web import operator_pages, volunteer_pages
+    from web.operator import pages as operator_pages
+    from web.volunteer import pages as volunteer_pages
 
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),

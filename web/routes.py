@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web import events_ws, operator_api, volunteer_api
+from web import events_ws
+from web.operator import api as operator_api
+from web.volunteer import api as volunteer_api
 
 CAMPAIGN = r"/api/operator/campaigns/{id:\d+}"
 

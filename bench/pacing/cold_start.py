@@ -1,7 +1,7 @@
 """A cold start: many volunteers ready at once on a campaign that has learned nothing.
 
 `LearningCampaign` is the simulated campaign with its pacing rebuilt from what it has learned
-every 10 s, as the engine does (engine/telephony/campaign_pacing.py), starting from nothing:
+every 10 s, as the engine does (engine/dialer/campaign_pacing.py), starting from nothing:
 the reference model (10 % contacts) while the list may answer far more often.
 
 .venv/bin/python -m bench.pacing.cold_start [--volunteers N] [--minutes M] [--seeds S]
@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 
 from bench.pacing.sim import FAILING, MACHINE, NO_ANSWER, PERSON, Campaign, Params, RunResult
-from engine.dial_modes import pacing_for
+from engine.dialer.modes import pacing_for
+from engine.dialer.pacing.learning import FAILED, Learned
+from engine.dialer.pacing.learning import MACHINE as LEARNED_MACHINE
+from engine.dialer.pacing.learning import NO_ANSWER as LEARNED_NO_ANSWER
+from engine.dialer.pacing.learning import PERSON as LEARNED_PERSON
 from engine.models import Campaign as CampaignSettings
-from engine.pacing_learning import FAILED, Learned
-from engine.pacing_learning import MACHINE as LEARNED_MACHINE
-from engine.pacing_learning import NO_ANSWER as LEARNED_NO_ANSWER
-from engine.pacing_learning import PERSON as LEARNED_PERSON
 
 LEARN_EVERY_S = 10.0
 _LEARNED_KIND = {

@@ -27,8 +27,8 @@ import time
 from dataclasses import dataclass
 
 from bench.pacing.sim import ABANDON_AFTER_S, FREE, VERDICT, Campaign, Params, RunResult, draw
-from engine.pacing import Pacing, PacingState
-from engine.pacing_policies import PredictivePacing, everyone_on_the_way
+from engine.dialer.pacing.base import Pacing, PacingState
+from engine.dialer.pacing.policies import PredictivePacing, everyone_on_the_way
 
 VOLUNTEERS = (10, 20, 50, 100)
 TARGETS = {10: 27.0, 20: 29.5, 50: 32.0, 100: 33.0}

@@ -16,9 +16,9 @@ from bench.pacing.sim import (
     simulate_manual,
     simulate_oracle,
 )
-from engine.dial_modes import pacing_for
+from engine.dialer.modes import pacing_for
+from engine.dialer.pacing.base import Pacing
 from engine.models import Campaign
-from engine.pacing import Pacing
 
 VOLUNTEERS = (1, 5, 10, 20, 50, 100)
 CONTACT_RATES = (0.10, 0.20)

@@ -13,13 +13,13 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from engine.pacing import Pacing, PacingState, contact_rate_ceiling
-from engine.pacing_model import LogNormal, PacingModel
+from engine.dialer.pacing.base import Pacing, PacingState, contact_rate_ceiling
+from engine.dialer.pacing.model import LogNormal, PacingModel
 
 ABANDON_AFTER_S = 2.0
 LEARN_WINDOW = 1000
 """Calls that rang through the contact rate's ceiling is read from, as the engine learns it
-(engine/pacing_learning.py: the last 1,000 outcomes)."""
+(engine/dialer/pacing/learning.py: the last 1,000 outcomes)."""
 PERSON, MACHINE, NO_ANSWER, FAILING = range(4)
 MANUAL_DIAL_S = 10.0
 MANUAL_MACHINE_LISTEN_S = 4.0

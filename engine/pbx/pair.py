@@ -28,7 +28,7 @@ from engine.pbx import private
 from engine.pbx.instance import AsteriskInstance, InstanceSpec, pid_alive, stop_pid
 from engine.pbx.ports import pick_port, pick_rtp_range
 from engine.pbx.rootfs import AsteriskRuntime, ensure_runtime
-from engine.testbed.voices import ensure_voices, load_manifest
+from testbed.voices import ensure_voices, load_manifest
 
 log = logging.getLogger(__name__)
 

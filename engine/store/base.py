@@ -1,4 +1,4 @@
-"""The store interface. engine/store/sqlite.py implements it; a PostgreSQL store can sit beside
+"""The store interface. engine/store/sqlite/ implements it; a PostgreSQL store can sit beside
 it later without touching callers. Every method commits before it returns.
 
 Times are timezone-aware UTC datetimes. Methods raise engine.errors.NotFound for an unknown id
@@ -29,7 +29,7 @@ from engine.models import (
 
 
 class VoterInput(Protocol):
-    """A voter row as the importer produces it (engine.voter_csv.VoterRow)."""
+    """A voter row as the importer produces it (engine.voters.csv_rows.VoterRow)."""
 
     phone: str
     first_name: str
@@ -87,7 +87,7 @@ class Store(Protocol):
         next_attempt_at null or <= now, attempts < max_attempts, phone not on the campaign's
         or the global DNC list, timezone in ``timezones`` (the zones now within calling
         hours; '' stands for unknown) and, unless ``line_types`` is None, line_type in
-        ``line_types`` (engine.line_types: the automatic dialer and preview each claim their
+        ``line_types`` (engine.voters.line_types: the automatic dialer and preview each claim their
         own; an empty set claims nobody). Oldest next_attempt_at first, then import order. The
         voter's ``attempts`` is incremented. Never returns a voter already IN_FLIGHT."""
 

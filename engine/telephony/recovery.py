@@ -19,13 +19,13 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.calls.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
+from engine.calls.outbound import LiveCall
+from engine.calls.voter_release import settle_voter
+from engine.dialer.gate import PBX_DOWN
 from engine.errors import AriError, AriNotFound
 from engine.models import Attempt, CallState, SessionState
 from engine.store.base import Store
-from engine.telephony.calls import LiveCall
-from engine.telephony.dialing_gate import PBX_DOWN
-from engine.telephony.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
-from engine.telephony.voter_release import settle_voter
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony

@@ -14,25 +14,25 @@ from datetime import timedelta
 from typing import Any
 
 from engine.ari.client import DISCONNECTED, RECONNECTED, AriClient
+from engine.callin.callins import CallIns
+from engine.calls.no_answers import RecentNoAnswers
+from engine.calls.outbound import OutboundCalls
+from engine.calls.preview import PreviewCalls
+from engine.calls.voter_release import settle_voter
 from engine.config import CallinConfig
+from engine.dialer.gate import TRUNK_DOWN, DialingGate
 from engine.errors import AriError, AriNotFound
 from engine.models import CallOutcome, Session
 from engine.notifier import Notifier
-from engine.session_states import LIVE_STATES
+from engine.sessions.service import VolunteerService
+from engine.sessions.states import LIVE_STATES
 from engine.store.base import Store
-from engine.telephony.callin import CallIns
-from engine.telephony.calls import OutboundCalls
-from engine.telephony.dialing_gate import TRUNK_DOWN, DialingGate
 from engine.telephony.event_lanes import EventLanes
 from engine.telephony.media import Player
-from engine.telephony.no_answers import RecentNoAnswers
-from engine.telephony.preview import PreviewCalls
 from engine.telephony.recovery import PbxRecovery
 from engine.telephony.softphone import BrowserLogin, Softphones
 from engine.telephony.sounds import SoundLibrary
 from engine.telephony.trunk_watch import TrunkWatch
-from engine.telephony.voter_release import settle_voter
-from engine.volunteers import VolunteerService
 
 log = logging.getLogger(__name__)
 

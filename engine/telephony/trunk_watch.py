@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.ari.client import AriClient
+from engine.dialer.gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE, DialingGate
 from engine.errors import AriError
-from engine.telephony.dialing_gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE, DialingGate
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from engine.app import Engine
 from engine.config import load_config
-from engine.engine import Engine
 from engine.pbx.pair import PbxPair
-from engine.testbed.shift import running_engine
+from testbed.shift import running_engine
 from tests.conftest import ARTIFACTS
 from web.app import run_web
 

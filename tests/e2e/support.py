@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page
 
-from engine.engine import Engine
+from engine.app import Engine
 
 WIDTHS = (375, 1280)
 """A phone and a laptop screen."""

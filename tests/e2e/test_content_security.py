@@ -8,9 +8,9 @@ import uuid
 
 from playwright.async_api import Page, Route, expect
 
-from engine.engine import Engine
-from engine.testbed.behaviours import voter_number
-from engine.testbed.shift import make_campaign, voters_csv
+from engine.app import Engine
+from testbed.behaviours import voter_number
+from testbed.shift import make_campaign, voters_csv
 from tests.e2e.support import card_latency
 from tests.e2e.test_softphone import CONNECTED, session_id_of, sign_in_with_computer
 from tests.e2e.test_volunteer_path import call_in, sign_in

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 
 from playwright.async_api import Page, expect
 
-from engine.engine import Engine
+from engine.app import Engine
 from engine.models import SessionState
-from engine.testbed.behaviours import voter_number
-from engine.testbed.shift import SimVolunteer
+from testbed.behaviours import voter_number
+from testbed.shift import SimVolunteer
 from tests.e2e.support import assert_fits
 
 PASSWORD = "correct horse battery"

@@ -8,9 +8,9 @@ import uuid
 
 from playwright.async_api import expect
 
-from engine.engine import Engine
-from engine.telephony.callin import PIN_IN_USE_NOTICE
-from engine.testbed.shift import make_campaign, voters_csv
+from engine.app import Engine
+from engine.callin.callins import PIN_IN_USE_NOTICE
+from testbed.shift import make_campaign, voters_csv
 from tests.e2e.test_volunteer_path import sign_in
 from tests.helpers import wait_until
 

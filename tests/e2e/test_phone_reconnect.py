@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from engine.testbed.phones import VolunteerPhone
-from engine.testbed.shift import make_campaign, voters_csv
+from testbed.phones import VolunteerPhone
+from testbed.shift import make_campaign, voters_csv
 from tests.e2e.test_volunteer_path import call_in, sign_in
 
 

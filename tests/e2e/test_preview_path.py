@@ -9,7 +9,7 @@ import re
 from playwright.async_api import Page, expect
 
 from engine.models import CallOutcome, VoterStatus
-from engine.testbed.shift import make_campaign, voters_csv
+from testbed.shift import make_campaign, voters_csv
 from tests.e2e.support import assert_fits
 from tests.e2e.test_volunteer_path import call_in, sign_in
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, Route, async_playwright, expect
 
-from engine.engine import Engine
+from engine.app import Engine
 from engine.models import Campaign, SessionState
 from engine.pbx.pair import PbxPair
-from engine.testbed.shift import make_campaign, voters_csv
+from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, E2E_ARTIFACTS
 from tests.helpers import wait_until
 from tests.integration.test_engine_calls import heard_level

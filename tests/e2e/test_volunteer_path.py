@@ -8,12 +8,12 @@ import uuid
 
 from playwright.async_api import Page, expect
 
-from engine.engine import Engine
+from engine.app import Engine
 from engine.models import Campaign
 from engine.pbx.pair import PbxPair
-from engine.testbed.behaviours import voter_number
-from engine.testbed.phones import VolunteerPhone
-from engine.testbed.shift import make_campaign, voters_csv
+from testbed.behaviours import voter_number
+from testbed.phones import VolunteerPhone
+from testbed.shift import make_campaign, voters_csv
 from tests.e2e.support import assert_fits, card_latency
 
 SURVEY = [

@@ -12,14 +12,14 @@ import signal
 import uuid
 from collections.abc import AsyncIterator
 
+from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.config import load_config
-from engine.engine import Engine
 from engine.models import Attempt, CallOutcome, SessionState
 from engine.pbx.pair import PbxPair, start_pair
 from engine.pbx.supervisor import PbxSupervisor
-from engine.testbed.phones import VolunteerPhone
-from engine.testbed.shift import SimVolunteer
+from testbed.phones import VolunteerPhone
+from testbed.shift import SimVolunteer
 from tests.helpers import wait_until
 
 

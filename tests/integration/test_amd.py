@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from engine.testbed.amd_survey import summarize, survey
+from testbed.amd_survey import summarize, survey
 
 
 async def test_amd_tells_people_from_machines_over_every_greeting(pbx_pair, dialer, artifacts):

@@ -6,8 +6,8 @@ import asyncio
 import uuid
 
 from engine.ari.client import AriClient
-from engine.testbed.behaviours import BEHAVIOURS, Behaviour, Outcome, voter_number
-from engine.testbed.events import EventLog
+from testbed.behaviours import BEHAVIOURS, Behaviour, Outcome, voter_number
+from testbed.events import EventLog
 
 NO_ANSWER_TIMEOUT = 4
 """Seconds the dialer lets the no-answer number ring before giving up (the originate timeout)."""

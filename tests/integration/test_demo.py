@@ -8,10 +8,10 @@ import contextlib
 import json
 from typing import Any
 
-from engine.engine import Engine
+from engine.app import Engine
 from engine.models import Campaign
-from engine.testbed.shift import running_engine
 from phonebank.demo import demo_campaign, work_demo
+from testbed.shift import running_engine
 from tests.helpers import wait_until
 
 DEMO_VOTERS = 40

@@ -7,8 +7,8 @@ import asyncio
 import collections
 
 from engine.models import CallOutcome, SessionState, VoterStatus
-from engine.testbed.behaviours import BY_CODE, behaviour_of, voter_number
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.behaviours import BY_CODE, behaviour_of, voter_number
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 
 EXPECTED = {
@@ -76,7 +76,7 @@ async def test_three_volunteers_work_a_mixed_list(pbx_pair, carrier, tmp_path):
 
         await wait_until(list_finished, timeout=240, what="the list to be worked")
         await wait_until(
-            lambda: all(not t.done() for t in workers) and not engine.telephony.calls.by_channel,
+            lambda: all(not t.done() for t in workers) and not engine.calls.outbound.by_channel,
             timeout=30,
             what="the last calls to end",
         )

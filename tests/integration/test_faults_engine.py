@@ -22,17 +22,17 @@ from typing import Any
 import aiohttp
 import pytest
 
+from engine.app import Engine
 from engine.ari.client import AriClient
+from engine.calls.lost_calls import GAP_VARIABLE
 from engine.config import Config, load_config
-from engine.engine import Engine
 from engine.models import CallOutcome, CallState
 from engine.pbx.instance import pid_alive, stop_pid
 from engine.pbx.pair import PbxPair, load_pair
 from engine.pbx.rootfs import existing_runtime
-from engine.store.sqlite import SqliteStore
-from engine.telephony.lost_calls import GAP_VARIABLE
-from engine.testbed.phones import VolunteerPhone
-from engine.testbed.shift import make_campaign, voters_csv
+from engine.store.sqlite.store import SqliteStore
+from testbed.phones import VolunteerPhone
+from testbed.shift import make_campaign, voters_csv
 from tests.conftest import ari_settings, ari_with_events
 from tests.helpers import wait_until
 

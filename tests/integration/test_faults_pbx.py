@@ -10,7 +10,7 @@ import signal
 import time
 
 from engine.models import CallState, SessionState
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_with_events
 from tests.helpers import wait_until
 from tests.integration.fault_helpers import (
@@ -26,7 +26,7 @@ ROWS = [("10", 1), ("14", 6), ("14", 7), ("10", 2), ("10", 3)]
 
 
 async def _ringing(engine):
-    calls = engine.telephony.calls.by_channel.values()
+    calls = engine.calls.outbound.by_channel.values()
     return [c for c in calls if c.state == CallState.DIALING and not c.answered]
 
 

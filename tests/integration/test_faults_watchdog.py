@@ -11,7 +11,7 @@ import time
 from engine.config import load_config
 from engine.models import SessionState
 from engine.pbx.instance import pid_alive
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_with_events
 from tests.helpers import wait_until
 from tests.integration.fault_helpers import call_back_in, own_pair, supervised

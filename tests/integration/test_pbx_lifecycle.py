@@ -19,7 +19,7 @@ from engine.errors import AriUnauthorized, PbxStartError, SetupError
 from engine.pbx.instance import AsteriskInstance, pid_alive
 from engine.pbx.pair import start_pair
 from engine.pbx.ports import port_free
-from engine.testbed.behaviours import voter_number
+from testbed.behaviours import voter_number
 from tests.conftest import ari_settings
 
 PHONEBANK = [sys.executable, "-m", "phonebank.cli"]

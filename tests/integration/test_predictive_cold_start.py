@@ -17,9 +17,9 @@ import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from engine.dialer.pacing.base import ABANDON_LIMIT, PRIOR_ANSWERS
 from engine.models import CallOutcome, SessionState
-from engine.pacing import ABANDON_LIMIT, PRIOR_ANSWERS
-from engine.testbed.shift import SimVolunteer, running_engine
+from testbed.shift import SimVolunteer, running_engine
 from tests.helpers import wait_until
 
 VOLUNTEERS = 20

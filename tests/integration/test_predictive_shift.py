@@ -9,10 +9,10 @@ import asyncio
 import collections
 import itertools
 
+from engine.dialer.campaign_pacing import CampaignPacing
+from engine.dialer.pacing.learning import Learned
 from engine.models import CallOutcome, VoterStatus
-from engine.pacing_learning import Learned
-from engine.telephony.campaign_pacing import CampaignPacing
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 from tests.integration.test_engine_shift import answer_calls
 
@@ -41,7 +41,7 @@ async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learne
         async def watch(stop: asyncio.Event) -> None:
             nonlocal peak
             while not stop.is_set():
-                dialing, connecting = engine.telephony.calls.in_flight(campaign.id)
+                dialing, connecting = engine.calls.outbound.in_flight(campaign.id)
                 peak = max(peak, dialing + connecting)
                 await asyncio.sleep(0.05)
 
@@ -57,7 +57,7 @@ async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learne
 
         await wait_until(list_finished, timeout=180, what="the list to be worked")
         await wait_until(
-            lambda: not engine.telephony.calls.by_channel, timeout=30, what="the last calls"
+            lambda: not engine.calls.outbound.by_channel, timeout=30, what="the last calls"
         )
         stop.set()
         await asyncio.gather(watcher, *workers)

@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from engine.engine import Engine
-from engine.line_types import MOBILE, UNKNOWN
+from engine.app import Engine
 from engine.models import CallOutcome, SessionState, VoterStatus
 from engine.pbx.pair import PbxPair
-from engine.testbed.audio import rms_dbfs
-from engine.testbed.behaviours import voter_number
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from engine.voters.line_types import MOBILE, UNKNOWN
+from testbed.audio import rms_dbfs
+from testbed.behaviours import voter_number
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 from tests.integration.test_engine_calls import heard_level, recording_voters
 

@@ -15,8 +15,8 @@ from engine.config import Config, TrunkConfig, load_config, outbound_trunk
 from engine.models import CallOutcome, SessionState
 from engine.pbx.pair import running_pair
 from engine.pbx.ports import pick_port
-from engine.testbed.events import EventLog
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.events import EventLog
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_settings
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from engine.engine import Engine
+from engine.app import Engine
 from engine.models import Campaign
 from engine.pbx.pair import PbxPair
-from engine.testbed.shift import make_campaign, running_engine, voters_csv
+from testbed.shift import make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 
 

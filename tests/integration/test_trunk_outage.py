@@ -23,8 +23,8 @@ from engine.ari.client import AriClient
 from engine.config import load_config
 from engine.models import CallOutcome, SessionState, VoterStatus
 from engine.pbx.pair import PbxPair, start_pair
-from engine.testbed.events import EventLog
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.events import EventLog
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_with_events
 from tests.helpers import wait_until
 

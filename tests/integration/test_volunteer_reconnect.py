@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from engine.engine import Engine
+from engine.app import Engine
 from engine.models import SessionState
 from engine.pbx.pair import PbxPair
-from engine.testbed.behaviours import voter_number
-from engine.testbed.phones import VolunteerPhone
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.behaviours import voter_number
+from testbed.phones import VolunteerPhone
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from engine.login_limits import LoginLimiter, LoginPolicy, SignupLimiter, SignupPolicy
-from engine.password_hasher import PasswordHasher
+from engine.security.login_limits import LoginLimiter, LoginPolicy, SignupLimiter, SignupPolicy
+from engine.security.password_hasher import PasswordHasher
 from tests.helpers import wait_until
 from tests.unit.web_support import (
     OPERATOR,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine import field_limits
+from engine.security import field_limits
 from tests.unit.web_support import (
     add_voters,
     bearer,

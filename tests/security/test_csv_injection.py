@@ -11,7 +11,7 @@ import unicodedata
 import pytest
 from aiohttp import FormData
 
-from engine.csv_cells import FORMULA_START, PLAIN_NUMBER, safe_cell
+from engine.security.csv_cells import FORMULA_START, PLAIN_NUMBER, safe_cell
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import OPERATOR, in_wrap_up, running_engine, sign_in
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from engine.telephony.sounds import SoundLibrary
-from engine.testbed.audio import duration
+from testbed.audio import duration
 
 SECRET = "the quick brown fox jumps over the lazy dog. " * 20
 """About 180 words: read aloud this takes well over a minute."""

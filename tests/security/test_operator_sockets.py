@@ -10,7 +10,7 @@ from aiohttp import WSCloseCode
 
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import OPERATOR, bearer, operator_token
-from web import operator_sockets
+from web.operator import sockets as operator_sockets
 
 
 @pytest.fixture

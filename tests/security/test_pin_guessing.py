@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.engine import Engine
 from engine.errors import AriNotFound
 from engine.models import Session, SessionState
 from engine.pbx.pair import PbxPair
-from engine.testbed.events import EventLog
-from engine.testbed.phones import VolunteerPhone
-from engine.testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.events import EventLog
+from testbed.phones import VolunteerPhone
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_settings, clear_pbx
 from tests.helpers import wait_until
 
-ENGINE_LOGGERS = "engine.telephony"
+ENGINE_LOGGERS = "engine"
 
 
 @pytest.fixture(autouse=True)

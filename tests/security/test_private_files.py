@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from engine.pbx.pair import PbxPair
-from engine.store.sqlite import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 
 SECRET_WORDS = ("password", "secret")
 

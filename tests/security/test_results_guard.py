@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 
 from engine.models import SessionState
-from engine.session_states import SessionEvent
-from engine.store.sqlite_results import HISTORY_KEPT
+from engine.sessions.states import SessionEvent
+from engine.store.sqlite.results import HISTORY_KEPT
 from tests.unit.web_support import claim_one, in_wrap_up, sign_in
 
 VOTER = "+12025550101"

@@ -1,5 +1,5 @@
 """Stored XSS through the campaign script: whatever markup an operator writes, the rendered
-script keeps only formatting (engine/script_html.py) wherever it is shown — the volunteer's
+script keeps only formatting (engine/scripts/sanitize.py) wherever it is shown — the volunteer's
 voter card and the operator's preview."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from engine.scripts import render_script
+from engine.scripts.render import render_script
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import (
     OPERATOR,

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from engine.engine import softphone_ws_url
+from engine.app import softphone_ws_url
 from tests.unit.test_operator_pages import log_in
 from tests.unit.web_support import OPERATOR, running_engine
 from web.security_headers import content_security_policy

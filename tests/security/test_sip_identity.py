@@ -22,7 +22,7 @@ import pytest_asyncio
 
 from engine.ari.client import AriClient
 from engine.pbx.pair import PbxPair
-from engine.testbed.events import EventLog
+from testbed.events import EventLog
 from tests.conftest import ari_with_events, clear_pbx
 
 STATUS = re.compile(rb"^SIP/2\.0 (\d{3})")

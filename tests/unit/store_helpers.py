@@ -14,7 +14,7 @@ NY = "America/New_York"
 
 @dataclass
 class Row:
-    """A VoterInput, as engine.voter_import produces it."""
+    """A VoterInput, as engine.voters.importer produces it."""
 
     phone: str
     first_name: str = ""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.testbed.behaviours import BEHAVIOURS, behaviour_of, voter_number
+from testbed.behaviours import BEHAVIOURS, behaviour_of, voter_number
 
 ROOT = Path(__file__).resolve().parents[2]
 

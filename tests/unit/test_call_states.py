@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.call_states import CallEvent, IllegalTransition, next_call_state
+from engine.calls.states import CallEvent, IllegalTransition, next_call_state
 from engine.errors import PhonebankError
 from engine.models import CallState
 

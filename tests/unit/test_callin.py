@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from engine.app import Engine
 from engine.config import load_config
-from engine.engine import Engine
 from engine.models import Session, SessionState
-from engine.store.sqlite import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from engine.telephony.sounds import SoundLibrary
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri

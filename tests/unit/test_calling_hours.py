@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.calling_hours import voter_timezone, within_hours, zones_within_hours
+from engine.calls.calling_hours import voter_timezone, within_hours, zones_within_hours
 from engine.errors import InvalidInput
 
 NEW_YORK_NUMBER = "+12125550123"

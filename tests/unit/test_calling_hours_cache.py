@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from engine import calling_hours
+from engine.calls import calling_hours
 
 
 def test_open_zones_are_worked_out_once_a_minute(monkeypatch):

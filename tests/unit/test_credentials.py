@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from engine.credentials import (
+from engine.errors import Conflict, InvalidInput
+from engine.sessions.credentials import (
     LOGIN_ALPHABET,
     PIN_TRIES,
     hash_secret,
@@ -17,7 +18,6 @@ from engine.credentials import (
     token_hash,
     verify_secret,
 )
-from engine.errors import Conflict, InvalidInput
 
 AMBIGUOUS = set("0O1IL")
 

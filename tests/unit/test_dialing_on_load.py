@@ -7,10 +7,10 @@ from pathlib import PurePosixPath
 
 import pytest
 
+from engine.app import Engine
 from engine.config import load_config
-from engine.engine import Engine
-from engine.store.sqlite import SqliteStore
-from engine.telephony.dialing_gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE
+from engine.dialer.gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE
+from engine.store.sqlite.store import SqliteStore
 from engine.telephony.sounds import SoundLibrary
 from tests.unit.fake_ari import FakeAri
 from tests.unit.web_support import api_client, bearer, operator_token, running_engine, sign_in

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import field_limits
 from engine.errors import InvalidInput
+from engine.security import field_limits
 
 
 def test_a_line_within_its_limit_passes_unchanged():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.hangup_causes import CAUSE_NAMES, describe_cause, outcome_for_cause
+from engine.calls.causes import CAUSE_NAMES, describe_cause, outcome_for_cause
 from engine.models import CallOutcome as O
 
 

@@ -7,7 +7,10 @@ import io
 
 import pytest
 
-from engine.line_types import (
+from engine.models import Campaign
+from engine.voters.csv_rows import VoterRow, read_voter_rows
+from engine.voters.headers import map_headers
+from engine.voters.line_types import (
     LANDLINE,
     LINE_TYPES,
     MOBILE,
@@ -19,9 +22,6 @@ from engine.line_types import (
     number_line_type,
     preview_line_types,
 )
-from engine.models import Campaign
-from engine.voter_csv import VoterRow, read_voter_rows
-from engine.voter_headers import map_headers
 
 US = "+12125550123"
 """A US number: phonenumbers cannot tell mobile from fixed (FIXED_LINE_OR_MOBILE)."""

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 
 from engine.errors import RateLimited
-from engine.login_limits import LoginLimiter, LoginPolicy, SignupLimiter, SignupPolicy
-from engine.rate_limit import AttemptLimiter
+from engine.security.login_limits import LoginLimiter, LoginPolicy, SignupLimiter, SignupPolicy
+from engine.security.rate_limit import AttemptLimiter
 
 ADDRESS, OTHER = "192.0.2.1", "198.51.100.2"
 

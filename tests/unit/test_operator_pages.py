@@ -21,7 +21,7 @@ from tests.unit.web_support import (
     sign_in,
 )
 from web.app import create_app
-from web.operator_auth import ABSOLUTE_SECONDS, COOKIE, IDLE_SECONDS, LOGIN_COOKIE, SESSIONS
+from web.operator.auth import ABSOLUTE_SECONDS, COOKIE, IDLE_SECONDS, LOGIN_COOKIE, SESSIONS
 
 XSS = "<script>alert(1)</script>"
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from engine import credentials
 from engine.errors import InvalidInput, LoginFailed, NotFound, RateLimited
 from engine.models import AudioMode, Campaign, TermCode, TermCodeKind, VoterStatus
-from engine.operators import OperatorService, safe_cell
-from engine.store.sqlite import SqliteStore
+from engine.operators.service import OperatorService, safe_cell
+from engine.sessions import credentials
+from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, Row
 
 T0 = datetime(2024, 10, 1, 16, 0, tzinfo=UTC)

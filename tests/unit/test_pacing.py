@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from engine.dial_modes import pacing_for
+from engine.dialer.modes import pacing_for
+from engine.dialer.pacing.base import AbandonGuard, PacingState, PowerPacing
+from engine.dialer.pacing.model import PacingModel
+from engine.dialer.pacing.policies import PredictivePacing, VicidialAdaptivePacing
 from engine.errors import InvalidInput
 from engine.models import Campaign
-from engine.pacing import AbandonGuard, PacingState, PowerPacing
-from engine.pacing_model import PacingModel
-from engine.pacing_policies import PredictivePacing, VicidialAdaptivePacing
 
 
 def state(

@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.pacing.cold_start import PREDICTIVE, cold_start
-from engine.dial_modes import pacing_for
-from engine.models import Attempt, CallOutcome, CallState
-from engine.pacing import (
+from engine.dialer.modes import pacing_for
+from engine.dialer.pacing.base import (
     ABANDON_LIMIT,
     PRIOR_ANSWERS,
     AbandonGuard,
     PacingState,
     contact_rate_ceiling,
 )
-from engine.pacing_learning import Learned
-from engine.pacing_model import PacingModel
+from engine.dialer.pacing.learning import Learned
+from engine.dialer.pacing.model import PacingModel
+from engine.models import Attempt, CallOutcome, CallState
 
 
 @dataclass(frozen=True)

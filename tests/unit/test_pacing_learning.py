@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 
+from engine.dialer.campaign_pacing import CampaignPacing
+from engine.dialer.pacing.base import AbandonGuard, PacingState
+from engine.dialer.pacing.learning import MIN_SAMPLES, PRIOR_ATTEMPTS, Learned
+from engine.dialer.pacing.model import PacingModel
+from engine.dialer.pacing.policies import PredictivePacing, VicidialAdaptivePacing
 from engine.models import Attempt, CallOutcome, CallState, Campaign
-from engine.pacing import AbandonGuard, PacingState
-from engine.pacing_learning import MIN_SAMPLES, PRIOR_ATTEMPTS, Learned
-from engine.pacing_model import PacingModel
-from engine.pacing_policies import PredictivePacing, VicidialAdaptivePacing
 from engine.store import SqliteStore
-from engine.telephony.campaign_pacing import CampaignPacing
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones, session_for
 
 

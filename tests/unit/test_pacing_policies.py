@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from engine.dialer.pacing.base import PacingState
+from engine.dialer.pacing.model import LogNormal, PacingModel
+from engine.dialer.pacing.policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
 from engine.errors import InvalidInput
-from engine.pacing import PacingState
-from engine.pacing_model import LogNormal, PacingModel
-from engine.pacing_policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
 
 
 def state(**kw) -> PacingState:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bench.pacing.frontier import InformedCampaign, InformedPacing, at_abandon
 from bench.pacing.sim import Params, simulate, simulate_manual, simulate_oracle
-from engine.pacing import PowerPacing
-from engine.pacing_policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
+from engine.dialer.pacing.base import PowerPacing
+from engine.dialer.pacing.policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
 
 P = Params(contact_rate=0.10)
 HOURS = 0.5

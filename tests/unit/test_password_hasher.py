@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from engine import credentials
 from engine.errors import RateLimited
-from engine.password_hasher import DUMMY_HASH, PasswordHasher, default_workers
+from engine.security.password_hasher import DUMMY_HASH, PasswordHasher, default_workers
+from engine.sessions import credentials
 
 
 async def test_hashes_and_verifies_with_real_scrypt_off_the_event_loop():

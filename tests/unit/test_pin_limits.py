@@ -7,9 +7,8 @@ import dataclasses
 
 import pytest
 
-from engine.config import CallinConfig, load_config
-from engine.errors import ConfigError
-from engine.pin_limits import (
+from engine.callin.callins import MAX_PIN_FAILURES, PinEntry
+from engine.callin.pin_limits import (
     ANONYMOUS,
     MAX_GROWTH,
     STRIKE_MEMORY,
@@ -17,8 +16,9 @@ from engine.pin_limits import (
     PinGuard,
     caller_key,
 )
-from engine.telephony.callin import MAX_PIN_FAILURES, PinEntry
-from engine.volunteers import PIN_LENGTH
+from engine.config import CallinConfig, load_config
+from engine.errors import ConfigError
+from engine.sessions.service import PIN_LENGTH
 
 
 def fail(lockout: GrowingLockout, key: str, times: int, now: float) -> list[float]:

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from engine.app import Engine
 from engine.config import load_config
-from engine.engine import Engine
 from engine.errors import NotAllowed
 from engine.models import CallOutcome, CallState, Campaign, SessionState, VoterStatus
 from engine.notifier import Event
-from engine.store.sqlite import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from engine.telephony.sounds import SoundLibrary
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri

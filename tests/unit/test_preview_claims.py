@@ -7,10 +7,10 @@ import io
 
 import pytest
 
-from engine.line_types import LANDLINE, MOBILE, UNKNOWN
 from engine.models import VoterStatus
 from engine.store import SqliteStore
-from engine.voter_import import import_voters
+from engine.voters.importer import import_voters
+from engine.voters.line_types import LANDLINE, MOBILE, UNKNOWN
 from tests.unit.store_helpers import NY, T0, Row
 
 PHONES = {MOBILE: "+12025550001", LANDLINE: "+12025550002", UNKNOWN: "+12025550003"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.models import SessionState
-from engine.session_states import (
+from engine.sessions.states import (
     LIVE_STATES,
     PREVIEW_STATES,
     IllegalTransition,

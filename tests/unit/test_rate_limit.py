@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import InvalidInput, RateLimited
-from engine.rate_limit import FailureLimiter, describe_wait
+from engine.security.rate_limit import FailureLimiter, describe_wait
 
 
 def fail(limiter, key, times, now=0.0):

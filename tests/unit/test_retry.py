@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from engine.calls.retry import after_attempt
 from engine.models import CallOutcome as O
 from engine.models import VoterStatus
-from engine.retry import after_attempt
 
 NOW = datetime(2024, 10, 1, 18, 0, tzinfo=UTC)
 

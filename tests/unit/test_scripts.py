@@ -4,7 +4,7 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.models import Voter
-from engine.scripts import check_script, render_script, validate_script
+from engine.scripts.render import check_script, render_script, validate_script
 
 VOTER = Voter(id=1, campaign_id=1, phone="+15555550123", first_name="Ada", city="Springfield")
 

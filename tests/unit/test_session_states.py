@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from engine.models import SessionState
-from engine.session_states import (
+from engine.sessions.states import (
     LIVE_STATES,
     IllegalTransition,
     SessionEvent,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from engine.app import softphone_ws_url
 from engine.ari import AriClient
-from engine.engine import softphone_ws_url
 from engine.telephony.softphone import Softphones
 from tests.unit.fake_ari import FakeAri
 

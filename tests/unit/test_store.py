@@ -9,7 +9,7 @@ import pytest
 from engine.errors import Conflict, InvalidInput, NotFound, SetupError
 from engine.models import DEFAULT_TERM_CODES, Campaign, TermCode, TermCodeKind
 from engine.store import SqliteStore
-from engine.store.migrations import MIGRATIONS, migrate
+from engine.store.sqlite.migrations import MIGRATIONS, migrate
 from tests.unit.store_helpers import T0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.telephony.dialing_gate import TRUNK_DOWN, DialingGate
+from engine.dialer.gate import TRUNK_DOWN, DialingGate
 from engine.telephony.trunk_watch import TrunkWatch
 
 

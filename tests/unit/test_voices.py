@@ -3,8 +3,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from engine.testbed.audio import SILENCE_DBFS, rms_dbfs, wav_finished
-from engine.testbed.voices import KINDS, ensure_voices, load_manifest
+from testbed.audio import SILENCE_DBFS, rms_dbfs, wav_finished
+from testbed.voices import KINDS, ensure_voices, load_manifest
 
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "voices.toml"
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from engine import credentials, volunteers
 from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound, RateLimited
 from engine.models import Attempt, Campaign, Session, SessionState, TermCodeKind
 from engine.notifier import Notifier
-from engine.store.sqlite import SqliteStore
+from engine.sessions import credentials
+from engine.sessions import service as volunteers
+from engine.sessions.service import SignIn, VolunteerService
+from engine.store.sqlite.store import SqliteStore
 from engine.telephony.softphone import BrowserLogin
-from engine.volunteers import SignIn, VolunteerService
 from tests.helpers import wait_until
 from tests.unit.store_helpers import NY, Row
 

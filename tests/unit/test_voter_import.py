@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine import voter_import
 from engine.errors import InvalidInput
 from engine.models import VoterStatus
-from engine.store.sqlite import SqliteStore
-from engine.voter_csv import (
+from engine.store.sqlite.store import SqliteStore
+from engine.voters import importer as voter_import
+from engine.voters.csv_rows import (
     RowError,
     VoterRow,
     open_voter_file,
@@ -18,8 +18,8 @@ from engine.voter_csv import (
     rejected_rows_csv,
     split_full_name,
 )
-from engine.voter_headers import map_headers
-from engine.voter_import import ImportSummary, import_voters
+from engine.voters.headers import map_headers
+from engine.voters.importer import ImportSummary, import_voters
 
 PHONE = "(212) 555-0123"
 E164 = "+12125550123"

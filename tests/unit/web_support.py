@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from engine.app import Engine
 from engine.config import load_config
-from engine.engine import Engine
 from engine.models import Attempt, Campaign, Session, Voter
-from engine.store.sqlite import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from web.app import create_app
 
 OPERATOR = ("olive", "correct horse battery")

@@ -1,0 +1,156 @@
+"""The engine: store, volunteer and operator services and the telephony runtime, composed.
+
+    async with Engine.running(cfg, ari_settings, sounds) as engine:
+        ...  # engine.volunteers / engine.operators serve the web app
+
+Without ARI settings (unit tests, `phonebank import`) it runs the services alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from engine.ari.client import AriClient, AriSettings
+from engine.config import Config, outbound_trunk
+from engine.dialer.loop import Dialer
+from engine.notifier import Notifier
+from engine.operators.service import OperatorService
+from engine.security.login_limits import SignupLimiter, SignupPolicy
+from engine.security.password_hasher import PasswordHasher
+from engine.sessions.service import PIN_LENGTH, VolunteerService
+from engine.store.base import Store
+from engine.store.sqlite.store import SqliteStore
+from engine.telephony.runtime import Telephony
+from engine.telephony.sounds import SoundLibrary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Engine:
+    store: Store
+    notifier: Notifier
+    volunteers: VolunteerService
+    operators: OperatorService
+    telephony: Telephony | None = None
+    dialer: Dialer | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(
+        cls,
+        cfg: Config,
+        ari_settings: AriSettings | None = None,
+        sounds: SoundLibrary | None = None,
+        store: Store | None = None,
+    ) -> AsyncIterator[Engine]:
+        """Open the store and, given ARI settings, connect to the dialer PBX, recover what an
+        earlier run left open and start dialing. Everything stops on exit."""
+        own_store = store is None
+        store = store or SqliteStore.open(cfg.engine.database)
+        notifier = Notifier()
+        hasher = PasswordHasher(cfg.logins.hash_workers or None)
+        signups = SignupLimiter(
+            SignupPolicy(
+                per_address=cfg.logins.signups_per_address,
+                per_minute=cfg.logins.signups_per_minute,
+            )
+        )
+        operator_service = functools.partial(
+            OperatorService,
+            store,
+            default_region=cfg.engine.default_region,
+            hasher=hasher,
+            token_lifetime=timedelta(hours=cfg.logins.operator_token_hours),
+        )
+        try:
+            if ari_settings is None:
+                volunteers = VolunteerService(
+                    store,
+                    notifier,
+                    _NoTelephony(),
+                    callin_number=cfg.pbx.callin_number,
+                    hasher=hasher,
+                    signup_limiter=signups,
+                )
+                yield cls(store, notifier, volunteers, operator_service())
+                return
+            assert sounds is not None
+            async with AriClient.connect(ari_settings) as ari:
+                telephony = Telephony(
+                    ari,
+                    store,
+                    notifier,
+                    sounds,
+                    trunk=outbound_trunk(cfg),
+                    pin_length=PIN_LENGTH,
+                    softphone_ws_url=softphone_ws_url(ari_settings.url),
+                    callin=cfg.callin,
+                )
+                volunteers = VolunteerService(
+                    store,
+                    notifier,
+                    telephony,
+                    callin_number=cfg.pbx.callin_number,
+                    hasher=hasher,
+                    signup_limiter=signups,
+                )
+                telephony.volunteers = volunteers
+                operators = operator_service(dialing=telephony.dialing)
+                dialer = Dialer(telephony, originates_per_second=cfg.engine.originates_per_second)
+                operators.live_pacing = dialer.pacing_summary
+                await telephony.recover()
+                tasks = [
+                    asyncio.create_task(telephony.run(), name="telephony"),
+                    asyncio.create_task(dialer.run(), name="dialer"),
+                    asyncio.create_task(telephony.trunk_watch.run(), name="trunk watch"),
+                ]
+                try:
+                    yield cls(store, notifier, volunteers, operators, telephony, dialer)
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    try:
+                        await dialer.close()
+                    except Exception:
+                        log.exception("saving what pacing learned failed")
+                    await telephony.close()
+        finally:
+            hasher.close()
+            if own_store:
+                await store.close()
+
+
+class _NoTelephony:
+    """CallControl when no PBX is attached: nothing to hang up, nobody to wake."""
+
+    async def end_call(self, session: object) -> None:
+        return None
+
+    async def release_session(self, session: object, reason: str) -> None:
+        return None
+
+    def wake(self, campaign_id: int) -> None:
+        return None
+
+    async def open_browser_audio(self, session: object) -> None:
+        return None
+
+    def browser_login(self, session_id: int) -> None:
+        return None
+
+    def dialing(self) -> dict[str, bool | str]:
+        return {"paused": False, "message": ""}
+
+
+def softphone_ws_url(ari_url: str) -> str:
+    """SIP over WebSocket is served by the same Asterisk HTTP server as ARI, at /ws."""
+    scheme, rest = ari_url.rstrip("/").split("://", 1)
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws"

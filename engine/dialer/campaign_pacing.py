@@ -1,0 +1,157 @@
+"""One campaign's pacing in the running engine: its policy object (kept between decisions,
+since the adaptive and predictive policies remember), what it has learned from finished
+calls (read from the store, saved back so a restart picks up where it left off), and the
+abandon counts of the rolling 30 days its budget is measured against."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.dialer.modes import pacing_for
+from engine.dialer.pacing.base import Pacing, PacingState
+from engine.dialer.pacing.learning import Learned
+from engine.dialer.pacing.model import PacingModel
+from engine.models import Campaign
+from engine.store.base import Store
+
+log = logging.getLogger(__name__)
+
+LEARN_EVERY_S = 10.0
+"""How often finished calls are read into what the campaign has learned."""
+SAVE_EVERY_S = 60.0
+"""How often what was learned is written to the store (and at shutdown)."""
+ABANDON_WINDOW = timedelta(days=30)
+BATCH = 1000
+
+
+def _settings_key(campaign: Campaign) -> tuple[Any, ...]:
+    return (
+        campaign.dial_mode,
+        campaign.lines_per_volunteer,
+        campaign.max_lines_per_volunteer,
+        campaign.abandon_target,
+        campaign.ring_seconds,
+    )
+
+
+@dataclass
+class CampaignPacing:
+    campaign: Campaign
+    learned: Learned
+    model: PacingModel
+    """What `policy` was built with: the learned model when it was last rebuilt."""
+    policy: Pacing
+    abandons: int = 0
+    live_answers: int = 0
+    people_on_the_line: int = 0
+    last_decision: dict[str, Any] = field(default_factory=dict)
+    _learned_at: float = 0.0
+    _saved_at: float = field(default_factory=time.monotonic)
+    _dirty: bool = False
+
+    @classmethod
+    async def load(cls, store: Store, campaign: Campaign) -> CampaignPacing:
+        """The campaign's pacing, with what was learned in earlier runs (a damaged record
+        is logged and learning starts over)."""
+        text = await store.load_pacing(campaign.id)
+        learned = Learned()
+        if text is not None:
+            try:
+                learned = Learned.from_json(text)
+            except ValueError as error:
+                log.warning("campaign %d: learned pacing unreadable (%s)", campaign.id, error)
+        model = learned.model(campaign.ring_seconds)
+        return cls(campaign, learned, model, pacing_for(campaign, model))
+
+    def update_campaign(self, campaign: Campaign) -> None:
+        """New settings rebuild the policy; the same settings keep it (and its memory)."""
+        if _settings_key(campaign) != _settings_key(self.campaign):
+            self.model = self._learned_model(campaign)
+            self.policy = pacing_for(campaign, self.model)
+        self.campaign = campaign
+
+    async def refresh(self, store: Store, now: datetime, force: bool = False) -> None:
+        """Read newly finished calls and the 30-day abandon counts; every LEARN_EVERY_S
+        unless forced."""
+        clock = time.monotonic()
+        if clock - self._learned_at < LEARN_EVERY_S and not force:
+            return
+        self._learned_at = clock
+        campaign_id = self.campaign.id
+        self.abandons, self.live_answers = await store.abandon_counts(
+            campaign_id, now - ABANDON_WINDOW
+        )
+        on_the_line = await store.people_on_the_line(campaign_id)
+        moved = on_the_line != self.people_on_the_line
+        self.people_on_the_line = on_the_line
+        seen = 0
+        learned = self.learned
+        for attempt in await store.ended_attempts(
+            campaign_id, learned.ended_after, BATCH, learned.last_attempt_id
+        ):
+            learned.observe(attempt)
+            learned.ended_after, learned.last_attempt_id = attempt.ended_at, attempt.id
+            seen += 1
+        for result_id, seconds in await store.wrap_ups(campaign_id, learned.last_result_id, BATCH):
+            learned.observe_wrap_up(seconds)
+            learned.last_result_id = result_id
+            seen += 1
+        self._dirty = self._dirty or seen > 0
+        if (seen or moved) and self.campaign.dial_mode == "predictive":
+            await self._relearn()
+        if self._dirty and clock - self._saved_at >= SAVE_EVERY_S:
+            await self.save(store, now)
+
+    async def _relearn(self) -> None:
+        """A predictive policy on the new model; its tables are built in a thread (tens of
+        milliseconds) so calls being connected meanwhile are not held up. The model is
+        rounded (engine/dialer/pacing/learning.py), so most refreshes reuse cached tables."""
+        model = self._learned_model(self.campaign)
+        if model == self.model:
+            return
+        self.policy = await asyncio.to_thread(pacing_for, self.campaign, model)
+        self.model = model
+
+    def _learned_model(self, campaign: Campaign) -> PacingModel:
+        return self.learned.model(campaign.ring_seconds, people_on_the_line=self.people_on_the_line)
+
+    async def save(self, store: Store, now: datetime) -> None:
+        if self._dirty:
+            await store.save_pacing(self.campaign.id, self.learned.to_json(), now)
+            self._dirty = False
+        self._saved_at = time.monotonic()
+
+    def decide(self, state: PacingState) -> int:
+        """Ask the policy, with the 30-day abandon counts and the highest plausible contact
+        rate filled in; remember the answer for the dashboard."""
+        state = replace(
+            state,
+            live_answers=self.live_answers,
+            abandons=self.abandons,
+            contact_rate_high=self.learned.contact_rate_high(self.people_on_the_line),
+        )
+        wanted = self.policy.calls_to_place(state)
+        self.last_decision = {
+            "ready": state.ready_volunteers,
+            "talking": len(state.talking_elapsed),
+            "wrap_up": len(state.wrap_up_elapsed),
+            "ringing": len(state.ringing_elapsed),
+            "in_amd": len(state.amd_elapsed),
+            "waiting_for_volunteer": state.connecting,
+            "placed": wanted,
+            "contact_rate_high": round(100.0 * state.contact_rate_high, 1),
+        }
+        return wanted
+
+    def summary(self) -> dict[str, Any]:
+        """What the dashboard and API show about this campaign's pacing."""
+        return {
+            "dial_mode": self.campaign.dial_mode,
+            "last_decision": dict(self.last_decision),
+            "learned": self.learned.summary(),
+        }

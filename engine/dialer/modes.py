@@ -1,0 +1,75 @@
+"""Which pacing policy each dial mode uses, built from the campaign's settings and what
+pacing has learned about its calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from engine.dialer.pacing.base import AbandonGuard, Pacing, PowerPacing
+from engine.dialer.pacing.model import PacingModel
+from engine.dialer.pacing.policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
+from engine.errors import InvalidInput
+from engine.models import Campaign
+
+
+def _power(campaign: Campaign, model: PacingModel) -> Pacing:
+    policy = PowerPacing(campaign.lines_per_volunteer)
+    return policy if campaign.lines_per_volunteer == 1 else AbandonGuard(policy)
+
+
+def _predictive(campaign: Campaign, model: PacingModel) -> Pacing:
+    policy = PredictivePacing(
+        model=model,
+        target_abandon=campaign.abandon_target / 100.0,
+        max_lines_per_volunteer=float(campaign.max_lines_per_volunteer),
+    )
+    return AbandonGuard(policy)
+
+
+def _adaptive(campaign: Campaign, model: PacingModel) -> Pacing:
+    policy = VicidialAdaptivePacing(
+        maximum_level=float(min(campaign.max_lines_per_volunteer, 3)),
+        dropped_percentage=campaign.abandon_target,
+    )
+    return AbandonGuard(policy)
+
+
+def _preview(campaign: Campaign, model: PacingModel) -> Pacing:
+    return PreviewPacing()
+
+
+DIAL_MODES: dict[str, Callable[[Campaign, PacingModel], Pacing]] = {
+    "predictive": _predictive,
+    "power": _power,
+    "adaptive": _adaptive,
+    "preview": _preview,
+}
+"""Each dial mode a campaign may choose, and how to build its pacing (in the order the
+campaign form and error messages list them)."""
+
+DIAL_MODE_LABELS: dict[str, str] = {
+    "predictive": "Predictive: the dialer paces calls to keep volunteers busy (recommended)",
+    "power": "Power: a fixed number of lines for every ready volunteer",
+    "adaptive": "Adaptive: VICIdial-style dial level, adjusted every 15 seconds",
+    "preview": "Preview: the volunteer sees the voter first and presses Call",
+}
+"""What the campaign form says about each dial mode, in the order it lists them."""
+
+AUTOMATIC_MODES = frozenset({"power", "predictive", "adaptive"})
+"""Modes in which the dialer places calls on its own (an autodialer, in the law's words)."""
+
+
+def pacing_for(campaign: Campaign, model: PacingModel | None = None) -> Pacing:
+    """The pacing policy for the campaign's dial mode, given what was learned (`model`;
+    the reference defaults when nothing was learned yet).
+
+    Raises InvalidInput for an unknown dial mode (naming the valid ones) or a bad setting.
+    """
+    build = DIAL_MODES.get(campaign.dial_mode)
+    if build is None:
+        valid = ", ".join(DIAL_MODES)
+        raise InvalidInput(
+            f"campaign {campaign.name!r} has dial mode {campaign.dial_mode!r}; "
+            f"valid dial modes: {valid}"
+        )
+    return build(campaign, model or PacingModel())

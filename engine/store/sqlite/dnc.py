@@ -1,0 +1,67 @@
+"""The do-not-call lists in the SQLite store: one per campaign, and the global one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.models import DncEntry, VoterStatus
+from engine.store.sqlite.base import SqliteBase, immediate
+from engine.store.sqlite.rows import decode, to_iso
+
+_ON_LIST = "phone = ? AND (campaign_id IS NULL OR campaign_id = ?)"
+"""A phone on a campaign's list or the global one."""
+
+
+class DncMixin(SqliteBase):
+    async def add_dnc(
+        self, phone: str, campaign_id: int | None, reason: str, by: str, now: datetime
+    ) -> None:
+        """Put ``phone`` on the campaign's list (None: the global list). Idempotent: adding it
+        again keeps the first reason. Pending/retry voters with this phone (in that campaign,
+        or in every campaign for the global list) become DNC; a voter in flight is not
+        touched (claim_voters skips listed phones anyway). Raises NotFound for an unknown
+        campaign."""
+        with immediate(self.conn) as conn:
+            if campaign_id is not None:
+                self._get("campaigns", campaign_id, "campaign")
+            conn.execute(
+                "INSERT OR IGNORE INTO dnc (phone, campaign_id, reason, created_at, created_by) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (phone, campaign_id, reason, to_iso(now), by),
+            )
+            scope = "" if campaign_id is None else "AND campaign_id = ?"
+            conn.execute(
+                f"UPDATE voters SET status = ? WHERE phone = ? AND status IN (?, ?) {scope}",
+                (
+                    VoterStatus.DNC.value,
+                    phone,
+                    VoterStatus.PENDING.value,
+                    VoterStatus.RETRY.value,
+                    *(() if campaign_id is None else (campaign_id,)),
+                ),
+            )
+
+    async def remove_dnc(self, phone: str, campaign_id: int | None) -> bool:
+        """Take ``phone`` off the campaign's list (None: the global list); False if it was not
+        on it. Voters already marked DNC stay DNC: removal does not resurrect them."""
+        with immediate(self.conn) as conn:
+            cursor = conn.execute(
+                "DELETE FROM dnc WHERE phone = ? AND campaign_id IS ?", (phone, campaign_id)
+            )
+            return cursor.rowcount > 0
+
+    async def is_dnc(self, phone: str, campaign_id: int) -> bool:
+        """On the campaign's list or the global one."""
+        return self._one(f"SELECT 1 FROM dnc WHERE {_ON_LIST}", (phone, campaign_id)) is not None
+
+    async def list_dnc(self, campaign_id: int | None = None) -> list[DncEntry]:
+        """The campaign's list, or with None the global list; oldest first."""
+        rows = self._all("SELECT * FROM dnc WHERE campaign_id IS ? ORDER BY id", (campaign_id,))
+        return [decode(DncEntry, row) for row in rows]
+
+    async def dnc_phones(self, campaign_id: int) -> set[str]:
+        """Every phone on the campaign's list or the global one (for import)."""
+        rows = self._all(
+            "SELECT phone FROM dnc WHERE campaign_id IS NULL OR campaign_id = ?", (campaign_id,)
+        )
+        return {row["phone"] for row in rows}

@@ -1,0 +1,77 @@
+"""What pacing learns from, and what it has learned, in the SQLite store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.models import Attempt, CallState
+from engine.store.sqlite.base import SqliteBase, immediate
+from engine.store.sqlite.rows import decode, from_iso, to_iso
+
+
+class PacingMixin(SqliteBase):
+    async def ended_attempts(
+        self, campaign_id: int, ended_after: datetime | None, limit: int, after_id: int = 0
+    ) -> list[Attempt]:
+        """Attempts that ended after ``ended_after`` (all when None), or at that moment with
+        an id above ``after_id``; earliest end first, then by id."""
+        rows = self._all(
+            "SELECT * FROM attempts WHERE campaign_id = :campaign AND ended_at IS NOT NULL "
+            "AND (:after IS NULL OR ended_at > :after OR (ended_at = :after AND id > :id)) "
+            "ORDER BY ended_at, id LIMIT :limit",
+            {
+                "campaign": campaign_id,
+                "after": None if ended_after is None else to_iso(ended_after),
+                "id": after_id,
+                "limit": limit,
+            },
+        )
+        return [decode(Attempt, row) for row in rows]
+
+    async def wrap_ups(
+        self, campaign_id: int, after_result_id: int, limit: int
+    ) -> list[tuple[int, float]]:
+        """(result id, seconds from the call's end to its first saved result) for results
+        after ``after_result_id``, in id order."""
+        rows = self._all(
+            "SELECT r.id, r.created_at, a.ended_at FROM results AS r "
+            "JOIN attempts AS a ON a.id = r.attempt_id "
+            "WHERE r.campaign_id = ? AND r.id > ? AND a.ended_at IS NOT NULL "
+            "ORDER BY r.id LIMIT ?",
+            (campaign_id, after_result_id, limit),
+        )
+        out = []
+        for row in rows:
+            saved, ended = from_iso(row["created_at"]), from_iso(row["ended_at"])
+            assert saved is not None and ended is not None
+            out.append((row["id"], (saved - ended).total_seconds()))
+        return out
+
+    async def people_on_the_line(self, campaign_id: int) -> int:
+        """Live answers to automatic calls still connecting, talking or hearing the
+        abandon message."""
+        row = self._one(
+            "SELECT count(*) AS n FROM attempts WHERE campaign_id = ? AND state IN (?, ?, ?) "
+            "AND amd_verdict != ''",
+            (
+                campaign_id,
+                CallState.CONNECTING.value,
+                CallState.CONNECTED.value,
+                CallState.ABANDONING.value,
+            ),
+        )
+        return int(row["n"]) if row else 0
+
+    async def load_pacing(self, campaign_id: int) -> str | None:
+        """The campaign's learned pacing data (JSON text), None if nothing was saved."""
+        row = self._one("SELECT learned FROM pacing_models WHERE campaign_id = ?", (campaign_id,))
+        return None if row is None else str(row["learned"])
+
+    async def save_pacing(self, campaign_id: int, learned: str, now: datetime) -> None:
+        with immediate(self.conn):
+            self.conn.execute(
+                "INSERT INTO pacing_models (campaign_id, learned, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (campaign_id) DO UPDATE SET learned = excluded.learned, "
+                "updated_at = excluded.updated_at",
+                (campaign_id, learned, to_iso(now)),
+            )

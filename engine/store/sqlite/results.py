@@ -1,0 +1,164 @@
+"""Call results (term code, survey answers, notes), their edit history and the CSV export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from engine.models import Attempt, Result, Session
+from engine.store.sqlite.base import SqliteBase, immediate
+from engine.store.sqlite.rows import decode, encode_record, from_iso, to_iso, to_json
+
+_PAGE = 500
+"""Export rows read per query: the export never holds a cursor open across an await."""
+
+_VOTER_COLUMNS = (
+    "first_name",
+    "last_name",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "party",
+    "age",
+)
+_CALL_COLUMNS = (
+    "outcome",
+    "answered_at",
+    "bridged_at",
+    "ended_at",
+    "term_code",
+    "answers",
+    "notes",
+    "volunteer",
+    "updated_at",
+)
+
+_EXPORT = """
+SELECT r.id AS result_id, v.first_name, v.last_name, v.phone, v.address, v.city, v.state,
+       v.zip, v.party, v.age, v.extra, a.outcome, a.answered_at, a.bridged_at, a.ended_at,
+       r.term_code, r.answers, r.notes, vol.name AS volunteer, r.updated_at
+FROM results AS r
+JOIN voters AS v ON v.id = r.voter_id
+JOIN attempts AS a ON a.id = r.attempt_id
+JOIN volunteers AS vol ON vol.id = r.volunteer_id
+WHERE r.campaign_id = ? AND r.id > ?
+ORDER BY r.id
+LIMIT ?"""
+
+HISTORY_KEPT = 20
+"""Earlier versions kept per result: the oldest are dropped, so repeated edits cannot grow
+the database without bound (the result itself and its latest corrections are what matter)."""
+
+_TRIM_HISTORY = """
+DELETE FROM result_history WHERE result_id = ? AND id NOT IN (
+    SELECT id FROM result_history WHERE result_id = ? ORDER BY id DESC LIMIT ?)"""
+
+_EXTRA_KEYS = """
+SELECT j.key FROM results AS r JOIN voters AS v ON v.id = r.voter_id, json_each(v.extra) AS j
+WHERE r.campaign_id = ?
+GROUP BY j.key
+ORDER BY min(printf('%012d %012d', v.id, j.id))"""
+"""Every extra field of the exported voters, in the order the first voter having it lists it."""
+
+
+class ResultsMixin(SqliteBase):
+    async def save_result(
+        self,
+        attempt_id: int,
+        session_id: int,
+        term_code: str,
+        answers: Mapping[str, Any],
+        notes: str,
+        now: datetime,
+    ) -> Result:
+        """Create the attempt's result (voter and campaign from the attempt, volunteer from the
+        session), or edit its term code, answers and notes, keeping the previous version in
+        the history (the last HISTORY_KEPT versions). Raises NotFound for an unknown attempt
+        or session."""
+        with immediate(self.conn) as conn:
+            attempt = decode(Attempt, self._get("attempts", attempt_id, "call attempt"))
+            session = decode(Session, self._get("sessions", session_id, "session"))
+            row = self._one("SELECT * FROM results WHERE attempt_id = ?", (attempt_id,))
+            if row is None:
+                result_id = self._insert(
+                    "results",
+                    encode_record(
+                        Result(
+                            id=0,
+                            attempt_id=attempt_id,
+                            voter_id=attempt.voter_id,
+                            campaign_id=attempt.campaign_id,
+                            session_id=session_id,
+                            volunteer_id=session.volunteer_id,
+                            term_code=term_code,
+                            answers=dict(answers),
+                            notes=notes,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    ),
+                )
+            else:
+                result_id = row["id"]
+                old = {
+                    name: row[name]
+                    for name in ("term_code", "notes", "session_id", "volunteer_id", "updated_at")
+                }
+                old["answers"] = json.loads(row["answers"])
+                self._insert(
+                    "result_history",
+                    {"result_id": result_id, "edited_at": to_iso(now), "version": to_json(old)},
+                )
+                conn.execute(_TRIM_HISTORY, (result_id, result_id, HISTORY_KEPT))
+                conn.execute(
+                    "UPDATE results SET term_code = ?, answers = ?, notes = ?, "
+                    "updated_at = ? WHERE id = ?",
+                    (term_code, to_json(dict(answers)), notes, to_iso(now), result_id),
+                )
+            return decode(Result, self._get("results", result_id, "result"))
+
+    async def result_for_attempt(self, attempt_id: int) -> Result | None:
+        row = self._one("SELECT * FROM results WHERE attempt_id = ?", (attempt_id,))
+        return None if row is None else decode(Result, row)
+
+    async def result_history(self, result_id: int) -> list[dict[str, Any]]:
+        """Earlier versions, oldest first: term_code, answers, notes, session_id, volunteer_id,
+        updated_at (when that version was saved) and edited_at (when it was replaced)."""
+        rows = self._all(
+            "SELECT edited_at, version FROM result_history WHERE result_id = ? ORDER BY id",
+            (result_id,),
+        )
+        history = []
+        for row in rows:
+            version = json.loads(row["version"])
+            version.update(
+                updated_at=from_iso(version["updated_at"]), edited_at=from_iso(row["edited_at"])
+            )
+            history.append(version)
+        return history
+
+    async def results(self, campaign_id: int) -> AsyncIterator[dict[str, Any]]:
+        """Export rows, one per result, oldest first, read a page at a time. Keys: the voter's
+        first_name, last_name, phone, address, city, state, zip, party, age; then every extra
+        field of the exported voters under its own name ('' where a voter lacks it); then
+        outcome, answered_at, bridged_at, ended_at (ISO-8601 UTC text or None), term_code,
+        answers (JSON text), notes, volunteer (the name), updated_at. Every row has the same
+        keys in the same order, ready for csv.DictWriter."""
+        fixed = {*_VOTER_COLUMNS, *_CALL_COLUMNS}
+        extra_keys = [
+            row["key"] for row in self._all(_EXTRA_KEYS, (campaign_id,)) if row["key"] not in fixed
+        ]
+        last_id = 0
+        while page := self._all(_EXPORT, (campaign_id, last_id, _PAGE)):
+            for row in page:
+                extra = json.loads(row["extra"])
+                yield {
+                    **{name: row[name] for name in _VOTER_COLUMNS},
+                    **{key: extra.get(key, "") for key in extra_keys},
+                    **{name: row[name] for name in _CALL_COLUMNS},
+                }
+            last_id = page[-1]["result_id"]

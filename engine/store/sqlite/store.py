@@ -1,0 +1,100 @@
+"""The SQLite implementation of the Store interface (engine/store/base.py), over sqlite-utils.
+
+The methods are coroutines to fit the interface but query SQLite synchronously: each takes well
+under a millisecond. Every write runs in a BEGIN IMMEDIATE transaction that commits before the
+method returns. The methods live in one mixin per concern (sqlite_campaigns.py,
+sqlite_voters.py, ...); this module assembles them and opens the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+
+from engine.store.sqlite.attempts import AttemptsMixin
+from engine.store.sqlite.campaigns import CampaignsMixin
+from engine.store.sqlite.dnc import DncMixin
+from engine.store.sqlite.migrations import migrate
+from engine.store.sqlite.operators import OperatorsMixin
+from engine.store.sqlite.pacing import PacingMixin
+from engine.store.sqlite.results import ResultsMixin
+from engine.store.sqlite.rows import now_utc
+from engine.store.sqlite.sessions import SessionsMixin
+from engine.store.sqlite.voters import VotersMixin
+
+if TYPE_CHECKING:
+    from engine.store.base import Store
+
+log = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+
+BUSY_TIMEOUT_SECONDS = 5.0
+"""How long a write waits for another connection's write lock before failing."""
+
+
+class SqliteStore(
+    CampaignsMixin,
+    VotersMixin,
+    AttemptsMixin,
+    SessionsMixin,
+    ResultsMixin,
+    DncMixin,
+    OperatorsMixin,
+    PacingMixin,
+):
+    """Every Store method over one SQLite connection. Use it from one thread (the event
+    loop's); several stores, or processes, may share one database file."""
+
+    @classmethod
+    def open(cls, path: str | Path) -> SqliteStore:
+        """Open (creating it and its parent directories if needed) the database at ``path``,
+        or a private in-memory one for ":memory:", and apply pending migrations. File
+        databases use WAL journaling. Raises SetupError if the database is newer than this
+        code."""
+        if str(path) != MEMORY:
+            _create_private(Path(path))
+        db = Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS))
+        try:
+            if str(path) != MEMORY:
+                db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            applied = migrate(db, now_utc(), name=f"The database {str(path)!r}")
+        except BaseException:
+            db.close()
+            raise
+        if applied:
+            log.info("store %s: applied migrations %s", path, applied)
+        return cls(db)
+
+    async def close(self) -> None:
+        self.db.close()
+
+
+def _create_private(path: Path) -> None:
+    """Make the database file (voters, volunteers, password and token hashes) readable by its
+    owner only, 0600; SQLite gives its -wal and -shm files the same mode. A directory made
+    here is 0711: others may not list it, but an Asterisk run directory under the same state
+    directory (pbx.asterisk = 'host') stays reachable for the asterisk user."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True)
+        path.parent.chmod(0o711)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            with contextlib.suppress(PermissionError):
+                os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _implements_store(store: SqliteStore) -> Store:
+    """Lets mypy check that SqliteStore has every Store method with the right signature."""
+    return store
