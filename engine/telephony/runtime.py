@@ -21,6 +21,7 @@ from engine.calls.preview import PreviewCalls
 from engine.calls.voter_release import settle_voter
 from engine.config import CallinConfig
 from engine.dialer.gate import TRUNK_DOWN, DialingGate
+from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriNotFound
 from engine.models import CallOutcome, Session
 from engine.notifier import Notifier
@@ -81,8 +82,8 @@ class Telephony:
         self.volunteers: VolunteerService  # set by the engine right after construction
         self.phones: dict[str, int] = {}
         """Volunteer phone channels in their bridge, to session id."""
-        self._wakeups: dict[int, asyncio.Event] = {}
-        self.dialer_wakeup = asyncio.Event()
+        self.wakeups = Wakeups()
+        self.dialer_wakeup = self.wakeups.dialer
         self.recovery = PbxRecovery(self)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.lanes = EventLanes(self.handle)
@@ -288,15 +289,10 @@ class Telephony:
         return self.softphones.by_session.get(session_id)
 
     def wake(self, campaign_id: int) -> None:
-        event = self._wakeups.pop(campaign_id, None)
-        if event is not None:
-            event.set()
-        self.dialer_wakeup.set()
+        self.wakeups.wake(campaign_id)
 
     async def wait_for_volunteer(self, campaign_id: int, timeout: float) -> None:
-        event = self._wakeups.setdefault(campaign_id, asyncio.Event())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+        await self.wakeups.wait_for_volunteer(campaign_id, timeout)
 
     def trunk_down(self) -> bool:
         """Whether dialing is held because the trunk to the carrier is down."""
