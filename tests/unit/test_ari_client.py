@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from engine.ari import AriClient, AriSettings, client
+from engine.ari import AriClient, AriSettings, rest
 from engine.errors import AriError, AriNotFound, AriUnauthorized, AriUnavailable
 from tests.helpers import wait_until
 from tests.unit.fake_ari import INFO, FakeAri
 
-LOGGER = "engine.ari"  # client.py and events.py log under it
+LOGGER = "engine.ari"  # client.py, rest.py and events.py log under it
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ async def test_outage_logs_one_warning_then_info_when_back(
 async def test_slow_request_logs_a_warning(
     fake: FakeAri, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client, "SLOW_REQUEST_S", 0.01)
+    monkeypatch.setattr(rest, "SLOW_REQUEST_S", 0.01)
     fake.respond("GET", "/bridges", body=[], delay=0.05)
     async with AriClient.connect(fake.settings()) as ari:
         await ari.list_bridges()
