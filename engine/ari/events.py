@@ -12,15 +12,13 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
+from engine.ari.settings import AriSettings
 from engine.errors import AriError, AriUnavailable
-
-if TYPE_CHECKING:
-    from engine.ari.client import AriSettings
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +40,9 @@ _PATH = "/events"
 
 Json = dict[str, Any]
 HttpError = Callable[[str, str, int, Any], AriError]
-"""Builds the error for (method, path, status, body): AriClient._error."""
+"""Builds the error for (method, path, status, body): AriRest.error."""
 Unreachable = Callable[[str, str, BaseException], AriUnavailable]
-"""Builds the error for (method, path, exception): AriClient._unavailable."""
+"""Builds the error for (method, path, exception): AriRest.unavailable."""
 
 
 class EventStream:

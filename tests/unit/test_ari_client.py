@@ -8,14 +8,19 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
-from engine.ari import AriClient, AriSettings, client
+from engine.ari import AriClient, AriSettings, media, rest
+from engine.ari import settings as settings_module
+from engine.ari.asterisk import Asterisk
+from engine.ari.bridges import Bridges
+from engine.ari.channels import Channels
 from engine.errors import AriError, AriNotFound, AriUnauthorized, AriUnavailable
 from tests.helpers import wait_until
 from tests.unit.fake_ari import INFO, FakeAri
 
-LOGGER = "engine.ari"  # client.py and events.py log under it
+LOGGER = "engine.ari"  # client.py, rest.py and events.py log under it
 
 
 @pytest.fixture
@@ -198,7 +203,7 @@ async def test_outage_logs_one_warning_then_info_when_back(
 async def test_slow_request_logs_a_warning(
     fake: FakeAri, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client, "SLOW_REQUEST_S", 0.01)
+    monkeypatch.setattr(rest, "SLOW_REQUEST_S", 0.01)
     fake.respond("GET", "/bridges", body=[], delay=0.05)
     async with AriClient.connect(fake.settings()) as ari:
         await ari.list_bridges()
@@ -258,3 +263,36 @@ async def test_delete_config_object_of_a_missing_object_raises_not_found(fake: F
     async with AriClient.connect(fake.settings()) as ari:
         with pytest.raises(AriNotFound):
             await ari.delete_config_object("res_pjsip", "endpoint", "web-9-zz")
+
+
+def test_the_public_names_still_come_from_engine_ari_client() -> None:
+    """client.py re-exports what callers import from it since before the split."""
+    from engine.ari import client
+
+    assert client.AriSettings is settings_module.AriSettings
+    assert (client.DISCONNECTED, client.RECONNECTED) == (
+        "PhonebankDisconnected",
+        "PhonebankReconnected",
+    )
+    assert client.TargetKind is media.TargetKind
+    assert issubclass(client.AriClient, (Channels, Bridges, media.Media, Asterisk))
+
+
+async def test_a_resource_wrapper_works_alone_over_one_ari_rest(fake: FakeAri) -> None:
+    """Each typed wrapper needs only an AriRest: no events websocket, no AriClient."""
+    settings = fake.settings()
+    auth = aiohttp.encode_basic_auth(settings.username, settings.password)
+    async with aiohttp.ClientSession(headers={"Authorization": auth}) as session:
+        ari_rest = rest.AriRest(settings, session)
+        bridge = await Bridges(ari_rest).create_bridge(bridge_id="b/1")
+        await Channels(ari_rest).answer("c-1")
+        fake.respond("DELETE", "/playbacks/p-1", status=404, body={"message": "gone"})
+        with pytest.raises(AriNotFound, match="HTTP 404"):
+            await media.Media(ari_rest).stop_playback("p-1")
+    assert bridge["id"] == "b/1"
+    assert [r.raw_path for r in fake.requests] == [
+        "/ari/bridges",
+        "/ari/channels/c-1/answer",
+        "/ari/playbacks/p-1",
+    ]
+    assert fake.connected_websockets == 0
