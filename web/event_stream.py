@@ -87,15 +87,16 @@ async def serve_events(request: web.Request, authenticate: Authenticate) -> web.
     check_origin(request)
     stream = await authenticate(request)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
-    with request.app[SOCKET_COUNTS].hold(stream.quota), stream.subscribe() as queue:
+    with request.app[SOCKET_COUNTS].hold(stream.quota):
         if not ws.can_prepare(request).ok:
             raise InvalidInput(NOT_A_WEBSOCKET)
-        first = None
-        if stream.snapshot is not None:
-            first = {"type": "snapshot", **await stream.snapshot()}
-        await _open(request, ws)
-        with _revocable(request, ws, stream.revocable) as until:
-            await _relay(ws, first, queue, stream.last, until)
+        with stream.subscribe() as queue:
+            first = None
+            if stream.snapshot is not None:
+                first = {"type": "snapshot", **await stream.snapshot()}
+            await _open(request, ws)
+            with _revocable(request, ws, stream.revocable) as until:
+                await _relay(ws, first, queue, stream.last, until)
         log.debug("%s: events socket closed", stream.quota.key)
     await ws.close()
     return ws
