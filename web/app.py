@@ -1,4 +1,5 @@
-"""The web app: the JSON API and live-event WebSockets over the running engine.
+"""The web app: the pages, the JSON API and the live-event WebSockets over the running engine
+(every route: web/routes.py).
 
     async with Engine.running(cfg, ...) as engine, run_web(engine, cfg.web) as url:
         ...  # serving at url until the block exits
@@ -19,11 +20,20 @@ from aiohttp.abc import AbstractAccessLogger
 
 from engine.app import Engine
 from engine.config import WebConfig
-from web.appkeys import ENGINE, OPERATOR_SOCKETS, SOCKET_COUNTS, WEB_CONFIG, WEBSOCKETS
+from web.appkeys import (
+    ENGINE,
+    OPERATOR_SOCKETS,
+    SOCKET_COUNTS,
+    TEMPLATES,
+    WEB_CONFIG,
+    WEBSOCKETS,
+)
 from web.errors import error_middleware
-from web.events_ws import close_all
+from web.event_stream import close_all
+from web.operator.auth import SESSIONS, OperatorSessions
+from web.operator.lists import REJECTED, RejectedRows
 from web.operator.sockets import OperatorSockets
-from web.pages import setup_pages
+from web.pages import page_templates
 from web.routes import setup_routes
 from web.security_headers import add_security_headers, security_headers
 from web.socket_counts import SocketCounts
@@ -41,11 +51,13 @@ def create_app(engine: Engine, cfg: WebConfig) -> web.Application:
     app[WEBSOCKETS] = weakref.WeakSet()
     app[SOCKET_COUNTS] = SocketCounts()
     app[OPERATOR_SOCKETS] = OperatorSockets()
+    app[SESSIONS] = OperatorSessions()
+    app[REJECTED] = RejectedRows()
+    app[TEMPLATES] = page_templates()
     app.on_shutdown.append(close_all)
     softphone = engine.telephony.softphones.ws_url if engine.telephony else None
     app.on_response_prepare.append(add_security_headers(security_headers(softphone)))
     setup_routes(app)
-    setup_pages(app)
     return app
 
 

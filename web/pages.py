@@ -1,7 +1,8 @@
-"""HTML pages: a jinja2 environment (autoescaped), the static files, and the page routes.
+"""HTML pages: the jinja2 environment (autoescaped) and rendering a page with it.
 
-Volunteer pages live in web/volunteer/pages.py, operator pages in web/operator/pages.py;
-templates under web/templates/, CSS and JavaScript under web/static/.
+Volunteer pages live in web/volunteer/pages.py, operator pages in web/operator/; templates
+under web/templates/, CSS and JavaScript under web/static/ (routed as ``static`` by
+web/routes.py).
 """
 
 from __future__ import annotations
@@ -18,20 +19,15 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 
 
-def setup_pages(app: web.Application) -> None:
-    from web.operator import pages as operator_pages
-    from web.volunteer import pages as volunteer_pages
-
-    app[TEMPLATES] = jinja2.Environment(
+def page_templates() -> jinja2.Environment:
+    """The templates' environment: every value escaped, an undefined name an error."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    app.router.add_static("/static/", STATIC, name="static", append_version=True)
-    volunteer_pages.add_routes(app)
-    operator_pages.add_routes(app)
 
 
 def render(

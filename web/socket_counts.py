@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from engine.errors import RateLimited
 
@@ -20,6 +21,25 @@ SOCKETS_PER_OPERATOR = 10
 """Open event sockets per operator, API tokens and signed-in pages together."""
 RETRY_SECONDS = 30.0
 """Retry-After for a refused socket: a dropped connection is noticed within a heartbeat."""
+
+
+@dataclass(frozen=True)
+class Quota:
+    """The sockets one credential may hold: counted under ``key``, at most ``limit``;
+    ``who`` names the credential in the refusal ("sign-in", "operator")."""
+
+    key: str
+    limit: int
+    who: str
+
+
+def session_quota(session_id: int) -> Quota:
+    return Quota(f"session:{session_id}", SOCKETS_PER_SESSION, "sign-in")
+
+
+def operator_quota(username: str) -> Quota:
+    """One operator's sockets, API tokens and signed-in pages together."""
+    return Quota(f"operator:{username}", SOCKETS_PER_OPERATOR, "operator")
 
 
 class SocketCounts:
@@ -32,13 +52,13 @@ class SocketCounts:
         return self._open.get(key, 0)
 
     @contextlib.contextmanager
-    def hold(self, key: str, limit: int, who: str) -> Iterator[None]:
-        """Count one socket under ``key`` while the block runs. Raises RateLimited (before
-        the block) when ``limit`` are already open; ``who`` names the credential for the
-        message ("sign-in", "operator")."""
+    def hold(self, quota: Quota) -> Iterator[None]:
+        """Count one socket under ``quota.key`` while the block runs. Raises RateLimited
+        (before the block) when ``quota.limit`` are already open."""
+        key, limit = quota.key, quota.limit
         if self._open.get(key, 0) >= limit:
             raise RateLimited(
-                f"too many live connections for this {who}: at most {limit} at once; "
+                f"too many live connections for this {quota.who}: at most {limit} at once; "
                 "close another tab or window of this page",
                 RETRY_SECONDS,
             )

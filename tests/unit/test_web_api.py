@@ -30,12 +30,15 @@ ANONYMOUS = {
 
 
 def _routes() -> list[tuple[str, str]]:
+    """Every route of the JSON API and its WebSockets (all under /api/)."""
     app = web.Application()
     setup_routes(app)
     return [
         (route.method, route.resource.canonical.replace("{id}", "1"))
         for route in app.router.routes()
-        if route.method != "HEAD" and route.resource is not None
+        if route.method != "HEAD"
+        and route.resource is not None
+        and route.resource.canonical.startswith("/api/")
     ]
 
 

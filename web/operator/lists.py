@@ -20,7 +20,7 @@ from engine.voters.csv_rows import SAMPLE_BYTES, RowError, open_voter_file
 from web.appkeys import engine_of
 from web.operator.api import summary_json
 from web.operator.auth import OperatorSession, operator_page, same_token
-from web.operator.pages import load_campaign, page
+from web.operator.render import load_campaign, page
 from web.uploads import uploaded_file
 
 PREVIEW_ROWS = 5
@@ -138,16 +138,4 @@ async def rejected_rows(request: web.Request, session: OperatorSession) -> web.R
             "Content-Disposition": f'attachment; filename="campaign-{campaign_id}-rejected.csv"',
             "Cache-Control": "no-store",
         },
-    )
-
-
-def add_routes(app: web.Application, campaign: str) -> None:
-    app[REJECTED] = RejectedRows()
-    app.add_routes(
-        [
-            web.get(campaign + "/list", list_page),
-            web.post(campaign + "/list/preview", preview),
-            web.post(campaign + "/list/import", import_list),
-            web.get(campaign + "/list/rejected/{key}", rejected_rows),
-        ]
     )

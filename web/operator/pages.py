@@ -1,8 +1,8 @@
 """The operator's HTML pages: login, campaigns and their form with a live script preview.
 
 The list upload, the dashboard and the results/do-not-call pages live beside this module
-(web/operator/lists.py, web/operator/live.py, web/operator/results.py); add_routes registers
-them all. Sessions and CSRF: web/operator/auth.py.
+(web/operator/lists.py, web/operator/live.py, web/operator/results.py); web/routes.py routes
+them all. Sessions and CSRF: web/operator/auth.py; rendering: web/operator/render.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from engine.dialer.modes import DIAL_MODE_LABELS
-from engine.errors import Conflict, InvalidInput, LoginFailed, NotFound, RateLimited
+from engine.errors import Conflict, InvalidInput, LoginFailed, RateLimited
 from engine.models import Campaign, Voter
 from engine.operators.service import WHOLE_NUMBER_SETTINGS
 from engine.scripts.render import SAMPLE_VOLUNTEER, check_script, render_script
@@ -28,7 +28,6 @@ from web.operator.auth import (
     LOGIN_COOKIE,
     SESSIONS,
     OperatorSession,
-    OperatorSessions,
     csrf_refused,
     current,
     operator_page,
@@ -36,6 +35,7 @@ from web.operator.auth import (
     same_token,
     set_cookie,
 )
+from web.operator.render import load_campaign, page
 from web.operator.sockets import page_key
 from web.pages import render
 
@@ -68,20 +68,6 @@ FLAGS = ("connect_notsure", "unknown_lines_as_mobile", "active")
 NEW_CAMPAIGN_DIAL_MODE = "predictive"
 """What the form suggests for a new campaign: it keeps volunteers busiest within the
 abandon limit."""
-
-
-def page(
-    request: web.Request,
-    session: OperatorSession,
-    template: str,
-    context: dict[str, Any],
-    status: int = 200,
-) -> web.Response:
-    """Render an operator page with the CSRF token and the operator's name."""
-    full = {"csrf_token": session.csrf_token, "operator": session.username, **context}
-    response = render(request, template, full, status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -274,41 +260,6 @@ async def script_preview(request: web.Request, session: OperatorSession) -> web.
     )
 
 
-async def load_campaign(request: web.Request) -> Campaign:
-    try:
-        return await engine_of(request).store.get_campaign(int(request.match_info["id"]))
-    except NotFound:
-        raise web.HTTPNotFound(text="no such campaign") from None
-
-
 def _text(form: Any, key: str) -> str:
     value = form.get(key, "")
     return value if isinstance(value, str) else ""
-
-
-CAMPAIGN = r"/operator/campaigns/{id:\d+}"
-
-
-def add_routes(app: web.Application) -> None:
-    # These import this module's helpers, so they are imported once it has loaded.
-    from web.operator.lists import add_routes as add_list_routes
-    from web.operator.live import add_routes as add_live_routes
-    from web.operator.results import add_routes as add_results_routes
-
-    app[SESSIONS] = OperatorSessions()
-    app.add_routes(
-        [
-            web.get("/operator/login", login_form),
-            web.post("/operator/login", log_in),
-            web.post("/operator/logout", log_out),
-            web.get("/operator", campaigns),
-            web.get("/operator/campaigns/new", new_campaign),
-            web.post("/operator/campaigns/new", save_campaign),
-            web.get(CAMPAIGN, edit_campaign),
-            web.post(CAMPAIGN, save_campaign),
-            web.post("/operator/script-preview", script_preview),
-        ]
-    )
-    add_list_routes(app, CAMPAIGN)
-    add_live_routes(app, CAMPAIGN)
-    add_results_routes(app, CAMPAIGN)

@@ -12,7 +12,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.models import CallOutcome
 from web.appkeys import engine_of
 from web.operator.auth import OperatorSession, operator_page
-from web.operator.pages import load_campaign, page
+from web.operator.render import load_campaign, page
 
 MAX_ROWS = 500
 """Rows shown in the table; the CSV export has them all."""
@@ -137,16 +137,3 @@ def _back(campaign_id: int | None, done: str) -> str:
     """The list's page, saying what was just done."""
     query = {"campaign_id": str(campaign_id)} if campaign_id else {}
     return "/operator/dnc?" + urlencode({**query, "done": done})
-
-
-def add_routes(app: web.Application, campaign: str) -> None:
-    app.add_routes(
-        [
-            web.get(campaign + "/results", results),
-            web.get(campaign + "/results.csv", results_csv),
-            web.get("/operator/dnc", dnc_page),
-            web.post("/operator/dnc", add_dnc),
-            web.get("/operator/dnc/remove", confirm_remove),
-            web.post("/operator/dnc/remove", remove_dnc),
-        ]
-    )

@@ -49,15 +49,3 @@ async def session(request: web.Request) -> web.Response:
 
 async def logged_out(request: web.Request) -> web.Response:
     return render(request, "volunteer/logged_out.html", {})
-
-
-def add_routes(app: web.Application) -> None:
-    app.add_routes(
-        [
-            web.get("/", index),
-            web.get(r"/join/{id:\d+}", join),
-            web.get("/signin", signin),
-            web.get("/session", session),
-            web.get("/logged-out", logged_out),
-        ]
-    )
