@@ -16,9 +16,13 @@ from collections.abc import AsyncIterator
 from playwright.async_api import Page, expect
 
 from engine.app import Engine
+from engine.ari.client import AriClient
 from engine.models import SessionState
+from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
+from testbed.events import EventLog
 from testbed.shift import SimVolunteer
+from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import assert_fits
 
 PASSWORD = "correct horse battery"
@@ -98,8 +102,13 @@ async def create_campaign(page: Page, name: str) -> int:
 
 
 async def test_an_operator_sets_up_watches_and_exports_a_campaign(
-    app_url, engine, pbx_pair, carrier, new_page, shot
-):
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+) -> None:
     username = f"olive-{uuid.uuid4().hex[:4]}"
     await engine.operators.add_operator(username, PASSWORD)
     page = await new_page(1280, 900)

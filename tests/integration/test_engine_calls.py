@@ -12,16 +12,18 @@ from pathlib import Path
 import pytest
 
 from engine.app import Engine
+from engine.ari.client import AriClient
 from engine.models import CallOutcome, CallState, SessionState
 from engine.pbx.pair import PbxPair
 from testbed.audio import rms_dbfs, wav_finished
+from testbed.events import EventLog
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 
 
 @pytest.fixture
-async def engine(pbx_pair: PbxPair, tmp_path) -> AsyncIterator[Engine]:
+async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
     async with running_engine(pbx_pair, tmp_path / "calls.db") as running:
         yield running
 
@@ -60,7 +62,9 @@ async def heard_level(pbx_pair: PbxPair, number: str) -> float:
     return rms_dbfs(path)
 
 
-async def test_voter_and_volunteer_hear_each_other_through_the_engine(engine, pbx_pair, carrier):
+async def test_voter_and_volunteer_hear_each_other_through_the_engine(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     async with recording_voters(carrier):
         volunteer = await one_volunteer(engine, pbx_pair, carrier, [("10", 1)])
         session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
@@ -77,8 +81,8 @@ async def test_voter_and_volunteer_hear_each_other_through_the_engine(engine, pb
 
 
 async def test_missing_the_wrapup_deadline_logs_out_and_hangs_up_the_phone(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     volunteer = await one_volunteer(engine, pbx_pair, carrier, [("13", 2)], wrapup_seconds=3)
     await volunteer.wait_state(SessionState.TALKING, timeout=30)
     # The voter hangs up after ~10 s of talk; nobody enters a result.
@@ -93,8 +97,8 @@ async def test_missing_the_wrapup_deadline_logs_out_and_hangs_up_the_phone(
 
 
 async def test_a_live_voter_with_no_volunteer_free_hears_the_abandon_message(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     async with recording_voters(carrier):
         volunteer = await one_volunteer(
             engine, pbx_pair, carrier, [("10", 3), ("10", 4)], lines_per_volunteer=2
@@ -119,8 +123,8 @@ async def _ended_abandoned(engine: Engine, volunteer: SimVolunteer) -> list:
 
 
 async def test_a_dropped_phone_ends_the_call_and_the_volunteer_can_call_back(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     volunteer = await one_volunteer(engine, pbx_pair, carrier, [("10", 5), ("10", 6)])
     session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
     assert volunteer.phone is not None
@@ -148,8 +152,8 @@ async def _phone_back(engine: Engine, session_id: int) -> bool:
 
 
 async def test_three_wrong_pins_hang_up_and_an_ended_sessions_pin_is_refused(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("90", 1)]))
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
     await engine.volunteers.log_out(volunteer.session.id)
@@ -162,8 +166,8 @@ async def test_three_wrong_pins_hang_up_and_an_ended_sessions_pin_is_refused(
 
 
 async def test_an_engine_restart_mid_call_keeps_the_call_and_the_volunteer(
-    pbx_pair, carrier, tmp_path
-):
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     database = tmp_path / "restart.db"
     async with running_engine(pbx_pair, database) as first:
         volunteer = await one_volunteer(first, pbx_pair, carrier, [("10", 7), ("10", 8)])
@@ -188,8 +192,8 @@ async def test_an_engine_restart_mid_call_keeps_the_call_and_the_volunteer(
 
 
 async def test_a_machine_gets_the_campaigns_voicemail_message_after_the_beep(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     async with recording_voters(carrier):
         volunteer = await one_volunteer(
             engine,
@@ -212,7 +216,9 @@ async def _ended_one(engine: Engine, volunteer: SimVolunteer):
     return attempts[0] if attempts and attempts[0].ended_at else None
 
 
-async def test_hold_music_plays_while_waiting_and_stops_for_the_voter(engine, pbx_pair, carrier):
+async def test_hold_music_plays_while_waiting_and_stops_for_the_voter(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     # Voice 0 says "Hello?" and then waits 4 s for the caller: the call's quiet moment.
     campaign = await make_campaign(engine, voters_csv([("10", 0)]), hold_music=True)
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)

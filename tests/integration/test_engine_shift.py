@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from pathlib import Path
 
+from engine.ari.client import AriClient
 from engine.models import CallOutcome, SessionState, VoterStatus
+from engine.pbx.pair import PbxPair
 from testbed.behaviours import BY_CODE, behaviour_of, voter_number
+from testbed.events import EventLog
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 
@@ -57,7 +61,9 @@ async def answer_calls(volunteer: SimVolunteer, stop: asyncio.Event) -> int:
     return taken
 
 
-async def test_three_volunteers_work_a_mixed_list(pbx_pair, carrier, tmp_path):
+async def test_three_volunteers_work_a_mixed_list(
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     async with running_engine(pbx_pair, tmp_path / "shift.db") as engine:
         for phone in DNC:
             await engine.operators.add_dnc("test", phone, None, "asked not to be called")

@@ -83,7 +83,7 @@ class Run:
 
 
 @pytest.fixture
-def setting(tmp_path) -> Iterator[tuple[dict[str, str], Config]]:
+def setting(tmp_path: Path) -> Iterator[tuple[dict[str, str], Config]]:
     env = {
         **os.environ,
         "PHONEBANK_PBX_NAME": f"test-run-{os.getpid()}-{uuid.uuid4().hex[:6]}",
@@ -144,7 +144,9 @@ async def _prepare(cfg: Config) -> tuple[str, str]:
     return signin.token, signin.pin
 
 
-async def test_a_killed_phonebank_run_is_replaced_without_dropping_the_pbx(setting, tmp_path):
+async def test_a_killed_phonebank_run_is_replaced_without_dropping_the_pbx(
+    setting: tuple[dict[str, str], Config], tmp_path: Path
+) -> None:
     env, cfg = setting
     token, pin = await _prepare(cfg)
     first = Run(env, tmp_path / "run1.log")

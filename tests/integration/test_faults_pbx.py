@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from engine.models import CallState, SessionState
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
@@ -40,7 +41,9 @@ async def _first_contact_saved(engine, volunteer: SimVolunteer) -> int:
     return talking.attempt_id
 
 
-async def test_a_killed_dialer_pbx_is_restarted_and_no_voter_is_charged_for_it(tmp_path):
+async def test_a_killed_dialer_pbx_is_restarted_and_no_voter_is_charged_for_it(
+    tmp_path: Path,
+) -> None:
     async with (
         own_pair("kill") as pair,
         ari_with_events(pair.carrier) as carrier,
@@ -80,7 +83,9 @@ async def test_a_killed_dialer_pbx_is_restarted_and_no_voter_is_charged_for_it(t
         assert await engine.store.result_for_attempt(saved) is not None, "a saved result was lost"
 
 
-async def test_no_call_is_placed_into_a_dead_pbx_and_a_result_saved_meanwhile_is_kept(tmp_path):
+async def test_no_call_is_placed_into_a_dead_pbx_and_a_result_saved_meanwhile_is_kept(
+    tmp_path: Path,
+) -> None:
     """The volunteer saves a result and is ready while Asterisk is dead: the dialer must not
     claim voter after voter into the dead PBX (183 'failed' in 9.5 s before the fix)."""
     async with (
@@ -113,7 +118,7 @@ async def test_no_call_is_placed_into_a_dead_pbx_and_a_result_saved_meanwhile_is
         assert await engine.store.result_for_attempt(talking.attempt_id) is not None
 
 
-async def test_a_frozen_dialer_pbx_holds_dialing_and_nobody_is_charged(tmp_path):
+async def test_a_frozen_dialer_pbx_holds_dialing_and_nobody_is_charged(tmp_path: Path) -> None:
     async with (
         own_pair("freeze") as pair,
         ari_with_events(pair.carrier) as carrier,

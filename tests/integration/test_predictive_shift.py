@@ -8,10 +8,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+from pathlib import Path
 
+from engine.ari.client import AriClient
 from engine.dialer.campaign_pacing import CampaignPacing
 from engine.dialer.pacing.learning import Learned
 from engine.models import CallOutcome, VoterStatus
+from engine.pbx.pair import PbxPair
+from testbed.events import EventLog
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 from tests.integration.test_engine_shift import answer_calls
@@ -25,8 +29,8 @@ LIST = (
 
 
 async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learned(
-    pbx_pair, carrier, tmp_path
-):
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     database = tmp_path / "predictive.db"
     async with running_engine(pbx_pair, database) as engine:
         assert engine.dialer is not None and engine.telephony is not None

@@ -16,6 +16,7 @@ import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -51,7 +52,9 @@ async def own_carrier(own_pair: PbxPair) -> AsyncIterator[tuple[AriClient, Event
         yield pair
 
 
-async def test_silent_carrier_holds_dialing_and_charges_no_voter(own_pair, own_carrier, tmp_path):
+async def test_silent_carrier_holds_dialing_and_charges_no_voter(
+    own_pair: PbxPair, own_carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     async with running_engine(own_pair, tmp_path / "trunk.db") as engine:
         tel = engine.telephony
         assert tel is not None
@@ -111,7 +114,9 @@ async def test_silent_carrier_holds_dialing_and_charges_no_voter(own_pair, own_c
         await engine.volunteers.log_out(volunteer.session.id)
 
 
-async def test_machine_starved_of_audio_is_never_connected(own_pair, own_carrier, tmp_path):
+async def test_machine_starved_of_audio_is_never_connected(
+    own_pair: PbxPair, own_carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     """The carrier answers, then falls silent (SIGSTOP): AMD hears no audio at all and
     gives NOTSURE/TOOLONG after 5 s, which the campaign connects as a person. The engine
     checks that audio still arrives, finds none, and hangs up: never a contact, and the
@@ -148,7 +153,9 @@ async def test_machine_starved_of_audio_is_never_connected(own_pair, own_carrier
         await engine.volunteers.log_out(volunteer.session.id)
 
 
-async def test_a_leg_whose_audio_stops_for_30_s_is_hung_up(own_pair, own_carrier, tmp_path):
+async def test_a_leg_whose_audio_stops_for_30_s_is_hung_up(
+    own_pair: PbxPair, own_carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     """rtp_timeout on the trunk endpoint: a carrier silent for longer than 30 s leaves no
     leg hanging on the dialer (here the volunteer's phone, which can call back in)."""
     async with running_engine(own_pair, tmp_path / "rtp.db") as engine:

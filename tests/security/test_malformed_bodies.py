@@ -4,8 +4,12 @@ POST/PUT/PATCH/DELETE route of the API (and undecodable forms to every page form
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 import pytest
 
+from engine.app import Engine
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import OPERATOR, bearer, running_engine, sign_in
 
@@ -74,13 +78,13 @@ def _page_routes(app) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
 
 
-async def test_every_write_route_of_the_api_is_covered(client):
+async def test_every_write_route_of_the_api_is_covered(client: Any) -> None:
     assert _api_routes(client.server.app) == JSON_ROUTES | OTHER_ROUTES
 
 
@@ -91,7 +95,9 @@ def _assert_one_sentence(error: dict, what: str) -> None:
 
 
 @pytest.mark.parametrize(("method", "route"), sorted(JSON_ROUTES | OTHER_ROUTES))
-async def test_malformed_bodies_answer_400_not_500(engine, client, method, route):
+async def test_malformed_bodies_answer_400_not_500(
+    engine: Engine, client: Any, method, route
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     volunteer = await sign_in(client, campaign.id)
     login = await client.post(
@@ -117,7 +123,9 @@ async def test_malformed_bodies_answer_400_not_500(engine, client, method, route
             _assert_one_sentence((await response.json())["error"], what)
 
 
-async def test_undecodable_forms_to_every_page_form_are_not_a_500(engine, client):
+async def test_undecodable_forms_to_every_page_form_are_not_a_500(
+    engine: Engine, client: Any
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await log_in(client)
     token = await page_token(client)

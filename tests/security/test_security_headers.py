@@ -4,10 +4,12 @@ CSV, WebSocket endpoints asked over plain HTTP), static files, redirects and err
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
-from engine.app import softphone_ws_url
+from engine.app import Engine, softphone_ws_url
 from tests.unit.test_operator_pages import log_in
 from tests.unit.web_support import OPERATOR, running_engine
 from web.security_headers import content_security_policy
@@ -27,7 +29,7 @@ REQUIRED_DIRECTIVES = (
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
@@ -56,7 +58,9 @@ def _get_paths(app, campaign_id: int) -> list[str]:
     return sorted(paths)
 
 
-async def test_every_get_route_answers_with_the_security_headers(engine, client):
+async def test_every_get_route_answers_with_the_security_headers(
+    engine: Engine, client: Any
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     anonymous = {}
     for path in _get_paths(client.server.app, campaign.id):
@@ -72,7 +76,7 @@ async def test_every_get_route_answers_with_the_security_headers(engine, client)
     assert anonymous["/api/session"] == 401, "an error was checked too"
 
 
-async def test_static_files_errors_and_posts_carry_the_headers(client):
+async def test_static_files_errors_and_posts_carry_the_headers(client: Any) -> None:
     page = await client.get("/signin")
     script = re.search(r'src="(/static/volunteer\.js[^"]*)"', await page.text())
     assert script, "the sign-in page loads volunteer.js"
@@ -83,7 +87,7 @@ async def test_static_files_errors_and_posts_carry_the_headers(client):
     _assert_headers(await client.delete("/api/health"), "a 405")
 
 
-def test_the_softphone_websocket_is_the_only_other_place_pages_may_connect_to():
+def test_the_softphone_websocket_is_the_only_other_place_pages_may_connect_to() -> None:
     url = softphone_ws_url("http://127.0.0.1:8123")
     policy = content_security_policy(url)
     assert "connect-src 'self' ws://127.0.0.1:8123;" in policy
@@ -93,7 +97,7 @@ def test_the_softphone_websocket_is_the_only_other_place_pages_may_connect_to():
     )
 
 
-async def test_no_page_has_inline_script_or_inline_handlers(engine, client):
+async def test_no_page_has_inline_script_or_inline_handlers(engine: Engine, client: Any) -> None:
     """What the policy forbids must not be in the templates either (it would break)."""
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await log_in(client)

@@ -23,12 +23,12 @@ def _app_routes() -> set[tuple[str, str]]:
     }
 
 
-def test_every_route_is_documented():
+def test_every_route_is_documented() -> None:
     documented = set(HEADING.findall(API_DOC))
     missing = sorted(_app_routes() - documented)
     assert not missing, f"add a '### `METHOD /path`' section to docs/api.md for {missing}"
 
 
-def test_every_documented_route_exists():
+def test_every_documented_route_exists() -> None:
     stale = sorted(set(HEADING.findall(API_DOC)) - _app_routes())
     assert not stale, f"docs/api.md documents routes the app does not have: {stale}"

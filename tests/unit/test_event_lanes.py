@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pytest
+
 from engine.errors import AriError
 from engine.telephony.event_lanes import EventLanes, lane_of
 from tests.helpers import wait_until
@@ -14,7 +16,7 @@ def event(kind: str, channel: str | None, **fields: object) -> dict:
     return {"type": kind, **({"channel": {"id": channel}} if channel else {}), **fields}
 
 
-async def test_a_blocked_handler_does_not_delay_another_channels_events():
+async def test_a_blocked_handler_does_not_delay_another_channels_events() -> None:
     never = asyncio.Event()
     handled: list[tuple[str, str]] = []
 
@@ -36,7 +38,7 @@ async def test_a_blocked_handler_does_not_delay_another_channels_events():
     await lanes.close()
 
 
-async def test_each_channels_events_keep_their_order():
+async def test_each_channels_events_keep_their_order() -> None:
     handled: dict[str, list[int]] = {"A": [], "B": []}
 
     async def handle(ev: dict) -> None:
@@ -51,7 +53,7 @@ async def test_each_channels_events_keep_their_order():
     assert handled["B"] == list(range(0, 30, 2))
 
 
-async def test_a_lane_ends_when_idle_and_starts_again_for_the_next_event():
+async def test_a_lane_ends_when_idle_and_starts_again_for_the_next_event() -> None:
     handled: list[str] = []
 
     async def handle(ev: dict) -> None:
@@ -64,11 +66,13 @@ async def test_a_lane_ends_when_idle_and_starts_again_for_the_next_event():
     await wait_until(lambda: handled == ["StasisStart", "ChannelDestroyed"], 1.0, "both", 0.01)
 
 
-async def test_events_without_a_channel_share_one_lane():
+async def test_events_without_a_channel_share_one_lane() -> None:
     assert lane_of({"type": "PhonebankReconnected"}) == lane_of({"type": "BridgeDestroyed"})
 
 
-async def test_a_failing_handler_is_logged_and_its_lane_goes_on(caplog):
+async def test_a_failing_handler_is_logged_and_its_lane_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     handled: list[str] = []
 
     async def handle(ev: dict) -> None:
@@ -87,7 +91,9 @@ async def test_a_failing_handler_is_logged_and_its_lane_goes_on(caplog):
     assert "ARI error while handling Gone of A" in caplog.text
 
 
-async def test_a_slow_handler_is_reported_with_its_channel(caplog):
+async def test_a_slow_handler_is_reported_with_its_channel(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async def handle(ev: dict) -> None:
         await asyncio.sleep(0.6)
 
@@ -98,7 +104,7 @@ async def test_a_slow_handler_is_reported_with_its_channel(caplog):
     assert "Processing delayed: ChannelDtmfReceived of A took" in caplog.text
 
 
-async def test_close_stops_blocked_lanes():
+async def test_close_stops_blocked_lanes() -> None:
     started = asyncio.Event()
 
     async def handle(ev: dict) -> None:

@@ -8,7 +8,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -76,7 +76,7 @@ class Shift:
 
 
 @pytest.fixture
-async def shift(tmp_path) -> AsyncIterator[Shift]:
+async def shift(tmp_path: Path) -> AsyncIterator[Shift]:
     store = SqliteStore.open(":memory:")
     sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
     cfg = load_config(environ={})
@@ -101,7 +101,7 @@ async def shift(tmp_path) -> AsyncIterator[Shift]:
     await store.close()
 
 
-async def test_a_ready_volunteer_is_shown_a_voter_before_any_call(shift):
+async def test_a_ready_volunteer_is_shown_a_voter_before_any_call(shift: Shift) -> None:
     await shift.offer()
     card = await shift.card()
     assert card["preview"] is True
@@ -115,7 +115,9 @@ async def test_a_ready_volunteer_is_shown_a_voter_before_any_call(shift):
     assert await shift.preview.offer(shift.campaign, [session]) == 0  # one card at a time
 
 
-async def test_call_originates_straight_into_stasis_without_amd_and_rings_the_volunteer(shift):
+async def test_call_originates_straight_into_stasis_without_amd_and_rings_the_volunteer(
+    shift: Shift,
+) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     assert await shift.state() == SessionState.RINGING
@@ -127,7 +129,9 @@ async def test_call_originates_straight_into_stasis_without_amd_and_rings_the_vo
     assert ring.query["media"] == "tone:ring;tonezone=us"
 
 
-async def test_an_answer_is_bridged_at_once_and_counts_as_a_contact_not_a_live_answer(shift):
+async def test_an_answer_is_bridged_at_once_and_counts_as_a_contact_not_a_live_answer(
+    shift: Shift,
+) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     channel_id = (await shift.attempt()).channel_id
@@ -148,7 +152,7 @@ async def test_an_answer_is_bridged_at_once_and_counts_as_a_contact_not_a_live_a
     assert (voter.status, voter.attempts) == (VoterStatus.DONE, 1)
 
 
-async def test_busy_is_recorded_retried_and_told_in_words(shift):
+async def test_busy_is_recorded_retried_and_told_in_words(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -164,7 +168,9 @@ async def test_busy_is_recorded_retried_and_told_in_words(shift):
     assert (await shift.card())["voter"]["first_name"] == "Bob"
 
 
-async def test_skip_gives_the_voter_back_untouched_and_the_next_card_is_someone_else(shift):
+async def test_skip_gives_the_voter_back_untouched_and_the_next_card_is_someone_else(
+    shift: Shift,
+) -> None:
     await shift.offer()
     skipped = await shift.attempt()
     await shift.engine.volunteers.skip_voter(shift.session_id)
@@ -178,7 +184,7 @@ async def test_skip_gives_the_voter_back_untouched_and_the_next_card_is_someone_
     assert not shift.fake.requests_to("POST", "/channels")
 
 
-async def test_cancel_while_ringing_hangs_up_and_counts_as_no_answer(shift):
+async def test_cancel_while_ringing_hangs_up_and_counts_as_no_answer(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -190,7 +196,7 @@ async def test_cancel_while_ringing_hangs_up_and_counts_as_no_answer(shift):
     assert not shift.preview.by_channel and not shift.preview.by_session
 
 
-async def test_an_answer_after_cancel_is_hung_up_not_bridged(shift):
+async def test_an_answer_after_cancel_is_hung_up_not_bridged(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     channel_id = (await shift.attempt()).channel_id
@@ -215,7 +221,7 @@ async def _answered_while_ringing(shift) -> tuple[str, str]:
     return channel_id, ring_id
 
 
-async def test_the_voter_is_put_through_only_once_the_ring_tone_has_ended(shift):
+async def test_the_voter_is_put_through_only_once_the_ring_tone_has_ended(shift: Shift) -> None:
     """Issue 11, item 17: until the tone has really ended the volunteer's channel is out of
     the bridge's mix, and a voter bridged meanwhile hears nothing from the volunteer."""
     channel_id, ring_id = await _answered_while_ringing(shift)
@@ -230,7 +236,7 @@ async def test_the_voter_is_put_through_only_once_the_ring_tone_has_ended(shift)
     assert shift.fake.requests_to("POST", "/bridges/br-1/addChannel")
 
 
-async def test_a_ring_tone_that_refuses_to_stop_for_an_instant_is_asked_again(shift):
+async def test_a_ring_tone_that_refuses_to_stop_for_an_instant_is_asked_again(shift: Shift) -> None:
     """Asterisk refuses to stop a tone in the instant after it started (HTTP 500): the answer
     must still be put through, not dropped with the voter left on a silent line."""
     channel_id, ring_id = await _answered_while_ringing(shift)
@@ -244,7 +250,7 @@ async def test_a_ring_tone_that_refuses_to_stop_for_an_instant_is_asked_again(sh
     await shift.wait_state(SessionState.TALKING)
 
 
-async def test_a_break_while_ringing_hangs_up_and_pauses(shift):
+async def test_a_break_while_ringing_hangs_up_and_pauses(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -255,7 +261,7 @@ async def test_a_break_while_ringing_hangs_up_and_pauses(shift):
 
 
 @pytest.mark.parametrize("leave", ["pause", "log_out", "phone_dropped"])
-async def test_leaving_a_card_gives_the_voter_back(shift, leave):
+async def test_leaving_a_card_gives_the_voter_back(shift: Shift, leave: str) -> None:
     await shift.offer()
     held = await shift.attempt()
     volunteers = shift.engine.volunteers
@@ -274,7 +280,7 @@ async def test_leaving_a_card_gives_the_voter_back(shift, leave):
     assert not shift.preview.by_session
 
 
-async def test_a_number_put_on_do_not_call_after_the_card_is_never_called(shift):
+async def test_a_number_put_on_do_not_call_after_the_card_is_never_called(shift: Shift) -> None:
     await shift.offer()
     attempt = await shift.attempt()
     await shift.engine.operators.add_dnc("test", attempt.phone, shift.campaign.id, "asked")
@@ -286,7 +292,7 @@ async def test_a_number_put_on_do_not_call_after_the_card_is_never_called(shift)
     assert voter.status == VoterStatus.DNC
 
 
-async def test_a_second_call_press_is_refused_while_it_rings(shift):
+async def test_a_second_call_press_is_refused_while_it_rings(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     with pytest.raises(NotAllowed, match="already ringing"):
@@ -294,7 +300,9 @@ async def test_a_second_call_press_is_refused_while_it_rings(shift):
     assert len(shift.fake.requests_to("POST", "/channels")) == 1
 
 
-async def test_a_refused_originate_is_a_failure_of_ours_and_refunds_the_attempt(shift):
+async def test_a_refused_originate_is_a_failure_of_ours_and_refunds_the_attempt(
+    shift: Shift,
+) -> None:
     shift.fake.respond("POST", "/channels", status=500, body={"message": "boom"})
     await shift.offer()
     attempt = await shift.attempt()
@@ -306,7 +314,9 @@ async def test_a_refused_originate_is_a_failure_of_ours_and_refunds_the_attempt(
     assert (voter.status, voter.attempts) == (VoterStatus.RETRY, 0)
 
 
-async def test_a_ringing_call_lost_with_the_pbx_is_not_charged_and_the_volunteer_is_told(shift):
+async def test_a_ringing_call_lost_with_the_pbx_is_not_charged_and_the_volunteer_is_told(
+    shift: Shift,
+) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -320,7 +330,7 @@ async def test_a_ringing_call_lost_with_the_pbx_is_not_charged_and_the_volunteer
     assert voter.attempts == 0 and voter.status != VoterStatus.DONE
 
 
-async def test_call_is_refused_in_words_while_the_phone_system_is_away(shift):
+async def test_call_is_refused_in_words_while_the_phone_system_is_away(shift: Shift) -> None:
     await shift.offer()
     shift.fake.refuse_websockets = True
     await shift.fake.drop_websockets()
@@ -330,7 +340,7 @@ async def test_call_is_refused_in_words_while_the_phone_system_is_away(shift):
     assert not shift.fake.requests_to("POST", "/channels")
 
 
-async def test_a_preview_call_that_never_rang_is_our_failure_not_no_answer(shift):
+async def test_a_preview_call_that_never_rang_is_our_failure_not_no_answer(shift: Shift) -> None:
     """The carrier never answered the INVITE (a silent network): Asterisk's ring timeout
     reads "no answer", but the voter was never rung: the attempt is given back."""
     await shift.offer()
@@ -346,7 +356,7 @@ async def test_a_preview_call_that_never_rang_is_our_failure_not_no_answer(shift
     assert (voter.status, voter.attempts) == (VoterStatus.RETRY, 0)
 
 
-async def test_a_preview_call_that_rang_out_is_no_answer_charged_to_the_voter(shift):
+async def test_a_preview_call_that_rang_out_is_no_answer_charged_to_the_voter(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -360,7 +370,7 @@ async def test_a_preview_call_that_rang_out_is_no_answer_charged_to_the_voter(sh
     assert voter.attempts == 1
 
 
-async def test_a_preview_call_ending_while_dialing_is_held_is_our_failure(shift):
+async def test_a_preview_call_ending_while_dialing_is_held_is_our_failure(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
