@@ -33,26 +33,26 @@ async def _post_result(engine, client, answers: dict[str, Any]):
     )
 
 
-async def test_an_overlong_answer_is_refused_naming_the_question(engine, client):
+async def test_an_overlong_answer_is_refused_naming_the_question(engine: Any, client: Any) -> None:
     response = await _post_result(engine, client, {"q1": "a" * (field_limits.ANSWER + 1)})
     status, message = await _error(response)
     assert status == 400
     assert "the answer to 'q1' is too long: at most 2,000 characters, not 2,001" in message
 
 
-async def test_an_overlong_choice_in_a_multiple_answer_is_refused(engine, client):
+async def test_an_overlong_choice_in_a_multiple_answer_is_refused(engine: Any, client: Any) -> None:
     response = await _post_result(engine, client, {"q2": ["yes", "b" * 2001]})
     status, message = await _error(response)
     assert status == 400 and "the answer to 'q2' is too long" in message
 
 
-async def test_answers_too_large_in_all_are_refused(engine, client):
+async def test_answers_too_large_in_all_are_refused(engine: Any, client: Any) -> None:
     answers = {f"q{n}": "c" * 1500 for n in range(20)}  # each fine, 30 KB in all
     status, message = await _error(await _post_result(engine, client, answers))
     assert status == 400 and "answers is too large: at most 20,000 bytes as JSON" in message
 
 
-async def test_answers_within_the_caps_are_saved(engine, client):
+async def test_answers_within_the_caps_are_saved(engine: Any, client: Any) -> None:
     response = await _post_result(engine, client, {"q1": "a" * 2000, "q2": ["yes", "no"]})
     assert response.status == 200, await response.text()
 
@@ -82,8 +82,8 @@ async def test_answers_within_the_caps_are_saved(engine, client):
     ],
 )
 async def test_oversized_campaign_settings_are_refused_naming_the_field(
-    engine, client, settings, expected
-):
+    engine: Any, client: Any, settings: dict[str, Any], expected: str
+) -> None:
     headers = bearer(await operator_token(engine, client))
     created = await client.post("/api/operator/campaigns", json={"name": "Fall"}, headers=headers)
     path = f"/api/operator/campaigns/{(await created.json())['id']}"

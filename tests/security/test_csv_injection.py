@@ -27,7 +27,7 @@ def test_fullwidth_formula_starts_are_prefixed(text) -> None:
 
 
 @pytest.mark.parametrize("text", ["＋１２０２５５５０１２３", "a＝b", "Ｐｌａｉｎ"])
-def test_fullwidth_text_that_is_no_formula_is_kept(text) -> None:
+def test_fullwidth_text_that_is_no_formula_is_kept(text: str) -> None:
     assert safe_cell(text) == text
 
 

@@ -5,6 +5,7 @@ un-called voter on the do-not-call list. Edits (PUT) need a saved result."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from engine.models import SessionState
 from engine.sessions.states import SessionEvent
@@ -41,7 +42,9 @@ async def _refused(response) -> str:
     return str(error["message"])
 
 
-async def test_remove_number_while_previewing_is_refused_and_adds_no_dnc_entry(engine, client):
+async def test_remove_number_while_previewing_is_refused_and_adds_no_dnc_entry(
+    engine: Any, client: Any
+) -> None:
     campaign = await _campaign(engine)
     volunteer, attempt = await _previewing(engine, client, campaign)
     response = await client.post(
@@ -56,7 +59,7 @@ async def test_remove_number_while_previewing_is_refused_and_adds_no_dnc_entry(e
     assert session.state == SessionState.PREVIEWING, "the card stays for the volunteer to call"
 
 
-async def test_a_result_while_ringing_is_refused(engine, client):
+async def test_a_result_while_ringing_is_refused(engine: Any, client: Any) -> None:
     campaign = await _campaign(engine)
     volunteer, attempt = await _previewing(engine, client, campaign)
     session = await engine.store.get_session(volunteer.session_id)
@@ -68,7 +71,7 @@ async def test_a_result_while_ringing_is_refused(engine, client):
     assert await engine.store.result_for_attempt(attempt.id) is None
 
 
-async def test_a_result_for_a_call_never_put_through_is_refused(engine, client):
+async def test_a_result_for_a_call_never_put_through_is_refused(engine: Any, client: Any) -> None:
     """Even in wrap-up, the attempt must have been bridged to this volunteer."""
     campaign = await _campaign(engine, dial_mode="predictive")
     volunteer = await sign_in(client, campaign.id)
@@ -82,7 +85,7 @@ async def test_a_result_for_a_call_never_put_through_is_refused(engine, client):
     assert not await engine.store.is_dnc(VOTER, campaign.id)
 
 
-async def test_editing_while_previewing_the_next_voter_is_refused(engine, client):
+async def test_editing_while_previewing_the_next_voter_is_refused(engine: Any, client: Any) -> None:
     campaign = await _campaign(engine)
     volunteer, attempt = await _previewing(engine, client, campaign)
     response = await client.put(
@@ -93,7 +96,7 @@ async def test_editing_while_previewing_the_next_voter_is_refused(engine, client
     assert await engine.store.result_for_attempt(attempt.id) is None
 
 
-async def test_a_result_in_wrap_up_of_an_answered_call_is_taken(engine, client):
+async def test_a_result_in_wrap_up_of_an_answered_call_is_taken(engine: Any, client: Any) -> None:
     campaign = await _campaign(engine, dial_mode="predictive")
     volunteer = await sign_in(client, campaign.id)
     await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -106,7 +109,7 @@ async def test_a_result_in_wrap_up_of_an_answered_call_is_taken(engine, client):
     assert await engine.store.is_dnc(VOTER, campaign.id)
 
 
-async def test_repeated_edits_keep_only_the_latest_history(engine, client):
+async def test_repeated_edits_keep_only_the_latest_history(engine: Any, client: Any) -> None:
     campaign = await _campaign(engine, dial_mode="predictive")
     volunteer = await sign_in(client, campaign.id)
     session = await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -131,7 +134,7 @@ async def test_repeated_edits_keep_only_the_latest_history(engine, client):
     assert [v["notes"] for v in history] == [f"v{n}" for n in range(edits - HISTORY_KEPT, edits)]
 
 
-async def test_sign_in_to_an_inactive_campaign_is_refused(engine, client):
+async def test_sign_in_to_an_inactive_campaign_is_refused(engine: Any, client: Any) -> None:
     campaign = await _campaign(engine, dial_mode="predictive")
     await engine.store.update_campaign(campaign.id, active=False)
     signup = await client.post(

@@ -108,7 +108,7 @@ def callins_since(events: EventLog, since: int) -> list[dict]:
 )
 async def test_an_invite_claiming_to_be_the_carrier_is_refused(
     pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog], user: str, source_host: str
-):
+) -> None:
     ari, events = dialer
     since = events.mark()
     target = ("127.0.0.1", pbx_pair.dialer.spec.sip_port)

@@ -4,10 +4,12 @@ of sockets per credential."""
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import aiohttp
 import pytest
 
+from engine.models import Campaign
 from tests.unit.test_operator_pages import log_in
 from tests.unit.web_support import OPERATOR, operator_token, sign_in
 from web.socket_counts import SOCKETS_PER_OPERATOR, SOCKETS_PER_SESSION
@@ -16,7 +18,7 @@ EVIL = "https://evil.example"
 
 
 @pytest.fixture
-async def campaign(engine):
+async def campaign(engine: Any) -> Campaign:
     return await engine.operators.create_campaign("test", "Canvass")
 
 
@@ -39,7 +41,9 @@ async def _snapshot(client, path: str, origin: str | None):
     return ws
 
 
-async def test_a_volunteer_socket_from_another_site_is_refused(client, campaign):
+async def test_a_volunteer_socket_from_another_site_is_refused(
+    client: Any, campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     path = f"/api/session/events?token={volunteer.token}"
     await _refused(client, path, EVIL, 403)
@@ -50,14 +54,18 @@ async def test_a_volunteer_socket_from_another_site_is_refused(client, campaign)
     await (await _snapshot(client, path, None)).close()  # not a browser: API clients
 
 
-async def test_an_operator_api_socket_from_another_site_is_refused(engine, client, campaign):
+async def test_an_operator_api_socket_from_another_site_is_refused(
+    engine: Any, client: Any, campaign: Campaign
+) -> None:
     token = await operator_token(engine, client)
     path = f"/api/operator/campaigns/{campaign.id}/events?token={token}"
     await _refused(client, path, EVIL, 403)
     await (await _snapshot(client, path, _own_origin(client))).close()
 
 
-async def test_the_operator_dashboard_socket_from_another_site_is_refused(engine, client, campaign):
+async def test_the_operator_dashboard_socket_from_another_site_is_refused(
+    engine: Any, client: Any, campaign: Campaign
+) -> None:
     """The page's socket is authenticated by cookie: the classic cross-site hijack."""
     await engine.operators.add_operator(*OPERATOR)
     await log_in(client)
@@ -68,7 +76,7 @@ async def test_the_operator_dashboard_socket_from_another_site_is_refused(engine
     await ws.close()
 
 
-async def test_a_proxy_forwarded_host_is_accepted(client, campaign):
+async def test_a_proxy_forwarded_host_is_accepted(client: Any, campaign: Campaign) -> None:
     volunteer = await sign_in(client, campaign.id)
     path = f"/api/session/events?token={volunteer.token}"
     ws = await client.ws_connect(
@@ -81,7 +89,7 @@ async def test_a_proxy_forwarded_host_is_accepted(client, campaign):
     await ws.close()
 
 
-async def test_sockets_per_volunteer_session_are_limited(client, campaign):
+async def test_sockets_per_volunteer_session_are_limited(client: Any, campaign: Campaign) -> None:
     volunteer = await sign_in(client, campaign.id)
     path = f"/api/session/events?token={volunteer.token}"
     async with contextlib.AsyncExitStack() as stack:
@@ -100,7 +108,9 @@ async def test_sockets_per_volunteer_session_are_limited(client, campaign):
         await (await _snapshot(client, path, None)).close()  # room again once one closed
 
 
-async def test_sockets_per_operator_are_limited_across_api_and_pages(engine, client, campaign):
+async def test_sockets_per_operator_are_limited_across_api_and_pages(
+    engine: Any, client: Any, campaign: Campaign
+) -> None:
     token = await operator_token(engine, client)
     await log_in(client)
     api_path = f"/api/operator/campaigns/{campaign.id}/events?token={token}"
