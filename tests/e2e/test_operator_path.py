@@ -63,7 +63,7 @@ async def volunteer_taking_calls(
             await task
 
 
-async def check(page: Page, shot, step: str) -> None:
+async def check(page: Page, shot: Shot, step: str) -> None:
     """Screenshots at 1280 px and 375 px, and no sideways scrolling at either."""
     await shot(page, step)
     await page.set_viewport_size({"width": 375, "height": 900})

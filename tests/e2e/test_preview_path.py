@@ -24,7 +24,7 @@ SURVEY = [
 ]  # fmt: skip
 
 
-async def shots(page: Page, shot, step: str) -> None:
+async def shots(page: Page, shot: Shot, step: str) -> None:
     """The step at a phone's width and a laptop's, checked to fit both."""
     await assert_fits(page)
     for width in (375, 1280):

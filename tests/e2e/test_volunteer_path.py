@@ -44,7 +44,9 @@ async def sign_in(page: Page, app_url: str, engine: Engine, campaign: Campaign) 
     await expect(page.locator("#pin")).to_have_text(re.compile(r"^\d+$"))
 
 
-async def call_in(page: Page, pbx_pair: PbxPair, carrier) -> VolunteerPhone:
+async def call_in(
+    page: Page, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> VolunteerPhone:
     pin = (await page.locator("#pin").text_content() or "").strip()
     phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
     await phone.send_dtmf(pin)

@@ -29,7 +29,7 @@ async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
 
 
 @contextlib.asynccontextmanager
-async def recording_voters(carrier) -> AsyncIterator[None]:
+async def recording_voters(carrier: tuple[AriClient, EventLog]) -> AsyncIterator[None]:
     await carrier[0].set_global_variable("RECORD_VOTERS", "1")
     try:
         yield
@@ -37,7 +37,9 @@ async def recording_voters(carrier) -> AsyncIterator[None]:
         await carrier[0].set_global_variable("RECORD_VOTERS", "0")
 
 
-async def one_volunteer(engine, pbx_pair, carrier, rows, **settings) -> SimVolunteer:
+async def one_volunteer(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], rows, **settings
+) -> SimVolunteer:
     campaign = await make_campaign(engine, voters_csv(rows), **settings)
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
     await volunteer.call_in(pbx_pair, carrier)

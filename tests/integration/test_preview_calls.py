@@ -29,7 +29,9 @@ async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
         yield running
 
 
-async def previewing(engine, pbx_pair, carrier, csv: bytes, **settings) -> SimVolunteer:
+async def previewing(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], csv: bytes, **settings
+) -> SimVolunteer:
     campaign = await make_campaign(engine, csv, **{"dial_mode": "preview", **settings})
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
     await volunteer.call_in(pbx_pair, carrier)

@@ -9,6 +9,7 @@ other test's calls."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,7 +183,7 @@ async def test_a_leg_whose_audio_stops_for_30_s_is_hung_up(
         await engine.volunteers.log_out(volunteer.session.id)
 
 
-def drain_now(queue) -> list[dict]:
+def drain_now(queue: asyncio.Queue[dict[str, Any]]) -> list[dict]:
     items = []
     while not queue.empty():
         items.append(queue.get_nowait())

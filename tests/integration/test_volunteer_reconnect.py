@@ -29,7 +29,9 @@ async def phone_gone(volunteer: SimVolunteer) -> bool:
     return (await volunteer.refresh()).channel_id is None
 
 
-async def call_back(volunteer: SimVolunteer, pbx_pair: PbxPair, carrier) -> None:
+async def call_back(
+    volunteer: SimVolunteer, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     volunteer.phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
     await volunteer.phone.send_dtmf(volunteer.session.pin)
 

@@ -60,7 +60,7 @@ async def error_of(response: Any) -> tuple[int, str]:
 # --- item 3: a sign-up flood does not stall the server ------------------------------------------
 
 
-def slow_hasher(request, **options) -> PasswordHasher:
+def slow_hasher(request: pytest.FixtureRequest, **options) -> PasswordHasher:
     """A one-thread hasher of slow_hash, closed (its thread ended) after the test."""
     hasher = PasswordHasher(1, hash_secret=slow_hash, **options)
     request.addfinalizer(hasher.close)

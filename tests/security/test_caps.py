@@ -21,7 +21,7 @@ async def _error(response: Any) -> tuple[int, str]:
     return response.status, (await response.json())["error"]["message"]
 
 
-async def _post_result(engine, client, answers: dict[str, Any]):
+async def _post_result(engine: Any, client: Any, answers: dict[str, Any]):
     campaign = await engine.operators.create_campaign("test", "Canvass")
     volunteer = await sign_in(client, campaign.id)
     await add_voters(engine, campaign, "first,phone\nAna,(212) 555-0123\n")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from engine.app import Engine
 from tests.unit.test_operator_pages import log_in, page_token
@@ -57,7 +58,7 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 FORM = "application/x-www-form-urlencoded"
 
 
-def _api_routes(app) -> set[tuple[str, str]]:
+def _api_routes(app: web.Application) -> set[tuple[str, str]]:
     return {
         (route.method, route.resource.canonical)
         for route in app.router.routes()
@@ -67,7 +68,7 @@ def _api_routes(app) -> set[tuple[str, str]]:
     }
 
 
-def _page_routes(app) -> list[tuple[str, str]]:
+def _page_routes(app: web.Application) -> list[tuple[str, str]]:
     return sorted(
         (route.method, route.resource.canonical)
         for route in app.router.routes()

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import WSCloseCode
+from aiohttp import ClientWebSocketResponse, WSCloseCode
 
 from engine.models import Campaign
 from tests.unit.test_operator_pages import log_in, page_token
@@ -21,7 +21,7 @@ async def campaign(engine: Any) -> Campaign:
     return await engine.operators.create_campaign("test", "Canvass")
 
 
-async def _closed(ws) -> tuple[int | None, str]:
+async def _closed(ws: ClientWebSocketResponse) -> tuple[int | None, str]:
     """Read until the server closes the socket; its close code and reason."""
     while True:
         message = await ws.receive(timeout=5)

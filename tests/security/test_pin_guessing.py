@@ -7,11 +7,13 @@ tests/unit/test_pin_limits.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -221,7 +223,7 @@ async def bridge_members(pair: PbxPair, bridge_id: str | None) -> list[str]:
     return list(bridges[bridge_id]["channels"]) if bridge_id in bridges else []
 
 
-def _of_type(queue, kind: str):
+def _of_type(queue: asyncio.Queue[dict[str, Any]], kind: str):
     while not queue.empty():
         event = queue.get_nowait()
         if event["type"] == kind:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from aiohttp import ClientResponse
+
 from engine.models import SessionState
 from engine.sessions.states import SessionEvent
 from engine.store.sqlite.results import HISTORY_KEPT
@@ -15,7 +17,7 @@ from tests.unit.web_support import claim_one, in_wrap_up, sign_in
 VOTER = "+12025550101"
 
 
-async def _campaign(engine, dial_mode: str = "preview"):
+async def _campaign(engine: Any, dial_mode: str = "preview"):
     campaign = await engine.operators.create_campaign(
         "test", "Guarded", dial_mode=dial_mode, calling_hours_end="24:00"
     )
@@ -25,7 +27,7 @@ async def _campaign(engine, dial_mode: str = "preview"):
     return campaign
 
 
-async def _previewing(engine, client, campaign):
+async def _previewing(engine: Any, client: Any, campaign):
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
     session = await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
@@ -35,7 +37,7 @@ async def _previewing(engine, client, campaign):
     return volunteer, attempt
 
 
-async def _refused(response) -> str:
+async def _refused(response: ClientResponse) -> str:
     assert response.status == 409, await response.text()
     error = (await response.json())["error"]
     assert error["code"] == "not_allowed"

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import ClientResponse, web
 
 from engine.app import Engine, softphone_ws_url
 from tests.unit.test_operator_pages import log_in
@@ -35,7 +36,7 @@ async def engine() -> AsyncIterator[Engine]:
         yield engine
 
 
-def _assert_headers(response, what: str) -> None:
+def _assert_headers(response: ClientResponse, what: str) -> None:
     for name, value in EXPECTED.items():
         assert response.headers.get(name) == value, f"{what}: {name}"
     policy = response.headers.get("Content-Security-Policy", "")
@@ -44,7 +45,7 @@ def _assert_headers(response, what: str) -> None:
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
 
 
-def _get_paths(app, campaign_id: int) -> list[str]:
+def _get_paths(app: web.Application, campaign_id: int) -> list[str]:
     paths = set()
     for route in app.router.routes():
         if route.method != "GET" or route.resource is None:

@@ -22,18 +22,18 @@ async def campaign(engine: Any) -> Campaign:
     return await engine.operators.create_campaign("test", "Canvass")
 
 
-def _own_origin(client) -> str:
+def _own_origin(client: Any) -> str:
     return f"http://{client.server.host}:{client.server.port}"
 
 
-async def _refused(client, path: str, origin: str | None, status: int) -> None:
+async def _refused(client: Any, path: str, origin: str | None, status: int) -> None:
     headers = {"Origin": origin} if origin else {}
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await client.ws_connect(path, headers=headers)
     assert refused.value.status == status
 
 
-async def _snapshot(client, path: str, origin: str | None):
+async def _snapshot(client: Any, path: str, origin: str | None):
     headers = {"Origin": origin} if origin else {}
     ws = await client.ws_connect(path, headers=headers)
     first = await ws.receive_json(timeout=5)

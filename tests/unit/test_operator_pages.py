@@ -54,7 +54,7 @@ def hidden_token(html: str) -> str:
     return found.group(1)
 
 
-async def log_in(client, password: str = OPERATOR[1]):
+async def log_in(client: TestClient[Any, Any], password: str = OPERATOR[1]):
     form = await client.get("/operator/login")
     token = hidden_token(await form.text())
     return await client.post(
@@ -64,7 +64,7 @@ async def log_in(client, password: str = OPERATOR[1]):
     )
 
 
-async def page_token(client, path: str = "/operator") -> str:
+async def page_token(client: TestClient[Any, Any], path: str = "/operator") -> str:
     response = await client.get(path)
     assert response.status == 200
     return hidden_token(await response.text())

@@ -34,7 +34,7 @@ async def campaign(engine: Engine) -> Campaign:
     )
 
 
-async def ready_volunteer(engine, client, campaign):
+async def ready_volunteer(engine: Engine, client: TestClient[Any, Any], campaign: Campaign):
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
     await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
@@ -42,7 +42,7 @@ async def ready_volunteer(engine, client, campaign):
     return volunteer
 
 
-async def refused(client, volunteer, path: str) -> str:
+async def refused(client: TestClient[Any, Any], volunteer, path: str) -> str:
     response = await client.post(path, headers=volunteer.headers)
     assert response.status == 409, await response.text()
     error = (await response.json())["error"]

@@ -212,7 +212,7 @@ async def test_an_answer_after_cancel_is_hung_up_not_bridged(shift: Shift) -> No
     assert await shift.state() in (SessionState.READY, SessionState.PREVIEWING)
 
 
-async def _answered_while_ringing(shift) -> tuple[str, str]:
+async def _answered_while_ringing(shift: Shift) -> tuple[str, str]:
     """Call, then the voter answers; returns (voter channel, ring tone playback id)."""
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
@@ -384,7 +384,7 @@ async def test_a_preview_call_ending_while_dialing_is_held_is_our_failure(shift:
     assert voter.attempts == 0
 
 
-async def _rings(shift, channel_id: str) -> None:
+async def _rings(shift: Shift, channel_id: str) -> None:
     """The carrier answered the INVITE: the voter's phone rings (180 Ringing)."""
     event = {"type": "ChannelStateChange", "channel": {"id": channel_id, "state": "Ringing"}}
     await shift.fake.push_event(event)

@@ -383,7 +383,7 @@ async def campaign_id(store: SqliteStore) -> int:
     return (await store.create_campaign("Fall")).id
 
 
-async def import_text(store, campaign_id, text: str, **kwargs) -> ImportSummary:
+async def import_text(store: SqliteStore, campaign_id: int, text: str, **kwargs) -> ImportSummary:
     return await import_voters(store, campaign_id, io.BytesIO(text.encode()), **kwargs)
 
 

@@ -398,14 +398,14 @@ async def test_the_session_socket_answers_400_to_plain_http(
     assert "WebSocket" in (await response.json())["error"]["message"]
 
 
-async def _voters(engine, campaign):
+async def _voters(engine: Engine, campaign: Campaign):
     await add_voters(engine, campaign, "phone,first_name\n+12025550123,Ann\n")
 
 
 async def test_an_unexpected_error_is_a_logged_500_with_a_generic_message(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def boom(request):
+    async def boom(request: pytest.FixtureRequest):
         raise RuntimeError("secret detail")
 
     app = create_app(engine, WebConfig())
@@ -420,7 +420,7 @@ async def test_an_unexpected_error_is_a_logged_500_with_a_generic_message(
 
 
 async def test_a_phone_system_failure_is_503(engine: Engine) -> None:
-    async def unreachable(request):
+    async def unreachable(request: pytest.FixtureRequest):
         raise AriUnavailable("cannot reach ARI at http://127.0.0.1:8088")
 
     app = create_app(engine, WebConfig())
