@@ -29,7 +29,7 @@ LEGAL = [
 
 
 @pytest.mark.parametrize(("state", "event", "expected"), LEGAL)
-def test_legal_move(state, event, expected) -> None:
+def test_legal_move(state: CallState, event: CallEvent, expected: CallState) -> None:
     assert next_call_state(state, event) is expected
 
 
@@ -51,7 +51,7 @@ def test_duplicate_hangup_on_an_ended_call_stays_ended() -> None:
         (S.ENDED, E.VOLUNTEER_ENDED),
     ],
 )
-def test_illegal_move_is_rejected(state: S, event: E) -> None:
+def test_illegal_move_is_rejected(state: CallState, event: CallEvent) -> None:
     with pytest.raises(IllegalTransition):
         next_call_state(state, event)
 

@@ -11,8 +11,8 @@ NEW_YORK_NUMBER = "+12125550123"
 """Area code 212: Manhattan."""
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # --- voter_timezone ------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ def test_open_zones_are_worked_out_once_a_minute(monkeypatch: pytest.MonkeyPatch
     calls = []
     real = calling_hours.zones_within_hours
 
-    def counting(*args, **kwargs):
+    def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append(args[3])
         return real(*args, **kwargs)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from engine.telephony.event_lanes import EventLanes, lane_of
 from tests.helpers import wait_until
 
 
-def event(kind: str, channel: str | None, **fields: object) -> dict:
+def event(kind: str, channel: str | None, **fields: object) -> dict[str, Any]:
     return {"type": kind, **({"channel": {"id": channel}} if channel else {}), **fields}
 
 
@@ -20,7 +21,7 @@ async def test_a_blocked_handler_does_not_delay_another_channels_events() -> Non
     never = asyncio.Event()
     handled: list[tuple[str, str]] = []
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         if ev["type"] == "Block":
             await never.wait()  # e.g. a playback that never finishes
         handled.append((lane_of(ev), ev["type"]))
@@ -41,7 +42,7 @@ async def test_a_blocked_handler_does_not_delay_another_channels_events() -> Non
 async def test_each_channels_events_keep_their_order() -> None:
     handled: dict[str, list[int]] = {"A": [], "B": []}
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         await asyncio.sleep(0.001 * (ev["n"] % 3))  # handlers that take varying time
         handled[lane_of(ev)].append(ev["n"])
 
@@ -56,7 +57,7 @@ async def test_each_channels_events_keep_their_order() -> None:
 async def test_a_lane_ends_when_idle_and_starts_again_for_the_next_event() -> None:
     handled: list[str] = []
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         handled.append(ev["type"])
 
     lanes = EventLanes(handle)
@@ -75,7 +76,7 @@ async def test_a_failing_handler_is_logged_and_its_lane_goes_on(
 ) -> None:
     handled: list[str] = []
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         if ev["type"] == "Boom":
             raise RuntimeError("bug")
         if ev["type"] == "Gone":
@@ -94,7 +95,7 @@ async def test_a_failing_handler_is_logged_and_its_lane_goes_on(
 async def test_a_slow_handler_is_reported_with_its_channel(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         await asyncio.sleep(0.6)
 
     lanes = EventLanes(handle)
@@ -107,7 +108,7 @@ async def test_a_slow_handler_is_reported_with_its_channel(
 async def test_close_stops_blocked_lanes() -> None:
     started = asyncio.Event()
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         started.set()
         await asyncio.Event().wait()
 

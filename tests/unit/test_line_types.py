@@ -29,7 +29,9 @@ UK_MOBILE = "+447911123456"
 UK_FIXED = "+442079460000"
 
 
-def campaign(dial_mode: str = "power", mobile: str = "", unknown_as_mobile: bool = True):
+def campaign(
+    dial_mode: str = "power", mobile: str = "", unknown_as_mobile: bool = True
+) -> Campaign:
     return Campaign(
         1,
         "C",
@@ -74,7 +76,7 @@ FLAGS = [
 
 
 @pytest.mark.parametrize(("value", "expected"), FLAGS)
-def test_mobile_flags(value, expected) -> None:
+def test_mobile_flags(value: str, expected: str | None) -> None:
     assert flagged_line_type(value) == expected
 
 
@@ -167,13 +169,13 @@ def test_previewed_mobiles_leave_only_landlines_to_the_dialer_when_unknown_count
     None
 ):
     mixed = campaign("predictive", "preview", unknown_as_mobile=True)
-    assert automatic_line_types(mixed) == {LANDLINE}
+    assert automatic_line_types(mixed) == frozenset({LANDLINE})
     assert preview_line_types(mixed) == {MOBILE, UNKNOWN}
 
 
 def test_previewed_mobiles_leave_unknown_lines_to_the_dialer_when_told_so() -> None:
     mixed = campaign("power", "preview", unknown_as_mobile=False)
-    assert automatic_line_types(mixed) == {LANDLINE, UNKNOWN}
+    assert automatic_line_types(mixed) == frozenset({LANDLINE, UNKNOWN})
     assert preview_line_types(mixed) == {MOBILE}
 
 

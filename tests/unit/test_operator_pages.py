@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import FormData
+from aiohttp import ClientResponse, FormData
 from aiohttp.test_utils import TestClient, TestServer
 
 from engine.app import Engine
@@ -54,7 +54,7 @@ def hidden_token(html: str) -> str:
     return found.group(1)
 
 
-async def log_in(client: TestClient[Any, Any], password: str = OPERATOR[1]):
+async def log_in(client: TestClient[Any, Any], password: str = OPERATOR[1]) -> ClientResponse:
     form = await client.get("/operator/login")
     token = hidden_token(await form.text())
     return await client.post(

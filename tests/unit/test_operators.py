@@ -12,7 +12,8 @@ import pytest
 
 from engine.errors import InvalidInput, LoginFailed, NotFound, RateLimited
 from engine.models import AudioMode, Campaign, TermCode, TermCodeKind, VoterStatus
-from engine.operators.service import OperatorService, safe_cell
+from engine.operators.service import OperatorService
+from engine.security.csv_cells import safe_cell
 from engine.sessions import credentials
 from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, Row
@@ -248,7 +249,11 @@ async def test_import_list_returns_the_summary_and_audits_it(
     ids=["no phone column", "empty file", "binary garbage", "utf-16"],
 )
 async def test_a_rejected_file_says_why_and_keeps_the_voters_already_stored(
-    service: OperatorService, store: SqliteStore, campaign: Campaign, data, message: str | None
+    service: OperatorService,
+    store: SqliteStore,
+    campaign: Campaign,
+    data: bytes,
+    message: str | None,
 ) -> None:
     await service.import_list("ops", campaign.id, io.BytesIO(b"phone\n(212) 555-0123\n"))
     with pytest.raises(InvalidInput, match=message) as error:
@@ -436,5 +441,5 @@ def test_safe_cell_prefixes_a_formula_start_with_an_apostrophe(text: str) -> Non
         (["=x"], '["=x"]'),
     ],
 )
-def test_safe_cell_leaves_plain_numbers_and_other_values_as_text(value, cell: str) -> None:
+def test_safe_cell_leaves_plain_numbers_and_other_values_as_text(value: object, cell: str) -> None:
     assert safe_cell(value) == cell

@@ -13,7 +13,13 @@ from engine.models import Campaign
 
 
 def state(
-    ready=1, in_flight=0, connecting=0, voters=100, live_answers=0, abandons=0, contact_high=0.1
+    ready: int = 1,
+    in_flight: int = 0,
+    connecting: int = 0,
+    voters: int = 100,
+    live_answers: int = 0,
+    abandons: int = 0,
+    contact_high: float = 0.1,
 ) -> PacingState:
     """A campaign whose calls showed people answer at most `contact_high` of them."""
     return PacingState(

@@ -235,6 +235,7 @@ def test_how_fast_numbers_fail_is_learned() -> None:
     learned = Learned()
     for _ in range(MIN_SAMPLES):
         busy = attempt(CallOutcome.BUSY, answer_s=None)
+        assert busy.originated_at is not None
         learned.observe(replace(busy, ended_at=busy.originated_at + timedelta(seconds=0.4)))
     assert learned.model(28.0).fail_time_max_s == 0.5
 

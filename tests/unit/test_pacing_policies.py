@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -10,8 +11,10 @@ from engine.dialer.pacing.policies import PredictivePacing, PreviewPacing, Vicid
 from engine.errors import InvalidInput
 
 
-def state(**kw) -> PacingState:
-    base = dict(ready_volunteers=0, in_flight=0, connecting=0, voters_available=1000)
+def state(**kw: Any) -> PacingState:
+    base: dict[str, Any] = dict(
+        ready_volunteers=0, in_flight=0, connecting=0, voters_available=1000
+    )
     base.update(kw)
     return PacingState(**base)
 

@@ -16,7 +16,7 @@ import pytest
 from engine.app import Engine
 from engine.ari import client
 from engine.config import load_config
-from engine.models import CallOutcome, CallState, Campaign, SessionState, VoterStatus
+from engine.models import Attempt, CallOutcome, CallState, Campaign, SessionState, VoterStatus
 from engine.notifier import Event
 from engine.store.sqlite.store import SqliteStore
 from engine.telephony.sounds import SoundLibrary
@@ -43,7 +43,7 @@ class Shift:
     def originates(self) -> int:
         return len(self.fake.requests_to("POST", "/channels"))
 
-    async def attempts(self):
+    async def attempts(self) -> list[Attempt]:
         return await self.engine.store.list_attempts(self.campaign.id)
 
 
@@ -99,7 +99,7 @@ async def test_an_originate_the_pbx_never_answers_is_not_charged_to_the_voter(sh
     fake.respond("POST", "/channels", delay=2.0)  # Asterisk frozen: no answer in time
     await engine.volunteers.start_calling(shift.session_id)
 
-    async def given_back():
+    async def given_back() -> list[Attempt]:
         return [a for a in await shift.attempts() if a.state == CallState.ENDED]
 
     [attempt, *_] = await wait_until(given_back, 10, "the unanswered originate to end")

@@ -4,6 +4,7 @@ guessing (GrowingLockout per key, PinGuard per caller ID and overall)."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -123,7 +124,7 @@ def test_memory_of_lockouts_is_bounded() -> None:
 
 
 # --- PinGuard ---------------------------------------------------------------------------------
-def guard(**limits: float) -> PinGuard:
+def guard(**limits: Any) -> PinGuard:
     return PinGuard(dataclasses.replace(CallinConfig(), **limits))
 
 

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
 from engine.models import Campaign
-from tests.unit.web_support import api_client, claim_one, running_engine, sign_in
+from tests.unit.web_support import Volunteer, api_client, claim_one, running_engine, sign_in
 
 
 @pytest.fixture
@@ -34,7 +34,9 @@ async def campaign(engine: Engine) -> Campaign:
     )
 
 
-async def ready_volunteer(engine: Engine, client: TestClient[Any, Any], campaign: Campaign):
+async def ready_volunteer(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> Volunteer:
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
     await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
@@ -42,7 +44,7 @@ async def ready_volunteer(engine: Engine, client: TestClient[Any, Any], campaign
     return volunteer
 
 
-async def refused(client: TestClient[Any, Any], volunteer, path: str) -> str:
+async def refused(client: TestClient[Any, Any], volunteer: Volunteer, path: str) -> str:
     response = await client.post(path, headers=volunteer.headers)
     assert response.status == 409, await response.text()
     error = (await response.json())["error"]

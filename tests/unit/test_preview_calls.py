@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from engine.app import Engine
+from engine.calls.preview import PreviewCalls
 from engine.config import load_config
 from engine.errors import NotAllowed
-from engine.models import CallOutcome, CallState, Campaign, SessionState, VoterStatus
+from engine.models import Attempt, CallOutcome, CallState, Campaign, SessionState, VoterStatus
 from engine.notifier import Event
 from engine.store.sqlite.store import SqliteStore
 from engine.telephony.sounds import SoundLibrary
@@ -35,7 +36,7 @@ class Shift:
     events: asyncio.Queue[Event]
 
     @property
-    def preview(self):
+    def preview(self) -> PreviewCalls:
         assert self.engine.telephony is not None
         return self.engine.telephony.preview
 
@@ -56,12 +57,12 @@ class Shift:
             if event["type"] == kind:
                 return event
 
-    async def attempt(self):
+    async def attempt(self) -> Attempt:
         session = await self.engine.store.get_session(self.session_id)
         assert session.attempt_id is not None
         return await self.engine.store.get_attempt(session.attempt_id)
 
-    async def push(self, kind: str, channel_id: str, **fields: Any) -> None:
+    async def push(self, kind: str, channel_id: str | None, **fields: Any) -> None:
         await self.fake.push_event({"type": kind, "channel": {"id": channel_id}, **fields})
 
     async def wait_state(self, *states: SessionState) -> None:
@@ -147,6 +148,7 @@ async def test_an_answer_is_bridged_at_once_and_counts_as_a_contact_not_a_live_a
     attempt = await shift.attempt()
     assert (attempt.outcome, attempt.amd_verdict) == (CallOutcome.CONTACT, "")
     assert attempt.bridged_at is not None
+    assert attempt.claimed_at is not None
     assert await shift.engine.store.abandon_counts(shift.campaign.id, attempt.claimed_at) == (0, 0)
     voter = await shift.engine.store.get_voter(attempt.voter_id)
     assert (voter.status, voter.attempts) == (VoterStatus.DONE, 1)
@@ -217,6 +219,7 @@ async def _answered_while_ringing(shift: Shift) -> tuple[str, str]:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     channel_id = (await shift.attempt()).channel_id
+    assert channel_id is not None
     ring_id = shift.fake.requests_to("POST", "/channels/phone-1/play")[0].query["playbackId"]
     return channel_id, ring_id
 
@@ -334,7 +337,9 @@ async def test_call_is_refused_in_words_while_the_phone_system_is_away(shift: Sh
     await shift.offer()
     shift.fake.refuse_websockets = True
     await shift.fake.drop_websockets()
-    await wait_until(lambda: not shift.engine.telephony.gate.open, 5, "dialing to be held", 0.01)
+    telephony = shift.engine.telephony
+    assert telephony is not None
+    await wait_until(lambda: not telephony.gate.open, 5, "dialing to be held", 0.01)
     with pytest.raises(NotAllowed, match="phone system"):
         await shift.engine.volunteers.call_voter(shift.session_id)
     assert not shift.fake.requests_to("POST", "/channels")
@@ -375,6 +380,7 @@ async def test_a_preview_call_ending_while_dialing_is_held_is_our_failure(shift:
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
     await _rings(shift, attempt.channel_id)
+    assert shift.engine.telephony is not None
     shift.engine.telephony.gate.hold("trunk down", "The phone line to the carrier is down.")
     await shift.push("ChannelDestroyed", attempt.channel_id, cause=19, tech_cause=480)
     assert (await shift.next_event("preview_ended"))["outcome"] == "failed"
@@ -384,8 +390,9 @@ async def test_a_preview_call_ending_while_dialing_is_held_is_our_failure(shift:
     assert voter.attempts == 0
 
 
-async def _rings(shift: Shift, channel_id: str) -> None:
+async def _rings(shift: Shift, channel_id: str | None) -> None:
     """The carrier answered the INVITE: the voter's phone rings (180 Ringing)."""
+    assert channel_id is not None
     event = {"type": "ChannelStateChange", "channel": {"id": channel_id, "state": "Ringing"}}
     await shift.fake.push_event(event)
     await wait_until(lambda: shift.preview.by_channel[channel_id].rang, 5, "the ring", 0.01)

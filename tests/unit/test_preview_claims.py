@@ -36,7 +36,9 @@ async def mixed_campaign(store: SqliteStore, copies: int = 1) -> int:
     return campaign.id
 
 
-async def claimed_types(store: SqliteStore, campaign_id: int, line_types, count: int = 10):
+async def claimed_types(
+    store: SqliteStore, campaign_id: int, line_types: frozenset[str] | None, count: int = 10
+) -> list[str]:
     claimed = await store.claim_voters(campaign_id, count, T0, [NY], 3, line_types)
     return [voter.line_type for voter, _ in claimed]
 

@@ -40,7 +40,7 @@ def test_the_preview_states_are_live_states() -> None:
         (S.PREVIEWING, E.CALL_ENDED),
     ],
 )
-def test_illegal_preview_moves_are_refused(state: S, event: E) -> None:
+def test_illegal_preview_moves_are_refused(state: SessionState, event: SessionEvent) -> None:
     with pytest.raises(IllegalTransition, match=event.value):
         next_session_state(state, event)
 

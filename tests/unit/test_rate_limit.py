@@ -6,7 +6,7 @@ from engine.errors import InvalidInput, RateLimited
 from engine.security.rate_limit import FailureLimiter, describe_wait
 
 
-def fail(limiter, key, times, now=0.0):
+def fail(limiter: FailureLimiter, key: str, times: int, now: float = 0.0) -> None:
     for _ in range(times):
         limiter.record_failure(key, now)
 

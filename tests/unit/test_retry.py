@@ -11,7 +11,9 @@ from engine.models import VoterStatus
 NOW = datetime(2024, 10, 1, 18, 0, tzinfo=UTC)
 
 
-def attempt(outcome, made=1, max_attempts=3, retry_minutes=60):
+def attempt(
+    outcome: O, made: int = 1, max_attempts: int = 3, retry_minutes: int = 60
+) -> tuple[VoterStatus, datetime | None]:
     return after_attempt(outcome, made, max_attempts, retry_minutes, NOW)
 
 

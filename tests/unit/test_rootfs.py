@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from engine.pbx import rootfs
 def test_missing_rootfs_without_debootstrap_says_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rootfs.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(SetupError, match="apt-get install debootstrap"):
         rootfs.ensure_runtime(PbxConfig(cache_dir=tmp_path))
     assert not (tmp_path / "rootfs.lock").exists()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from engine.errors import InvalidInput
@@ -9,7 +11,7 @@ from engine.scripts.render import check_script, render_script, validate_script
 VOTER = Voter(id=1, campaign_id=1, phone="+15555550123", first_name="Ada", city="Springfield")
 
 
-def render(template, fields=None, volunteer="Sam"):
+def render(template: str, fields: dict[str, Any] | None = None, volunteer: str = "Sam") -> str:
     return render_script(template, VOTER.fields() if fields is None else fields, volunteer)
 
 

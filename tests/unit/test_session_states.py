@@ -40,12 +40,12 @@ LEGAL = [
 
 
 @pytest.mark.parametrize(("state", "event", "expected"), LEGAL)
-def test_legal_move(state, event, expected) -> None:
+def test_legal_move(state: SessionState, event: SessionEvent, expected: SessionState) -> None:
     assert next_session_state(state, event) is expected
 
 
 @pytest.mark.parametrize("state", sorted(LIVE_STATES))
-def test_log_out_from_any_live_state(state) -> None:
+def test_log_out_from_any_live_state(state: SessionState) -> None:
     assert next_session_state(state, E.LOG_OUT) is S.LOGGED_OUT
 
 
@@ -54,7 +54,7 @@ def test_phone_dropped_before_calling_waits_for_the_phone_again() -> None:
 
 
 @pytest.mark.parametrize("state", [S.READY, S.PREVIEWING, S.RINGING])
-def test_phone_dropped_while_taking_calls_is_not_ready(state: S) -> None:
+def test_phone_dropped_while_taking_calls_is_not_ready(state: SessionState) -> None:
     """No call may be given to a volunteer without a phone (issue 11, item 13)."""
     assert next_session_state(state, E.PHONE_DROPPED) is S.PHONE_DISCONNECTED
 
@@ -64,13 +64,13 @@ def test_phone_dropped_while_paused_stays_paused() -> None:
 
 
 @pytest.mark.parametrize("state", sorted(LIVE_STATES))
-def test_every_live_state_takes_the_phone_connecting(state) -> None:
+def test_every_live_state_takes_the_phone_connecting(state: SessionState) -> None:
     """The 'ready' + 'phone connected' IllegalTransition stranded volunteers."""
     assert next_session_state(state, E.PHONE_CONNECTED) in LIVE_STATES
 
 
 @pytest.mark.parametrize("state", sorted(LIVE_STATES))
-def test_every_live_state_takes_the_phone_dropping(state) -> None:
+def test_every_live_state_takes_the_phone_dropping(state: SessionState) -> None:
     after = next_session_state(state, E.PHONE_DROPPED, phone=False)
     assert after not in (S.READY, S.CONNECTED, S.PREVIEWING, S.RINGING, S.TALKING)
 
@@ -86,7 +86,9 @@ def test_every_live_state_takes_the_phone_dropping(state) -> None:
         (S.TALKING, S.TALKING),
     ],
 )
-def test_the_phone_coming_back_returns_the_volunteer_where_they_were(state: S, expected: S) -> None:
+def test_the_phone_coming_back_returns_the_volunteer_where_they_were(
+    state: SessionState, expected: SessionState
+) -> None:
     assert next_session_state(state, E.PHONE_CONNECTED) is expected
 
 
@@ -94,7 +96,9 @@ def test_the_phone_coming_back_returns_the_volunteer_where_they_were(state: S, e
     ("state", "event"),
     [(S.WRAP_UP, E.RESULT_SAVED_READY), (S.PAUSED, E.RESUME)],
 )
-def test_taking_calls_again_without_a_phone_is_not_ready(state: S, event: E) -> None:
+def test_taking_calls_again_without_a_phone_is_not_ready(
+    state: SessionState, event: SessionEvent
+) -> None:
     """A result saved (or a break ended) after the phone dropped: no calls until it is back."""
     assert next_session_state(state, event, phone=False) is S.PHONE_DISCONNECTED
     assert next_session_state(state, event) is S.READY
@@ -105,7 +109,7 @@ def test_a_volunteer_without_a_phone_may_take_a_break() -> None:
 
 
 @pytest.mark.parametrize("state", [S.PAUSED, S.WRAP_UP, S.PHONE_DISCONNECTED])
-def test_the_page_says_when_the_phone_is_gone(state: S) -> None:
+def test_the_page_says_when_the_phone_is_gone(state: SessionState) -> None:
     assert "phone is disconnected" in describe(state, phone=False)
     assert "PIN" in describe(state, phone=False)
 
@@ -128,7 +132,7 @@ def test_phone_reconnected_while_paused_stays_paused() -> None:
 
 
 @pytest.mark.parametrize("event", list(SessionEvent))
-def test_logged_out_is_final(event) -> None:
+def test_logged_out_is_final(event: SessionEvent) -> None:
     with pytest.raises(IllegalTransition):
         next_session_state(S.LOGGED_OUT, event)
 
@@ -148,7 +152,7 @@ def test_logged_out_is_final(event) -> None:
         (S.TALKING, E.RESULT_SAVED_READY),
     ],
 )
-def test_illegal_move_is_rejected(state: S, event: E) -> None:
+def test_illegal_move_is_rejected(state: SessionState, event: SessionEvent) -> None:
     with pytest.raises(IllegalTransition):
         next_session_state(state, event)
 
@@ -167,5 +171,5 @@ def test_ready_is_described_as_waiting_for_the_next_call() -> None:
 
 
 @pytest.mark.parametrize("state", list(SessionState))
-def test_every_state_has_a_sentence(state) -> None:
+def test_every_state_has_a_sentence(state: SessionState) -> None:
     assert describe(state).endswith((".", "…", "!"))

@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from engine.errors import Conflict, InvalidInput, NotFound, SetupError
 from engine.models import DEFAULT_TERM_CODES, Campaign, TermCode, TermCodeKind
@@ -61,7 +62,7 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None
 
 
 async def test_a_failed_migration_leaves_no_trace(store: SqliteStore) -> None:
-    def broken(db):
+    def broken(db: Database) -> None:
         db.execute("CREATE TABLE half (id INTEGER PRIMARY KEY)")
         raise RuntimeError("boom")
 
@@ -74,7 +75,6 @@ async def test_a_failed_migration_leaves_no_trace(store: SqliteStore) -> None:
 async def test_a_version_1_database_keeps_its_campaigns_and_voters_when_upgraded(
     tmp_path: Path,
 ) -> None:
-    from sqlite_utils import Database
 
     path = tmp_path / "old.db"
     old = Database(path)

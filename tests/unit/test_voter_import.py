@@ -5,6 +5,7 @@ import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ PHONE = "(212) 555-0123"
 E164 = "+12125550123"
 
 
-def rows_of(data: bytes | str, **kwargs) -> list[VoterRow | RowError]:
+def rows_of(data: bytes | str, **kwargs: Any) -> list[VoterRow | RowError]:
     if isinstance(data, str):
         data = data.encode()
     return list(read_voter_rows(io.BytesIO(data), **kwargs))
@@ -140,7 +141,7 @@ def test_full_name_is_kept_as_extra_when_a_first_name_column_exists() -> None:
         ("", ("", "")),
     ],
 )
-def test_split_full_name(name: str, split) -> None:
+def test_split_full_name(name: str, split: tuple[str, str]) -> None:
     assert split_full_name(name) == split
 
 
@@ -383,7 +384,9 @@ async def campaign_id(store: SqliteStore) -> int:
     return (await store.create_campaign("Fall")).id
 
 
-async def import_text(store: SqliteStore, campaign_id: int, text: str, **kwargs) -> ImportSummary:
+async def import_text(
+    store: SqliteStore, campaign_id: int, text: str, **kwargs: Any
+) -> ImportSummary:
     return await import_voters(store, campaign_id, io.BytesIO(text.encode()), **kwargs)
 
 
@@ -469,7 +472,7 @@ async def test_unusable_file_raises_before_anything_is_stored(
     assert sum((await store.voter_counts(campaign_id)).values()) == 0
 
 
-def write_big_file(path, rows: int) -> dict[str, int]:
+def write_big_file(path: Path, rows: int) -> dict[str, int]:
     """A voter file with every kind of row; returns what an import should count."""
     expected = {"imported": 0, "merged": 0, "invalid": 0}
     with open(path, "w", encoding="utf-8", newline="") as out:
@@ -516,4 +519,5 @@ def test_nul_byte_after_the_first_64_kb_fails_only_its_row() -> None:
     data = "phone\n" + "(212) 555-0124\n" * 5000 + "(212) 555-\x000123\n" + f"{PHONE}\n"
     rows = rows_of(data)
     assert [r.line for r in rows if isinstance(r, RowError)] == [5002]
+    assert isinstance(rows[-1], VoterRow)
     assert rows[-1].phone == E164

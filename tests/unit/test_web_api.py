@@ -141,7 +141,9 @@ async def test_repeated_failed_sign_ins_are_429_with_retry_after(
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
-async def test_every_other_route_needs_a_token(client: TestClient[Any, Any], method, path) -> None:
+async def test_every_other_route_needs_a_token(
+    client: TestClient[Any, Any], method: str, path: str
+) -> None:
     response = await client.request(method, path)
     assert response.status == 401, (method, path)
     assert (await response.json())["error"]["code"] == "unauthorized"
@@ -398,14 +400,14 @@ async def test_the_session_socket_answers_400_to_plain_http(
     assert "WebSocket" in (await response.json())["error"]["message"]
 
 
-async def _voters(engine: Engine, campaign: Campaign):
+async def _voters(engine: Engine, campaign: Campaign) -> None:
     await add_voters(engine, campaign, "phone,first_name\n+12025550123,Ann\n")
 
 
 async def test_an_unexpected_error_is_a_logged_500_with_a_generic_message(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def boom(request: pytest.FixtureRequest):
+    async def boom(request: web.Request) -> web.Response:
         raise RuntimeError("secret detail")
 
     app = create_app(engine, WebConfig())
@@ -420,7 +422,7 @@ async def test_an_unexpected_error_is_a_logged_500_with_a_generic_message(
 
 
 async def test_a_phone_system_failure_is_503(engine: Engine) -> None:
-    async def unreachable(request: pytest.FixtureRequest):
+    async def unreachable(request: web.Request) -> web.Response:
         raise AriUnavailable("cannot reach ARI at http://127.0.0.1:8088")
 
     app = create_app(engine, WebConfig())
