@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import ConsoleMessage, Page, Route, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
@@ -46,7 +46,7 @@ async def watch_csp(page: Page) -> list[str]:
              window.reportCspViolation(`${e.violatedDirective} ${e.blockedURI}`));"""
     )
 
-    def on_console(message) -> None:
+    def on_console(message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text:
             seen.append(message.text)
 

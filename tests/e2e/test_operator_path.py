@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
@@ -127,7 +127,7 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     await page.get_by_role("link", name="Voter list").click()
     await expect(page.locator(".empty")).to_contain_text("No voters yet")
     await page.get_by_label("CSV file").set_input_files(
-        files=[{"name": "ward.csv", "mimeType": "text/csv", "buffer": voter_list()}]
+        files=[FilePayload(name="ward.csv", mimeType="text/csv", buffer=voter_list())]
     )
     mapping = page.locator("#mapping-table")
     await expect(mapping).to_contain_text("Cell Phone")

@@ -162,6 +162,7 @@ async def test_a_volunteer_talks_to_a_voter_through_the_browser(
         await wait_until(  # the conversation: the voter hears a few of the fake mic's beeps
             lambda: _spoke(page, start), timeout=10, what="the page to send ~3 s of beeps"
         )
+        assert session.attempt_id is not None
         attempt = await engine.store.get_attempt(session.attempt_id)
         assert attempt.bridged_at is not None
         bridged = attempt.bridged_at.timestamp() * 1000

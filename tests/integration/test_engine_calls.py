@@ -8,12 +8,13 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.models import CallOutcome, CallState, SessionState
+from engine.models import Attempt, CallOutcome, CallState, SessionState
 from engine.pbx.pair import PbxPair
 from testbed.audio import rms_dbfs, wav_finished
 from testbed.events import EventLog
@@ -38,7 +39,11 @@ async def recording_voters(carrier: tuple[AriClient, EventLog]) -> AsyncIterator
 
 
 async def one_volunteer(
-    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], rows, **settings
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    rows: list[tuple[str, int]],
+    **settings: Any,
 ) -> SimVolunteer:
     campaign = await make_campaign(engine, voters_csv(rows), **settings)
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
@@ -74,6 +79,7 @@ async def test_voter_and_volunteer_hear_each_other_through_the_engine(
         recording = await volunteer.phone.start_recording()
         await volunteer.phone.say(1)
         heard_by_volunteer = rms_dbfs(await volunteer.phone.stop_recording(recording))
+        assert session.attempt_id is not None
         attempt = await engine.store.get_attempt(session.attempt_id)
         await engine.volunteers.end_call(session.id)
         await volunteer.wait_state(SessionState.WRAP_UP)
@@ -93,6 +99,7 @@ async def test_missing_the_wrapup_deadline_logs_out_and_hangs_up_the_phone(
     assert session.end_reason == "timeout"
     assert volunteer.phone is not None
     await volunteer.phone.wait_hung_up(timeout=20)
+    assert session.attempt_id is not None
     attempt = await engine.store.get_attempt(session.attempt_id)
     assert attempt.outcome == CallOutcome.CONTACT
     assert await engine.store.result_for_attempt(attempt.id) is None
@@ -119,7 +126,7 @@ async def test_a_live_voter_with_no_volunteer_free_hears_the_abandon_message(
     assert stats["abandon_rate_today"] == 50.0
 
 
-async def _ended_abandoned(engine: Engine, volunteer: SimVolunteer) -> list:
+async def _ended_abandoned(engine: Engine, volunteer: SimVolunteer) -> list[Attempt]:
     attempts = await engine.store.list_attempts(volunteer.session.campaign_id)
     return [a for a in attempts if a.outcome == CallOutcome.ABANDONED]
 
@@ -134,7 +141,8 @@ async def test_a_dropped_phone_ends_the_call_and_the_volunteer_can_call_back(
     session = await volunteer.wait_state(SessionState.WRAP_UP)
     attempt = await wait_until(lambda: _ended(engine, session.attempt_id), what="call end")
     assert attempt.outcome == CallOutcome.CONTACT
-    assert not engine.calls.outbound.by_channel
+    assert engine.telephony is not None
+    assert not engine.telephony.calls.by_channel
     # Calling back in with the same PIN resumes the session, still owing a result.
     volunteer.phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
     await volunteer.phone.send_dtmf(session.pin)
@@ -143,7 +151,8 @@ async def test_a_dropped_phone_ends_the_call_and_the_volunteer_can_call_back(
     await volunteer.wait_state(SessionState.TALKING, timeout=30)
 
 
-async def _ended(engine: Engine, attempt_id: int):
+async def _ended(engine: Engine, attempt_id: int | None) -> Attempt | None:
+    assert attempt_id is not None
     attempt = await engine.store.get_attempt(attempt_id)
     return attempt if attempt.ended_at else None
 
@@ -176,6 +185,7 @@ async def test_an_engine_restart_mid_call_keeps_the_call_and_the_volunteer(
         session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
     async with running_engine(pbx_pair, database) as second:
         # The conversation outlived the engine: the new one carries on with it.
+        assert session.attempt_id is not None
         attempt = await second.store.get_attempt(session.attempt_id)
         assert attempt.ended_at is None and attempt.state == CallState.CONNECTED
         session = await second.store.get_session(session.id)
@@ -213,7 +223,7 @@ async def test_a_machine_gets_the_campaigns_voicemail_message_after_the_beep(
     assert level > -40, "the answering machine recorded no message"
 
 
-async def _ended_one(engine: Engine, volunteer: SimVolunteer):
+async def _ended_one(engine: Engine, volunteer: SimVolunteer) -> Attempt | None:
     attempts = await engine.store.list_attempts(volunteer.session.campaign_id)
     return attempts[0] if attempts and attempts[0].ended_at else None
 

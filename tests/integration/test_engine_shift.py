@@ -81,8 +81,10 @@ async def test_three_volunteers_work_a_mixed_list(
             return not counts.get(VoterStatus.PENDING) and not counts.get(VoterStatus.IN_FLIGHT)
 
         await wait_until(list_finished, timeout=240, what="the list to be worked")
+        telephony = engine.telephony
+        assert telephony is not None
         await wait_until(
-            lambda: all(not t.done() for t in workers) and not engine.calls.outbound.by_channel,
+            lambda: all(not t.done() for t in workers) and not telephony.calls.by_channel,
             timeout=30,
             what="the last calls to end",
         )
@@ -98,7 +100,9 @@ async def test_three_volunteers_work_a_mixed_list(
         assert len(by_number) == len(LIST) - len(DNC)
         assert all(len(a) == 1 for a in by_number.values())
         for phone, (attempt,) in by_number.items():
-            code = behaviour_of(phone).code
+            behaviour = behaviour_of(phone)
+            assert behaviour is not None
+            code = behaviour.code
             assert attempt.outcome in EXPECTED[code], (phone, BY_CODE[code].name, attempt)
             if code in ("30", "32", "33", "34"):
                 assert attempt.hangup_cause == BY_CODE[code].cause, attempt

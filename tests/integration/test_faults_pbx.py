@@ -10,6 +10,8 @@ import signal
 import time
 from pathlib import Path
 
+from engine.app import Engine
+from engine.calls.outbound import LiveCall
 from engine.models import CallState, SessionState
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_with_events
@@ -26,12 +28,13 @@ from tests.integration.fault_helpers import (
 ROWS = [("10", 1), ("14", 6), ("14", 7), ("10", 2), ("10", 3)]
 
 
-async def _ringing(engine):
-    calls = engine.calls.outbound.by_channel.values()
+async def _ringing(engine: Engine) -> list[LiveCall]:
+    assert engine.telephony is not None
+    calls = engine.telephony.calls.by_channel.values()
     return [c for c in calls if c.state == CallState.DIALING and not c.answered]
 
 
-async def _first_contact_saved(engine, volunteer: SimVolunteer) -> int:
+async def _first_contact_saved(engine: Engine, volunteer: SimVolunteer) -> int:
     await engine.volunteers.start_calling(volunteer.session.id)
     talking = await volunteer.wait_state(SessionState.TALKING, timeout=30)
     await engine.volunteers.end_call(talking.id)
@@ -115,6 +118,7 @@ async def test_no_call_is_placed_into_a_dead_pbx_and_a_result_saved_meanwhile_is
         await volunteer.wait_state(SessionState.PHONE_DISCONNECTED, timeout=10)
         await call_back_in(volunteer, pair, carrier)
         await volunteer.wait_state(SessionState.TALKING, timeout=30 - (time.monotonic() - back_at))
+        assert talking.attempt_id is not None
         assert await engine.store.result_for_attempt(talking.attempt_id) is not None
 
 

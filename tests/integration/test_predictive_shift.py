@@ -41,11 +41,13 @@ async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learne
         for volunteer in volunteers:
             await volunteer.call_in(pbx_pair, carrier)
         peak = 0
+        telephony = engine.telephony
+        assert telephony is not None
 
         async def watch(stop: asyncio.Event) -> None:
             nonlocal peak
             while not stop.is_set():
-                dialing, connecting = engine.calls.outbound.in_flight(campaign.id)
+                dialing, connecting = telephony.calls.in_flight(campaign.id)
                 peak = max(peak, dialing + connecting)
                 await asyncio.sleep(0.05)
 
@@ -60,9 +62,7 @@ async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learne
             return not counts.get(VoterStatus.PENDING) and not counts.get(VoterStatus.IN_FLIGHT)
 
         await wait_until(list_finished, timeout=180, what="the list to be worked")
-        await wait_until(
-            lambda: not engine.calls.outbound.by_channel, timeout=30, what="the last calls"
-        )
+        await wait_until(lambda: not telephony.calls.by_channel, timeout=30, what="the last calls")
         stop.set()
         await asyncio.gather(watcher, *workers)
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.models import CallOutcome, SessionState, VoterStatus
+from engine.models import Attempt, CallOutcome, SessionState, Voter, VoterStatus
+from engine.notifier import Event
 from engine.pbx.pair import PbxPair
 from engine.voters.line_types import MOBILE, UNKNOWN
 from testbed.audio import rms_dbfs
@@ -30,7 +32,11 @@ async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
 
 
 async def previewing(
-    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], csv: bytes, **settings
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    csv: bytes,
+    **settings: Any,
 ) -> SimVolunteer:
     campaign = await make_campaign(engine, csv, **{"dial_mode": "preview", **settings})
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
@@ -39,7 +45,7 @@ async def previewing(
     return volunteer
 
 
-async def card_of(engine: Engine, volunteer: SimVolunteer):
+async def card_of(engine: Engine, volunteer: SimVolunteer) -> tuple[Attempt, Voter]:
     """The voter on the volunteer's card, once there is one."""
     session = await volunteer.wait_state(SessionState.PREVIEWING, timeout=10)
     assert session.attempt_id is not None
@@ -193,13 +199,13 @@ async def test_a_mixed_campaign_autodials_landlines_and_previews_mobiles(
     assert all(a.outcome == CallOutcome.CONTACT for a in attempts.values())
 
 
-async def _ended(engine: Engine, attempt_id: int):
+async def _ended(engine: Engine, attempt_id: int) -> Attempt | None:
     attempt = await engine.store.get_attempt(attempt_id)
     return attempt if attempt.ended_at else None
 
 
-async def _event(events: asyncio.Queue, kind: str, timeout: float = 30) -> dict:
-    async def next_of_kind() -> dict:
+async def _event(events: asyncio.Queue[Event], kind: str, timeout: float = 30) -> Event:
+    async def next_of_kind() -> Event:
         while True:
             event = await events.get()
             if event["type"] == kind:
@@ -208,7 +214,7 @@ async def _event(events: asyncio.Queue, kind: str, timeout: float = 30) -> dict:
     return await asyncio.wait_for(next_of_kind(), timeout)
 
 
-async def _record(volunteer: SimVolunteer, seconds: float):
+async def _record(volunteer: SimVolunteer, seconds: float) -> Path:
     assert volunteer.phone is not None
     recording = await volunteer.phone.start_recording()
     await asyncio.sleep(seconds)
@@ -226,7 +232,7 @@ async def test_a_preview_call_that_rings_out_is_no_answer(
     attempt, _ = await card_of(engine, volunteer)
     await engine.volunteers.call_voter(volunteer.session.id)
 
-    async def ended():
+    async def ended() -> CallOutcome | None:
         return (await engine.store.get_attempt(attempt.id)).outcome
 
     assert await wait_until(ended, 15, "the call to ring out") == CallOutcome.NO_ANSWER

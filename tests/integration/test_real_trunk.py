@@ -48,5 +48,6 @@ async def test_calls_go_through_a_configured_carrier_trunk(tmp_path: Path) -> No
             session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
             await engine.volunteers.end_call(session.id)
             await volunteer.wait_state(SessionState.WRAP_UP)
+            assert session.attempt_id is not None
             attempt = await engine.store.get_attempt(session.attempt_id)
             assert attempt.outcome == CallOutcome.CONTACT

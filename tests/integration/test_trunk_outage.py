@@ -24,7 +24,7 @@ import pytest
 
 from engine.ari.client import AriClient
 from engine.config import load_config
-from engine.models import CallOutcome, SessionState, VoterStatus
+from engine.models import Attempt, CallOutcome, SessionState, VoterStatus
 from engine.pbx.pair import PbxPair, start_pair
 from testbed.events import EventLog
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
@@ -140,7 +140,7 @@ async def test_machine_starved_of_audio_is_never_connected(
         os.kill(own_pair.carrier.pid, signal.SIGSTOP)
         try:
 
-            async def ended() -> list:
+            async def ended() -> list[Attempt]:
                 attempts = await engine.store.list_attempts(campaign.id)
                 return [a for a in attempts if a.outcome is not None]
 
@@ -183,7 +183,7 @@ async def test_a_leg_whose_audio_stops_for_30_s_is_hung_up(
         await engine.volunteers.log_out(volunteer.session.id)
 
 
-def drain_now(queue: asyncio.Queue[dict[str, Any]]) -> list[dict]:
+def drain_now(queue: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
     items = []
     while not queue.empty():
         items.append(queue.get_nowait())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from engine.ari.client import AriClient
 from engine.pbx.pair import PbxPair
@@ -16,7 +17,7 @@ from tests.helpers import wait_until
 
 async def answered_call_in(
     pair: PbxPair, dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
-) -> tuple[VolunteerPhone, dict]:
+) -> tuple[VolunteerPhone, dict[str, Any]]:
     """A volunteer phone calls in; the test, acting as the engine, answers it in Stasis."""
     ari, events = dialer
     since = events.mark()

@@ -14,13 +14,17 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
 from engine.models import Campaign
 from engine.security.login_limits import LoginLimiter, LoginPolicy, SignupLimiter, SignupPolicy
 from engine.security.password_hasher import PasswordHasher
+from engine.store.sqlite.store import SqliteStore
 from tests.helpers import wait_until
 from tests.unit.web_support import (
     OPERATOR,
@@ -44,7 +48,7 @@ def slow_hash(secret: str) -> str:
 
 
 @pytest.fixture
-async def campaign(engine: Any) -> Campaign:
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign("test", "Spring Canvass")
 
 
@@ -60,7 +64,7 @@ async def error_of(response: Any) -> tuple[int, str]:
 # --- item 3: a sign-up flood does not stall the server ------------------------------------------
 
 
-def slow_hasher(request: pytest.FixtureRequest, **options) -> PasswordHasher:
+def slow_hasher(request: pytest.FixtureRequest, **options: Any) -> PasswordHasher:
     """A one-thread hasher of slow_hash, closed (its thread ended) after the test."""
     hasher = PasswordHasher(1, hash_secret=slow_hash, **options)
     request.addfinalizer(hasher.close)
@@ -68,7 +72,7 @@ def slow_hasher(request: pytest.FixtureRequest, **options) -> PasswordHasher:
 
 
 async def test_a_flood_of_sign_ups_does_not_delay_the_health_check(
-    engine: Any, client: Any, request: pytest.FixtureRequest
+    engine: Engine, client: TestClient[Any, Any], request: pytest.FixtureRequest
 ) -> None:
     """Hashing blocks a worker thread, not the event loop: 40 sign-ups of 50 ms each take two
     seconds of hashing, and /api/health answers meanwhile as fast as ever (on the event loop
@@ -89,7 +93,9 @@ async def test_a_flood_of_sign_ups_does_not_delay_the_health_check(
     assert len(waits) >= 10, "the flood ended before it could be measured"
 
 
-async def test_sign_ups_are_limited_per_address(engine: Any, client: Any) -> None:
+async def test_sign_ups_are_limited_per_address(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     engine.volunteers.logins.signup_limiter = SignupLimiter(SignupPolicy(per_address=3))
     for n in range(3):
         assert (await client.post("/api/signup", json=person(n))).status == 201
@@ -99,7 +105,7 @@ async def test_sign_ups_are_limited_per_address(engine: Any, client: Any) -> Non
     assert int(response.headers["Retry-After"]) > 0
 
 
-async def test_sign_ups_are_limited_overall(engine: Any, client: Any) -> None:
+async def test_sign_ups_are_limited_overall(engine: Engine, client: TestClient[Any, Any]) -> None:
     engine.volunteers.logins.signup_limiter = SignupLimiter(SignupPolicy(per_minute=2))
     for n in range(2):
         assert (await client.post("/api/signup", json=person(n))).status == 201
@@ -108,7 +114,7 @@ async def test_sign_ups_are_limited_overall(engine: Any, client: Any) -> None:
 
 
 async def test_a_full_hashing_queue_says_the_server_is_busy(
-    engine: Any, client: Any, request: pytest.FixtureRequest
+    engine: Engine, client: TestClient[Any, Any], request: pytest.FixtureRequest
 ) -> None:
     engine.volunteers.logins.hasher = slow_hasher(request, max_waiting=0)
     first = asyncio.create_task(client.post("/api/signup", json=person(1)))
@@ -137,14 +143,16 @@ async def test_a_full_hashing_queue_says_the_server_is_busy(
         ("phone", "5" * 33, "phone is too long: at most 32 characters"),
     ],
 )
-async def test_sign_up_fields_are_capped(client: Any, field: str, value, expected: str) -> None:
+async def test_sign_up_fields_are_capped(
+    client: TestClient[Any, Any], field: str, value: str, expected: str
+) -> None:
     status, message = await error_of(
         await client.post("/api/signup", json=person(1, **{field: value}))
     )
     assert status == 400 and expected in message
 
 
-async def test_campaign_names_are_capped(engine: Any, client: Any) -> None:
+async def test_campaign_names_are_capped(engine: Engine, client: TestClient[Any, Any]) -> None:
     await engine.operators.add_operator(*OPERATOR)
     login = await client.post(
         "/api/operator/login", json={"username": OPERATOR[0], "password": OPERATOR[1]}
@@ -169,7 +177,7 @@ async def test_campaign_names_are_capped(engine: Any, client: Any) -> None:
 
 
 async def test_overlong_sign_in_fields_are_refused_before_any_password_check(
-    engine: Any, client: Any, campaign: Campaign
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
 ) -> None:
     hasher = engine.volunteers.logins.hasher
     response = await sign_in(client, campaign, {"login_id": "K" * 10_000, "password": "x"})
@@ -178,7 +186,9 @@ async def test_overlong_sign_in_fields_are_refused_before_any_password_check(
     assert hasher.verifications == 0
 
 
-async def test_result_notes_are_capped(engine: Any, client: Any, campaign: Campaign) -> None:
+async def test_result_notes_are_capped(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await web_sign_in(client, campaign.id)
     await add_voters(engine, campaign, "first,phone\nAna,(212) 555-0123\n")
     await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -198,7 +208,7 @@ async def test_result_notes_are_capped(engine: Any, client: Any, campaign: Campa
 
 
 async def test_an_overlong_operator_username_is_refused_before_any_lookup(
-    engine: Any, client: Any
+    engine: Engine, client: TestClient[Any, Any]
 ) -> None:
     response = await client.post(
         "/api/operator/login", json={"username": "o" * 1000, "password": "whatever it is"}
@@ -211,7 +221,7 @@ async def test_an_overlong_operator_username_is_refused_before_any_lookup(
 
 
 async def test_sign_up_with_someone_elses_email_keeps_their_details(
-    engine: Any, client: Any
+    engine: Engine, client: TestClient[Any, Any]
 ) -> None:
     first = await client.post("/api/signup", json=person(1, name="Ann Lee", phone="+12025550100"))
     assert first.status == 201
@@ -229,13 +239,17 @@ async def test_sign_up_with_someone_elses_email_keeps_their_details(
 # --- item 7: operator tokens --------------------------------------------------------------------
 
 
-async def operator_login(client: Any, username: str = OPERATOR[0], password: str = OPERATOR[1]):
+async def operator_login(
+    client: TestClient[Any, Any], username: str = OPERATOR[0], password: str = OPERATOR[1]
+) -> ClientResponse:
     return await client.post(
         "/api/operator/login", json={"username": username, "password": password}
     )
 
 
-async def test_an_operator_token_expires_after_its_lifetime(engine: Any, client: Any) -> None:
+async def test_an_operator_token_expires_after_its_lifetime(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     token = (await (await operator_login(client)).json())["token"]
     assert (await client.get("/api/operator/campaigns", headers=bearer(token))).status == 200
@@ -248,7 +262,9 @@ async def test_an_operator_token_expires_after_its_lifetime(engine: Any, client:
     assert accounts.token_lifetime == timedelta(hours=12)
 
 
-async def test_logout_revokes_the_operator_token(engine: Any, client: Any) -> None:
+async def test_logout_revokes_the_operator_token(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     token = (await (await operator_login(client)).json())["token"]
     other = (await (await operator_login(client)).json())["token"]
@@ -258,7 +274,9 @@ async def test_logout_revokes_the_operator_token(engine: Any, client: Any) -> No
     assert (await client.get("/api/operator/campaigns", headers=bearer(other))).status == 200
 
 
-async def test_the_html_login_makes_no_api_token(engine: Any, client: Any) -> None:
+async def test_the_html_login_makes_no_api_token(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     form = await client.get("/operator/login")
     found = re.search(r'name="csrf_token" value="([^"]+)"', await form.text())
@@ -270,11 +288,15 @@ async def test_the_html_login_makes_no_api_token(engine: Any, client: Any) -> No
     )
     assert response.status == 303
     assert (await client.get("/operator")).status == 200
-    rows = engine.store.conn.execute("SELECT count(*) FROM api_tokens").fetchone()
+    rows = (
+        cast(SqliteStore, engine.store).conn.execute("SELECT count(*) FROM api_tokens").fetchone()
+    )
     assert rows[0] == 0
 
 
-async def test_a_removed_operators_tokens_and_pages_stop_working(engine: Any, client: Any) -> None:
+async def test_a_removed_operators_tokens_and_pages_stop_working(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     token = (await (await operator_login(client)).json())["token"]
     form = await client.get("/operator/login")
@@ -324,13 +346,15 @@ def test_the_cli_removes_an_operator_after_confirmation(tmp_path: Path) -> None:
 # --- item 9: limits keyed on accounts, and timing -----------------------------------------------
 
 
-async def sign_up(client: Any, n: int) -> dict[str, str]:
+async def sign_up(client: TestClient[Any, Any], n: int) -> dict[str, str]:
     response = await client.post("/api/signup", json=person(n))
     assert response.status == 201
     return dict(await response.json())
 
 
-async def sign_in(client: Any, campaign: Any, creds: dict[str, str], password: str | None = None):
+async def sign_in(
+    client: TestClient[Any, Any], campaign: Any, creds: dict[str, str], password: str | None = None
+) -> ClientResponse:
     return await client.post(
         "/api/signin",
         json={
@@ -342,7 +366,7 @@ async def sign_in(client: Any, campaign: Any, creds: dict[str, str], password: s
 
 
 async def test_a_thousand_wrong_sign_ins_from_an_address_do_not_lock_out_a_volunteer_there(
-    engine: Any, client: Any, campaign: Campaign
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
 ) -> None:
     """One address (a proxy, a venue) sends 1,000 wrong sign-ins for many Login IDs; another
     volunteer behind the same address then signs in with the right password."""
@@ -360,7 +384,7 @@ async def test_a_thousand_wrong_sign_ins_from_an_address_do_not_lock_out_a_volun
 
 
 async def test_an_operators_typos_lock_only_their_account_from_that_address(
-    engine: Any, client: Any
+    engine: Engine, client: TestClient[Any, Any]
 ) -> None:
     await engine.operators.add_operator(*OPERATOR)
     await engine.operators.add_operator("oscar", "another long password")
@@ -371,7 +395,7 @@ async def test_an_operators_typos_lock_only_their_account_from_that_address(
 
 
 async def test_guessing_one_account_from_many_addresses_locks_the_account(
-    engine: Any, client: Any
+    engine: Engine, client: TestClient[Any, Any]
 ) -> None:
     """The account's own count (20 in 15 minutes) stops guessing spread over addresses."""
     await engine.operators.add_operator(*OPERATOR)
@@ -384,7 +408,7 @@ async def test_guessing_one_account_from_many_addresses_locks_the_account(
 
 
 async def test_an_unknown_operator_username_costs_a_password_check(
-    engine: Any, client: Any
+    engine: Engine, client: TestClient[Any, Any]
 ) -> None:
     await engine.operators.add_operator(*OPERATOR)
     hasher = engine.operators.accounts.hasher

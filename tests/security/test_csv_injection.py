@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp import FormData
+from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
 from engine.security.csv_cells import FORMULA_START, PLAIN_NUMBER, safe_cell
@@ -22,7 +23,7 @@ FULLWIDTH = ["＝1+1", "＋cmd", "－2+A1", "＠SUM(A1)", '＝HYPERLINK("https:/
 
 
 @pytest.mark.parametrize("text", FULLWIDTH)
-def test_fullwidth_formula_starts_are_prefixed(text) -> None:
+def test_fullwidth_formula_starts_are_prefixed(text: str) -> None:
     assert safe_cell(text) == "'" + text
 
 
@@ -44,7 +45,9 @@ async def engine() -> AsyncIterator[Engine]:
         yield engine
 
 
-async def test_the_rejected_rows_download_is_guarded(engine: Engine, client: Any) -> None:
+async def test_the_rejected_rows_download_is_guarded(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await log_in(client)
     token = await page_token(client)
@@ -71,7 +74,9 @@ async def test_the_rejected_rows_download_is_guarded(engine: Engine, client: Any
     assert "'@SUM(A1)" in rows[1] and "'＝1+1" in rows[2]
 
 
-async def test_the_results_export_guards_fullwidth_formulas(engine: Engine, client: Any) -> None:
+async def test_the_results_export_guards_fullwidth_formulas(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await engine.operators.import_list(
         "test",

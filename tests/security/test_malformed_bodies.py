@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
 from tests.unit.test_operator_pages import log_in, page_token
@@ -85,11 +86,11 @@ async def engine() -> AsyncIterator[Engine]:
         yield engine
 
 
-async def test_every_write_route_of_the_api_is_covered(client: Any) -> None:
-    assert _api_routes(client.server.app) == JSON_ROUTES | OTHER_ROUTES
+async def test_every_write_route_of_the_api_is_covered(client: TestClient[Any, Any]) -> None:
+    assert _api_routes(client.app) == JSON_ROUTES | OTHER_ROUTES
 
 
-def _assert_one_sentence(error: dict, what: str) -> None:
+def _assert_one_sentence(error: dict[str, Any], what: str) -> None:
     message = error["message"]
     assert "Traceback" not in message and "\n" not in message, what
     assert 10 < len(message) < 200, f"{what}: {message!r}"
@@ -97,7 +98,7 @@ def _assert_one_sentence(error: dict, what: str) -> None:
 
 @pytest.mark.parametrize(("method", "route"), sorted(JSON_ROUTES | OTHER_ROUTES))
 async def test_malformed_bodies_answer_400_not_500(
-    engine: Engine, client: Any, method, route
+    engine: Engine, client: TestClient[Any, Any], method: str, route: str
 ) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     volunteer = await sign_in(client, campaign.id)
@@ -125,12 +126,12 @@ async def test_malformed_bodies_answer_400_not_500(
 
 
 async def test_undecodable_forms_to_every_page_form_are_not_a_500(
-    engine: Engine, client: Any
+    engine: Engine, client: TestClient[Any, Any]
 ) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await log_in(client)
     token = await page_token(client)
-    routes = _page_routes(client.server.app)
+    routes = _page_routes(client.app)
     assert len(routes) >= 8, routes
     for method, route in routes:
         path = route.replace("{id}", str(campaign.id))

@@ -9,7 +9,9 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import ClientWebSocketResponse, WSCloseCode
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
 from engine.models import Campaign
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import OPERATOR, bearer, operator_token
@@ -17,7 +19,7 @@ from web.operator import sockets as operator_sockets
 
 
 @pytest.fixture
-async def campaign(engine: Any) -> Campaign:
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign("test", "Canvass")
 
 
@@ -30,7 +32,7 @@ async def _closed(ws: ClientWebSocketResponse) -> tuple[int | None, str]:
 
 
 async def test_an_api_logout_closes_that_tokens_sockets_at_once(
-    engine: Any, client: Any, campaign: Campaign
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
 ) -> None:
     token = await operator_token(engine, client)
     login = await client.post(
@@ -51,7 +53,7 @@ async def test_an_api_logout_closes_that_tokens_sockets_at_once(
 
 
 async def test_a_page_logout_closes_the_pages_sockets_at_once(
-    engine: Any, client: Any, campaign: Campaign
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
 ) -> None:
     await engine.operators.add_operator(*OPERATOR)
     await log_in(client)
@@ -66,7 +68,10 @@ async def test_a_page_logout_closes_the_pages_sockets_at_once(
 
 
 async def test_removing_the_operator_closes_their_sockets(
-    engine: Any, client: Any, campaign: Campaign, monkeypatch: pytest.MonkeyPatch
+    engine: Engine,
+    client: TestClient[Any, Any],
+    campaign: Campaign,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(operator_sockets, "CHECK_SECONDS", 0.05)
     token = await operator_token(engine, client)

@@ -59,7 +59,9 @@ def wrong_pin(*live: Session) -> str:
     return digit * len(live[0].pin)
 
 
-async def phone_from(pair: PbxPair, carrier: tuple[AriClient, EventLog], caller: str):
+async def phone_from(
+    pair: PbxPair, carrier: tuple[AriClient, EventLog], caller: str
+) -> VolunteerPhone:
     return await VolunteerPhone.call_in(pair, *carrier, caller=caller)
 
 
@@ -223,7 +225,7 @@ async def bridge_members(pair: PbxPair, bridge_id: str | None) -> list[str]:
     return list(bridges[bridge_id]["channels"]) if bridge_id in bridges else []
 
 
-def _of_type(queue: asyncio.Queue[dict[str, Any]], kind: str):
+def _of_type(queue: asyncio.Queue[dict[str, Any]], kind: str) -> dict[str, Any] | None:
     while not queue.empty():
         event = queue.get_nowait()
         if event["type"] == kind:

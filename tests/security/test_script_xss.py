@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
 from engine.scripts.render import render_script
@@ -62,7 +63,9 @@ async def engine() -> AsyncIterator[Engine]:
         yield engine
 
 
-async def test_the_operator_preview_is_sanitized(engine: Engine, client: Any) -> None:
+async def test_the_operator_preview_is_sanitized(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await log_in(client)
     token = await page_token(client)
     response = await client.post(
@@ -72,7 +75,9 @@ async def test_the_operator_preview_is_sanitized(engine: Engine, client: Any) ->
     _assert_safe((await response.json())["html"])
 
 
-async def test_the_campaign_form_preview_is_sanitized(engine: Engine, client: Any) -> None:
+async def test_the_campaign_form_preview_is_sanitized(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass", script=ATTACK)
     await log_in(client)
     response = await client.get(f"/operator/campaigns/{campaign.id}")
@@ -83,7 +88,9 @@ async def test_the_campaign_form_preview_is_sanitized(engine: Engine, client: An
     assert "<b>Pat</b>" in preview
 
 
-async def test_the_volunteers_voter_card_is_sanitized(engine: Engine, client: Any) -> None:
+async def test_the_volunteers_voter_card_is_sanitized(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign(
         "test", "Canvass", script=ATTACK, calling_hours_end="24:00"
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient
 
 from engine.app import Engine, softphone_ws_url
 from tests.unit.test_operator_pages import log_in
@@ -60,16 +61,16 @@ def _get_paths(app: web.Application, campaign_id: int) -> list[str]:
 
 
 async def test_every_get_route_answers_with_the_security_headers(
-    engine: Engine, client: Any
+    engine: Engine, client: TestClient[Any, Any]
 ) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     anonymous = {}
-    for path in _get_paths(client.server.app, campaign.id):
+    for path in _get_paths(client.app, campaign.id):
         response = await client.get(path, allow_redirects=False)
         anonymous[path] = response.status
         _assert_headers(response, f"anonymous GET {path} ({response.status})")
     await log_in(client)
-    for path in _get_paths(client.server.app, campaign.id):
+    for path in _get_paths(client.app, campaign.id):
         response = await client.get(path, allow_redirects=False)
         _assert_headers(response, f"operator GET {path} ({response.status})")
     assert len(anonymous) > 20, anonymous
@@ -77,7 +78,9 @@ async def test_every_get_route_answers_with_the_security_headers(
     assert anonymous["/api/session"] == 401, "an error was checked too"
 
 
-async def test_static_files_errors_and_posts_carry_the_headers(client: Any) -> None:
+async def test_static_files_errors_and_posts_carry_the_headers(
+    client: TestClient[Any, Any],
+) -> None:
     page = await client.get("/signin")
     script = re.search(r'src="(/static/volunteer\.js[^"]*)"', await page.text())
     assert script, "the sign-in page loads volunteer.js"
@@ -98,12 +101,14 @@ def test_the_softphone_websocket_is_the_only_other_place_pages_may_connect_to() 
     )
 
 
-async def test_no_page_has_inline_script_or_inline_handlers(engine: Engine, client: Any) -> None:
+async def test_no_page_has_inline_script_or_inline_handlers(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     """What the policy forbids must not be in the templates either (it would break)."""
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await log_in(client)
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=|\sstyle=|javascript:", re.I)
-    for path in _get_paths(client.server.app, campaign.id):
+    for path in _get_paths(client.app, campaign.id):
         response = await client.get(path)
         if response.content_type != "text/html":
             continue

@@ -16,6 +16,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -94,7 +95,7 @@ def invite(
         return codes
 
 
-def callins_since(events: EventLog, since: int) -> list[dict]:
+def callins_since(events: EventLog, since: int) -> list[dict[str, Any]]:
     return [
         e
         for e in events.events[since:]

@@ -8,7 +8,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import ClientWebSocketResponse
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
 from engine.models import Campaign
 from tests.unit.test_operator_pages import log_in
 from tests.unit.web_support import OPERATOR, operator_token, sign_in
@@ -18,22 +21,26 @@ EVIL = "https://evil.example"
 
 
 @pytest.fixture
-async def campaign(engine: Any) -> Campaign:
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign("test", "Canvass")
 
 
-def _own_origin(client: Any) -> str:
+def _own_origin(client: TestClient[Any, Any]) -> str:
     return f"http://{client.server.host}:{client.server.port}"
 
 
-async def _refused(client: Any, path: str, origin: str | None, status: int) -> None:
+async def _refused(
+    client: TestClient[Any, Any], path: str, origin: str | None, status: int
+) -> None:
     headers = {"Origin": origin} if origin else {}
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await client.ws_connect(path, headers=headers)
     assert refused.value.status == status
 
 
-async def _snapshot(client: Any, path: str, origin: str | None):
+async def _snapshot(
+    client: TestClient[Any, Any], path: str, origin: str | None
+) -> ClientWebSocketResponse:
     headers = {"Origin": origin} if origin else {}
     ws = await client.ws_connect(path, headers=headers)
     first = await ws.receive_json(timeout=5)
@@ -42,7 +49,7 @@ async def _snapshot(client: Any, path: str, origin: str | None):
 
 
 async def test_a_volunteer_socket_from_another_site_is_refused(
-    client: Any, campaign: Campaign
+    client: TestClient[Any, Any], campaign: Campaign
 ) -> None:
     volunteer = await sign_in(client, campaign.id)
     path = f"/api/session/events?token={volunteer.token}"
@@ -55,7 +62,7 @@ async def test_a_volunteer_socket_from_another_site_is_refused(
 
 
 async def test_an_operator_api_socket_from_another_site_is_refused(
-    engine: Any, client: Any, campaign: Campaign
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
 ) -> None:
     token = await operator_token(engine, client)
     path = f"/api/operator/campaigns/{campaign.id}/events?token={token}"
@@ -64,7 +71,7 @@ async def test_an_operator_api_socket_from_another_site_is_refused(
 
 
 async def test_the_operator_dashboard_socket_from_another_site_is_refused(
-    engine: Any, client: Any, campaign: Campaign
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
 ) -> None:
     """The page's socket is authenticated by cookie: the classic cross-site hijack."""
     await engine.operators.add_operator(*OPERATOR)
@@ -76,7 +83,9 @@ async def test_the_operator_dashboard_socket_from_another_site_is_refused(
     await ws.close()
 
 
-async def test_a_proxy_forwarded_host_is_accepted(client: Any, campaign: Campaign) -> None:
+async def test_a_proxy_forwarded_host_is_accepted(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     path = f"/api/session/events?token={volunteer.token}"
     ws = await client.ws_connect(
@@ -89,7 +98,9 @@ async def test_a_proxy_forwarded_host_is_accepted(client: Any, campaign: Campaig
     await ws.close()
 
 
-async def test_sockets_per_volunteer_session_are_limited(client: Any, campaign: Campaign) -> None:
+async def test_sockets_per_volunteer_session_are_limited(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     path = f"/api/session/events?token={volunteer.token}"
     async with contextlib.AsyncExitStack() as stack:
@@ -109,7 +120,7 @@ async def test_sockets_per_volunteer_session_are_limited(client: Any, campaign: 
 
 
 async def test_sockets_per_operator_are_limited_across_api_and_pages(
-    engine: Any, client: Any, campaign: Campaign
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
 ) -> None:
     token = await operator_token(engine, client)
     await log_in(client)

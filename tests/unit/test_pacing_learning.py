@@ -17,7 +17,6 @@ from engine.dialer.pacing.model import PacingModel
 from engine.dialer.pacing.policies import PredictivePacing, VicidialAdaptivePacing
 from engine.models import Attempt, CallOutcome, CallState, Campaign
 from engine.store import SqliteStore
-from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones, session_for
 
 
