@@ -17,6 +17,50 @@ class AudioMode(StrEnum):
     BROWSER = "browser"
 
 
+class DialMode(StrEnum):
+    """How a campaign's calls are placed (engine/dialer/modes.py builds each one's pacing), in
+    the order the campaign form and error messages list them."""
+
+    PREDICTIVE = "predictive"
+    POWER = "power"
+    ADAPTIVE = "adaptive"
+    PREVIEW = "preview"
+
+
+class MobileDialMode(StrEnum):
+    """How a campaign's mobile numbers are called: a dial mode, or the campaign's own."""
+
+    AS_DIAL_MODE = ""
+    PREDICTIVE = "predictive"
+    POWER = "power"
+    ADAPTIVE = "adaptive"
+    PREVIEW = "preview"
+
+
+class DncScope(StrEnum):
+    """Where "Remove Number" puts a number: the campaign's do-not-call list or the global one."""
+
+    CAMPAIGN = "campaign"
+    GLOBAL = "global"
+
+
+class EndReason(StrEnum):
+    """Why a volunteer's session ended (empty while it is open)."""
+
+    OPEN = ""
+    LOGOUT = "logout"
+    TIMEOUT = "timeout"
+    """Wrap-up ran out with no result saved."""
+
+
+class AfterResult(StrEnum):
+    """What a volunteer does after saving a result in wrap-up."""
+
+    READY = "ready"
+    PAUSE = "pause"
+    LOGOUT = "logout"
+
+
 class SessionState(StrEnum):
     """A volunteer's session, from sign-in to log-out."""
 
@@ -120,7 +164,7 @@ class Campaign:
     "next": question id or None}]}."""
     term_codes: list[TermCode] = field(default_factory=lambda: list(DEFAULT_TERM_CODES))
     caller_id: str = ""
-    dial_mode: str = "power"
+    dial_mode: DialMode = DialMode.POWER
     """How calls are placed: power, predictive, adaptive or preview (engine/dialer/)."""
     lines_per_volunteer: int = 1
     """Power mode: calls kept going for every ready volunteer."""
@@ -128,7 +172,7 @@ class Campaign:
     """Predictive and adaptive modes: the most calls going for every volunteer signed in."""
     abandon_target: float = 2.7
     """Percent of live answers the pacing may abandon over a rolling 30 days (at most 3)."""
-    mobile_dial_mode: str = ""
+    mobile_dial_mode: MobileDialMode = MobileDialMode.AS_DIAL_MODE
     """Dial mode for mobile numbers (e.g. preview, so a person places each call); empty: the
     same as dial_mode."""
     unknown_lines_as_mobile: bool = True
@@ -146,7 +190,7 @@ class Campaign:
     """Treat AMD's NOTSURE as a person."""
     hold_music: bool = False
     """Volunteers waiting for a call hear music; otherwise silence."""
-    dnc_scope: str = "campaign"
+    dnc_scope: DncScope = DncScope.CAMPAIGN
     """Where "Remove Number" puts the number: campaign or global."""
     wrapup_seconds: int = 60
     ring_seconds: int = 28
@@ -235,7 +279,7 @@ class Session:
     wrapup_deadline: datetime | None = None
     created_at: datetime | None = None
     ended_at: datetime | None = None
-    end_reason: str = ""
+    end_reason: EndReason = EndReason.OPEN
 
 
 @dataclass(frozen=True)

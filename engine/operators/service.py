@@ -18,7 +18,15 @@ from engine.calls.calling_hours import zones_within_hours
 from engine.dialer.modes import AUTOMATIC_MODES, DIAL_MODES
 from engine.dialer.pacing.base import ABANDON_LIMIT, abandon_budget
 from engine.errors import InvalidInput, NotFound
-from engine.models import CallOutcome, Campaign, Operator, SessionState, TermCode, TermCodeKind
+from engine.models import (
+    CallOutcome,
+    Campaign,
+    DncScope,
+    Operator,
+    SessionState,
+    TermCode,
+    TermCodeKind,
+)
 from engine.operators.logins import TOKEN_LIFETIME, OperatorLogins
 from engine.scripts.render import check_script
 from engine.security import field_limits
@@ -171,7 +179,7 @@ class OperatorService:
         if "survey" in clean:
             _check_survey(clean["survey"])
         _check_pacing(clean)
-        if clean.get("dnc_scope", "campaign") not in ("campaign", "global"):
+        if clean.get("dnc_scope", DncScope.CAMPAIGN) not in tuple(DncScope):
             raise InvalidInput("dnc_scope must be 'campaign' or 'global'")
         if clean.get("caller_id"):
             clean["caller_id"] = self.normalize_phone(str(clean["caller_id"]), "caller_id")

@@ -18,13 +18,12 @@ import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberType
 
 from engine.dialer.modes import AUTOMATIC_MODES
-from engine.models import Campaign
+from engine.models import Campaign, DialMode, MobileDialMode
 
 MOBILE: Final = "mobile"
 LANDLINE: Final = "landline"
 UNKNOWN: Final = ""
 LINE_TYPES: Final = frozenset({MOBILE, LANDLINE, UNKNOWN})
-PREVIEW: Final = "preview"
 
 # fmt: off
 LINE_TYPE_HEADERS: Final = (
@@ -106,7 +105,10 @@ def line_type(phone: str | PhoneNumber, listed: str | None = None) -> str:
 
 def _mobiles_by_hand(campaign: Campaign) -> bool:
     """Landlines are autodialed while mobiles wait for a volunteer to press Call."""
-    return campaign.dial_mode in AUTOMATIC_MODES and campaign.mobile_dial_mode == PREVIEW
+    return (
+        campaign.dial_mode in AUTOMATIC_MODES
+        and campaign.mobile_dial_mode == MobileDialMode.PREVIEW
+    )
 
 
 def _mobile_like(campaign: Campaign) -> frozenset[str]:
@@ -121,7 +123,7 @@ def automatic_line_types(campaign: Campaign) -> frozenset[str] | None:
     mobiles are previewed autodials landlines only, and numbers of unknown type too unless
     ``unknown_lines_as_mobile`` (the cautious default) says to treat them as mobiles.
     """
-    if campaign.dial_mode == PREVIEW:
+    if campaign.dial_mode == DialMode.PREVIEW:
         return frozenset()
     if _mobiles_by_hand(campaign):
         return LINE_TYPES - _mobile_like(campaign)
@@ -132,7 +134,7 @@ def preview_line_types(campaign: Campaign) -> frozenset[str]:
     """Which voters' line types volunteers call by hand (the complement of
     automatic_line_types): all of them in a preview campaign, the mobiles (and maybe the
     unknown) when mobiles are previewed, else none."""
-    if campaign.dial_mode == PREVIEW:
+    if campaign.dial_mode == DialMode.PREVIEW:
         return LINE_TYPES
     if _mobiles_by_hand(campaign):
         return _mobile_like(campaign)

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from engine.models import Campaign
+from engine.models import Campaign, DialMode, MobileDialMode
 from engine.voters.csv_rows import VoterRow, read_voter_rows
 from engine.voters.headers import map_headers
 from engine.voters.line_types import (
@@ -35,8 +35,8 @@ def campaign(
     return Campaign(
         1,
         "C",
-        dial_mode=dial_mode,
-        mobile_dial_mode=mobile,
+        dial_mode=DialMode(dial_mode),
+        mobile_dial_mode=MobileDialMode(mobile),
         unknown_lines_as_mobile=unknown_as_mobile,
     )
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import pytest
 
@@ -9,7 +10,7 @@ from engine.dialer.pacing.base import AbandonGuard, PacingState, PowerPacing
 from engine.dialer.pacing.model import PacingModel
 from engine.dialer.pacing.policies import PredictivePacing, VicidialAdaptivePacing
 from engine.errors import InvalidInput
-from engine.models import Campaign
+from engine.models import Campaign, DialMode
 
 
 def state(
@@ -68,20 +69,20 @@ def test_lines_per_volunteer_below_one_is_rejected() -> None:
 
 
 def test_pacing_for_power_campaign_uses_its_lines_per_volunteer() -> None:
-    pacing = pacing_for(Campaign(id=1, name="c", dial_mode="power", lines_per_volunteer=2))
+    pacing = pacing_for(Campaign(id=1, name="c", dial_mode=DialMode.POWER, lines_per_volunteer=2))
     assert pacing == AbandonGuard(PowerPacing(2))  # over-dials, so it answers to the budget
-    one_line = pacing_for(Campaign(id=1, name="c", dial_mode="power", lines_per_volunteer=1))
+    one_line = pacing_for(Campaign(id=1, name="c", dial_mode=DialMode.POWER, lines_per_volunteer=1))
     assert one_line == PowerPacing(1)
 
 
 def test_pacing_for_unknown_dial_mode_names_the_valid_ones() -> None:
     with pytest.raises(InvalidInput, match=r"'turbo'.*valid dial modes: predictive, power"):
-        pacing_for(Campaign(id=1, name="c", dial_mode="turbo"))
+        pacing_for(Campaign(id=1, name="c", dial_mode=cast(DialMode, "turbo")))
 
 
 def test_predictive_campaign_gets_its_target_and_cap_under_a_guard() -> None:
     campaign = Campaign(
-        id=1, name="c", dial_mode="predictive", abandon_target=2.0, max_lines_per_volunteer=5
+        id=1, name="c", dial_mode=DialMode.PREDICTIVE, abandon_target=2.0, max_lines_per_volunteer=5
     )
     model = PacingModel(person_rate=0.2)
     pacing = pacing_for(campaign, model)
@@ -92,14 +93,14 @@ def test_predictive_campaign_gets_its_target_and_cap_under_a_guard() -> None:
 
 
 def test_adaptive_campaign_follows_vicidial_maximum_level_and_drop_limit() -> None:
-    pacing = pacing_for(Campaign(id=1, name="c", dial_mode="adaptive", abandon_target=2.5))
+    pacing = pacing_for(Campaign(id=1, name="c", dial_mode=DialMode.ADAPTIVE, abandon_target=2.5))
     assert isinstance(pacing, AbandonGuard)
     assert isinstance(pacing.inner, VicidialAdaptivePacing)
     assert (pacing.inner.maximum_level, pacing.inner.dropped_percentage) == (3.0, 2.5)
 
 
 def test_preview_campaign_places_no_automatic_calls() -> None:
-    pacing = pacing_for(Campaign(id=1, name="c", dial_mode="preview"))
+    pacing = pacing_for(Campaign(id=1, name="c", dial_mode=DialMode.PREVIEW))
     assert pacing.calls_to_place(state(ready=5)) == 0
 
 

@@ -15,7 +15,7 @@ from engine.dialer.pacing.base import AbandonGuard, PacingState
 from engine.dialer.pacing.learning import MIN_SAMPLES, PRIOR_ATTEMPTS, Learned
 from engine.dialer.pacing.model import PacingModel
 from engine.dialer.pacing.policies import PredictivePacing, VicidialAdaptivePacing
-from engine.models import Attempt, CallOutcome, CallState, Campaign
+from engine.models import Attempt, CallOutcome, CallState, Campaign, DialMode
 from engine.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones, session_for
 
@@ -165,7 +165,7 @@ async def finished_calls(
 
 async def test_campaign_pacing_learns_saves_and_resumes_after_a_restart(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(6))
-    campaign = await store.update_campaign(campaign_id, dial_mode="predictive")
+    campaign = await store.update_campaign(campaign_id, dial_mode=DialMode.PREDICTIVE)
     pacing = await CampaignPacing.load(store, campaign)
     assert pacing.learned.calls_seen == 0
     session_id = await session_for(store, campaign_id)
@@ -195,20 +195,20 @@ async def test_damaged_learned_data_starts_learning_over(store: SqliteStore) -> 
 
 async def test_the_policy_keeps_its_memory_until_the_settings_change(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
-    campaign = await store.update_campaign(campaign_id, dial_mode="adaptive")
+    campaign = await store.update_campaign(campaign_id, dial_mode=DialMode.ADAPTIVE)
     pacing = await CampaignPacing.load(store, campaign)
     policy = pacing.policy
     assert isinstance(policy, AbandonGuard) and isinstance(policy.inner, VicidialAdaptivePacing)
     pacing.update_campaign(await store.update_campaign(campaign_id, script="Hello"))
     assert pacing.policy is policy
-    pacing.update_campaign(await store.update_campaign(campaign_id, dial_mode="predictive"))
+    pacing.update_campaign(await store.update_campaign(campaign_id, dial_mode=DialMode.PREDICTIVE))
     assert isinstance(pacing.policy, AbandonGuard)
     assert isinstance(pacing.policy.inner, PredictivePacing)
 
 
 async def test_decisions_use_the_30_day_abandon_counts(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
-    campaign = Campaign(id=campaign_id, name="Fall", dial_mode="predictive")
+    campaign = Campaign(id=campaign_id, name="Fall", dial_mode=DialMode.PREDICTIVE)
     pacing = await CampaignPacing.load(store, campaign)
     pacing.live_answers, pacing.abandons = 100, 10  # far over 3 %
     state = PacingState(ready_volunteers=2, in_flight=0, connecting=0, voters_available=100)
