@@ -44,7 +44,7 @@ def test_the_values_are_the_strings_the_api_always_used() -> None:
     assert [t.value for t in AfterResult] == ["ready", "pause", "logout"]
     assert json.dumps({"dial_mode": DialMode.PREVIEW}) == '{"dial_mode": "preview"}'
     assert f"{DncScope.GLOBAL}" == "global"
-    assert DialMode.POWER == "power"
+    assert DialMode("power") is DialMode.POWER
 
 
 async def test_a_campaign_read_back_holds_enum_members(store: SqliteStore) -> None:
