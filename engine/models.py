@@ -6,7 +6,7 @@ store (engine/store/) persists them; the engine and the web app pass them around
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -201,45 +201,54 @@ class Campaign:
     created_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Voter:
-    id: int
-    campaign_id: int
-    phone: str
-    """E.164."""
+_BOOKKEEPING = {"shown": False}
+"""Metadata of a voter field that scripts, the voter card and the export do not show."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoterDetails:
+    """What a voter list says about one voter: the one declaration of the voter fields. The
+    importer fills it (engine/voters/csv_rows.py VoterRow), the store keeps it (Voter adds the
+    identity and calling state), scripts, the voter card and the results export show
+    VOTER_CARD_FIELDS in this order."""
+
     first_name: str = ""
     last_name: str = ""
+    phone: str
+    """E.164."""
     address: str = ""
     city: str = ""
     state: str = ""
     zip: str = ""
     party: str = ""
     age: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict, metadata=_BOOKKEEPING)
     """CSV columns phonebank does not know, kept as they were."""
-    timezone: str = ""
+    timezone: str = field(default="", metadata=_BOOKKEEPING)
     """IANA zone for calling hours (from the number or ZIP); empty: unknown."""
+    source_line: int | None = field(default=None, metadata=_BOOKKEEPING)
+    line_type: str = field(default="", metadata=_BOOKKEEPING)
+    """mobile, landline or empty (unknown): from the list's line-type column or the number."""
+
+
+VOTER_FIELDS = tuple(f.name for f in fields(VoterDetails))
+"""Every field a voter list gives a voter (the store's voter columns besides its own)."""
+
+VOTER_CARD_FIELDS = tuple(f.name for f in fields(VoterDetails) if f.metadata.get("shown", True))
+"""The named fields a script, the voter card and the results export show, in their order."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Voter(VoterDetails):
+    id: int
+    campaign_id: int
     status: VoterStatus = VoterStatus.PENDING
     attempts: int = 0
     next_attempt_at: datetime | None = None
-    source_line: int | None = None
-    line_type: str = ""
-    """mobile, landline or empty (unknown): from the list's line-type column or the number."""
 
     def fields(self) -> dict[str, Any]:
         """What a script template and the voter card see."""
-        return {
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "phone": self.phone,
-            "address": self.address,
-            "city": self.city,
-            "state": self.state,
-            "zip": self.zip,
-            "party": self.party,
-            "age": self.age,
-            **self.extra,
-        }
+        return {**{name: getattr(self, name) for name in VOTER_CARD_FIELDS}, **self.extra}
 
 
 @dataclass(frozen=True)

@@ -74,11 +74,13 @@ def test_the_dialplans_gap_record_gives_the_verdict_and_answer_time() -> None:
 
 
 def test_a_voter_given_back_gets_the_status_it_had_before_the_claim() -> None:
-    never = Voter(1, 1, "+12025550101", status=VoterStatus.IN_FLIGHT, attempts=1)
+    never = Voter(
+        id=1, campaign_id=1, phone="+12025550101", status=VoterStatus.IN_FLIGHT, attempts=1
+    )
     again = Voter(
-        2,
-        1,
-        "+12025550102",
+        id=2,
+        campaign_id=1,
+        phone="+12025550102",
         status=VoterStatus.IN_FLIGHT,
         attempts=2,
         next_attempt_at=datetime(2026, 1, 1, tzinfo=UTC),

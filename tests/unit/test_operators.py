@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine.errors import InvalidInput, LoginFailed, NotFound, RateLimited
-from engine.models import AudioMode, Campaign, TermCode, TermCodeKind, VoterStatus
+from engine.models import AudioMode, Campaign, TermCode, TermCodeKind, VoterDetails, VoterStatus
 from engine.operators.service import OperatorService
 from engine.security.csv_cells import safe_cell
 from engine.sessions import credentials
@@ -380,7 +380,9 @@ async def test_results_csv_without_results_says_so(
     assert (await latest_audit(store))["action"] == "results.export"
 
 
-async def result_for(store: SqliteStore, campaign_id: int, row: Row, notes: str = "") -> None:
+async def result_for(
+    store: SqliteStore, campaign_id: int, row: VoterDetails, notes: str = ""
+) -> None:
     """Store a voter, a call to them and its result."""
     await store.add_voters(campaign_id, [row])
     [(_, attempt)] = await store.claim_voters(campaign_id, 1, T0, {"", NY}, 3)

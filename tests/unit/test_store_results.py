@@ -160,15 +160,15 @@ async def test_export_row_has_voter_extra_and_call_fields(store: SqliteStore) ->
         [
             Row(
                 "+12025550001",
-                "Ann",
-                "Lee",
-                "1 Main St",
-                "Washington",
-                "DC",
-                "20001",
-                "DEM",
-                44,
-                {"ward": "6"},
+                first_name="Ann",
+                last_name="Lee",
+                address="1 Main St",
+                city="Washington",
+                state="DC",
+                zip="20001",
+                party="DEM",
+                age=44,
+                extra={"ward": "6"},
             )
         ],
     )

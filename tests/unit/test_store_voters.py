@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from engine.errors import NotFound
-from engine.models import Voter, VoterStatus
+from engine.models import Voter, VoterDetails, VoterStatus
 from engine.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, Row, phones
 
@@ -33,38 +33,38 @@ async def only_voter(store: SqliteStore, campaign_id: int) -> Voter:
 async def test_add_voters_stores_every_field(store: SqliteStore, campaign_id: int) -> None:
     row = Row(
         "+12025550001",
-        "Ann",
-        "Lee",
-        "1 Main St",
-        "Washington",
-        "DC",
-        "20001",
-        "DEM",
-        44,
-        {"ward": "6"},
-        NY,
-        2,
+        first_name="Ann",
+        last_name="Lee",
+        address="1 Main St",
+        city="Washington",
+        state="DC",
+        zip="20001",
+        party="DEM",
+        age=44,
+        extra={"ward": "6"},
+        timezone=NY,
+        source_line=2,
     )
     assert await store.add_voters(campaign_id, [row]) == (1, 0)
     voter = await only_voter(store, campaign_id)
     assert voter == Voter(
-        voter.id,
-        campaign_id,
-        "+12025550001",
-        "Ann",
-        "Lee",
-        "1 Main St",
-        "Washington",
-        "DC",
-        "20001",
-        "DEM",
-        44,
-        {"ward": "6"},
-        NY,
-        VoterStatus.PENDING,
-        0,
-        None,
-        2,
+        id=voter.id,
+        campaign_id=campaign_id,
+        phone="+12025550001",
+        first_name="Ann",
+        last_name="Lee",
+        address="1 Main St",
+        city="Washington",
+        state="DC",
+        zip="20001",
+        party="DEM",
+        age=44,
+        extra={"ward": "6"},
+        timezone=NY,
+        status=VoterStatus.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        source_line=2,
     )
 
 
@@ -127,7 +127,7 @@ async def test_a_phone_repeated_in_a_later_batch_is_merged(
 
 
 async def test_add_voters_is_all_or_nothing(store: SqliteStore, campaign_id: int) -> None:
-    def rows() -> Iterator[Row]:
+    def rows() -> Iterator[VoterDetails]:
         yield from (Row(p) for p in phones(600))
         raise OSError("file vanished")
 

@@ -498,7 +498,7 @@ async def test_hundred_thousand_rows_import_with_the_right_counts(
 ) -> None:
     path = tmp_path / "voters.csv"
     expected = write_big_file(path, 100_000)
-    await store.add_voters(campaign_id, [VoterRow(f"+1212555{i:04d}") for i in range(10000)])
+    await store.add_voters(campaign_id, [VoterRow(phone=f"+1212555{i:04d}") for i in range(10000)])
     summary = await import_voters(store, campaign_id, path)
     assert {k: getattr(summary, k) for k in expected} == expected
     assert summary.total_rows == 100_000
