@@ -27,6 +27,7 @@ from engine.models import (
     TermCode,
     TermCodeKind,
 )
+from engine.notifier import DialingView
 from engine.operators.logins import TOKEN_LIFETIME, OperatorLogins
 from engine.scripts.render import check_script
 from engine.security import field_limits
@@ -84,7 +85,7 @@ class OperatorService:
         hasher: PasswordHasher | None = None,
         token_lifetime: timedelta = TOKEN_LIFETIME,
         login_limiter: LoginLimiter | None = None,
-        dialing: Callable[[], dict[str, bool | str]] = lambda: {"paused": False, "message": ""},
+        dialing: Callable[[], DialingView] = lambda: {"paused": False, "message": ""},
     ) -> None:
         self.store = store
         self.dialing = dialing

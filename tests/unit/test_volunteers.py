@@ -12,7 +12,7 @@ import pytest
 
 from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound, RateLimited
 from engine.models import Attempt, Campaign, Session, SessionState, TermCodeKind
-from engine.notifier import Notifier
+from engine.notifier import DialingView, Notifier
 from engine.sessions import credentials
 from engine.sessions import service as volunteers
 from engine.sessions.service import SignIn, VolunteerService
@@ -63,7 +63,7 @@ class RecordingCalls:
     def browser_login(self, session_id: int) -> BrowserLogin | None:
         return self.browsers.get(session_id)
 
-    def dialing(self) -> dict[str, bool | str]:
+    def dialing(self) -> DialingView:
         return {"paused": False, "message": ""}
 
 
