@@ -61,6 +61,14 @@ class AfterResult(StrEnum):
     LOGOUT = "logout"
 
 
+class LineType(StrEnum):
+    """What kind of line a voter's number is (engine/voters/line_types.py tells)."""
+
+    MOBILE = "mobile"
+    LANDLINE = "landline"
+    UNKNOWN = ""
+
+
 class SessionState(StrEnum):
     """A volunteer's session, from sign-in to log-out."""
 
@@ -227,7 +235,7 @@ class VoterDetails:
     timezone: str = field(default="", metadata=_BOOKKEEPING)
     """IANA zone for calling hours (from the number or ZIP); empty: unknown."""
     source_line: int | None = field(default=None, metadata=_BOOKKEEPING)
-    line_type: str = field(default="", metadata=_BOOKKEEPING)
+    line_type: LineType = field(default=LineType.UNKNOWN, metadata=_BOOKKEEPING)
     """mobile, landline or empty (unknown): from the list's line-type column or the number."""
 
 

@@ -23,7 +23,7 @@ import phonenumbers
 
 from engine.calls.calling_hours import voter_timezone
 from engine.errors import InvalidInput
-from engine.models import VoterDetails
+from engine.models import LineType, VoterDetails
 from engine.security.csv_cells import safe_cell
 from engine.voters.headers import HeaderMap, map_headers
 from engine.voters.line_types import flagged_line_type, line_type, listed_line_type
@@ -240,7 +240,7 @@ def _voter_row(
     )
 
 
-def _listed_line_type(values: list[str], header_map: HeaderMap) -> str | None:
+def _listed_line_type(values: list[str], header_map: HeaderMap) -> LineType | None:
     """What the row's line-type column, else its mobile flag, says (None: nothing)."""
     listed = None
     if header_map.line_type_column is not None:

@@ -15,7 +15,9 @@ from engine.models import (
     DialMode,
     DncScope,
     EndReason,
+    LineType,
     MobileDialMode,
+    VoterDetails,
 )
 from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import T0
@@ -70,3 +72,15 @@ async def test_a_session_end_reason_reads_back_as_a_member(store: SqliteStore) -
     ended = await store.update_session(session.id, ended_at=T0, end_reason=EndReason.TIMEOUT)
     assert ended.end_reason is EndReason.TIMEOUT
     assert (await store.get_session(session.id)).end_reason is EndReason.TIMEOUT
+
+
+async def test_a_voters_line_type_reads_back_as_a_member(store: SqliteStore) -> None:
+    campaign = await store.create_campaign("Fall")
+    rows = [VoterDetails(phone="+12025550101", line_type=LineType.MOBILE)]
+    rows.append(VoterDetails(phone="+12025550102"))
+    await store.add_voters(campaign.id, rows)
+    mobile, unknown = await store.get_voter(1), await store.get_voter(2)
+    assert (mobile.phone, mobile.line_type) == ("+12025550101", LineType.MOBILE)
+    assert type(mobile.line_type) is LineType
+    assert unknown.line_type is LineType.UNKNOWN
+    assert [t.value for t in LineType] == ["mobile", "landline", ""]
