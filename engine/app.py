@@ -19,7 +19,7 @@ from datetime import timedelta
 from engine.ari.client import AriClient, AriSettings
 from engine.config import Config, outbound_trunk
 from engine.dialer.loop import Dialer
-from engine.notifier import Notifier
+from engine.notifier import DialingView, Notifier
 from engine.operators.service import OperatorService
 from engine.security.login_limits import SignupLimiter, SignupPolicy
 from engine.security.password_hasher import PasswordHasher
@@ -146,7 +146,7 @@ class _NoTelephony:
     def browser_login(self, session_id: int) -> None:
         return None
 
-    def dialing(self) -> dict[str, bool | str]:
+    def dialing(self) -> DialingView:
         return {"paused": False, "message": ""}
 
 

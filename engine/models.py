@@ -6,7 +6,7 @@ store (engine/store/) persists them; the engine and the web app pass them around
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -15,6 +15,58 @@ from typing import Any
 class AudioMode(StrEnum):
     PHONE = "phone"
     BROWSER = "browser"
+
+
+class DialMode(StrEnum):
+    """How a campaign's calls are placed (engine/dialer/modes.py builds each one's pacing), in
+    the order the campaign form and error messages list them."""
+
+    PREDICTIVE = "predictive"
+    POWER = "power"
+    ADAPTIVE = "adaptive"
+    PREVIEW = "preview"
+
+
+class MobileDialMode(StrEnum):
+    """How a campaign's mobile numbers are called: a dial mode, or the campaign's own."""
+
+    AS_DIAL_MODE = ""
+    PREDICTIVE = "predictive"
+    POWER = "power"
+    ADAPTIVE = "adaptive"
+    PREVIEW = "preview"
+
+
+class DncScope(StrEnum):
+    """Where "Remove Number" puts a number: the campaign's do-not-call list or the global one."""
+
+    CAMPAIGN = "campaign"
+    GLOBAL = "global"
+
+
+class EndReason(StrEnum):
+    """Why a volunteer's session ended (empty while it is open)."""
+
+    OPEN = ""
+    LOGOUT = "logout"
+    TIMEOUT = "timeout"
+    """Wrap-up ran out with no result saved."""
+
+
+class AfterResult(StrEnum):
+    """What a volunteer does after saving a result in wrap-up."""
+
+    READY = "ready"
+    PAUSE = "pause"
+    LOGOUT = "logout"
+
+
+class LineType(StrEnum):
+    """What kind of line a voter's number is (engine/voters/line_types.py tells)."""
+
+    MOBILE = "mobile"
+    LANDLINE = "landline"
+    UNKNOWN = ""
 
 
 class SessionState(StrEnum):
@@ -120,7 +172,7 @@ class Campaign:
     "next": question id or None}]}."""
     term_codes: list[TermCode] = field(default_factory=lambda: list(DEFAULT_TERM_CODES))
     caller_id: str = ""
-    dial_mode: str = "power"
+    dial_mode: DialMode = DialMode.POWER
     """How calls are placed: power, predictive, adaptive or preview (engine/dialer/)."""
     lines_per_volunteer: int = 1
     """Power mode: calls kept going for every ready volunteer."""
@@ -128,7 +180,7 @@ class Campaign:
     """Predictive and adaptive modes: the most calls going for every volunteer signed in."""
     abandon_target: float = 2.7
     """Percent of live answers the pacing may abandon over a rolling 30 days (at most 3)."""
-    mobile_dial_mode: str = ""
+    mobile_dial_mode: MobileDialMode = MobileDialMode.AS_DIAL_MODE
     """Dial mode for mobile numbers (e.g. preview, so a person places each call); empty: the
     same as dial_mode."""
     unknown_lines_as_mobile: bool = True
@@ -146,7 +198,7 @@ class Campaign:
     """Treat AMD's NOTSURE as a person."""
     hold_music: bool = False
     """Volunteers waiting for a call hear music; otherwise silence."""
-    dnc_scope: str = "campaign"
+    dnc_scope: DncScope = DncScope.CAMPAIGN
     """Where "Remove Number" puts the number: campaign or global."""
     wrapup_seconds: int = 60
     ring_seconds: int = 28
@@ -157,45 +209,54 @@ class Campaign:
     created_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Voter:
-    id: int
-    campaign_id: int
-    phone: str
-    """E.164."""
+_BOOKKEEPING = {"shown": False}
+"""Metadata of a voter field that scripts, the voter card and the export do not show."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoterDetails:
+    """What a voter list says about one voter: the one declaration of the voter fields. The
+    importer fills it (engine/voters/csv_rows.py VoterRow), the store keeps it (Voter adds the
+    identity and calling state), scripts, the voter card and the results export show
+    VOTER_CARD_FIELDS in this order."""
+
     first_name: str = ""
     last_name: str = ""
+    phone: str
+    """E.164."""
     address: str = ""
     city: str = ""
     state: str = ""
     zip: str = ""
     party: str = ""
     age: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict, metadata=_BOOKKEEPING)
     """CSV columns phonebank does not know, kept as they were."""
-    timezone: str = ""
+    timezone: str = field(default="", metadata=_BOOKKEEPING)
     """IANA zone for calling hours (from the number or ZIP); empty: unknown."""
+    source_line: int | None = field(default=None, metadata=_BOOKKEEPING)
+    line_type: LineType = field(default=LineType.UNKNOWN, metadata=_BOOKKEEPING)
+    """mobile, landline or empty (unknown): from the list's line-type column or the number."""
+
+
+VOTER_FIELDS = tuple(f.name for f in fields(VoterDetails))
+"""Every field a voter list gives a voter (the store's voter columns besides its own)."""
+
+VOTER_CARD_FIELDS = tuple(f.name for f in fields(VoterDetails) if f.metadata.get("shown", True))
+"""The named fields a script, the voter card and the results export show, in their order."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Voter(VoterDetails):
+    id: int
+    campaign_id: int
     status: VoterStatus = VoterStatus.PENDING
     attempts: int = 0
     next_attempt_at: datetime | None = None
-    source_line: int | None = None
-    line_type: str = ""
-    """mobile, landline or empty (unknown): from the list's line-type column or the number."""
 
     def fields(self) -> dict[str, Any]:
         """What a script template and the voter card see."""
-        return {
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "phone": self.phone,
-            "address": self.address,
-            "city": self.city,
-            "state": self.state,
-            "zip": self.zip,
-            "party": self.party,
-            "age": self.age,
-            **self.extra,
-        }
+        return {**{name: getattr(self, name) for name in VOTER_CARD_FIELDS}, **self.extra}
 
 
 @dataclass(frozen=True)
@@ -235,7 +296,7 @@ class Session:
     wrapup_deadline: datetime | None = None
     created_at: datetime | None = None
     ended_at: datetime | None = None
-    end_reason: str = ""
+    end_reason: EndReason = EndReason.OPEN
 
 
 @dataclass(frozen=True)

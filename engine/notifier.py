@@ -1,7 +1,8 @@
 """Live updates for WebSockets: each session's events, and every event of a campaign.
 
 Subscribers get an asyncio.Queue; a slow subscriber whose queue is full loses its oldest
-events rather than blocking the engine.
+events rather than blocking the engine. The payloads are declared here (one TypedDict per
+``type``), as the pages' scripts read them; the notifier adds ``sent_at`` to each.
 """
 
 from __future__ import annotations
@@ -12,12 +13,104 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 256
 Event = dict[str, Any]
+"""An event as subscribers receive it (a payload below plus ``sent_at``), or a payload not
+declared below: the voter card (``{"type": "voter", "session_id", "preview"?, **card}``) and
+the socket's first ``snapshot`` (the session's view or the campaign's statistics)."""
+
+
+class SessionStateEvent(TypedDict):
+    """The volunteer's session moved (engine/sessions/service.py)."""
+
+    type: Literal["session"]
+    session_id: int
+    state: str
+    message: str
+    """What the volunteer's page says about the state."""
+    phone: bool
+    """Whether the volunteer's phone (or browser audio) is connected."""
+    wrapup_deadline: str | None
+    """ISO-8601, while in wrap-up."""
+
+
+class PreviewEndedEvent(TypedDict):
+    """A preview call the volunteer placed ended unanswered."""
+
+    type: Literal["preview_ended"]
+    session_id: int
+    attempt_id: int
+    outcome: str
+    message: str
+
+
+class CallEndedEvent(TypedDict):
+    """A call of the campaign ended with ``outcome`` (for the dashboards)."""
+
+    type: Literal["call"]
+    attempt_id: int
+    outcome: str
+
+
+class DialingView(TypedDict):
+    """Whether dialing is held, and why in words (engine/dialer/gate.py)."""
+
+    paused: bool
+    message: str
+
+
+class DialingEvent(DialingView):
+    type: Literal["dialing"]
+
+
+class TelephonyEvent(TypedDict):
+    """The phone system went away or came back (sent to every page)."""
+
+    type: Literal["telephony"]
+    available: bool
+    message: str
+
+
+class PinInUseEvent(TypedDict):
+    """Someone called in with the PIN of a session whose phone is connected."""
+
+    type: Literal["pin_in_use"]
+    session_id: int
+    message: str
+
+
+class ImportProgressEvent(TypedDict):
+    """A batch of a voter list was imported (for the campaign's dashboards)."""
+
+    type: Literal["import"]
+    campaign_id: int
+    rows: int
+    bytes_done: int
+    bytes_total: int | None
+
+
+class VoterCardHeader(TypedDict):
+    """The declared part of a ``voter`` event; the card's fields follow it."""
+
+    type: Literal["voter"]
+    session_id: int
+    preview: NotRequired[bool]
+
+
+Payload = (
+    SessionStateEvent
+    | PreviewEndedEvent
+    | CallEndedEvent
+    | DialingEvent
+    | TelephonyEvent
+    | PinInUseEvent
+    | ImportProgressEvent
+)
+"""Every declared payload the engine publishes."""
 
 
 class Notifier:
@@ -25,7 +118,7 @@ class Notifier:
         self._sessions: dict[int, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._campaigns: dict[int, set[asyncio.Queue[Event]]] = defaultdict(set)
 
-    def publish(self, campaign_id: int, session_id: int | None, event: Event) -> None:
+    def publish(self, campaign_id: int, session_id: int | None, event: Payload | Event) -> None:
         """Send ``event`` to the session's subscribers and the campaign's dashboards.
 
         Adds ``sent_at`` (epoch seconds) so clients can measure delivery latency.
@@ -40,7 +133,7 @@ class Notifier:
                     queue.get_nowait()
             queue.put_nowait(event)
 
-    def broadcast(self, event: Event) -> None:
+    def broadcast(self, event: Payload | Event) -> None:
         """Send ``event`` to every subscriber: every session's page and every dashboard."""
         event = {**event, "sent_at": time.time()}
         for table in (self._sessions, self._campaigns):

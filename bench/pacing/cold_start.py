@@ -18,6 +18,7 @@ from engine.dialer.pacing.learning import MACHINE as LEARNED_MACHINE
 from engine.dialer.pacing.learning import NO_ANSWER as LEARNED_NO_ANSWER
 from engine.dialer.pacing.learning import PERSON as LEARNED_PERSON
 from engine.models import Campaign as CampaignSettings
+from engine.models import DialMode
 
 LEARN_EVERY_S = 10.0
 _LEARNED_KIND = {
@@ -26,7 +27,7 @@ _LEARNED_KIND = {
     NO_ANSWER: LEARNED_NO_ANSWER,
     FAILING: FAILED,
 }
-PREDICTIVE = CampaignSettings(id=1, name="cold start", dial_mode="predictive")
+PREDICTIVE = CampaignSettings(id=1, name="cold start", dial_mode=DialMode.PREDICTIVE)
 
 
 class LearningCampaign(Campaign):

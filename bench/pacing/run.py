@@ -18,7 +18,7 @@ from bench.pacing.sim import (
 )
 from engine.dialer.modes import pacing_for
 from engine.dialer.pacing.base import Pacing
-from engine.models import Campaign
+from engine.models import Campaign, DialMode
 
 VOLUNTEERS = (1, 5, 10, 20, 50, 100)
 CONTACT_RATES = (0.10, 0.20)
@@ -26,10 +26,10 @@ POLICIES = ("manual", "power-1", "power-3", "vicidial", "predictive", "oracle")
 
 
 CAMPAIGNS = {
-    "power-1": Campaign(id=1, name="power-1", dial_mode="power", lines_per_volunteer=1),
-    "power-3": Campaign(id=1, name="power-3", dial_mode="power", lines_per_volunteer=3),
-    "vicidial": Campaign(id=1, name="vicidial", dial_mode="adaptive"),
-    "predictive": Campaign(id=1, name="predictive", dial_mode="predictive"),
+    "power-1": Campaign(id=1, name="power-1", dial_mode=DialMode.POWER, lines_per_volunteer=1),
+    "power-3": Campaign(id=1, name="power-3", dial_mode=DialMode.POWER, lines_per_volunteer=3),
+    "vicidial": Campaign(id=1, name="vicidial", dial_mode=DialMode.ADAPTIVE),
+    "predictive": Campaign(id=1, name="predictive", dial_mode=DialMode.PREDICTIVE),
 }
 """Each simulated policy as a campaign with the default settings of its dial mode: the
 engine builds its pacing from these with the same `pacing_for` (abandon guard included)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from engine.notifier import DialingView
+
 log = logging.getLogger(__name__)
 
 PBX_DOWN = "pbx"
@@ -45,7 +47,7 @@ class DialingGate:
         """Every reason's sentence, for a log line or a page; empty when open."""
         return " ".join(self._held.values())
 
-    def view(self) -> dict[str, bool | str]:
+    def view(self) -> DialingView:
         """What the pages show on load: ``{"paused": bool, "message": str}``."""
         return {"paused": not self.open, "message": self.why()}
 

@@ -9,7 +9,7 @@ from engine.dialer.pacing.base import AbandonGuard, Pacing, PowerPacing
 from engine.dialer.pacing.model import PacingModel
 from engine.dialer.pacing.policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
 from engine.errors import InvalidInput
-from engine.models import Campaign
+from engine.models import Campaign, DialMode
 
 
 def _power(campaign: Campaign, model: PacingModel) -> Pacing:
@@ -38,24 +38,24 @@ def _preview(campaign: Campaign, model: PacingModel) -> Pacing:
     return PreviewPacing()
 
 
-DIAL_MODES: dict[str, Callable[[Campaign, PacingModel], Pacing]] = {
-    "predictive": _predictive,
-    "power": _power,
-    "adaptive": _adaptive,
-    "preview": _preview,
+DIAL_MODES: dict[DialMode, Callable[[Campaign, PacingModel], Pacing]] = {
+    DialMode.PREDICTIVE: _predictive,
+    DialMode.POWER: _power,
+    DialMode.ADAPTIVE: _adaptive,
+    DialMode.PREVIEW: _preview,
 }
 """Each dial mode a campaign may choose, and how to build its pacing (in the order the
 campaign form and error messages list them)."""
 
-DIAL_MODE_LABELS: dict[str, str] = {
-    "predictive": "Predictive: the dialer paces calls to keep volunteers busy (recommended)",
-    "power": "Power: a fixed number of lines for every ready volunteer",
-    "adaptive": "Adaptive: VICIdial-style dial level, adjusted every 15 seconds",
-    "preview": "Preview: the volunteer sees the voter first and presses Call",
+DIAL_MODE_LABELS: dict[DialMode, str] = {
+    DialMode.PREDICTIVE: "Predictive: the dialer paces calls to keep volunteers busy (recommended)",
+    DialMode.POWER: "Power: a fixed number of lines for every ready volunteer",
+    DialMode.ADAPTIVE: "Adaptive: VICIdial-style dial level, adjusted every 15 seconds",
+    DialMode.PREVIEW: "Preview: the volunteer sees the voter first and presses Call",
 }
 """What the campaign form says about each dial mode, in the order it lists them."""
 
-AUTOMATIC_MODES = frozenset({"power", "predictive", "adaptive"})
+AUTOMATIC_MODES = frozenset({DialMode.POWER, DialMode.PREDICTIVE, DialMode.ADAPTIVE})
 """Modes in which the dialer places calls on its own (an autodialer, in the law's words)."""
 
 

@@ -18,7 +18,16 @@ from engine.calls.calling_hours import zones_within_hours
 from engine.dialer.modes import AUTOMATIC_MODES, DIAL_MODES
 from engine.dialer.pacing.base import ABANDON_LIMIT, abandon_budget
 from engine.errors import InvalidInput, NotFound
-from engine.models import CallOutcome, Campaign, Operator, SessionState, TermCode, TermCodeKind
+from engine.models import (
+    CallOutcome,
+    Campaign,
+    DncScope,
+    Operator,
+    SessionState,
+    TermCode,
+    TermCodeKind,
+)
+from engine.notifier import DialingView
 from engine.operators.logins import TOKEN_LIFETIME, OperatorLogins
 from engine.scripts.render import check_script
 from engine.security import field_limits
@@ -76,7 +85,7 @@ class OperatorService:
         hasher: PasswordHasher | None = None,
         token_lifetime: timedelta = TOKEN_LIFETIME,
         login_limiter: LoginLimiter | None = None,
-        dialing: Callable[[], dict[str, bool | str]] = lambda: {"paused": False, "message": ""},
+        dialing: Callable[[], DialingView] = lambda: {"paused": False, "message": ""},
     ) -> None:
         self.store = store
         self.dialing = dialing
@@ -171,7 +180,7 @@ class OperatorService:
         if "survey" in clean:
             _check_survey(clean["survey"])
         _check_pacing(clean)
-        if clean.get("dnc_scope", "campaign") not in ("campaign", "global"):
+        if clean.get("dnc_scope", DncScope.CAMPAIGN) not in tuple(DncScope):
             raise InvalidInput("dnc_scope must be 'campaign' or 'global'")
         if clean.get("caller_id"):
             clean["caller_id"] = self.normalize_phone(str(clean["caller_id"]), "caller_id")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from engine.errors import NotAllowed
 from engine.models import Attempt, Campaign, Session, SessionState, Voter
-from engine.notifier import Notifier
+from engine.notifier import Notifier, PreviewEndedEvent
 from engine.sessions.states import SessionEvent
 from engine.store.base import Store
 
@@ -110,7 +110,7 @@ class PreviewActions:
         if session.state != SessionState.RINGING or session.attempt_id != attempt_id:
             return session
         session = await self.transition(session, SessionEvent.NOT_REACHED)
-        event = {
+        event: PreviewEndedEvent = {
             "type": "preview_ended",
             "session_id": session.id,
             "attempt_id": attempt_id,

@@ -24,7 +24,7 @@ from engine.models import (
     SessionState,
     Voter,
 )
-from engine.notifier import Notifier
+from engine.notifier import DialingView, Notifier
 from engine.scripts.render import render_script
 from engine.security.login_limits import LoginLimiter, SignupLimiter
 from engine.security.password_hasher import PasswordHasher
@@ -73,7 +73,7 @@ class CallControl(Protocol):
     def browser_login(self, session_id: int) -> BrowserLogin | None:
         """The session's browser credentials, or None (phone mode, or already released)."""
 
-    def dialing(self) -> dict[str, bool | str]:
+    def dialing(self) -> DialingView:
         """Whether dialing is held now: ``{"paused": bool, "message": str}``."""
 
 

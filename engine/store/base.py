@@ -24,27 +24,12 @@ from engine.models import (
     SessionState,
     Volunteer,
     Voter,
+    VoterDetails,
     VoterStatus,
 )
 
-
-class VoterInput(Protocol):
-    """A voter row as the importer produces it (engine.voters.csv_rows.VoterRow)."""
-
-    phone: str
-    first_name: str
-    last_name: str
-    address: str
-    city: str
-    state: str
-    zip: str
-    party: str
-    age: int | None
-    extra: dict[str, str]
-    timezone: str
-    source_line: int | None
-    line_type: str
-    """mobile, landline or '' (unknown)."""
+VoterInput = VoterDetails
+"""A voter row as the importer produces it (engine.voters.csv_rows.VoterRow)."""
 
 
 class Store(Protocol):

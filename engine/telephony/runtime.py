@@ -24,7 +24,7 @@ from engine.dialer.gate import TRUNK_DOWN, DialingGate
 from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriNotFound
 from engine.models import CallOutcome, Session
-from engine.notifier import Notifier
+from engine.notifier import DialingEvent, DialingView, Notifier
 from engine.sessions.service import VolunteerService
 from engine.sessions.states import LIVE_STATES
 from engine.store.base import Store
@@ -249,7 +249,7 @@ class Telephony:
         await self.calls.end_for_session(session)
         await self.preview.end_for_session(session)
 
-    def dialing(self) -> dict[str, bool | str]:
+    def dialing(self) -> DialingView:
         """Whether dialing is held now, and why (read-only, for the pages on load)."""
         return self.gate.view()
 
@@ -309,7 +309,7 @@ class Telephony:
     async def publish_dialing(self) -> None:
         """Tell every signed-in volunteer and their campaigns' dashboards whether dialing is
         held, and why ({"type": "dialing", "paused": ..., "message": ...})."""
-        event = {"type": "dialing", **self.gate.view()}
+        event: DialingEvent = {"type": "dialing", **self.gate.view()}
         campaigns: set[int] = set()
         for session in await self.store.live_sessions():
             self.notifier.publish(session.campaign_id, session.id, event)

@@ -16,13 +16,14 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import phonenumbers
 
 from engine.calls.calling_hours import voter_timezone
 from engine.errors import InvalidInput
+from engine.models import LineType, VoterDetails
 from engine.security.csv_cells import safe_cell
 from engine.voters.headers import HeaderMap, map_headers
 from engine.voters.line_types import flagged_line_type, line_type, listed_line_type
@@ -38,25 +39,8 @@ MAX_LINE_BYTES = 1024 * 1024
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v"}
 
 
-@dataclass(slots=True)
-class VoterRow:
-    """One voter from the file, ready for Store.add_voters (matches store.base.VoterInput)."""
-
-    phone: str
-    """E.164."""
-    first_name: str = ""
-    last_name: str = ""
-    address: str = ""
-    city: str = ""
-    state: str = ""
-    zip: str = ""
-    party: str = ""
-    age: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-    timezone: str = ""
-    source_line: int | None = None
-    line_type: str = ""
-    """mobile, landline or "" (unknown): from the list's line-type column, else the number."""
+VoterRow = VoterDetails
+"""One voter from the file, ready for Store.add_voters (the voter fields of engine.models)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +240,7 @@ def _voter_row(
     )
 
 
-def _listed_line_type(values: list[str], header_map: HeaderMap) -> str | None:
+def _listed_line_type(values: list[str], header_map: HeaderMap) -> LineType | None:
     """What the row's line-type column, else its mobile flag, says (None: nothing)."""
     listed = None
     if header_map.line_type_column is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from engine.models import VOTER_CARD_FIELDS
 from engine.voters.line_types import LINE_TYPE_HEADERS, MOBILE_FLAG_HEADERS, header_key
 
 # fmt: off
@@ -81,7 +82,7 @@ class HeaderMap:
         found = set(self.columns)
         if "name" in found:
             found |= {"first_name", "last_name"}
-        return [name for name in FIELD_ALIASES if name != "name" and name not in found]
+        return [name for name in VOTER_CARD_FIELDS if name not in found]
 
 
 def map_headers(headers: Sequence[str]) -> HeaderMap:

@@ -18,13 +18,12 @@ import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberType
 
 from engine.dialer.modes import AUTOMATIC_MODES
-from engine.models import Campaign
+from engine.models import Campaign, DialMode, LineType, MobileDialMode
 
-MOBILE: Final = "mobile"
-LANDLINE: Final = "landline"
-UNKNOWN: Final = ""
+MOBILE: Final = LineType.MOBILE
+LANDLINE: Final = LineType.LANDLINE
+UNKNOWN: Final = LineType.UNKNOWN
 LINE_TYPES: Final = frozenset({MOBILE, LANDLINE, UNKNOWN})
-PREVIEW: Final = "preview"
 
 # fmt: off
 LINE_TYPE_HEADERS: Final = (
@@ -59,7 +58,7 @@ def header_key(header: str) -> str:
     return _NOT_A_LETTER.sub("", header.casefold())
 
 
-def listed_line_type(value: str) -> str | None:
+def listed_line_type(value: str) -> LineType | None:
     """The line type a line-type column states ("Cell" → mobile, "Home" → landline), or None
     when the value says nothing we understand (blank, "VoIP", "unknown")."""
     word = header_key(value)
@@ -70,7 +69,7 @@ def listed_line_type(value: str) -> str | None:
     return None
 
 
-def flagged_line_type(value: str) -> str | None:
+def flagged_line_type(value: str) -> LineType | None:
     """The line type a yes/no mobile-flag column states ("Y" → mobile, "N" → landline), or
     None for a blank or unreadable flag."""
     word = value.strip().casefold()
@@ -81,7 +80,7 @@ def flagged_line_type(value: str) -> str | None:
     return None
 
 
-def number_line_type(phone: str | PhoneNumber) -> str:
+def number_line_type(phone: str | PhoneNumber) -> LineType:
     """The line type phonenumbers knows from the number itself (E.164 text, or already
     parsed): MOBILE → mobile, FIXED_LINE → landline; anything else (FIXED_LINE_OR_MOBILE —
     almost every US number —, VoIP, pagers, an unparsable number) → unknown."""
@@ -98,7 +97,7 @@ def number_line_type(phone: str | PhoneNumber) -> str:
     return UNKNOWN
 
 
-def line_type(phone: str | PhoneNumber, listed: str | None = None) -> str:
+def line_type(phone: str | PhoneNumber, listed: LineType | None = None) -> LineType:
     """The voter's line type: what the list says (``listed``, from listed_line_type or
     flagged_line_type) when it says something, else what the number tells."""
     return listed if listed is not None else number_line_type(phone)
@@ -106,33 +105,36 @@ def line_type(phone: str | PhoneNumber, listed: str | None = None) -> str:
 
 def _mobiles_by_hand(campaign: Campaign) -> bool:
     """Landlines are autodialed while mobiles wait for a volunteer to press Call."""
-    return campaign.dial_mode in AUTOMATIC_MODES and campaign.mobile_dial_mode == PREVIEW
+    return (
+        campaign.dial_mode in AUTOMATIC_MODES
+        and campaign.mobile_dial_mode == MobileDialMode.PREVIEW
+    )
 
 
-def _mobile_like(campaign: Campaign) -> frozenset[str]:
+def _mobile_like(campaign: Campaign) -> frozenset[LineType]:
     """The line types that follow the campaign's mobile dial mode."""
     return frozenset({MOBILE, UNKNOWN}) if campaign.unknown_lines_as_mobile else frozenset({MOBILE})
 
 
-def automatic_line_types(campaign: Campaign) -> frozenset[str] | None:
+def automatic_line_types(campaign: Campaign) -> frozenset[LineType] | None:
     """Which voters' line types the automatic dialer may call: None for any.
 
     A preview campaign has none (every call is placed by a volunteer). A campaign whose
     mobiles are previewed autodials landlines only, and numbers of unknown type too unless
     ``unknown_lines_as_mobile`` (the cautious default) says to treat them as mobiles.
     """
-    if campaign.dial_mode == PREVIEW:
+    if campaign.dial_mode == DialMode.PREVIEW:
         return frozenset()
     if _mobiles_by_hand(campaign):
         return LINE_TYPES - _mobile_like(campaign)
     return None
 
 
-def preview_line_types(campaign: Campaign) -> frozenset[str]:
+def preview_line_types(campaign: Campaign) -> frozenset[LineType]:
     """Which voters' line types volunteers call by hand (the complement of
     automatic_line_types): all of them in a preview campaign, the mobiles (and maybe the
     unknown) when mobiles are previewed, else none."""
-    if campaign.dial_mode == PREVIEW:
+    if campaign.dial_mode == DialMode.PREVIEW:
         return LINE_TYPES
     if _mobiles_by_hand(campaign):
         return _mobile_like(campaign)

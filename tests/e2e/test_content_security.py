@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import uuid
 
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import ConsoleMessage, Page, Route, expect
 
 from engine.app import Engine
+from engine.ari.client import AriClient
+from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
+from testbed.events import EventLog
 from testbed.shift import make_campaign, voters_csv
+from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import card_latency
 from tests.e2e.test_softphone import CONNECTED, session_id_of, sign_in_with_computer
 from tests.e2e.test_volunteer_path import call_in, sign_in
@@ -42,7 +46,7 @@ async def watch_csp(page: Page) -> list[str]:
              window.reportCspViolation(`${e.violatedDirective} ${e.blockedURI}`));"""
     )
 
-    def on_console(message) -> None:
+    def on_console(message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text:
             seen.append(message.text)
 
@@ -60,8 +64,13 @@ async def assert_injection_blocked(page: Page, violations: list[str]) -> None:
 
 
 async def test_the_volunteer_page_runs_clean_and_a_hostile_script_does_nothing(
-    app_url, engine: Engine, pbx_pair, carrier, new_page, shot
-):
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+) -> None:
     csv = f"first_name,last_name,phone\nAnn,Lee,{voter_number('10', 7)}\n".encode()
     campaign = await make_campaign(engine, csv, script=ATTACK, wrapup_seconds=30)
     page = await new_page(1280, 900)
@@ -84,7 +93,9 @@ async def test_the_volunteer_page_runs_clean_and_a_hostile_script_does_nothing(
     assert violations == []
 
 
-async def test_the_softphone_connects_under_the_policy(app_url, engine, new_page, shot):
+async def test_the_softphone_connects_under_the_policy(
+    app_url: str, engine: Engine, new_page: PageFactory, shot: Shot
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("13", 2)]))
     page = await new_page(1280, 900)
     violations = await watch_csp(page)
@@ -98,8 +109,8 @@ async def test_the_softphone_connects_under_the_policy(app_url, engine, new_page
 
 
 async def test_a_phone_server_the_policy_does_not_list_says_it_cannot_be_reached(
-    app_url, engine, new_page, shot
-):
+    app_url: str, engine: Engine, new_page: PageFactory, shot: Shot
+) -> None:
     """A deployment whose softphone URL differs from the PBX the policy names is told so in
     words, not left "Connecting…" (the browser refuses the socket; JsSIP never notices)."""
     campaign = await make_campaign(engine, voters_csv([("10", 9)]))
@@ -121,7 +132,9 @@ async def test_a_phone_server_the_policy_does_not_list_says_it_cannot_be_reached
     await engine.volunteers.log_out(await session_id_of(page))
 
 
-async def test_the_operator_pages_run_clean(app_url, engine: Engine, new_page, shot):
+async def test_the_operator_pages_run_clean(
+    app_url: str, engine: Engine, new_page: PageFactory, shot: Shot
+) -> None:
     username = f"csp-{uuid.uuid4().hex[:6]}"
     await engine.operators.add_operator(username, PASSWORD)
     campaign = await make_campaign(engine, voters_csv([("13", 3)]), script=ATTACK)

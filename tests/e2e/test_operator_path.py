@@ -13,12 +13,16 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 
 from engine.app import Engine
+from engine.ari.client import AriClient
 from engine.models import SessionState
+from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
+from testbed.events import EventLog
 from testbed.shift import SimVolunteer
+from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import assert_fits
 
 PASSWORD = "correct horse battery"
@@ -59,7 +63,7 @@ async def volunteer_taking_calls(
             await task
 
 
-async def check(page: Page, shot, step: str) -> None:
+async def check(page: Page, shot: Shot, step: str) -> None:
     """Screenshots at 1280 px and 375 px, and no sideways scrolling at either."""
     await shot(page, step)
     await page.set_viewport_size({"width": 375, "height": 900})
@@ -98,8 +102,13 @@ async def create_campaign(page: Page, name: str) -> int:
 
 
 async def test_an_operator_sets_up_watches_and_exports_a_campaign(
-    app_url, engine, pbx_pair, carrier, new_page, shot
-):
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+) -> None:
     username = f"olive-{uuid.uuid4().hex[:4]}"
     await engine.operators.add_operator(username, PASSWORD)
     page = await new_page(1280, 900)
@@ -118,7 +127,7 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     await page.get_by_role("link", name="Voter list").click()
     await expect(page.locator(".empty")).to_contain_text("No voters yet")
     await page.get_by_label("CSV file").set_input_files(
-        files=[{"name": "ward.csv", "mimeType": "text/csv", "buffer": voter_list()}]
+        files=[FilePayload(name="ward.csv", mimeType="text/csv", buffer=voter_list())]
     )
     mapping = page.locator("#mapping-table")
     await expect(mapping).to_contain_text("Cell Phone")

@@ -11,6 +11,7 @@ from playwright.async_api import expect
 from engine.app import Engine
 from engine.callin.callins import PIN_IN_USE_NOTICE
 from testbed.shift import make_campaign, voters_csv
+from tests.e2e.conftest import PageFactory
 from tests.e2e.test_volunteer_path import sign_in
 from tests.helpers import wait_until
 
@@ -20,7 +21,9 @@ HELD = "test outage"
 HELD_MESSAGE = "The phone line to the carrier is down; dialing paused."
 
 
-async def test_pages_opened_while_dialing_is_held_say_so_at_once(app_url, engine: Engine, new_page):
+async def test_pages_opened_while_dialing_is_held_say_so_at_once(
+    app_url: str, engine: Engine, new_page: PageFactory
+) -> None:
     assert engine.telephony is not None
     campaign = await make_campaign(engine, voters_csv([("13", 5)]))
     username = f"notice-{uuid.uuid4().hex[:6]}"
@@ -51,8 +54,8 @@ async def test_pages_opened_while_dialing_is_held_say_so_at_once(app_url, engine
 
 
 async def test_the_volunteer_page_shows_a_refused_caller_with_its_pin(
-    app_url, engine: Engine, new_page
-):
+    app_url: str, engine: Engine, new_page: PageFactory
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("13", 6)]))
     page = await new_page(1280, 900)
     await sign_in(page, app_url, engine, campaign)

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
+from engine.app import Engine
+from engine.ari.client import AriClient
+from engine.pbx.pair import PbxPair
+from testbed.events import EventLog
 from testbed.phones import VolunteerPhone
 from testbed.shift import make_campaign, voters_csv
+from tests.e2e.conftest import PageFactory
 from tests.e2e.test_volunteer_path import call_in, sign_in
 
 
 async def test_the_page_says_the_phone_is_disconnected_until_the_volunteer_calls_back(
-    app_url, engine, pbx_pair, carrier, new_page
-):
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("10", 64), ("10", 65)]))
     page = await new_page(375, 800)
     await sign_in(page, app_url, engine, campaign)

@@ -8,8 +8,13 @@ import re
 
 from playwright.async_api import Page, expect
 
+from engine.app import Engine
+from engine.ari.client import AriClient
 from engine.models import CallOutcome, VoterStatus
+from engine.pbx.pair import PbxPair
+from testbed.events import EventLog
 from testbed.shift import make_campaign, voters_csv
+from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import assert_fits
 from tests.e2e.test_volunteer_path import call_in, sign_in
 
@@ -19,7 +24,7 @@ SURVEY = [
 ]  # fmt: skip
 
 
-async def shots(page: Page, shot, step: str) -> None:
+async def shots(page: Page, shot: Shot, step: str) -> None:
     """The step at a phone's width and a laptop's, checked to fit both."""
     await assert_fits(page)
     for width in (375, 1280):
@@ -29,8 +34,13 @@ async def shots(page: Page, shot, step: str) -> None:
 
 
 async def test_a_volunteer_previews_calls_skips_and_cancels_by_clicking(
-    app_url, engine, pbx_pair, carrier, new_page, shot
-):
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+) -> None:
     campaign = await make_campaign(
         engine,
         voters_csv([("10", 41), ("10", 42), ("40", 43), ("30", 44)]),

@@ -15,10 +15,12 @@ import pytest
 from playwright.async_api import Page, Route, async_playwright, expect
 
 from engine.app import Engine
+from engine.ari.client import AriClient
 from engine.models import Campaign, SessionState
 from engine.pbx.pair import PbxPair
+from testbed.events import EventLog
 from testbed.shift import make_campaign, voters_csv
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, E2E_ARTIFACTS
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, E2E_ARTIFACTS, PageFactory, Shot
 from tests.helpers import wait_until
 from tests.integration.test_engine_calls import heard_level
 
@@ -119,8 +121,13 @@ def record_figure(name: str, value: float) -> None:
 
 
 async def test_a_volunteer_talks_to_a_voter_through_the_browser(
-    app_url, engine, pbx_pair, carrier, new_page, shot
-):
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("10", 7), ("10", 8)]))
     page = await new_page(1280, 900)
     await carrier[0].set_global_variable("RECORD_VOTERS", "1")
@@ -155,6 +162,7 @@ async def test_a_volunteer_talks_to_a_voter_through_the_browser(
         await wait_until(  # the conversation: the voter hears a few of the fake mic's beeps
             lambda: _spoke(page, start), timeout=10, what="the page to send ~3 s of beeps"
         )
+        assert session.attempt_id is not None
         attempt = await engine.store.get_attempt(session.attempt_id)
         assert attempt.bridged_at is not None
         bridged = attempt.bridged_at.timestamp() * 1000
@@ -199,8 +207,8 @@ async def browser_without_fake_ui() -> AsyncIterator[Any]:
 
 
 async def test_a_denied_microphone_says_so_and_offers_the_phone(
-    app_url, engine, pbx_pair, browser_without_fake_ui, shot
-):
+    app_url: str, engine: Engine, pbx_pair: PbxPair, browser_without_fake_ui: Any, shot: Shot
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("10", 8)]))
     context = await browser_without_fake_ui.new_context()
     page = await context.new_page()
@@ -222,8 +230,8 @@ async def test_a_denied_microphone_says_so_and_offers_the_phone(
 
 
 async def test_an_unreachable_phone_server_says_so_and_offers_the_phone(
-    app_url, engine, pbx_pair, new_page, shot
-):
+    app_url: str, engine: Engine, pbx_pair: PbxPair, new_page: PageFactory, shot: Shot
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("10", 9)]))
     page = await new_page(1280, 900)
 
@@ -245,8 +253,8 @@ async def test_an_unreachable_phone_server_says_so_and_offers_the_phone(
 
 
 async def test_a_dropped_call_reconnects_once_then_offers_the_phone(
-    app_url, engine, pbx_pair, new_page, shot
-):
+    app_url: str, engine: Engine, pbx_pair: PbxPair, new_page: PageFactory, shot: Shot
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("10", 10)]))
     page = await new_page(1280, 900)
     await sign_in_with_computer(page, app_url, engine, campaign)

@@ -9,11 +9,14 @@ import uuid
 from playwright.async_api import Page, expect
 
 from engine.app import Engine
+from engine.ari.client import AriClient
 from engine.models import Campaign
 from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
+from testbed.events import EventLog
 from testbed.phones import VolunteerPhone
 from testbed.shift import make_campaign, voters_csv
+from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import assert_fits, card_latency
 
 SURVEY = [
@@ -41,7 +44,9 @@ async def sign_in(page: Page, app_url: str, engine: Engine, campaign: Campaign) 
     await expect(page.locator("#pin")).to_have_text(re.compile(r"^\d+$"))
 
 
-async def call_in(page: Page, pbx_pair: PbxPair, carrier) -> VolunteerPhone:
+async def call_in(
+    page: Page, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> VolunteerPhone:
     pin = (await page.locator("#pin").text_content() or "").strip()
     phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
     await phone.send_dtmf(pin)
@@ -50,8 +55,14 @@ async def call_in(page: Page, pbx_pair: PbxPair, carrier) -> VolunteerPhone:
 
 
 async def test_a_volunteer_goes_from_sign_up_to_log_out_by_clicking(
-    app_url, engine, pbx_pair, carrier, new_page, shot, card_latencies
-):
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+    card_latencies: list[float],
+) -> None:
     campaign = await make_campaign(
         engine,
         voters_csv([("10", 1), ("10", 2)]),
@@ -166,8 +177,14 @@ async def test_a_volunteer_goes_from_sign_up_to_log_out_by_clicking(
 
 
 async def test_a_volunteer_who_misses_the_wrap_up_deadline_lands_on_the_timeout_page(
-    app_url, engine, pbx_pair, carrier, new_page, shot, card_latencies
-):
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+    card_latencies: list[float],
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("10", 3)]), wrapup_seconds=3)
     page = await new_page(1280, 800)
     await sign_in(page, app_url, engine, campaign)
@@ -191,8 +208,14 @@ async def test_a_volunteer_who_misses_the_wrap_up_deadline_lands_on_the_timeout_
 
 
 async def test_a_voter_name_made_of_html_is_shown_as_text(
-    app_url, engine, pbx_pair, carrier, new_page, shot, card_latencies
-):
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+    card_latencies: list[float],
+) -> None:
     csv = f"first_name,last_name,phone\n{EVIL},Evil,{voter_number('10', 4)}\n".encode()
     campaign = await make_campaign(engine, csv, wrapup_seconds=10)
     page = await new_page(375, 800)
@@ -213,8 +236,8 @@ async def test_a_voter_name_made_of_html_is_shown_as_text(
 
 
 async def test_the_sign_up_and_sign_in_pages_fit_phone_and_laptop_screens(
-    app_url, engine, new_page, shot
-):
+    app_url: str, engine: Engine, new_page: PageFactory, shot: Shot
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("13", 1)]))
     page = await new_page(375, 800)
     for path in ("/", f"/join/{campaign.id}", "/signin", "/logged-out", "/no-such-page"):

@@ -18,6 +18,7 @@ from engine.config import load_config
 from engine.models import Attempt, CallOutcome, SessionState
 from engine.pbx.pair import PbxPair, start_pair
 from engine.pbx.supervisor import PbxSupervisor
+from testbed.events import EventLog
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer
 from tests.helpers import wait_until
@@ -52,7 +53,9 @@ async def supervised(pair: PbxPair, watchdog_seconds: float = 30.0) -> AsyncIter
             await task
 
 
-async def call_back_in(volunteer: SimVolunteer, pair: PbxPair, carrier: tuple) -> None:
+async def call_back_in(
+    volunteer: SimVolunteer, pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     """The volunteer's phone leg is gone: call in again with the PIN and take calls.
 
     A restarted dialer PBX is refused by the carrier until its next OPTIONS qualify finds it

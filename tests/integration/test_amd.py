@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from engine.ari.client import AriClient
+from engine.pbx.pair import PbxPair
 from testbed.amd_survey import summarize, survey
+from testbed.events import EventLog
 
 
-async def test_amd_tells_people_from_machines_over_every_greeting(pbx_pair, dialer, artifacts):
+async def test_amd_tells_people_from_machines_over_every_greeting(
+    pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog], artifacts: Path
+) -> None:
     ari, events = dialer
     results = await survey(pbx_pair, ari, events)
     summary = summarize(results)

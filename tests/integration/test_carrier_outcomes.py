@@ -50,7 +50,9 @@ async def call(ari: AriClient, events: EventLog, behaviour: Behaviour) -> dict[s
     }
 
 
-async def test_every_behaviour_gives_its_documented_outcome(dialer):
+async def test_every_behaviour_gives_its_documented_outcome(
+    dialer: tuple[AriClient, EventLog],
+) -> None:
     ari, events = dialer
     results = await asyncio.gather(*(call(ari, events, b) for b in BEHAVIOURS))
     for behaviour, result in zip(BEHAVIOURS, results, strict=True):

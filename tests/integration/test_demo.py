@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from pathlib import Path
 from typing import Any
 
 from engine.app import Engine
+from engine.ari.client import AriClient
 from engine.models import Campaign
+from engine.pbx.pair import PbxPair
 from phonebank.demo import demo_campaign, work_demo
+from testbed.events import EventLog
 from testbed.shift import running_engine
 from tests.helpers import wait_until
 
@@ -22,7 +26,9 @@ async def _results(engine: Engine, campaign: Campaign) -> list[dict[str, Any]]:
     return [row async for row in engine.store.results(campaign.id)]
 
 
-async def test_the_demo_campaign_is_worked_by_its_simulated_volunteers(pbx_pair, carrier, tmp_path):
+async def test_the_demo_campaign_is_worked_by_its_simulated_volunteers(
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     async with running_engine(pbx_pair, tmp_path / "demo.db") as engine:
         campaign = await demo_campaign(engine)
         assert campaign.dial_mode == "predictive"

@@ -8,26 +8,29 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine.app import Engine
-from engine.models import CallOutcome, CallState, SessionState
+from engine.ari.client import AriClient
+from engine.models import Attempt, CallOutcome, CallState, SessionState
 from engine.pbx.pair import PbxPair
 from testbed.audio import rms_dbfs, wav_finished
+from testbed.events import EventLog
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 
 
 @pytest.fixture
-async def engine(pbx_pair: PbxPair, tmp_path) -> AsyncIterator[Engine]:
+async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
     async with running_engine(pbx_pair, tmp_path / "calls.db") as running:
         yield running
 
 
 @contextlib.asynccontextmanager
-async def recording_voters(carrier) -> AsyncIterator[None]:
+async def recording_voters(carrier: tuple[AriClient, EventLog]) -> AsyncIterator[None]:
     await carrier[0].set_global_variable("RECORD_VOTERS", "1")
     try:
         yield
@@ -35,7 +38,13 @@ async def recording_voters(carrier) -> AsyncIterator[None]:
         await carrier[0].set_global_variable("RECORD_VOTERS", "0")
 
 
-async def one_volunteer(engine, pbx_pair, carrier, rows, **settings) -> SimVolunteer:
+async def one_volunteer(
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    rows: list[tuple[str, int]],
+    **settings: Any,
+) -> SimVolunteer:
     campaign = await make_campaign(engine, voters_csv(rows), **settings)
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
     await volunteer.call_in(pbx_pair, carrier)
@@ -60,7 +69,9 @@ async def heard_level(pbx_pair: PbxPair, number: str) -> float:
     return rms_dbfs(path)
 
 
-async def test_voter_and_volunteer_hear_each_other_through_the_engine(engine, pbx_pair, carrier):
+async def test_voter_and_volunteer_hear_each_other_through_the_engine(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     async with recording_voters(carrier):
         volunteer = await one_volunteer(engine, pbx_pair, carrier, [("10", 1)])
         session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
@@ -68,6 +79,7 @@ async def test_voter_and_volunteer_hear_each_other_through_the_engine(engine, pb
         recording = await volunteer.phone.start_recording()
         await volunteer.phone.say(1)
         heard_by_volunteer = rms_dbfs(await volunteer.phone.stop_recording(recording))
+        assert session.attempt_id is not None
         attempt = await engine.store.get_attempt(session.attempt_id)
         await engine.volunteers.end_call(session.id)
         await volunteer.wait_state(SessionState.WRAP_UP)
@@ -77,8 +89,8 @@ async def test_voter_and_volunteer_hear_each_other_through_the_engine(engine, pb
 
 
 async def test_missing_the_wrapup_deadline_logs_out_and_hangs_up_the_phone(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     volunteer = await one_volunteer(engine, pbx_pair, carrier, [("13", 2)], wrapup_seconds=3)
     await volunteer.wait_state(SessionState.TALKING, timeout=30)
     # The voter hangs up after ~10 s of talk; nobody enters a result.
@@ -87,14 +99,15 @@ async def test_missing_the_wrapup_deadline_logs_out_and_hangs_up_the_phone(
     assert session.end_reason == "timeout"
     assert volunteer.phone is not None
     await volunteer.phone.wait_hung_up(timeout=20)
+    assert session.attempt_id is not None
     attempt = await engine.store.get_attempt(session.attempt_id)
     assert attempt.outcome == CallOutcome.CONTACT
     assert await engine.store.result_for_attempt(attempt.id) is None
 
 
 async def test_a_live_voter_with_no_volunteer_free_hears_the_abandon_message(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     async with recording_voters(carrier):
         volunteer = await one_volunteer(
             engine, pbx_pair, carrier, [("10", 3), ("10", 4)], lines_per_volunteer=2
@@ -113,14 +126,14 @@ async def test_a_live_voter_with_no_volunteer_free_hears_the_abandon_message(
     assert stats["abandon_rate_today"] == 50.0
 
 
-async def _ended_abandoned(engine: Engine, volunteer: SimVolunteer) -> list:
+async def _ended_abandoned(engine: Engine, volunteer: SimVolunteer) -> list[Attempt]:
     attempts = await engine.store.list_attempts(volunteer.session.campaign_id)
     return [a for a in attempts if a.outcome == CallOutcome.ABANDONED]
 
 
 async def test_a_dropped_phone_ends_the_call_and_the_volunteer_can_call_back(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     volunteer = await one_volunteer(engine, pbx_pair, carrier, [("10", 5), ("10", 6)])
     session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
     assert volunteer.phone is not None
@@ -128,6 +141,7 @@ async def test_a_dropped_phone_ends_the_call_and_the_volunteer_can_call_back(
     session = await volunteer.wait_state(SessionState.WRAP_UP)
     attempt = await wait_until(lambda: _ended(engine, session.attempt_id), what="call end")
     assert attempt.outcome == CallOutcome.CONTACT
+    assert engine.telephony is not None
     assert not engine.telephony.calls.by_channel
     # Calling back in with the same PIN resumes the session, still owing a result.
     volunteer.phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
@@ -137,7 +151,8 @@ async def test_a_dropped_phone_ends_the_call_and_the_volunteer_can_call_back(
     await volunteer.wait_state(SessionState.TALKING, timeout=30)
 
 
-async def _ended(engine: Engine, attempt_id: int):
+async def _ended(engine: Engine, attempt_id: int | None) -> Attempt | None:
+    assert attempt_id is not None
     attempt = await engine.store.get_attempt(attempt_id)
     return attempt if attempt.ended_at else None
 
@@ -148,8 +163,8 @@ async def _phone_back(engine: Engine, session_id: int) -> bool:
 
 
 async def test_three_wrong_pins_hang_up_and_an_ended_sessions_pin_is_refused(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("90", 1)]))
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
     await engine.volunteers.log_out(volunteer.session.id)
@@ -162,14 +177,15 @@ async def test_three_wrong_pins_hang_up_and_an_ended_sessions_pin_is_refused(
 
 
 async def test_an_engine_restart_mid_call_keeps_the_call_and_the_volunteer(
-    pbx_pair, carrier, tmp_path
-):
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     database = tmp_path / "restart.db"
     async with running_engine(pbx_pair, database) as first:
         volunteer = await one_volunteer(first, pbx_pair, carrier, [("10", 7), ("10", 8)])
         session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
     async with running_engine(pbx_pair, database) as second:
         # The conversation outlived the engine: the new one carries on with it.
+        assert session.attempt_id is not None
         attempt = await second.store.get_attempt(session.attempt_id)
         assert attempt.ended_at is None and attempt.state == CallState.CONNECTED
         session = await second.store.get_session(session.id)
@@ -188,8 +204,8 @@ async def test_an_engine_restart_mid_call_keeps_the_call_and_the_volunteer(
 
 
 async def test_a_machine_gets_the_campaigns_voicemail_message_after_the_beep(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     async with recording_voters(carrier):
         volunteer = await one_volunteer(
             engine,
@@ -207,12 +223,14 @@ async def test_a_machine_gets_the_campaigns_voicemail_message_after_the_beep(
     assert level > -40, "the answering machine recorded no message"
 
 
-async def _ended_one(engine: Engine, volunteer: SimVolunteer):
+async def _ended_one(engine: Engine, volunteer: SimVolunteer) -> Attempt | None:
     attempts = await engine.store.list_attempts(volunteer.session.campaign_id)
     return attempts[0] if attempts and attempts[0].ended_at else None
 
 
-async def test_hold_music_plays_while_waiting_and_stops_for_the_voter(engine, pbx_pair, carrier):
+async def test_hold_music_plays_while_waiting_and_stops_for_the_voter(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     # Voice 0 says "Hello?" and then waits 4 s for the caller: the call's quiet moment.
     campaign = await make_campaign(engine, voters_csv([("10", 0)]), hold_music=True)
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from pathlib import Path
 
+from engine.ari.client import AriClient
 from engine.models import CallOutcome, SessionState, VoterStatus
+from engine.pbx.pair import PbxPair
 from testbed.behaviours import BY_CODE, behaviour_of, voter_number
+from testbed.events import EventLog
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 
@@ -57,7 +61,9 @@ async def answer_calls(volunteer: SimVolunteer, stop: asyncio.Event) -> int:
     return taken
 
 
-async def test_three_volunteers_work_a_mixed_list(pbx_pair, carrier, tmp_path):
+async def test_three_volunteers_work_a_mixed_list(
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     async with running_engine(pbx_pair, tmp_path / "shift.db") as engine:
         for phone in DNC:
             await engine.operators.add_dnc("test", phone, None, "asked not to be called")
@@ -75,8 +81,10 @@ async def test_three_volunteers_work_a_mixed_list(pbx_pair, carrier, tmp_path):
             return not counts.get(VoterStatus.PENDING) and not counts.get(VoterStatus.IN_FLIGHT)
 
         await wait_until(list_finished, timeout=240, what="the list to be worked")
+        telephony = engine.telephony
+        assert telephony is not None
         await wait_until(
-            lambda: all(not t.done() for t in workers) and not engine.telephony.calls.by_channel,
+            lambda: all(not t.done() for t in workers) and not telephony.calls.by_channel,
             timeout=30,
             what="the last calls to end",
         )
@@ -92,7 +100,9 @@ async def test_three_volunteers_work_a_mixed_list(pbx_pair, carrier, tmp_path):
         assert len(by_number) == len(LIST) - len(DNC)
         assert all(len(a) == 1 for a in by_number.values())
         for phone, (attempt,) in by_number.items():
-            code = behaviour_of(phone).code
+            behaviour = behaviour_of(phone)
+            assert behaviour is not None
+            code = behaviour.code
             assert attempt.outcome in EXPECTED[code], (phone, BY_CODE[code].name, attempt)
             if code in ("30", "32", "33", "34"):
                 assert attempt.hangup_cause == BY_CODE[code].cause, attempt

@@ -26,7 +26,7 @@ from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.calls.lost_calls import GAP_VARIABLE
 from engine.config import Config, load_config
-from engine.models import CallOutcome, CallState
+from engine.models import Attempt, CallOutcome, CallState
 from engine.pbx.instance import pid_alive, stop_pid
 from engine.pbx.pair import PbxPair, load_pair
 from engine.pbx.rootfs import existing_runtime
@@ -83,7 +83,7 @@ class Run:
 
 
 @pytest.fixture
-def setting(tmp_path) -> Iterator[tuple[dict[str, str], Config]]:
+def setting(tmp_path: Path) -> Iterator[tuple[dict[str, str], Config]]:
     env = {
         **os.environ,
         "PHONEBANK_PBX_NAME": f"test-run-{os.getpid()}-{uuid.uuid4().hex[:6]}",
@@ -144,7 +144,9 @@ async def _prepare(cfg: Config) -> tuple[str, str]:
     return signin.token, signin.pin
 
 
-async def test_a_killed_phonebank_run_is_replaced_without_dropping_the_pbx(setting, tmp_path):
+async def test_a_killed_phonebank_run_is_replaced_without_dropping_the_pbx(
+    setting: tuple[dict[str, str], Config], tmp_path: Path
+) -> None:
     env, cfg = setting
     token, pin = await _prepare(cfg)
     first = Run(env, tmp_path / "run1.log")
@@ -165,7 +167,7 @@ async def test_a_killed_phonebank_run_is_replaced_without_dropping_the_pbx(setti
             await _wait_state(http, "wrap-up")
             await _post(http, "/api/session/result", {"term_code": "talked", "then": "ready"})
 
-            async def ringing():
+            async def ringing() -> Attempt | None:
                 attempts = await store.list_attempts(1)
                 calls = [a for a in attempts if a.state == CallState.DIALING and a.channel_id]
                 return calls[0] if calls else None

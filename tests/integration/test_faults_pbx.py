@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
+from engine.app import Engine
+from engine.calls.outbound import LiveCall
 from engine.models import CallState, SessionState
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_with_events
@@ -25,12 +28,13 @@ from tests.integration.fault_helpers import (
 ROWS = [("10", 1), ("14", 6), ("14", 7), ("10", 2), ("10", 3)]
 
 
-async def _ringing(engine):
+async def _ringing(engine: Engine) -> list[LiveCall]:
+    assert engine.telephony is not None
     calls = engine.telephony.calls.by_channel.values()
     return [c for c in calls if c.state == CallState.DIALING and not c.answered]
 
 
-async def _first_contact_saved(engine, volunteer: SimVolunteer) -> int:
+async def _first_contact_saved(engine: Engine, volunteer: SimVolunteer) -> int:
     await engine.volunteers.start_calling(volunteer.session.id)
     talking = await volunteer.wait_state(SessionState.TALKING, timeout=30)
     await engine.volunteers.end_call(talking.id)
@@ -40,7 +44,9 @@ async def _first_contact_saved(engine, volunteer: SimVolunteer) -> int:
     return talking.attempt_id
 
 
-async def test_a_killed_dialer_pbx_is_restarted_and_no_voter_is_charged_for_it(tmp_path):
+async def test_a_killed_dialer_pbx_is_restarted_and_no_voter_is_charged_for_it(
+    tmp_path: Path,
+) -> None:
     async with (
         own_pair("kill") as pair,
         ari_with_events(pair.carrier) as carrier,
@@ -80,7 +86,9 @@ async def test_a_killed_dialer_pbx_is_restarted_and_no_voter_is_charged_for_it(t
         assert await engine.store.result_for_attempt(saved) is not None, "a saved result was lost"
 
 
-async def test_no_call_is_placed_into_a_dead_pbx_and_a_result_saved_meanwhile_is_kept(tmp_path):
+async def test_no_call_is_placed_into_a_dead_pbx_and_a_result_saved_meanwhile_is_kept(
+    tmp_path: Path,
+) -> None:
     """The volunteer saves a result and is ready while Asterisk is dead: the dialer must not
     claim voter after voter into the dead PBX (183 'failed' in 9.5 s before the fix)."""
     async with (
@@ -110,10 +118,11 @@ async def test_no_call_is_placed_into_a_dead_pbx_and_a_result_saved_meanwhile_is
         await volunteer.wait_state(SessionState.PHONE_DISCONNECTED, timeout=10)
         await call_back_in(volunteer, pair, carrier)
         await volunteer.wait_state(SessionState.TALKING, timeout=30 - (time.monotonic() - back_at))
+        assert talking.attempt_id is not None
         assert await engine.store.result_for_attempt(talking.attempt_id) is not None
 
 
-async def test_a_frozen_dialer_pbx_holds_dialing_and_nobody_is_charged(tmp_path):
+async def test_a_frozen_dialer_pbx_holds_dialing_and_nobody_is_charged(tmp_path: Path) -> None:
     async with (
         own_pair("freeze") as pair,
         ari_with_events(pair.carrier) as carrier,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from engine.config import load_config
 from engine.models import SessionState
@@ -19,7 +20,7 @@ from tests.integration.fault_helpers import call_back_in, own_pair, supervised
 WATCHDOG_S = load_config(environ={"PHONEBANK_PBX_WATCHDOG_SECONDS": "3"}).pbx.watchdog_seconds
 
 
-async def test_a_frozen_dialer_pbx_is_killed_restarted_and_dialing_resumes(tmp_path):
+async def test_a_frozen_dialer_pbx_is_killed_restarted_and_dialing_resumes(tmp_path: Path) -> None:
     async with (
         own_pair("watchdog") as pair,
         ari_with_events(pair.carrier) as carrier,

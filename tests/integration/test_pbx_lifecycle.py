@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -17,15 +18,18 @@ from engine.ari.client import AriClient
 from engine.config import load_config
 from engine.errors import AriUnauthorized, PbxStartError, SetupError
 from engine.pbx.instance import AsteriskInstance, pid_alive
-from engine.pbx.pair import start_pair
+from engine.pbx.pair import PbxPair, start_pair
 from engine.pbx.ports import port_free
 from testbed.behaviours import voter_number
+from testbed.events import EventLog
 from tests.conftest import ari_settings
 
 PHONEBANK = [sys.executable, "-m", "phonebank.cli"]
 
 
-async def test_ari_client_reconnects_after_the_dialer_pbx_restarts(pbx_pair, dialer):
+async def test_ari_client_reconnects_after_the_dialer_pbx_restarts(
+    pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog]
+) -> None:
     ari, events = dialer
     since = events.mark()
     await asyncio.to_thread(pbx_pair.dialer.stop)
@@ -39,7 +43,7 @@ async def test_ari_client_reconnects_after_the_dialer_pbx_restarts(pbx_pair, dia
     await events.wait_type("StasisStart", channel_id)
 
 
-async def test_wrong_ari_password_is_refused_with_a_clear_message(pbx_pair):
+async def test_wrong_ari_password_is_refused_with_a_clear_message(pbx_pair: PbxPair) -> None:
     settings = dataclasses.replace(ari_settings(pbx_pair.dialer), password="not-the-password")
     with pytest.raises(AriUnauthorized) as error:
         async with AriClient.connect(settings):
@@ -49,7 +53,7 @@ async def test_wrong_ari_password_is_refused_with_a_clear_message(pbx_pair):
     assert "password" in message
 
 
-def test_a_port_in_use_is_named_in_the_error():
+def test_a_port_in_use_is_named_in_the_error() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -61,7 +65,7 @@ def test_a_port_in_use_is_named_in_the_error():
     assert "pbx.dialer_http_port" in str(error.value)
 
 
-def test_asterisk_failing_to_start_shows_its_last_log_lines(pbx_pair):
+def test_asterisk_failing_to_start_shows_its_last_log_lines(pbx_pair: PbxPair) -> None:
     spec = dataclasses.replace(
         pbx_pair.dialer.spec,
         name="broken",
@@ -81,7 +85,7 @@ def test_asterisk_failing_to_start_shows_its_last_log_lines(pbx_pair):
     assert broken.pid is None
 
 
-def test_a_stopped_pair_leaves_no_process_port_or_lock():
+def test_a_stopped_pair_leaves_no_process_port_or_lock() -> None:
     cfg = load_config().pbx
     pair = start_pair(cfg, f"test-stop-{os.getpid()}")
     pids = [i.pid for i in pair.instances]
@@ -95,7 +99,7 @@ def test_a_stopped_pair_leaves_no_process_port_or_lock():
     shutil.rmtree(pair.run_dir)
 
 
-def test_pbx_commands_start_report_and_stop_the_pair(tmp_path):
+def test_pbx_commands_start_report_and_stop_the_pair(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "PHONEBANK_PBX_NAME": f"test-cli-{os.getpid()}",
@@ -123,7 +127,7 @@ def test_pbx_commands_start_report_and_stop_the_pair(tmp_path):
     shutil.rmtree(owner.split("credentials in ")[1].removesuffix("/owner.json"))
 
 
-def test_missing_rootfs_without_debootstrap_says_how_to_fix_it(tmp_path):
+def test_missing_rootfs_without_debootstrap_says_how_to_fix_it(tmp_path: Path) -> None:
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
     env = {**os.environ, "PATH": str(empty_bin), "PHONEBANK_PBX_CACHE_DIR": str(tmp_path / "cache")}

@@ -16,9 +16,13 @@ import asyncio
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from engine.ari.client import AriClient
 from engine.dialer.pacing.base import ABANDON_LIMIT, PRIOR_ANSWERS
 from engine.models import CallOutcome, SessionState
+from engine.pbx.pair import PbxPair
+from testbed.events import EventLog
 from testbed.shift import SimVolunteer, running_engine
 from tests.helpers import wait_until
 
@@ -56,8 +60,8 @@ async def work(volunteer: SimVolunteer, stop: asyncio.Event) -> None:
 
 
 async def test_twenty_volunteers_at_once_on_a_fresh_campaign_stay_within_the_rule(
-    pbx_pair, carrier, tmp_path
-):
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     async with running_engine(pbx_pair, tmp_path / "cold.db") as engine:
         tel = engine.telephony
         assert tel is not None

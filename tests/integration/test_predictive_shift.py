@@ -8,10 +8,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+from pathlib import Path
 
+from engine.ari.client import AriClient
 from engine.dialer.campaign_pacing import CampaignPacing
 from engine.dialer.pacing.learning import Learned
 from engine.models import CallOutcome, VoterStatus
+from engine.pbx.pair import PbxPair
+from testbed.events import EventLog
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 from tests.integration.test_engine_shift import answer_calls
@@ -25,8 +29,8 @@ LIST = (
 
 
 async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learned(
-    pbx_pair, carrier, tmp_path
-):
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     database = tmp_path / "predictive.db"
     async with running_engine(pbx_pair, database) as engine:
         assert engine.dialer is not None and engine.telephony is not None
@@ -37,11 +41,13 @@ async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learne
         for volunteer in volunteers:
             await volunteer.call_in(pbx_pair, carrier)
         peak = 0
+        telephony = engine.telephony
+        assert telephony is not None
 
         async def watch(stop: asyncio.Event) -> None:
             nonlocal peak
             while not stop.is_set():
-                dialing, connecting = engine.telephony.calls.in_flight(campaign.id)
+                dialing, connecting = telephony.calls.in_flight(campaign.id)
                 peak = max(peak, dialing + connecting)
                 await asyncio.sleep(0.05)
 
@@ -56,9 +62,7 @@ async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learne
             return not counts.get(VoterStatus.PENDING) and not counts.get(VoterStatus.IN_FLIGHT)
 
         await wait_until(list_finished, timeout=180, what="the list to be worked")
-        await wait_until(
-            lambda: not engine.telephony.calls.by_channel, timeout=30, what="the last calls"
-        )
+        await wait_until(lambda: not telephony.calls.by_channel, timeout=30, what="the last calls")
         stop.set()
         await asyncio.gather(watcher, *workers)
 

@@ -6,27 +6,38 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine.app import Engine
-from engine.models import CallOutcome, SessionState, VoterStatus
+from engine.ari.client import AriClient
+from engine.models import Attempt, CallOutcome, SessionState, Voter, VoterStatus
+from engine.notifier import Event
 from engine.pbx.pair import PbxPair
 from engine.voters.line_types import MOBILE, UNKNOWN
 from testbed.audio import rms_dbfs
 from testbed.behaviours import voter_number
+from testbed.events import EventLog
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 from tests.integration.test_engine_calls import heard_level, recording_voters
 
 
 @pytest.fixture
-async def engine(pbx_pair: PbxPair, tmp_path) -> AsyncIterator[Engine]:
+async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
     async with running_engine(pbx_pair, tmp_path / "preview.db") as running:
         yield running
 
 
-async def previewing(engine, pbx_pair, carrier, csv: bytes, **settings) -> SimVolunteer:
+async def previewing(
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    csv: bytes,
+    **settings: Any,
+) -> SimVolunteer:
     campaign = await make_campaign(engine, csv, **{"dial_mode": "preview", **settings})
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
     await volunteer.call_in(pbx_pair, carrier)
@@ -34,7 +45,7 @@ async def previewing(engine, pbx_pair, carrier, csv: bytes, **settings) -> SimVo
     return volunteer
 
 
-async def card_of(engine: Engine, volunteer: SimVolunteer):
+async def card_of(engine: Engine, volunteer: SimVolunteer) -> tuple[Attempt, Voter]:
     """The voter on the volunteer's card, once there is one."""
     session = await volunteer.wait_state(SessionState.PREVIEWING, timeout=10)
     assert session.attempt_id is not None
@@ -48,7 +59,9 @@ async def no_preview_channels(engine: Engine) -> bool:
     return not [c for c in channels if c["id"].startswith("preview-")]
 
 
-async def test_press_call_then_talk_with_audio_both_ways_and_no_amd(engine, pbx_pair, carrier):
+async def test_press_call_then_talk_with_audio_both_ways_and_no_amd(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     async with recording_voters(carrier):
         volunteer = await previewing(engine, pbx_pair, carrier, voters_csv([("10", 21)]))
         campaign = await engine.store.get_campaign(volunteer.session.campaign_id)
@@ -72,7 +85,9 @@ async def test_press_call_then_talk_with_audio_both_ways_and_no_amd(engine, pbx_
     assert await engine.store.abandon_counts(campaign.id, attempt.claimed_at) == (0, 0)
 
 
-async def test_an_answering_machine_is_put_through_without_amd(engine, pbx_pair, carrier):
+async def test_an_answering_machine_is_put_through_without_amd(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     volunteer = await previewing(engine, pbx_pair, carrier, voters_csv([("20", 22)]))
     attempt, _ = await card_of(engine, volunteer)
     await engine.volunteers.call_voter(volunteer.session.id)
@@ -87,7 +102,9 @@ async def test_an_answering_machine_is_put_through_without_amd(engine, pbx_pair,
     assert (attempt.outcome, attempt.amd_verdict, attempt.amd_at) == (CallOutcome.CONTACT, "", None)
 
 
-async def test_busy_is_recorded_and_the_next_card_follows(engine, pbx_pair, carrier):
+async def test_busy_is_recorded_and_the_next_card_follows(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     csv = voters_csv([("30", 23), ("10", 24)])
     volunteer = await previewing(engine, pbx_pair, carrier, csv)
     with engine.notifier.session_events(volunteer.session.id) as events:
@@ -107,7 +124,9 @@ async def test_busy_is_recorded_and_the_next_card_follows(engine, pbx_pair, carr
     assert await wait_until(lambda: no_preview_channels(engine), what="no channel left behind")
 
 
-async def test_skip_returns_the_voter_untouched(engine, pbx_pair, carrier):
+async def test_skip_returns_the_voter_untouched(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     csv = voters_csv([("10", 25), ("10", 26)])
     volunteer = await previewing(engine, pbx_pair, carrier, csv, max_attempts=3)
     skipped, _ = await card_of(engine, volunteer)
@@ -123,8 +142,8 @@ async def test_skip_returns_the_voter_untouched(engine, pbx_pair, carrier):
 
 
 async def test_the_volunteer_hears_it_ring_and_cancel_leaves_nothing_behind(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     volunteer = await previewing(engine, pbx_pair, carrier, voters_csv([("31", 27)]))
     attempt, _ = await card_of(engine, volunteer)
     assert volunteer.phone is not None
@@ -142,7 +161,9 @@ async def test_the_volunteer_hears_it_ring_and_cancel_leaves_nothing_behind(
     assert attempt.outcome == CallOutcome.NO_ANSWER
 
 
-async def test_a_mixed_campaign_autodials_landlines_and_previews_mobiles(engine, pbx_pair, carrier):
+async def test_a_mixed_campaign_autodials_landlines_and_previews_mobiles(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     """The dialer calls the landlines itself; once none is left to call, the volunteer is
     shown the mobile and unknown numbers and places those calls by hand."""
     kinds = {0: "landline", 1: "cell", 2: "", 3: "Home", 4: "wireless", 5: ""}
@@ -178,13 +199,13 @@ async def test_a_mixed_campaign_autodials_landlines_and_previews_mobiles(engine,
     assert all(a.outcome == CallOutcome.CONTACT for a in attempts.values())
 
 
-async def _ended(engine: Engine, attempt_id: int):
+async def _ended(engine: Engine, attempt_id: int) -> Attempt | None:
     attempt = await engine.store.get_attempt(attempt_id)
     return attempt if attempt.ended_at else None
 
 
-async def _event(events: asyncio.Queue, kind: str, timeout: float = 30) -> dict:
-    async def next_of_kind() -> dict:
+async def _event(events: asyncio.Queue[Event], kind: str, timeout: float = 30) -> Event:
+    async def next_of_kind() -> Event:
         while True:
             event = await events.get()
             if event["type"] == kind:
@@ -193,14 +214,16 @@ async def _event(events: asyncio.Queue, kind: str, timeout: float = 30) -> dict:
     return await asyncio.wait_for(next_of_kind(), timeout)
 
 
-async def _record(volunteer: SimVolunteer, seconds: float):
+async def _record(volunteer: SimVolunteer, seconds: float) -> Path:
     assert volunteer.phone is not None
     recording = await volunteer.phone.start_recording()
     await asyncio.sleep(seconds)
     return await volunteer.phone.stop_recording(recording)
 
 
-async def test_a_preview_call_that_rings_out_is_no_answer(engine, pbx_pair, carrier):
+async def test_a_preview_call_that_rings_out_is_no_answer(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     """The real PBX reports the ringing of a preview call, so a phone that rang out is the
     voter's "no answer" (a call that never rang would be our failure)."""
     volunteer = await previewing(
@@ -209,7 +232,7 @@ async def test_a_preview_call_that_rings_out_is_no_answer(engine, pbx_pair, carr
     attempt, _ = await card_of(engine, volunteer)
     await engine.volunteers.call_voter(volunteer.session.id)
 
-    async def ended():
+    async def ended() -> CallOutcome | None:
         return (await engine.store.get_attempt(attempt.id)).outcome
 
     assert await wait_until(ended, 15, "the call to ring out") == CallOutcome.NO_ANSWER

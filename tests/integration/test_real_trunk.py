@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
+from pathlib import Path
 
 from engine.ari.client import AriClient
 from engine.config import Config, TrunkConfig, load_config, outbound_trunk
@@ -20,14 +21,14 @@ from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_cs
 from tests.conftest import ari_settings
 
 
-def test_outbound_trunk_is_the_simulator_unless_a_carrier_is_configured():
+def test_outbound_trunk_is_the_simulator_unless_a_carrier_is_configured() -> None:
     cfg = load_config(environ={})
     assert outbound_trunk(cfg) == "carrier"
     real = dataclasses.replace(cfg, trunk=TrunkConfig(host="sip.example.net"))
     assert outbound_trunk(real) == "trunk"
 
 
-async def test_calls_go_through_a_configured_carrier_trunk(tmp_path):
+async def test_calls_go_through_a_configured_carrier_trunk(tmp_path: Path) -> None:
     carrier_port = pick_port(socket.SOCK_DGRAM)
     cfg: Config = load_config()
     pbx = dataclasses.replace(cfg.pbx, carrier_sip_port=carrier_port)
@@ -47,5 +48,6 @@ async def test_calls_go_through_a_configured_carrier_trunk(tmp_path):
             session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
             await engine.volunteers.end_call(session.id)
             await volunteer.wait_state(SessionState.WRAP_UP)
+            assert session.attempt_id is not None
             attempt = await engine.store.get_attempt(session.attempt_id)
             assert attempt.outcome == CallOutcome.CONTACT

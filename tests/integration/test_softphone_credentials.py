@@ -4,6 +4,7 @@ to the session, deleted at log-out (and never created for a phone sign-in)."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from engine.app import Engine
 from engine.models import Campaign
@@ -24,7 +25,9 @@ def endpoint_exists(pair: PbxPair, name: str) -> bool:
     return "Unable to find object" not in pair.dialer.cli(f"pjsip show endpoint {name}")
 
 
-async def test_browser_sign_in_creates_an_endpoint_that_log_out_deletes(pbx_pair, tmp_path):
+async def test_browser_sign_in_creates_an_endpoint_that_log_out_deletes(
+    pbx_pair: PbxPair, tmp_path: Path
+) -> None:
     async with running_engine(pbx_pair, tmp_path / "db.sqlite") as engine:
         campaign = await make_campaign(engine, voters_csv([("10", 0)]))
         session_id = await sign_in(engine, campaign, "browser")
@@ -46,7 +49,7 @@ async def test_browser_sign_in_creates_an_endpoint_that_log_out_deletes(pbx_pair
         assert (await engine.volunteers.view(session_id))["softphone"] is None
 
 
-async def test_phone_sign_in_creates_no_endpoint(pbx_pair, tmp_path):
+async def test_phone_sign_in_creates_no_endpoint(pbx_pair: PbxPair, tmp_path: Path) -> None:
     async with running_engine(pbx_pair, tmp_path / "db.sqlite") as engine:
         campaign = await make_campaign(engine, voters_csv([("10", 0)]))
         session_id = await sign_in(engine, campaign, "phone")

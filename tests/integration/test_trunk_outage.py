@@ -9,6 +9,7 @@ other test's calls."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -16,12 +17,14 @@ import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine.ari.client import AriClient
 from engine.config import load_config
-from engine.models import CallOutcome, SessionState, VoterStatus
+from engine.models import Attempt, CallOutcome, SessionState, VoterStatus
 from engine.pbx.pair import PbxPair, start_pair
 from testbed.events import EventLog
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
@@ -51,7 +54,9 @@ async def own_carrier(own_pair: PbxPair) -> AsyncIterator[tuple[AriClient, Event
         yield pair
 
 
-async def test_silent_carrier_holds_dialing_and_charges_no_voter(own_pair, own_carrier, tmp_path):
+async def test_silent_carrier_holds_dialing_and_charges_no_voter(
+    own_pair: PbxPair, own_carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     async with running_engine(own_pair, tmp_path / "trunk.db") as engine:
         tel = engine.telephony
         assert tel is not None
@@ -111,7 +116,9 @@ async def test_silent_carrier_holds_dialing_and_charges_no_voter(own_pair, own_c
         await engine.volunteers.log_out(volunteer.session.id)
 
 
-async def test_machine_starved_of_audio_is_never_connected(own_pair, own_carrier, tmp_path):
+async def test_machine_starved_of_audio_is_never_connected(
+    own_pair: PbxPair, own_carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     """The carrier answers, then falls silent (SIGSTOP): AMD hears no audio at all and
     gives NOTSURE/TOOLONG after 5 s, which the campaign connects as a person. The engine
     checks that audio still arrives, finds none, and hangs up: never a contact, and the
@@ -133,7 +140,7 @@ async def test_machine_starved_of_audio_is_never_connected(own_pair, own_carrier
         os.kill(own_pair.carrier.pid, signal.SIGSTOP)
         try:
 
-            async def ended() -> list:
+            async def ended() -> list[Attempt]:
                 attempts = await engine.store.list_attempts(campaign.id)
                 return [a for a in attempts if a.outcome is not None]
 
@@ -148,7 +155,9 @@ async def test_machine_starved_of_audio_is_never_connected(own_pair, own_carrier
         await engine.volunteers.log_out(volunteer.session.id)
 
 
-async def test_a_leg_whose_audio_stops_for_30_s_is_hung_up(own_pair, own_carrier, tmp_path):
+async def test_a_leg_whose_audio_stops_for_30_s_is_hung_up(
+    own_pair: PbxPair, own_carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
     """rtp_timeout on the trunk endpoint: a carrier silent for longer than 30 s leaves no
     leg hanging on the dialer (here the volunteer's phone, which can call back in)."""
     async with running_engine(own_pair, tmp_path / "rtp.db") as engine:
@@ -174,7 +183,7 @@ async def test_a_leg_whose_audio_stops_for_30_s_is_hung_up(own_pair, own_carrier
         await engine.volunteers.log_out(volunteer.session.id)
 
 
-def drain_now(queue) -> list[dict]:
+def drain_now(queue: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
     items = []
     while not queue.empty():
         items.append(queue.get_nowait())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from engine.ari.client import AriClient
 from engine.pbx.pair import PbxPair
@@ -16,7 +17,7 @@ from tests.helpers import wait_until
 
 async def answered_call_in(
     pair: PbxPair, dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
-) -> tuple[VolunteerPhone, dict]:
+) -> tuple[VolunteerPhone, dict[str, Any]]:
     """A volunteer phone calls in; the test, acting as the engine, answers it in Stasis."""
     ari, events = dialer
     since = events.mark()
@@ -30,13 +31,17 @@ async def answered_call_in(
     return await calling, start
 
 
-async def test_call_in_reaches_stasis_with_the_dialed_number_and_caller(pbx_pair, dialer, carrier):
+async def test_call_in_reaches_stasis_with_the_dialed_number_and_caller(
+    pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
+) -> None:
     _, start = await answered_call_in(pbx_pair, dialer, carrier)
     assert start["args"] == ["callin", pbx_pair.dialer.spec.extra["callin_number"]]
     assert start["channel"]["caller"]["number"] == "+12025550199"
 
 
-async def test_dtmf_sent_by_the_phone_reaches_the_dialers_stasis_app(pbx_pair, dialer, carrier):
+async def test_dtmf_sent_by_the_phone_reaches_the_dialers_stasis_app(
+    pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
+) -> None:
     _, events = dialer
     phone, start = await answered_call_in(pbx_pair, dialer, carrier)
     channel_id = start["channel"]["id"]
@@ -111,7 +116,9 @@ async def _no_voter_channels(carrier_ari: AriClient) -> bool:
     ]
 
 
-async def test_volunteer_hears_the_voter_speak(pbx_pair, dialer, carrier):
+async def test_volunteer_hears_the_voter_speak(
+    pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
+) -> None:
     phone, _ = await bridge_with_voter(pbx_pair, dialer, carrier, "10")
     recording = await phone.start_recording()
     await asyncio.sleep(3.0)  # record three seconds of the live person's greeting and talk
@@ -119,7 +126,9 @@ async def test_volunteer_hears_the_voter_speak(pbx_pair, dialer, carrier):
     assert level > -40.0, f"the volunteer heard only {level} dBFS while the voter spoke"
 
 
-async def test_volunteer_hears_silence_when_the_voter_says_nothing(pbx_pair, dialer, carrier):
+async def test_volunteer_hears_silence_when_the_voter_says_nothing(
+    pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
+) -> None:
     phone, _ = await bridge_with_voter(pbx_pair, dialer, carrier, "90")
     recording = await phone.start_recording()
     await asyncio.sleep(3.0)  # record three seconds of a silent line
@@ -127,7 +136,9 @@ async def test_volunteer_hears_silence_when_the_voter_says_nothing(pbx_pair, dia
     assert level < SILENCE_DBFS, f"the volunteer heard {level} dBFS from a silent voter"
 
 
-async def test_voter_hears_the_volunteer_speak(pbx_pair, dialer, carrier):
+async def test_voter_hears_the_volunteer_speak(
+    pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
+) -> None:
     ari, _ = dialer
     clear_recordings(pbx_pair)
     await carrier[0].set_global_variable("RECORD_VOTERS", "1")
@@ -140,7 +151,9 @@ async def test_voter_hears_the_volunteer_speak(pbx_pair, dialer, carrier):
     assert level > -40.0, f"the voter heard only {level} dBFS while the volunteer spoke"
 
 
-async def test_voter_hears_silence_when_the_volunteer_says_nothing(pbx_pair, dialer, carrier):
+async def test_voter_hears_silence_when_the_volunteer_says_nothing(
+    pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog], carrier: tuple[AriClient, EventLog]
+) -> None:
     ari, _ = dialer
     clear_recordings(pbx_pair)
     await carrier[0].set_global_variable("RECORD_VOTERS", "1")

@@ -4,20 +4,23 @@ the PIN puts them straight back to taking calls (issue 11, item 13)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from engine.app import Engine
+from engine.ari.client import AriClient
 from engine.models import SessionState
 from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
+from testbed.events import EventLog
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 
 
 @pytest.fixture
-async def engine(pbx_pair: PbxPair, tmp_path) -> AsyncIterator[Engine]:
+async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
     async with running_engine(pbx_pair, tmp_path / "reconnect.db") as running:
         yield running
 
@@ -26,7 +29,9 @@ async def phone_gone(volunteer: SimVolunteer) -> bool:
     return (await volunteer.refresh()).channel_id is None
 
 
-async def call_back(volunteer: SimVolunteer, pbx_pair: PbxPair, carrier) -> None:
+async def call_back(
+    volunteer: SimVolunteer, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     volunteer.phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
     await volunteer.phone.send_dtmf(volunteer.session.pin)
 
@@ -38,8 +43,8 @@ async def voter_on_the_line(engine: Engine, volunteer: SimVolunteer) -> str:
 
 
 async def test_a_phone_dropped_in_wrap_up_then_a_result_then_a_call_back_gets_the_next_call(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     campaign = await make_campaign(engine, voters_csv([("10", 60), ("10", 61)]))
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
     await volunteer.call_in(pbx_pair, carrier)
@@ -63,8 +68,8 @@ async def test_a_phone_dropped_in_wrap_up_then_a_result_then_a_call_back_gets_th
 
 
 async def test_a_ready_volunteer_whose_phone_drops_takes_calls_again_after_calling_back(
-    engine, pbx_pair, carrier
-):
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
     # Preview dialing: the volunteer is ready with the voter's card, nobody is called yet.
     campaign = await make_campaign(engine, voters_csv([("10", 62)]), dial_mode="preview")
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)

@@ -13,12 +13,18 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
+from engine.models import Campaign
 from engine.security.login_limits import LoginLimiter, LoginPolicy, SignupLimiter, SignupPolicy
 from engine.security.password_hasher import PasswordHasher
+from engine.store.sqlite.store import SqliteStore
 from tests.helpers import wait_until
 from tests.unit.web_support import (
     OPERATOR,
@@ -42,7 +48,7 @@ def slow_hash(secret: str) -> str:
 
 
 @pytest.fixture
-async def campaign(engine):
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign("test", "Spring Canvass")
 
 
@@ -58,14 +64,16 @@ async def error_of(response: Any) -> tuple[int, str]:
 # --- item 3: a sign-up flood does not stall the server ------------------------------------------
 
 
-def slow_hasher(request, **options) -> PasswordHasher:
+def slow_hasher(request: pytest.FixtureRequest, **options: Any) -> PasswordHasher:
     """A one-thread hasher of slow_hash, closed (its thread ended) after the test."""
     hasher = PasswordHasher(1, hash_secret=slow_hash, **options)
     request.addfinalizer(hasher.close)
     return hasher
 
 
-async def test_a_flood_of_sign_ups_does_not_delay_the_health_check(engine, client, request):
+async def test_a_flood_of_sign_ups_does_not_delay_the_health_check(
+    engine: Engine, client: TestClient[Any, Any], request: pytest.FixtureRequest
+) -> None:
     """Hashing blocks a worker thread, not the event loop: 40 sign-ups of 50 ms each take two
     seconds of hashing, and /api/health answers meanwhile as fast as ever (on the event loop
     it would wait behind them)."""
@@ -85,7 +93,9 @@ async def test_a_flood_of_sign_ups_does_not_delay_the_health_check(engine, clien
     assert len(waits) >= 10, "the flood ended before it could be measured"
 
 
-async def test_sign_ups_are_limited_per_address(engine, client):
+async def test_sign_ups_are_limited_per_address(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     engine.volunteers.logins.signup_limiter = SignupLimiter(SignupPolicy(per_address=3))
     for n in range(3):
         assert (await client.post("/api/signup", json=person(n))).status == 201
@@ -95,7 +105,7 @@ async def test_sign_ups_are_limited_per_address(engine, client):
     assert int(response.headers["Retry-After"]) > 0
 
 
-async def test_sign_ups_are_limited_overall(engine, client):
+async def test_sign_ups_are_limited_overall(engine: Engine, client: TestClient[Any, Any]) -> None:
     engine.volunteers.logins.signup_limiter = SignupLimiter(SignupPolicy(per_minute=2))
     for n in range(2):
         assert (await client.post("/api/signup", json=person(n))).status == 201
@@ -103,7 +113,9 @@ async def test_sign_ups_are_limited_overall(engine, client):
     assert status == 429 and "Too many people are signing up right now" in message
 
 
-async def test_a_full_hashing_queue_says_the_server_is_busy(engine, client, request):
+async def test_a_full_hashing_queue_says_the_server_is_busy(
+    engine: Engine, client: TestClient[Any, Any], request: pytest.FixtureRequest
+) -> None:
     engine.volunteers.logins.hasher = slow_hasher(request, max_waiting=0)
     first = asyncio.create_task(client.post("/api/signup", json=person(1)))
     hasher = engine.volunteers.logins.hasher
@@ -131,14 +143,16 @@ async def test_a_full_hashing_queue_says_the_server_is_busy(engine, client, requ
         ("phone", "5" * 33, "phone is too long: at most 32 characters"),
     ],
 )
-async def test_sign_up_fields_are_capped(client, field, value, expected):
+async def test_sign_up_fields_are_capped(
+    client: TestClient[Any, Any], field: str, value: str, expected: str
+) -> None:
     status, message = await error_of(
         await client.post("/api/signup", json=person(1, **{field: value}))
     )
     assert status == 400 and expected in message
 
 
-async def test_campaign_names_are_capped(engine, client):
+async def test_campaign_names_are_capped(engine: Engine, client: TestClient[Any, Any]) -> None:
     await engine.operators.add_operator(*OPERATOR)
     login = await client.post(
         "/api/operator/login", json={"username": OPERATOR[0], "password": OPERATOR[1]}
@@ -163,8 +177,8 @@ async def test_campaign_names_are_capped(engine, client):
 
 
 async def test_overlong_sign_in_fields_are_refused_before_any_password_check(
-    engine, client, campaign
-):
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     hasher = engine.volunteers.logins.hasher
     response = await sign_in(client, campaign, {"login_id": "K" * 10_000, "password": "x"})
     status, message = await error_of(response)
@@ -172,7 +186,9 @@ async def test_overlong_sign_in_fields_are_refused_before_any_password_check(
     assert hasher.verifications == 0
 
 
-async def test_result_notes_are_capped(engine, client, campaign):
+async def test_result_notes_are_capped(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await web_sign_in(client, campaign.id)
     await add_voters(engine, campaign, "first,phone\nAna,(212) 555-0123\n")
     await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -191,7 +207,9 @@ async def test_result_notes_are_capped(engine, client, campaign):
     assert response.status == 200, await response.text()
 
 
-async def test_an_overlong_operator_username_is_refused_before_any_lookup(engine, client):
+async def test_an_overlong_operator_username_is_refused_before_any_lookup(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     response = await client.post(
         "/api/operator/login", json={"username": "o" * 1000, "password": "whatever it is"}
     )
@@ -202,7 +220,9 @@ async def test_an_overlong_operator_username_is_refused_before_any_lookup(engine
 # --- item 6: sign-up with someone else's email --------------------------------------------------
 
 
-async def test_sign_up_with_someone_elses_email_keeps_their_details(engine, client):
+async def test_sign_up_with_someone_elses_email_keeps_their_details(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     first = await client.post("/api/signup", json=person(1, name="Ann Lee", phone="+12025550100"))
     assert first.status == 201
     again = await client.post(
@@ -219,13 +239,17 @@ async def test_sign_up_with_someone_elses_email_keeps_their_details(engine, clie
 # --- item 7: operator tokens --------------------------------------------------------------------
 
 
-async def operator_login(client: Any, username: str = OPERATOR[0], password: str = OPERATOR[1]):
+async def operator_login(
+    client: TestClient[Any, Any], username: str = OPERATOR[0], password: str = OPERATOR[1]
+) -> ClientResponse:
     return await client.post(
         "/api/operator/login", json={"username": username, "password": password}
     )
 
 
-async def test_an_operator_token_expires_after_its_lifetime(engine, client):
+async def test_an_operator_token_expires_after_its_lifetime(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     token = (await (await operator_login(client)).json())["token"]
     assert (await client.get("/api/operator/campaigns", headers=bearer(token))).status == 200
@@ -238,7 +262,9 @@ async def test_an_operator_token_expires_after_its_lifetime(engine, client):
     assert accounts.token_lifetime == timedelta(hours=12)
 
 
-async def test_logout_revokes_the_operator_token(engine, client):
+async def test_logout_revokes_the_operator_token(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     token = (await (await operator_login(client)).json())["token"]
     other = (await (await operator_login(client)).json())["token"]
@@ -248,7 +274,9 @@ async def test_logout_revokes_the_operator_token(engine, client):
     assert (await client.get("/api/operator/campaigns", headers=bearer(other))).status == 200
 
 
-async def test_the_html_login_makes_no_api_token(engine, client):
+async def test_the_html_login_makes_no_api_token(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     form = await client.get("/operator/login")
     found = re.search(r'name="csrf_token" value="([^"]+)"', await form.text())
@@ -260,11 +288,15 @@ async def test_the_html_login_makes_no_api_token(engine, client):
     )
     assert response.status == 303
     assert (await client.get("/operator")).status == 200
-    rows = engine.store.conn.execute("SELECT count(*) FROM api_tokens").fetchone()
+    rows = (
+        cast(SqliteStore, engine.store).conn.execute("SELECT count(*) FROM api_tokens").fetchone()
+    )
     assert rows[0] == 0
 
 
-async def test_a_removed_operators_tokens_and_pages_stop_working(engine, client):
+async def test_a_removed_operators_tokens_and_pages_stop_working(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     token = (await (await operator_login(client)).json())["token"]
     form = await client.get("/operator/login")
@@ -294,7 +326,7 @@ def phonebank(*args: str, db: str, stdin: str = "") -> subprocess.CompletedProce
     )
 
 
-def test_the_cli_removes_an_operator_after_confirmation(tmp_path):
+def test_the_cli_removes_an_operator_after_confirmation(tmp_path: Path) -> None:
     db = str(tmp_path / "db.sqlite")
     assert (
         phonebank(
@@ -314,13 +346,15 @@ def test_the_cli_removes_an_operator_after_confirmation(tmp_path):
 # --- item 9: limits keyed on accounts, and timing -----------------------------------------------
 
 
-async def sign_up(client: Any, n: int) -> dict[str, str]:
+async def sign_up(client: TestClient[Any, Any], n: int) -> dict[str, str]:
     response = await client.post("/api/signup", json=person(n))
     assert response.status == 201
     return dict(await response.json())
 
 
-async def sign_in(client: Any, campaign: Any, creds: dict[str, str], password: str | None = None):
+async def sign_in(
+    client: TestClient[Any, Any], campaign: Any, creds: dict[str, str], password: str | None = None
+) -> ClientResponse:
     return await client.post(
         "/api/signin",
         json={
@@ -332,8 +366,8 @@ async def sign_in(client: Any, campaign: Any, creds: dict[str, str], password: s
 
 
 async def test_a_thousand_wrong_sign_ins_from_an_address_do_not_lock_out_a_volunteer_there(
-    engine, client, campaign
-):
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     """One address (a proxy, a venue) sends 1,000 wrong sign-ins for many Login IDs; another
     volunteer behind the same address then signs in with the right password."""
     engine.volunteers.logins.login_limiter = LoginLimiter(LoginPolicy(address_delay=0.0))
@@ -349,7 +383,9 @@ async def test_a_thousand_wrong_sign_ins_from_an_address_do_not_lock_out_a_volun
     assert (await sign_in(client, campaign, victim)).status == 201
 
 
-async def test_an_operators_typos_lock_only_their_account_from_that_address(engine, client):
+async def test_an_operators_typos_lock_only_their_account_from_that_address(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     await engine.operators.add_operator("oscar", "another long password")
     for _ in range(5):
@@ -358,7 +394,9 @@ async def test_an_operators_typos_lock_only_their_account_from_that_address(engi
     assert (await operator_login(client, "oscar", "another long password")).status == 200
 
 
-async def test_guessing_one_account_from_many_addresses_locks_the_account(engine, client):
+async def test_guessing_one_account_from_many_addresses_locks_the_account(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     """The account's own count (20 in 15 minutes) stops guessing spread over addresses."""
     await engine.operators.add_operator(*OPERATOR)
     accounts = engine.operators.accounts
@@ -369,7 +407,9 @@ async def test_guessing_one_account_from_many_addresses_locks_the_account(engine
         await accounts.check_password(*OPERATOR, "198.51.100.7")
 
 
-async def test_an_unknown_operator_username_costs_a_password_check(engine, client):
+async def test_an_unknown_operator_username_costs_a_password_check(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     hasher = engine.operators.accounts.hasher
     before = hasher.verifications

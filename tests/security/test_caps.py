@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
 from engine.security import field_limits
 from tests.unit.web_support import (
     add_voters,
@@ -21,7 +24,9 @@ async def _error(response: Any) -> tuple[int, str]:
     return response.status, (await response.json())["error"]["message"]
 
 
-async def _post_result(engine, client, answers: dict[str, Any]):
+async def _post_result(
+    engine: Engine, client: TestClient[Any, Any], answers: dict[str, Any]
+) -> ClientResponse:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     volunteer = await sign_in(client, campaign.id)
     await add_voters(engine, campaign, "first,phone\nAna,(212) 555-0123\n")
@@ -33,26 +38,34 @@ async def _post_result(engine, client, answers: dict[str, Any]):
     )
 
 
-async def test_an_overlong_answer_is_refused_naming_the_question(engine, client):
+async def test_an_overlong_answer_is_refused_naming_the_question(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     response = await _post_result(engine, client, {"q1": "a" * (field_limits.ANSWER + 1)})
     status, message = await _error(response)
     assert status == 400
     assert "the answer to 'q1' is too long: at most 2,000 characters, not 2,001" in message
 
 
-async def test_an_overlong_choice_in_a_multiple_answer_is_refused(engine, client):
+async def test_an_overlong_choice_in_a_multiple_answer_is_refused(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     response = await _post_result(engine, client, {"q2": ["yes", "b" * 2001]})
     status, message = await _error(response)
     assert status == 400 and "the answer to 'q2' is too long" in message
 
 
-async def test_answers_too_large_in_all_are_refused(engine, client):
+async def test_answers_too_large_in_all_are_refused(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     answers = {f"q{n}": "c" * 1500 for n in range(20)}  # each fine, 30 KB in all
     status, message = await _error(await _post_result(engine, client, answers))
     assert status == 400 and "answers is too large: at most 20,000 bytes as JSON" in message
 
 
-async def test_answers_within_the_caps_are_saved(engine, client):
+async def test_answers_within_the_caps_are_saved(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     response = await _post_result(engine, client, {"q1": "a" * 2000, "q2": ["yes", "no"]})
     assert response.status == 200, await response.text()
 
@@ -82,8 +95,8 @@ async def test_answers_within_the_caps_are_saved(engine, client):
     ],
 )
 async def test_oversized_campaign_settings_are_refused_naming_the_field(
-    engine, client, settings, expected
-):
+    engine: Engine, client: TestClient[Any, Any], settings: dict[str, Any], expected: str
+) -> None:
     headers = bearer(await operator_token(engine, client))
     created = await client.post("/api/operator/campaigns", json={"name": "Fall"}, headers=headers)
     path = f"/api/operator/campaigns/{(await created.json())['id']}"

@@ -7,10 +7,14 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import FormData
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
 from engine.security.csv_cells import FORMULA_START, PLAIN_NUMBER, safe_cell
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import OPERATOR, in_wrap_up, running_engine, sign_in
@@ -19,12 +23,12 @@ FULLWIDTH = ["＝1+1", "＋cmd", "－2+A1", "＠SUM(A1)", '＝HYPERLINK("https:/
 
 
 @pytest.mark.parametrize("text", FULLWIDTH)
-def test_fullwidth_formula_starts_are_prefixed(text):
+def test_fullwidth_formula_starts_are_prefixed(text: str) -> None:
     assert safe_cell(text) == "'" + text
 
 
 @pytest.mark.parametrize("text", ["＋１２０２５５５０１２３", "a＝b", "Ｐｌａｉｎ"])
-def test_fullwidth_text_that_is_no_formula_is_kept(text):
+def test_fullwidth_text_that_is_no_formula_is_kept(text: str) -> None:
     assert safe_cell(text) == text
 
 
@@ -35,13 +39,15 @@ def _unsafe(cells: list[str]) -> list[str]:
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
 
 
-async def test_the_rejected_rows_download_is_guarded(engine, client):
+async def test_the_rejected_rows_download_is_guarded(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await log_in(client)
     token = await page_token(client)
@@ -68,7 +74,9 @@ async def test_the_rejected_rows_download_is_guarded(engine, client):
     assert "'@SUM(A1)" in rows[1] and "'＝1+1" in rows[2]
 
 
-async def test_the_results_export_guards_fullwidth_formulas(engine, client):
+async def test_the_results_export_guards_fullwidth_formulas(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await engine.operators.import_list(
         "test",

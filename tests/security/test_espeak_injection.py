@@ -12,7 +12,7 @@ SECRET = "the quick brown fox jumps over the lazy dog. " * 20
 """About 180 words: read aloud this takes well over a minute."""
 
 
-async def test_a_message_that_looks_like_an_option_is_spoken_not_obeyed(tmp_path: Path):
+async def test_a_message_that_looks_like_an_option_is_spoken_not_obeyed(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
     sounds = SoundLibrary(tmp_path / "sounds", PurePosixPath("/sounds"))

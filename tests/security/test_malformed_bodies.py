@@ -4,8 +4,14 @@ POST/PUT/PATCH/DELETE route of the API (and undecodable forms to every page form
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import AsyncIterator
+from typing import Any
 
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from engine.app import Engine
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import OPERATOR, bearer, running_engine, sign_in
 
@@ -53,7 +59,7 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 FORM = "application/x-www-form-urlencoded"
 
 
-def _api_routes(app) -> set[tuple[str, str]]:
+def _api_routes(app: web.Application) -> set[tuple[str, str]]:
     return {
         (route.method, route.resource.canonical)
         for route in app.router.routes()
@@ -63,7 +69,7 @@ def _api_routes(app) -> set[tuple[str, str]]:
     }
 
 
-def _page_routes(app) -> list[tuple[str, str]]:
+def _page_routes(app: web.Application) -> list[tuple[str, str]]:
     return sorted(
         (route.method, route.resource.canonical)
         for route in app.router.routes()
@@ -74,24 +80,26 @@ def _page_routes(app) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
 
 
-async def test_every_write_route_of_the_api_is_covered(client):
-    assert _api_routes(client.server.app) == JSON_ROUTES | OTHER_ROUTES
+async def test_every_write_route_of_the_api_is_covered(client: TestClient[Any, Any]) -> None:
+    assert _api_routes(client.app) == JSON_ROUTES | OTHER_ROUTES
 
 
-def _assert_one_sentence(error: dict, what: str) -> None:
+def _assert_one_sentence(error: dict[str, Any], what: str) -> None:
     message = error["message"]
     assert "Traceback" not in message and "\n" not in message, what
     assert 10 < len(message) < 200, f"{what}: {message!r}"
 
 
 @pytest.mark.parametrize(("method", "route"), sorted(JSON_ROUTES | OTHER_ROUTES))
-async def test_malformed_bodies_answer_400_not_500(engine, client, method, route):
+async def test_malformed_bodies_answer_400_not_500(
+    engine: Engine, client: TestClient[Any, Any], method: str, route: str
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     volunteer = await sign_in(client, campaign.id)
     login = await client.post(
@@ -117,11 +125,13 @@ async def test_malformed_bodies_answer_400_not_500(engine, client, method, route
             _assert_one_sentence((await response.json())["error"], what)
 
 
-async def test_undecodable_forms_to_every_page_form_are_not_a_500(engine, client):
+async def test_undecodable_forms_to_every_page_form_are_not_a_500(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await log_in(client)
     token = await page_token(client)
-    routes = _page_routes(client.server.app)
+    routes = _page_routes(client.app)
     assert len(routes) >= 8, routes
     for method, route in routes:
         path = route.replace("{id}", str(campaign.id))

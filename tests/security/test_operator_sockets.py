@@ -4,21 +4,26 @@ another process) closes them at their next check."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
-from aiohttp import WSCloseCode
+from aiohttp import ClientWebSocketResponse, WSCloseCode
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
+from engine.models import Campaign
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import OPERATOR, bearer, operator_token
 from web.operator import sockets as operator_sockets
 
 
 @pytest.fixture
-async def campaign(engine):
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign("test", "Canvass")
 
 
-async def _closed(ws) -> tuple[int | None, str]:
+async def _closed(ws: ClientWebSocketResponse) -> tuple[int | None, str]:
     """Read until the server closes the socket; its close code and reason."""
     while True:
         message = await ws.receive(timeout=5)
@@ -26,7 +31,9 @@ async def _closed(ws) -> tuple[int | None, str]:
             return ws.close_code, str(message.extra or "")
 
 
-async def test_an_api_logout_closes_that_tokens_sockets_at_once(engine, client, campaign):
+async def test_an_api_logout_closes_that_tokens_sockets_at_once(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     token = await operator_token(engine, client)
     login = await client.post(
         "/api/operator/login", json={"username": OPERATOR[0], "password": OPERATOR[1]}
@@ -45,7 +52,9 @@ async def test_an_api_logout_closes_that_tokens_sockets_at_once(engine, client, 
     await kept.close()
 
 
-async def test_a_page_logout_closes_the_pages_sockets_at_once(engine, client, campaign):
+async def test_a_page_logout_closes_the_pages_sockets_at_once(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await engine.operators.add_operator(*OPERATOR)
     await log_in(client)
     ws = await client.ws_connect(f"/operator/campaigns/{campaign.id}/events")
@@ -58,7 +67,12 @@ async def test_a_page_logout_closes_the_pages_sockets_at_once(engine, client, ca
     assert code == WSCloseCode.POLICY_VIOLATION and "logged out" in reason
 
 
-async def test_removing_the_operator_closes_their_sockets(engine, client, campaign, monkeypatch):
+async def test_removing_the_operator_closes_their_sockets(
+    engine: Engine,
+    client: TestClient[Any, Any],
+    campaign: Campaign,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(operator_sockets, "CHECK_SECONDS", 0.05)
     token = await operator_token(engine, client)
     await log_in(client)

@@ -7,11 +7,13 @@ tests/unit/test_pin_limits.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,7 +59,9 @@ def wrong_pin(*live: Session) -> str:
     return digit * len(live[0].pin)
 
 
-async def phone_from(pair: PbxPair, carrier: tuple[AriClient, EventLog], caller: str):
+async def phone_from(
+    pair: PbxPair, carrier: tuple[AriClient, EventLog], caller: str
+) -> VolunteerPhone:
     return await VolunteerPhone.call_in(pair, *carrier, caller=caller)
 
 
@@ -66,8 +70,12 @@ async def state(volunteer: SimVolunteer) -> SessionState:
 
 
 async def test_wrong_pins_lock_the_caller_id_then_every_caller(
-    pbx_pair, carrier, tmp_path, monkeypatch, caplog
-):
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO, logger=ENGINE_LOGGERS)
     limits = {"caller_failures": "3", "overall_failures": "5"}
     async with engine_with(pbx_pair, tmp_path / "pins.db", monkeypatch, **limits) as engine:
@@ -105,8 +113,12 @@ async def test_wrong_pins_lock_the_caller_id_then_every_caller(
 
 
 async def test_a_slow_call_in_does_not_delay_another_volunteers_call_in(
-    pbx_pair, carrier, tmp_path, monkeypatch, caplog
-):
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """While the third wrong PIN's goodbye plays to one caller, another volunteer's call-in
     joins its bridge within 1.5 s of its last digit (it took 11.1 s when the goodbye was
     awaited inside the DTMF handler)."""
@@ -142,7 +154,12 @@ async def test_a_slow_call_in_does_not_delay_another_volunteers_call_in(
         assert not [r for r in caplog.records if "Processing delayed" in r.getMessage()]
 
 
-async def test_a_call_in_that_types_nothing_is_hung_up(pbx_pair, carrier, tmp_path, monkeypatch):
+async def test_a_call_in_that_types_nothing_is_hung_up(
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     async with engine_with(pbx_pair, tmp_path / "idle.db", monkeypatch, pin_idle_seconds="3"):
         phone = await phone_from(pbx_pair, carrier, "+12025550007")
         started = time.monotonic()
@@ -152,8 +169,11 @@ async def test_a_call_in_that_types_nothing_is_hung_up(pbx_pair, carrier, tmp_pa
 
 
 async def test_a_live_pin_does_not_take_a_connected_volunteers_line(
-    pbx_pair, carrier, tmp_path, monkeypatch
-):
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     async with engine_with(pbx_pair, tmp_path / "takeover.db", monkeypatch) as engine:
         [ann] = await volunteers(engine, 1)
         await ann.call_in(pbx_pair, carrier)
@@ -205,7 +225,7 @@ async def bridge_members(pair: PbxPair, bridge_id: str | None) -> list[str]:
     return list(bridges[bridge_id]["channels"]) if bridge_id in bridges else []
 
 
-def _of_type(queue, kind: str):
+def _of_type(queue: asyncio.Queue[dict[str, Any]], kind: str) -> dict[str, Any] | None:
     while not queue.empty():
         event = queue.get_nowait()
         if event["type"] == kind:

@@ -20,7 +20,7 @@ def holds_a_secret(path: Path, secrets: list[str]) -> bool:
     return any(s in text for s in secrets) or any(w in text for w in SECRET_WORDS)
 
 
-def test_no_secret_under_the_run_directory_is_readable_by_others(pbx_pair: PbxPair):
+def test_no_secret_under_the_run_directory_is_readable_by_others(pbx_pair: PbxPair) -> None:
     secrets = [i.spec.ari_password for i in pbx_pair.instances]
     files = [p for p in pbx_pair.run_dir.rglob("*") if p.is_file()]
     secret_files = [p for p in files if holds_a_secret(p, secrets)]
@@ -32,7 +32,7 @@ def test_no_secret_under_the_run_directory_is_readable_by_others(pbx_pair: PbxPa
     assert exposed == [], "readable by other users: " + ", ".join(exposed)
 
 
-def test_run_directories_are_closed_to_other_users(pbx_pair: PbxPair):
+def test_run_directories_are_closed_to_other_users(pbx_pair: PbxPair) -> None:
     dirs = [pbx_pair.run_dir, *(p for p in pbx_pair.run_dir.rglob("*") if p.is_dir())]
     open_to_others = [
         f"{d} ({stat.filemode(d.stat().st_mode)})" for d in dirs if d.stat().st_mode & 0o007
@@ -46,12 +46,12 @@ def test_run_directories_are_closed_to_other_users(pbx_pair: PbxPair):
     assert pbx_pair.run_dir.stat().st_gid == pbx_pair.dialer.runtime.gid
 
 
-def test_the_pbx_pair_runs_with_its_private_configuration(pbx_pair: PbxPair):
+def test_the_pbx_pair_runs_with_its_private_configuration(pbx_pair: PbxPair) -> None:
     for instance in pbx_pair.instances:
         assert instance.healthy(), instance.log_tail()
 
 
-async def test_the_database_and_its_new_directory_are_private(tmp_path: Path):
+async def test_the_database_and_its_new_directory_are_private(tmp_path: Path) -> None:
     path = tmp_path / "state" / "phonebank.db"
     store = SqliteStore.open(path)
     try:
@@ -63,7 +63,7 @@ async def test_the_database_and_its_new_directory_are_private(tmp_path: Path):
         await store.close()
 
 
-async def test_an_existing_database_readable_by_others_is_closed(tmp_path: Path):
+async def test_an_existing_database_readable_by_others_is_closed(tmp_path: Path) -> None:
     path = tmp_path / "phonebank.db"
     path.touch(mode=0o644)
     path.chmod(0o644)

@@ -5,16 +5,21 @@ un-called voter on the do-not-call list. Edits (PUT) need a saved result."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
-from engine.models import SessionState
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+
+from engine.app import Engine
+from engine.models import Attempt, Campaign, SessionState
 from engine.sessions.states import SessionEvent
 from engine.store.sqlite.results import HISTORY_KEPT
-from tests.unit.web_support import claim_one, in_wrap_up, sign_in
+from tests.unit.web_support import Volunteer, claim_one, in_wrap_up, sign_in
 
 VOTER = "+12025550101"
 
 
-async def _campaign(engine, dial_mode: str = "preview"):
+async def _campaign(engine: Engine, dial_mode: str = "preview") -> Campaign:
     campaign = await engine.operators.create_campaign(
         "test", "Guarded", dial_mode=dial_mode, calling_hours_end="24:00"
     )
@@ -24,7 +29,9 @@ async def _campaign(engine, dial_mode: str = "preview"):
     return campaign
 
 
-async def _previewing(engine, client, campaign):
+async def _previewing(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> tuple[Volunteer, Attempt]:
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
     session = await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
@@ -34,14 +41,16 @@ async def _previewing(engine, client, campaign):
     return volunteer, attempt
 
 
-async def _refused(response) -> str:
+async def _refused(response: ClientResponse) -> str:
     assert response.status == 409, await response.text()
     error = (await response.json())["error"]
     assert error["code"] == "not_allowed"
     return str(error["message"])
 
 
-async def test_remove_number_while_previewing_is_refused_and_adds_no_dnc_entry(engine, client):
+async def test_remove_number_while_previewing_is_refused_and_adds_no_dnc_entry(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await _campaign(engine)
     volunteer, attempt = await _previewing(engine, client, campaign)
     response = await client.post(
@@ -50,13 +59,15 @@ async def test_remove_number_while_previewing_is_refused_and_adds_no_dnc_entry(e
     message = await _refused(response)
     assert message.startswith("this voter has not been called yet")
     assert not await engine.store.is_dnc(VOTER, campaign.id)
-    assert not await engine.store.is_dnc(VOTER, None)
+    assert not await engine.store.is_dnc(VOTER, None)  # type: ignore[arg-type]  # the global list
     assert await engine.store.result_for_attempt(attempt.id) is None
     session = await engine.store.get_session(volunteer.session_id)
     assert session.state == SessionState.PREVIEWING, "the card stays for the volunteer to call"
 
 
-async def test_a_result_while_ringing_is_refused(engine, client):
+async def test_a_result_while_ringing_is_refused(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await _campaign(engine)
     volunteer, attempt = await _previewing(engine, client, campaign)
     session = await engine.store.get_session(volunteer.session_id)
@@ -68,7 +79,9 @@ async def test_a_result_while_ringing_is_refused(engine, client):
     assert await engine.store.result_for_attempt(attempt.id) is None
 
 
-async def test_a_result_for_a_call_never_put_through_is_refused(engine, client):
+async def test_a_result_for_a_call_never_put_through_is_refused(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     """Even in wrap-up, the attempt must have been bridged to this volunteer."""
     campaign = await _campaign(engine, dial_mode="predictive")
     volunteer = await sign_in(client, campaign.id)
@@ -82,7 +95,9 @@ async def test_a_result_for_a_call_never_put_through_is_refused(engine, client):
     assert not await engine.store.is_dnc(VOTER, campaign.id)
 
 
-async def test_editing_while_previewing_the_next_voter_is_refused(engine, client):
+async def test_editing_while_previewing_the_next_voter_is_refused(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await _campaign(engine)
     volunteer, attempt = await _previewing(engine, client, campaign)
     response = await client.put(
@@ -93,7 +108,9 @@ async def test_editing_while_previewing_the_next_voter_is_refused(engine, client
     assert await engine.store.result_for_attempt(attempt.id) is None
 
 
-async def test_a_result_in_wrap_up_of_an_answered_call_is_taken(engine, client):
+async def test_a_result_in_wrap_up_of_an_answered_call_is_taken(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await _campaign(engine, dial_mode="predictive")
     volunteer = await sign_in(client, campaign.id)
     await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -106,7 +123,9 @@ async def test_a_result_in_wrap_up_of_an_answered_call_is_taken(engine, client):
     assert await engine.store.is_dnc(VOTER, campaign.id)
 
 
-async def test_repeated_edits_keep_only_the_latest_history(engine, client):
+async def test_repeated_edits_keep_only_the_latest_history(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await _campaign(engine, dial_mode="predictive")
     volunteer = await sign_in(client, campaign.id)
     session = await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -131,7 +150,9 @@ async def test_repeated_edits_keep_only_the_latest_history(engine, client):
     assert [v["notes"] for v in history] == [f"v{n}" for n in range(edits - HISTORY_KEPT, edits)]
 
 
-async def test_sign_in_to_an_inactive_campaign_is_refused(engine, client):
+async def test_sign_in_to_an_inactive_campaign_is_refused(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await _campaign(engine, dial_mode="predictive")
     await engine.store.update_campaign(campaign.id, active=False)
     signup = await client.post(

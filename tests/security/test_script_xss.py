@@ -5,9 +5,13 @@ voter card and the operator's preview."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
 from engine.scripts.render import render_script
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import (
@@ -37,7 +41,7 @@ def _assert_safe(html: str) -> None:
     assert "<iframe" not in lowered and "<svg" not in lowered and "onload" not in lowered
 
 
-def test_script_and_event_handlers_are_stripped_and_formatting_kept():
+def test_script_and_event_handlers_are_stripped_and_formatting_kept() -> None:
     html = render_script(ATTACK, {"first_name": "Ann"}, "Sam")
     _assert_safe(html)
     assert "<p>Hello <b>Ann</b>, I'm <i>Sam</i>.</p>" in html
@@ -47,19 +51,21 @@ def test_script_and_event_handlers_are_stripped_and_formatting_kept():
     assert "Find your polling place</a>" in html
 
 
-def test_a_voter_field_holding_markup_stays_text():
+def test_a_voter_field_holding_markup_stays_text() -> None:
     html = render_script("<p>{{ first_name }}</p>", {"first_name": "<img src=x onerror=a()>"}, "S")
     assert html == "<p>&lt;img src=x onerror=a()&gt;</p>"
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
 
 
-async def test_the_operator_preview_is_sanitized(engine, client):
+async def test_the_operator_preview_is_sanitized(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await log_in(client)
     token = await page_token(client)
     response = await client.post(
@@ -69,7 +75,9 @@ async def test_the_operator_preview_is_sanitized(engine, client):
     _assert_safe((await response.json())["html"])
 
 
-async def test_the_campaign_form_preview_is_sanitized(engine, client):
+async def test_the_campaign_form_preview_is_sanitized(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass", script=ATTACK)
     await log_in(client)
     response = await client.get(f"/operator/campaigns/{campaign.id}")
@@ -80,7 +88,9 @@ async def test_the_campaign_form_preview_is_sanitized(engine, client):
     assert "<b>Pat</b>" in preview
 
 
-async def test_the_volunteers_voter_card_is_sanitized(engine, client):
+async def test_the_volunteers_voter_card_is_sanitized(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign(
         "test", "Canvass", script=ATTACK, calling_hours_end="24:00"
     )

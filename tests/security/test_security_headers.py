@@ -4,10 +4,14 @@ CSV, WebSocket endpoints asked over plain HTTP), static files, redirects and err
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient
 
-from engine.app import softphone_ws_url
+from engine.app import Engine, softphone_ws_url
 from tests.unit.test_operator_pages import log_in
 from tests.unit.web_support import OPERATOR, running_engine
 from web.security_headers import content_security_policy
@@ -27,13 +31,13 @@ REQUIRED_DIRECTIVES = (
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
 
 
-def _assert_headers(response, what: str) -> None:
+def _assert_headers(response: ClientResponse, what: str) -> None:
     for name, value in EXPECTED.items():
         assert response.headers.get(name) == value, f"{what}: {name}"
     policy = response.headers.get("Content-Security-Policy", "")
@@ -42,7 +46,7 @@ def _assert_headers(response, what: str) -> None:
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
 
 
-def _get_paths(app, campaign_id: int) -> list[str]:
+def _get_paths(app: web.Application, campaign_id: int) -> list[str]:
     paths = set()
     for route in app.router.routes():
         if route.method != "GET" or route.resource is None:
@@ -56,15 +60,17 @@ def _get_paths(app, campaign_id: int) -> list[str]:
     return sorted(paths)
 
 
-async def test_every_get_route_answers_with_the_security_headers(engine, client):
+async def test_every_get_route_answers_with_the_security_headers(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Canvass")
     anonymous = {}
-    for path in _get_paths(client.server.app, campaign.id):
+    for path in _get_paths(client.app, campaign.id):
         response = await client.get(path, allow_redirects=False)
         anonymous[path] = response.status
         _assert_headers(response, f"anonymous GET {path} ({response.status})")
     await log_in(client)
-    for path in _get_paths(client.server.app, campaign.id):
+    for path in _get_paths(client.app, campaign.id):
         response = await client.get(path, allow_redirects=False)
         _assert_headers(response, f"operator GET {path} ({response.status})")
     assert len(anonymous) > 20, anonymous
@@ -72,7 +78,9 @@ async def test_every_get_route_answers_with_the_security_headers(engine, client)
     assert anonymous["/api/session"] == 401, "an error was checked too"
 
 
-async def test_static_files_errors_and_posts_carry_the_headers(client):
+async def test_static_files_errors_and_posts_carry_the_headers(
+    client: TestClient[Any, Any],
+) -> None:
     page = await client.get("/signin")
     script = re.search(r'src="(/static/volunteer\.js[^"]*)"', await page.text())
     assert script, "the sign-in page loads volunteer.js"
@@ -83,7 +91,7 @@ async def test_static_files_errors_and_posts_carry_the_headers(client):
     _assert_headers(await client.delete("/api/health"), "a 405")
 
 
-def test_the_softphone_websocket_is_the_only_other_place_pages_may_connect_to():
+def test_the_softphone_websocket_is_the_only_other_place_pages_may_connect_to() -> None:
     url = softphone_ws_url("http://127.0.0.1:8123")
     policy = content_security_policy(url)
     assert "connect-src 'self' ws://127.0.0.1:8123;" in policy
@@ -93,12 +101,14 @@ def test_the_softphone_websocket_is_the_only_other_place_pages_may_connect_to():
     )
 
 
-async def test_no_page_has_inline_script_or_inline_handlers(engine, client):
+async def test_no_page_has_inline_script_or_inline_handlers(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     """What the policy forbids must not be in the templates either (it would break)."""
     campaign = await engine.operators.create_campaign("test", "Canvass")
     await log_in(client)
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=|\sstyle=|javascript:", re.I)
-    for path in _get_paths(client.server.app, campaign.id):
+    for path in _get_paths(client.app, campaign.id):
         response = await client.get(path)
         if response.content_type != "text/html":
             continue

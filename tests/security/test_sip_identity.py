@@ -16,6 +16,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -94,7 +95,7 @@ def invite(
         return codes
 
 
-def callins_since(events: EventLog, since: int) -> list[dict]:
+def callins_since(events: EventLog, since: int) -> list[dict[str, Any]]:
     return [
         e
         for e in events.events[since:]
@@ -108,7 +109,7 @@ def callins_since(events: EventLog, since: int) -> list[dict]:
 )
 async def test_an_invite_claiming_to_be_the_carrier_is_refused(
     pbx_pair: PbxPair, dialer: tuple[AriClient, EventLog], user: str, source_host: str
-):
+) -> None:
     ari, events = dialer
     since = events.mark()
     target = ("127.0.0.1", pbx_pair.dialer.spec.sip_port)

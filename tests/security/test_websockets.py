@@ -4,10 +4,15 @@ of sockets per credential."""
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import ClientWebSocketResponse
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
+from engine.models import Campaign
 from tests.unit.test_operator_pages import log_in
 from tests.unit.web_support import OPERATOR, operator_token, sign_in
 from web.socket_counts import SOCKETS_PER_OPERATOR, SOCKETS_PER_SESSION
@@ -16,22 +21,26 @@ EVIL = "https://evil.example"
 
 
 @pytest.fixture
-async def campaign(engine):
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign("test", "Canvass")
 
 
-def _own_origin(client) -> str:
+def _own_origin(client: TestClient[Any, Any]) -> str:
     return f"http://{client.server.host}:{client.server.port}"
 
 
-async def _refused(client, path: str, origin: str | None, status: int) -> None:
+async def _refused(
+    client: TestClient[Any, Any], path: str, origin: str | None, status: int
+) -> None:
     headers = {"Origin": origin} if origin else {}
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await client.ws_connect(path, headers=headers)
     assert refused.value.status == status
 
 
-async def _snapshot(client, path: str, origin: str | None):
+async def _snapshot(
+    client: TestClient[Any, Any], path: str, origin: str | None
+) -> ClientWebSocketResponse:
     headers = {"Origin": origin} if origin else {}
     ws = await client.ws_connect(path, headers=headers)
     first = await ws.receive_json(timeout=5)
@@ -39,7 +48,9 @@ async def _snapshot(client, path: str, origin: str | None):
     return ws
 
 
-async def test_a_volunteer_socket_from_another_site_is_refused(client, campaign):
+async def test_a_volunteer_socket_from_another_site_is_refused(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     path = f"/api/session/events?token={volunteer.token}"
     await _refused(client, path, EVIL, 403)
@@ -50,14 +61,18 @@ async def test_a_volunteer_socket_from_another_site_is_refused(client, campaign)
     await (await _snapshot(client, path, None)).close()  # not a browser: API clients
 
 
-async def test_an_operator_api_socket_from_another_site_is_refused(engine, client, campaign):
+async def test_an_operator_api_socket_from_another_site_is_refused(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     token = await operator_token(engine, client)
     path = f"/api/operator/campaigns/{campaign.id}/events?token={token}"
     await _refused(client, path, EVIL, 403)
     await (await _snapshot(client, path, _own_origin(client))).close()
 
 
-async def test_the_operator_dashboard_socket_from_another_site_is_refused(engine, client, campaign):
+async def test_the_operator_dashboard_socket_from_another_site_is_refused(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     """The page's socket is authenticated by cookie: the classic cross-site hijack."""
     await engine.operators.add_operator(*OPERATOR)
     await log_in(client)
@@ -68,7 +83,9 @@ async def test_the_operator_dashboard_socket_from_another_site_is_refused(engine
     await ws.close()
 
 
-async def test_a_proxy_forwarded_host_is_accepted(client, campaign):
+async def test_a_proxy_forwarded_host_is_accepted(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     path = f"/api/session/events?token={volunteer.token}"
     ws = await client.ws_connect(
@@ -81,7 +98,9 @@ async def test_a_proxy_forwarded_host_is_accepted(client, campaign):
     await ws.close()
 
 
-async def test_sockets_per_volunteer_session_are_limited(client, campaign):
+async def test_sockets_per_volunteer_session_are_limited(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     path = f"/api/session/events?token={volunteer.token}"
     async with contextlib.AsyncExitStack() as stack:
@@ -100,7 +119,9 @@ async def test_sockets_per_volunteer_session_are_limited(client, campaign):
         await (await _snapshot(client, path, None)).close()  # room again once one closed
 
 
-async def test_sockets_per_operator_are_limited_across_api_and_pages(engine, client, campaign):
+async def test_sockets_per_operator_are_limited_across_api_and_pages(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     token = await operator_token(engine, client)
     await log_in(client)
     api_path = f"/api/operator/campaigns/{campaign.id}/events?token={token}"

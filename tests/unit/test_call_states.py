@@ -29,11 +29,11 @@ LEGAL = [
 
 
 @pytest.mark.parametrize(("state", "event", "expected"), LEGAL)
-def test_legal_move(state, event, expected):
+def test_legal_move(state: CallState, event: CallEvent, expected: CallState) -> None:
     assert next_call_state(state, event) is expected
 
 
-def test_duplicate_hangup_on_an_ended_call_stays_ended():
+def test_duplicate_hangup_on_an_ended_call_stays_ended() -> None:
     """Asterisk can report one hangup more than once."""
     assert next_call_state(S.ENDED, E.HANGUP) is S.ENDED
 
@@ -51,15 +51,15 @@ def test_duplicate_hangup_on_an_ended_call_stays_ended():
         (S.ENDED, E.VOLUNTEER_ENDED),
     ],
 )
-def test_illegal_move_is_rejected(state, event):
+def test_illegal_move_is_rejected(state: CallState, event: CallEvent) -> None:
     with pytest.raises(IllegalTransition):
         next_call_state(state, event)
 
 
-def test_illegal_move_names_state_and_event():
+def test_illegal_move_names_state_and_event() -> None:
     with pytest.raises(IllegalTransition, match=r"'ended'.*'originated'"):
         next_call_state(S.ENDED, E.ORIGINATED)
 
 
-def test_illegal_transition_is_a_phonebank_error():
+def test_illegal_transition_is_a_phonebank_error() -> None:
     assert issubclass(IllegalTransition, PhonebankError)

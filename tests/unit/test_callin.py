@@ -9,7 +9,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -86,7 +86,7 @@ def environ() -> dict[str, str]:
 
 
 @pytest.fixture
-async def line(tmp_path, environ) -> AsyncIterator[Line]:
+async def line(tmp_path: Path, environ: dict[str, str]) -> AsyncIterator[Line]:
     store = SqliteStore.open(":memory:")
     sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
     cfg = load_config(environ=environ)
@@ -98,7 +98,7 @@ async def line(tmp_path, environ) -> AsyncIterator[Line]:
     await store.close()
 
 
-async def test_a_goodbye_that_never_finishes_does_not_delay_another_call_in(line):
+async def test_a_goodbye_that_never_finishes_does_not_delay_another_call_in(line: Line) -> None:
     """The third wrong PIN's goodbye is waited for in that call's own task: the fake ARI never
     reports it finished, and another volunteer still joins at once (it used to stall every
     call's events for 10 s: `ChannelDtmfReceived took 10004 ms`)."""
@@ -117,7 +117,7 @@ async def test_a_goodbye_that_never_finishes_does_not_delay_another_call_in(line
     assert not line.hung_up("slow")  # still waiting for its goodbye to finish
 
 
-async def test_a_wrong_pin_is_prompted_again_and_the_right_one_joins(line):
+async def test_a_wrong_pin_is_prompted_again_and_the_right_one_joins(line: Line) -> None:
     session = await line.sign_in(1)
     await line.call_in("c1")
     await line.dial("c1", "2" + session.pin[1:] if session.pin[0] != "2" else "3" + session.pin[1:])
@@ -129,7 +129,7 @@ async def test_a_wrong_pin_is_prompted_again_and_the_right_one_joins(line):
 
 
 @pytest.mark.parametrize("environ", [{"PHONEBANK_CALLIN_PIN_IDLE_SECONDS": "0.3"}])
-async def test_a_caller_who_types_nothing_is_told_goodbye_and_hung_up(line):
+async def test_a_caller_who_types_nothing_is_told_goodbye_and_hung_up(line: Line) -> None:
     await line.call_in("silent")
     await wait_until(
         lambda: ["sound:conf-invalidpin", "sound:vm-goodbye"] in line.plays("silent"),
@@ -145,7 +145,7 @@ async def test_a_caller_who_types_nothing_is_told_goodbye_and_hung_up(line):
     "environ",
     [{"PHONEBANK_CALLIN_PIN_IDLE_SECONDS": "0.4", "PHONEBANK_CALLIN_PIN_ENTRY_SECONDS": "1"}],
 )
-async def test_a_caller_typing_slowly_is_hung_up_at_the_entry_deadline(line):
+async def test_a_caller_typing_slowly_is_hung_up_at_the_entry_deadline(line: Line) -> None:
     """A digit every 0.2 s is never idle for 0.4 s, yet the call ends after 1 s in all."""
     await line.call_in("slow")
     started = time.monotonic()
@@ -158,7 +158,7 @@ async def test_a_caller_typing_slowly_is_hung_up_at_the_entry_deadline(line):
     assert line.plays("slow") == [["sound:conf-getpin"], goodbye]  # no PIN was complete
 
 
-async def test_a_live_pin_with_a_connected_leg_is_refused_and_the_leg_stays(line):
+async def test_a_live_pin_with_a_connected_leg_is_refused_and_the_leg_stays(line: Line) -> None:
     session = await line.sign_in(1)
     await line.call_in("own")
     await line.dial("own", session.pin)
@@ -176,7 +176,7 @@ async def test_a_live_pin_with_a_connected_leg_is_refused_and_the_leg_stays(line
     assert stored.channel_id == "own" and stored.state == SessionState.CONNECTED
 
 
-async def test_a_volunteer_whose_leg_is_gone_can_call_back(line):
+async def test_a_volunteer_whose_leg_is_gone_can_call_back(line: Line) -> None:
     session = await line.sign_in(1)
     await line.call_in("first")
     await line.dial("first", session.pin)
@@ -198,7 +198,7 @@ def _last_playback(line: Line, channel_id: str) -> str:
     return str(request.query["playbackId"])
 
 
-async def test_a_call_in_the_pbx_fails_is_hung_up_not_held(line):
+async def test_a_call_in_the_pbx_fails_is_hung_up_not_held(line: Line) -> None:
     """The PBX refuses the PIN prompt (an ARI error other than 'gone'): the conversation
     ends, and the caller is hung up instead of being held in Stasis with no timeouts."""
     line.fake.respond(

@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from engine.calls import calling_hours
 
 
-def test_open_zones_are_worked_out_once_a_minute(monkeypatch):
+def test_open_zones_are_worked_out_once_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     real = calling_hours.zones_within_hours
 
-    def counting(*args, **kwargs):
+    def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append(args[3])
         return real(*args, **kwargs)
 
@@ -30,7 +33,7 @@ def test_open_zones_are_worked_out_once_a_minute(monkeypatch):
     assert "America/New_York" in first and "America/New_York" in later
 
 
-def test_the_answer_is_a_fresh_set_each_time():
+def test_the_answer_is_a_fresh_set_each_time() -> None:
     now = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
     zones = calling_hours.zones_open_now("09:00", "21:00", now)
     zones.clear()

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 PHONEBANK = [sys.executable, "-m", "phonebank.cli"]
 
@@ -21,7 +22,7 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_run_with_the_web_port_taken_names_the_port_and_the_setting():
+def test_run_with_the_web_port_taken_names_the_port_and_the_setting() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -32,13 +33,13 @@ def test_run_with_the_web_port_taken_names_the_port_and_the_setting():
     assert "PHONEBANK_WEB_PORT" in result.stderr
 
 
-def test_a_bad_config_value_names_the_variable():
+def test_a_bad_config_value_names_the_variable() -> None:
     result = run("pbx", "status", PHONEBANK_PBX_DIALER_SIP_PORT="five")
     assert result.returncode == 1
     assert "PHONEBANK_PBX_DIALER_SIP_PORT has a bad value 'five'" in result.stderr
 
 
-def test_import_into_a_missing_campaign_lists_the_campaigns(tmp_path):
+def test_import_into_a_missing_campaign_lists_the_campaigns(tmp_path: Path) -> None:
     csv = tmp_path / "voters.csv"
     csv.write_text("phone\n(212) 555-0123\n")
     result = run(
@@ -53,7 +54,7 @@ def test_import_into_a_missing_campaign_lists_the_campaigns(tmp_path):
     assert "--create" in result.stderr
 
 
-def test_import_with_create_prints_the_summary(tmp_path):
+def test_import_with_create_prints_the_summary(tmp_path: Path) -> None:
     csv = tmp_path / "voters.csv"
     csv.write_text("first,phone\nAna,(212) 555-0123\nBo,555-12\n")
     result = run(
@@ -69,7 +70,7 @@ def test_import_with_create_prints_the_summary(tmp_path):
     assert "line 3:" in result.stdout
 
 
-def test_operator_add_reads_the_password_from_stdin(tmp_path):
+def test_operator_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
     result = subprocess.run(
         [*PHONEBANK, "operator", "add", "olga", "--password-stdin"],
         input="a long password\n",

@@ -8,13 +8,13 @@ from engine.config import load_config
 from engine.errors import ConfigError
 
 
-def test_defaults_need_no_file_and_no_environment():
+def test_defaults_need_no_file_and_no_environment() -> None:
     cfg = load_config(environ={})
     assert cfg.pbx.asterisk == "rootfs"
     assert cfg.pbx.cache_dir == Path("/var/cache/phonebank")
 
 
-def test_toml_file_sets_values(tmp_path):
+def test_toml_file_sets_values(tmp_path: Path) -> None:
     path = tmp_path / "phonebank.toml"
     path.write_text('[pbx]\ncache_dir = "/srv/cache"\ndialer_sip_port = 5070\n')
     cfg = load_config(path, environ={})
@@ -22,43 +22,43 @@ def test_toml_file_sets_values(tmp_path):
     assert cfg.pbx.dialer_sip_port == 5070
 
 
-def test_environment_overrides_the_file(tmp_path):
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
     path = tmp_path / "phonebank.toml"
     path.write_text("[pbx]\ndialer_sip_port = 5070\n")
     cfg = load_config(path, environ={"PHONEBANK_PBX_DIALER_SIP_PORT": "5080"})
     assert cfg.pbx.dialer_sip_port == 5080
 
 
-def test_unknown_key_is_named(tmp_path):
+def test_unknown_key_is_named(tmp_path: Path) -> None:
     path = tmp_path / "phonebank.toml"
     path.write_text("[pbx]\ncache_dri = '/x'\n")
     with pytest.raises(ConfigError, match=r"unknown config key 'pbx\.cache_dri'"):
         load_config(path, environ={})
 
 
-def test_bad_number_names_the_environment_variable():
+def test_bad_number_names_the_environment_variable() -> None:
     with pytest.raises(ConfigError, match="PHONEBANK_PBX_DIALER_SIP_PORT has a bad value 'five'"):
         load_config(environ={"PHONEBANK_PBX_DIALER_SIP_PORT": "five"})
 
 
-def test_choice_outside_the_allowed_values_lists_them():
+def test_choice_outside_the_allowed_values_lists_them() -> None:
     with pytest.raises(ConfigError, match=r"must be one of \['rootfs', 'host'\]"):
         load_config(environ={"PHONEBANK_PBX_ASTERISK": "docker"})
 
 
-def test_missing_file_says_so(tmp_path):
+def test_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml", environ={})
 
 
-def test_invalid_toml_says_so(tmp_path):
+def test_invalid_toml_says_so(tmp_path: Path) -> None:
     path = tmp_path / "phonebank.toml"
     path.write_text("[pbx\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         load_config(path, environ={})
 
 
-def test_ice_servers_default_to_none_and_take_a_json_list():
+def test_ice_servers_default_to_none_and_take_a_json_list() -> None:
     assert load_config(environ={}).web.ice_server_list() == []
     raw = '[{"urls": "stun:stun.example.org:3478"}]'
     cfg = load_config(environ={"PHONEBANK_WEB_ICE_SERVERS": raw})
@@ -66,12 +66,12 @@ def test_ice_servers_default_to_none_and_take_a_json_list():
 
 
 @pytest.mark.parametrize("raw", ["stun:x", '{"urls": "stun:x"}', '[{"url": "stun:x"}]'])
-def test_ice_servers_that_are_not_a_list_of_urls_objects_are_refused(raw):
+def test_ice_servers_that_are_not_a_list_of_urls_objects_are_refused(raw: str) -> None:
     with pytest.raises(ConfigError, match=r"web\.ice_servers"):
         load_config(environ={"PHONEBANK_WEB_ICE_SERVERS": raw})
 
 
-def test_the_documented_stun_turn_example_is_a_valid_configuration(tmp_path):
+def test_the_documented_stun_turn_example_is_a_valid_configuration(tmp_path: Path) -> None:
     """docs/softphone.md's [web] example loads as it is and gives the page both servers."""
     doc = (Path(__file__).resolve().parents[2] / "docs" / "softphone.md").read_text()
     example = doc.split("```toml\n[web]\n", 1)[1].split("```", 1)[0]

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from collections.abc import AsyncIterator
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -20,7 +21,7 @@ OPEN = {"paused": False, "message": ""}
 
 
 @pytest.fixture
-async def held_engine(tmp_path):
+async def held_engine(tmp_path: Path) -> AsyncIterator[Engine]:
     """An engine on a fake ARI whose trunk watch holds dialing."""
     store = SqliteStore.open(":memory:")
     sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
@@ -32,7 +33,9 @@ async def held_engine(tmp_path):
     await store.close()
 
 
-async def test_a_volunteer_page_loaded_while_dialing_is_held_is_told_why(held_engine):
+async def test_a_volunteer_page_loaded_while_dialing_is_held_is_told_why(
+    held_engine: Engine,
+) -> None:
     campaign = await held_engine.operators.create_campaign("test", "Canvass")
     async with api_client(held_engine) as client:
         volunteer = await sign_in(client, campaign.id)
@@ -45,7 +48,7 @@ async def test_a_volunteer_page_loaded_while_dialing_is_held_is_told_why(held_en
     assert snapshot["dialing"] == HELD
 
 
-async def test_the_dashboard_loaded_while_dialing_is_held_is_told_why(held_engine):
+async def test_the_dashboard_loaded_while_dialing_is_held_is_told_why(held_engine: Engine) -> None:
     campaign = await held_engine.operators.create_campaign("test", "Canvass")
     async with api_client(held_engine) as client:
         token = await operator_token(held_engine, client)
@@ -58,7 +61,7 @@ async def test_the_dashboard_loaded_while_dialing_is_held_is_told_why(held_engin
     assert snapshot["dialing"] == HELD
 
 
-async def test_dialing_reads_open_once_released_and_without_a_pbx(held_engine):
+async def test_dialing_reads_open_once_released_and_without_a_pbx(held_engine: Engine) -> None:
     assert held_engine.telephony is not None
     held_engine.telephony.gate.release(TRUNK_DOWN)
     campaign = await held_engine.operators.create_campaign("test", "Canvass")

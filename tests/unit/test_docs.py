@@ -34,7 +34,7 @@ def _commands(parser: argparse.ArgumentParser, prefix: str = "phonebank") -> lis
     return found
 
 
-def test_every_config_key_and_its_environment_variable_is_documented():
+def test_every_config_key_and_its_environment_variable_is_documented() -> None:
     keys = _keys(Config)
     assert "pbx.cache_dir" in keys
     for key in keys:
@@ -43,7 +43,7 @@ def test_every_config_key_and_its_environment_variable_is_documented():
         assert f"`{env}`" in README, env
 
 
-def test_every_cli_command_is_documented():
+def test_every_cli_command_is_documented() -> None:
     commands = _commands(_parser())
     assert "phonebank pbx start" in commands
     for command in commands:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
+
+import pytest
 
 from engine.errors import AriError
 from engine.telephony.event_lanes import EventLanes, lane_of
 from tests.helpers import wait_until
 
 
-def event(kind: str, channel: str | None, **fields: object) -> dict:
+def event(kind: str, channel: str | None, **fields: object) -> dict[str, Any]:
     return {"type": kind, **({"channel": {"id": channel}} if channel else {}), **fields}
 
 
-async def test_a_blocked_handler_does_not_delay_another_channels_events():
+async def test_a_blocked_handler_does_not_delay_another_channels_events() -> None:
     never = asyncio.Event()
     handled: list[tuple[str, str]] = []
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         if ev["type"] == "Block":
             await never.wait()  # e.g. a playback that never finishes
         handled.append((lane_of(ev), ev["type"]))
@@ -36,10 +39,10 @@ async def test_a_blocked_handler_does_not_delay_another_channels_events():
     await lanes.close()
 
 
-async def test_each_channels_events_keep_their_order():
+async def test_each_channels_events_keep_their_order() -> None:
     handled: dict[str, list[int]] = {"A": [], "B": []}
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         await asyncio.sleep(0.001 * (ev["n"] % 3))  # handlers that take varying time
         handled[lane_of(ev)].append(ev["n"])
 
@@ -51,10 +54,10 @@ async def test_each_channels_events_keep_their_order():
     assert handled["B"] == list(range(0, 30, 2))
 
 
-async def test_a_lane_ends_when_idle_and_starts_again_for_the_next_event():
+async def test_a_lane_ends_when_idle_and_starts_again_for_the_next_event() -> None:
     handled: list[str] = []
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         handled.append(ev["type"])
 
     lanes = EventLanes(handle)
@@ -64,14 +67,16 @@ async def test_a_lane_ends_when_idle_and_starts_again_for_the_next_event():
     await wait_until(lambda: handled == ["StasisStart", "ChannelDestroyed"], 1.0, "both", 0.01)
 
 
-async def test_events_without_a_channel_share_one_lane():
+async def test_events_without_a_channel_share_one_lane() -> None:
     assert lane_of({"type": "PhonebankReconnected"}) == lane_of({"type": "BridgeDestroyed"})
 
 
-async def test_a_failing_handler_is_logged_and_its_lane_goes_on(caplog):
+async def test_a_failing_handler_is_logged_and_its_lane_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     handled: list[str] = []
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         if ev["type"] == "Boom":
             raise RuntimeError("bug")
         if ev["type"] == "Gone":
@@ -87,8 +92,10 @@ async def test_a_failing_handler_is_logged_and_its_lane_goes_on(caplog):
     assert "ARI error while handling Gone of A" in caplog.text
 
 
-async def test_a_slow_handler_is_reported_with_its_channel(caplog):
-    async def handle(ev: dict) -> None:
+async def test_a_slow_handler_is_reported_with_its_channel(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         await asyncio.sleep(0.6)
 
     lanes = EventLanes(handle)
@@ -98,10 +105,10 @@ async def test_a_slow_handler_is_reported_with_its_channel(caplog):
     assert "Processing delayed: ChannelDtmfReceived of A took" in caplog.text
 
 
-async def test_close_stops_blocked_lanes():
+async def test_close_stops_blocked_lanes() -> None:
     started = asyncio.Event()
 
-    async def handle(ev: dict) -> None:
+    async def handle(ev: dict[str, Any]) -> None:
         started.set()
         await asyncio.Event().wait()
 

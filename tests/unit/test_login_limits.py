@@ -14,7 +14,7 @@ from engine.security.rate_limit import AttemptLimiter
 ADDRESS, OTHER = "192.0.2.1", "198.51.100.2"
 
 
-def test_five_failures_lock_the_account_from_that_address_only():
+def test_five_failures_lock_the_account_from_that_address_only() -> None:
     limiter = LoginLimiter()
     for _ in range(5):
         limiter.check(ADDRESS, "ann", 0)
@@ -26,7 +26,7 @@ def test_five_failures_lock_the_account_from_that_address_only():
     limiter.check(ADDRESS, "ann", 301)  # the lock ends
 
 
-def test_a_thousand_failures_from_one_address_lock_no_other_account():
+def test_a_thousand_failures_from_one_address_lock_no_other_account() -> None:
     limiter = LoginLimiter()
     for n in range(1000):
         account = f"guess-{n % 50}"
@@ -38,7 +38,7 @@ def test_a_thousand_failures_from_one_address_lock_no_other_account():
     limiter.check(ADDRESS, "ann", 100)
 
 
-def test_one_address_alone_never_locks_the_account_for_others():
+def test_one_address_alone_never_locks_the_account_for_others() -> None:
     limiter = LoginLimiter()
     refused = 0
     for second in range(0, 900, 3):  # a failure every 3 s for 15 minutes
@@ -52,7 +52,7 @@ def test_one_address_alone_never_locks_the_account_for_others():
     limiter.check(OTHER, "ann", 900)
 
 
-def test_twenty_failures_from_many_addresses_lock_the_account_everywhere():
+def test_twenty_failures_from_many_addresses_lock_the_account_everywhere() -> None:
     limiter = LoginLimiter()
     for n in range(20):
         limiter.failed(f"203.0.113.{n}", "ann", n)
@@ -61,7 +61,7 @@ def test_twenty_failures_from_many_addresses_lock_the_account_everywhere():
     limiter.check(OTHER, "ann", 20 + 900)
 
 
-def test_a_success_forgets_the_pairs_typos_but_not_the_accounts_count():
+def test_a_success_forgets_the_pairs_typos_but_not_the_accounts_count() -> None:
     limiter = LoginLimiter(LoginPolicy(account_failures=6))
     for _ in range(4):
         limiter.failed(ADDRESS, "ann", 0)
@@ -72,7 +72,7 @@ def test_a_success_forgets_the_pairs_typos_but_not_the_accounts_count():
         limiter.check(OTHER, "ann", 2)
 
 
-def test_an_address_is_slowed_after_fifty_failures_in_five_minutes():
+def test_an_address_is_slowed_after_fifty_failures_in_five_minutes() -> None:
     limiter = LoginLimiter()
     for n in range(49):
         limiter.failed(ADDRESS, f"acct-{n}", 0)
@@ -82,7 +82,7 @@ def test_an_address_is_slowed_after_fifty_failures_in_five_minutes():
     assert not limiter.slowed(ADDRESS, 302)
 
 
-async def test_an_address_checks_two_at_a_time_and_queues_eight_more():
+async def test_an_address_checks_two_at_a_time_and_queues_eight_more() -> None:
     limiter = LoginLimiter()
     release = asyncio.Event()
     inside = 0
@@ -106,7 +106,7 @@ async def test_an_address_checks_two_at_a_time_and_queues_eight_more():
     assert inside == 10 and len(limiter) == 0
 
 
-async def test_a_slowed_address_waits_before_its_check():
+async def test_a_slowed_address_waits_before_its_check() -> None:
     limiter = LoginLimiter(LoginPolicy(address_slow_failures=1, address_delay=0.2))
     limiter.failed(ADDRESS, "x", 0)
     loop = asyncio.get_running_loop()
@@ -116,7 +116,7 @@ async def test_a_slowed_address_waits_before_its_check():
     assert loop.time() - started >= 0.2
 
 
-def test_sign_ups_are_limited_per_address_and_overall():
+def test_sign_ups_are_limited_per_address_and_overall() -> None:
     limiter = SignupLimiter(SignupPolicy(per_address=2, address_window=600, per_minute=3))
     limiter.take(ADDRESS, 0)
     limiter.take(ADDRESS, 1)
@@ -128,7 +128,7 @@ def test_sign_ups_are_limited_per_address_and_overall():
     limiter.take("203.0.113.9", 61)
 
 
-def test_an_attempt_limiter_slides_its_window_and_counts():
+def test_an_attempt_limiter_slides_its_window_and_counts() -> None:
     limiter = AttemptLimiter(max_attempts=2, window=10)
     limiter.take("k", 0)
     limiter.take("k", 5)
@@ -140,7 +140,7 @@ def test_an_attempt_limiter_slides_its_window_and_counts():
     assert limiter.count("k", 10.5) == 2
 
 
-def test_an_attempt_limiter_forgets_the_oldest_keys_beyond_its_bound():
+def test_an_attempt_limiter_forgets_the_oldest_keys_beyond_its_bound() -> None:
     limiter = AttemptLimiter(max_attempts=1, window=60, max_keys=3)
     for n in range(5):
         limiter.take(f"k{n}", n)

@@ -15,7 +15,7 @@ from engine.pbx.supervisor import BACKOFF_S, restart_delay
 S = CallState
 
 
-def test_the_gate_is_open_until_a_reason_holds_it_and_reopens_when_the_last_goes():
+def test_the_gate_is_open_until_a_reason_holds_it_and_reopens_when_the_last_goes() -> None:
     changes: list[bool] = []
     gate = DialingGate(lambda g: changes.append(g.open))
     assert gate.open
@@ -33,7 +33,7 @@ def test_the_gate_is_open_until_a_reason_holds_it_and_reopens_when_the_last_goes
     assert changes == [False, False, False, True]
 
 
-def test_restarts_back_off_and_stop_growing():
+def test_restarts_back_off_and_stop_growing() -> None:
     assert [restart_delay(n) for n in range(1, 4)] == [0.0, 1.0, 2.0]
     assert restart_delay(1) == 0.0, "the first restart is at once"
     assert restart_delay(100) == BACKOFF_S[-1] == 30.0
@@ -57,28 +57,30 @@ def test_restarts_back_off_and_stop_growing():
     ],
 )
 def test_a_call_lost_to_our_failure_is_charged_only_for_what_reached_the_voter(
-    state, verdict, bridged, outcome
-):
+    state: S, verdict: str, bridged: bool, outcome: CallOutcome | None
+) -> None:
     assert lost_outcome(state, verdict, bridged, connect_notsure=True) is outcome
 
 
-def test_notsure_is_a_machine_when_the_campaign_does_not_connect_it():
+def test_notsure_is_a_machine_when_the_campaign_does_not_connect_it() -> None:
     assert lost_outcome(S.DIALING, "NOTSURE", False, connect_notsure=False) is CallOutcome.MACHINE
 
 
-def test_the_dialplans_gap_record_gives_the_verdict_and_answer_time():
+def test_the_dialplans_gap_record_gives_the_verdict_and_answer_time() -> None:
     verdict, answered = parse_gap("HUMAN,1795691629.796")
     assert verdict == "HUMAN"
     assert answered == datetime.fromtimestamp(1795691629.796, UTC)
     assert parse_gap("HANGUP,") == ("HANGUP", None)
 
 
-def test_a_voter_given_back_gets_the_status_it_had_before_the_claim():
-    never = Voter(1, 1, "+12025550101", status=VoterStatus.IN_FLIGHT, attempts=1)
+def test_a_voter_given_back_gets_the_status_it_had_before_the_claim() -> None:
+    never = Voter(
+        id=1, campaign_id=1, phone="+12025550101", status=VoterStatus.IN_FLIGHT, attempts=1
+    )
     again = Voter(
-        2,
-        1,
-        "+12025550102",
+        id=2,
+        campaign_id=1,
+        phone="+12025550102",
         status=VoterStatus.IN_FLIGHT,
         attempts=2,
         next_attempt_at=datetime(2026, 1, 1, tzinfo=UTC),

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
-from aiohttp import FormData
+from aiohttp import ClientResponse, FormData
 from aiohttp.test_utils import TestClient, TestServer
 
+from engine.app import Engine
 from engine.config import load_config
+from engine.models import Campaign
 from tests.unit.web_support import (
     OPERATOR,
     add_voters,
@@ -27,20 +31,20 @@ XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         await engine.operators.add_operator(*OPERATOR)
         yield engine
 
 
 @pytest.fixture
-async def client(engine):
+async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
     async with api_client(engine) as client:
         yield client
 
 
 @pytest.fixture
-async def campaign(engine):
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign("test", "Spring Canvass")
 
 
@@ -50,7 +54,7 @@ def hidden_token(html: str) -> str:
     return found.group(1)
 
 
-async def log_in(client, password: str = OPERATOR[1]):
+async def log_in(client: TestClient[Any, Any], password: str = OPERATOR[1]) -> ClientResponse:
     form = await client.get("/operator/login")
     token = hidden_token(await form.text())
     return await client.post(
@@ -60,13 +64,13 @@ async def log_in(client, password: str = OPERATOR[1]):
     )
 
 
-async def page_token(client, path: str = "/operator") -> str:
+async def page_token(client: TestClient[Any, Any], path: str = "/operator") -> str:
     response = await client.get(path)
     assert response.status == 200
     return hidden_token(await response.text())
 
 
-async def test_login_sets_an_httponly_samesite_cookie(client):
+async def test_login_sets_an_httponly_samesite_cookie(client: TestClient[Any, Any]) -> None:
     response = await log_in(client)
     assert response.status == 303
     assert response.headers["Location"] == "/operator"
@@ -78,7 +82,7 @@ async def test_login_sets_an_httponly_samesite_cookie(client):
     assert (await client.get("/operator")).status == 200
 
 
-async def test_cookies_are_secure_when_the_site_is_served_over_https(engine):
+async def test_cookies_are_secure_when_the_site_is_served_over_https(engine: Engine) -> None:
     cfg = load_config(environ={}).web
     app = create_app(engine, dataclasses.replace(cfg, secure_cookies=True))
     async with TestClient(TestServer(app)) as client:
@@ -100,7 +104,7 @@ async def test_cookies_are_secure_when_the_site_is_served_over_https(engine):
         assert response.cookies[COOKIE]["secure"] is True
 
 
-async def test_a_session_expires_after_an_idle_hour(client):
+async def test_a_session_expires_after_an_idle_hour(client: TestClient[Any, Any]) -> None:
     await log_in(client)
     sessions = client.app[SESSIONS]
     now = [1_000_000.0]
@@ -115,7 +119,9 @@ async def test_a_session_expires_after_an_idle_hour(client):
     assert response.headers["Location"].startswith("/operator/login")
 
 
-async def test_a_session_ends_after_eight_hours_even_when_busy(client):
+async def test_a_session_ends_after_eight_hours_even_when_busy(
+    client: TestClient[Any, Any],
+) -> None:
     await log_in(client)
     sessions = client.app[SESSIONS]
     now = [1_000_000.0]
@@ -129,7 +135,7 @@ async def test_a_session_ends_after_eight_hours_even_when_busy(client):
     assert (await client.get("/operator", allow_redirects=False)).status == 303
 
 
-async def test_logout_ends_the_session(client):
+async def test_logout_ends_the_session(client: TestClient[Any, Any]) -> None:
     await log_in(client)
     token = await page_token(client)
     response = await client.post(
@@ -139,7 +145,7 @@ async def test_logout_ends_the_session(client):
     assert (await client.get("/operator", allow_redirects=False)).status == 303
 
 
-async def test_a_form_without_its_csrf_token_is_refused(client):
+async def test_a_form_without_its_csrf_token_is_refused(client: TestClient[Any, Any]) -> None:
     await log_in(client)
     response = await client.post("/operator/campaigns/new", data={"name": "Sneaky"})
     assert response.status == 403
@@ -150,21 +156,25 @@ async def test_a_form_without_its_csrf_token_is_refused(client):
     assert wrong.status == 403
 
 
-async def test_the_login_form_needs_its_csrf_token_too(client):
+async def test_the_login_form_needs_its_csrf_token_too(client: TestClient[Any, Any]) -> None:
     response = await client.post(
         "/operator/login", data={"username": OPERATOR[0], "password": OPERATOR[1]}
     )
     assert response.status == 403
 
 
-async def test_anonymous_visitors_are_sent_to_the_login_page(client, campaign):
+async def test_anonymous_visitors_are_sent_to_the_login_page(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     for path in ("/operator", f"/operator/campaigns/{campaign.id}/dashboard", "/operator/dnc"):
         response = await client.get(path, allow_redirects=False)
         assert response.status == 303, path
         assert response.headers["Location"].startswith("/operator/login?next=")
 
 
-async def test_volunteers_get_no_access_to_operator_pages(client, campaign):
+async def test_volunteers_get_no_access_to_operator_pages(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.name)
     client.session.cookie_jar.update_cookies({COOKIE: volunteer.token, "session": volunteer.token})
     for path in ("/operator", f"/operator/campaigns/{campaign.id}/results"):
@@ -177,7 +187,7 @@ async def test_volunteers_get_no_access_to_operator_pages(client, campaign):
     assert stats.status == 401
 
 
-async def test_login_attempts_are_rate_limited(client):
+async def test_login_attempts_are_rate_limited(client: TestClient[Any, Any]) -> None:
     for _ in range(5):
         assert (await log_in(client, "wrong password!")).status == 401
     response = await log_in(client)
@@ -185,7 +195,9 @@ async def test_login_attempts_are_rate_limited(client):
     assert "Try again" in await response.text()
 
 
-async def test_a_script_reaching_for_python_internals_is_refused_at_save(client, campaign):
+async def test_a_script_reaching_for_python_internals_is_refused_at_save(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await log_in(client)
     path = f"/operator/campaigns/{campaign.id}"
     token = await page_token(client, path)
@@ -217,7 +229,9 @@ async def test_a_script_reaching_for_python_internals_is_refused_at_save(client,
     assert "builtins" not in data["html"]
 
 
-async def test_an_xss_payload_in_voter_fields_shows_as_text_in_results(engine, client, campaign):
+async def test_an_xss_payload_in_voter_fields_shows_as_text_in_results(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await add_voters(engine, campaign, f"phone,first_name,last_name\n+12025550123,{XSS},Lee\n")
     volunteer = await sign_in(client, campaign.name)
     await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -229,7 +243,9 @@ async def test_an_xss_payload_in_voter_fields_shows_as_text_in_results(engine, c
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
-async def test_an_xss_payload_in_an_uploaded_csv_shows_as_text_in_the_report(client, campaign):
+async def test_an_xss_payload_in_an_uploaded_csv_shows_as_text_in_the_report(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await log_in(client)
     token = await page_token(client)
     data = FormData()
@@ -247,7 +263,9 @@ async def test_an_xss_payload_in_an_uploaded_csv_shows_as_text_in_the_report(cli
     assert XSS in await rejected.text()  # the CSV download keeps the row as it was
 
 
-async def test_an_operator_creates_a_campaign_through_the_form(client, engine):
+async def test_an_operator_creates_a_campaign_through_the_form(
+    client: TestClient[Any, Any], engine: Engine
+) -> None:
     await log_in(client)
     token = await page_token(client, "/operator/campaigns/new")
     form = {
@@ -288,7 +306,9 @@ async def test_an_operator_creates_a_campaign_through_the_form(client, engine):
     assert "not valid JSON" in await bad.text()
 
 
-async def test_every_operator_page_renders_for_a_logged_in_operator(client, campaign):
+async def test_every_operator_page_renders_for_a_logged_in_operator(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await log_in(client)
     base = f"/operator/campaigns/{campaign.id}"
     for path in (
@@ -311,7 +331,9 @@ async def test_every_operator_page_renders_for_a_logged_in_operator(client, camp
         await ws.close()
 
 
-async def test_dnc_numbers_are_added_and_removed_after_confirmation(client, engine, campaign):
+async def test_dnc_numbers_are_added_and_removed_after_confirmation(
+    client: TestClient[Any, Any], engine: Engine, campaign: Campaign
+) -> None:
     await log_in(client)
     token = await page_token(client, "/operator/dnc")
     added = await client.post(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from engine.errors import InvalidInput, LoginFailed, NotFound, RateLimited
-from engine.models import AudioMode, Campaign, TermCode, TermCodeKind, VoterStatus
-from engine.operators.service import OperatorService, safe_cell
+from engine.models import AudioMode, Campaign, TermCode, TermCodeKind, VoterDetails, VoterStatus
+from engine.operators.service import OperatorService
+from engine.security.csv_cells import safe_cell
 from engine.sessions import credentials
 from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, Row
@@ -22,25 +24,25 @@ CLIENT = "203.0.113.7"
 
 
 @pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Full-strength scrypt costs ~50 ms a hash; these tests are about the service."""
     monkeypatch.setattr(credentials, "SCRYPT_N", 2**4)
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
 
 
 @pytest.fixture
-def service(store) -> OperatorService:
+def service(store: SqliteStore) -> OperatorService:
     return OperatorService(store, clock=lambda: T0)
 
 
 @pytest.fixture
-async def campaign(service) -> Campaign:
+async def campaign(service: OperatorService) -> Campaign:
     return await service.create_campaign("ops", "Spring Canvass")
 
 
@@ -57,30 +59,30 @@ async def export(service: OperatorService, campaign_id: int) -> list[list[str]]:
 # --- operators ----------------------------------------------------------------------------
 
 
-async def test_a_logged_in_operators_token_is_accepted(service):
+async def test_a_logged_in_operators_token_is_accepted(service: OperatorService) -> None:
     added = await service.add_operator(" ops ", PASSWORD)
     operator, token = await service.log_in("ops", PASSWORD, CLIENT)
     assert operator.id == added.id
     assert (await service.operator_for_token(token)).username == "ops"
 
 
-async def test_an_unknown_token_is_login_failed(service):
+async def test_an_unknown_token_is_login_failed(service: OperatorService) -> None:
     with pytest.raises(LoginFailed, match="sign in again"):
         await service.operator_for_token("not-a-token")
 
 
-async def test_an_operator_needs_a_long_password(service):
+async def test_an_operator_needs_a_long_password(service: OperatorService) -> None:
     with pytest.raises(InvalidInput, match="password of 10"):
         await service.add_operator("ops", "short")
 
 
-async def test_a_wrong_password_is_login_failed(service):
+async def test_a_wrong_password_is_login_failed(service: OperatorService) -> None:
     await service.add_operator("ops", PASSWORD)
     with pytest.raises(LoginFailed, match="wrong operator username or password"):
         await service.log_in("ops", "incorrect horse", CLIENT)
 
 
-async def test_repeated_failures_from_one_client_are_rate_limited(service):
+async def test_repeated_failures_from_one_client_are_rate_limited(service: OperatorService) -> None:
     await service.add_operator("ops", PASSWORD)
     for _ in range(5):
         with pytest.raises(LoginFailed):
@@ -92,7 +94,9 @@ async def test_repeated_failures_from_one_client_are_rate_limited(service):
 # --- campaigns -----------------------------------------------------------------------------
 
 
-async def test_create_campaign_stores_the_settings_and_audits_it(service, store):
+async def test_create_campaign_stores_the_settings_and_audits_it(
+    service: OperatorService, store: SqliteStore
+) -> None:
     campaign = await service.create_campaign(
         "ops", " Spring Canvass ", caller_id="(202) 555-0100", lines_per_volunteer=2
     )
@@ -106,13 +110,13 @@ async def test_create_campaign_stores_the_settings_and_audits_it(service, store)
     assert entry["detail"] == {"id": campaign.id, "name": "Spring Canvass"}
 
 
-async def test_create_campaign_accepts_term_codes_as_dicts(service):
+async def test_create_campaign_accepts_term_codes_as_dicts(service: OperatorService) -> None:
     codes = [{"code": "yes", "label": "Supporter", "kind": "contact"}]
     campaign = await service.create_campaign("ops", "Spring Canvass", term_codes=codes)
     assert campaign.term_codes == [TermCode("yes", "Supporter", TermCodeKind.CONTACT)]
 
 
-async def test_a_campaign_needs_a_name(service):
+async def test_a_campaign_needs_a_name(service: OperatorService) -> None:
     with pytest.raises(InvalidInput, match="a campaign needs a name"):
         await service.create_campaign("ops", "   ")
 
@@ -180,13 +184,17 @@ async def test_a_campaign_needs_a_name(service):
         pytest.param({"caller_id": "12"}, "caller_id '12' is not a valid phone", id="caller_id"),
     ],
 )
-async def test_create_campaign_rejects_a_bad_setting_naming_it(service, store, settings, message):
+async def test_create_campaign_rejects_a_bad_setting_naming_it(
+    service: OperatorService, store: SqliteStore, settings: dict[str, Any], message: str
+) -> None:
     with pytest.raises(InvalidInput, match=message):
         await service.create_campaign("ops", "Spring Canvass", **settings)
     assert await store.list_campaigns() == []
 
 
-async def test_update_campaign_changes_the_given_settings_and_audits_it(service, store, campaign):
+async def test_update_campaign_changes_the_given_settings_and_audits_it(
+    service: OperatorService, store: SqliteStore, campaign: Campaign
+) -> None:
     updated = await service.update_campaign("ops", campaign.id, max_attempts=5, active=False)
     assert (updated.max_attempts, updated.active, updated.name) == (5, False, campaign.name)
     entry = await latest_audit(store)
@@ -196,14 +204,16 @@ async def test_update_campaign_changes_the_given_settings_and_audits_it(service,
     )
 
 
-async def test_update_campaign_checks_calling_hours_against_the_stored_ones(service, campaign):
+async def test_update_campaign_checks_calling_hours_against_the_stored_ones(
+    service: OperatorService, campaign: Campaign
+) -> None:
     """Moving only the start past the stored end would leave hours the dialer cannot use."""
     await service.update_campaign("ops", campaign.id, calling_hours_end="18:00")
     with pytest.raises(InvalidInput, match=r"end \(18:00\) must be later than start \(19:00\)"):
         await service.update_campaign("ops", campaign.id, calling_hours_start="19:00")
 
 
-async def test_update_of_an_unknown_campaign_is_not_found(service):
+async def test_update_of_an_unknown_campaign_is_not_found(service: OperatorService) -> None:
     with pytest.raises(NotFound):
         await service.update_campaign("ops", 99, max_attempts=2)
 
@@ -211,7 +221,9 @@ async def test_update_of_an_unknown_campaign_is_not_found(service):
 # --- lists ---------------------------------------------------------------------------------
 
 
-async def test_import_list_returns_the_summary_and_audits_it(service, store, campaign):
+async def test_import_list_returns_the_summary_and_audits_it(
+    service: OperatorService, store: SqliteStore, campaign: Campaign
+) -> None:
     data = b"first,phone\nAna,(212) 555-0123\nBo,555-12\nAna,212-555-0123\n"
     summary = await service.import_list("ops", campaign.id, io.BytesIO(data))
     assert (summary.imported, summary.merged, summary.invalid, summary.dnc) == (1, 1, 1, 0)
@@ -237,8 +249,12 @@ async def test_import_list_returns_the_summary_and_audits_it(service, store, cam
     ids=["no phone column", "empty file", "binary garbage", "utf-16"],
 )
 async def test_a_rejected_file_says_why_and_keeps_the_voters_already_stored(
-    service, store, campaign, data, message
-):
+    service: OperatorService,
+    store: SqliteStore,
+    campaign: Campaign,
+    data: bytes,
+    message: str | None,
+) -> None:
     await service.import_list("ops", campaign.id, io.BytesIO(b"phone\n(212) 555-0123\n"))
     with pytest.raises(InvalidInput, match=message) as error:
         await service.import_list("ops", campaign.id, io.BytesIO(data))
@@ -247,7 +263,9 @@ async def test_a_rejected_file_says_why_and_keeps_the_voters_already_stored(
     assert counts[VoterStatus.PENDING] == 1
 
 
-async def test_garbage_rows_are_reported_and_the_good_rows_kept(service, store, campaign):
+async def test_garbage_rows_are_reported_and_the_good_rows_kept(
+    service: OperatorService, store: SqliteStore, campaign: Campaign
+) -> None:
     data = b"first,phone\nAna,(212) 555-0123\n,,,,,\nBo,not a phone\nCy,212-555-0124\nDee,1,2,3\n"
     summary = await service.import_list("ops", campaign.id, io.BytesIO(data))
     assert summary.imported == 2
@@ -255,7 +273,7 @@ async def test_garbage_rows_are_reported_and_the_good_rows_kept(service, store, 
     assert all(str(e).startswith("line ") for e in summary.errors)
 
 
-async def test_import_into_an_unknown_campaign_is_not_found(service):
+async def test_import_into_an_unknown_campaign_is_not_found(service: OperatorService) -> None:
     with pytest.raises(NotFound):
         await service.import_list("ops", 99, io.BytesIO(b"phone\n(212) 555-0123\n"))
 
@@ -263,7 +281,9 @@ async def test_import_into_an_unknown_campaign_is_not_found(service):
 # --- do not call ---------------------------------------------------------------------------
 
 
-async def test_add_dnc_normalises_the_number_and_makes_pending_voters_dnc(service, store, campaign):
+async def test_add_dnc_normalises_the_number_and_makes_pending_voters_dnc(
+    service: OperatorService, store: SqliteStore, campaign: Campaign
+) -> None:
     await store.add_voters(campaign.id, [Row("+12125550123"), Row("+12125550124")])
     number = await service.add_dnc("ops", "(212) 555-0123", campaign.id, "asked")
     assert number == "+12125550123"
@@ -273,19 +293,21 @@ async def test_add_dnc_normalises_the_number_and_makes_pending_voters_dnc(servic
     assert (await latest_audit(store))["action"] == "dnc.add"
 
 
-async def test_add_dnc_rejects_a_number_that_is_not_one(service):
+async def test_add_dnc_rejects_a_number_that_is_not_one(service: OperatorService) -> None:
     with pytest.raises(InvalidInput, match="phone '555-12' is not a valid phone number"):
         await service.add_dnc("ops", "555-12", None, "asked")
 
 
-async def test_remove_dnc_takes_the_number_off_the_list(service, store):
+async def test_remove_dnc_takes_the_number_off_the_list(
+    service: OperatorService, store: SqliteStore
+) -> None:
     await service.add_dnc("ops", "(212) 555-0123", None, "asked")
     await service.remove_dnc("ops", "212 555 0123", None)
     assert await store.list_dnc(None) == []
     assert (await latest_audit(store))["action"] == "dnc.remove"
 
 
-async def test_removing_a_number_not_on_the_list_is_not_found(service):
+async def test_removing_a_number_not_on_the_list_is_not_found(service: OperatorService) -> None:
     with pytest.raises(NotFound, match=r"\+12125550123 is not on that do-not-call list"):
         await service.remove_dnc("ops", "(212) 555-0123", None)
 
@@ -293,7 +315,9 @@ async def test_removing_a_number_not_on_the_list_is_not_found(service):
 # --- statistics and results ------------------------------------------------------------------
 
 
-async def test_stats_of_an_empty_campaign_are_all_zero(service, campaign):
+async def test_stats_of_an_empty_campaign_are_all_zero(
+    service: OperatorService, campaign: Campaign
+) -> None:
     stats = await service.stats(campaign.id)
     assert stats["campaign"] == {"id": campaign.id, "name": "Spring Canvass"}
     assert set(stats["volunteers"].values()) == {0}
@@ -305,7 +329,9 @@ async def test_stats_of_an_empty_campaign_are_all_zero(service, campaign):
     assert stats["pacing"] is None  # no dialer attached
 
 
-async def test_stats_count_the_abandon_budget_of_an_automatic_campaign(service, store, campaign):
+async def test_stats_count_the_abandon_budget_of_an_automatic_campaign(
+    service: OperatorService, store: SqliteStore, campaign: Campaign
+) -> None:
     await service.update_campaign("ops", campaign.id, dial_mode="predictive", abandon_target=2.5)
     stats = await service.stats(campaign.id)
     assert (stats["dial_mode"], stats["abandon_target"], stats["abandon_limit"]) == (
@@ -318,7 +344,9 @@ async def test_stats_count_the_abandon_budget_of_an_automatic_campaign(service, 
     assert (await service.stats(campaign.id))["pacing"]["campaign"] == campaign.id
 
 
-async def test_a_preview_campaign_has_no_abandon_budget(service, campaign):
+async def test_a_preview_campaign_has_no_abandon_budget(
+    service: OperatorService, campaign: Campaign
+) -> None:
     await service.update_campaign("ops", campaign.id, dial_mode="preview")
     assert (await service.stats(campaign.id))["abandons_allowed_now"] is None
 
@@ -338,17 +366,23 @@ async def test_a_preview_campaign_has_no_abandon_budget(service, campaign):
         ({"active": 1}, "active must be true or false"),
     ],
 )
-async def test_pacing_settings_are_checked(service, campaign, settings, message):
+async def test_pacing_settings_are_checked(
+    service: OperatorService, campaign: Campaign, settings: dict[str, Any], message: str
+) -> None:
     with pytest.raises(InvalidInput, match=message):
         await service.update_campaign("ops", campaign.id, **settings)
 
 
-async def test_results_csv_without_results_says_so(service, store, campaign):
+async def test_results_csv_without_results_says_so(
+    service: OperatorService, store: SqliteStore, campaign: Campaign
+) -> None:
     assert await export(service, campaign.id) == [["no results yet"]]
     assert (await latest_audit(store))["action"] == "results.export"
 
 
-async def result_for(store: SqliteStore, campaign_id: int, row: Row, notes: str = "") -> None:
+async def result_for(
+    store: SqliteStore, campaign_id: int, row: VoterDetails, notes: str = ""
+) -> None:
     """Store a voter, a call to them and its result."""
     await store.add_voters(campaign_id, [row])
     [(_, attempt)] = await store.claim_voters(campaign_id, 1, T0, {"", NY}, 3)
@@ -357,7 +391,9 @@ async def result_for(store: SqliteStore, campaign_id: int, row: Row, notes: str 
     await store.save_result(attempt.id, session.id, "talked", {"q1": "yes"}, notes, T0)
 
 
-async def test_results_csv_escapes_cells_a_spreadsheet_would_run(service, store, campaign):
+async def test_results_csv_escapes_cells_a_spreadsheet_would_run(
+    service: OperatorService, store: SqliteStore, campaign: Campaign
+) -> None:
     row = Row(
         "+12025550123",
         first_name="=HYPERLINK(1)",
@@ -380,7 +416,9 @@ async def test_results_csv_escapes_cells_a_spreadsheet_would_run(service, store,
     )
 
 
-async def test_results_csv_escapes_header_cells_from_imported_columns(service, store, campaign):
+async def test_results_csv_escapes_header_cells_from_imported_columns(
+    service: OperatorService, store: SqliteStore, campaign: Campaign
+) -> None:
     """Extra columns are named by the imported file, so the header needs escaping too."""
     await result_for(store, campaign.id, Row("+12025550123", extra={"=1+1": "x"}))
     header, values = await export(service, campaign.id)
@@ -389,7 +427,7 @@ async def test_results_csv_escapes_header_cells_from_imported_columns(service, s
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-1+A1", "+1-", "@x", "\tx", "\rx"])
-def test_safe_cell_prefixes_a_formula_start_with_an_apostrophe(text):
+def test_safe_cell_prefixes_a_formula_start_with_an_apostrophe(text: str) -> None:
     assert safe_cell(text) == "'" + text
 
 
@@ -405,5 +443,5 @@ def test_safe_cell_prefixes_a_formula_start_with_an_apostrophe(text):
         (["=x"], '["=x"]'),
     ],
 )
-def test_safe_cell_leaves_plain_numbers_and_other_values_as_text(value, cell):
+def test_safe_cell_leaves_plain_numbers_and_other_values_as_text(value: object, cell: str) -> None:
     assert safe_cell(value) == cell

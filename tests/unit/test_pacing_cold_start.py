@@ -30,7 +30,7 @@ class Eager:
         return 100
 
 
-def test_contact_rate_ceiling_is_one_until_calls_are_seen_then_narrows():
+def test_contact_rate_ceiling_is_one_until_calls_are_seen_then_narrows() -> None:
     assert contact_rate_ceiling(0, 0) == 1.0
     few, many = contact_rate_ceiling(4, 40), contact_rate_ceiling(100, 1000)
     assert 0.19 < few < 0.22
@@ -38,7 +38,7 @@ def test_contact_rate_ceiling_is_one_until_calls_are_seen_then_narrows():
     assert contact_rate_ceiling(1000, 1000) == 1.0
 
 
-def test_learned_ceiling_counts_people_on_the_line_and_leaves_fast_failures_out():
+def test_learned_ceiling_counts_people_on_the_line_and_leaves_fast_failures_out() -> None:
     learned = Learned()
     for outcome in [CallOutcome.BUSY] * 30 + [CallOutcome.MACHINE] * 9:
         learned.observe(
@@ -50,7 +50,7 @@ def test_learned_ceiling_counts_people_on_the_line_and_leaves_fast_failures_out(
     assert learned.contact_rate_high(people_on_the_line=1) == contact_rate_ceiling(1, 10)
 
 
-def test_guard_counts_calls_in_flight_as_potential_abandons():
+def test_guard_counts_calls_in_flight_as_potential_abandons() -> None:
     """A new campaign's credit is 3 abandons: with every call possibly a person, at most 3
     lines beyond one per volunteer signed in, counting calls placed by earlier decisions."""
     guard = AbandonGuard(Eager())
@@ -62,7 +62,7 @@ def test_guard_counts_calls_in_flight_as_potential_abandons():
     assert guard.calls_to_place(full) == 0
 
 
-def test_guard_widens_as_calls_show_how_often_people_answer():
+def test_guard_widens_as_calls_show_how_often_people_answer() -> None:
     guard = AbandonGuard(Eager())
     known = PacingState(
         ready_volunteers=5,
@@ -77,13 +77,13 @@ def test_guard_widens_as_calls_show_how_often_people_answer():
     assert guard.calls_to_place(PacingState(**{**known.__dict__, "in_flight": 20})) == 20
 
 
-def test_cold_start_first_decision_is_near_power_dialing():
+def test_cold_start_first_decision_is_near_power_dialing() -> None:
     policy = pacing_for(PREDICTIVE, PacingModel())
     state = PacingState(ready_volunteers=40, in_flight=0, connecting=0, voters_available=10**6)
     assert policy.calls_to_place(state) <= 40 + 3
 
 
-def test_cold_start_on_a_list_of_supporters_stays_within_the_abandon_rule():
+def test_cold_start_on_a_list_of_supporters_stays_within_the_abandon_rule() -> None:
     """40 volunteers at once, 30 % of calls answered by a person while the empty model says
     10 %: the first decision is bounded and the abandons stay within the rule (the guard's
     credit: 3 % of live answers plus 3)."""
@@ -95,7 +95,7 @@ def test_cold_start_on_a_list_of_supporters_stays_within_the_abandon_rule():
     assert out.abandons <= ABANDON_LIMIT * out.live_answers
 
 
-def test_cold_start_on_an_ordinary_list_still_keeps_volunteers_busy():
+def test_cold_start_on_an_ordinary_list_still_keeps_volunteers_busy() -> None:
     """The ramp costs little at the reference 10 %: most volunteers talk within minutes."""
     _, out = cold_start(0.10, volunteers=40, minutes=5.0, seed=0)
     assert out.occupancy > 0.35

@@ -4,6 +4,7 @@ reads it back after a restart."""
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from engine.dialer.pacing.base import AbandonGuard, PacingState
 from engine.dialer.pacing.learning import MIN_SAMPLES, PRIOR_ATTEMPTS, Learned
 from engine.dialer.pacing.model import PacingModel
 from engine.dialer.pacing.policies import PredictivePacing, VicidialAdaptivePacing
-from engine.models import Attempt, CallOutcome, CallState, Campaign
+from engine.models import Attempt, CallOutcome, CallState, Campaign, DialMode
 from engine.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones, session_for
 
@@ -49,11 +50,11 @@ def attempt(
     )
 
 
-def test_nothing_learned_gives_the_reference_model():
+def test_nothing_learned_gives_the_reference_model() -> None:
     assert Learned().model(28.0) == PacingModel()
 
 
-def test_outcome_mix_moves_from_the_prior_towards_what_was_seen():
+def test_outcome_mix_moves_from_the_prior_towards_what_was_seen() -> None:
     learned = Learned()
     for n in range(200):
         if n % 5 == 0:
@@ -69,7 +70,7 @@ def test_outcome_mix_moves_from_the_prior_towards_what_was_seen():
     assert model.no_answer_share > 0.9  # every non-answer seen rang out
 
 
-def test_durations_are_fitted_once_there_are_enough_samples():
+def test_durations_are_fitted_once_there_are_enough_samples() -> None:
     learned = Learned()
     rng = random.Random(1)
     for _ in range(MIN_SAMPLES - 1):
@@ -87,7 +88,7 @@ def test_durations_are_fitted_once_there_are_enough_samples():
     assert model.amd_person_s[0] == pytest.approx(1.5, abs=0.3)
 
 
-def test_preview_calls_and_unfinished_attempts_teach_nothing():
+def test_preview_calls_and_unfinished_attempts_teach_nothing() -> None:
     learned = Learned()
     learned.observe(attempt(CallOutcome.CONTACT, verdict=""))
     unfinished = Attempt(id=2, campaign_id=1, voter_id=1, phone="+1", state=CallState.DIALING)
@@ -95,7 +96,7 @@ def test_preview_calls_and_unfinished_attempts_teach_nothing():
     assert learned.calls_seen == 0 and not learned.outcomes
 
 
-def test_a_slightly_different_sample_gives_an_equal_model():
+def test_a_slightly_different_sample_gives_an_equal_model() -> None:
     """Rounded models let the policy reuse its cached tables."""
     a, b = Learned(), Learned()
     for n in range(300):
@@ -105,7 +106,7 @@ def test_a_slightly_different_sample_gives_an_equal_model():
     assert a.model(28.0) == b.model(28.0)
 
 
-def test_learned_data_round_trips_through_json():
+def test_learned_data_round_trips_through_json() -> None:
     learned = Learned()
     for outcome in (CallOutcome.CONTACT, CallOutcome.BUSY, CallOutcome.ABANDONED):
         learned.observe(attempt(outcome))
@@ -120,7 +121,7 @@ def test_learned_data_round_trips_through_json():
 
 
 @pytest.mark.parametrize("text", ["{}", "[]", '{"calls_seen": 1, "outcomes": 5}', "nope"])
-def test_damaged_learned_data_is_refused(text):
+def test_damaged_learned_data_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         Learned.from_json(text)
 
@@ -129,7 +130,7 @@ def test_damaged_learned_data_is_refused(text):
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
@@ -162,9 +163,9 @@ async def finished_calls(
             )
 
 
-async def test_campaign_pacing_learns_saves_and_resumes_after_a_restart(store):
+async def test_campaign_pacing_learns_saves_and_resumes_after_a_restart(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(6))
-    campaign = await store.update_campaign(campaign_id, dial_mode="predictive")
+    campaign = await store.update_campaign(campaign_id, dial_mode=DialMode.PREDICTIVE)
     pacing = await CampaignPacing.load(store, campaign)
     assert pacing.learned.calls_seen == 0
     session_id = await session_for(store, campaign_id)
@@ -185,29 +186,29 @@ async def test_campaign_pacing_learns_saves_and_resumes_after_a_restart(store):
     assert again.learned.calls_seen == 4
 
 
-async def test_damaged_learned_data_starts_learning_over(store):
+async def test_damaged_learned_data_starts_learning_over(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     await store.save_pacing(campaign_id, "not json", T0)
     pacing = await CampaignPacing.load(store, await store.get_campaign(campaign_id))
     assert pacing.learned.calls_seen == 0
 
 
-async def test_the_policy_keeps_its_memory_until_the_settings_change(store):
+async def test_the_policy_keeps_its_memory_until_the_settings_change(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
-    campaign = await store.update_campaign(campaign_id, dial_mode="adaptive")
+    campaign = await store.update_campaign(campaign_id, dial_mode=DialMode.ADAPTIVE)
     pacing = await CampaignPacing.load(store, campaign)
     policy = pacing.policy
     assert isinstance(policy, AbandonGuard) and isinstance(policy.inner, VicidialAdaptivePacing)
     pacing.update_campaign(await store.update_campaign(campaign_id, script="Hello"))
     assert pacing.policy is policy
-    pacing.update_campaign(await store.update_campaign(campaign_id, dial_mode="predictive"))
+    pacing.update_campaign(await store.update_campaign(campaign_id, dial_mode=DialMode.PREDICTIVE))
     assert isinstance(pacing.policy, AbandonGuard)
     assert isinstance(pacing.policy.inner, PredictivePacing)
 
 
-async def test_decisions_use_the_30_day_abandon_counts(store):
+async def test_decisions_use_the_30_day_abandon_counts(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
-    campaign = Campaign(id=campaign_id, name="Fall", dial_mode="predictive")
+    campaign = Campaign(id=campaign_id, name="Fall", dial_mode=DialMode.PREDICTIVE)
     pacing = await CampaignPacing.load(store, campaign)
     pacing.live_answers, pacing.abandons = 100, 10  # far over 3 %
     state = PacingState(ready_volunteers=2, in_flight=0, connecting=0, voters_available=100)
@@ -217,7 +218,7 @@ async def test_decisions_use_the_30_day_abandon_counts(store):
     assert pacing.decide(state) > 2
 
 
-def test_people_still_on_the_line_count_as_people_already():
+def test_people_still_on_the_line_count_as_people_already() -> None:
     learned = Learned()
     for _ in range(90):
         learned.observe(attempt(CallOutcome.NO_ANSWER, answer_s=None))
@@ -229,15 +230,16 @@ def test_people_still_on_the_line_count_as_people_already():
     assert fair.person_rate == pytest.approx((10 + PRIOR_ATTEMPTS * 0.1) / (100 + 50), abs=0.003)
 
 
-def test_how_fast_numbers_fail_is_learned():
+def test_how_fast_numbers_fail_is_learned() -> None:
     learned = Learned()
     for _ in range(MIN_SAMPLES):
         busy = attempt(CallOutcome.BUSY, answer_s=None)
+        assert busy.originated_at is not None
         learned.observe(replace(busy, ended_at=busy.originated_at + timedelta(seconds=0.4)))
     assert learned.model(28.0).fail_time_max_s == 0.5
 
 
-async def test_people_on_the_line_are_counted_by_the_store(store):
+async def test_people_on_the_line_are_counted_by_the_store(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(3))
     pairs = await store.claim_voters(campaign_id, 3, T0, [NY], 3)
     (_, a), (_, b), (_, c) = pairs
@@ -247,7 +249,7 @@ async def test_people_on_the_line_are_counted_by_the_store(store):
     assert await store.people_on_the_line(campaign_id) == 2
 
 
-async def test_calls_that_end_at_the_same_moment_are_each_read_once(store):
+async def test_calls_that_end_at_the_same_moment_are_each_read_once(store: SqliteStore) -> None:
     """The read cursor is (end time, id): a batch that stops between two calls ending in the
     same microsecond neither skips nor repeats the second."""
     campaign_id = await campaign_with_voters(store, phones(3))

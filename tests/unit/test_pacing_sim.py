@@ -11,45 +11,45 @@ P = Params(contact_rate=0.10)
 HOURS = 0.5
 
 
-def test_same_seed_same_result():
+def test_same_seed_same_result() -> None:
     a = simulate(PredictivePacing(model=P.model()), P, 5, HOURS, seed=7)
     b = simulate(PredictivePacing(model=P.model()), P, 5, HOURS, seed=7)
     assert (a.contacts, a.calls, a.abandons, a.waits) == (b.contacts, b.calls, b.abandons, b.waits)
 
 
-def test_different_seeds_differ():
+def test_different_seeds_differ() -> None:
     a = simulate(PowerPacing(1), P, 5, HOURS, seed=1)
     b = simulate(PowerPacing(1), P, 5, HOURS, seed=2)
     assert a.calls != b.calls
 
 
-def test_power_one_line_per_ready_volunteer_never_abandons():
+def test_power_one_line_per_ready_volunteer_never_abandons() -> None:
     """Each ready volunteer has at most one call going, so every answer finds someone."""
     out = simulate(PowerPacing(1), Params(contact_rate=0.2), 10, HOURS, seed=3)
     assert out.live_answers > 0
     assert out.abandons == 0
 
 
-def test_preview_places_no_calls():
+def test_preview_places_no_calls() -> None:
     out = simulate(PreviewPacing(), P, 3, 0.1, seed=1)
     assert out.calls == 0
 
 
-def test_oracle_beats_every_policy():
+def test_oracle_beats_every_policy() -> None:
     oracle = simulate_oracle(P, 5, HOURS, seed=4).contacts_per_hour
     for policy in (PowerPacing(1), PowerPacing(3), VicidialAdaptivePacing(), PredictivePacing()):
         assert simulate(policy, P, 5, HOURS, seed=4).contacts_per_hour < oracle
     assert simulate_manual(P, 5, HOURS, seed=4).contacts_per_hour < oracle
 
 
-def test_predictive_beats_manual_and_power_one():
+def test_predictive_beats_manual_and_power_one() -> None:
     manual = simulate_manual(P, 5, HOURS, seed=5).contacts_per_hour
     power = simulate(PowerPacing(1), P, 5, HOURS, seed=5).contacts_per_hour
     predictive = simulate(PredictivePacing(model=P.model()), P, 5, HOURS, seed=5)
     assert predictive.contacts_per_hour > max(manual, power)
 
 
-def test_contacts_and_talk_time_are_consistent():
+def test_contacts_and_talk_time_are_consistent() -> None:
     out = simulate(PowerPacing(2), P, 4, HOURS, seed=6)
     assert out.contacts == len(out.waits)
     assert 0.0 < out.occupancy < 1.0
@@ -74,7 +74,7 @@ class _CheckedCampaign(InformedCampaign):
         super().person(t, call)
 
 
-def test_the_informed_variants_are_told_the_true_moments():
+def test_the_informed_variants_are_told_the_true_moments() -> None:
     for knows in ("knows-free", "knows-calls"):
         policy = InformedPacing(P.model(), fixed=0.05, knows=knows)
         world = _CheckedCampaign(policy, P, 5, HOURS, 8)
@@ -84,7 +84,7 @@ def test_the_informed_variants_are_told_the_true_moments():
         assert not (world.free_at.keys() & {v for v, _ in world.ready})
 
 
-def test_contacts_at_an_abandon_rate_are_interpolated_between_points():
+def test_contacts_at_an_abandon_rate_are_interpolated_between_points() -> None:
     points = [(3.0, 30.0), (1.0, 28.0), (5.0, 31.0)]
     assert at_abandon(points, 2.0) == "29.0"
     assert at_abandon(points, 4.0) == "30.5"

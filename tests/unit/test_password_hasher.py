@@ -12,7 +12,7 @@ from engine.security.password_hasher import DUMMY_HASH, PasswordHasher, default_
 from engine.sessions import credentials
 
 
-async def test_hashes_and_verifies_with_real_scrypt_off_the_event_loop():
+async def test_hashes_and_verifies_with_real_scrypt_off_the_event_loop() -> None:
     threads: list[str] = []
 
     def hash_secret(secret: str) -> str:
@@ -30,7 +30,7 @@ async def test_hashes_and_verifies_with_real_scrypt_off_the_event_loop():
     assert (hasher.hashes, hasher.verifications) == (1, 2)
 
 
-async def test_more_than_the_queue_holds_are_refused_as_busy():
+async def test_more_than_the_queue_holds_are_refused_as_busy() -> None:
     gate = threading.Event()
 
     def blocked(secret: str) -> str:
@@ -52,7 +52,7 @@ async def test_more_than_the_queue_holds_are_refused_as_busy():
         hasher.close()
 
 
-async def test_a_dummy_verification_costs_a_real_one():
+async def test_a_dummy_verification_costs_a_real_one() -> None:
     hasher = PasswordHasher(1)
     try:
         await hasher.verify_dummy("guess")
@@ -62,13 +62,13 @@ async def test_a_dummy_verification_costs_a_real_one():
     assert hasher.verifications == 2
 
 
-def test_the_dummy_hash_costs_what_a_real_one_does():
+def test_the_dummy_hash_costs_what_a_real_one_does() -> None:
     """Same scrypt parameters as new hashes, so checking it takes as long."""
     assert DUMMY_HASH.split("$")[:4] == credentials.hash_secret("x").split("$")[:4]
     assert not credentials.verify_secret("phonebank", DUMMY_HASH)
 
 
-def test_the_pool_leaves_a_core_for_the_event_loop(monkeypatch):
+def test_the_pool_leaves_a_core_for_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert default_workers() == 1
     monkeypatch.setattr("os.cpu_count", lambda: 1)

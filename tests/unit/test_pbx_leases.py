@@ -31,7 +31,9 @@ def _run(parent: Path, name: str, owner_pid: int, age: float) -> Path:
     return run
 
 
-def test_a_fresh_orphan_of_another_run_is_kept_and_stale_or_own_ones_are_reaped(tmp_path):
+def test_a_fresh_orphan_of_another_run_is_kept_and_stale_or_own_ones_are_reaped(
+    tmp_path: Path,
+) -> None:
     cfg = dataclasses.replace(load_config(environ={}).pbx, asterisk="host", state_dir=tmp_path)
     runtime = AsteriskRuntime(Path("/"), PurePosixPath("/usr/sbin/asterisk"), False, 0, 0)
     parent = tmp_path / "run"
@@ -47,7 +49,7 @@ def test_a_fresh_orphan_of_another_run_is_kept_and_stale_or_own_ones_are_reaped(
     assert owned.exists(), "a live run's pair was reaped"
 
 
-def test_the_fingerprint_changes_with_what_the_pair_is_rendered_from():
+def test_the_fingerprint_changes_with_what_the_pair_is_rendered_from() -> None:
     cfg = load_config(environ={}).pbx
     same = config_fingerprint(dataclasses.replace(cfg, start_timeout=99.0), None)
     assert same == config_fingerprint(cfg, None)

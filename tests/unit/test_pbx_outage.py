@@ -8,7 +8,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import aiohttp
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from engine.app import Engine
 from engine.ari import client
 from engine.config import load_config
-from engine.models import CallOutcome, CallState, Campaign, SessionState, VoterStatus
+from engine.models import Attempt, CallOutcome, CallState, Campaign, SessionState, VoterStatus
 from engine.notifier import Event
 from engine.store.sqlite.store import SqliteStore
 from engine.telephony.sounds import SoundLibrary
@@ -43,12 +43,12 @@ class Shift:
     def originates(self) -> int:
         return len(self.fake.requests_to("POST", "/channels"))
 
-    async def attempts(self):
+    async def attempts(self) -> list[Attempt]:
         return await self.engine.store.list_attempts(self.campaign.id)
 
 
 @pytest.fixture
-async def shift(tmp_path, monkeypatch) -> AsyncIterator[Shift]:
+async def shift(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Shift]:
     # A frozen Asterisk never answers: requests give up after 0.5 s here (8 s for real).
     monkeypatch.setattr(client, "_HTTP_TIMEOUT", aiohttp.ClientTimeout(total=0.5))
     store = SqliteStore.open(":memory:")
@@ -74,7 +74,9 @@ async def shift(tmp_path, monkeypatch) -> AsyncIterator[Shift]:
     await store.close()
 
 
-async def test_nothing_is_dialed_while_the_pbx_is_away_and_dialing_resumes_when_back(shift):
+async def test_nothing_is_dialed_while_the_pbx_is_away_and_dialing_resumes_when_back(
+    shift: Shift,
+) -> None:
     engine, fake = shift.engine, shift.fake
     assert engine.telephony is not None and engine.dialer is not None
     fake.refuse_websockets = True
@@ -92,12 +94,12 @@ async def test_nothing_is_dialed_while_the_pbx_is_away_and_dialing_resumes_when_
     await wait_until(shift.originates, 5, "dialing to resume")
 
 
-async def test_an_originate_the_pbx_never_answers_is_not_charged_to_the_voter(shift):
+async def test_an_originate_the_pbx_never_answers_is_not_charged_to_the_voter(shift: Shift) -> None:
     engine, fake = shift.engine, shift.fake
     fake.respond("POST", "/channels", delay=2.0)  # Asterisk frozen: no answer in time
     await engine.volunteers.start_calling(shift.session_id)
 
-    async def given_back():
+    async def given_back() -> list[Attempt]:
         return [a for a in await shift.attempts() if a.state == CallState.ENDED]
 
     [attempt, *_] = await wait_until(given_back, 10, "the unanswered originate to end")
@@ -108,7 +110,7 @@ async def test_an_originate_the_pbx_never_answers_is_not_charged_to_the_voter(sh
     assert voter.attempts <= len(open_now), "the unplaced call was counted as an attempt"
 
 
-async def test_calls_that_vanish_while_the_pbx_is_away_are_charged_honestly(shift):
+async def test_calls_that_vanish_while_the_pbx_is_away_are_charged_honestly(shift: Shift) -> None:
     engine, fake = shift.engine, shift.fake
     assert engine.telephony is not None
     await engine.volunteers.start_calling(shift.session_id)
@@ -127,7 +129,7 @@ async def test_calls_that_vanish_while_the_pbx_is_away_are_charged_honestly(shif
     assert voter.next_attempt_at is None
 
 
-async def test_an_answer_that_found_no_engine_in_stasis_counts_as_an_abandon(shift):
+async def test_an_answer_that_found_no_engine_in_stasis_counts_as_an_abandon(shift: Shift) -> None:
     engine, fake = shift.engine, shift.fake
     await engine.volunteers.start_calling(shift.session_id)
     await wait_until(shift.originates, 5, "the first call")
@@ -143,7 +145,7 @@ async def test_an_answer_that_found_no_engine_in_stasis_counts_as_an_abandon(shi
     assert session.state != SessionState.TALKING
 
 
-async def test_every_outage_holds_dialing_even_when_it_looks_like_the_last(shift):
+async def test_every_outage_holds_dialing_even_when_it_looks_like_the_last(shift: Shift) -> None:
     """Two outages in a row end the same way ("closed, code 1006"): the second one must not
     be taken for a repeat of the first and dropped."""
     engine, fake = shift.engine, shift.fake
@@ -156,7 +158,9 @@ async def test_every_outage_holds_dialing_even_when_it_looks_like_the_last(shift
     assert engine.telephony is not None and engine.telephony.gate.open
 
 
-async def test_a_resume_overtaken_by_a_new_outage_keeps_dialing_held(shift, monkeypatch):
+async def test_a_resume_overtaken_by_a_new_outage_keeps_dialing_held(
+    shift: Shift, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The websocket dropped again while reconciling after the last outage: that resume must
     not open the gate (the dialer would dial with no event stream)."""
     tel = shift.engine.telephony

@@ -4,32 +4,39 @@ act on, when the session is not where the button makes sense."""
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
-from tests.unit.web_support import api_client, claim_one, running_engine, sign_in
+from engine.app import Engine
+from engine.models import Campaign
+from tests.unit.web_support import Volunteer, api_client, claim_one, running_engine, sign_in
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         yield engine
 
 
 @pytest.fixture
-async def client(engine):
+async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
     async with api_client(engine) as client:
         yield client
 
 
 @pytest.fixture
-async def campaign(engine):
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign(
         "test", "Preview", dial_mode="preview", calling_hours_end="24:00"
     )
 
 
-async def ready_volunteer(engine, client, campaign):
+async def ready_volunteer(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> Volunteer:
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
     await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
@@ -37,7 +44,7 @@ async def ready_volunteer(engine, client, campaign):
     return volunteer
 
 
-async def refused(client, volunteer, path: str) -> str:
+async def refused(client: TestClient[Any, Any], volunteer: Volunteer, path: str) -> str:
     response = await client.post(path, headers=volunteer.headers)
     assert response.status == 409, await response.text()
     error = (await response.json())["error"]
@@ -45,31 +52,41 @@ async def refused(client, volunteer, path: str) -> str:
     return str(error["message"])
 
 
-async def test_call_before_the_phone_is_connected_says_how_to_get_a_card(client, campaign):
+async def test_call_before_the_phone_is_connected_says_how_to_get_a_card(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     message = await refused(client, volunteer, "/api/session/call")
     assert message.startswith("there is no voter to call")
     assert "Start calling" in message
 
 
-async def test_call_while_ready_says_the_card_is_coming(engine, client, campaign):
+async def test_call_while_ready_says_the_card_is_coming(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await ready_volunteer(engine, client, campaign)
     message = await refused(client, volunteer, "/api/session/call")
     assert message == "there is no voter to call yet: the next voter's card is on its way"
 
 
-async def test_skip_without_a_card_is_refused(engine, client, campaign):
+async def test_skip_without_a_card_is_refused(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await ready_volunteer(engine, client, campaign)
     assert await refused(client, volunteer, "/api/session/skip") == "there is no voter to skip"
 
 
-async def test_cancel_without_a_ringing_call_is_refused(engine, client, campaign):
+async def test_cancel_without_a_ringing_call_is_refused(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await ready_volunteer(engine, client, campaign)
     message = await refused(client, volunteer, "/api/session/cancel-call")
     assert message == "there is no ringing call to cancel"
 
 
-async def test_call_without_a_phone_system_says_so(engine, client, campaign):
+async def test_call_without_a_phone_system_says_so(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await engine.operators.import_list(
         "test", campaign.id, io.BytesIO(b"phone,zip\n+12025550101,20001\n")
     )
@@ -85,7 +102,7 @@ async def test_call_without_a_phone_system_says_so(engine, client, campaign):
     assert message == "calls cannot be placed now: the phone system is not running"
 
 
-async def test_the_routes_need_a_volunteer_token(client):
+async def test_the_routes_need_a_volunteer_token(client: TestClient[Any, Any]) -> None:
     for path in ("/api/session/call", "/api/session/skip", "/api/session/cancel-call"):
         response = await client.post(path)
         assert response.status == 401

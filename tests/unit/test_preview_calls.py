@@ -8,15 +8,16 @@ import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
 
 from engine.app import Engine
+from engine.calls.preview import PreviewCalls
 from engine.config import load_config
 from engine.errors import NotAllowed
-from engine.models import CallOutcome, CallState, Campaign, SessionState, VoterStatus
+from engine.models import Attempt, CallOutcome, CallState, Campaign, SessionState, VoterStatus
 from engine.notifier import Event
 from engine.store.sqlite.store import SqliteStore
 from engine.telephony.sounds import SoundLibrary
@@ -35,7 +36,7 @@ class Shift:
     events: asyncio.Queue[Event]
 
     @property
-    def preview(self):
+    def preview(self) -> PreviewCalls:
         assert self.engine.telephony is not None
         return self.engine.telephony.preview
 
@@ -56,12 +57,12 @@ class Shift:
             if event["type"] == kind:
                 return event
 
-    async def attempt(self):
+    async def attempt(self) -> Attempt:
         session = await self.engine.store.get_session(self.session_id)
         assert session.attempt_id is not None
         return await self.engine.store.get_attempt(session.attempt_id)
 
-    async def push(self, kind: str, channel_id: str, **fields: Any) -> None:
+    async def push(self, kind: str, channel_id: str | None, **fields: Any) -> None:
         await self.fake.push_event({"type": kind, "channel": {"id": channel_id}, **fields})
 
     async def wait_state(self, *states: SessionState) -> None:
@@ -76,7 +77,7 @@ class Shift:
 
 
 @pytest.fixture
-async def shift(tmp_path) -> AsyncIterator[Shift]:
+async def shift(tmp_path: Path) -> AsyncIterator[Shift]:
     store = SqliteStore.open(":memory:")
     sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
     cfg = load_config(environ={})
@@ -101,7 +102,7 @@ async def shift(tmp_path) -> AsyncIterator[Shift]:
     await store.close()
 
 
-async def test_a_ready_volunteer_is_shown_a_voter_before_any_call(shift):
+async def test_a_ready_volunteer_is_shown_a_voter_before_any_call(shift: Shift) -> None:
     await shift.offer()
     card = await shift.card()
     assert card["preview"] is True
@@ -115,7 +116,9 @@ async def test_a_ready_volunteer_is_shown_a_voter_before_any_call(shift):
     assert await shift.preview.offer(shift.campaign, [session]) == 0  # one card at a time
 
 
-async def test_call_originates_straight_into_stasis_without_amd_and_rings_the_volunteer(shift):
+async def test_call_originates_straight_into_stasis_without_amd_and_rings_the_volunteer(
+    shift: Shift,
+) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     assert await shift.state() == SessionState.RINGING
@@ -127,7 +130,9 @@ async def test_call_originates_straight_into_stasis_without_amd_and_rings_the_vo
     assert ring.query["media"] == "tone:ring;tonezone=us"
 
 
-async def test_an_answer_is_bridged_at_once_and_counts_as_a_contact_not_a_live_answer(shift):
+async def test_an_answer_is_bridged_at_once_and_counts_as_a_contact_not_a_live_answer(
+    shift: Shift,
+) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     channel_id = (await shift.attempt()).channel_id
@@ -143,12 +148,13 @@ async def test_an_answer_is_bridged_at_once_and_counts_as_a_contact_not_a_live_a
     attempt = await shift.attempt()
     assert (attempt.outcome, attempt.amd_verdict) == (CallOutcome.CONTACT, "")
     assert attempt.bridged_at is not None
+    assert attempt.claimed_at is not None
     assert await shift.engine.store.abandon_counts(shift.campaign.id, attempt.claimed_at) == (0, 0)
     voter = await shift.engine.store.get_voter(attempt.voter_id)
     assert (voter.status, voter.attempts) == (VoterStatus.DONE, 1)
 
 
-async def test_busy_is_recorded_retried_and_told_in_words(shift):
+async def test_busy_is_recorded_retried_and_told_in_words(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -164,7 +170,9 @@ async def test_busy_is_recorded_retried_and_told_in_words(shift):
     assert (await shift.card())["voter"]["first_name"] == "Bob"
 
 
-async def test_skip_gives_the_voter_back_untouched_and_the_next_card_is_someone_else(shift):
+async def test_skip_gives_the_voter_back_untouched_and_the_next_card_is_someone_else(
+    shift: Shift,
+) -> None:
     await shift.offer()
     skipped = await shift.attempt()
     await shift.engine.volunteers.skip_voter(shift.session_id)
@@ -178,7 +186,7 @@ async def test_skip_gives_the_voter_back_untouched_and_the_next_card_is_someone_
     assert not shift.fake.requests_to("POST", "/channels")
 
 
-async def test_cancel_while_ringing_hangs_up_and_counts_as_no_answer(shift):
+async def test_cancel_while_ringing_hangs_up_and_counts_as_no_answer(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -190,7 +198,7 @@ async def test_cancel_while_ringing_hangs_up_and_counts_as_no_answer(shift):
     assert not shift.preview.by_channel and not shift.preview.by_session
 
 
-async def test_an_answer_after_cancel_is_hung_up_not_bridged(shift):
+async def test_an_answer_after_cancel_is_hung_up_not_bridged(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     channel_id = (await shift.attempt()).channel_id
@@ -206,16 +214,17 @@ async def test_an_answer_after_cancel_is_hung_up_not_bridged(shift):
     assert await shift.state() in (SessionState.READY, SessionState.PREVIEWING)
 
 
-async def _answered_while_ringing(shift) -> tuple[str, str]:
+async def _answered_while_ringing(shift: Shift) -> tuple[str, str]:
     """Call, then the voter answers; returns (voter channel, ring tone playback id)."""
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     channel_id = (await shift.attempt()).channel_id
+    assert channel_id is not None
     ring_id = shift.fake.requests_to("POST", "/channels/phone-1/play")[0].query["playbackId"]
     return channel_id, ring_id
 
 
-async def test_the_voter_is_put_through_only_once_the_ring_tone_has_ended(shift):
+async def test_the_voter_is_put_through_only_once_the_ring_tone_has_ended(shift: Shift) -> None:
     """Issue 11, item 17: until the tone has really ended the volunteer's channel is out of
     the bridge's mix, and a voter bridged meanwhile hears nothing from the volunteer."""
     channel_id, ring_id = await _answered_while_ringing(shift)
@@ -230,7 +239,7 @@ async def test_the_voter_is_put_through_only_once_the_ring_tone_has_ended(shift)
     assert shift.fake.requests_to("POST", "/bridges/br-1/addChannel")
 
 
-async def test_a_ring_tone_that_refuses_to_stop_for_an_instant_is_asked_again(shift):
+async def test_a_ring_tone_that_refuses_to_stop_for_an_instant_is_asked_again(shift: Shift) -> None:
     """Asterisk refuses to stop a tone in the instant after it started (HTTP 500): the answer
     must still be put through, not dropped with the voter left on a silent line."""
     channel_id, ring_id = await _answered_while_ringing(shift)
@@ -244,7 +253,7 @@ async def test_a_ring_tone_that_refuses_to_stop_for_an_instant_is_asked_again(sh
     await shift.wait_state(SessionState.TALKING)
 
 
-async def test_a_break_while_ringing_hangs_up_and_pauses(shift):
+async def test_a_break_while_ringing_hangs_up_and_pauses(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -255,7 +264,7 @@ async def test_a_break_while_ringing_hangs_up_and_pauses(shift):
 
 
 @pytest.mark.parametrize("leave", ["pause", "log_out", "phone_dropped"])
-async def test_leaving_a_card_gives_the_voter_back(shift, leave):
+async def test_leaving_a_card_gives_the_voter_back(shift: Shift, leave: str) -> None:
     await shift.offer()
     held = await shift.attempt()
     volunteers = shift.engine.volunteers
@@ -274,7 +283,7 @@ async def test_leaving_a_card_gives_the_voter_back(shift, leave):
     assert not shift.preview.by_session
 
 
-async def test_a_number_put_on_do_not_call_after_the_card_is_never_called(shift):
+async def test_a_number_put_on_do_not_call_after_the_card_is_never_called(shift: Shift) -> None:
     await shift.offer()
     attempt = await shift.attempt()
     await shift.engine.operators.add_dnc("test", attempt.phone, shift.campaign.id, "asked")
@@ -286,7 +295,7 @@ async def test_a_number_put_on_do_not_call_after_the_card_is_never_called(shift)
     assert voter.status == VoterStatus.DNC
 
 
-async def test_a_second_call_press_is_refused_while_it_rings(shift):
+async def test_a_second_call_press_is_refused_while_it_rings(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     with pytest.raises(NotAllowed, match="already ringing"):
@@ -294,7 +303,9 @@ async def test_a_second_call_press_is_refused_while_it_rings(shift):
     assert len(shift.fake.requests_to("POST", "/channels")) == 1
 
 
-async def test_a_refused_originate_is_a_failure_of_ours_and_refunds_the_attempt(shift):
+async def test_a_refused_originate_is_a_failure_of_ours_and_refunds_the_attempt(
+    shift: Shift,
+) -> None:
     shift.fake.respond("POST", "/channels", status=500, body={"message": "boom"})
     await shift.offer()
     attempt = await shift.attempt()
@@ -306,7 +317,9 @@ async def test_a_refused_originate_is_a_failure_of_ours_and_refunds_the_attempt(
     assert (voter.status, voter.attempts) == (VoterStatus.RETRY, 0)
 
 
-async def test_a_ringing_call_lost_with_the_pbx_is_not_charged_and_the_volunteer_is_told(shift):
+async def test_a_ringing_call_lost_with_the_pbx_is_not_charged_and_the_volunteer_is_told(
+    shift: Shift,
+) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -320,17 +333,19 @@ async def test_a_ringing_call_lost_with_the_pbx_is_not_charged_and_the_volunteer
     assert voter.attempts == 0 and voter.status != VoterStatus.DONE
 
 
-async def test_call_is_refused_in_words_while_the_phone_system_is_away(shift):
+async def test_call_is_refused_in_words_while_the_phone_system_is_away(shift: Shift) -> None:
     await shift.offer()
     shift.fake.refuse_websockets = True
     await shift.fake.drop_websockets()
-    await wait_until(lambda: not shift.engine.telephony.gate.open, 5, "dialing to be held", 0.01)
+    telephony = shift.engine.telephony
+    assert telephony is not None
+    await wait_until(lambda: not telephony.gate.open, 5, "dialing to be held", 0.01)
     with pytest.raises(NotAllowed, match="phone system"):
         await shift.engine.volunteers.call_voter(shift.session_id)
     assert not shift.fake.requests_to("POST", "/channels")
 
 
-async def test_a_preview_call_that_never_rang_is_our_failure_not_no_answer(shift):
+async def test_a_preview_call_that_never_rang_is_our_failure_not_no_answer(shift: Shift) -> None:
     """The carrier never answered the INVITE (a silent network): Asterisk's ring timeout
     reads "no answer", but the voter was never rung: the attempt is given back."""
     await shift.offer()
@@ -346,7 +361,7 @@ async def test_a_preview_call_that_never_rang_is_our_failure_not_no_answer(shift
     assert (voter.status, voter.attempts) == (VoterStatus.RETRY, 0)
 
 
-async def test_a_preview_call_that_rang_out_is_no_answer_charged_to_the_voter(shift):
+async def test_a_preview_call_that_rang_out_is_no_answer_charged_to_the_voter(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
@@ -360,11 +375,12 @@ async def test_a_preview_call_that_rang_out_is_no_answer_charged_to_the_voter(sh
     assert voter.attempts == 1
 
 
-async def test_a_preview_call_ending_while_dialing_is_held_is_our_failure(shift):
+async def test_a_preview_call_ending_while_dialing_is_held_is_our_failure(shift: Shift) -> None:
     await shift.offer()
     await shift.engine.volunteers.call_voter(shift.session_id)
     attempt = await shift.attempt()
     await _rings(shift, attempt.channel_id)
+    assert shift.engine.telephony is not None
     shift.engine.telephony.gate.hold("trunk down", "The phone line to the carrier is down.")
     await shift.push("ChannelDestroyed", attempt.channel_id, cause=19, tech_cause=480)
     assert (await shift.next_event("preview_ended"))["outcome"] == "failed"
@@ -374,8 +390,9 @@ async def test_a_preview_call_ending_while_dialing_is_held_is_our_failure(shift)
     assert voter.attempts == 0
 
 
-async def _rings(shift, channel_id: str) -> None:
+async def _rings(shift: Shift, channel_id: str | None) -> None:
     """The carrier answered the INVITE: the voter's phone rings (180 Ringing)."""
+    assert channel_id is not None
     event = {"type": "ChannelStateChange", "channel": {"id": channel_id, "state": "Ringing"}}
     await shift.fake.push_event(event)
     await wait_until(lambda: shift.preview.by_channel[channel_id].rang, 5, "the ring", 0.01)

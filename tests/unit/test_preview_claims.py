@@ -4,6 +4,7 @@ automatic dialer to its line types and preview to the others."""
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -17,7 +18,7 @@ PHONES = {MOBILE: "+12025550001", LANDLINE: "+12025550002", UNKNOWN: "+120255500
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
@@ -34,38 +35,42 @@ async def mixed_campaign(store: SqliteStore, copies: int = 1) -> int:
     return campaign.id
 
 
-async def claimed_types(store: SqliteStore, campaign_id: int, line_types, count: int = 10):
+async def claimed_types(
+    store: SqliteStore, campaign_id: int, line_types: frozenset[str] | None, count: int = 10
+) -> list[str]:
     claimed = await store.claim_voters(campaign_id, count, T0, [NY], 3, line_types)
     return [voter.line_type for voter, _ in claimed]
 
 
-async def test_claim_without_line_types_takes_any(store):
+async def test_claim_without_line_types_takes_any(store: SqliteStore) -> None:
     campaign_id = await mixed_campaign(store)
     assert sorted(await claimed_types(store, campaign_id, None)) == ["", "landline", "mobile"]
 
 
-async def test_claim_takes_only_the_line_types_asked_for(store):
+async def test_claim_takes_only_the_line_types_asked_for(store: SqliteStore) -> None:
     campaign_id = await mixed_campaign(store, copies=3)
     assert await claimed_types(store, campaign_id, frozenset({LANDLINE})) == [LANDLINE] * 3
     previewed = await claimed_types(store, campaign_id, frozenset({MOBILE, UNKNOWN}))
     assert previewed == [MOBILE, UNKNOWN] * 3
 
 
-async def test_an_empty_set_of_line_types_claims_nobody(store):
+async def test_an_empty_set_of_line_types_claims_nobody(store: SqliteStore) -> None:
     campaign_id = await mixed_campaign(store)
     assert await claimed_types(store, campaign_id, frozenset()) == []
     counts = await store.voter_counts(campaign_id)
     assert counts[VoterStatus.PENDING] == 3
 
 
-async def test_the_line_type_filter_respects_count_and_the_other_rules(store):
+async def test_the_line_type_filter_respects_count_and_the_other_rules(store: SqliteStore) -> None:
     campaign_id = await mixed_campaign(store, copies=4)
     await store.add_dnc(PHONES[MOBILE][:-1] + "0" + PHONES[MOBILE][-1], None, "", "t", T0)
     assert await claimed_types(store, campaign_id, frozenset({MOBILE}), count=2) == [MOBILE] * 2
     assert await claimed_types(store, campaign_id, frozenset({MOBILE})) == [MOBILE]  # 1 on DNC
 
 
-async def test_a_voter_claimed_for_preview_is_in_flight_for_every_other_claim(store):
+async def test_a_voter_claimed_for_preview_is_in_flight_for_every_other_claim(
+    store: SqliteStore,
+) -> None:
     campaign_id = await mixed_campaign(store)
     [(voter, _)] = await store.claim_voters(
         campaign_id, 1, T0, [NY], 3, frozenset({MOBILE, UNKNOWN})
@@ -75,7 +80,7 @@ async def test_a_voter_claimed_for_preview_is_in_flight_for_every_other_claim(st
     assert await claimed_types(store, campaign_id, None) == [LANDLINE, UNKNOWN]
 
 
-async def test_import_stores_each_voters_line_type_and_counts_them(store):
+async def test_import_stores_each_voters_line_type_and_counts_them(store: SqliteStore) -> None:
     campaign = await store.create_campaign("List")
     csv = (
         "phone,phone_type\n"
@@ -92,7 +97,7 @@ async def test_import_stores_each_voters_line_type_and_counts_them(store):
     }
 
 
-async def test_a_merge_fills_a_blank_line_type_and_keeps_a_known_one(store):
+async def test_a_merge_fills_a_blank_line_type_and_keeps_a_known_one(store: SqliteStore) -> None:
     campaign = await store.create_campaign("Merge")
     await store.add_voters(
         campaign.id, [Row("+12025550201"), Row("+12025550202", line_type=LANDLINE)]

@@ -18,7 +18,7 @@ from engine.sessions.states import (
 S, E = SessionState, SessionEvent
 
 
-def test_the_preview_states_are_live_states():
+def test_the_preview_states_are_live_states() -> None:
     assert PREVIEW_STATES <= LIVE_STATES  # so log-out and a dropped phone work from them
 
 
@@ -40,11 +40,11 @@ def test_the_preview_states_are_live_states():
         (S.PREVIEWING, E.CALL_ENDED),
     ],
 )
-def test_illegal_preview_moves_are_refused(state, event):
+def test_illegal_preview_moves_are_refused(state: SessionState, event: SessionEvent) -> None:
     with pytest.raises(IllegalTransition, match=event.value):
         next_session_state(state, event)
 
 
-def test_the_preview_states_tell_the_volunteer_what_to_do():
+def test_the_preview_states_tell_the_volunteer_what_to_do() -> None:
     assert "Call" in describe(S.PREVIEWING) and "Skip" in describe(S.PREVIEWING)
     assert describe(S.RINGING) == "Ringing…"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, timedelta
+from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from engine.errors import Conflict, InvalidInput, NotFound, SetupError
 from engine.models import DEFAULT_TERM_CODES, Campaign, TermCode, TermCodeKind
@@ -14,7 +17,7 @@ from tests.unit.store_helpers import T0
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
@@ -23,7 +26,7 @@ async def store():
 # --- opening and migrations ----------------------------------------------------------------
 
 
-async def test_open_creates_parent_directories_and_uses_wal(tmp_path):
+async def test_open_creates_parent_directories_and_uses_wal(tmp_path: Path) -> None:
     store = SqliteStore.open(tmp_path / "a" / "b" / "phonebank.db")
     try:
         assert (tmp_path / "a" / "b" / "phonebank.db").exists()
@@ -34,7 +37,7 @@ async def test_open_creates_parent_directories_and_uses_wal(tmp_path):
         await store.close()
 
 
-async def test_reopening_applies_only_new_migrations(tmp_path):
+async def test_reopening_applies_only_new_migrations(tmp_path: Path) -> None:
     path = tmp_path / "phonebank.db"
     await SqliteStore.open(path).close()
     store = SqliteStore.open(path)
@@ -48,7 +51,7 @@ async def test_reopening_applies_only_new_migrations(tmp_path):
         await store.close()
 
 
-async def test_a_database_newer_than_the_code_is_refused(tmp_path):
+async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "phonebank.db"
     store = SqliteStore.open(path)
     store.db.execute("INSERT INTO migrations VALUES (99, '2030-01-01T00:00:00.000000+00:00')")
@@ -57,8 +60,8 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path):
         SqliteStore.open(path)
 
 
-async def test_a_failed_migration_leaves_no_trace(store):
-    def broken(db):
+async def test_a_failed_migration_leaves_no_trace(store: SqliteStore) -> None:
+    def broken(db: Database) -> None:
         db.execute("CREATE TABLE half (id INTEGER PRIMARY KEY)")
         raise RuntimeError("boom")
 
@@ -68,8 +71,9 @@ async def test_a_failed_migration_leaves_no_trace(store):
     assert store.db.execute("SELECT max(version) FROM migrations").fetchone()[0] == len(MIGRATIONS)
 
 
-async def test_a_version_1_database_keeps_its_campaigns_and_voters_when_upgraded(tmp_path):
-    from sqlite_utils import Database
+async def test_a_version_1_database_keeps_its_campaigns_and_voters_when_upgraded(
+    tmp_path: Path,
+) -> None:
 
     path = tmp_path / "old.db"
     old = Database(path)
@@ -104,7 +108,7 @@ async def test_a_version_1_database_keeps_its_campaigns_and_voters_when_upgraded
 # --- campaigns -----------------------------------------------------------------------------
 
 
-async def test_new_campaign_has_the_model_defaults(store):
+async def test_new_campaign_has_the_model_defaults(store: SqliteStore) -> None:
     campaign = await store.create_campaign("Fall")
     assert campaign.created_at is not None
     assert campaign.created_at.tzinfo is UTC
@@ -112,7 +116,7 @@ async def test_new_campaign_has_the_model_defaults(store):
     assert campaign.term_codes == list(DEFAULT_TERM_CODES)
 
 
-async def test_campaign_settings_round_trip(store):
+async def test_campaign_settings_round_trip(store: SqliteStore) -> None:
     survey = [
         {
             "id": "q1",
@@ -143,31 +147,31 @@ async def test_campaign_settings_round_trip(store):
     )
 
 
-async def test_term_codes_given_as_dicts_become_term_codes(store):
+async def test_term_codes_given_as_dicts_become_term_codes(store: SqliteStore) -> None:
     campaign = await store.create_campaign(
         "Fall", term_codes=[{"code": "x", "label": "X", "kind": "remove"}]
     )
     assert campaign.term_codes == [TermCode("x", "X", TermCodeKind.REMOVE)]
 
 
-async def test_campaign_names_are_unique_ignoring_case_and_spaces(store):
+async def test_campaign_names_are_unique_ignoring_case_and_spaces(store: SqliteStore) -> None:
     await store.create_campaign("Fall Canvass")
     with pytest.raises(Conflict, match="already exists"):
         await store.create_campaign("  fall canvass ")
 
 
-async def test_a_blank_campaign_name_is_invalid(store):
+async def test_a_blank_campaign_name_is_invalid(store: SqliteStore) -> None:
     with pytest.raises(InvalidInput):
         await store.create_campaign("   ")
 
 
-async def test_campaign_by_name_ignores_case_and_spaces(store):
+async def test_campaign_by_name_ignores_case_and_spaces(store: SqliteStore) -> None:
     campaign = await store.create_campaign("Fall Canvass")
     assert await store.campaign_by_name(" FALL canvass") == campaign
     assert await store.campaign_by_name("Spring") is None
 
 
-async def test_update_campaign_sets_only_the_given_fields(store):
+async def test_update_campaign_sets_only_the_given_fields(store: SqliteStore) -> None:
     campaign = await store.create_campaign("Fall", retry_minutes=30)
     updated = await store.update_campaign(campaign.id, active=False, script="Hi {{ first_name }}")
     assert (updated.active, updated.script, updated.retry_minutes) == (
@@ -178,7 +182,7 @@ async def test_update_campaign_sets_only_the_given_fields(store):
     assert await store.get_campaign(campaign.id) == updated
 
 
-async def test_renaming_a_campaign_to_a_taken_name_conflicts(store):
+async def test_renaming_a_campaign_to_a_taken_name_conflicts(store: SqliteStore) -> None:
     await store.create_campaign("Fall")
     spring = await store.create_campaign("Spring")
     with pytest.raises(Conflict):
@@ -187,7 +191,7 @@ async def test_renaming_a_campaign_to_a_taken_name_conflicts(store):
     assert await store.campaign_by_name("winter") is not None
 
 
-async def test_unknown_campaign_setting_is_a_type_error(store):
+async def test_unknown_campaign_setting_is_a_type_error(store: SqliteStore) -> None:
     with pytest.raises(TypeError, match="colour"):
         await store.create_campaign("Fall", colour="red")
     campaign = await store.create_campaign("Fall")
@@ -195,20 +199,20 @@ async def test_unknown_campaign_setting_is_a_type_error(store):
         await store.update_campaign(campaign.id, colour="red")
 
 
-async def test_unknown_campaign_is_not_found(store):
+async def test_unknown_campaign_is_not_found(store: SqliteStore) -> None:
     with pytest.raises(NotFound):
         await store.get_campaign(42)
     with pytest.raises(NotFound):
         await store.update_campaign(42, active=False)
 
 
-async def test_list_campaigns_oldest_first(store):
+async def test_list_campaigns_oldest_first(store: SqliteStore) -> None:
     fall = await store.create_campaign("Fall")
     spring = await store.create_campaign("Spring")
     assert await store.list_campaigns() == [fall, spring]
 
 
-async def test_naive_datetimes_are_refused(store):
+async def test_naive_datetimes_are_refused(store: SqliteStore) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await store.create_campaign("Fall", created_at=T0.replace(tzinfo=None))
 
@@ -216,31 +220,31 @@ async def test_naive_datetimes_are_refused(store):
 # --- operators and audit ---------------------------------------------------------------------
 
 
-async def test_operator_usernames_are_unique_ignoring_case(store):
+async def test_operator_usernames_are_unique_ignoring_case(store: SqliteStore) -> None:
     await store.add_operator("admin", "hash")
     with pytest.raises(Conflict):
         await store.add_operator("Admin", "other")
 
 
-async def test_get_operator_ignores_case(store):
+async def test_get_operator_ignores_case(store: SqliteStore) -> None:
     operator = await store.add_operator("admin", "hash")
     assert await store.get_operator("ADMIN") == operator
     assert await store.get_operator("nobody") is None
 
 
-async def test_api_token_finds_its_operator(store):
+async def test_api_token_finds_its_operator(store: SqliteStore) -> None:
     operator = await store.add_operator("admin", "hash")
     await store.add_api_token(operator.id, "tokenhash", "laptop")
     assert await store.operator_by_token_hash("tokenhash") == operator
     assert await store.operator_by_token_hash("other") is None
 
 
-async def test_api_token_for_unknown_operator_is_not_found(store):
+async def test_api_token_for_unknown_operator_is_not_found(store: SqliteStore) -> None:
     with pytest.raises(NotFound):
         await store.add_api_token(7, "tokenhash", "laptop")
 
 
-async def test_audit_log_is_newest_first_with_its_detail(store):
+async def test_audit_log_is_newest_first_with_its_detail(store: SqliteStore) -> None:
     await store.audit("admin", "campaign.create", {"name": "Fall"}, T0)
     await store.audit("admin", "campaign.pause", {"id": 1}, T0 + timedelta(seconds=1))
     log = await store.audit_log(limit=1)
@@ -249,7 +253,7 @@ async def test_audit_log_is_newest_first_with_its_detail(store):
     ]
 
 
-async def test_every_write_is_committed_before_it_returns(tmp_path):
+async def test_every_write_is_committed_before_it_returns(tmp_path: Path) -> None:
     """A second connection (another process, or this one after a crash) sees each write."""
     path = tmp_path / "phonebank.db"
     writer, reader = SqliteStore.open(path), SqliteStore.open(path)

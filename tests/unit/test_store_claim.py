@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ LA = "America/Los_Angeles"
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
@@ -39,7 +40,9 @@ async def claimed_phones(store: SqliteStore, campaign_id: int, **kwargs: Any) ->
     return [voter.phone for voter, _ in await claim(store, campaign_id, **kwargs)]
 
 
-async def test_claim_marks_voters_in_flight_and_creates_claimed_attempts(store):
+async def test_claim_marks_voters_in_flight_and_creates_claimed_attempts(
+    store: SqliteStore,
+) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     [(voter, attempt)] = await claim(store, campaign_id)
     assert (voter.status, voter.attempts) == (VoterStatus.IN_FLIGHT, 1)
@@ -53,12 +56,12 @@ async def test_claim_marks_voters_in_flight_and_creates_claimed_attempts(store):
     assert await store.get_attempt(attempt.id) == attempt
 
 
-async def test_claim_returns_at_most_count_voters(store):
+async def test_claim_returns_at_most_count_voters(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(5))
     assert len(await claim(store, campaign_id, count=2)) == 2
 
 
-async def test_claim_never_returns_a_voter_in_flight(store):
+async def test_claim_never_returns_a_voter_in_flight(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(3))
     first = await claimed_phones(store, campaign_id, count=2)
     second = await claimed_phones(store, campaign_id, count=5)
@@ -66,7 +69,9 @@ async def test_claim_never_returns_a_voter_in_flight(store):
     assert not set(first) & set(second)
 
 
-async def test_claim_orders_by_next_attempt_nulls_first_then_import_order(store):
+async def test_claim_orders_by_next_attempt_nulls_first_then_import_order(
+    store: SqliteStore,
+) -> None:
     numbers = phones(4)
     campaign_id = await campaign_with_voters(store, numbers)
     ids = {voter.phone: voter.id for voter, _ in await claim(store, campaign_id)}
@@ -82,7 +87,7 @@ async def test_claim_orders_by_next_attempt_nulls_first_then_import_order(store)
     ]
 
 
-async def test_claim_skips_voters_to_retry_later(store):
+async def test_claim_skips_voters_to_retry_later(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(2))
     [(voter, _)] = await claim(store, campaign_id, count=1)
     await store.release_voter(voter.id, VoterStatus.RETRY, T0 + timedelta(seconds=1))
@@ -91,7 +96,7 @@ async def test_claim_skips_voters_to_retry_later(store):
     assert await claimed_phones(store, campaign_id, now=later) == [voter.phone]
 
 
-async def test_claim_skips_voters_out_of_attempts(store):
+async def test_claim_skips_voters_out_of_attempts(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     [(voter, _)] = await claim(store, campaign_id, max_attempts=1)
     await store.release_voter(voter.id, VoterStatus.RETRY)
@@ -99,7 +104,7 @@ async def test_claim_skips_voters_out_of_attempts(store):
     assert await claimed_phones(store, campaign_id, max_attempts=2) == [voter.phone]
 
 
-async def test_claim_skips_done_and_dnc_voters(store):
+async def test_claim_skips_done_and_dnc_voters(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(2))
     claimed = await claim(store, campaign_id)
     await store.release_voter(claimed[0][0].id, VoterStatus.DONE)
@@ -108,7 +113,9 @@ async def test_claim_skips_done_and_dnc_voters(store):
 
 
 @pytest.mark.parametrize("scope", ["campaign", "global"])
-async def test_claim_skips_a_phone_listed_while_it_was_in_flight(store, scope):
+async def test_claim_skips_a_phone_listed_while_it_was_in_flight(
+    store: SqliteStore, scope: str
+) -> None:
     """add_dnc leaves in-flight voters alone, so a voter released as RETRY after its phone
     was listed must still be skipped."""
     campaign_id = await campaign_with_voters(store, phones(1))
@@ -120,7 +127,7 @@ async def test_claim_skips_a_phone_listed_while_it_was_in_flight(store, scope):
     assert await claim(store, campaign_id) == []
 
 
-async def test_claim_skips_time_zones_outside_calling_hours(store):
+async def test_claim_skips_time_zones_outside_calling_hours(store: SqliteStore) -> None:
     campaign = await store.create_campaign("Fall")
     await store.add_voters(
         campaign.id,
@@ -137,18 +144,18 @@ async def test_claim_skips_time_zones_outside_calling_hours(store):
     ]
 
 
-async def test_claim_with_no_time_zones_claims_nothing(store):
+async def test_claim_with_no_time_zones_claims_nothing(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     assert await claim(store, campaign_id, zones=[]) == []
 
 
-async def test_claim_takes_only_the_campaigns_voters(store):
+async def test_claim_takes_only_the_campaigns_voters(store: SqliteStore) -> None:
     fall = await campaign_with_voters(store, phones(2), name="Fall")
     await campaign_with_voters(store, phones(2, start=10), name="Spring")
     assert await claimed_phones(store, fall) == phones(2)
 
 
-def test_concurrent_claims_never_share_a_voter(tmp_path):
+def test_concurrent_claims_never_share_a_voter(tmp_path: Path) -> None:
     """Two stores on one file (as two processes would be) claim in parallel threads.
 
     Each pauses a moment between claims, as the dialer does: SQLite's busy handler is not

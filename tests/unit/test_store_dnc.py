@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from engine.errors import NotFound
@@ -13,7 +15,7 @@ PHONE = phones(1)[0]
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
@@ -24,14 +26,14 @@ async def statuses(store: SqliteStore, campaign_id: int) -> dict[VoterStatus, in
     return {status: n for status, n in counts.items() if n}
 
 
-async def test_adding_a_phone_twice_keeps_one_entry(store):
+async def test_adding_a_phone_twice_keeps_one_entry(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, [])
     await store.add_dnc(PHONE, campaign_id, "asked", "ann", T0)
     await store.add_dnc(PHONE, campaign_id, "again", "bob", T0)
     assert await store.list_dnc(campaign_id) == [DncEntry(PHONE, campaign_id, "asked", T0, "ann")]
 
 
-async def test_the_global_list_is_separate_from_the_campaign_list(store):
+async def test_the_global_list_is_separate_from_the_campaign_list(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, [])
     await store.add_dnc(PHONE, None, "asked", "admin", T0)
     await store.add_dnc(PHONE, None, "asked", "admin", T0)
@@ -39,7 +41,9 @@ async def test_the_global_list_is_separate_from_the_campaign_list(store):
     assert await store.list_dnc(campaign_id) == []
 
 
-async def test_listing_a_phone_marks_the_campaigns_pending_and_retry_voters(store):
+async def test_listing_a_phone_marks_the_campaigns_pending_and_retry_voters(
+    store: SqliteStore,
+) -> None:
     campaign_id = await campaign_with_voters(store, phones(2))
     [(voter, _)] = await store.claim_voters(campaign_id, 1, T0, [NY], 3)
     await store.release_voter(voter.id, VoterStatus.RETRY)
@@ -48,21 +52,21 @@ async def test_listing_a_phone_marks_the_campaigns_pending_and_retry_voters(stor
     assert await statuses(store, campaign_id) == {VoterStatus.DNC: 2}
 
 
-async def test_a_campaign_listing_leaves_other_campaigns_alone(store):
+async def test_a_campaign_listing_leaves_other_campaigns_alone(store: SqliteStore) -> None:
     fall = await campaign_with_voters(store, [PHONE], name="Fall")
     spring = await campaign_with_voters(store, [PHONE], name="Spring")
     await store.add_dnc(PHONE, fall, "asked", "ann", T0)
     assert await statuses(store, spring) == {VoterStatus.PENDING: 1}
 
 
-async def test_a_global_listing_marks_voters_in_every_campaign(store):
+async def test_a_global_listing_marks_voters_in_every_campaign(store: SqliteStore) -> None:
     fall = await campaign_with_voters(store, [PHONE], name="Fall")
     spring = await campaign_with_voters(store, [PHONE], name="Spring")
     await store.add_dnc(PHONE, None, "asked", "admin", T0)
     assert await statuses(store, fall) == await statuses(store, spring) == {VoterStatus.DNC: 1}
 
 
-async def test_listing_leaves_voters_in_flight_or_done(store):
+async def test_listing_leaves_voters_in_flight_or_done(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, phones(2))
     flying, done = await store.claim_voters(campaign_id, 2, T0, [NY], 3)
     await store.release_voter(done[0].id, VoterStatus.DONE)
@@ -71,12 +75,12 @@ async def test_listing_leaves_voters_in_flight_or_done(store):
     assert await statuses(store, campaign_id) == {VoterStatus.IN_FLIGHT: 1, VoterStatus.DONE: 1}
 
 
-async def test_listing_for_an_unknown_campaign_is_not_found(store):
+async def test_listing_for_an_unknown_campaign_is_not_found(store: SqliteStore) -> None:
     with pytest.raises(NotFound):
         await store.add_dnc(PHONE, 42, "asked", "ann", T0)
 
 
-async def test_removing_a_phone_does_not_resurrect_its_voters(store):
+async def test_removing_a_phone_does_not_resurrect_its_voters(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, [PHONE])
     await store.add_dnc(PHONE, campaign_id, "asked", "ann", T0)
     assert await store.remove_dnc(PHONE, campaign_id) is True
@@ -84,7 +88,7 @@ async def test_removing_a_phone_does_not_resurrect_its_voters(store):
     assert await statuses(store, campaign_id) == {VoterStatus.DNC: 1}
 
 
-async def test_remove_dnc_says_whether_the_phone_was_listed(store):
+async def test_remove_dnc_says_whether_the_phone_was_listed(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, [])
     await store.add_dnc(PHONE, None, "asked", "admin", T0)
     assert await store.remove_dnc(PHONE, campaign_id) is False
@@ -92,7 +96,7 @@ async def test_remove_dnc_says_whether_the_phone_was_listed(store):
     assert await store.remove_dnc(PHONE, None) is False
 
 
-async def test_is_dnc_checks_the_campaign_and_the_global_list(store):
+async def test_is_dnc_checks_the_campaign_and_the_global_list(store: SqliteStore) -> None:
     fall = await campaign_with_voters(store, [], name="Fall")
     spring = await campaign_with_voters(store, [], name="Spring")
     await store.add_dnc(phones(1)[0], fall, "asked", "ann", T0)
@@ -101,7 +105,7 @@ async def test_is_dnc_checks_the_campaign_and_the_global_list(store):
     assert [await store.is_dnc(p, spring) for p in phones(3)] == [False, True, False]
 
 
-async def test_dnc_phones_joins_the_campaign_and_global_lists(store):
+async def test_dnc_phones_joins_the_campaign_and_global_lists(store: SqliteStore) -> None:
     fall = await campaign_with_voters(store, [], name="Fall")
     spring = await campaign_with_voters(store, [], name="Spring")
     await store.add_dnc(phones(1)[0], fall, "asked", "ann", T0)

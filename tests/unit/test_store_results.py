@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from tests.unit.store_helpers import NY, T0, Row, campaign_with_voters, phones, 
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
@@ -31,7 +32,7 @@ async def claimed(store: SqliteStore, count: int = 1) -> tuple[int, list[int]]:
 # --- attempts ------------------------------------------------------------------------------
 
 
-async def test_update_attempt_sets_fields(store):
+async def test_update_attempt_sets_fields(store: SqliteStore) -> None:
     _, [attempt_id] = await claimed(store)
     answered = T0 + timedelta(seconds=9)
     attempt = await store.update_attempt(
@@ -52,20 +53,20 @@ async def test_update_attempt_sets_fields(store):
     assert await store.get_attempt(attempt_id) == attempt
 
 
-async def test_an_unknown_attempt_field_is_a_type_error(store):
+async def test_an_unknown_attempt_field_is_a_type_error(store: SqliteStore) -> None:
     _, [attempt_id] = await claimed(store)
     with pytest.raises(TypeError):
         await store.update_attempt(attempt_id, colour="red")
 
 
-async def test_unknown_attempt_is_not_found(store):
+async def test_unknown_attempt_is_not_found(store: SqliteStore) -> None:
     with pytest.raises(NotFound):
         await store.get_attempt(42)
     with pytest.raises(NotFound):
         await store.update_attempt(42, state=CallState.ENDED)
 
 
-async def test_attempt_by_channel(store):
+async def test_attempt_by_channel(store: SqliteStore) -> None:
     _, [attempt_id] = await claimed(store)
     await store.update_attempt(attempt_id, channel_id="dialer-1")
     found = await store.attempt_by_channel("dialer-1")
@@ -73,13 +74,13 @@ async def test_attempt_by_channel(store):
     assert await store.attempt_by_channel("dialer-2") is None
 
 
-async def test_open_attempts_are_those_not_ended(store):
+async def test_open_attempts_are_those_not_ended(store: SqliteStore) -> None:
     _, [first, second] = await claimed(store, 2)
     await store.update_attempt(first, state=CallState.ENDED)
     assert [a.id for a in await store.open_attempts()] == [second]
 
 
-async def test_list_attempts_of_a_campaign(store):
+async def test_list_attempts_of_a_campaign(store: SqliteStore) -> None:
     campaign_id, ids = await claimed(store, 2)
     spring = await campaign_with_voters(store, phones(1, start=50), name="Spring")
     await store.claim_voters(spring, 1, T0, [NY], 3)
@@ -89,7 +90,7 @@ async def test_list_attempts_of_a_campaign(store):
 # --- results -------------------------------------------------------------------------------
 
 
-async def test_first_save_creates_the_result_from_attempt_and_session(store):
+async def test_first_save_creates_the_result_from_attempt_and_session(store: SqliteStore) -> None:
     campaign_id, [attempt_id] = await claimed(store)
     session_id = await session_for(store, campaign_id)
     result = await store.save_result(attempt_id, session_id, "talked", {"q1": "y"}, "nice", T0)
@@ -110,7 +111,7 @@ async def test_first_save_creates_the_result_from_attempt_and_session(store):
     assert await store.result_for_attempt(attempt_id) == result
 
 
-async def test_saving_again_edits_the_result_and_keeps_the_old_version(store):
+async def test_saving_again_edits_the_result_and_keeps_the_old_version(store: SqliteStore) -> None:
     campaign_id, [attempt_id] = await claimed(store)
     session_id = await session_for(store, campaign_id)
     first = await store.save_result(attempt_id, session_id, "talked", {"q1": "y"}, "", T0)
@@ -137,12 +138,12 @@ async def test_saving_again_edits_the_result_and_keeps_the_old_version(store):
     ]
 
 
-async def test_no_result_before_the_first_save(store):
+async def test_no_result_before_the_first_save(store: SqliteStore) -> None:
     _, [attempt_id] = await claimed(store)
     assert await store.result_for_attempt(attempt_id) is None
 
 
-async def test_saving_a_result_for_an_unknown_attempt_is_not_found(store):
+async def test_saving_a_result_for_an_unknown_attempt_is_not_found(store: SqliteStore) -> None:
     campaign_id, _ = await claimed(store)
     session_id = await session_for(store, campaign_id)
     with pytest.raises(NotFound):
@@ -152,22 +153,22 @@ async def test_saving_a_result_for_an_unknown_attempt_is_not_found(store):
 # --- export --------------------------------------------------------------------------------
 
 
-async def test_export_row_has_voter_extra_and_call_fields(store):
+async def test_export_row_has_voter_extra_and_call_fields(store: SqliteStore) -> None:
     campaign = await store.create_campaign("Fall")
     await store.add_voters(
         campaign.id,
         [
             Row(
                 "+12025550001",
-                "Ann",
-                "Lee",
-                "1 Main St",
-                "Washington",
-                "DC",
-                "20001",
-                "DEM",
-                44,
-                {"ward": "6"},
+                first_name="Ann",
+                last_name="Lee",
+                address="1 Main St",
+                city="Washington",
+                state="DC",
+                zip="20001",
+                party="DEM",
+                age=44,
+                extra={"ward": "6"},
             )
         ],
     )
@@ -207,7 +208,7 @@ async def test_export_row_has_voter_extra_and_call_fields(store):
     ]
 
 
-async def test_export_rows_share_the_same_keys_when_extra_fields_differ(store):
+async def test_export_rows_share_the_same_keys_when_extra_fields_differ(store: SqliteStore) -> None:
     campaign = await store.create_campaign("Fall")
     await store.add_voters(
         campaign.id,
@@ -221,7 +222,9 @@ async def test_export_rows_share_the_same_keys_when_extra_fields_differ(store):
     assert [(row["ward"], row["email"]) for row in rows] == [("6", ""), ("", "b@x")]
 
 
-async def test_export_reads_page_after_page(store, monkeypatch):
+async def test_export_reads_page_after_page(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sqlite_results, "_PAGE", 2)
     campaign_id, attempt_ids = await claimed(store, 5)
     session_id = await session_for(store, campaign_id)
@@ -242,7 +245,7 @@ async def ended(
     )
 
 
-async def test_abandon_counts_count_live_answers_since(store):
+async def test_abandon_counts_count_live_answers_since(store: SqliteStore) -> None:
     campaign_id, ids = await claimed(store, 6)
     await ended(store, ids[0], CallOutcome.ABANDONED, T0)
     await ended(store, ids[1], CallOutcome.CONTACT, T0)
@@ -252,7 +255,9 @@ async def test_abandon_counts_count_live_answers_since(store):
     assert await store.abandon_counts(campaign_id, T0 - timedelta(days=30)) == (1, 2)
 
 
-async def test_a_live_answer_still_on_the_line_counts_from_its_amd_verdict(store):
+async def test_a_live_answer_still_on_the_line_counts_from_its_amd_verdict(
+    store: SqliteStore,
+) -> None:
     campaign_id, [attempt_id] = await claimed(store)
     await store.update_attempt(
         attempt_id,
@@ -265,12 +270,12 @@ async def test_a_live_answer_still_on_the_line_counts_from_its_amd_verdict(store
     assert await store.abandon_counts(campaign_id, T0 + timedelta(seconds=1)) == (0, 0)
 
 
-async def test_abandon_counts_are_zero_without_calls(store):
+async def test_abandon_counts_are_zero_without_calls(store: SqliteStore) -> None:
     campaign_id, _ = await claimed(store)
     assert await store.abandon_counts(campaign_id, T0) == (0, 0)
 
 
-async def test_outcome_counts_since(store):
+async def test_outcome_counts_since(store: SqliteStore) -> None:
     campaign_id, ids = await claimed(store, 4)
     await ended(store, ids[0], CallOutcome.BUSY, T0)
     await ended(store, ids[1], CallOutcome.BUSY, T0 + timedelta(seconds=1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,18 +14,18 @@ from tests.unit.store_helpers import T0, session_for
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
 
 
 @pytest.fixture
-async def campaign_id(store):
+async def campaign_id(store: SqliteStore) -> int:
     return (await store.create_campaign("Fall")).id
 
 
-async def test_a_known_email_returns_the_volunteer_unchanged(store):
+async def test_a_known_email_returns_the_volunteer_unchanged(store: SqliteStore) -> None:
     """Sign-up is anonymous: someone typing another's email must not rewrite their details."""
     first = await store.add_volunteer("Ann", "ann@example.org", "+12025550100")
     again = await store.add_volunteer("Mallory", " ANN@example.org", "+12025550199")
@@ -32,12 +33,12 @@ async def test_a_known_email_returns_the_volunteer_unchanged(store):
     assert (again.name, again.phone, again.email) == ("Ann", "+12025550100", "ann@example.org")
 
 
-async def test_unknown_volunteer_is_not_found(store):
+async def test_unknown_volunteer_is_not_found(store: SqliteStore) -> None:
     with pytest.raises(NotFound):
         await store.get_volunteer(42)
 
 
-async def test_login_ids_are_unique_ignoring_case(store):
+async def test_login_ids_are_unique_ignoring_case(store: SqliteStore) -> None:
     volunteer = await store.add_volunteer("Ann", "ann@example.org", "")
     login = await store.add_login("BLUE-CAT-42", volunteer.id, "hash")
     assert login.created_at.tzinfo is UTC and login.used_at is None
@@ -46,7 +47,7 @@ async def test_login_ids_are_unique_ignoring_case(store):
         await store.add_login("blue-CAT-42", volunteer.id, "other")
 
 
-async def test_use_login_records_when_it_was_used(store):
+async def test_use_login_records_when_it_was_used(store: SqliteStore) -> None:
     volunteer = await store.add_volunteer("Ann", "ann@example.org", "")
     await store.add_login("blue-cat-42", volunteer.id, "hash")
     await store.use_login("blue-cat-42", T0)
@@ -54,7 +55,7 @@ async def test_use_login_records_when_it_was_used(store):
     assert login is not None and login.used_at == T0
 
 
-async def test_new_session_waits_for_the_phone(store, campaign_id):
+async def test_new_session_waits_for_the_phone(store: SqliteStore, campaign_id: int) -> None:
     session = await store.get_session(await session_for(store, campaign_id, pin="1234"))
     assert (session.state, session.state_since, session.created_at, session.pin) == (
         SessionState.WAITING_FOR_PHONE,
@@ -65,13 +66,15 @@ async def test_new_session_waits_for_the_phone(store, campaign_id):
     assert session.audio_mode is AudioMode.PHONE
 
 
-async def test_the_pin_of_a_live_session_conflicts(store, campaign_id):
+async def test_the_pin_of_a_live_session_conflicts(store: SqliteStore, campaign_id: int) -> None:
     await session_for(store, campaign_id, pin="1234")
     with pytest.raises(Conflict, match="PIN 1234"):
         await session_for(store, campaign_id, pin="1234", email="bob@example.org")
 
 
-async def test_the_pin_of_a_logged_out_session_can_be_reused(store, campaign_id):
+async def test_the_pin_of_a_logged_out_session_can_be_reused(
+    store: SqliteStore, campaign_id: int
+) -> None:
     old = await session_for(store, campaign_id, pin="1234")
     await store.update_session(old, state=SessionState.LOGGED_OUT)
     new = await session_for(store, campaign_id, pin="1234", email="bob@example.org")
@@ -79,7 +82,9 @@ async def test_the_pin_of_a_logged_out_session_can_be_reused(store, campaign_id)
     assert found is not None and found.id == new
 
 
-async def test_reviving_a_session_whose_pin_is_taken_conflicts(store, campaign_id):
+async def test_reviving_a_session_whose_pin_is_taken_conflicts(
+    store: SqliteStore, campaign_id: int
+) -> None:
     old = await session_for(store, campaign_id, pin="1234")
     await store.update_session(old, state=SessionState.LOGGED_OUT)
     await session_for(store, campaign_id, pin="1234", email="bob@example.org")
@@ -87,14 +92,14 @@ async def test_reviving_a_session_whose_pin_is_taken_conflicts(store, campaign_i
         await store.update_session(old, state=SessionState.READY)
 
 
-async def test_session_by_token_hash(store, campaign_id):
+async def test_session_by_token_hash(store: SqliteStore, campaign_id: int) -> None:
     session_id = await session_for(store, campaign_id, pin="1234")
     session = await store.get_session(session_id)
     assert await store.session_by_token_hash(session.token_hash) == session
     assert await store.session_by_token_hash("nope") is None
 
 
-async def test_setting_state_sets_state_since_to_now(store, campaign_id):
+async def test_setting_state_sets_state_since_to_now(store: SqliteStore, campaign_id: int) -> None:
     session_id = await session_for(store, campaign_id)
     before = datetime.now(UTC)
     session = await store.update_session(session_id, state=SessionState.READY)
@@ -102,27 +107,27 @@ async def test_setting_state_sets_state_since_to_now(store, campaign_id):
     assert before <= session.state_since <= datetime.now(UTC)
 
 
-async def test_a_given_state_since_is_kept(store, campaign_id):
+async def test_a_given_state_since_is_kept(store: SqliteStore, campaign_id: int) -> None:
     session_id = await session_for(store, campaign_id)
     when = T0 + timedelta(minutes=3)
     session = await store.update_session(session_id, state=SessionState.READY, state_since=when)
     assert session.state_since == when
 
 
-async def test_other_fields_leave_state_since_alone(store, campaign_id):
+async def test_other_fields_leave_state_since_alone(store: SqliteStore, campaign_id: int) -> None:
     session_id = await session_for(store, campaign_id)
     session = await store.update_session(session_id, channel_id="PJSIP/ann-0001")
     assert (session.channel_id, session.state_since) == ("PJSIP/ann-0001", T0)
 
 
-async def test_unknown_session_is_not_found(store):
+async def test_unknown_session_is_not_found(store: SqliteStore) -> None:
     with pytest.raises(NotFound):
         await store.get_session(42)
     with pytest.raises(NotFound):
         await store.update_session(42, state=SessionState.READY)
 
 
-async def test_live_sessions_longest_waiting_first(store, campaign_id):
+async def test_live_sessions_longest_waiting_first(store: SqliteStore, campaign_id: int) -> None:
     ann = await session_for(store, campaign_id, pin="1111", email="ann@example.org")
     bob = await session_for(store, campaign_id, pin="2222", email="bob@example.org")
     cy = await session_for(store, campaign_id, pin="3333", email="cy@example.org")
@@ -132,14 +137,14 @@ async def test_live_sessions_longest_waiting_first(store, campaign_id):
     assert [s.id for s in await store.live_sessions()] == [bob, ann]
 
 
-async def test_live_sessions_of_one_campaign(store, campaign_id):
+async def test_live_sessions_of_one_campaign(store: SqliteStore, campaign_id: int) -> None:
     spring = (await store.create_campaign("Spring")).id
     ann = await session_for(store, campaign_id, pin="1111", email="ann@example.org")
     await session_for(store, spring, pin="2222", email="bob@example.org")
     assert [s.id for s in await store.live_sessions(campaign_id)] == [ann]
 
 
-async def test_pins_in_use_are_those_of_live_sessions(store, campaign_id):
+async def test_pins_in_use_are_those_of_live_sessions(store: SqliteStore, campaign_id: int) -> None:
     ann = await session_for(store, campaign_id, pin="1111", email="ann@example.org")
     await session_for(store, campaign_id, pin="2222", email="bob@example.org")
     await store.update_session(ann, state=SessionState.LOGGED_OUT)

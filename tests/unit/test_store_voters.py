@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
 
 from engine.errors import NotFound
-from engine.models import Voter, VoterStatus
+from engine.models import Voter, VoterDetails, VoterStatus
 from engine.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, Row, phones
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
 
 
 @pytest.fixture
-async def campaign_id(store):
+async def campaign_id(store: SqliteStore) -> int:
     return (await store.create_campaign("Fall")).id
 
 
@@ -30,51 +30,53 @@ async def only_voter(store: SqliteStore, campaign_id: int) -> Voter:
     return await store.get_voter(int(voter_id))
 
 
-async def test_add_voters_stores_every_field(store, campaign_id):
+async def test_add_voters_stores_every_field(store: SqliteStore, campaign_id: int) -> None:
     row = Row(
         "+12025550001",
-        "Ann",
-        "Lee",
-        "1 Main St",
-        "Washington",
-        "DC",
-        "20001",
-        "DEM",
-        44,
-        {"ward": "6"},
-        NY,
-        2,
+        first_name="Ann",
+        last_name="Lee",
+        address="1 Main St",
+        city="Washington",
+        state="DC",
+        zip="20001",
+        party="DEM",
+        age=44,
+        extra={"ward": "6"},
+        timezone=NY,
+        source_line=2,
     )
     assert await store.add_voters(campaign_id, [row]) == (1, 0)
     voter = await only_voter(store, campaign_id)
     assert voter == Voter(
-        voter.id,
-        campaign_id,
-        "+12025550001",
-        "Ann",
-        "Lee",
-        "1 Main St",
-        "Washington",
-        "DC",
-        "20001",
-        "DEM",
-        44,
-        {"ward": "6"},
-        NY,
-        VoterStatus.PENDING,
-        0,
-        None,
-        2,
+        id=voter.id,
+        campaign_id=campaign_id,
+        phone="+12025550001",
+        first_name="Ann",
+        last_name="Lee",
+        address="1 Main St",
+        city="Washington",
+        state="DC",
+        zip="20001",
+        party="DEM",
+        age=44,
+        extra={"ward": "6"},
+        timezone=NY,
+        status=VoterStatus.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        source_line=2,
     )
 
 
-async def test_a_known_phone_is_merged_not_inserted(store, campaign_id):
+async def test_a_known_phone_is_merged_not_inserted(store: SqliteStore, campaign_id: int) -> None:
     await store.add_voters(campaign_id, [Row(p) for p in phones(3)])
     assert await store.add_voters(campaign_id, [Row(p) for p in phones(4, start=1)]) == (2, 2)
     assert (await store.voter_counts(campaign_id))[VoterStatus.PENDING] == 5
 
 
-async def test_merging_fills_blank_fields_and_adds_extra_keys(store, campaign_id):
+async def test_merging_fills_blank_fields_and_adds_extra_keys(
+    store: SqliteStore, campaign_id: int
+) -> None:
     await store.add_voters(
         campaign_id,
         [Row("+12025550001", first_name="Ann", extra={"ward": "6", "precinct": ""}, timezone="")],
@@ -96,7 +98,7 @@ async def test_merging_fills_blank_fields_and_adds_extra_keys(store, campaign_id
     assert voter.extra == {"ward": "6", "precinct": "12", "email": "a@x.org"}
 
 
-async def test_merging_keeps_status_and_attempts(store, campaign_id):
+async def test_merging_keeps_status_and_attempts(store: SqliteStore, campaign_id: int) -> None:
     await store.add_voters(campaign_id, [Row("+12025550001")])
     voter = await only_voter(store, campaign_id)
     store.db.execute("UPDATE voters SET status = 'done', attempts = 2 WHERE id = ?", [voter.id])
@@ -105,14 +107,18 @@ async def test_merging_keeps_status_and_attempts(store, campaign_id):
     assert (merged.status, merged.attempts, merged.first_name) == (VoterStatus.DONE, 2, "Ann")
 
 
-async def test_a_phone_repeated_in_one_call_counts_as_merged(store, campaign_id):
+async def test_a_phone_repeated_in_one_call_counts_as_merged(
+    store: SqliteStore, campaign_id: int
+) -> None:
     rows = [Row("+12025550001", first_name="Ann"), Row("+12025550001", last_name="Lee")]
     assert await store.add_voters(campaign_id, rows) == (1, 1)
     voter = await only_voter(store, campaign_id)
     assert (voter.first_name, voter.last_name) == ("Ann", "Lee")
 
 
-async def test_a_phone_repeated_in_a_later_batch_is_merged(store, campaign_id):
+async def test_a_phone_repeated_in_a_later_batch_is_merged(
+    store: SqliteStore, campaign_id: int
+) -> None:
     numbers = phones(700)
     rows = [Row(p) for p in numbers] + [Row(numbers[0], first_name="Ann")]
     assert await store.add_voters(campaign_id, rows) == (700, 1)
@@ -120,8 +126,8 @@ async def test_a_phone_repeated_in_a_later_batch_is_merged(store, campaign_id):
     assert voter.first_name == "Ann"
 
 
-async def test_add_voters_is_all_or_nothing(store, campaign_id):
-    def rows() -> Iterator[Row]:
+async def test_add_voters_is_all_or_nothing(store: SqliteStore, campaign_id: int) -> None:
+    def rows() -> Iterator[VoterDetails]:
         yield from (Row(p) for p in phones(600))
         raise OSError("file vanished")
 
@@ -130,32 +136,38 @@ async def test_add_voters_is_all_or_nothing(store, campaign_id):
     assert sum((await store.voter_counts(campaign_id)).values()) == 0
 
 
-async def test_voters_on_the_campaign_dnc_list_are_imported_as_dnc(store, campaign_id):
+async def test_voters_on_the_campaign_dnc_list_are_imported_as_dnc(
+    store: SqliteStore, campaign_id: int
+) -> None:
     await store.add_dnc("+12025550001", campaign_id, "asked", "admin", T0)
     await store.add_voters(campaign_id, [Row(p) for p in phones(3)])
     counts = await store.voter_counts(campaign_id)
     assert (counts[VoterStatus.DNC], counts[VoterStatus.PENDING]) == (1, 2)
 
 
-async def test_voters_on_the_global_dnc_list_are_imported_as_dnc(store, campaign_id):
+async def test_voters_on_the_global_dnc_list_are_imported_as_dnc(
+    store: SqliteStore, campaign_id: int
+) -> None:
     await store.add_dnc("+12025550001", None, "asked", "admin", T0)
     await store.add_voters(campaign_id, [Row("+12025550001")])
     assert (await only_voter(store, campaign_id)).status == VoterStatus.DNC
 
 
-async def test_another_campaigns_dnc_list_does_not_apply(store, campaign_id):
+async def test_another_campaigns_dnc_list_does_not_apply(
+    store: SqliteStore, campaign_id: int
+) -> None:
     other = await store.create_campaign("Spring")
     await store.add_dnc("+12025550001", other.id, "asked", "admin", T0)
     await store.add_voters(campaign_id, [Row("+12025550001")])
     assert (await only_voter(store, campaign_id)).status == VoterStatus.PENDING
 
 
-async def test_add_voters_to_an_unknown_campaign_is_not_found(store):
+async def test_add_voters_to_an_unknown_campaign_is_not_found(store: SqliteStore) -> None:
     with pytest.raises(NotFound):
         await store.add_voters(42, [Row("+12025550001")])
 
 
-async def test_voter_counts_list_every_status(store, campaign_id):
+async def test_voter_counts_list_every_status(store: SqliteStore, campaign_id: int) -> None:
     await store.add_voters(campaign_id, [Row(p) for p in phones(2)])
     assert await store.voter_counts(campaign_id) == {
         VoterStatus.PENDING: 2,
@@ -166,7 +178,9 @@ async def test_voter_counts_list_every_status(store, campaign_id):
     }
 
 
-async def test_release_voter_sets_status_and_next_attempt(store, campaign_id):
+async def test_release_voter_sets_status_and_next_attempt(
+    store: SqliteStore, campaign_id: int
+) -> None:
     await store.add_voters(campaign_id, [Row("+12025550001")])
     voter = await only_voter(store, campaign_id)
     later = T0 + timedelta(hours=1)
@@ -175,7 +189,9 @@ async def test_release_voter_sets_status_and_next_attempt(store, campaign_id):
     assert (released.status, released.next_attempt_at) == (VoterStatus.RETRY, later)
 
 
-async def test_release_voter_can_refund_the_attempt_a_failure_of_ours_used(store, campaign_id):
+async def test_release_voter_can_refund_the_attempt_a_failure_of_ours_used(
+    store: SqliteStore, campaign_id: int
+) -> None:
     await store.add_voters(campaign_id, [Row("+12025550001")])
     [(voter, _)] = await store.claim_voters(campaign_id, 1, T0, {"", NY}, 3)
     assert (await store.get_voter(voter.id)).attempts == 1
@@ -183,7 +199,7 @@ async def test_release_voter_can_refund_the_attempt_a_failure_of_ours_used(store
     assert (await store.get_voter(voter.id)).attempts == 0
 
 
-async def test_unknown_voter_is_not_found(store):
+async def test_unknown_voter_is_not_found(store: SqliteStore) -> None:
     with pytest.raises(NotFound):
         await store.get_voter(42)
     with pytest.raises(NotFound):

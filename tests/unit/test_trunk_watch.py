@@ -19,7 +19,7 @@ def watch(confirm_s: float = 0.0) -> tuple[TrunkWatch, DialingGate, list[bool]]:
     return trunk, gate, changes
 
 
-def test_offline_trunk_holds_dialing_at_once_and_online_releases_it_once():
+def test_offline_trunk_holds_dialing_at_once_and_online_releases_it_once() -> None:
     """Asterisk refuses every originate to an unreachable trunk: waiting would only turn
     the wait into a burst of failed calls."""
     trunk, gate, changes = watch()
@@ -35,7 +35,7 @@ def test_offline_trunk_holds_dialing_at_once_and_online_releases_it_once():
     assert gate.open and changes == [False, True]
 
 
-def test_endpoint_events_for_other_endpoints_are_ignored():
+def test_endpoint_events_for_other_endpoints_are_ignored() -> None:
     trunk, gate, _ = watch()
     trunk.on_EndpointStateChange(
         {"endpoint": {"technology": "PJSIP", "resource": "web-1-x", "state": "offline"}}
@@ -47,7 +47,7 @@ def test_endpoint_events_for_other_endpoints_are_ignored():
     assert not gate.open
 
 
-def test_a_confirmation_time_can_be_asked_for():
+def test_a_confirmation_time_can_be_asked_for() -> None:
     trunk, gate, _ = watch(confirm_s=3.0)
     trunk.update("offline", now=1.0)
     assert gate.open
@@ -55,7 +55,7 @@ def test_a_confirmation_time_can_be_asked_for():
     assert not gate.open
 
 
-def test_gate_stays_held_until_every_reason_is_released():
+def test_gate_stays_held_until_every_reason_is_released() -> None:
     gate = DialingGate()
     assert gate.hold(TRUNK_DOWN, "trunk down.")
     assert gate.hold("ari down", "the PBX is restarting.")

@@ -9,7 +9,7 @@ from testbed.voices import KINDS, ensure_voices, load_manifest
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "voices.toml"
 
 
-def test_voices_are_built_once_per_recipe_and_are_phone_audio(tmp_path):
+def test_voices_are_built_once_per_recipe_and_are_phone_audio(tmp_path: Path) -> None:
     out = ensure_voices(RECIPE, tmp_path)
     manifest = load_manifest(out)
     assert set(manifest["counts"]) == set(KINDS)
@@ -26,7 +26,7 @@ def test_voices_are_built_once_per_recipe_and_are_phone_audio(tmp_path):
     assert wav.stat().st_mtime == mtime
 
 
-def test_a_changed_recipe_builds_new_voices(tmp_path):
+def test_a_changed_recipe_builds_new_voices(tmp_path: Path) -> None:
     recipe = tmp_path / "voices.toml"
     recipe.write_text(RECIPE.read_text())
     first = ensure_voices(recipe, tmp_path / "v")
@@ -34,7 +34,7 @@ def test_a_changed_recipe_builds_new_voices(tmp_path):
     assert ensure_voices(recipe, tmp_path / "v") != first
 
 
-def test_a_wav_is_finished_only_once_its_header_holds_the_data_length(tmp_path):
+def test_a_wav_is_finished_only_once_its_header_holds_the_data_length(tmp_path: Path) -> None:
     """Asterisk leaves the header's data length at 0 until it closes the file: sox then
     reads no audio, so a level measured on an open recording means nothing."""
     path = tmp_path / "tone.wav"

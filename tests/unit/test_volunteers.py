@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound, RateLimited
 from engine.models import Attempt, Campaign, Session, SessionState, TermCodeKind
-from engine.notifier import Notifier
+from engine.notifier import DialingView, Notifier
 from engine.sessions import credentials
 from engine.sessions import service as volunteers
 from engine.sessions.service import SignIn, VolunteerService
@@ -62,18 +63,18 @@ class RecordingCalls:
     def browser_login(self, session_id: int) -> BrowserLogin | None:
         return self.browsers.get(session_id)
 
-    def dialing(self) -> dict[str, bool | str]:
+    def dialing(self) -> DialingView:
         return {"paused": False, "message": ""}
 
 
 @pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Full-strength scrypt costs ~50 ms a hash; these tests are about the service."""
     monkeypatch.setattr(credentials, "SCRYPT_N", 2**4)
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
@@ -90,7 +91,9 @@ def notifier() -> Notifier:
 
 
 @pytest.fixture
-async def service(store, notifier, calls):
+async def service(
+    store: SqliteStore, notifier: Notifier, calls: RecordingCalls
+) -> AsyncIterator[VolunteerService]:
     service = VolunteerService(store, notifier, calls, callin_number=CALLIN, clock=Clock(T0))
     yield service
     for session in await store.live_sessions():  # cancels pending wrap-up deadlines
@@ -98,7 +101,7 @@ async def service(store, notifier, calls):
 
 
 @pytest.fixture
-async def campaign(store) -> Campaign:
+async def campaign(store: SqliteStore) -> Campaign:
     return await store.create_campaign(
         "Spring Canvass", script="<p>Hello {{ first_name }}, this is {{ volunteer }}.</p>"
     )
@@ -148,7 +151,9 @@ def events(queue: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- sign-up and sign-in ----------------------------------------------------------------------
 
 
-async def test_sign_up_hands_out_a_login_id_and_password(service, store):
+async def test_sign_up_hands_out_a_login_id_and_password(
+    service: VolunteerService, store: SqliteStore
+) -> None:
     signup = await service.sign_up(" Ann Lee ", "ann@example.org", "+12025550100")
     login = await store.get_login(signup.login_id)
     assert login is not None and login.volunteer_id == signup.volunteer.id
@@ -157,17 +162,19 @@ async def test_sign_up_hands_out_a_login_id_and_password(service, store):
     assert signup.volunteer.name == "Ann Lee"
 
 
-async def test_sign_up_names_the_missing_fields(service):
+async def test_sign_up_names_the_missing_fields(service: VolunteerService) -> None:
     with pytest.raises(InvalidInput, match="please fill in your name, phone"):
         await service.sign_up("  ", "ann@example.org", "")
 
 
-async def test_sign_up_rejects_an_email_without_a_domain(service):
+async def test_sign_up_rejects_an_email_without_a_domain(service: VolunteerService) -> None:
     with pytest.raises(InvalidInput, match="'ann@example' does not look like an email"):
         await service.sign_up("Ann", "ann@example", "+12025550100")
 
 
-async def test_sign_in_forgives_stray_spaces_and_case(service, campaign):
+async def test_sign_in_forgives_stray_spaces_and_case(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     signup = await service.sign_up("Ann", "ann@example.org", "+12025550100")
     login_id = f" {signup.login_id[:4].lower()} {signup.login_id[4:].lower()} "
     password = f"  {signup.password.upper()} "
@@ -175,20 +182,26 @@ async def test_sign_in_forgives_stray_spaces_and_case(service, campaign):
     assert signed.session.volunteer_id == signup.volunteer.id
 
 
-async def test_sign_in_hands_out_a_pin_and_the_callin_number(service, campaign):
+async def test_sign_in_hands_out_a_pin_and_the_callin_number(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     signed = await sign_in(service, campaign)
     assert (signed.session.pin, signed.callin_number) == (signed.pin, CALLIN)
     assert len(signed.pin) == volunteers.PIN_LENGTH
     assert signed.session.state == SessionState.WAITING_FOR_PHONE
 
 
-async def test_a_wrong_password_says_what_to_check(service, campaign):
+async def test_a_wrong_password_says_what_to_check(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     signup = await service.sign_up("Ann", "ann@example.org", "+12025550100")
     with pytest.raises(LoginFailed, match="check both against what sign-up showed you"):
         await service.sign_in(signup.login_id, "not-the-one", campaign.name, "phone", CLIENT)
 
 
-async def test_repeated_failures_from_one_client_are_rate_limited(service, campaign):
+async def test_repeated_failures_from_one_client_are_rate_limited(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     signup = await service.sign_up("Ann", "ann@example.org", "+12025550100")
     for _ in range(5):
         with pytest.raises(LoginFailed):
@@ -197,7 +210,7 @@ async def test_repeated_failures_from_one_client_are_rate_limited(service, campa
         await service.sign_in(signup.login_id, signup.password, campaign.name, "phone", CLIENT)
 
 
-async def test_the_lockout_is_per_client(service, campaign):
+async def test_the_lockout_is_per_client(service: VolunteerService, campaign: Campaign) -> None:
     signup = await service.sign_up("Ann", "ann@example.org", "+12025550100")
     for _ in range(5):
         with pytest.raises(LoginFailed):
@@ -208,13 +221,15 @@ async def test_the_lockout_is_per_client(service, campaign):
     assert signed.session.campaign_id == campaign.id
 
 
-async def test_an_unknown_campaign_lists_the_campaigns(service, campaign):
+async def test_an_unknown_campaign_lists_the_campaigns(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     signup = await service.sign_up("Ann", "ann@example.org", "+12025550100")
     with pytest.raises(NotFound, match=r"'Autumn Drive': choose one of \['Spring Canvass'\]"):
         await service.sign_in(signup.login_id, signup.password, "Autumn Drive", "phone", CLIENT)
 
 
-async def test_a_campaign_may_be_given_by_id(service, campaign):
+async def test_a_campaign_may_be_given_by_id(service: VolunteerService, campaign: Campaign) -> None:
     signup = await service.sign_up("Ann", "ann@example.org", "+12025550100")
     signed = await service.sign_in(
         signup.login_id, signup.password, str(campaign.id), "browser", CLIENT
@@ -222,25 +237,31 @@ async def test_a_campaign_may_be_given_by_id(service, campaign):
     assert (signed.session.campaign_id, signed.session.audio_mode) == (campaign.id, "browser")
 
 
-async def test_a_bad_audio_mode_is_invalid_input(service, campaign):
+async def test_a_bad_audio_mode_is_invalid_input(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     signup = await service.sign_up("Ann", "ann@example.org", "+12025550100")
     with pytest.raises(InvalidInput, match="audio mode must be 'phone' or 'browser'"):
         await service.sign_in(signup.login_id, signup.password, campaign.name, "radio", CLIENT)
 
 
-async def test_pins_are_unique_among_live_sessions(service, campaign, monkeypatch):
+async def test_pins_are_unique_among_live_sessions(
+    service: VolunteerService, campaign: Campaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With one-digit PINs there are nine: nine sessions must take all of them."""
     monkeypatch.setattr(volunteers, "PIN_LENGTH", 1)
     signed = [await sign_in(service, campaign, f"v{n}@example.org") for n in range(9)]
     assert sorted(s.pin for s in signed) == list("123456789")
 
 
-async def test_session_for_token_finds_the_session(service, campaign):
+async def test_session_for_token_finds_the_session(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     signed = await sign_in(service, campaign)
     assert (await service.session_for_token(signed.token)).id == signed.session.id
 
 
-async def test_an_unknown_token_is_login_failed(service):
+async def test_an_unknown_token_is_login_failed(service: VolunteerService) -> None:
     with pytest.raises(LoginFailed, match="sign in again"):
         await service.session_for_token("not-a-token")
 
@@ -248,7 +269,9 @@ async def test_an_unknown_token_is_login_failed(service):
 # --- state changes --------------------------------------------------------------------------
 
 
-async def test_start_calling_before_the_phone_connects_says_how_to_connect(service, campaign):
+async def test_start_calling_before_the_phone_connects_says_how_to_connect(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     signed = await sign_in(service, campaign)
     with pytest.raises(
         NotAllowed, match=re.escape(f"call {CALLIN} and enter your PIN {signed.pin} first")
@@ -256,7 +279,9 @@ async def test_start_calling_before_the_phone_connects_says_how_to_connect(servi
         await service.start_calling(signed.session.id)
 
 
-async def test_a_connected_phone_makes_the_session_connected(service, campaign, store):
+async def test_a_connected_phone_makes_the_session_connected(
+    service: VolunteerService, campaign: Campaign, store: SqliteStore
+) -> None:
     signed = await sign_in(service, campaign)
     session = await service.phone_connected(signed.session, "phone-1", "bridge-1")
     assert (session.state, session.channel_id, session.bridge_id) == (
@@ -267,20 +292,24 @@ async def test_a_connected_phone_makes_the_session_connected(service, campaign, 
     assert await store.get_session(session.id) == session
 
 
-async def test_start_calling_makes_the_session_ready_and_wakes_the_dialer(service, campaign, calls):
+async def test_start_calling_makes_the_session_ready_and_wakes_the_dialer(
+    service: VolunteerService, campaign: Campaign, calls: RecordingCalls
+) -> None:
     session = await ready(service, campaign)
     assert session.state == SessionState.READY
     assert calls.woken == [campaign.id]
 
 
-async def test_a_connected_call_makes_the_session_talking(service, campaign):
+async def test_a_connected_call_makes_the_session_talking(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     session, attempt = await talking(service, campaign)
     assert (session.state, session.attempt_id) == (SessionState.TALKING, attempt.id)
 
 
 async def test_a_connected_call_publishes_the_voter_and_the_rendered_script(
-    service, campaign, notifier
-):
+    service: VolunteerService, campaign: Campaign, notifier: Notifier
+) -> None:
     session = await ready(service, campaign)
     store = service.store
     await store.add_voters(campaign.id, [Row(VOTER_PHONE, first_name="Ana <b>", timezone=NY)])
@@ -293,7 +322,9 @@ async def test_a_connected_call_publishes_the_voter_and_the_rendered_script(
     assert card["script"] == "<p>Hello Ana &lt;b&gt;, this is Ann.</p>"
 
 
-async def test_a_state_change_is_published(service, campaign, notifier):
+async def test_a_state_change_is_published(
+    service: VolunteerService, campaign: Campaign, notifier: Notifier
+) -> None:
     signed = await sign_in(service, campaign)
     with notifier.session_events(signed.session.id) as queue:
         await service.phone_connected(signed.session, "phone-1", "bridge-1")
@@ -302,15 +333,17 @@ async def test_a_state_change_is_published(service, campaign, notifier):
     assert event["message"].startswith("You're connected.")
 
 
-async def test_a_call_ending_starts_wrap_up_with_a_deadline(service, campaign):
+async def test_a_call_ending_starts_wrap_up_with_a_deadline(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     session, _ = await in_wrap_up(service, campaign)
     assert session.state == SessionState.WRAP_UP
     assert session.wrapup_deadline == T0 + timedelta(seconds=campaign.wrapup_seconds)
 
 
 async def test_a_result_then_ready_makes_the_session_ready_and_wakes_the_dialer(
-    service, campaign, store, calls
-):
+    service: VolunteerService, campaign: Campaign, store: SqliteStore, calls: RecordingCalls
+) -> None:
     session, attempt = await in_wrap_up(service, campaign)
     calls.woken.clear()
     result = await service.submit_result(session.id, "talked", {"q1": "yes"}, " nice ", "ready")
@@ -325,15 +358,17 @@ async def test_a_result_then_ready_makes_the_session_ready_and_wakes_the_dialer(
     assert calls.woken == [campaign.id]
 
 
-async def test_a_result_then_pause_pauses_the_session(service, campaign, store):
+async def test_a_result_then_pause_pauses_the_session(
+    service: VolunteerService, campaign: Campaign, store: SqliteStore
+) -> None:
     session, _ = await in_wrap_up(service, campaign)
     await service.submit_result(session.id, "talked", {}, "", "pause")
     assert (await store.get_session(session.id)).state == SessionState.PAUSED
 
 
 async def test_a_result_then_logout_logs_out_and_releases_the_session(
-    service, campaign, store, calls
-):
+    service: VolunteerService, campaign: Campaign, store: SqliteStore, calls: RecordingCalls
+) -> None:
     session, _ = await in_wrap_up(service, campaign)
     await service.submit_result(session.id, "talked", {}, "", "logout")
     after = await store.get_session(session.id)
@@ -345,7 +380,9 @@ async def test_a_result_then_logout_logs_out_and_releases_the_session(
     assert calls.released == [(session.id, "logout")]
 
 
-async def test_editing_a_result_keeps_the_earlier_version(service, campaign, store):
+async def test_editing_a_result_keeps_the_earlier_version(
+    service: VolunteerService, campaign: Campaign, store: SqliteStore
+) -> None:
     session, _ = await in_wrap_up(service, campaign)
     first = await service.submit_result(session.id, "no_contact", {}, "first", "ready")
     edited = await service.edit_result(session.id, "talked", {"q1": "no"}, "second")
@@ -355,19 +392,25 @@ async def test_editing_a_result_keeps_the_earlier_version(service, campaign, sto
     assert (await store.get_session(session.id)).state == SessionState.READY
 
 
-async def test_an_unknown_term_code_is_invalid_input(service, campaign):
+async def test_an_unknown_term_code_is_invalid_input(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     session, _ = await in_wrap_up(service, campaign)
     with pytest.raises(InvalidInput, match="unknown term code 'maybe': use one of"):
         await service.submit_result(session.id, "maybe", {}, "")
 
 
-async def test_a_result_without_a_call_is_not_allowed(service, campaign):
+async def test_a_result_without_a_call_is_not_allowed(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     session = await ready(service, campaign)
     with pytest.raises(NotAllowed, match="no answered call"):
         await service.submit_result(session.id, "talked", {}, "")
 
 
-async def test_remove_number_puts_the_number_on_the_campaign_list(service, campaign, store):
+async def test_remove_number_puts_the_number_on_the_campaign_list(
+    service: VolunteerService, campaign: Campaign, store: SqliteStore
+) -> None:
     session, _ = await in_wrap_up(service, campaign)
     await service.submit_result(session.id, "remove", {}, "", "ready")
     assert [e.phone for e in await store.list_dnc(campaign.id)] == [VOTER_PHONE]
@@ -375,8 +418,8 @@ async def test_remove_number_puts_the_number_on_the_campaign_list(service, campa
 
 
 async def test_remove_number_uses_the_global_list_when_the_campaign_says_so(
-    service, campaign, store
-):
+    service: VolunteerService, campaign: Campaign, store: SqliteStore
+) -> None:
     campaign = await store.update_campaign(campaign.id, dnc_scope="global")
     session, _ = await in_wrap_up(service, campaign)
     await service.submit_result(session.id, "remove", {}, "", "ready")
@@ -389,14 +432,18 @@ async def test_remove_number_uses_the_global_list_when_the_campaign_says_so(
     assert await store.list_dnc(campaign.id) == []
 
 
-async def test_a_contact_term_code_adds_nothing_to_the_dnc_list(service, campaign, store):
+async def test_a_contact_term_code_adds_nothing_to_the_dnc_list(
+    service: VolunteerService, campaign: Campaign, store: SqliteStore
+) -> None:
     assert {t.code: t.kind for t in campaign.term_codes}["talked"] == TermCodeKind.CONTACT
     session, _ = await in_wrap_up(service, campaign)
     await service.submit_result(session.id, "talked", {}, "", "ready")
     assert not await store.is_dnc(VOTER_PHONE, campaign.id)
 
 
-async def test_a_missed_wrapup_deadline_logs_the_session_out(service, campaign, store, calls):
+async def test_a_missed_wrapup_deadline_logs_the_session_out(
+    service: VolunteerService, campaign: Campaign, store: SqliteStore, calls: RecordingCalls
+) -> None:
     campaign = await store.update_campaign(campaign.id, wrapup_seconds=1)
     session, _ = await in_wrap_up(service, campaign)
     await wait_until(lambda: calls.released, timeout=5, what="the wrap-up deadline")
@@ -405,7 +452,9 @@ async def test_a_missed_wrapup_deadline_logs_the_session_out(service, campaign, 
     assert calls.released == [(session.id, "timeout")]
 
 
-async def test_a_phone_dropped_mid_call_starts_wrap_up(service, campaign):
+async def test_a_phone_dropped_mid_call_starts_wrap_up(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     session, _ = await talking(service, campaign)
     session = await service.phone_dropped(session)
     assert (session.state, session.channel_id) == (SessionState.WRAP_UP, None)
@@ -413,8 +462,8 @@ async def test_a_phone_dropped_mid_call_starts_wrap_up(service, campaign):
 
 
 async def test_a_result_saved_after_the_phone_dropped_does_not_make_the_volunteer_ready(
-    service, campaign
-):
+    service: VolunteerService, campaign: Campaign
+) -> None:
     """Issue 11, item 13: the volunteer stayed 'ready' with no phone and was never called."""
     session, _ = await in_wrap_up(service, campaign)
     await service.phone_dropped(session)
@@ -428,8 +477,8 @@ async def test_a_result_saved_after_the_phone_dropped_does_not_make_the_voluntee
 
 
 async def test_calling_back_with_the_pin_puts_the_volunteer_back_to_taking_calls(
-    service, campaign, calls
-):
+    service: VolunteerService, campaign: Campaign, calls: RecordingCalls
+) -> None:
     session = await ready(service, campaign)
     session = await service.phone_dropped(session)
     assert session.state == SessionState.PHONE_DISCONNECTED
@@ -441,21 +490,25 @@ async def test_calling_back_with_the_pin_puts_the_volunteer_back_to_taking_calls
 
 
 async def test_a_session_left_ready_without_a_phone_waits_for_it_after_a_restart(
-    service, campaign, store
-):
+    service: VolunteerService, campaign: Campaign, store: SqliteStore
+) -> None:
     session = await ready(service, campaign)
     await store.update_session(session.id, channel_id=None)  # as an older version left it
     await service.recover()
     assert (await store.get_session(session.id)).state == SessionState.PHONE_DISCONNECTED
 
 
-async def test_a_second_call_in_while_ready_keeps_the_volunteer_ready(service, campaign):
+async def test_a_second_call_in_while_ready_keeps_the_volunteer_ready(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     session = await ready(service, campaign)
     session = await service.phone_connected(session, "phone-2", "bridge-1")
     assert (session.state, session.channel_id) == (SessionState.READY, "phone-2")
 
 
-async def test_resuming_a_break_without_a_phone_waits_for_the_phone(service, campaign):
+async def test_resuming_a_break_without_a_phone_waits_for_the_phone(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     session = await ready(service, campaign)
     await service.pause(session.id)
     session = await service.phone_dropped(await service.store.get_session(session.id))
@@ -467,7 +520,9 @@ async def test_resuming_a_break_without_a_phone_waits_for_the_phone(service, cam
         await service.start_calling(session.id)
 
 
-async def test_logging_out_mid_call_hangs_up_the_voter(service, campaign, calls):
+async def test_logging_out_mid_call_hangs_up_the_voter(
+    service: VolunteerService, campaign: Campaign, calls: RecordingCalls
+) -> None:
     session, _ = await talking(service, campaign)
     session = await service.log_out(session.id)
     assert (session.state, session.end_reason) == (SessionState.LOGGED_OUT, "logout")
@@ -477,7 +532,9 @@ async def test_logging_out_mid_call_hangs_up_the_voter(service, campaign, calls)
 # --- the volunteer's page -----------------------------------------------------------------
 
 
-async def test_view_shows_the_call_card_and_the_saved_result(service, campaign):
+async def test_view_shows_the_call_card_and_the_saved_result(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     session, attempt = await in_wrap_up(service, campaign)
     await service.submit_result(session.id, "talked", {"q1": "yes"}, "call back", "pause")
     view = await service.view(session.id)
@@ -489,15 +546,17 @@ async def test_view_shows_the_call_card_and_the_saved_result(service, campaign):
     assert [t["code"] for t in view["campaign"]["term_codes"]] == ["talked", "no_contact", "remove"]
 
 
-async def test_view_before_any_call_has_no_card(service, campaign):
+async def test_view_before_any_call_has_no_card(
+    service: VolunteerService, campaign: Campaign
+) -> None:
     signed = await sign_in(service, campaign)
     view = await service.view(signed.session.id)
     assert (view["state"], view["call"], view["result"]) == ("waiting for phone", None, None)
 
 
 async def test_a_browser_sign_in_opens_softphone_credentials_shown_in_the_view(
-    service, campaign, calls
-):
+    service: VolunteerService, campaign: Campaign, calls: RecordingCalls
+) -> None:
     signup = await service.sign_up("Ann Lee", "ann@example.org", "+12025550100")
     signed = await service.sign_in(signup.login_id, signup.password, campaign.name, "browser", "c")
     view = await service.view(signed.session.id)
@@ -510,8 +569,8 @@ async def test_a_browser_sign_in_opens_softphone_credentials_shown_in_the_view(
 
 
 async def test_a_phone_sign_in_has_no_softphone_and_a_logged_out_view_hides_it(
-    service, campaign, calls
-):
+    service: VolunteerService, campaign: Campaign, calls: RecordingCalls
+) -> None:
     signed = await sign_in(service, campaign)
     assert (await service.view(signed.session.id))["softphone"] is None
     assert calls.browsers == {}

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +28,7 @@ PHONE = "(212) 555-0123"
 E164 = "+12125550123"
 
 
-def rows_of(data: bytes | str, **kwargs) -> list[VoterRow | RowError]:
+def rows_of(data: bytes | str, **kwargs: Any) -> list[VoterRow | RowError]:
     if isinstance(data, str):
         data = data.encode()
     return list(read_voter_rows(io.BytesIO(data), **kwargs))
@@ -53,14 +56,14 @@ def one_voter(data: bytes | str) -> VoterRow:
     "header",
     ["first_name", "First", "First Name", "FNAME", "firstname", "Given Name", " first-name "],
 )
-def test_first_name_spellings(header):
+def test_first_name_spellings(header: str) -> None:
     assert one_voter(f"{header},phone\nJosé,{PHONE}\n").first_name == "José"
 
 
 @pytest.mark.parametrize(
     "header", ["last_name", "Last", "Surname", "LName", "Family Name", "last name"]
 )
-def test_last_name_spellings(header):
+def test_last_name_spellings(header: str) -> None:
     assert one_voter(f"{header},phone\nMuñoz,{PHONE}\n").last_name == "Muñoz"
 
 
@@ -79,50 +82,50 @@ def test_last_name_spellings(header):
         "PHONE #",
     ],
 )
-def test_phone_spellings(header):
+def test_phone_spellings(header: str) -> None:
     assert one_voter(f"{header}\n{PHONE}\n").phone == E164
 
 
 @pytest.mark.parametrize("header", ["address", "Street", "Address1", "Street Address", "addr"])
-def test_address_spellings(header):
+def test_address_spellings(header: str) -> None:
     assert one_voter(f"phone,{header}\n{PHONE},1 Main St\n").address == "1 Main St"
 
 
-def test_city_column_is_recognised():
+def test_city_column_is_recognised() -> None:
     assert one_voter(f"phone,City\n{PHONE},Albany\n").city == "Albany"
 
 
 @pytest.mark.parametrize("header", ["state", "ST", "Province"])
-def test_state_spellings(header):
+def test_state_spellings(header: str) -> None:
     assert one_voter(f"phone,{header}\n{PHONE},NY\n").state == "NY"
 
 
 @pytest.mark.parametrize(
     "header", ["zip", "Zipcode", "Zip Code", "Postal Code", "postcode", "ZIP5", "zip_code"]
 )
-def test_zip_spellings(header):
+def test_zip_spellings(header: str) -> None:
     assert one_voter(f"phone,{header}\n{PHONE},12207\n").zip == "12207"
 
 
 @pytest.mark.parametrize("header", ["party", "Affiliation", "Party Affiliation"])
-def test_party_spellings(header):
+def test_party_spellings(header: str) -> None:
     assert one_voter(f"phone,{header}\n{PHONE},DEM\n").party == "DEM"
 
 
-def test_age_is_an_integer():
+def test_age_is_an_integer() -> None:
     assert one_voter(f"phone,Age\n{PHONE},42\n").age == 42
 
 
-def test_non_numeric_age_is_none_not_an_error():
+def test_non_numeric_age_is_none_not_an_error() -> None:
     assert one_voter(f"phone,age\n{PHONE},forty\n").age is None
 
 
-def test_full_name_is_split_when_there_are_no_name_columns():
+def test_full_name_is_split_when_there_are_no_name_columns() -> None:
     voter = one_voter(f"Name,phone\nJohn Q. Smith,{PHONE}\n")
     assert (voter.first_name, voter.last_name) == ("John Q.", "Smith")
 
 
-def test_full_name_is_kept_as_extra_when_a_first_name_column_exists():
+def test_full_name_is_kept_as_extra_when_a_first_name_column_exists() -> None:
     voter = one_voter(f"Name,First,phone\nJohn Smith,Johnny,{PHONE}\n")
     assert voter.first_name == "Johnny"
     assert voter.extra == {"Name": "John Smith"}
@@ -138,22 +141,22 @@ def test_full_name_is_kept_as_extra_when_a_first_name_column_exists():
         ("", ("", "")),
     ],
 )
-def test_split_full_name(name, split):
+def test_split_full_name(name: str, split: tuple[str, str]) -> None:
     assert split_full_name(name) == split
 
 
-def test_unknown_columns_are_kept_in_extra_under_their_header():
+def test_unknown_columns_are_kept_in_extra_under_their_header() -> None:
     voter = one_voter(f"phone,Precinct,E-mail\n{PHONE},12A,jo@example.org\n")
     assert voter.extra == {"Precinct": "12A", "E-mail": "jo@example.org"}
 
 
-def test_second_phone_column_is_used_when_the_first_is_blank():
+def test_second_phone_column_is_used_when_the_first_is_blank() -> None:
     voter = one_voter(f"Phone,Cell\n,{PHONE}\n")
     assert voter.phone == E164
     assert voter.extra == {"Cell": PHONE}
 
 
-def test_describe_lists_every_column_in_order():
+def test_describe_lists_every_column_in_order() -> None:
     mapping = map_headers(["Full Name", "Cell", "Mobile", "Precinct"]).describe()
     assert [(m.header, m.target) for m in mapping] == [
         ("Full Name", "first_name + last_name"),
@@ -163,7 +166,7 @@ def test_describe_lists_every_column_in_order():
     ]
 
 
-def test_missing_names_fields_without_a_column():
+def test_missing_names_fields_without_a_column() -> None:
     assert map_headers(["phone", "first", "last", "zip"]).missing() == [
         "address",
         "city",
@@ -176,51 +179,51 @@ def test_missing_names_fields_without_a_column():
 # --- encodings and delimiters --------------------------------------------------------------
 
 
-def test_utf8_bom_is_not_part_of_the_first_header():
+def test_utf8_bom_is_not_part_of_the_first_header() -> None:
     voter = one_voter(b"\xef\xbb\xbfphone,first_name\n" + PHONE.encode() + b",Ana\n")
     assert (voter.phone, voter.first_name) == (E164, "Ana")
 
 
-def test_cp1252_names_are_decoded():
+def test_cp1252_names_are_decoded() -> None:
     data = f"first_name,last_name,phone\nJosé,Muñoz,{PHONE}\n".encode("cp1252")
     voter = one_voter(data)
     assert (voter.first_name, voter.last_name) == ("José", "Muñoz")
 
 
-def test_cp1252_encoding_is_reported():
+def test_cp1252_encoding_is_reported() -> None:
     data = f"first_name,phone\nJosé,{PHONE}\n".encode("cp1252")
     with open_voter_file(io.BytesIO(data)) as voter_file:
         assert voter_file.encoding == "cp1252"
 
 
-def test_cp1252_line_after_the_first_64_kb_is_decoded():
+def test_cp1252_line_after_the_first_64_kb_is_decoded() -> None:
     ascii_rows = "".join(f"Ann,{2125550100 + i % 90}\n" for i in range(8000))
     data = (f"first_name,phone\n{ascii_rows}Zoë,{PHONE}\n").encode("cp1252")
     assert len(data) > 64 * 1024
     assert voters_of(data)[-1].first_name == "Zoë"
 
 
-def test_semicolon_delimited_file():
+def test_semicolon_delimited_file() -> None:
     voter = one_voter(f"first_name;last_name;phone\nAna;Lima;{PHONE}\n")
     assert (voter.first_name, voter.last_name, voter.phone) == ("Ana", "Lima", E164)
 
 
-def test_tab_delimited_file():
+def test_tab_delimited_file() -> None:
     assert one_voter(f"first_name\tphone\nAna\t{PHONE}\n").first_name == "Ana"
 
 
-def test_comma_is_kept_when_addresses_contain_semicolons():
+def test_comma_is_kept_when_addresses_contain_semicolons() -> None:
     voters = voters_of(f'phone,address\n{PHONE},"1 Main St; Apt 2"\n{PHONE},2 Elm St; Apt 3\n')
     assert [v.address for v in voters] == ["1 Main St; Apt 2", "2 Elm St; Apt 3"]
 
 
-def test_windows_and_old_mac_line_endings():
+def test_windows_and_old_mac_line_endings() -> None:
     for newline in ("\r\n", "\r"):
         data = newline.join(["first_name,phone", f"Ana,{PHONE}", "Bo,(212) 555-0124", ""])
         assert [v.first_name for v in voters_of(data)] == ["Ana", "Bo"]
 
 
-def test_quoted_field_spanning_lines_keeps_its_newline():
+def test_quoted_field_spanning_lines_keeps_its_newline() -> None:
     voter = one_voter(f'phone,notes\n{PHONE},"line one\nline two"\n')
     assert voter.extra["notes"] == "line one\nline two"
 
@@ -228,53 +231,53 @@ def test_quoted_field_spanning_lines_keeps_its_newline():
 # --- row errors ----------------------------------------------------------------------------
 
 
-def test_invalid_phone_is_reported_with_its_line_number():
+def test_invalid_phone_is_reported_with_its_line_number() -> None:
     [error] = errors_of(f"first_name,phone\nAna,{PHONE}\nBo,555-12\n")
     assert str(error) == "line 3: phone '555-12' is not a valid phone number for region US"
 
 
-def test_possible_but_invalid_number_is_rejected():
+def test_possible_but_invalid_number_is_rejected() -> None:
     """Ten digits make it a possible US number, but no area code starts with 1."""
     [error] = errors_of("phone\n(123) 456-7890\n")
     assert "is not a valid phone number" in error.reason
 
 
-def test_blank_phone_is_reported():
+def test_blank_phone_is_reported() -> None:
     [error] = errors_of(f"first_name,phone\nAna,{PHONE}\nBo,\n")
     assert str(error) == "line 3: no phone number"
 
 
-def test_row_with_too_many_fields_is_reported():
+def test_row_with_too_many_fields_is_reported() -> None:
     [error] = errors_of(f"first_name,phone\nAna,{PHONE},x,y\n")
     assert str(error) == "line 2: row has 4 fields, header has 2"
 
 
-def test_row_with_too_few_fields_is_reported():
+def test_row_with_too_few_fields_is_reported() -> None:
     [error] = errors_of(f"first_name,last_name,phone\nAna,{PHONE}\n")
     assert error.reason == "row has 2 fields, header has 3"
 
 
-def test_trailing_empty_fields_are_tolerated():
+def test_trailing_empty_fields_are_tolerated() -> None:
     assert one_voter(f"first_name,phone\nAna,{PHONE},,\n").first_name == "Ana"
 
 
-def test_blank_lines_are_skipped_and_still_counted_in_line_numbers():
+def test_blank_lines_are_skipped_and_still_counted_in_line_numbers() -> None:
     rows = rows_of(f"\nfirst_name,phone\n\nAna,{PHONE}\n ,  \n\nBo,bad\n")
     assert [r.source_line if isinstance(r, VoterRow) else r.line for r in rows] == [4, 7]
 
 
-def test_line_numbers_count_physical_lines_inside_quoted_fields():
+def test_line_numbers_count_physical_lines_inside_quoted_fields() -> None:
     rows = rows_of(f'phone,notes\n{PHONE},"a\nb\nc"\nbad,x\n')
     assert isinstance(rows[1], RowError)
     assert rows[1].line == 5
 
 
-def test_error_keeps_the_raw_row():
+def test_error_keeps_the_raw_row() -> None:
     [error] = errors_of("first_name,phone\nBo,555-12\n")
     assert error.raw == ["Bo", "555-12"]
 
 
-def test_rejected_rows_csv_has_line_reason_and_the_original_fields():
+def test_rejected_rows_csv_has_line_reason_and_the_original_fields() -> None:
     errors = [RowError(3, "no phone number", ["Bo", ""])]
     text = rejected_rows_csv(errors, ["first_name", "phone"])
     assert list(csv.reader(io.StringIO(text))) == [
@@ -283,23 +286,23 @@ def test_rejected_rows_csv_has_line_reason_and_the_original_fields():
     ]
 
 
-def test_spreadsheet_float_phone_is_accepted():
+def test_spreadsheet_float_phone_is_accepted() -> None:
     assert one_voter("phone\n2125550123.0\n").phone == E164
 
 
-def test_zone_comes_from_the_zip():
+def test_zone_comes_from_the_zip() -> None:
     assert one_voter(f"phone,zip\n{PHONE},94110\n").timezone == "America/Los_Angeles"
 
 
-def test_zone_comes_from_the_area_code_without_a_zip():
+def test_zone_comes_from_the_area_code_without_a_zip() -> None:
     assert one_voter(f"phone\n{PHONE}\n").timezone == "America/New_York"
 
 
-def test_source_line_is_set():
+def test_source_line_is_set() -> None:
     assert one_voter(f"phone\n\n{PHONE}\n").source_line == 3
 
 
-def test_default_region_is_used_for_national_numbers():
+def test_default_region_is_used_for_national_numbers() -> None:
     voter = one_voter_in_region("phone\n020 7946 0018\n", "GB")
     assert voter.phone == "+442079460018"
 
@@ -314,12 +317,12 @@ def one_voter_in_region(data: str, region: str) -> VoterRow:
 
 
 @pytest.mark.parametrize("data", [b"", b"\n\n  \r\n", b"\xef\xbb\xbf"])
-def test_empty_file_is_rejected(data):
+def test_empty_file_is_rejected(data: bytes) -> None:
     with pytest.raises(InvalidInput, match="the file is empty"):
         rows_of(data)
 
 
-def test_missing_phone_column_names_the_headers():
+def test_missing_phone_column_names_the_headers() -> None:
     with pytest.raises(
         InvalidInput,
         match=(
@@ -329,22 +332,22 @@ def test_missing_phone_column_names_the_headers():
         rows_of("Name,Street,Town\nAna,1 Main St,Albany\n")
 
 
-def test_file_without_a_header_is_rejected():
+def test_file_without_a_header_is_rejected() -> None:
     with pytest.raises(InvalidInput, match="the file has no header"):
         rows_of(f"Ana,Lima,{PHONE}\n")
 
 
-def test_binary_garbage_is_rejected():
+def test_binary_garbage_is_rejected() -> None:
     with pytest.raises(InvalidInput, match="binary, not CSV"):
         rows_of(bytes(range(256)) * 10)
 
 
-def test_excel_workbook_is_rejected_with_a_hint():
+def test_excel_workbook_is_rejected_with_a_hint() -> None:
     with pytest.raises(InvalidInput, match="CSV UTF-8"):
         rows_of(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 100)
 
 
-def test_utf16_file_is_rejected_with_a_hint():
+def test_utf16_file_is_rejected_with_a_hint() -> None:
     with pytest.raises(InvalidInput, match="UTF-16"):
         rows_of(f"phone\n{PHONE}\n".encode("utf-16"))
 
@@ -352,13 +355,13 @@ def test_utf16_file_is_rejected_with_a_hint():
 # --- streaming -----------------------------------------------------------------------------
 
 
-def test_path_is_accepted(tmp_path):
+def test_path_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "voters.csv"
     path.write_text(f"phone\n{PHONE}\n")
     assert [v.phone for v in read_voter_rows(path)] == [E164]  # type: ignore[union-attr]
 
 
-def test_progress_is_reported_every_thousand_rows_and_at_the_end():
+def test_progress_is_reported_every_thousand_rows_and_at_the_end() -> None:
     data = "phone\n" + f"{PHONE}\n" * 2500
     calls: list[tuple[int, int, int | None]] = []
     rows_of(data, progress=lambda *args: calls.append(args))
@@ -370,22 +373,24 @@ def test_progress_is_reported_every_thousand_rows_and_at_the_end():
 
 
 @pytest.fixture
-async def store():
+async def store() -> AsyncIterator[SqliteStore]:
     store = SqliteStore.open(":memory:")
     yield store
     await store.close()
 
 
 @pytest.fixture
-async def campaign_id(store):
+async def campaign_id(store: SqliteStore) -> int:
     return (await store.create_campaign("Fall")).id
 
 
-async def import_text(store, campaign_id, text: str, **kwargs) -> ImportSummary:
+async def import_text(
+    store: SqliteStore, campaign_id: int, text: str, **kwargs: Any
+) -> ImportSummary:
     return await import_voters(store, campaign_id, io.BytesIO(text.encode()), **kwargs)
 
 
-async def test_import_stores_voters_with_their_fields(store, campaign_id):
+async def test_import_stores_voters_with_their_fields(store: SqliteStore, campaign_id: int) -> None:
     summary = await import_text(
         store, campaign_id, f"first,last,phone,zip\nAna,Lima,{PHONE},94110\n"
     )
@@ -400,26 +405,30 @@ async def test_import_stores_voters_with_their_fields(store, campaign_id):
     )
 
 
-async def test_duplicate_phone_is_merged_not_invalid(store, campaign_id):
+async def test_duplicate_phone_is_merged_not_invalid(store: SqliteStore, campaign_id: int) -> None:
     text = f"first,phone\nAna,{PHONE}\nAna,212-555-0123\n"
     summary = await import_text(store, campaign_id, text)
     assert (summary.imported, summary.merged, summary.invalid) == (1, 1, 0)
 
 
-async def test_duplicates_in_different_batches_are_merged(store, campaign_id):
+async def test_duplicates_in_different_batches_are_merged(
+    store: SqliteStore, campaign_id: int
+) -> None:
     text = f"phone\n{PHONE}\n(212) 555-0124\n{PHONE}\n"
     summary = await import_text(store, campaign_id, text, batch_size=1)
     assert (summary.imported, summary.merged) == (2, 1)
 
 
-async def test_dnc_numbers_are_stored_and_counted_as_dnc(store, campaign_id):
+async def test_dnc_numbers_are_stored_and_counted_as_dnc(
+    store: SqliteStore, campaign_id: int
+) -> None:
     await store.add_dnc(E164, None, "asked", "test", datetime.now(UTC))
     summary = await import_text(store, campaign_id, f"phone\n{PHONE}\n(212) 555-0124\n")
     assert (summary.imported, summary.dnc) == (1, 1)
     assert (await store.voter_counts(campaign_id))[VoterStatus.DNC] == 1
 
 
-async def test_invalid_rows_are_counted_and_kept(store, campaign_id):
+async def test_invalid_rows_are_counted_and_kept(store: SqliteStore, campaign_id: int) -> None:
     summary = await import_text(store, campaign_id, f"phone\n{PHONE}\n555-12\n\n,\n")
     assert (summary.imported, summary.invalid, summary.total_rows) == (1, 1, 2)
     assert [str(e) for e in summary.errors] == [
@@ -427,7 +436,9 @@ async def test_invalid_rows_are_counted_and_kept(store, campaign_id):
     ]
 
 
-async def test_summary_offers_the_rejected_rows_as_csv(store, campaign_id):
+async def test_summary_offers_the_rejected_rows_as_csv(
+    store: SqliteStore, campaign_id: int
+) -> None:
     summary = await import_text(store, campaign_id, "first,phone\nBo,555-12\n")
     assert summary.rejected_rows_csv().splitlines() == [
         "line,reason,first,phone",
@@ -435,13 +446,17 @@ async def test_summary_offers_the_rejected_rows_as_csv(store, campaign_id):
     ]
 
 
-async def test_kept_errors_are_capped_and_the_rest_counted(store, campaign_id, monkeypatch):
+async def test_kept_errors_are_capped_and_the_rest_counted(
+    store: SqliteStore, campaign_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(voter_import, "MAX_KEPT_ERRORS", 2)
     summary = await import_text(store, campaign_id, "phone\n1\n2\n3\n4\n5\n")
     assert (summary.invalid, len(summary.errors), summary.errors_not_kept) == (5, 2, 3)
 
 
-async def test_import_reports_progress_after_each_batch(store, campaign_id):
+async def test_import_reports_progress_after_each_batch(
+    store: SqliteStore, campaign_id: int
+) -> None:
     calls: list[tuple[int, int, int | None]] = []
     text = "phone\n" + "".join(f"(212) 555-{i:04d}\n" for i in range(5))
     await import_text(store, campaign_id, text, batch_size=2, progress=lambda *a: calls.append(a))
@@ -449,13 +464,15 @@ async def test_import_reports_progress_after_each_batch(store, campaign_id):
     assert calls[-1][1:] == (len(text), len(text))
 
 
-async def test_unusable_file_raises_before_anything_is_stored(store, campaign_id):
+async def test_unusable_file_raises_before_anything_is_stored(
+    store: SqliteStore, campaign_id: int
+) -> None:
     with pytest.raises(InvalidInput, match="no phone column"):
         await import_text(store, campaign_id, "Name,Street\nAna,1 Main St\n")
     assert sum((await store.voter_counts(campaign_id)).values()) == 0
 
 
-def write_big_file(path, rows: int) -> dict[str, int]:
+def write_big_file(path: Path, rows: int) -> dict[str, int]:
     """A voter file with every kind of row; returns what an import should count."""
     expected = {"imported": 0, "merged": 0, "invalid": 0}
     with open(path, "w", encoding="utf-8", newline="") as out:
@@ -476,28 +493,31 @@ def write_big_file(path, rows: int) -> dict[str, int]:
     return expected
 
 
-async def test_hundred_thousand_rows_import_with_the_right_counts(store, campaign_id, tmp_path):
+async def test_hundred_thousand_rows_import_with_the_right_counts(
+    store: SqliteStore, campaign_id: int, tmp_path: Path
+) -> None:
     path = tmp_path / "voters.csv"
     expected = write_big_file(path, 100_000)
-    await store.add_voters(campaign_id, [VoterRow(f"+1212555{i:04d}") for i in range(10000)])
+    await store.add_voters(campaign_id, [VoterRow(phone=f"+1212555{i:04d}") for i in range(10000)])
     summary = await import_voters(store, campaign_id, path)
     assert {k: getattr(summary, k) for k in expected} == expected
     assert summary.total_rows == 100_000
 
 
-def test_header_only_file_has_no_rows():
+def test_header_only_file_has_no_rows() -> None:
     assert rows_of("first_name,phone\n") == []
 
 
-def test_endless_line_is_rejected_without_stopping_the_import():
+def test_endless_line_is_rejected_without_stopping_the_import() -> None:
     """A megabytes-long line is cut into pieces that fail as rows; the next line still imports."""
     rows = rows_of("phone,notes\n" + f'{PHONE},"' + "x" * 3_000_000 + '"\n' + "(212) 555-0124,ok\n")
     assert isinstance(rows[0], RowError)
     assert isinstance(rows[-1], VoterRow)
 
 
-def test_nul_byte_after_the_first_64_kb_fails_only_its_row():
+def test_nul_byte_after_the_first_64_kb_fails_only_its_row() -> None:
     data = "phone\n" + "(212) 555-0124\n" * 5000 + "(212) 555-\x000123\n" + f"{PHONE}\n"
     rows = rows_of(data)
     assert [r.line for r in rows if isinstance(r, RowError)] == [5002]
+    assert isinstance(rows[-1], VoterRow)
     assert rows[-1].phone == E164

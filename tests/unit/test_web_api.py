@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 
+from engine.app import Engine
 from engine.config import WebConfig
 from engine.errors import AriUnavailable
+from engine.models import Campaign
 from tests.unit.web_support import (
     add_voters,
     api_client,
@@ -46,29 +51,31 @@ PROTECTED = [route for route in _routes() if route not in ANONYMOUS]
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         yield engine
 
 
 @pytest.fixture
-async def client(engine):
+async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
     async with api_client(engine) as client:
         yield client
 
 
 @pytest.fixture
-async def campaign(engine):
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign("test", "Spring Canvass")
 
 
-async def test_health_is_open_to_anyone(client):
+async def test_health_is_open_to_anyone(client: TestClient[Any, Any]) -> None:
     response = await client.get("/api/health")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
 
 
-async def test_sign_up_sign_in_and_the_session_view(client, campaign):
+async def test_sign_up_sign_in_and_the_session_view(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, "spring canvass")
     response = await client.get("/api/session", headers=volunteer.headers)
     assert response.status == 200
@@ -79,7 +86,9 @@ async def test_sign_up_sign_in_and_the_session_view(client, campaign):
     assert view["campaign"]["name"] == "Spring Canvass"
 
 
-async def test_sign_in_answers_token_pin_and_instructions(client, campaign):
+async def test_sign_in_answers_token_pin_and_instructions(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     signup = await (
         await client.post(
             "/api/signup", json={"name": "Bo", "email": "bo@example.org", "phone": "5550101"}
@@ -102,7 +111,9 @@ async def test_sign_in_answers_token_pin_and_instructions(client, campaign):
     assert data["callin_number"] in data["instructions"]
 
 
-async def test_wrong_password_is_401_with_the_domain_message(client, campaign):
+async def test_wrong_password_is_401_with_the_domain_message(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     signup = await (
         await client.post(
             "/api/signup", json={"name": "Cy", "email": "cy@example.org", "phone": "5550102"}
@@ -118,7 +129,9 @@ async def test_wrong_password_is_401_with_the_domain_message(client, campaign):
     assert "Login ID and password do not match" in error["message"]
 
 
-async def test_repeated_failed_sign_ins_are_429_with_retry_after(client, campaign):
+async def test_repeated_failed_sign_ins_are_429_with_retry_after(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     attempt = {"login_id": "NOSUCHID", "password": "abc-def-ghj", "campaign": campaign.id}
     for _ in range(5):
         assert (await client.post("/api/signin", json=attempt)).status == 401
@@ -131,32 +144,38 @@ async def test_repeated_failed_sign_ins_are_429_with_retry_after(client, campaig
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
-async def test_every_other_route_needs_a_token(client, method, path):
+async def test_every_other_route_needs_a_token(
+    client: TestClient[Any, Any], method: str, path: str
+) -> None:
     response = await client.request(method, path)
     assert response.status == 401, (method, path)
     assert (await response.json())["error"]["code"] == "unauthorized"
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-async def test_a_made_up_token_is_401(client):
+async def test_a_made_up_token_is_401(client: TestClient[Any, Any]) -> None:
     response = await client.get("/api/session", headers=bearer("made-up"))
     assert response.status == 401
     assert "sign in again" in (await response.json())["error"]["message"]
 
 
-async def test_a_volunteer_token_is_refused_on_operator_routes(client, campaign):
+async def test_a_volunteer_token_is_refused_on_operator_routes(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     response = await client.get("/api/operator/campaigns", headers=volunteer.headers)
     assert response.status == 401
 
 
-async def test_an_operator_token_is_refused_on_volunteer_routes(engine, client):
+async def test_an_operator_token_is_refused_on_volunteer_routes(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     token = await operator_token(engine, client)
     response = await client.get("/api/session", headers=bearer(token))
     assert response.status == 401
 
 
-async def test_invalid_json_is_400_bad_json_saying_where(client):
+async def test_invalid_json_is_400_bad_json_saying_where(client: TestClient[Any, Any]) -> None:
     response = await client.post(
         "/api/signup", data='{"name": "Ada",', headers={"Content-Type": "application/json"}
     )
@@ -166,27 +185,29 @@ async def test_invalid_json_is_400_bad_json_saying_where(client):
     assert "line 1 column" in error["message"]
 
 
-async def test_a_body_that_is_not_an_object_is_bad_json(client):
+async def test_a_body_that_is_not_an_object_is_bad_json(client: TestClient[Any, Any]) -> None:
     response = await client.post("/api/signup", json=["Ada"])
     assert response.status == 400
     assert (await response.json())["error"]["message"].endswith("not an array")
 
 
-async def test_a_missing_field_is_400_naming_it(client):
+async def test_a_missing_field_is_400_naming_it(client: TestClient[Any, Any]) -> None:
     response = await client.post("/api/signup", json={"name": "Ada", "phone": "5550100"})
     assert response.status == 400
     error = (await response.json())["error"]
     assert error == {"code": "invalid_input", "message": "'email' is required", "field": "email"}
 
 
-async def test_a_field_of_the_wrong_type_is_400_naming_it(client):
+async def test_a_field_of_the_wrong_type_is_400_naming_it(client: TestClient[Any, Any]) -> None:
     response = await client.post(
         "/api/signup", json={"name": "Ada", "email": 7, "phone": "5550100"}
     )
     assert (await response.json())["error"]["message"] == "'email' must be a string, not a number"
 
 
-async def test_an_unknown_campaign_at_sign_in_is_404_listing_the_campaigns(client, campaign):
+async def test_an_unknown_campaign_at_sign_in_is_404_listing_the_campaigns(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     signup = await (
         await client.post(
             "/api/signup", json={"name": "Di", "email": "di@example.org", "phone": "5550103"}
@@ -207,13 +228,15 @@ async def test_an_unknown_campaign_at_sign_in_is_404_listing_the_campaigns(clien
     assert "Spring Canvass" in error["message"]
 
 
-async def test_the_campaign_list_is_public_and_shows_only_id_and_name(engine, client, campaign):
+async def test_the_campaign_list_is_public_and_shows_only_id_and_name(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await engine.operators.create_campaign("test", "Retired", active=False)
     response = await client.get("/api/campaigns")
     assert await response.json() == {"campaigns": [{"id": campaign.id, "name": "Spring Canvass"}]}
 
 
-async def test_an_unknown_route_is_a_json_404(client):
+async def test_an_unknown_route_is_a_json_404(client: TestClient[Any, Any]) -> None:
     response = await client.get("/api/no-such-thing")
     assert response.status == 404
     error = (await response.json())["error"]
@@ -221,14 +244,18 @@ async def test_an_unknown_route_is_a_json_404(client):
     assert "/api/no-such-thing" in error["message"]
 
 
-async def test_a_wrong_method_is_a_json_405_saying_which_are_allowed(client):
+async def test_a_wrong_method_is_a_json_405_saying_which_are_allowed(
+    client: TestClient[Any, Any],
+) -> None:
     response = await client.delete("/api/signup")
     assert response.status == 405
     assert "POST" in (await response.json())["error"]["message"]
     assert "POST" in response.headers["Allow"]
 
 
-async def test_ready_before_the_phone_is_connected_is_409_saying_how(client, campaign):
+async def test_ready_before_the_phone_is_connected_is_409_saying_how(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     response = await client.post("/api/session/ready", headers=volunteer.headers)
     assert response.status == 409
@@ -237,7 +264,9 @@ async def test_ready_before_the_phone_is_connected_is_409_saying_how(client, cam
     assert volunteer.pin in error["message"]
 
 
-async def test_ready_and_pause_answer_the_new_view(engine, client, campaign):
+async def test_ready_and_pause_answer_the_new_view(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
     await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
@@ -250,7 +279,9 @@ async def test_ready_and_pause_answer_the_new_view(engine, client, campaign):
     assert (await again.json())["state"] == "paused"
 
 
-async def test_a_result_in_wrap_up_saves_and_takes_the_next_call(engine, client, campaign):
+async def test_a_result_in_wrap_up_saves_and_takes_the_next_call(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await _voters(engine, campaign)
     volunteer = await sign_in(client, campaign.id)
     await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -270,7 +301,9 @@ async def test_a_result_in_wrap_up_saves_and_takes_the_next_call(engine, client,
     assert view["state"] == "ready"
 
 
-async def test_an_unknown_term_code_is_400_listing_the_codes(engine, client, campaign):
+async def test_an_unknown_term_code_is_400_listing_the_codes(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await _voters(engine, campaign)
     volunteer = await sign_in(client, campaign.id)
     await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -281,7 +314,9 @@ async def test_an_unknown_term_code_is_400_listing_the_codes(engine, client, cam
     assert "talked" in (await response.json())["error"]["message"]
 
 
-async def test_a_saved_result_can_be_edited(engine, client, campaign):
+async def test_a_saved_result_can_be_edited(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     await _voters(engine, campaign)
     volunteer = await sign_in(client, campaign.id)
     await in_wrap_up(engine, campaign, volunteer.session_id)
@@ -305,13 +340,17 @@ async def test_a_saved_result_can_be_edited(engine, client, campaign):
     assert view["state"] == "paused"
 
 
-async def test_logout_answers_the_logged_out_view(client, campaign):
+async def test_logout_answers_the_logged_out_view(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     response = await client.post("/api/session/logout", headers=volunteer.headers)
     assert (await response.json())["state"] == "logged out"
 
 
-async def test_session_events_start_with_a_snapshot_then_relay_events(engine, client, campaign):
+async def test_session_events_start_with_a_snapshot_then_relay_events(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     async with client.ws_connect(f"/api/session/events?token={volunteer.token}") as ws:
         snapshot = await ws.receive_json(timeout=5)
@@ -325,7 +364,9 @@ async def test_session_events_start_with_a_snapshot_then_relay_events(engine, cl
         assert (await ws.receive_json(timeout=5))["state"] == "ready"
 
 
-async def test_the_session_socket_takes_the_header_too_and_closes_at_logout(client, campaign):
+async def test_the_session_socket_takes_the_header_too_and_closes_at_logout(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     async with client.ws_connect("/api/session/events", headers=volunteer.headers) as ws:
         assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
@@ -335,7 +376,9 @@ async def test_the_session_socket_takes_the_header_too_and_closes_at_logout(clie
         assert message.type == WSMsgType.CLOSE
 
 
-async def test_the_socket_of_an_ended_session_sends_the_snapshot_and_closes(client, campaign):
+async def test_the_socket_of_an_ended_session_sends_the_snapshot_and_closes(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     await client.post("/api/session/logout", headers=volunteer.headers)
     async with client.ws_connect(f"/api/session/events?token={volunteer.token}") as ws:
@@ -344,24 +387,30 @@ async def test_the_socket_of_an_ended_session_sends_the_snapshot_and_closes(clie
         assert (await ws.receive(timeout=5)).type == WSMsgType.CLOSE
 
 
-async def test_the_session_socket_refuses_a_bad_token_before_upgrading(client):
+async def test_the_session_socket_refuses_a_bad_token_before_upgrading(
+    client: TestClient[Any, Any],
+) -> None:
     response = await client.get("/api/session/events?token=made-up")
     assert response.status == 401
 
 
-async def test_the_session_socket_answers_400_to_plain_http(client, campaign):
+async def test_the_session_socket_answers_400_to_plain_http(
+    client: TestClient[Any, Any], campaign: Campaign
+) -> None:
     volunteer = await sign_in(client, campaign.id)
     response = await client.get("/api/session/events", headers=volunteer.headers)
     assert response.status == 400
     assert "WebSocket" in (await response.json())["error"]["message"]
 
 
-async def _voters(engine, campaign):
+async def _voters(engine: Engine, campaign: Campaign) -> None:
     await add_voters(engine, campaign, "phone,first_name\n+12025550123,Ann\n")
 
 
-async def test_an_unexpected_error_is_a_logged_500_with_a_generic_message(engine, caplog):
-    async def boom(request):
+async def test_an_unexpected_error_is_a_logged_500_with_a_generic_message(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def boom(request: web.Request) -> web.Response:
         raise RuntimeError("secret detail")
 
     app = create_app(engine, WebConfig())
@@ -375,8 +424,8 @@ async def test_an_unexpected_error_is_a_logged_500_with_a_generic_message(engine
     assert "secret detail" in caplog.text
 
 
-async def test_a_phone_system_failure_is_503(engine):
-    async def unreachable(request):
+async def test_a_phone_system_failure_is_503(engine: Engine) -> None:
+    async def unreachable(request: web.Request) -> web.Response:
         raise AriUnavailable("cannot reach ARI at http://127.0.0.1:8088")
 
     app = create_app(engine, WebConfig())

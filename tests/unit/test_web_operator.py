@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import FormData, WSCloseCode, WSMsgType
+from aiohttp.test_utils import TestClient
 
+from engine.app import Engine
 from engine.config import WebConfig
+from engine.models import Campaign
 from tests.unit.web_support import (
     add_voters,
     api_client,
@@ -32,28 +37,30 @@ VOTERS_CSV = (
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         yield engine
 
 
 @pytest.fixture
-async def client(engine):
+async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
     async with api_client(engine) as client:
         yield client
 
 
 @pytest.fixture
-async def headers(engine, client):
+async def headers(engine: Engine, client: TestClient[Any, Any]) -> dict[str, str]:
     return bearer(await operator_token(engine, client))
 
 
 @pytest.fixture
-async def campaign(engine):
+async def campaign(engine: Engine) -> Campaign:
     return await engine.operators.create_campaign("test", "Spring Canvass")
 
 
-async def test_a_wrong_operator_password_is_401_login_failed(engine, client):
+async def test_a_wrong_operator_password_is_401_login_failed(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.add_operator("olive", "correct horse battery")
     response = await client.post(
         "/api/operator/login", json={"username": "olive", "password": "wrong password"}
@@ -62,7 +69,9 @@ async def test_a_wrong_operator_password_is_401_login_failed(engine, client):
     assert (await response.json())["error"]["code"] == "login_failed"
 
 
-async def test_an_operator_creates_reads_lists_and_changes_a_campaign(client, headers):
+async def test_an_operator_creates_reads_lists_and_changes_a_campaign(
+    client: TestClient[Any, Any], headers: dict[str, str]
+) -> None:
     created = await client.post(
         "/api/operator/campaigns",
         headers=headers,
@@ -82,7 +91,9 @@ async def test_an_operator_creates_reads_lists_and_changes_a_campaign(client, he
     assert [c["name"] for c in listed["campaigns"]] == ["Fall Drive"]
 
 
-async def test_a_campaign_setting_of_the_wrong_type_is_400_naming_it(client, headers, campaign):
+async def test_a_campaign_setting_of_the_wrong_type_is_400_naming_it(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     response = await client.patch(
         f"/api/operator/campaigns/{campaign.id}", headers=headers, json={"max_attempts": "3"}
     )
@@ -94,7 +105,9 @@ async def test_a_campaign_setting_of_the_wrong_type_is_400_naming_it(client, hea
     )
 
 
-async def test_an_unknown_campaign_setting_is_400(client, headers, campaign):
+async def test_an_unknown_campaign_setting_is_400(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     response = await client.patch(
         f"/api/operator/campaigns/{campaign.id}", headers=headers, json={"colour": "red"}
     )
@@ -102,7 +115,9 @@ async def test_an_unknown_campaign_setting_is_400(client, headers, campaign):
     assert "colour" in (await response.json())["error"]["message"]
 
 
-async def test_a_duplicate_campaign_name_is_409_conflict(client, headers, campaign):
+async def test_a_duplicate_campaign_name_is_409_conflict(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     response = await client.post(
         "/api/operator/campaigns", headers=headers, json={"name": "Spring Canvass"}
     )
@@ -110,13 +125,17 @@ async def test_a_duplicate_campaign_name_is_409_conflict(client, headers, campai
     assert (await response.json())["error"]["code"] == "conflict"
 
 
-async def test_an_unknown_campaign_is_404(client, headers):
+async def test_an_unknown_campaign_is_404(
+    client: TestClient[Any, Any], headers: dict[str, str]
+) -> None:
     response = await client.get("/api/operator/campaigns/999", headers=headers)
     assert response.status == 404
     assert (await response.json())["error"]["code"] == "not_found"
 
 
-async def test_a_multipart_csv_upload_answers_the_import_summary(client, headers, campaign):
+async def test_a_multipart_csv_upload_answers_the_import_summary(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     form = FormData()
     form.add_field("file", VOTERS_CSV.encode(), filename="voters.csv", content_type="text/csv")
     response = await client.post(
@@ -130,7 +149,9 @@ async def test_a_multipart_csv_upload_answers_the_import_summary(client, headers
     assert "phone" in summary["errors"][0]["reason"]
 
 
-async def test_a_raw_csv_body_is_imported_too(client, headers, campaign):
+async def test_a_raw_csv_body_is_imported_too(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     response = await client.post(
         f"/api/operator/campaigns/{campaign.id}/voters",
         headers={**headers, "Content-Type": "text/csv"},
@@ -139,7 +160,9 @@ async def test_a_raw_csv_body_is_imported_too(client, headers, campaign):
     assert (await response.json())["imported"] == 2
 
 
-async def test_an_upload_without_a_file_field_is_400(client, headers, campaign):
+async def test_an_upload_without_a_file_field_is_400(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     form = FormData()
     form.add_field("list", VOTERS_CSV.encode(), filename="voters.csv")
     response = await client.post(
@@ -149,7 +172,9 @@ async def test_an_upload_without_a_file_field_is_400(client, headers, campaign):
     assert (await response.json())["error"]["field"] == "file"
 
 
-async def test_stats_answer_volunteers_and_voters(client, headers, campaign):
+async def test_stats_answer_volunteers_and_voters(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     await sign_in(client, campaign.id)
     response = await client.get(f"/api/operator/campaigns/{campaign.id}/stats", headers=headers)
     stats = await response.json()
@@ -157,7 +182,9 @@ async def test_stats_answer_volunteers_and_voters(client, headers, campaign):
     assert stats["volunteers"]["waiting for phone"] == 1
 
 
-async def test_the_results_export_is_a_formula_safe_csv_download(engine, client, headers, campaign):
+async def test_the_results_export_is_a_formula_safe_csv_download(
+    engine: Engine, client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     await add_voters(engine, campaign, 'phone,first_name\n+12025550123,"=HYPERLINK(""x"")"\n')
     volunteer = await sign_in(client, campaign.id)
     _voter, attempt = await claim_one(engine, campaign)
@@ -178,13 +205,17 @@ async def test_the_results_export_is_a_formula_safe_csv_download(engine, client,
     assert rows[0]["term_code"] == "talked"
 
 
-async def test_the_results_export_of_an_unknown_campaign_is_a_json_404(client, headers):
+async def test_the_results_export_of_an_unknown_campaign_is_a_json_404(
+    client: TestClient[Any, Any], headers: dict[str, str]
+) -> None:
     response = await client.get("/api/operator/campaigns/999/results.csv", headers=headers)
     assert response.status == 404
     assert (await response.json())["error"]["code"] == "not_found"
 
 
-async def test_do_not_call_entries_are_added_listed_and_removed(client, headers, campaign):
+async def test_do_not_call_entries_are_added_listed_and_removed(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     added = await client.post(
         "/api/operator/dnc",
         headers=headers,
@@ -214,13 +245,17 @@ async def test_do_not_call_entries_are_added_listed_and_removed(client, headers,
     assert again.status == 404
 
 
-async def test_an_invalid_do_not_call_phone_is_400(client, headers):
+async def test_an_invalid_do_not_call_phone_is_400(
+    client: TestClient[Any, Any], headers: dict[str, str]
+) -> None:
     response = await client.post("/api/operator/dnc", headers=headers, json={"phone": "12"})
     assert response.status == 400
     assert "not a valid phone number" in (await response.json())["error"]["message"]
 
 
-async def test_the_audit_log_shows_operator_actions_newest_first(client, headers, campaign):
+async def test_the_audit_log_shows_operator_actions_newest_first(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     await client.patch(
         f"/api/operator/campaigns/{campaign.id}", headers=headers, json={"ring_seconds": 20}
     )
@@ -231,15 +266,17 @@ async def test_the_audit_log_shows_operator_actions_newest_first(client, headers
     assert entries[0]["detail"] == {"id": campaign.id, "fields": ["ring_seconds"]}
 
 
-async def test_an_audit_limit_out_of_range_is_400(client, headers):
+async def test_an_audit_limit_out_of_range_is_400(
+    client: TestClient[Any, Any], headers: dict[str, str]
+) -> None:
     response = await client.get("/api/operator/audit?limit=0", headers=headers)
     assert response.status == 400
     assert (await response.json())["error"]["field"] == "limit"
 
 
 async def test_campaign_events_start_with_stats_then_relay_events(
-    engine, client, headers, campaign
-):
+    engine: Engine, client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     path = f"/api/operator/campaigns/{campaign.id}/events"
     async with client.ws_connect(path, headers=headers) as ws:
         snapshot = await ws.receive_json(timeout=5)
@@ -255,7 +292,7 @@ async def test_campaign_events_start_with_stats_then_relay_events(
         )
 
 
-async def test_run_web_serves_on_a_free_port_and_closes_sockets_on_exit(engine):
+async def test_run_web_serves_on_a_free_port_and_closes_sockets_on_exit(engine: Engine) -> None:
     """Port 0 picks a free port; leaving run_web closes open WebSockets with 1001."""
     async with aiohttp.ClientSession() as http:
         async with run_web(engine, WebConfig(host="127.0.0.1", port=0)) as url:
@@ -277,7 +314,12 @@ async def test_run_web_serves_on_a_free_port_and_closes_sockets_on_exit(engine):
         await ws.close()
 
 
-async def test_an_upload_over_the_size_limit_is_413(client, headers, campaign, monkeypatch):
+async def test_an_upload_over_the_size_limit_is_413(
+    client: TestClient[Any, Any],
+    headers: dict[str, str],
+    campaign: Campaign,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("web.uploads.MAX_UPLOAD_BYTES", 20)
     response = await client.post(
         f"/api/operator/campaigns/{campaign.id}/voters",
@@ -288,7 +330,9 @@ async def test_an_upload_over_the_size_limit_is_413(client, headers, campaign, m
     assert (await response.json())["error"]["code"] == "too_large"
 
 
-async def test_an_upload_reports_its_progress_to_the_campaign_dashboards(client, headers, campaign):
+async def test_an_upload_reports_its_progress_to_the_campaign_dashboards(
+    client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
+) -> None:
     path = f"/api/operator/campaigns/{campaign.id}/events"
     async with client.ws_connect(path, headers=headers) as ws:
         assert (await ws.receive_json(timeout=5))["type"] == "snapshot"

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import AsyncIterator
+from typing import Any
 
+import pytest
+from aiohttp.test_utils import TestClient
+
+from engine.app import Engine
 from tests.unit.web_support import api_client, running_engine
 
 
 @pytest.fixture
-async def engine():
+async def engine() -> AsyncIterator[Engine]:
     async with running_engine() as engine:
         yield engine
 
 
 @pytest.fixture
-async def client(engine):
+async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
     async with api_client(engine) as client:
         yield client
 
 
-async def test_the_front_page_links_each_active_campaign_to_its_team_page(engine, client):
+async def test_the_front_page_links_each_active_campaign_to_its_team_page(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Spring <Canvass>")
     await engine.operators.create_campaign("test", "Retired", active=False)
     response = await client.get("/")
@@ -30,14 +37,18 @@ async def test_the_front_page_links_each_active_campaign_to_its_team_page(engine
     assert "Retired" not in html
 
 
-async def test_a_team_page_asks_for_name_email_and_phone(engine, client):
+async def test_a_team_page_asks_for_name_email_and_phone(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     campaign = await engine.operators.create_campaign("test", "Spring Canvass")
     html = await (await client.get(f"/join/{campaign.id}")).text()
     for label in ("Your name", "Email", "Phone number", "Get your login"):
         assert label in html
 
 
-async def test_the_sign_in_page_preselects_the_campaign_of_the_team_link(engine, client):
+async def test_the_sign_in_page_preselects_the_campaign_of_the_team_link(
+    engine: Engine, client: TestClient[Any, Any]
+) -> None:
     await engine.operators.create_campaign("test", "First")
     second = await engine.operators.create_campaign("test", "Second")
     html = await (await client.get(f"/signin?campaign={second.id}")).text()
@@ -45,19 +56,21 @@ async def test_the_sign_in_page_preselects_the_campaign_of_the_team_link(engine,
 
 
 @pytest.mark.parametrize("path", ["/session", "/logged-out"])
-async def test_the_shift_pages_are_served(client, path):
+async def test_the_shift_pages_are_served(client: TestClient[Any, Any], path: str) -> None:
     response = await client.get(path)
     assert response.status == 200
     assert "volunteer.js" in await response.text()
 
 
-async def test_an_unknown_team_link_is_an_html_404(client):
+async def test_an_unknown_team_link_is_an_html_404(client: TestClient[Any, Any]) -> None:
     response = await client.get("/join/999")
     assert response.status == 404
     assert "Page not found" in await response.text()
 
 
-async def test_an_unknown_page_is_an_html_404_but_the_api_still_answers_json(client):
+async def test_an_unknown_page_is_an_html_404_but_the_api_still_answers_json(
+    client: TestClient[Any, Any],
+) -> None:
     page = await client.get("/no/such/<page>")
     assert page.status == 404
     assert page.content_type == "text/html"

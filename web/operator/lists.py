@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from engine.errors import InvalidInput
+from engine.notifier import ImportProgressEvent
 from engine.voters.csv_rows import SAMPLE_BYTES, RowError, open_voter_file
 from web.appkeys import engine_of
 from web.operator.api import summary_json
@@ -83,7 +84,7 @@ async def import_list(request: web.Request, session: OperatorSession) -> web.Str
     engine = engine_of(request)
 
     def progress(rows: int, bytes_done: int, bytes_total: int | None) -> None:
-        event = {
+        event: ImportProgressEvent = {
             "type": "import",
             "campaign_id": campaign.id,
             "rows": rows,

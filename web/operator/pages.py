@@ -15,7 +15,7 @@ from aiohttp import web
 
 from engine.dialer.modes import DIAL_MODE_LABELS
 from engine.errors import Conflict, InvalidInput, LoginFailed, RateLimited
-from engine.models import Campaign, Voter
+from engine.models import Campaign, DialMode, Voter
 from engine.operators.service import WHOLE_NUMBER_SETTINGS
 from engine.scripts.render import SAMPLE_VOLUNTEER, check_script, render_script
 from web.appkeys import OPERATOR_SOCKETS, engine_of
@@ -65,7 +65,7 @@ TEXTS = (
     "voicemail_message",
 )
 FLAGS = ("connect_notsure", "unknown_lines_as_mobile", "active")
-NEW_CAMPAIGN_DIAL_MODE = "predictive"
+NEW_CAMPAIGN_DIAL_MODE = DialMode.PREDICTIVE
 """What the form suggests for a new campaign: it keeps volunteers busiest within the
 abandon limit."""
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from engine.models import AudioMode, Session
+from engine.models import AfterResult, AudioMode, Session
 from engine.security import field_limits
 from engine.sessions.service import VolunteerService
 from web import body as fields
@@ -22,7 +22,7 @@ SIGNUP_NOTE = (
     "Write down your Login ID and password now: they are shown only once, and you need both "
     "to sign in. You get a new pair every time you sign up."
 )
-THEN_CHOICES = ("ready", "pause", "logout")
+THEN_CHOICES = tuple(AfterResult)
 
 
 def instructions(audio_mode: str, callin_number: str, pin: str) -> str:

@@ -7,24 +7,14 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from engine.models import Attempt, Result, Session
+from engine.models import VOTER_CARD_FIELDS, Attempt, Result, Session
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, encode_record, from_iso, to_iso, to_json
 
 _PAGE = 500
 """Export rows read per query: the export never holds a cursor open across an await."""
 
-_VOTER_COLUMNS = (
-    "first_name",
-    "last_name",
-    "phone",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "party",
-    "age",
-)
+_VOTER_COLUMNS = VOTER_CARD_FIELDS
 _CALL_COLUMNS = (
     "outcome",
     "answered_at",
@@ -37,9 +27,11 @@ _CALL_COLUMNS = (
     "updated_at",
 )
 
-_EXPORT = """
-SELECT r.id AS result_id, v.first_name, v.last_name, v.phone, v.address, v.city, v.state,
-       v.zip, v.party, v.age, v.extra, a.outcome, a.answered_at, a.bridged_at, a.ended_at,
+_VOTER_SELECT = ", ".join(f"v.{name}" for name in _VOTER_COLUMNS)
+
+_EXPORT = f"""
+SELECT r.id AS result_id, {_VOTER_SELECT}, v.extra,
+       a.outcome, a.answered_at, a.bridged_at, a.ended_at,
        r.term_code, r.answers, r.notes, vol.name AS volunteer, r.updated_at
 FROM results AS r
 JOIN voters AS v ON v.id = r.voter_id

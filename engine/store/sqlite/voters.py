@@ -10,7 +10,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from engine.models import Attempt, CallState, Voter, VoterStatus
+from engine.models import VOTER_FIELDS, Attempt, CallState, Voter, VoterStatus
 from engine.store.base import VoterInput
 from engine.store.sqlite.base import SqliteBase, fetch_all, immediate
 from engine.store.sqlite.rows import decode, encode_record, from_iso, to_iso, to_json
@@ -18,18 +18,8 @@ from engine.store.sqlite.rows import decode, encode_record, from_iso, to_iso, to
 _BATCH = 500
 """Import rows handled per round of queries (each phone is a parameter of an IN list)."""
 
-_TEXT_FIELDS = (
-    "first_name",
-    "last_name",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "party",
-    "timezone",
-    "line_type",
-)
-_MERGED_FIELDS = (*_TEXT_FIELDS, "age", "extra", "source_line")
+_MERGED_FIELDS = tuple(name for name in VOTER_FIELDS if name != "phone")
+_TEXT_FIELDS = tuple(name for name in _MERGED_FIELDS if name not in ("age", "extra", "source_line"))
 
 _INSERT_VOTER = f"""
 INSERT INTO voters (campaign_id, phone, {", ".join(_MERGED_FIELDS)}, status, attempts)
