@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 .PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup setup deps venv pbx jssip clean
 
 run: setup
-	$(BIN)/phonebank run
+	$(BIN)/python -m testbed run
 
 test: setup lint
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -66,7 +66,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 # The Asterisk rootfs (cached under /var/cache/phonebank) and the synthetic voices.
 pbx: venv
-	$(BIN)/phonebank pbx build
+	$(BIN)/python -m testbed build
 
 # JsSIP for the browser softphone, from npm at a pinned version: 3.12.0 is the last release
 # that ships a prebuilt dist/jssip.min.js. Built here, never committed (.gitignore).

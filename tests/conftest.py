@@ -19,8 +19,8 @@ from engine.ari.client import AriClient, AriSettings
 from engine.config import load_config
 from engine.errors import AriNotFound
 from engine.pbx.instance import AsteriskInstance
-from engine.pbx.pair import PbxPair, start_pair
 from testbed.events import EventLog
+from testbed.pair import PbxPair, start_pair
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
 

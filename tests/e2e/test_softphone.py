@@ -16,7 +16,7 @@ from playwright.async_api import Page, Route, async_playwright, expect
 
 from engine.app import Engine
 from engine.models import Campaign, SessionState
-from engine.pbx.pair import PbxPair
+from testbed.pair import PbxPair
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, E2E_ARTIFACTS
 from tests.helpers import wait_until

@@ -10,8 +10,8 @@ from playwright.async_api import Page, expect
 
 from engine.app import Engine
 from engine.models import Campaign
-from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.support import assert_fits, card_latency

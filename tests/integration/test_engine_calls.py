@@ -13,8 +13,8 @@ import pytest
 
 from engine.app import Engine
 from engine.models import CallOutcome, CallState, SessionState
-from engine.pbx.pair import PbxPair
 from testbed.audio import rms_dbfs, wav_finished
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until

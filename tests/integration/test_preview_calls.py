@@ -11,10 +11,10 @@ import pytest
 
 from engine.app import Engine
 from engine.models import CallOutcome, SessionState, VoterStatus
-from engine.pbx.pair import PbxPair
 from engine.voters.line_types import MOBILE, UNKNOWN
 from testbed.audio import rms_dbfs
 from testbed.behaviours import voter_number
+from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 from tests.integration.test_engine_calls import heard_level, recording_voters

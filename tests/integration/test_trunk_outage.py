@@ -22,8 +22,8 @@ import pytest
 from engine.ari.client import AriClient
 from engine.config import load_config
 from engine.models import CallOutcome, SessionState, VoterStatus
-from engine.pbx.pair import PbxPair, start_pair
 from testbed.events import EventLog
+from testbed.pair import PbxPair, start_pair
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_with_events
 from tests.helpers import wait_until

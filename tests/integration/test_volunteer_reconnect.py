@@ -9,8 +9,8 @@ import pytest
 
 from engine.app import Engine
 from engine.models import SessionState
-from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until

@@ -21,8 +21,8 @@ import pytest
 import pytest_asyncio
 
 from engine.ari.client import AriClient
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from tests.conftest import ari_with_events, clear_pbx
 
 STATUS = re.compile(rb"^SIP/2\.0 (\d{3})")

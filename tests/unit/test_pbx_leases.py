@@ -11,8 +11,8 @@ import time
 from pathlib import Path, PurePosixPath
 
 from engine.config import load_config
-from engine.pbx.pair import ORPHAN_GRACE_S, config_fingerprint, reap_orphans
 from engine.pbx.rootfs import AsteriskRuntime
+from engine.pbx.run import ORPHAN_GRACE_S, config_fingerprint, reap_orphans
 
 
 def _dead_pid() -> int:
