@@ -13,6 +13,8 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup setup deps venv pbx jssip clean
 
+# The whole system with the carrier simulator as the phone network (testbed/cli.py); in
+# production, `phonebank run` starts the dialer PBX alone and calls through [trunk].
 run: setup
 	$(BIN)/python -m testbed run
 
@@ -64,7 +66,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# The Asterisk rootfs (cached under /var/cache/phonebank) and the synthetic voices.
+# The Asterisk rootfs (cached under /var/cache/phonebank) and the test bed's synthetic voices.
 pbx: venv
 	$(BIN)/python -m testbed build
 

@@ -9,8 +9,6 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from engine.app import Engine
 from engine.models import CallOutcome, CallState, SessionState
 from testbed.audio import rms_dbfs, wav_finished
@@ -18,12 +16,6 @@ from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
-
-
-@pytest.fixture
-async def engine(pbx_pair: PbxPair, tmp_path) -> AsyncIterator[Engine]:
-    async with running_engine(pbx_pair, tmp_path / "calls.db") as running:
-        yield running
 
 
 @contextlib.asynccontextmanager

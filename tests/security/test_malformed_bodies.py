@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.test_operator_pages import log_in, page_token
-from tests.unit.web_support import OPERATOR, bearer, running_engine, sign_in
+from tests.unit.web_support import OPERATOR, bearer, sign_in
 
 BODIES = {
     "invalid UTF-8": b'{"name": "Ada \xff\xfe", "term_code": "\xc3"}',
@@ -52,6 +52,8 @@ OTHER_ROUTES = {
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 FORM = "application/x-www-form-urlencoded"
 
+pytestmark = pytest.mark.usefixtures("operator")
+
 
 def _api_routes(app) -> set[tuple[str, str]]:
     return {
@@ -71,13 +73,6 @@ def _page_routes(app) -> list[tuple[str, str]]:
         and route.resource is not None
         and not route.resource.canonical.startswith("/api/")
     )
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        await engine.operators.add_operator(*OPERATOR)
-        yield engine
 
 
 async def test_every_write_route_of_the_api_is_covered(client):

@@ -11,10 +11,8 @@ import pytest
 from engine.scripts.render import render_script
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import (
-    OPERATOR,
     add_voters,
     claim_one,
-    running_engine,
     sign_in,
 )
 
@@ -28,6 +26,8 @@ ATTACK = (
     '<a href="javascript:alert(5)">click</a>'
     "<iframe src=https://evil.example></iframe><svg onload=alert(6)></svg>"
 )
+
+pytestmark = pytest.mark.usefixtures("operator")
 
 
 def _assert_safe(html: str) -> None:
@@ -50,13 +50,6 @@ def test_script_and_event_handlers_are_stripped_and_formatting_kept():
 def test_a_voter_field_holding_markup_stays_text():
     html = render_script("<p>{{ first_name }}</p>", {"first_name": "<img src=x onerror=a()>"}, "S")
     assert html == "<p>&lt;img src=x onerror=a()&gt;</p>"
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        await engine.operators.add_operator(*OPERATOR)
-        yield engine
 
 
 async def test_the_operator_preview_is_sanitized(engine, client):

@@ -9,7 +9,6 @@ import pytest
 
 from engine.app import softphone_ws_url
 from tests.unit.test_operator_pages import log_in
-from tests.unit.web_support import OPERATOR, running_engine
 from web.security_headers import content_security_policy
 
 EXPECTED = {
@@ -25,12 +24,7 @@ REQUIRED_DIRECTIVES = (
     "frame-ancestors 'none'",
 )
 
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        await engine.operators.add_operator(*OPERATOR)
-        yield engine
+pytestmark = pytest.mark.usefixtures("operator")
 
 
 def _assert_headers(response, what: str) -> None:

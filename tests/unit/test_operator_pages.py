@@ -14,10 +14,8 @@ from engine.config import load_config
 from tests.unit.web_support import (
     OPERATOR,
     add_voters,
-    api_client,
     bearer,
     in_wrap_up,
-    running_engine,
     sign_in,
 )
 from web.app import create_app
@@ -25,23 +23,7 @@ from web.operator.auth import ABSOLUTE_SECONDS, COOKIE, IDLE_SECONDS, LOGIN_COOK
 
 XSS = "<script>alert(1)</script>"
 
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        await engine.operators.add_operator(*OPERATOR)
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
-
-
-@pytest.fixture
-async def campaign(engine):
-    return await engine.operators.create_campaign("test", "Spring Canvass")
+pytestmark = pytest.mark.usefixtures("operator")
 
 
 def hidden_token(html: str) -> str:

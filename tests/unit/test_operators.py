@@ -28,13 +28,6 @@ def cheap_hashing(monkeypatch):
 
 
 @pytest.fixture
-async def store():
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
-
-
-@pytest.fixture
 def service(store) -> OperatorService:
     return OperatorService(store, clock=lambda: T0)
 

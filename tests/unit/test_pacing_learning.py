@@ -128,13 +128,6 @@ def test_damaged_learned_data_is_refused(text):
 # --- a campaign's pacing, with the store ---------------------------------------------------
 
 
-@pytest.fixture
-async def store():
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
-
-
 async def finished_calls(
     store: SqliteStore,
     campaign_id: int,

@@ -7,19 +7,7 @@ import io
 
 import pytest
 
-from tests.unit.web_support import api_client, claim_one, running_engine, sign_in
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
+from tests.unit.web_support import claim_one, sign_in
 
 
 @pytest.fixture

@@ -12,14 +12,6 @@ from engine.store import SqliteStore
 from engine.store.sqlite.migrations import MIGRATIONS, migrate
 from tests.unit.store_helpers import T0
 
-
-@pytest.fixture
-async def store():
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
-
-
 # --- opening and migrations ----------------------------------------------------------------
 
 

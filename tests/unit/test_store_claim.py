@@ -17,13 +17,6 @@ from tests.unit.store_helpers import NY, T0, Row, campaign_with_voters, phones
 LA = "America/Los_Angeles"
 
 
-@pytest.fixture
-async def store():
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
-
-
 async def claim(
     store: SqliteStore,
     campaign_id: int,

@@ -12,13 +12,6 @@ from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones
 PHONE = phones(1)[0]
 
 
-@pytest.fixture
-async def store():
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
-
-
 async def statuses(store: SqliteStore, campaign_id: int) -> dict[VoterStatus, int]:
     counts = await store.voter_counts(campaign_id)
     return {status: n for status, n in counts.items() if n}

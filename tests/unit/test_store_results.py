@@ -14,13 +14,6 @@ from engine.store.sqlite import results as sqlite_results
 from tests.unit.store_helpers import NY, T0, Row, campaign_with_voters, phones, session_for
 
 
-@pytest.fixture
-async def store():
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
-
-
 async def claimed(store: SqliteStore, count: int = 1) -> tuple[int, list[int]]:
     """A campaign with ``count`` claimed voters: (campaign_id, [attempt ids])."""
     campaign_id = await campaign_with_voters(store, phones(count))

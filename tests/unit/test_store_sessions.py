@@ -8,15 +8,7 @@ import pytest
 
 from engine.errors import Conflict, NotFound
 from engine.models import AudioMode, SessionState
-from engine.store import SqliteStore
 from tests.unit.store_helpers import T0, session_for
-
-
-@pytest.fixture
-async def store():
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

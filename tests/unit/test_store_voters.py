@@ -14,13 +14,6 @@ from tests.unit.store_helpers import NY, T0, Row, phones
 
 
 @pytest.fixture
-async def store():
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
-
-
-@pytest.fixture
 async def campaign_id(store):
     return (await store.create_campaign("Fall")).id
 

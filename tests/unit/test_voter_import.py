@@ -8,7 +8,6 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.models import VoterStatus
-from engine.store.sqlite.store import SqliteStore
 from engine.voters import importer as voter_import
 from engine.voters.csv_rows import (
     RowError,
@@ -367,13 +366,6 @@ def test_progress_is_reported_every_thousand_rows_and_at_the_end():
 
 
 # --- importing into the store --------------------------------------------------------------
-
-
-@pytest.fixture
-async def store():
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ from engine.config import WebConfig
 from engine.errors import AriUnavailable
 from tests.unit.web_support import (
     add_voters,
-    api_client,
     bearer,
     in_wrap_up,
     operator_token,
-    running_engine,
     sign_in,
 )
 from web.app import create_app
@@ -40,23 +38,6 @@ def _routes() -> list[tuple[str, str]]:
 
 
 PROTECTED = [route for route in _routes() if route not in ANONYMOUS]
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
-
-
-@pytest.fixture
-async def campaign(engine):
-    return await engine.operators.create_campaign("test", "Spring Canvass")
 
 
 async def test_health_is_open_to_anyone(client):

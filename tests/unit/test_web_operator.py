@@ -14,11 +14,9 @@ from aiohttp import FormData, WSCloseCode, WSMsgType
 from engine.config import WebConfig
 from tests.unit.web_support import (
     add_voters,
-    api_client,
     bearer,
     claim_one,
     operator_token,
-    running_engine,
     sign_in,
 )
 from web.app import run_web
@@ -32,25 +30,8 @@ VOTERS_CSV = (
 
 
 @pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
-
-
-@pytest.fixture
 async def headers(engine, client):
     return bearer(await operator_token(engine, client))
-
-
-@pytest.fixture
-async def campaign(engine):
-    return await engine.operators.create_campaign("test", "Spring Canvass")
 
 
 async def test_a_wrong_operator_password_is_401_login_failed(engine, client):

@@ -4,20 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.web_support import api_client, running_engine
-
-
-@pytest.fixture
-async def engine():
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine):
-    async with api_client(engine) as client:
-        yield client
-
 
 async def test_the_front_page_links_each_active_campaign_to_its_team_page(engine, client):
     campaign = await engine.operators.create_campaign("test", "Spring <Canvass>")
