@@ -5,17 +5,11 @@ another process) closes them at their next check."""
 from __future__ import annotations
 
 import aiohttp
-import pytest
 from aiohttp import WSCloseCode
 
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import OPERATOR, bearer, operator_token
 from web.operator import sockets as operator_sockets
-
-
-@pytest.fixture
-async def campaign(engine):
-    return await engine.operators.create_campaign("test", "Canvass")
 
 
 async def _closed(ws) -> tuple[int | None, str]:

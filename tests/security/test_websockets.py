@@ -15,11 +15,6 @@ from web.socket_counts import SOCKETS_PER_OPERATOR, SOCKETS_PER_SESSION
 EVIL = "https://evil.example"
 
 
-@pytest.fixture
-async def campaign(engine):
-    return await engine.operators.create_campaign("test", "Canvass")
-
-
 def _own_origin(client) -> str:
     return f"http://{client.server.host}:{client.server.port}"
 
