@@ -16,7 +16,7 @@ from pathlib import Path
 from engine.config import Config
 from engine.pbx.instance import pid_alive, stop_pid
 from engine.pbx.rootfs import existing_runtime
-from engine.pbx.run import PbxRun, load_run
+from engine.pbx.run import PbxRun, load_run, runs_dir
 from tests.helpers import wait_until
 
 PHONEBANK_RUN = [sys.executable, "-m", "phonebank.cli", "run"]
@@ -92,7 +92,11 @@ def stop_left_behind(cfg: Config) -> None:
         for instance in run.instances:
             if instance.pid is not None and pid_alive(instance.pid):
                 stop_pid(instance.pid, 10)
-        shutil.rmtree(run.run_dir, ignore_errors=True)
+    runtime = existing_runtime(cfg.pbx)
+    if runtime is not None:
+        shutil.rmtree(
+            runtime.host_path(runs_dir(cfg.pbx, runtime) / cfg.pbx.name), ignore_errors=True
+        )
 
 
 def asterisk_processes_under(path: str) -> list[int]:
