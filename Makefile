@@ -13,8 +13,10 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup setup deps venv pbx jssip clean
 
+# The whole system with the carrier simulator as the phone network (testbed/cli.py); in
+# production, `phonebank run` starts the dialer PBX alone and calls through [trunk].
 run: setup
-	$(BIN)/phonebank run
+	$(BIN)/python -m testbed run
 
 test: setup lint
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -64,9 +66,9 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# The Asterisk rootfs (cached under /var/cache/phonebank) and the synthetic voices.
+# The Asterisk rootfs (cached under /var/cache/phonebank) and the test bed's synthetic voices.
 pbx: venv
-	$(BIN)/phonebank pbx build
+	$(BIN)/python -m testbed build
 
 # JsSIP for the browser softphone, from npm at a pinned version: 3.12.0 is the last release
 # that ships a prebuilt dist/jssip.min.js. Built here, never committed (.gitignore).

@@ -16,9 +16,9 @@ import sys
 
 from engine.ari.client import AriClient, AriSettings
 from engine.config import load_config
-from engine.pbx.pair import running_pair
 from testbed.amd_survey import summarize, survey
 from testbed.events import EventLog
+from testbed.pair import running_pair
 
 
 async def main(rounds: int, amd_args: str | None) -> None:

@@ -27,7 +27,7 @@ from bench.live_support import Carrier, asterisk_cpu, carrier_link, process_cpu,
 from engine.app import Engine
 from engine.config import load_config
 from engine.models import SessionState
-from engine.pbx.pair import PbxPair, running_pair
+from testbed.pair import PbxPair, running_pair
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from testbed.waiting import wait_until
 from web.app import run_web

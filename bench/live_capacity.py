@@ -34,8 +34,8 @@ from engine.config import load_config
 from engine.dialer.pacing.model import LogNormal
 from engine.models import Campaign
 from engine.pbx.instance import AsteriskInstance
-from engine.pbx.pair import PbxPair
 from testbed.audio import SILENCE_DBFS, rms_dbfs
+from testbed.pair import PbxPair
 from testbed.phones import record_for
 from testbed.shift import make_campaign, running_engine
 from web.app import run_web

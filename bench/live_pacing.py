@@ -53,7 +53,7 @@ from engine.app import Engine
 from engine.config import load_config
 from engine.dialer.pacing.model import LogNormal
 from engine.models import Campaign, VoterStatus
-from engine.pbx.pair import PbxPair, running_pair
+from testbed.pair import PbxPair, running_pair
 from testbed.shift import make_campaign, running_engine
 from web.app import run_web
 

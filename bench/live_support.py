@@ -21,8 +21,8 @@ import aiohttp
 from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
 from engine.models import Campaign
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer
 
 Carrier = tuple[AriClient, EventLog]

@@ -41,9 +41,9 @@ from bench.engine_latency import phone_volunteers, volunteer_loop
 from bench.live_support import Carrier, carrier_link, percentile, report_ms, warn_if_busy
 from engine.app import Engine
 from engine.config import load_config
-from engine.pbx.pair import PbxPair, running_pair
 from engine.security.login_limits import SignupLimiter, SignupPolicy
 from engine.security.password_hasher import PasswordHasher
+from testbed.pair import PbxPair, running_pair
 from testbed.shift import make_campaign, running_engine, voters_csv
 from testbed.waiting import wait_until
 from web.app import run_web

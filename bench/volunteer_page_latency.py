@@ -24,8 +24,8 @@ from playwright.async_api import Page, async_playwright
 from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
 from engine.config import load_config
-from engine.pbx.pair import PbxPair, running_pair
 from testbed.events import EventLog
+from testbed.pair import PbxPair, running_pair
 from testbed.phones import VolunteerPhone
 from testbed.shift import make_campaign, running_engine, voters_csv
 from web.app import run_web

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from engine.config import Config, load_config
 from engine.errors import PhonebankError
-from engine.pbx.pair import PbxPair, load_pair, prepare, start_pair
-from engine.pbx.rootfs import existing_runtime
+from engine.pbx.dialer import start_dialer
+from engine.pbx.rootfs import ensure_runtime, existing_runtime
+from engine.pbx.run import PbxRun, load_run
 from phonebank.admin import add_operator, import_list, remove_operator
 from phonebank.serve import serve
 
@@ -19,7 +20,12 @@ log = logging.getLogger("phonebank")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    return run_cli(_parser(), argv)
+
+
+def run_cli(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse ``argv``, set up logging and the configuration, and run the chosen command's
+    ``func(cfg, args)``; an error is one line on stderr and exit code 1."""
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level or "INFO",
@@ -44,18 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser(
-        "run", help="start the PBX pair, the engine and the web app until Ctrl-C"
-    )
-    run.add_argument(
-        "--demo",
-        action="store_true",
-        help="also load the demo campaign, worked by simulated volunteers",
-    )
-    run.set_defaults(func=cmd_run)
     commands.add_parser(
-        "demo", help="like 'run --demo': watch simulated volunteers work a sample campaign"
-    ).set_defaults(func=cmd_demo)
+        "run",
+        help="start the dialer PBX, the engine and the web app until Ctrl-C; the phone "
+        "network is the SIP carrier of [trunk] ('python -m testbed run': the simulator)",
+    ).set_defaults(func=cmd_run)
 
     imp = commands.add_parser("import", help="import a voter list (CSV) into a campaign")
     imp.add_argument("file", type=Path)
@@ -80,19 +79,20 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("--yes", action="store_true", help="do not ask to confirm (for scripts)")
     remove.set_defaults(func=cmd_operator_remove)
 
-    pbx = commands.add_parser("pbx", help="manage the Asterisk PBX pair")
+    pbx = commands.add_parser("pbx", help="manage the Asterisk PBX")
     pbx_commands = pbx.add_subparsers(dest="pbx_command", required=True)
+    pbx_commands.add_parser("build", help="build or reuse the Asterisk rootfs").set_defaults(
+        func=cmd_pbx_build
+    )
     pbx_commands.add_parser(
-        "build", help="build or reuse the Asterisk rootfs and the synthetic voices"
-    ).set_defaults(func=cmd_pbx_build)
-    pbx_commands.add_parser(
-        "start", help="start the dialer PBX and the carrier simulator in the background"
+        "start", help="start the dialer PBX in the background ([trunk] is its carrier)"
     ).set_defaults(func=cmd_pbx_start)
     pbx_commands.add_parser(
-        "stop", help="stop the PBX pair started by 'phonebank pbx start'"
+        "stop",
+        help="stop the PBX started by 'phonebank pbx start' (or 'python -m testbed start')",
     ).set_defaults(func=cmd_pbx_stop)
     pbx_commands.add_parser(
-        "status", help="show whether the PBX pair is running, its ports and logs"
+        "status", help="show whether the PBX is running, its ports and logs"
     ).set_defaults(func=cmd_pbx_status)
     cli = pbx_commands.add_parser("cli", help="run an Asterisk CLI command on one instance")
     cli.add_argument("instance", choices=["dialer", "carrier"])
@@ -103,54 +103,55 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_pbx_build(cfg: Config, args: argparse.Namespace) -> int:
     started = time.monotonic()
-    runtime, voices = prepare(cfg.pbx)
+    runtime = ensure_runtime(cfg.pbx)
     print(f"Asterisk {runtime.version()} ready in {runtime.root} (chroot: {runtime.chroot})")
-    print(f"synthetic voices in {voices}")
     print(f"took {time.monotonic() - started:.1f} s")
     return 0
 
 
 def cmd_pbx_start(cfg: Config, args: argparse.Namespace) -> int:
-    pair = start_pair(cfg.pbx, cfg.pbx.name, detached=True, real_trunk=cfg.trunk)
-    _print_pair(pair)
+    print_run(start_dialer(cfg.pbx, cfg.pbx.name, cfg.trunk, detached=True))
     return 0
 
 
 def cmd_pbx_stop(cfg: Config, args: argparse.Namespace) -> int:
-    pair = _running_pair(cfg)
-    if pair is None:
-        print("the PBX pair is not running")
+    run = _running(cfg)
+    if run is None:
+        print("the PBX is not running")
         return 0
-    pair.stop()
-    print("stopped the dialer PBX and the carrier simulator")
+    run.stop()
+    print("stopped " + ", ".join(f"the {i.spec.name} PBX" for i in run.instances))
     return 0
 
 
 def cmd_pbx_status(cfg: Config, args: argparse.Namespace) -> int:
-    pair = _running_pair(cfg)
-    if pair is None:
-        print("the PBX pair is not running ('phonebank pbx start' starts it)")
+    run = _running(cfg)
+    if run is None:
+        print(f"the PBX is not running ({START_HINT})")
         return 3
-    _print_pair(pair)
-    return 0 if all(i.pid and i.healthy() for i in pair.instances) else 1
+    print_run(run)
+    return 0 if all(i.pid and i.healthy() for i in run.instances) else 1
 
 
 def cmd_pbx_cli(cfg: Config, args: argparse.Namespace) -> int:
-    pair = _running_pair(cfg)
-    if pair is None:
-        print("the PBX pair is not running ('phonebank pbx start' starts it)", file=sys.stderr)
+    run = _running(cfg)
+    if run is None:
+        print(f"the PBX is not running ({START_HINT})", file=sys.stderr)
         return 3
-    instance = pair.dialer if args.instance == "dialer" else pair.carrier
+    try:
+        instance = run.instance(args.instance)
+    except KeyError:
+        print(f"the running PBX has no {args.instance} instance", file=sys.stderr)
+        return 3
     print(instance.cli(args.command), end="")
     return 0
 
 
+START_HINT = "'phonebank pbx start' starts it; 'python -m testbed start' with the carrier simulator"
+
+
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
-    return serve(cfg, demo=args.demo)
-
-
-def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
-    return serve(cfg, demo=True)
+    return serve(cfg)
 
 
 def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
@@ -165,13 +166,14 @@ def cmd_operator_remove(cfg: Config, args: argparse.Namespace) -> int:
     return remove_operator(cfg, args.username, args.yes)
 
 
-def _running_pair(cfg: Config) -> PbxPair | None:
+def _running(cfg: Config) -> PbxRun | None:
     runtime = existing_runtime(cfg.pbx)
-    return None if runtime is None else load_pair(cfg.pbx, runtime, cfg.pbx.name)
+    return None if runtime is None else load_run(cfg.pbx, runtime, cfg.pbx.name)
 
 
-def _print_pair(pair: PbxPair) -> None:
-    for instance in pair.instances:
+def print_run(run: PbxRun) -> None:
+    """Each instance of ``run``: whether it answers, its PID, ports and log."""
+    for instance in run.instances:
         spec = instance.spec
         state = "running" if instance.pid and instance.healthy() else "NOT RUNNING"
         print(
@@ -181,8 +183,8 @@ def _print_pair(pair: PbxPair) -> None:
         )
         print(f"{'':8} log {instance.path('log')}")
     print(
-        f"call-in number {pair.dialer.spec.extra['callin_number']}; "
-        f"credentials in {pair.run_dir}/owner.json"
+        f"call-in number {run.dialer.spec.extra['callin_number']}; "
+        f"credentials in {run.run_dir}/owner.json"
     )
 
 

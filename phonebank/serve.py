@@ -1,4 +1,9 @@
-"""`phonebank run`: the PBX pair, the engine and the web app in one process until Ctrl-C."""
+"""`phonebank run`: the dialer PBX, the engine and the web app in one process until Ctrl-C.
+
+The phone network is the SIP carrier of ``[trunk]``: only the dialer PBX is started. The test
+bed (`python -m testbed run`, what `make run` runs) starts its carrier simulator beside it and
+serves the same way through ``serve_on``.
+"""
 
 from __future__ import annotations
 
@@ -7,65 +12,92 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import PurePosixPath
+from typing import Any
 
 from engine.app import Engine
 from engine.ari.client import AriSettings
-from engine.config import Config
+from engine.config import Config, WebConfig
 from engine.errors import SetupError
-from engine.pbx.adopt import adopt_pair
-from engine.pbx.pair import PbxPair, start_pair
+from engine.pbx.adopt import adopt_run
+from engine.pbx.dialer import real_trunk_of, start_dialer
 from engine.pbx.ports import port_free
+from engine.pbx.run import PbxRun, config_fingerprint
 from engine.pbx.supervisor import PbxSupervisor
 from engine.telephony.sounds import SoundLibrary
-from phonebank.demo import load_demo
 from web.app import run_web
 
 log = logging.getLogger(__name__)
 
 SOUNDS = PurePosixPath("/srv/phonebank/sounds")
+NO_PHONE_NETWORK = (
+    "trunk.host is not set, so there is no phone network to call through: set [trunk] host "
+    "(PHONEBANK_TRUNK_HOST) to your SIP carrier, or run 'make run' (python -m testbed run) "
+    "to use the carrier simulator"
+)
+
+Companion = Callable[[Engine, str], Coroutine[Any, Any, None]]
+"""Work run beside the engine and the web app once both are up, given the engine and the web
+app's URL, and cancelled at the end (the test bed's demo volunteers)."""
 
 
-def serve(cfg: Config, *, demo: bool = False) -> int:
-    """Raises SetupError (e.g. the web port is taken) before anything is started."""
-    if cfg.web.port and not port_free(cfg.web.port, socket.SOCK_STREAM, cfg.web.host):
+def check_web_port(web: WebConfig) -> None:
+    """Raises SetupError when the configured web port is taken (before anything is started)."""
+    if web.port and not port_free(web.port, socket.SOCK_STREAM, web.host):
         raise SetupError(
-            f"port {cfg.web.port}/tcp for the web app is already in use by another program: "
+            f"port {web.port}/tcp for the web app is already in use by another program: "
             "stop that program or set web.port (PHONEBANK_WEB_PORT; 0 picks a free one)"
         )
-    pair = adopt_pair(cfg.pbx, cfg.pbx.name, cfg.trunk) or start_pair(
-        cfg.pbx, cfg.pbx.name, real_trunk=cfg.trunk
+
+
+def serve(cfg: Config) -> int:
+    """Start (or re-attach to) the dialer PBX alone and serve until SIGINT or SIGTERM.
+
+    Raises SetupError (the web port is taken, no [trunk] is configured) before anything is
+    started, or PbxStartError."""
+    check_web_port(cfg.web)
+    real = real_trunk_of(cfg.trunk)
+    if real is None:
+        raise SetupError(NO_PHONE_NETWORK)
+    run = adopt_run(cfg.pbx, cfg.pbx.name, config_fingerprint(cfg.pbx, real)) or start_dialer(
+        cfg.pbx, cfg.pbx.name, real
     )
+    return serve_on(cfg, run)
+
+
+def serve_on(cfg: Config, run: PbxRun, companion: Companion | None = None) -> int:
+    """Run the engine and the web app on the started ``run`` (supervised) until SIGINT or
+    SIGTERM, with ``companion`` beside them; stop ``run`` at the end."""
     try:
-        return asyncio.run(_serve(cfg, pair, demo))
+        return asyncio.run(_serve(cfg, run, companion))
     finally:
-        pair.stop()
+        run.stop()
         print("stopped everything phonebank started")
 
 
-async def _serve(cfg: Config, pair: PbxPair, demo: bool) -> int:
+async def _serve(cfg: Config, pbx: PbxRun, companion: Companion | None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    spec = pair.dialer.spec
+    spec = pbx.dialer.spec
     ari = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
-    runtime = pair.dialer.runtime
+    runtime = pbx.dialer.runtime
     inner = SOUNDS if runtime.chroot else PurePosixPath(cfg.pbx.state_dir / "sounds")
     sounds = SoundLibrary(runtime.host_path(inner), inner)
     async with Engine.running(cfg, ari, sounds) as engine, run_web(engine, cfg.web) as url:
         supervisor = PbxSupervisor(
-            pair,
+            pbx,
             cfg.pbx.start_timeout,
             _tell_pages(engine),
             watchdog_seconds=cfg.pbx.watchdog_seconds,
         )
         supervision = asyncio.create_task(supervisor.run(), name="pbx-supervisor")
-        demo_task = None
-        if demo:
-            demo_task = asyncio.create_task(load_demo(engine, pair, url))
-        for instance in pair.instances:
+        beside: asyncio.Task[None] | None = None
+        if companion is not None:
+            beside = asyncio.create_task(companion(engine, url), name="companion")
+        for instance in pbx.instances:
             print(
                 f"{instance.spec.name:8} Asterisk pid {instance.pid}, "
                 f"log {instance.path('log')}/messages.log"
@@ -76,10 +108,10 @@ async def _serve(cfg: Config, pair: PbxPair, demo: bool) -> int:
         supervision.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await supervision
-        if demo_task is not None:
-            demo_task.cancel()
+        if beside is not None:
+            beside.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await demo_task
+                await beside
     return 0
 
 

@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from engine.ari.client import AriClient
-from engine.pbx.pair import DIALER_APP, PbxPair
+from engine.pbx.dialer import DIALER_APP
 from testbed.behaviours import BY_CODE, voter_number
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 
 SURVEY_CODES = ("10", "11", "20", "21")
 """Behaviours whose greetings are surveyed: people (plain and silent first) and machines."""

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from engine.ari.client import AriClient
 from engine.errors import AriNotFound
-from engine.pbx.pair import CARRIER_APP, PbxPair
+from testbed.carrier import CARRIER_APP
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 
 
 @dataclass

@@ -18,10 +18,10 @@ from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
 from engine.config import TrunkConfig, load_config
 from engine.models import Campaign, Session, SessionState
-from engine.pbx.pair import PbxPair
 from engine.telephony.sounds import SoundLibrary
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.waiting import wait_until
 

@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from engine.ari.client import AriClient, AriSettings
 from engine.config import load_config
 from engine.errors import AriNotFound
 from engine.pbx.instance import AsteriskInstance
-from engine.pbx.pair import PbxPair, start_pair
 from testbed.events import EventLog
+from testbed.pair import PbxPair, start_pair
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
 
@@ -64,6 +65,16 @@ async def ari_with_events(instance: AsteriskInstance) -> AsyncIterator[tuple[Ari
 async def carrier(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]:
     """The carrier simulator's ARI client (app 'carrier') and its event log."""
     async with ari_with_events(pbx_pair.carrier) as pair:
+        yield pair
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def dialer(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]:
+    """The dialer PBX's ARI client (app 'phonebank', the engine's) and its event log.
+
+    Module-scoped: Asterisk gives an app's events to one websocket only, so modules that run
+    the engine (which is app 'phonebank' too) must not use this fixture."""
+    async with ari_with_events(pbx_pair.dialer) as pair:
         yield pair
 
 

@@ -8,9 +8,10 @@ import collections
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from engine.calls.causes import outcome_for_cause
+from engine.clock import utc_now
 from engine.models import CallOutcome, Campaign, VoterStatus
 from engine.store.base import Store
 
@@ -48,7 +49,7 @@ class RecentNoAnswers:
     ) -> None:
         """Keep a call's ending if it was "no answer" (automatic and preview calls alike)."""
         if outcome == CallOutcome.NO_ANSWER:
-            self.add(NoAnswer(datetime.now(UTC), attempt_id, voter_id, campaign, channel_id))
+            self.add(NoAnswer(utc_now(), attempt_id, voter_id, campaign, channel_id))
 
     async def give_back_since(self, since: datetime) -> None:
         """Make every "no answer" that ended at or after `since` our failure: the attempt

@@ -21,7 +21,6 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.calls.calling_hours import within_hours, zones_open_now
@@ -104,7 +103,7 @@ class PreviewCalls:
         line_types = preview_line_types(campaign)
         if not line_types:
             return 0
-        now = datetime.now(UTC)
+        now = utc_now()
         within = (
             set(zones)
             if zones is not None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from engine.calls.retry import after_attempt
+from engine.clock import utc_now
 from engine.models import CallOutcome, Campaign, VoterStatus
 from engine.store.base import Store
 
@@ -17,7 +16,7 @@ async def settle_voter(
     voter's new status."""
     voter = await store.get_voter(voter_id)
     status, retry_at = after_attempt(
-        outcome, voter.attempts, campaign.max_attempts, campaign.retry_minutes, datetime.now(UTC)
+        outcome, voter.attempts, campaign.max_attempts, campaign.retry_minutes, utc_now()
     )
     await store.release_voter(
         voter_id, status, retry_at, refund_attempt=outcome == CallOutcome.FAILED

@@ -8,10 +8,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from engine.calls.calling_hours import zones_open_now
+from engine.clock import utc_now
 from engine.dialer.campaign_pacing import CampaignPacing
 from engine.dialer.pacing.base import PacingState
 from engine.errors import PhonebankError
@@ -62,7 +63,7 @@ class Dialer:
     async def close(self) -> None:
         """Learn from the last finished calls and save what every campaign's pacing
         has learned."""
-        now = datetime.now(UTC)
+        now = utc_now()
         for pacing in self.pacing.values():
             await pacing.refresh(self.tel.store, now, force=True)
             await pacing.save(self.tel.store, now)
@@ -83,7 +84,7 @@ class Dialer:
     async def pacing_state(self, campaign: Campaign, ready: int) -> PacingState:
         """The campaign right now: volunteers by what they are doing and for how long,
         calls by phase and for how long."""
-        now = datetime.now(UTC)
+        now = utc_now()
         clock = time.monotonic()
         sessions = await self.tel.store.live_sessions(campaign.id)
         dialing, connecting = self.tel.calls.in_flight(campaign.id)
@@ -104,7 +105,7 @@ class Dialer:
         """Place the calls the campaign's pacing asks for; offer preview cards when the
         campaign previews (all its voters, or its mobile numbers once no automatic call is
         left to make). Returns how many automatic calls were placed."""
-        now = datetime.now(UTC)
+        now = utc_now()
         zones = zones_open_now(campaign.calling_hours_start, campaign.calling_hours_end, now)
         if campaign.dial_mode == "preview":
             await self._offer_previews(campaign, zones)

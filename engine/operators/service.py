@@ -8,13 +8,14 @@ import dataclasses
 import io
 import math
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import phonenumbers
 
 from engine.calls.calling_hours import zones_within_hours
+from engine.clock import utc_now
 from engine.dialer.modes import AUTOMATIC_MODES, DIAL_MODES
 from engine.dialer.pacing.base import ABANDON_LIMIT, abandon_budget
 from engine.errors import InvalidInput, NotFound
@@ -71,17 +72,13 @@ def _campaign_name(name: str) -> str:
     return field_limits.line("campaign name", name, field_limits.CAMPAIGN_NAME)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class OperatorService:
     def __init__(
         self,
         store: Store,
         *,
         default_region: str = "US",
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = utc_now,
         hasher: PasswordHasher | None = None,
         token_lifetime: timedelta = TOKEN_LIFETIME,
         login_limiter: LoginLimiter | None = None,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from engine.errors import PbxStartError
 from engine.pbx.instance import AsteriskInstance
-from engine.pbx.pair import PbxPair
+from engine.pbx.run import PbxRun
 from engine.pbx.watchdog import PROBE_EVERY_S, PROBE_TIMEOUT_S, HealthClock
 
 log = logging.getLogger(__name__)
@@ -41,17 +41,17 @@ def restart_delay(failures: int) -> float:
 
 
 class PbxSupervisor:
-    """Watches both instances of a pair; run() until cancelled."""
+    """Watches every instance of a PBX run; run() until cancelled."""
 
     def __init__(
         self,
-        pair: PbxPair,
+        pbx: PbxRun,
         start_timeout: float,
         listener: Listener | None = None,
         *,
         watchdog_seconds: float = 30.0,
     ) -> None:
-        self.pair = pair
+        self.pbx = pbx
         self.start_timeout = start_timeout
         self.listener = listener
         self.health = HealthClock(watchdog_seconds)
@@ -65,12 +65,12 @@ class PbxSupervisor:
         probes = asyncio.create_task(self._probe(), name="pbx-health-probes")
         try:
             while True:
-                for instance in self.pair.instances:
+                for instance in self.pbx.instances:
                     if not instance.running():
                         await self._restart(instance, "has died")
                     elif self.health.frozen(instance.spec.name, time.monotonic()):
                         await self._kill_frozen(instance)
-                self.pair.renew_lease()
+                self.pbx.renew_lease()
                 await asyncio.sleep(POLL_S)
         finally:
             probes.cancel()
@@ -84,7 +84,7 @@ class PbxSupervisor:
                 self.health.answered(instance.spec.name, time.monotonic())
 
         while True:
-            await asyncio.gather(*(one(instance) for instance in self.pair.instances))
+            await asyncio.gather(*(one(instance) for instance in self.pbx.instances))
             await asyncio.sleep(PROBE_EVERY_S)
 
     async def _kill_frozen(self, instance: AsteriskInstance) -> None:
@@ -127,7 +127,7 @@ class PbxSupervisor:
         self._up_since[name] = time.monotonic()
         self.health.answered(name, self._up_since[name])  # start() waited for ARI to answer
         self.restarts += 1
-        self.pair.save_owner(os.getpid())
+        self.pbx.save_owner(os.getpid())
         log.warning("the %s PBX is back: Asterisk pid %d", name, instance.pid)
         self._tell(name, "restarted")
 

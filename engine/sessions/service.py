@@ -12,9 +12,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from engine.clock import utc_now
 from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound
 from engine.models import (
     Attempt,
@@ -47,10 +48,6 @@ log = logging.getLogger(__name__)
 PIN_LENGTH = 8
 """Digits in a call-in PIN (not starting with 0: 90 million PINs). With the guessing limits of
 engine/callin/pin_limits.py, docs/security.md shows the odds of guessing a live one."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class CallControl(Protocol):
@@ -94,7 +91,7 @@ class VolunteerService(PreviewActions, ResultActions):
         calls: CallControl,
         *,
         callin_number: str,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = utc_now,
         hasher: PasswordHasher | None = None,
         login_limiter: LoginLimiter | None = None,
         signup_limiter: SignupLimiter | None = None,

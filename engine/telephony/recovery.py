@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.calls.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
 from engine.calls.outbound import LiveCall
 from engine.calls.voter_release import settle_voter
+from engine.clock import utc_now
 from engine.dialer.gate import PBX_DOWN
 from engine.errors import AriError, AriNotFound
 from engine.models import Attempt, CallState, SessionState
@@ -196,7 +196,7 @@ async def close_orphan(store: Store, attempt: Attempt, reason: str) -> None:
         attempt.state, attempt.amd_verdict, attempt.bridged_at is not None, campaign.connect_notsure
     )
     await store.update_attempt(
-        attempt.id, state=CallState.ENDED, ended_at=datetime.now(UTC), outcome=outcome
+        attempt.id, state=CallState.ENDED, ended_at=utc_now(), outcome=outcome
     )
     if outcome is None:
         status = await give_back_voter(store, attempt.voter_id)

@@ -11,10 +11,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from engine.ari.client import AriClient
+from engine.clock import utc_now
 from engine.dialer.gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE, DialingGate
 from engine.errors import AriError
 
@@ -81,7 +82,7 @@ class TrunkWatch:
         if state == "offline" and now - (self._offline_since or now) >= self.confirm_s:
             changed = self.gate.hold(TRUNK_DOWN, TRUNK_DOWN_MESSAGE)
         elif state == "online":
-            self.last_online = datetime.now(UTC)
+            self.last_online = utc_now()
             changed = self.gate.release(TRUNK_DOWN)
         if changed:
             self.on_change()

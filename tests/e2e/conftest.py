@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from engine.app import Engine
 from engine.config import load_config
-from engine.pbx.pair import PbxPair
+from testbed.pair import PbxPair
 from testbed.shift import running_engine
 from tests.conftest import ARTIFACTS
 from web.app import run_web

@@ -10,9 +10,9 @@ from playwright.async_api import ConsoleMessage, Page, Route, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import card_latency

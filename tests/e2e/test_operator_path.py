@@ -18,9 +18,9 @@ from playwright.async_api import FilePayload, Page, expect
 from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.models import SessionState
-from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer
 from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import assert_fits

@@ -8,8 +8,8 @@ from playwright.async_api import expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory

@@ -11,8 +11,8 @@ from playwright.async_api import Page, expect
 from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.models import CallOutcome, VoterStatus
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import assert_fits

@@ -17,8 +17,8 @@ from playwright.async_api import Page, Route, async_playwright, expect
 from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.models import Campaign, SessionState
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, E2E_ARTIFACTS, PageFactory, Shot
 from tests.helpers import wait_until

@@ -1,28 +1,27 @@
-"""Integration fixtures: the dialer PBX's own ARI client, and per-test cleanup (every channel
-hung up, every bridge destroyed on both instances). The PBX pair itself is in tests/conftest.py.
+"""Integration fixtures: the engine on the PBX pair, and per-test cleanup (every channel hung
+up, every bridge destroyed on both instances). The PBX pair and the dialer PBX's own ARI client
+(`dialer`) are in tests/conftest.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
-from engine.ari.client import AriClient
-from engine.pbx.pair import PbxPair
-from testbed.events import EventLog
-from tests.conftest import ari_with_events, clear_pbx
+from engine.app import Engine
+from testbed.pair import PbxPair
+from testbed.shift import running_engine
+from tests.conftest import clear_pbx
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def dialer(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]:
-    """The dialer PBX's ARI client (app 'phonebank') and its event log.
-
-    Module-scoped: Asterisk gives an app's events to one websocket only, so modules that run
-    the engine (which is app 'phonebank' too) must not use this fixture."""
-    async with ari_with_events(pbx_pair.dialer) as pair:
-        yield pair
+@pytest.fixture
+async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
+    """The engine on the dialer PBX, its database in the test's own directory (a module that
+    uses it must not use ``dialer``: both would be the Stasis app 'phonebank')."""
+    async with running_engine(pbx_pair, tmp_path / "engine.db") as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

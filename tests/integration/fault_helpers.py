@@ -16,9 +16,9 @@ from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.config import load_config
 from engine.models import Attempt, CallOutcome, SessionState
-from engine.pbx.pair import PbxPair, start_pair
 from engine.pbx.supervisor import PbxSupervisor
 from testbed.events import EventLog
+from testbed.pair import PbxPair, start_pair
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer
 from tests.helpers import wait_until

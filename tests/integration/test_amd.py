@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from engine.ari.client import AriClient
-from engine.pbx.pair import PbxPair
 from testbed.amd_survey import summarize, survey
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 
 
 async def test_amd_tells_people_from_machines_over_every_greeting(

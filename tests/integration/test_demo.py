@@ -1,4 +1,4 @@
-"""`phonebank demo` on the real PBX pair: the sample campaign is loaded once, and its
+"""`python -m testbed demo` on the real PBX pair: the sample campaign is loaded once, and its
 simulated volunteers call in with their PINs, take calls and save results."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.models import Campaign
-from engine.pbx.pair import PbxPair
-from phonebank.demo import demo_campaign, work_demo
+from testbed.demo import demo_campaign, work_demo
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import running_engine
 from tests.helpers import wait_until
 

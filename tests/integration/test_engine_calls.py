@@ -10,23 +10,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.models import Attempt, CallOutcome, CallState, SessionState
-from engine.pbx.pair import PbxPair
 from testbed.audio import rms_dbfs, wav_finished
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
-
-
-@pytest.fixture
-async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
-    async with running_engine(pbx_pair, tmp_path / "calls.db") as running:
-        yield running
 
 
 @contextlib.asynccontextmanager

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from engine.ari.client import AriClient
 from engine.models import CallOutcome, SessionState, VoterStatus
-from engine.pbx.pair import PbxPair
 from testbed.behaviours import BY_CODE, behaviour_of, voter_number
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 

@@ -1,19 +1,15 @@
-"""Fault injection on phonebank itself (issue 11, item 15): kill -9 of a real `phonebank run`
-mid-call and a second run started in its place. The second run re-attaches to the PBX pair
-the first left running (same Asterisk PIDs) instead of restarting it, the volunteer's phone
-leg survives and takes the next call, and a voter who answered while no engine listened is
-counted honestly: an abandon, not a failure."""
+"""Fault injection on phonebank itself (issue 11, item 15): kill -9 of a real run (`python -m
+testbed run`, what `make run` runs) mid-call and a second run started in its place. The second
+run re-attaches to the PBX pair the first left running (same Asterisk PIDs) instead of
+restarting it, the volunteer's phone leg survives and takes the next call, and a voter who
+answered while no engine listened is counted honestly: an abandon, not a failure."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-import re
 import shutil
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,58 +24,18 @@ from engine.calls.lost_calls import GAP_VARIABLE
 from engine.config import Config, load_config
 from engine.models import Attempt, CallOutcome, CallState
 from engine.pbx.instance import pid_alive, stop_pid
-from engine.pbx.pair import PbxPair, load_pair
 from engine.pbx.rootfs import existing_runtime
 from engine.store.sqlite.store import SqliteStore
+from testbed.pair import PbxPair, load_pair
 from testbed.phones import VolunteerPhone
 from testbed.shift import make_campaign, voters_csv
 from tests.conftest import ari_settings, ari_with_events
 from tests.helpers import wait_until
+from tests.integration.runs import TESTBED_RUN, Run
 
 # A contact first; then a live person who rings for 6 s: phonebank is killed while it rings,
 # so the answer comes while no engine listens; then live people for the next call.
 ROWS = [("10", 1), ("14", 6), ("10", 2), ("10", 3)]
-RUNNING = "phonebank is running"
-
-
-class Run:
-    """One `phonebank run` subprocess, stopped by PID whatever happens."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "phonebank.cli", "run"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    async def url(self) -> str:
-        def started() -> str | None:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"phonebank run exited:\n{self.log.read_text()[-3000:]}")
-            text = self.log.read_text(errors="replace")
-            found = re.findall(r"web app and API at (\S+)", text)
-            return found[-1] if found and RUNNING in text.rsplit("web app and API", 1)[-1] else None
-
-        url: str = await wait_until(started, 90, "phonebank run to start", 0.2)
-        return url
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -149,7 +105,7 @@ async def test_a_killed_phonebank_run_is_replaced_without_dropping_the_pbx(
 ) -> None:
     env, cfg = setting
     token, pin = await _prepare(cfg)
-    first = Run(env, tmp_path / "run1.log")
+    first = Run(TESTBED_RUN, env, tmp_path / "run1.log")
     second: Run | None = None
     store = SqliteStore.open(cfg.engine.database)
     try:
@@ -183,7 +139,7 @@ async def test_a_killed_phonebank_run_is_replaced_without_dropping_the_pbx(
                 )
             assert verdict.startswith("HUMAN")
 
-            second = Run(env, tmp_path / "run2.log")
+            second = Run(TESTBED_RUN, env, tmp_path / "run2.log")
             url = await second.url()
             again = _pair(cfg)
             assert again is not None and [i.pid for i in again.instances] == pids, (

@@ -18,13 +18,17 @@ from engine.ari.client import AriClient
 from engine.config import load_config
 from engine.errors import AriUnauthorized, PbxStartError, SetupError
 from engine.pbx.instance import AsteriskInstance, pid_alive
-from engine.pbx.pair import PbxPair, start_pair
 from engine.pbx.ports import port_free
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
+from testbed.pair import PbxPair, start_pair
 from tests.conftest import ari_settings
+from tests.integration.runs import TESTBED_RUN, Run, recorded_run, run_env, stop_left_behind
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PHONEBANK = [sys.executable, "-m", "phonebank.cli"]
+TESTBED = [sys.executable, "-m", "testbed"]
 
 
 async def test_ari_client_reconnects_after_the_dialer_pbx_restarts(
@@ -100,18 +104,19 @@ def test_a_stopped_pair_leaves_no_process_port_or_lock() -> None:
 
 
 def test_pbx_commands_start_report_and_stop_the_pair(tmp_path: Path) -> None:
+    """`python -m testbed start` starts the pair; `phonebank pbx status|stop` manage it."""
     env = {
         **os.environ,
         "PHONEBANK_PBX_NAME": f"test-cli-{os.getpid()}",
         "PHONEBANK_PBX_STATE_DIR": str(tmp_path),
     }
 
-    def phonebank(*args: str) -> subprocess.CompletedProcess[str]:
+    def phonebank(*args: str, command: list[str] = PHONEBANK) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*PHONEBANK, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+            [*command, *args], env=env, capture_output=True, text=True, timeout=60, check=False
         )
 
-    started = phonebank("pbx", "start")
+    started = phonebank("start", command=TESTBED)
     assert started.returncode == 0, started.stderr
     try:
         status = phonebank("pbx", "status")
@@ -125,6 +130,25 @@ def test_pbx_commands_start_report_and_stop_the_pair(tmp_path: Path) -> None:
     assert "not running" in status.stdout
     owner = next(line for line in started.stdout.splitlines() if "owner.json" in line)
     shutil.rmtree(owner.split("credentials in ")[1].removesuffix("/owner.json"))
+
+
+async def test_make_run_starts_the_carrier_simulator_beside_the_dialer_pbx(tmp_path: Path) -> None:
+    """`make run` runs `python -m testbed run`: the simulator is the default phone network."""
+    assert "$(BIN)/python -m testbed run" in (ROOT / "Makefile").read_text()
+    env = run_env(tmp_path, "make-run")
+    cfg = load_config(environ=env)
+    run = Run(TESTBED_RUN, env, tmp_path / "run.log")
+    try:
+        await run.url()
+        pbx = recorded_run(cfg)
+        assert pbx is not None
+        assert [i.spec.name for i in pbx.instances] == ["dialer", "carrier"]
+        assert all(i.pid is not None and i.healthy() for i in pbx.instances)
+        assert "carrier" in pbx.dialer.cli("pjsip show endpoints")
+    finally:
+        run.stop()
+        stop_left_behind(cfg)
+    assert run.proc.returncode == 0, run.log.read_text()[-3000:]
 
 
 def test_missing_rootfs_without_debootstrap_says_how_to_fix_it(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 from engine.ari.client import AriClient
 from engine.dialer.pacing.base import ABANDON_LIMIT, PRIOR_ANSWERS
 from engine.models import CallOutcome, SessionState
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, running_engine
 from tests.helpers import wait_until
 

@@ -14,8 +14,8 @@ from engine.ari.client import AriClient
 from engine.dialer.campaign_pacing import CampaignPacing
 from engine.dialer.pacing.learning import Learned
 from engine.models import CallOutcome, VoterStatus
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 from tests.integration.test_engine_shift import answer_calls

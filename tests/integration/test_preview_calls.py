@@ -5,30 +5,21 @@ mixed mode where the dialer autodials landlines while mobiles wait for a volunte
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.models import Attempt, CallOutcome, SessionState, Voter, VoterStatus
 from engine.notifier import Event
-from engine.pbx.pair import PbxPair
 from engine.voters.line_types import MOBILE, UNKNOWN
 from testbed.audio import rms_dbfs
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
-from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.pair import PbxPair
+from testbed.shift import SimVolunteer, make_campaign, voters_csv
 from tests.helpers import wait_until
 from tests.integration.test_engine_calls import heard_level, recording_voters
-
-
-@pytest.fixture
-async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
-    async with running_engine(pbx_pair, tmp_path / "preview.db") as running:
-        yield running
 
 
 async def previewing(

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import socket
 from pathlib import Path
 
 from engine.ari.client import AriClient
 from engine.config import Config, TrunkConfig, load_config, outbound_trunk
 from engine.models import CallOutcome, SessionState
-from engine.pbx.pair import running_pair
 from engine.pbx.ports import pick_port
 from testbed.events import EventLog
+from testbed.pair import running_pair
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_settings
+from tests.integration.runs import (
+    PHONEBANK_RUN,
+    Run,
+    asterisk_processes_under,
+    recorded_run,
+    run_env,
+    stop_left_behind,
+)
 
 
 def test_outbound_trunk_is_the_simulator_unless_a_carrier_is_configured() -> None:
@@ -51,3 +60,28 @@ async def test_calls_go_through_a_configured_carrier_trunk(tmp_path: Path) -> No
             assert session.attempt_id is not None
             attempt = await engine.store.get_attempt(session.attempt_id)
             assert attempt.outcome == CallOutcome.CONTACT
+
+
+async def test_phonebank_run_with_a_real_trunk_starts_no_carrier_simulator(tmp_path: Path) -> None:
+    """Production: `phonebank run` with a [trunk] starts the dialer PBX alone; its calls go to
+    the carrier (here nobody answers at that address), never to a simulator."""
+    carrier_port = pick_port(socket.SOCK_DGRAM)
+    env = run_env(
+        tmp_path, "real", PHONEBANK_TRUNK_HOST="127.0.0.1", PHONEBANK_TRUNK_PORT=str(carrier_port)
+    )
+    cfg = load_config(environ=env)
+    run = Run(PHONEBANK_RUN, env, tmp_path / "run.log")
+    try:
+        await run.url()
+        pbx = recorded_run(cfg)
+        assert pbx is not None
+        assert [i.spec.name for i in pbx.instances] == ["dialer"]
+        assert pbx.dialer.pid is not None and pbx.dialer.healthy()
+        endpoints = pbx.dialer.cli("pjsip show endpoints")
+        assert re.search(r"Endpoint:\s+trunk\b", endpoints), endpoints
+        assert not re.search(r"Endpoint:\s+carrier\b", endpoints), endpoints
+        assert asterisk_processes_under(f"{cfg.pbx.name}/carrier") == []
+    finally:
+        run.stop()
+        stop_left_behind(cfg)
+    assert run.proc.returncode == 0, run.log.read_text()[-3000:]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.app import Engine
 from engine.models import Campaign
-from engine.pbx.pair import PbxPair
+from testbed.pair import PbxPair
 from testbed.shift import make_campaign, running_engine, voters_csv
 from tests.helpers import wait_until
 

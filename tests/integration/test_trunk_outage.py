@@ -10,12 +10,9 @@ other test's calls."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import shutil
 import signal
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,29 +20,23 @@ from typing import Any
 import pytest
 
 from engine.ari.client import AriClient
-from engine.config import load_config
 from engine.models import Attempt, CallOutcome, SessionState, VoterStatus
-from engine.pbx.pair import PbxPair, start_pair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_with_events
 from tests.helpers import wait_until
+from tests.integration import fault_helpers
 
 NO_ANSWER = [("31", v) for v in range(20)]
 """Numbers that ring and are never answered: only a working network says "no answer"."""
 
 
 @pytest.fixture
-def own_pair() -> Iterator[PbxPair]:
-    pair = start_pair(load_config().pbx, f"test-trunk-{os.getpid()}-{uuid.uuid4().hex[:4]}")
-    try:
+async def own_pair() -> AsyncIterator[PbxPair]:
+    """A pair of this test's own: its carrier simulator gets frozen."""
+    async with fault_helpers.own_pair("trunk") as pair:
         yield pair
-    finally:
-        if pair.carrier.pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pair.carrier.pid, signal.SIGCONT)
-        pair.stop()
-        shutil.rmtree(pair.run_dir, ignore_errors=True)
 
 
 @pytest.fixture

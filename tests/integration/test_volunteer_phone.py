@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from engine.ari.client import AriClient
-from engine.pbx.pair import PbxPair
 from testbed.audio import SILENCE_DBFS, rms_dbfs, wav_finished
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from tests.helpers import wait_until
 

@@ -3,26 +3,15 @@ the PIN puts them straight back to taking calls (issue 11, item 13)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.models import SessionState
-from engine.pbx.pair import PbxPair
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
-from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
+from testbed.shift import SimVolunteer, make_campaign, voters_csv
 from tests.helpers import wait_until
-
-
-@pytest.fixture
-async def engine(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Engine]:
-    async with running_engine(pbx_pair, tmp_path / "reconnect.db") as running:
-        yield running
 
 
 async def phone_gone(volunteer: SimVolunteer) -> bool:

@@ -1,24 +1,8 @@
-"""Fixtures shared by the security tests that drive the web app: an engine without a PBX and
-an aiohttp test client on it. Tests that need an operator account add it in their own
-`engine` fixture."""
+"""Fixtures of the security tests that drive the web app: the unit tests' engine without a
+PBX, client, operator account and campaign (declared once, in tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from tests.unit.conftest import campaign, client, engine, operator
 
-import pytest
-
-from tests.unit.web_support import api_client, running_engine
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Any]:
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine: Any) -> AsyncIterator[Any]:
-    async with api_client(engine) as client:
-        yield client
+__all__ = ["campaign", "client", "engine", "operator"]

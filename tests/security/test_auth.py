@@ -47,11 +47,6 @@ def slow_hash(secret: str) -> str:
     return f"scrypt$2$1$1${salt.hex()}${digest.hex()}"
 
 
-@pytest.fixture
-async def campaign(engine: Engine) -> Campaign:
-    return await engine.operators.create_campaign("test", "Spring Canvass")
-
-
 def person(n: int, **changes: str) -> dict[str, str]:
     return {"name": f"Volunteer {n}", "email": f"v{n}@example.org", "phone": "555-0100", **changes}
 

@@ -7,7 +7,6 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,9 +16,11 @@ from aiohttp.test_utils import TestClient
 from engine.app import Engine
 from engine.security.csv_cells import FORMULA_START, PLAIN_NUMBER, safe_cell
 from tests.unit.test_operator_pages import log_in, page_token
-from tests.unit.web_support import OPERATOR, in_wrap_up, running_engine, sign_in
+from tests.unit.web_support import in_wrap_up, sign_in
 
 FULLWIDTH = ["＝1+1", "＋cmd", "－2+A1", "＠SUM(A1)", '＝HYPERLINK("https://evil.example")']
+
+pytestmark = pytest.mark.usefixtures("operator")
 
 
 @pytest.mark.parametrize("text", FULLWIDTH)
@@ -36,13 +37,6 @@ def _unsafe(cells: list[str]) -> list[str]:
     """Cells a spreadsheet could run: a formula start that is not a plain number."""
     folded = [unicodedata.normalize("NFKC", c) for c in cells]
     return [f for f in folded if f.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(f)]
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with running_engine() as engine:
-        await engine.operators.add_operator(*OPERATOR)
-        yield engine
 
 
 async def test_the_rejected_rows_download_is_guarded(

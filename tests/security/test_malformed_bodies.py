@@ -4,7 +4,6 @@ POST/PUT/PATCH/DELETE route of the API (and undecodable forms to every page form
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
 from tests.unit.test_operator_pages import log_in, page_token
-from tests.unit.web_support import OPERATOR, bearer, running_engine, sign_in
+from tests.unit.web_support import OPERATOR, bearer, sign_in
 
 BODIES = {
     "invalid UTF-8": b'{"name": "Ada \xff\xfe", "term_code": "\xc3"}',
@@ -58,6 +57,8 @@ OTHER_ROUTES = {
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 FORM = "application/x-www-form-urlencoded"
 
+pytestmark = pytest.mark.usefixtures("operator")
+
 
 def _api_routes(app: web.Application) -> set[tuple[str, str]]:
     return {
@@ -77,13 +78,6 @@ def _page_routes(app: web.Application) -> list[tuple[str, str]]:
         and route.resource is not None
         and not route.resource.canonical.startswith("/api/")
     )
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with running_engine() as engine:
-        await engine.operators.add_operator(*OPERATOR)
-        yield engine
 
 
 async def test_every_write_route_of_the_api_is_covered(client: TestClient[Any, Any]) -> None:

@@ -18,11 +18,6 @@ from tests.unit.web_support import OPERATOR, bearer, operator_token
 from web.operator import sockets as operator_sockets
 
 
-@pytest.fixture
-async def campaign(engine: Engine) -> Campaign:
-    return await engine.operators.create_campaign("test", "Canvass")
-
-
 async def _closed(ws: ClientWebSocketResponse) -> tuple[int | None, str]:
     """Read until the server closes the socket; its close code and reason."""
     while True:

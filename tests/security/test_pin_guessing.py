@@ -21,8 +21,8 @@ from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.errors import AriNotFound
 from engine.models import Session, SessionState
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_settings, clear_pbx

@@ -6,8 +6,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from engine.pbx.pair import PbxPair
 from engine.store.sqlite.store import SqliteStore
+from testbed.pair import PbxPair
 
 SECRET_WORDS = ("password", "secret")
 

@@ -5,7 +5,6 @@ voter card and the operator's preview."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,10 +14,8 @@ from engine.app import Engine
 from engine.scripts.render import render_script
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import (
-    OPERATOR,
     add_voters,
     claim_one,
-    running_engine,
     sign_in,
 )
 
@@ -32,6 +29,8 @@ ATTACK = (
     '<a href="javascript:alert(5)">click</a>'
     "<iframe src=https://evil.example></iframe><svg onload=alert(6)></svg>"
 )
+
+pytestmark = pytest.mark.usefixtures("operator")
 
 
 def _assert_safe(html: str) -> None:
@@ -54,13 +53,6 @@ def test_script_and_event_handlers_are_stripped_and_formatting_kept() -> None:
 def test_a_voter_field_holding_markup_stays_text() -> None:
     html = render_script("<p>{{ first_name }}</p>", {"first_name": "<img src=x onerror=a()>"}, "S")
     assert html == "<p>&lt;img src=x onerror=a()&gt;</p>"
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with running_engine() as engine:
-        await engine.operators.add_operator(*OPERATOR)
-        yield engine
 
 
 async def test_the_operator_preview_is_sanitized(

@@ -4,7 +4,6 @@ CSV, WebSocket endpoints asked over plain HTTP), static files, redirects and err
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from aiohttp.test_utils import TestClient
 
 from engine.app import Engine, softphone_ws_url
 from tests.unit.test_operator_pages import log_in
-from tests.unit.web_support import OPERATOR, running_engine
 from web.security_headers import content_security_policy
 
 EXPECTED = {
@@ -29,12 +27,7 @@ REQUIRED_DIRECTIVES = (
     "frame-ancestors 'none'",
 )
 
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with running_engine() as engine:
-        await engine.operators.add_operator(*OPERATOR)
-        yield engine
+pytestmark = pytest.mark.usefixtures("operator")
 
 
 def _assert_headers(response: ClientResponse, what: str) -> None:

@@ -19,22 +19,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from engine.ari.client import AriClient
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
-from tests.conftest import ari_with_events, clear_pbx
+from testbed.pair import PbxPair
+from tests.conftest import clear_pbx
 
 STATUS = re.compile(rb"^SIP/2\.0 (\d{3})")
 TO_TAG = re.compile(rb"^To:.*$", re.MULTILINE | re.IGNORECASE)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def dialer(pbx_pair: PbxPair) -> AsyncIterator[tuple[AriClient, EventLog]]:
-    """The dialer PBX's Stasis app 'phonebank' (the engine's), recording every event."""
-    async with ari_with_events(pbx_pair.dialer) as pair:
-        yield pair
 
 
 @pytest.fixture(autouse=True)

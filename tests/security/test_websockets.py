@@ -20,11 +20,6 @@ from web.socket_counts import SOCKETS_PER_OPERATOR, SOCKETS_PER_SESSION
 EVIL = "https://evil.example"
 
 
-@pytest.fixture
-async def campaign(engine: Engine) -> Campaign:
-    return await engine.operators.create_campaign("test", "Canvass")
-
-
 def _own_origin(client: TestClient[Any, Any]) -> str:
     return f"http://{client.server.host}:{client.server.port}"
 

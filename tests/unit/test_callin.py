@@ -7,18 +7,14 @@ from __future__ import annotations
 import io
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
 
 from engine.app import Engine
-from engine.config import load_config
 from engine.models import Session, SessionState
-from engine.store.sqlite.store import SqliteStore
-from engine.telephony.sounds import SoundLibrary
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri
 
@@ -81,21 +77,12 @@ class Line:
 
 
 @pytest.fixture
-def environ() -> dict[str, str]:
-    return {}
-
-
-@pytest.fixture
-async def line(tmp_path: Path, environ: dict[str, str]) -> AsyncIterator[Line]:
-    store = SqliteStore.open(":memory:")
-    sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
-    cfg = load_config(environ=environ)
-    async with FakeAri() as fake, Engine.running(cfg, fake.settings(), sounds, store) as engine:
-        campaign = await engine.operators.create_campaign("test", "Call-in")
-        voters = io.BytesIO(b"phone\n+12025550101\n")
-        await engine.operators.import_list("test", campaign.id, voters)
-        yield Line(engine, fake)
-    await store.close()
+async def line(fake_pbx: tuple[Engine, FakeAri]) -> Line:
+    engine, fake = fake_pbx
+    campaign = await engine.operators.create_campaign("test", "Call-in")
+    voters = io.BytesIO(b"phone\n+12025550101\n")
+    await engine.operators.import_list("test", campaign.id, voters)
+    return Line(engine, fake)
 
 
 async def test_a_goodbye_that_never_finishes_does_not_delay_another_call_in(line: Line) -> None:

@@ -33,6 +33,41 @@ def test_run_with_the_web_port_taken_names_the_port_and_the_setting() -> None:
     assert "PHONEBANK_WEB_PORT" in result.stderr
 
 
+def test_run_without_a_trunk_says_how_to_get_a_phone_network() -> None:
+    """Production starts no carrier simulator: with no [trunk] host there is no phone network,
+    and `phonebank run` says so (and how to use the simulator) before starting anything."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHONEBANK_TRUNK_")}
+    result = subprocess.run(
+        [*PHONEBANK, "run"],
+        env={**env, "PHONEBANK_WEB_PORT": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "trunk.host is not set" in result.stderr
+    assert "PHONEBANK_TRUNK_HOST" in result.stderr
+    assert "python -m testbed run" in result.stderr
+
+
+def test_the_test_bed_run_with_the_web_port_taken_names_the_port() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "testbed", "run"],
+            env={**os.environ, "PHONEBANK_WEB_PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"port {port}/tcp for the web app is already in use" in result.stderr
+
+
 def test_a_bad_config_value_names_the_variable() -> None:
     result = run("pbx", "status", PHONEBANK_PBX_DIALER_SIP_PORT="five")
     assert result.returncode == 1

@@ -3,16 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path, PurePosixPath
-
 import pytest
 
 from engine.app import Engine
-from engine.config import load_config
 from engine.dialer.gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE
-from engine.store.sqlite.store import SqliteStore
-from engine.telephony.sounds import SoundLibrary
 from tests.unit.fake_ari import FakeAri
 from tests.unit.web_support import api_client, bearer, operator_token, running_engine, sign_in
 
@@ -21,16 +15,12 @@ OPEN = {"paused": False, "message": ""}
 
 
 @pytest.fixture
-async def held_engine(tmp_path: Path) -> AsyncIterator[Engine]:
+async def held_engine(fake_pbx: tuple[Engine, FakeAri]) -> Engine:
     """An engine on a fake ARI whose trunk watch holds dialing."""
-    store = SqliteStore.open(":memory:")
-    sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
-    cfg = load_config(environ={})
-    async with FakeAri() as fake, Engine.running(cfg, fake.settings(), sounds, store) as engine:
-        assert engine.telephony is not None
-        engine.telephony.gate.hold(TRUNK_DOWN, TRUNK_DOWN_MESSAGE)
-        yield engine
-    await store.close()
+    engine, _ = fake_pbx
+    assert engine.telephony is not None
+    engine.telephony.gate.hold(TRUNK_DOWN, TRUNK_DOWN_MESSAGE)
+    return engine
 
 
 async def test_a_volunteer_page_loaded_while_dialing_is_held_is_told_why(

@@ -1,4 +1,5 @@
-"""Every CLI command and configuration key is documented in README.md."""
+"""Every CLI command (phonebank's and the test bed's) and configuration key is documented in
+README.md."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from engine.config import Config
 from phonebank.cli import _parser
+from testbed.cli import parser as bed_parser
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -46,5 +48,12 @@ def test_every_config_key_and_its_environment_variable_is_documented() -> None:
 def test_every_cli_command_is_documented() -> None:
     commands = _commands(_parser())
     assert "phonebank pbx start" in commands
+    for command in commands:
+        assert f"`{command}" in README, command
+
+
+def test_every_test_bed_command_is_documented() -> None:
+    commands = _commands(bed_parser(), "python -m testbed")
+    assert "python -m testbed run" in commands
     for command in commands:
         assert f"`{command}" in README, command

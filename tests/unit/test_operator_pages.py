@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,10 +17,8 @@ from engine.models import Campaign
 from tests.unit.web_support import (
     OPERATOR,
     add_voters,
-    api_client,
     bearer,
     in_wrap_up,
-    running_engine,
     sign_in,
 )
 from web.app import create_app
@@ -29,23 +26,7 @@ from web.operator.auth import ABSOLUTE_SECONDS, COOKIE, IDLE_SECONDS, LOGIN_COOK
 
 XSS = "<script>alert(1)</script>"
 
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with running_engine() as engine:
-        await engine.operators.add_operator(*OPERATOR)
-        yield engine
-
-
-@pytest.fixture
-async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
-    async with api_client(engine) as client:
-        yield client
-
-
-@pytest.fixture
-async def campaign(engine: Engine) -> Campaign:
-    return await engine.operators.create_campaign("test", "Spring Canvass")
+pytestmark = pytest.mark.usefixtures("operator")
 
 
 def hidden_token(html: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,13 +26,6 @@ CLIENT = "203.0.113.7"
 def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Full-strength scrypt costs ~50 ms a hash; these tests are about the service."""
     monkeypatch.setattr(credentials, "SCRYPT_N", 2**4)
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ reads it back after a restart."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -127,13 +126,6 @@ def test_damaged_learned_data_is_refused(text: str) -> None:
 
 
 # --- a campaign's pacing, with the store ---------------------------------------------------
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 async def finished_calls(

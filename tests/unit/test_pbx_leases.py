@@ -10,9 +10,12 @@ import subprocess
 import time
 from pathlib import Path, PurePosixPath
 
+import pytest
+
 from engine.config import load_config
-from engine.pbx.pair import ORPHAN_GRACE_S, config_fingerprint, reap_orphans
+from engine.pbx.instance import AsteriskInstance, InstanceSpec
 from engine.pbx.rootfs import AsteriskRuntime
+from engine.pbx.run import ORPHAN_GRACE_S, PbxRun, config_fingerprint, load_run, reap_orphans
 
 
 def _dead_pid() -> int:
@@ -56,3 +59,30 @@ def test_the_fingerprint_changes_with_what_the_pair_is_rendered_from() -> None:
     assert config_fingerprint(dataclasses.replace(cfg, amd_args=",,1000"), None) != same
     assert config_fingerprint(dataclasses.replace(cfg, callin_number="+15550000"), None) != same
     assert json.loads(json.dumps(same)) == same
+
+
+def test_a_run_is_recorded_and_loaded_back_with_its_instances_and_notes(tmp_path: Path) -> None:
+    """owner.json keeps every instance of a run (one for production, two for the test bed)
+    and what its starter noted, so `phonebank pbx status|stop` find them whoever started it."""
+    cfg = dataclasses.replace(load_config(environ={}).pbx, asterisk="host", state_dir=tmp_path)
+    runtime = AsteriskRuntime(Path("/"), PurePosixPath("/usr/sbin/asterisk"), False, 0, 0)
+    run_dir = tmp_path / "run" / "mine"
+    run_dir.mkdir(parents=True)
+    instances = []
+    for name in ("dialer", "carrier"):
+        instance = AsteriskInstance(
+            InstanceSpec(name, name, str(run_dir / name), 5060, 8088, 10000, 10999, "u", "p", "a"),
+            runtime,
+        )
+        instance.pid = os.getpid()
+        instances.append(instance)
+    fingerprint = config_fingerprint(cfg, None, ("dialer", "carrier"))
+    PbxRun(tuple(instances), run_dir, fingerprint, {"voices_dir": "/v"}).save_owner(None)
+    loaded = load_run(cfg, runtime, "mine")
+    assert loaded is not None
+    assert [i.spec.name for i in loaded.instances] == ["dialer", "carrier"]
+    assert loaded.dialer.spec == instances[0].spec and loaded.dialer.pid == os.getpid()
+    assert loaded.config == fingerprint and loaded.notes == {"voices_dir": "/v"}
+    assert fingerprint != config_fingerprint(cfg, None), "a pair was taken for a dialer alone"
+    with pytest.raises(KeyError):
+        PbxRun((instances[0],), run_dir, {}, {}).instance("carrier")

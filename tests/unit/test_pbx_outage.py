@@ -5,25 +5,19 @@ charged, calls that vanish meanwhile are charged honestly, and dialing resumes a
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 
 import aiohttp
 import pytest
 
 from engine.app import Engine
 from engine.ari import client
-from engine.config import load_config
 from engine.models import Attempt, CallOutcome, CallState, Campaign, SessionState, VoterStatus
 from engine.notifier import Event
-from engine.store.sqlite.store import SqliteStore
-from engine.telephony.sounds import SoundLibrary
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri
-
-CSV = "first_name,phone,zip\nAnn,+12025550101,20001\nBob,+12025550102,20001\n"
+from tests.unit.shift_support import phone_volunteer
 
 
 @dataclass
@@ -47,31 +41,21 @@ class Shift:
         return await self.engine.store.list_attempts(self.campaign.id)
 
 
-@pytest.fixture
-async def shift(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Shift]:
-    # A frozen Asterisk never answers: requests give up after 0.5 s here (8 s for real).
+@pytest.fixture(autouse=True)
+def short_http_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frozen Asterisk never answers: requests give up after 0.5 s here (8 s for real)."""
     monkeypatch.setattr(client, "_HTTP_TIMEOUT", aiohttp.ClientTimeout(total=0.5))
-    store = SqliteStore.open(":memory:")
-    sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
-    cfg = load_config(environ={})
-    async with FakeAri() as fake, Engine.running(cfg, fake.settings(), sounds, store) as engine:
-        campaign = await engine.operators.create_campaign(
-            "test",
-            "Outage",
-            dial_mode="power",
-            calling_hours_start="00:00",
-            calling_hours_end="24:00",
-            max_attempts=1,
-        )
-        await engine.operators.import_list("test", campaign.id, io.BytesIO(CSV.encode()))
-        signup = await engine.volunteers.sign_up("Ada", "ada@example.org", "+12025550100")
-        signin = await engine.volunteers.sign_in(
-            signup.login_id, signup.password, campaign.id, "phone", "test"
-        )
-        session = await engine.volunteers.phone_connected(signin.session, "phone-1", "br-1")
-        with engine.notifier.session_events(session.id) as queue:
-            yield Shift(engine, fake, campaign, session.id, queue)
-    await store.close()
+
+
+@pytest.fixture
+async def shift(fake_pbx: tuple[Engine, FakeAri]) -> AsyncIterator[Shift]:
+    engine, fake = fake_pbx
+    async with phone_volunteer(engine, "Outage", dial_mode="power", max_attempts=1) as (
+        campaign,
+        session_id,
+        queue,
+    ):
+        yield Shift(engine, fake, campaign, session_id, queue)
 
 
 async def test_nothing_is_dialed_while_the_pbx_is_away_and_dialing_resumes_when_back(

@@ -4,7 +4,6 @@ act on, when the session is not where the button makes sense."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,19 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
 from engine.models import Campaign
-from tests.unit.web_support import Volunteer, api_client, claim_one, running_engine, sign_in
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
-    async with api_client(engine) as client:
-        yield client
+from tests.unit.web_support import Volunteer, claim_one, sign_in
 
 
 @pytest.fixture

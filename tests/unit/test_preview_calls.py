@@ -5,26 +5,20 @@ dropped phone — and every voter given back as the rules say."""
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
 
 from engine.app import Engine
 from engine.calls.preview import PreviewCalls
-from engine.config import load_config
 from engine.errors import NotAllowed
 from engine.models import Attempt, CallOutcome, CallState, Campaign, SessionState, VoterStatus
 from engine.notifier import Event
-from engine.store.sqlite.store import SqliteStore
-from engine.telephony.sounds import SoundLibrary
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri
-
-CSV = "first_name,phone,zip\nAnn,+12025550101,20001\nBob,+12025550102,20001\n"
+from tests.unit.shift_support import phone_volunteer
 
 
 @dataclass
@@ -77,29 +71,12 @@ class Shift:
 
 
 @pytest.fixture
-async def shift(tmp_path: Path) -> AsyncIterator[Shift]:
-    store = SqliteStore.open(":memory:")
-    sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
-    cfg = load_config(environ={})
-    async with FakeAri() as fake, Engine.running(cfg, fake.settings(), sounds, store) as engine:
-        campaign = await engine.operators.create_campaign(
-            "test",
-            "Preview",
-            dial_mode="preview",
-            calling_hours_start="00:00",
-            calling_hours_end="24:00",
-            script="Hi {{ first_name }}",
-        )
-        await engine.operators.import_list("test", campaign.id, io.BytesIO(CSV.encode()))
-        signup = await engine.volunteers.sign_up("Ada", "ada@example.org", "+12025550100")
-        signin = await engine.volunteers.sign_in(
-            signup.login_id, signup.password, campaign.id, "phone", "test"
-        )
-        session = await engine.volunteers.phone_connected(signin.session, "phone-1", "br-1")
-        with engine.notifier.session_events(session.id) as queue:
-            await engine.volunteers.start_calling(session.id)
-            yield Shift(engine, fake, campaign, session.id, queue)
-    await store.close()
+async def shift(fake_pbx: tuple[Engine, FakeAri]) -> AsyncIterator[Shift]:
+    engine, fake = fake_pbx
+    settings = {"dial_mode": "preview", "script": "Hi {{ first_name }}"}
+    async with phone_volunteer(engine, "Preview", **settings) as (campaign, session_id, queue):
+        await engine.volunteers.start_calling(session_id)
+        yield Shift(engine, fake, campaign, session_id, queue)
 
 
 async def test_a_ready_volunteer_is_shown_a_voter_before_any_call(shift: Shift) -> None:

@@ -4,9 +4,6 @@ automatic dialer to its line types and preview to the others."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-
-import pytest
 
 from engine.models import VoterStatus
 from engine.store import SqliteStore
@@ -15,13 +12,6 @@ from engine.voters.line_types import LANDLINE, MOBILE, UNKNOWN
 from tests.unit.store_helpers import NY, T0, Row
 
 PHONES = {MOBILE: "+12025550001", LANDLINE: "+12025550002", UNKNOWN: "+12025550003"}
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 async def mixed_campaign(store: SqliteStore, copies: int = 1) -> int:

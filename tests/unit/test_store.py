@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -14,14 +13,6 @@ from engine.models import DEFAULT_TERM_CODES, Campaign, TermCode, TermCodeKind
 from engine.store import SqliteStore
 from engine.store.sqlite.migrations import MIGRATIONS, migrate
 from tests.unit.store_helpers import T0
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
-
 
 # --- opening and migrations ----------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,6 @@ from engine.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, Row, campaign_with_voters, phones
 
 LA = "America/Los_Angeles"
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 async def claim(

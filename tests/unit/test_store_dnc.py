@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from engine.errors import NotFound
@@ -12,13 +10,6 @@ from engine.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones
 
 PHONE = phones(1)[0]
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 async def statuses(store: SqliteStore, campaign_id: int) -> dict[VoterStatus, int]:

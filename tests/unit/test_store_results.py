@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,13 +12,6 @@ from engine.models import CallOutcome, CallState
 from engine.store import SqliteStore
 from engine.store.sqlite import results as sqlite_results
 from tests.unit.store_helpers import NY, T0, Row, campaign_with_voters, phones, session_for
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 async def claimed(store: SqliteStore, count: int = 1) -> tuple[int, list[int]]:

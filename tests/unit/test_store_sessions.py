@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,13 +10,6 @@ from engine.errors import Conflict, NotFound
 from engine.models import AudioMode, SessionState
 from engine.store import SqliteStore
 from tests.unit.store_helpers import T0, session_for
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,13 +11,6 @@ from engine.errors import NotFound
 from engine.models import Voter, VoterDetails, VoterStatus
 from engine.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, Row, phones
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

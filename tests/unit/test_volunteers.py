@@ -16,7 +16,7 @@ from engine.notifier import DialingView, Notifier
 from engine.sessions import credentials
 from engine.sessions import service as volunteers
 from engine.sessions.service import SignIn, VolunteerService
-from engine.store.sqlite.store import SqliteStore
+from engine.store import SqliteStore
 from engine.telephony.softphone import BrowserLogin
 from tests.helpers import wait_until
 from tests.unit.store_helpers import NY, Row
@@ -71,13 +71,6 @@ class RecordingCalls:
 def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Full-strength scrypt costs ~50 ms a hash; these tests are about the service."""
     monkeypatch.setattr(credentials, "SCRYPT_N", 2**4)
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.models import VoterStatus
-from engine.store.sqlite.store import SqliteStore
+from engine.store import SqliteStore
 from engine.voters import importer as voter_import
 from engine.voters.csv_rows import (
     RowError,
@@ -370,13 +369,6 @@ def test_progress_is_reported_every_thousand_rows_and_at_the_end() -> None:
 
 
 # --- importing into the store --------------------------------------------------------------
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[SqliteStore]:
-    store = SqliteStore.open(":memory:")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

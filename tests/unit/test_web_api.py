@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,11 +14,9 @@ from engine.errors import AriUnavailable
 from engine.models import Campaign
 from tests.unit.web_support import (
     add_voters,
-    api_client,
     bearer,
     in_wrap_up,
     operator_token,
-    running_engine,
     sign_in,
 )
 from web.app import create_app
@@ -48,23 +45,6 @@ def _routes() -> list[tuple[str, str]]:
 
 
 PROTECTED = [route for route in _routes() if route not in ANONYMOUS]
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
-    async with api_client(engine) as client:
-        yield client
-
-
-@pytest.fixture
-async def campaign(engine: Engine) -> Campaign:
-    return await engine.operators.create_campaign("test", "Spring Canvass")
 
 
 async def test_health_is_open_to_anyone(client: TestClient[Any, Any]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,11 +18,9 @@ from engine.config import WebConfig
 from engine.models import Campaign
 from tests.unit.web_support import (
     add_voters,
-    api_client,
     bearer,
     claim_one,
     operator_token,
-    running_engine,
     sign_in,
 )
 from web.app import run_web
@@ -37,25 +34,8 @@ VOTERS_CSV = (
 
 
 @pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
-    async with api_client(engine) as client:
-        yield client
-
-
-@pytest.fixture
 async def headers(engine: Engine, client: TestClient[Any, Any]) -> dict[str, str]:
     return bearer(await operator_token(engine, client))
-
-
-@pytest.fixture
-async def campaign(engine: Engine) -> Campaign:
-    return await engine.operators.create_campaign("test", "Spring Canvass")
 
 
 async def test_a_wrong_operator_password_is_401_login_failed(

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
-from tests.unit.web_support import api_client, running_engine
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[Engine]:
-    async with running_engine() as engine:
-        yield engine
-
-
-@pytest.fixture
-async def client(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
-    async with api_client(engine) as client:
-        yield client
 
 
 async def test_the_front_page_links_each_active_campaign_to_its_team_page(

@@ -4,11 +4,12 @@ campaign's events over its own WebSocket (web/operator/events.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from engine.clock import utc_now
 from engine.models import CallOutcome, CallState
 from engine.store.base import Store
 from web.appkeys import engine_of
@@ -30,7 +31,7 @@ async def stats(request: web.Request, session: OperatorSession) -> web.Response:
     campaign = await load_campaign(request)
     engine = engine_of(request)
     data = await engine.operators.stats(campaign.id)
-    data.update(await hourly(engine.store, campaign.id, datetime.now(UTC)))
+    data.update(await hourly(engine.store, campaign.id, utc_now()))
     return web.json_response(data, dumps=dumps)
 
 

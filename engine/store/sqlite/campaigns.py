@@ -6,10 +6,11 @@ import dataclasses
 import sqlite3
 from typing import Any
 
+from engine.clock import utc_now
 from engine.errors import Conflict, InvalidInput
 from engine.models import Campaign
 from engine.store.sqlite.base import SqliteBase
-from engine.store.sqlite.rows import decode, encode_record, now_utc, term_code, to_iso
+from engine.store.sqlite.rows import decode, encode_record, term_code, to_iso
 
 
 class CampaignsMixin(SqliteBase):
@@ -21,7 +22,7 @@ class CampaignsMixin(SqliteBase):
         name = _clean_name(name)
         draft = Campaign(id=0, name=name, **_normalise(settings))
         record = encode_record(draft)
-        record.update(name_key=_name_key(name), created_at=to_iso(draft.created_at or now_utc()))
+        record.update(name_key=_name_key(name), created_at=to_iso(draft.created_at or utc_now()))
         try:
             campaign_id = self._insert("campaigns", record)
         except sqlite3.IntegrityError as error:

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from engine.clock import utc_now
 from engine.errors import Conflict, NotFound
 from engine.models import Operator
 from engine.store.sqlite.base import SqliteBase, immediate
-from engine.store.sqlite.rows import decode, from_iso, now_utc, to_iso, to_json
+from engine.store.sqlite.rows import decode, from_iso, to_iso, to_json
 
 
 class OperatorsMixin(SqliteBase):
@@ -23,7 +24,7 @@ class OperatorsMixin(SqliteBase):
                 {
                     "username": username,
                     "password_hash": password_hash,
-                    "created_at": to_iso(now_utc()),
+                    "created_at": to_iso(utc_now()),
                 },
             )
         except sqlite3.IntegrityError as error:
@@ -49,7 +50,7 @@ class OperatorsMixin(SqliteBase):
                         "operator_id": operator_id,
                         "token_hash": token_hash,
                         "label": label,
-                        "created_at": to_iso(now or now_utc()),
+                        "created_at": to_iso(now or utc_now()),
                     },
                 )
             except sqlite3.IntegrityError as error:

@@ -23,10 +23,6 @@ T = TypeVar("T")
 Kind = Literal["time", "enum", "json", "bool", "term_codes", "plain"]
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 def to_iso(when: datetime) -> str:
     """An aware datetime as UTC text that sorts correctly. Raises ValueError if naive."""
     if when.tzinfo is None or when.utcoffset() is None:

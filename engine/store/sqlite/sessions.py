@@ -6,10 +6,11 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from engine.clock import utc_now
 from engine.errors import Conflict, NotFound
 from engine.models import AudioMode, Login, Session, SessionState, Volunteer
 from engine.store.sqlite.base import SqliteBase, immediate
-from engine.store.sqlite.rows import decode, encode_record, now_utc, to_iso
+from engine.store.sqlite.rows import decode, encode_record, to_iso
 
 _LIVE = "state != 'logged out'"
 """Matches the partial unique index sessions_live_pin: keep the text identical."""
@@ -26,7 +27,7 @@ class SessionsMixin(SqliteBase):
             if row is None:
                 volunteer_id = self._insert(
                     "volunteers",
-                    {"name": name, "email": email, "phone": phone, "created_at": to_iso(now_utc())},
+                    {"name": name, "email": email, "phone": phone, "created_at": to_iso(utc_now())},
                 )
             else:
                 volunteer_id = row["id"]
@@ -39,7 +40,7 @@ class SessionsMixin(SqliteBase):
     async def add_login(self, login_id: str, volunteer_id: int, password_hash: str) -> Login:
         """Raises Conflict if login_id exists (case-insensitive), NotFound for an unknown
         volunteer."""
-        login = Login(login_id, volunteer_id, password_hash, created_at=now_utc())
+        login = Login(login_id, volunteer_id, password_hash, created_at=utc_now())
         with immediate(self.conn):
             self._get("volunteers", volunteer_id, "volunteer")
             try:
@@ -117,7 +118,7 @@ class SessionsMixin(SqliteBase):
         Raises NotFound, TypeError for a name that is not a Session field, and Conflict if the
         change would give two live sessions the same PIN."""
         if "state" in fields and "state_since" not in fields:
-            fields["state_since"] = now_utc()
+            fields["state_since"] = utc_now()
         try:
             return self._update("sessions", Session, session_id, "session", fields)
         except sqlite3.IntegrityError as error:

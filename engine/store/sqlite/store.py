@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from engine.clock import utc_now
 from engine.store.sqlite.attempts import AttemptsMixin
 from engine.store.sqlite.campaigns import CampaignsMixin
 from engine.store.sqlite.dnc import DncMixin
@@ -24,7 +25,6 @@ from engine.store.sqlite.migrations import migrate
 from engine.store.sqlite.operators import OperatorsMixin
 from engine.store.sqlite.pacing import PacingMixin
 from engine.store.sqlite.results import ResultsMixin
-from engine.store.sqlite.rows import now_utc
 from engine.store.sqlite.sessions import SessionsMixin
 from engine.store.sqlite.voters import VotersMixin
 
@@ -66,7 +66,7 @@ class SqliteStore(
                 db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
-            applied = migrate(db, now_utc(), name=f"The database {str(path)!r}")
+            applied = migrate(db, utc_now(), name=f"The database {str(path)!r}")
         except BaseException:
             db.close()
             raise

@@ -1,4 +1,4 @@
-"""`phonebank demo` / `phonebank run --demo`: a sample campaign worked by simulated volunteers.
+"""`python -m testbed demo` (or `run --demo`): a sample campaign worked by simulated volunteers.
 
 Loads data/demo_* (a 40-voter list of the carrier simulator's numbers, a script and a survey)
 and signs in two simulated volunteers whose phones are played by the carrier simulator: they
@@ -19,8 +19,8 @@ from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
 from engine.models import Campaign, SessionState
 from engine.notifier import drain
-from engine.pbx.pair import PbxPair
 from testbed.events import EventLog
+from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,84 @@
+"""The carrier simulator: a second Asterisk that plays the phone network, the voters (with
+the synthetic voices) and the volunteers' phones, joined to the dialer PBX by a SIP trunk."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from engine.config import PbxConfig
+from engine.pbx.dialer import PeerLink
+from engine.pbx.instance import AsteriskInstance, InstanceSpec
+from engine.pbx.ports import pick_port, pick_rtp_range
+from engine.pbx.rootfs import AsteriskRuntime
+
+CARRIER_APP = "carrier"
+
+
+@dataclass(frozen=True)
+class CarrierPorts:
+    sip: int
+    http: int
+
+
+def pick_carrier_ports(cfg: PbxConfig) -> CarrierPorts:
+    """The simulator's SIP and ARI ports (configured, or free ones). Raises SetupError."""
+    sip = pick_port(
+        socket.SOCK_DGRAM, cfg.carrier_sip_port, "carrier simulator's SIP", "pbx.carrier_sip_port"
+    )
+    http = pick_port(
+        socket.SOCK_STREAM,
+        cfg.carrier_http_port,
+        "carrier simulator's ARI",
+        "pbx.carrier_http_port",
+    )
+    return CarrierPorts(sip, http)
+
+
+def link_to(ports: CarrierPorts) -> PeerLink:
+    """How the dialer PBX reaches the simulator: endpoint 'carrier', calls from it arriving in
+    the dialer's 'from-carrier' context."""
+    return PeerLink(name="carrier", context="from-carrier", port=ports.sip)
+
+
+def carrier_instance(
+    runtime: AsteriskRuntime,
+    base: PurePosixPath,
+    ports: CarrierPorts,
+    used: set[int],
+    dialer_sip_port: int,
+    voices: tuple[PurePosixPath, dict[str, Any]],
+) -> AsteriskInstance:
+    """The carrier simulator of the run in ``base`` (not started), trunked to the dialer's
+    SIP port, playing ``voices`` (their directory as Asterisk sees it, and their manifest)."""
+    voices_dir, manifest = voices
+    rtp = pick_rtp_range(used)
+    spec = InstanceSpec(
+        name="carrier",
+        role="carrier",
+        base=str(base / "carrier"),
+        sip_port=ports.sip,
+        http_port=ports.http,
+        rtp_start=rtp[0],
+        rtp_end=rtp[1],
+        ari_user="carrier",
+        ari_password=secrets.token_urlsafe(18),
+        ari_app=CARRIER_APP,
+        extra={
+            "trunk": {
+                "name": "dialer",
+                "context": "from-dialer",
+                "host": "127.0.0.1",
+                "port": dialer_sip_port,
+            },
+            "voices_dir": str(voices_dir),
+            "sip_bind": "127.0.0.1",
+            "real_trunk": None,
+            "recordings_dir": str(base / "carrier" / "recordings"),
+            "voices": manifest["counts"],
+        },
+    )
+    return AsteriskInstance(spec, runtime)
