@@ -24,6 +24,7 @@ from engine.calls.voter_release import settle_voter
 from engine.clock import utc_now
 from engine.errors import AriError, AriNotFound, AriUnavailable
 from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
+from engine.store.changes import AttemptChanges
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony
@@ -178,7 +179,7 @@ class OutboundCalls:
         verdict, cause, answered_at = ([*args, "", "", ""])[1:4]
         if verdict == "NOTSURE" and call.campaign.connect_notsure and await self._dead_air(call):
             return
-        fields = {
+        fields: AttemptChanges = {
             "amd_verdict": verdict,
             "amd_cause": cause,
             "amd_at": utc_now(),

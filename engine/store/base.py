@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 from engine.models import (
     Attempt,
@@ -26,6 +26,7 @@ from engine.models import (
     Voter,
     VoterStatus,
 )
+from engine.store.changes import AttemptChanges, SessionChanges
 
 
 class VoterInput(Protocol):
@@ -103,7 +104,7 @@ class Store(Protocol):
         ``refund_attempt`` gives back the attempt the claim counted (a failure of ours)."""
 
     # --- attempts ----------------------------------------------------------------------
-    async def update_attempt(self, attempt_id: int, **fields: Any) -> Attempt:
+    async def update_attempt(self, attempt_id: int, **changes: Unpack[AttemptChanges]) -> Attempt:
         """Set Attempt fields (state, channel_id, timestamps, outcome...). Raises NotFound."""
 
     async def get_attempt(self, attempt_id: int) -> Attempt:
@@ -147,7 +148,7 @@ class Store(Protocol):
     async def session_by_pin(self, pin: str) -> Session | None:
         """The most recent session with this PIN (live or ended)."""
 
-    async def update_session(self, session_id: int, **fields: Any) -> Session:
+    async def update_session(self, session_id: int, **changes: Unpack[SessionChanges]) -> Session:
         """Set Session fields; setting ``state`` also sets state_since unless given."""
 
     async def live_sessions(self, campaign_id: int | None = None) -> list[Session]:

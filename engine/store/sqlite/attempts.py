@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
 from engine.models import Attempt, CallOutcome
+from engine.store.changes import AttemptChanges
 from engine.store.sqlite.base import SqliteBase
 from engine.store.sqlite.rows import decode, to_iso
+from engine.store.sqlite.worker import on_worker
 
 _SINCE = "(ended_at >= :since OR (ended_at IS NULL AND amd_at >= :since))"
 """When an attempt counts for statistics: from when it ended, or, while a live answer is still
@@ -15,33 +17,39 @@ on the line, from its answering-machine-detection verdict (amd_at)."""
 
 
 class AttemptsMixin(SqliteBase):
-    async def update_attempt(self, attempt_id: int, **fields: Any) -> Attempt:
+    @on_worker
+    def update_attempt(self, /, attempt_id: int, **changes: Unpack[AttemptChanges]) -> Attempt:
         """Set Attempt fields (state, channel_id, timestamps, outcome...). Raises NotFound, and
         TypeError for a name that is not an Attempt field."""
-        return self._update("attempts", Attempt, attempt_id, "call attempt", fields)
+        return self._update("attempts", Attempt, attempt_id, "call attempt", changes)
 
-    async def get_attempt(self, attempt_id: int) -> Attempt:
+    @on_worker
+    def get_attempt(self, attempt_id: int) -> Attempt:
         """Raises NotFound."""
         return decode(Attempt, self._get("attempts", attempt_id, "call attempt"))
 
-    async def attempt_by_channel(self, channel_id: str) -> Attempt | None:
+    @on_worker
+    def attempt_by_channel(self, channel_id: str) -> Attempt | None:
         """The latest attempt on this channel."""
         row = self._one(
             "SELECT * FROM attempts WHERE channel_id = ? ORDER BY id DESC LIMIT 1", (channel_id,)
         )
         return None if row is None else decode(Attempt, row)
 
-    async def open_attempts(self) -> list[Attempt]:
+    @on_worker
+    def open_attempts(self) -> list[Attempt]:
         """Attempts not ENDED (for recovery after a restart), oldest first."""
         rows = self._all("SELECT * FROM attempts WHERE state != 'ended' ORDER BY id")
         return [decode(Attempt, row) for row in rows]
 
-    async def list_attempts(self, campaign_id: int) -> list[Attempt]:
+    @on_worker
+    def list_attempts(self, campaign_id: int) -> list[Attempt]:
         """Oldest first."""
         rows = self._all("SELECT * FROM attempts WHERE campaign_id = ? ORDER BY id", (campaign_id,))
         return [decode(Attempt, row) for row in rows]
 
-    async def abandon_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
+    @on_worker
+    def abandon_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
         """(abandoned, live answers) since ``since``: live answers are automatic calls (with
         an AMD verdict; preview calls placed by a volunteer cannot be abandoned) whose outcome
         is CONTACT or ABANDONED. An attempt counts from when it ended or, if still on the
@@ -60,7 +68,8 @@ class AttemptsMixin(SqliteBase):
         assert row is not None
         return row["abandoned"], row["live"]
 
-    async def outcome_counts(self, campaign_id: int, since: datetime) -> dict[CallOutcome, int]:
+    @on_worker
+    def outcome_counts(self, campaign_id: int, since: datetime) -> dict[CallOutcome, int]:
         """How many attempts had each outcome since ``since`` (every outcome present, 0 if
         none); counted as in abandon_counts."""
         counts = dict.fromkeys(CallOutcome, 0)
