@@ -23,7 +23,7 @@ from engine.calls.states import CallEvent, next_call_state
 from engine.calls.voter_release import settle_voter
 from engine.clock import utc_now
 from engine.errors import AriError, AriNotFound, AriUnavailable
-from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
+from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, SessionState, Voter
 from engine.store.changes import AttemptChanges
 
 if TYPE_CHECKING:
@@ -294,10 +294,14 @@ class OutboundCalls:
             await self._abandon(call)
 
     async def _reserve_volunteer(self, campaign_id: int) -> Session | None:
-        for session in await self.tel.volunteers.ready_sessions(campaign_id):
-            if session.id not in self.reserved:
-                self.reserved.add(session.id)
-                return session
+        for ready in await self.tel.volunteers.ready_sessions(campaign_id):
+            if ready.id not in self.reserved:
+                self.reserved.add(ready.id)
+                # read again once reserved: the list may be stale (the store yields to others)
+                session = await self.tel.store.get_session(ready.id)
+                if session.state == SessionState.READY and session.channel_id:
+                    return session
+                self.reserved.discard(ready.id)
         return None
 
     async def _bridge(self, call: LiveCall, session: Session, measure: bool) -> bool:

@@ -113,22 +113,28 @@ class PreviewCalls:
         offered = 0
         async with self._lock:
             for ready in ready_sessions:
-                session = await self.tel.store.get_session(ready.id)
-                if (
-                    session.state != SessionState.READY
-                    or session.id in self.by_session
-                    or session.id in self.tel.calls.reserved
-                ):
+                # Reserved before reading its state (the store yields to other tasks), so the
+                # automatic dialer cannot bridge a call to it while the card is offered.
+                if ready.id in self.by_session or ready.id in self.tel.calls.reserved:
                     continue
-                claimed = await self.tel.store.claim_voters(
-                    campaign.id, 1, now, within, campaign.max_attempts, line_types
-                )
-                if not claimed:
-                    break  # nobody left to preview now
-                [(voter, attempt)] = claimed
-                attempt = await self.tel.store.update_attempt(attempt.id, session_id=session.id)
-                self.by_session[session.id] = PreviewCall(session.id, attempt.id, campaign, voter)
-                await self.tel.volunteers.preview_offered(session, attempt, voter, campaign)
+                self.tel.calls.reserved.add(ready.id)
+                try:
+                    session = await self.tel.store.get_session(ready.id)
+                    if session.state != SessionState.READY:
+                        continue
+                    claimed = await self.tel.store.claim_voters(
+                        campaign.id, 1, now, within, campaign.max_attempts, line_types
+                    )
+                    if not claimed:
+                        break  # nobody left to preview now
+                    [(voter, attempt)] = claimed
+                    attempt = await self.tel.store.update_attempt(attempt.id, session_id=session.id)
+                    self.by_session[session.id] = PreviewCall(
+                        session.id, attempt.id, campaign, voter
+                    )
+                    await self.tel.volunteers.preview_offered(session, attempt, voter, campaign)
+                finally:
+                    self.tel.calls.reserved.discard(ready.id)
                 log.info(
                     "session %d: previewing voter %d (%s)", session.id, voter.id, voter.line_type
                 )

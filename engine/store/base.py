@@ -8,6 +8,7 @@ where they say so, and engine.errors.Conflict for a broken uniqueness rule.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Unpack
 
@@ -46,6 +47,15 @@ class VoterInput(Protocol):
     source_line: int | None
     line_type: str
     """mobile, landline or '' (unknown)."""
+
+
+@dataclass(frozen=True)
+class HourCount:
+    """Ended attempts of one clock hour (UTC), for the dashboard."""
+
+    hour: datetime
+    attempts: int
+    contacts: int
 
 
 class Store(Protocol):
@@ -227,6 +237,12 @@ class Store(Protocol):
         an AMD verdict) whose outcome is CONTACT or ABANDONED."""
 
     async def outcome_counts(self, campaign_id: int, since: datetime) -> dict[CallOutcome, int]: ...
+    async def attempts_by_hour(self, campaign_id: int, since: datetime) -> list[HourCount]:
+        """Ended attempts (and how many were contacts) per clock hour from ``since``, oldest
+        first, hours without any left out; an attempt counts at ended_at, else claimed_at."""
+
+    async def attempts_in_flight(self, campaign_id: int) -> int:
+        """The campaign's attempts not ENDED."""
 
     # --- pacing --------------------------------------------------------------------------
     async def ended_attempts(

@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from engine.models import CallOutcome, CallState
-from engine.store.base import Store
+from engine.operators.stats import hourly
 from web.appkeys import OPERATOR_SOCKETS, WEBSOCKETS, engine_of
 from web.errors import STREAMING
 from web.events_ws import HEARTBEAT_SECONDS, operator_sockets
@@ -23,8 +22,6 @@ from web.operator.pages import load_campaign, page
 from web.operator.sockets import page_key, watch
 from web.shapes import dumps
 from web.ws_guard import check_origin
-
-HOURS = 12
 
 
 @operator_page
@@ -40,33 +37,6 @@ async def stats(request: web.Request, session: OperatorSession) -> web.Response:
     data = await engine.operators.stats(campaign.id)
     data.update(await hourly(engine.store, campaign.id, datetime.now(UTC)))
     return web.json_response(data, dumps=dumps)
-
-
-async def hourly(store: Store, campaign_id: int, now: datetime) -> dict[str, Any]:
-    """Contacts and attempts in each of the last HOURS clock hours (oldest first, the current
-    hour last), and the calls in flight now."""
-    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS - 1)
-    contacts = [0] * HOURS
-    attempts = [0] * HOURS
-    in_flight = 0
-    for attempt in await store.list_attempts(campaign_id):
-        if attempt.state != CallState.ENDED:
-            in_flight += 1
-            continue
-        when = attempt.ended_at or attempt.claimed_at
-        if when is None or when < start:
-            continue
-        slot = min(HOURS - 1, int((when - start).total_seconds() // 3600))
-        attempts[slot] += 1
-        if attempt.outcome == CallOutcome.CONTACT:
-            contacts[slot] += 1
-    hours = [(start + timedelta(hours=i)).strftime("%H:00") for i in range(HOURS)]
-    return {
-        "hours": hours,
-        "contacts_per_hour": contacts,
-        "attempts_per_hour": attempts,
-        "lines_in_flight": in_flight,
-    }
 
 
 @operator_page

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Unpack
 
 from engine.models import Attempt, CallOutcome
+from engine.store.base import HourCount
 from engine.store.changes import AttemptChanges
 from engine.store.sqlite.base import SqliteBase
 from engine.store.sqlite.rows import decode, to_iso
@@ -14,6 +15,21 @@ from engine.store.sqlite.worker import on_worker
 _SINCE = "(ended_at >= :since OR (ended_at IS NULL AND amd_at >= :since))"
 """When an attempt counts for statistics: from when it ended, or, while a live answer is still
 on the line, from its answering-machine-detection verdict (amd_at)."""
+
+
+_BY_HOUR = """
+SELECT substr(at, 1, 13) AS hour, count(*) AS attempts,
+       coalesce(sum(outcome = :contact), 0) AS contacts
+FROM (
+    SELECT ended_at AS at, outcome FROM attempts
+    WHERE campaign_id = :campaign AND ended_at >= :since AND state = 'ended'
+    UNION ALL
+    SELECT claimed_at AS at, outcome FROM attempts
+    WHERE campaign_id = :campaign AND ended_at IS NULL AND claimed_at >= :since
+      AND state = 'ended')
+GROUP BY hour
+ORDER BY hour"""
+"""Times are stored as UTC ISO text, so the first 13 characters (YYYY-MM-DDTHH) are the hour."""
 
 
 class AttemptsMixin(SqliteBase):
@@ -82,3 +98,35 @@ class AttemptsMixin(SqliteBase):
         for row in rows:
             counts[CallOutcome(row["outcome"])] = row["n"]
         return counts
+
+    @on_worker
+    def attempts_by_hour(self, campaign_id: int, since: datetime) -> list[HourCount]:
+        """Ended attempts per clock hour (UTC) from ``since``: how many, and how many were
+        contacts, oldest hour first; hours without any are left out. An attempt counts at
+        its end (its claim when it has no end time). Two index ranges of the campaign's attempts
+        (attempts_campaign_ended: ended since, and never ended), grouped in SQL."""
+        rows = self._all(
+            _BY_HOUR,
+            {
+                "campaign": campaign_id,
+                "since": to_iso(since),
+                "contact": CallOutcome.CONTACT.value,
+            },
+        )
+        return [
+            HourCount(
+                hour=datetime.fromisoformat(row["hour"] + ":00:00+00:00"),
+                attempts=row["attempts"],
+                contacts=row["contacts"],
+            )
+            for row in rows
+        ]
+
+    @on_worker
+    def attempts_in_flight(self, campaign_id: int) -> int:
+        """The campaign's attempts not ENDED (index attempts_campaign_open)."""
+        row = self._one(
+            "SELECT count(*) AS n FROM attempts WHERE campaign_id = ? AND state != 'ended'",
+            (campaign_id,),
+        )
+        return int(row["n"]) if row else 0

@@ -200,7 +200,13 @@ CREATE TABLE pacing_models (
 );
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_SCHEMA, _V2_PACING)
+_V3_OPEN_ATTEMPTS = """
+-- Issue 12: the dashboard and pacing count a campaign's calls in flight without reading all
+-- of its attempts (queries say `campaign_id = ? AND state != 'ended'` to use it).
+CREATE INDEX attempts_campaign_open ON attempts (campaign_id, state) WHERE state != 'ended';
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1_SCHEMA, _V2_PACING, _V3_OPEN_ATTEMPTS)
 
 
 def migrate(

@@ -55,8 +55,8 @@ class PacingMixin(SqliteBase):
         """Live answers to automatic calls still connecting, talking or hearing the
         abandon message."""
         row = self._one(
-            "SELECT count(*) AS n FROM attempts WHERE campaign_id = ? AND state IN (?, ?, ?) "
-            "AND amd_verdict != ''",
+            "SELECT count(*) AS n FROM attempts WHERE campaign_id = ? AND state != 'ended' "
+            "AND state IN (?, ?, ?) AND amd_verdict != ''",
             (
                 campaign_id,
                 CallState.CONNECTING.value,
