@@ -12,9 +12,16 @@ from engine.store.sqlite.base import SqliteBase
 from engine.store.sqlite.rows import decode, to_iso
 from engine.store.sqlite.worker import on_worker
 
-_SINCE = "(ended_at >= :since OR (ended_at IS NULL AND amd_at >= :since))"
-"""When an attempt counts for statistics: from when it ended, or, while a live answer is still
-on the line, from its answering-machine-detection verdict (amd_at)."""
+_WINDOW = """
+SELECT outcome, amd_verdict FROM attempts
+WHERE campaign_id = :campaign AND ended_at >= :since
+UNION ALL
+SELECT outcome, amd_verdict FROM attempts
+WHERE campaign_id = :campaign AND ended_at IS NULL AND amd_at >= :since"""
+"""The attempts that count for statistics since :since: those that ended since, and live
+answers still on the line whose answering-machine-detection verdict (amd_at) came since. Two
+ranges of the index attempts_campaign_window (which holds outcome and amd_verdict too), so
+only the window is read, never the campaign's whole history."""
 
 
 _BY_HOUR = """
@@ -72,8 +79,7 @@ class AttemptsMixin(SqliteBase):
         line, from its AMD verdict (amd_at)."""
         row = self._one(
             "SELECT count(*) AS live, coalesce(sum(outcome = :abandoned), 0) AS abandoned "
-            f"FROM attempts WHERE campaign_id = :campaign AND {_SINCE} "
-            "AND outcome IN (:contact, :abandoned) AND amd_verdict != ''",
+            f"FROM ({_WINDOW}) WHERE outcome IN (:contact, :abandoned) AND amd_verdict != ''",
             {
                 "campaign": campaign_id,
                 "since": to_iso(since),
@@ -90,8 +96,7 @@ class AttemptsMixin(SqliteBase):
         none); counted as in abandon_counts."""
         counts = dict.fromkeys(CallOutcome, 0)
         rows = self._all(
-            "SELECT outcome, count(*) AS n FROM attempts "
-            f"WHERE campaign_id = :campaign AND {_SINCE} AND outcome IS NOT NULL "
+            f"SELECT outcome, count(*) AS n FROM ({_WINDOW}) WHERE outcome IS NOT NULL "
             "GROUP BY outcome",
             {"campaign": campaign_id, "since": to_iso(since)},
         )
@@ -104,7 +109,7 @@ class AttemptsMixin(SqliteBase):
         """Ended attempts per clock hour (UTC) from ``since``: how many, and how many were
         contacts, oldest hour first; hours without any are left out. An attempt counts at
         its end (its claim when it has no end time). Two index ranges of the campaign's attempts
-        (attempts_campaign_ended: ended since, and never ended), grouped in SQL."""
+        (attempts_campaign_window: ended since, and never ended), grouped in SQL."""
         rows = self._all(
             _BY_HOUR,
             {
@@ -126,7 +131,8 @@ class AttemptsMixin(SqliteBase):
     def attempts_in_flight(self, campaign_id: int) -> int:
         """The campaign's attempts not ENDED (index attempts_campaign_open)."""
         row = self._one(
-            "SELECT count(*) AS n FROM attempts WHERE campaign_id = ? AND state != 'ended'",
+            "SELECT count(*) AS n FROM attempts INDEXED BY attempts_campaign_open "
+            "WHERE campaign_id = ? AND state != 'ended'",
             (campaign_id,),
         )
         return int(row["n"]) if row else 0

@@ -53,10 +53,11 @@ class PacingMixin(SqliteBase):
     @on_worker
     def people_on_the_line(self, campaign_id: int) -> int:
         """Live answers to automatic calls still connecting, talking or hearing the
-        abandon message."""
+        abandon message (from the open attempts only: index attempts_campaign_open)."""
         row = self._one(
-            "SELECT count(*) AS n FROM attempts WHERE campaign_id = ? AND state != 'ended' "
-            "AND state IN (?, ?, ?) AND amd_verdict != ''",
+            "SELECT count(*) AS n FROM attempts INDEXED BY attempts_campaign_open "
+            "WHERE campaign_id = ? AND state != 'ended' AND state IN (?, ?, ?) "
+            "AND amd_verdict != ''",
             (
                 campaign_id,
                 CallState.CONNECTING.value,
