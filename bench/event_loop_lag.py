@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import shutil
 import statistics
@@ -55,6 +56,12 @@ REFRESH_S = 0.5
 SIGN_IN_S = 1.0
 TICK_S = 0.010
 ZONE = "America/New_York"
+
+
+PHASES = {
+    "before": "store on the event loop, dashboard reads every attempt",
+    "after": "store on its worker thread, dashboard from aggregate queries",
+}
 
 
 class InlineWorker(SqliteWorker):
@@ -100,10 +107,9 @@ async def build_template(path: Path, voters: int) -> None:
     history = []
     for n in range(min(HISTORY, voters)):
         ended = now - timedelta(seconds=rng.uniform(0, 48 * 3600))
-        history.append(
-            (campaign.id, n + 1, f"+1202{n:07d}", "ended", to_iso(ended - timedelta(seconds=20)))
-            + (to_iso(ended), rng.choice(outcomes).value)
-        )
+        claimed, ended_at = to_iso(ended - timedelta(seconds=20)), to_iso(ended)
+        outcome = rng.choice(outcomes).value
+        history.append((campaign.id, n + 1, f"+1202{n:07d}", "ended", claimed, ended_at, outcome))
     store.conn.executemany(
         "INSERT INTO attempts (campaign_id, voter_id, phone, state, claimed_at, ended_at, "
         "outcome, amd_verdict, amd_cause) VALUES (?, ?, ?, ?, ?, ?, ?, '', '')",
@@ -193,6 +199,17 @@ async def start_volunteers(engine: Engine, campaign_id: int) -> None:
         await engine.volunteers.start_calling(signin.session.id)
 
 
+async def noise_floor(seconds: float) -> Figures:
+    """The ticker alone: how late ticks fire on this (shared) machine with nothing else to do."""
+    figures = Figures()
+    task = asyncio.create_task(ticker(figures))
+    await asyncio.sleep(seconds)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return figures
+
+
 async def run_phase(path: Path, old: bool, seconds: float) -> tuple[Figures, int]:
     store = SqliteStore.open(path)
     if old:
@@ -253,6 +270,10 @@ async def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="phonebank-lag-") as tmp:
         template = Path(tmp) / "template.db"
+        print(
+            f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+        )
+        print(f"idle ticker (noise floor): {ms((await noise_floor(5.0)).lags)}")
         started = time.perf_counter()
         await build_template(template, args.voters)
         print(
@@ -265,12 +286,8 @@ async def main() -> None:
             path = Path(tmp) / f"{name}.db"
             shutil.copy(template, path)
             figures, calls = await run_phase(path, name == "before", args.seconds)
-            report(
-                f"{name} (store {'on the event loop, dashboard scan' if name == 'before' else 'on its worker thread, aggregate queries'})",
-                figures,
-                calls,
-                args.seconds,
-            )
+            how = PHASES[name]
+            report(f"{name} ({how})", figures, calls, args.seconds)
 
 
 if __name__ == "__main__":

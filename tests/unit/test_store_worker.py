@@ -16,6 +16,7 @@ import pytest
 from engine.models import Attempt, CallOutcome, CallState
 from engine.operators.stats import HOURS, hourly
 from engine.store import SqliteStore
+from engine.store.sqlite.attempts import _BY_HOUR, _WINDOW
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones
 
 
@@ -168,3 +169,26 @@ async def test_hourly_figures_equal_the_old_scan(store: SqliteStore) -> None:
     assert {key: figures[key] for key in expected} == expected
     assert sum(figures["attempts_per_hour"]) > 40 and figures["lines_in_flight"] == 14
     assert figures["hours"][-1] == "16:00"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        pytest.param(_BY_HOUR, id="attempts_by_hour"),
+        pytest.param(f"SELECT outcome, count(*) FROM ({_WINDOW}) GROUP BY outcome", id="window"),
+        pytest.param(
+            "SELECT count(*) FROM attempts INDEXED BY attempts_campaign_open "
+            "WHERE campaign_id = :campaign AND state != 'ended'",
+            id="in_flight",
+        ),
+    ],
+)
+async def test_statistics_read_index_ranges_not_the_whole_campaign(
+    store: SqliteStore, sql: str
+) -> None:
+    params = {"campaign": 1, "since": "2024-10-01", "contact": "contact"}
+    plan = [row[3] for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()]
+    searches = [step for step in plan if "attempts" in step]
+    assert searches and all(step.startswith("SEARCH") for step in searches), plan
+    assert all("campaign_id=?" in step for step in searches), plan
+    assert all("ended_at" in step for step in searches if "window" in step), plan
