@@ -293,12 +293,17 @@ class OutboundCalls:
         if call.channel_id in self.by_channel and call.state == CallState.CONNECTING:
             await self._abandon(call)
 
+    def reserve(self, session_id: int) -> bool:
+        """Hold a session for one use (a call to bridge, a preview card); False if held."""
+        if session_id in self.reserved:
+            return False
+        self.reserved.add(session_id)
+        return True
+
     async def _reserve_volunteer(self, campaign_id: int) -> Session | None:
         for ready in await self.tel.volunteers.ready_sessions(campaign_id):
-            if ready.id not in self.reserved:
-                self.reserved.add(ready.id)
-                # read again once reserved: the list may be stale (the store yields to others)
-                session = await self.tel.store.get_session(ready.id)
+            if self.reserve(ready.id):
+                session = await self.tel.store.get_session(ready.id)  # the list may be stale
                 if session.state == SessionState.READY and session.channel_id:
                     return session
                 self.reserved.discard(ready.id)

@@ -113,11 +113,8 @@ class PreviewCalls:
         offered = 0
         async with self._lock:
             for ready in ready_sessions:
-                # Reserved before reading its state (the store yields to other tasks), so the
-                # automatic dialer cannot bridge a call to it while the card is offered.
-                if ready.id in self.by_session or ready.id in self.tel.calls.reserved:
-                    continue
-                self.tel.calls.reserved.add(ready.id)
+                if ready.id in self.by_session or not self.tel.calls.reserve(ready.id):
+                    continue  # held by the dialer; held here while offered (the store yields)
                 try:
                     session = await self.tel.store.get_session(ready.id)
                     if session.state != SessionState.READY:
@@ -128,10 +125,8 @@ class PreviewCalls:
                     if not claimed:
                         break  # nobody left to preview now
                     [(voter, attempt)] = claimed
-                    attempt = await self.tel.store.update_attempt(attempt.id, session_id=session.id)
-                    self.by_session[session.id] = PreviewCall(
-                        session.id, attempt.id, campaign, voter
-                    )
+                    attempt = await self.tel.store.update_attempt(attempt.id, session_id=ready.id)
+                    self.by_session[ready.id] = PreviewCall(ready.id, attempt.id, campaign, voter)
                     await self.tel.volunteers.preview_offered(session, attempt, voter, campaign)
                 finally:
                     self.tel.calls.reserved.discard(ready.id)
