@@ -11,6 +11,11 @@ Why a dedicated single-thread executor (and not asyncio.to_thread with a lock):
 - a store call cannot be interleaved with another inside SQLite: each method is one unit of
   work (one BEGIN IMMEDIATE transaction for writes), as when it ran on the loop.
 
+What callers must know: a store call now lets other tasks run while it waits, so two calls
+in a row are no longer one atomic step. Code that reads a state and then acts on it must hold
+its own guard across the calls (as the dialer and preview do with OutboundCalls.reserve), or
+let one store method do both in one transaction (as claim_voters does).
+
 A call cancelled while queued never runs; one cancelled while running still completes (a
 transaction commits or rolls back as a whole) and its result is dropped, as if the
 cancellation had landed just after the call returned.
@@ -49,10 +54,10 @@ class SqliteWorker:
         """Run ``last`` after everything already queued, then stop the thread. Idempotent."""
         if self._closed:
             return
+        self._closed = True  # later calls fail at once; those queued run before ``last``
         try:
-            await self.run(last)
+            await asyncio.get_running_loop().run_in_executor(self._executor, last)
         finally:
-            self._closed = True
             self._executor.shutdown(wait=False)
 
 
@@ -68,8 +73,8 @@ def on_worker(
     method: Callable[Concatenate[S, P], T],
 ) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
     """Turn a synchronous store method into a coroutine method that runs it on the store's
-    worker thread. The synchronous body must not call other decorated methods (it would wait
-    for itself): it uses the plain helpers (``_get``, ``_all``...) instead."""
+    worker thread. The synchronous body must not call other decorated methods (it would get
+    a coroutine, not a result): it uses the plain helpers (``_get``, ``_all``...) instead."""
 
     @functools.wraps(method)
     async def queued(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
