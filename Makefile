@@ -11,7 +11,7 @@ JSSIP_VERSION := 3.12.0
 JSSIP := web/static/vendor/jssip.min.js
 PYTEST_ARGS ?=
 
-.PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup setup deps venv pbx jssip clean
+.PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup bench-lag setup deps venv pbx jssip clean
 
 # The whole system with the carrier simulator as the phone network (testbed/cli.py); in
 # production, `phonebank run` starts the dialer PBX alone and calls through [trunk].
@@ -47,6 +47,9 @@ bench-live: setup
 
 bench-signup: setup
 	$(BIN)/python bench/signup_flood.py --flood 300
+
+bench-lag: venv
+	$(BIN)/python bench/event_loop_lag.py --voters 100000 --seconds 40
 
 setup: deps venv pbx jssip
 

@@ -23,7 +23,8 @@ from engine.calls.states import CallEvent, next_call_state
 from engine.calls.voter_release import settle_voter
 from engine.clock import utc_now
 from engine.errors import AriError, AriNotFound, AriUnavailable
-from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
+from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, SessionState, Voter
+from engine.store.changes import AttemptChanges
 
 if TYPE_CHECKING:
     from engine.telephony.runtime import Telephony
@@ -178,7 +179,7 @@ class OutboundCalls:
         verdict, cause, answered_at = ([*args, "", "", ""])[1:4]
         if verdict == "NOTSURE" and call.campaign.connect_notsure and await self._dead_air(call):
             return
-        fields = {
+        fields: AttemptChanges = {
             "amd_verdict": verdict,
             "amd_cause": cause,
             "amd_at": utc_now(),
@@ -292,11 +293,20 @@ class OutboundCalls:
         if call.channel_id in self.by_channel and call.state == CallState.CONNECTING:
             await self._abandon(call)
 
+    def reserve(self, session_id: int) -> bool:
+        """Hold a session for one use (a call to bridge, a preview card); False if held."""
+        if session_id in self.reserved:
+            return False
+        self.reserved.add(session_id)
+        return True
+
     async def _reserve_volunteer(self, campaign_id: int) -> Session | None:
-        for session in await self.tel.volunteers.ready_sessions(campaign_id):
-            if session.id not in self.reserved:
-                self.reserved.add(session.id)
-                return session
+        for ready in await self.tel.volunteers.ready_sessions(campaign_id):
+            if self.reserve(ready.id):
+                session = await self.tel.store.get_session(ready.id)  # the list may be stale
+                if session.state == SessionState.READY and session.channel_id:
+                    return session
+                self.reserved.discard(ready.id)
         return None
 
     async def _bridge(self, call: LiveCall, session: Session, measure: bool) -> bool:

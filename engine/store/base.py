@@ -8,8 +8,9 @@ where they say so, and engine.errors.Conflict for a broken uniqueness rule.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 from engine.models import (
     Attempt,
@@ -27,9 +28,19 @@ from engine.models import (
     VoterDetails,
     VoterStatus,
 )
+from engine.store.changes import AttemptChanges, SessionChanges
 
 VoterInput = VoterDetails
 """A voter row as the importer produces it (engine.voters.csv_rows.VoterRow)."""
+
+
+@dataclass(frozen=True)
+class HourCount:
+    """Ended attempts of one clock hour (UTC), for the dashboard."""
+
+    hour: datetime
+    attempts: int
+    contacts: int
 
 
 class Store(Protocol):
@@ -88,7 +99,7 @@ class Store(Protocol):
         ``refund_attempt`` gives back the attempt the claim counted (a failure of ours)."""
 
     # --- attempts ----------------------------------------------------------------------
-    async def update_attempt(self, attempt_id: int, **fields: Any) -> Attempt:
+    async def update_attempt(self, attempt_id: int, **changes: Unpack[AttemptChanges]) -> Attempt:
         """Set Attempt fields (state, channel_id, timestamps, outcome...). Raises NotFound."""
 
     async def get_attempt(self, attempt_id: int) -> Attempt:
@@ -132,7 +143,7 @@ class Store(Protocol):
     async def session_by_pin(self, pin: str) -> Session | None:
         """The most recent session with this PIN (live or ended)."""
 
-    async def update_session(self, session_id: int, **fields: Any) -> Session:
+    async def update_session(self, session_id: int, **changes: Unpack[SessionChanges]) -> Session:
         """Set Session fields; setting ``state`` also sets state_since unless given."""
 
     async def live_sessions(self, campaign_id: int | None = None) -> list[Session]:
@@ -211,6 +222,12 @@ class Store(Protocol):
         an AMD verdict) whose outcome is CONTACT or ABANDONED."""
 
     async def outcome_counts(self, campaign_id: int, since: datetime) -> dict[CallOutcome, int]: ...
+    async def attempts_by_hour(self, campaign_id: int, since: datetime) -> list[HourCount]:
+        """Ended attempts (and how many were contacts) per clock hour from ``since``, oldest
+        first, hours without any left out; an attempt counts at ended_at, else claimed_at."""
+
+    async def attempts_in_flight(self, campaign_id: int) -> int:
+        """The campaign's attempts not ENDED."""
 
     # --- pacing --------------------------------------------------------------------------
     async def ended_attempts(

@@ -120,8 +120,9 @@ class PbxRecovery:
             await self.tel.ari.set_global_variable(name, "")
         verdict, answered_at = parse_gap(value)
         log.warning("call %s: answered (%s) while no engine listened", channel_id, verdict)
-        fields: dict[str, Any] = {"amd_verdict": verdict, "answered_at": answered_at}
-        await self.tel.store.update_attempt(attempt_id, **fields)
+        await self.tel.store.update_attempt(
+            attempt_id, amd_verdict=verdict, answered_at=answered_at
+        )
         return verdict
 
     # --- the engine starting on a running PBX ---------------------------------------------

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from engine.errors import NotFound
 from engine.store.sqlite.rows import decode, encode_fields
+from engine.store.sqlite.worker import SqliteWorker
 
 T = TypeVar("T")
 
@@ -44,10 +45,14 @@ def fetch_one(conn: sqlite3.Connection, sql: str, params: Params = ()) -> dict[s
 
 
 class SqliteBase:
-    """Holds the sqlite-utils Database; the feature mixins of SqliteStore build on it."""
+    """Holds the sqlite-utils Database and the worker thread that alone uses it while the
+    store is open (engine/store/sqlite/worker.py); the feature mixins of SqliteStore build on
+    it. Their public methods are synchronous bodies marked @on_worker, which run them on that
+    thread; the private helpers below run on whichever thread calls them (the worker)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, worker: SqliteWorker | None = None) -> None:
         self.db = db
+        self.worker = worker or SqliteWorker()
 
     @property
     def conn(self) -> sqlite3.Connection:

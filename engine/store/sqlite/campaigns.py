@@ -11,10 +11,12 @@ from engine.errors import Conflict, InvalidInput
 from engine.models import Campaign
 from engine.store.sqlite.base import SqliteBase
 from engine.store.sqlite.rows import decode, encode_record, term_code, to_iso
+from engine.store.sqlite.worker import on_worker
 
 
 class CampaignsMixin(SqliteBase):
-    async def create_campaign(self, name: str, **settings: Any) -> Campaign:
+    @on_worker
+    def create_campaign(self, /, name: str, **settings: Any) -> Campaign:
         """Settings are Campaign fields (TypeError for any other name); term_codes may be
         TermCode objects or {code, label, kind} dicts. created_at defaults to now.
         Raises Conflict if a campaign of that name (case-insensitive, trimmed) exists, and
@@ -27,9 +29,10 @@ class CampaignsMixin(SqliteBase):
             campaign_id = self._insert("campaigns", record)
         except sqlite3.IntegrityError as error:
             raise _name_taken(name) from error
-        return await self.get_campaign(campaign_id)
+        return decode(Campaign, self._get("campaigns", campaign_id, "campaign"))
 
-    async def update_campaign(self, campaign_id: int, **settings: Any) -> Campaign:
+    @on_worker
+    def update_campaign(self, /, campaign_id: int, **settings: Any) -> Campaign:
         """Set Campaign fields. Raises NotFound, Conflict if renamed to a taken name."""
         fields = _normalise(settings)
         columns = {}
@@ -41,16 +44,19 @@ class CampaignsMixin(SqliteBase):
         except sqlite3.IntegrityError as error:
             raise _name_taken(str(fields.get("name", ""))) from error
 
-    async def get_campaign(self, campaign_id: int) -> Campaign:
+    @on_worker
+    def get_campaign(self, campaign_id: int) -> Campaign:
         """Raises NotFound."""
         return decode(Campaign, self._get("campaigns", campaign_id, "campaign"))
 
-    async def campaign_by_name(self, name: str) -> Campaign | None:
+    @on_worker
+    def campaign_by_name(self, name: str) -> Campaign | None:
         """Case-insensitive, trimmed."""
         row = self._one("SELECT * FROM campaigns WHERE name_key = ?", (_name_key(name),))
         return None if row is None else decode(Campaign, row)
 
-    async def list_campaigns(self) -> list[Campaign]:
+    @on_worker
+    def list_campaigns(self) -> list[Campaign]:
         """Oldest first."""
         return [decode(Campaign, row) for row in self._all("SELECT * FROM campaigns ORDER BY id")]
 

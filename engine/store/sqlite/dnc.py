@@ -7,13 +7,15 @@ from datetime import datetime
 from engine.models import DncEntry, VoterStatus
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, to_iso
+from engine.store.sqlite.worker import on_worker
 
 _ON_LIST = "phone = ? AND (campaign_id IS NULL OR campaign_id = ?)"
 """A phone on a campaign's list or the global one."""
 
 
 class DncMixin(SqliteBase):
-    async def add_dnc(
+    @on_worker
+    def add_dnc(
         self, phone: str, campaign_id: int | None, reason: str, by: str, now: datetime
     ) -> None:
         """Put ``phone`` on the campaign's list (None: the global list). Idempotent: adding it
@@ -41,7 +43,8 @@ class DncMixin(SqliteBase):
                 ),
             )
 
-    async def remove_dnc(self, phone: str, campaign_id: int | None) -> bool:
+    @on_worker
+    def remove_dnc(self, phone: str, campaign_id: int | None) -> bool:
         """Take ``phone`` off the campaign's list (None: the global list); False if it was not
         on it. Voters already marked DNC stay DNC: removal does not resurrect them."""
         with immediate(self.conn) as conn:
@@ -50,16 +53,19 @@ class DncMixin(SqliteBase):
             )
             return cursor.rowcount > 0
 
-    async def is_dnc(self, phone: str, campaign_id: int) -> bool:
+    @on_worker
+    def is_dnc(self, phone: str, campaign_id: int) -> bool:
         """On the campaign's list or the global one."""
         return self._one(f"SELECT 1 FROM dnc WHERE {_ON_LIST}", (phone, campaign_id)) is not None
 
-    async def list_dnc(self, campaign_id: int | None = None) -> list[DncEntry]:
+    @on_worker
+    def list_dnc(self, campaign_id: int | None = None) -> list[DncEntry]:
         """The campaign's list, or with None the global list; oldest first."""
         rows = self._all("SELECT * FROM dnc WHERE campaign_id IS ? ORDER BY id", (campaign_id,))
         return [decode(DncEntry, row) for row in rows]
 
-    async def dnc_phones(self, campaign_id: int) -> set[str]:
+    @on_worker
+    def dnc_phones(self, campaign_id: int) -> set[str]:
         """Every phone on the campaign's list or the global one (for import)."""
         rows = self._all(
             "SELECT phone FROM dnc WHERE campaign_id IS NULL OR campaign_id = ?", (campaign_id,)

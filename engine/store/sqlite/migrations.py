@@ -200,7 +200,16 @@ CREATE TABLE pacing_models (
 );
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_SCHEMA, _V2_PACING)
+_V3_OPEN_ATTEMPTS = """
+-- Issue 12: the dashboard and pacing count a campaign's calls in flight without reading all
+-- of its attempts (queries say `campaign_id = ? AND state != 'ended'` to use it).
+CREATE INDEX attempts_campaign_open ON attempts (campaign_id, state) WHERE state != 'ended';
+-- The dashboard's and pacing's counts over a time window read only this index.
+CREATE INDEX attempts_campaign_window
+    ON attempts (campaign_id, ended_at, outcome, amd_verdict, state);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1_SCHEMA, _V2_PACING, _V3_OPEN_ATTEMPTS)
 
 
 def migrate(

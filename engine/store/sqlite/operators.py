@@ -13,10 +13,12 @@ from engine.errors import Conflict, NotFound
 from engine.models import Operator
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, from_iso, to_iso, to_json
+from engine.store.sqlite.worker import on_worker
 
 
 class OperatorsMixin(SqliteBase):
-    async def add_operator(self, username: str, password_hash: str) -> Operator:
+    @on_worker
+    def add_operator(self, username: str, password_hash: str) -> Operator:
         """Raises Conflict if the username exists (case-insensitive)."""
         try:
             operator_id = self._insert(
@@ -31,12 +33,14 @@ class OperatorsMixin(SqliteBase):
             raise Conflict(f"The operator {username!r} already exists.") from error
         return decode(Operator, self._get("operators", operator_id, "operator"))
 
-    async def get_operator(self, username: str) -> Operator | None:
+    @on_worker
+    def get_operator(self, username: str) -> Operator | None:
         """Case-insensitive."""
         row = self._one("SELECT * FROM operators WHERE username = ?", (username,))
         return None if row is None else decode(Operator, row)
 
-    async def add_api_token(
+    @on_worker
+    def add_api_token(
         self, operator_id: int, token_hash: str, label: str, now: datetime | None = None
     ) -> None:
         """Record a token issued at ``now`` (default: the current time). Raises NotFound for an
@@ -56,7 +60,8 @@ class OperatorsMixin(SqliteBase):
             except sqlite3.IntegrityError as error:
                 raise Conflict("That API token is already registered.") from error
 
-    async def operator_by_token_hash(
+    @on_worker
+    def operator_by_token_hash(
         self, token_hash: str, issued_after: datetime | None = None
     ) -> Operator | None:
         """The token's operator, if the token exists (and was issued after ``issued_after``)."""
@@ -71,7 +76,8 @@ class OperatorsMixin(SqliteBase):
         row = self._one(sql, params)
         return None if row is None else decode(Operator, row)
 
-    async def delete_api_tokens(
+    @on_worker
+    def delete_api_tokens(
         self,
         *,
         token_hash: str | None = None,
@@ -92,7 +98,8 @@ class OperatorsMixin(SqliteBase):
         with immediate(self.conn) as conn:
             return conn.execute(f"DELETE FROM api_tokens WHERE {where}", params).rowcount
 
-    async def remove_operator(self, username: str) -> tuple[Operator, int]:
+    @on_worker
+    def remove_operator(self, username: str) -> tuple[Operator, int]:
         """Delete the operator (case-insensitive) and all their API tokens; returns the operator
         and how many tokens were revoked. Raises NotFound for an unknown username."""
         with immediate(self.conn) as conn:
@@ -106,15 +113,15 @@ class OperatorsMixin(SqliteBase):
             conn.execute("DELETE FROM operators WHERE id = ?", (operator.id,))
         return operator, tokens
 
-    async def audit(
-        self, actor: str, action: str, detail: Mapping[str, Any], now: datetime
-    ) -> None:
+    @on_worker
+    def audit(self, actor: str, action: str, detail: Mapping[str, Any], now: datetime) -> None:
         self._insert(
             "audit_log",
             {"at": to_iso(now), "actor": actor, "action": action, "detail": to_json(dict(detail))},
         )
 
-    async def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
+    @on_worker
+    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
         """The latest ``limit`` entries, newest first: id, at, actor, action, detail (a dict)."""
         rows = self._all("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
         return [

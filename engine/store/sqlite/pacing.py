@@ -7,10 +7,12 @@ from datetime import datetime
 from engine.models import Attempt, CallState
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, from_iso, to_iso
+from engine.store.sqlite.worker import on_worker
 
 
 class PacingMixin(SqliteBase):
-    async def ended_attempts(
+    @on_worker
+    def ended_attempts(
         self, campaign_id: int, ended_after: datetime | None, limit: int, after_id: int = 0
     ) -> list[Attempt]:
         """Attempts that ended after ``ended_after`` (all when None), or at that moment with
@@ -28,7 +30,8 @@ class PacingMixin(SqliteBase):
         )
         return [decode(Attempt, row) for row in rows]
 
-    async def wrap_ups(
+    @on_worker
+    def wrap_ups(
         self, campaign_id: int, after_result_id: int, limit: int
     ) -> list[tuple[int, float]]:
         """(result id, seconds from the call's end to its first saved result) for results
@@ -47,11 +50,13 @@ class PacingMixin(SqliteBase):
             out.append((row["id"], (saved - ended).total_seconds()))
         return out
 
-    async def people_on_the_line(self, campaign_id: int) -> int:
+    @on_worker
+    def people_on_the_line(self, campaign_id: int) -> int:
         """Live answers to automatic calls still connecting, talking or hearing the
-        abandon message."""
+        abandon message (from the open attempts only: index attempts_campaign_open)."""
         row = self._one(
-            "SELECT count(*) AS n FROM attempts WHERE campaign_id = ? AND state IN (?, ?, ?) "
+            "SELECT count(*) AS n FROM attempts INDEXED BY attempts_campaign_open "
+            "WHERE campaign_id = ? AND state != 'ended' AND state IN (?, ?, ?) "
             "AND amd_verdict != ''",
             (
                 campaign_id,
@@ -62,12 +67,14 @@ class PacingMixin(SqliteBase):
         )
         return int(row["n"]) if row else 0
 
-    async def load_pacing(self, campaign_id: int) -> str | None:
+    @on_worker
+    def load_pacing(self, campaign_id: int) -> str | None:
         """The campaign's learned pacing data (JSON text), None if nothing was saved."""
         row = self._one("SELECT learned FROM pacing_models WHERE campaign_id = ?", (campaign_id,))
         return None if row is None else str(row["learned"])
 
-    async def save_pacing(self, campaign_id: int, learned: str, now: datetime) -> None:
+    @on_worker
+    def save_pacing(self, campaign_id: int, learned: str, now: datetime) -> None:
         with immediate(self.conn):
             self.conn.execute(
                 "INSERT INTO pacing_models (campaign_id, learned, updated_at) VALUES (?, ?, ?) "

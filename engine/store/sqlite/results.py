@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from engine.models import VOTER_CARD_FIELDS, Attempt, Result, Session
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, encode_record, from_iso, to_iso, to_json
+from engine.store.sqlite.worker import on_worker
 
 _PAGE = 500
 """Export rows read per query: the export never holds a cursor open across an await."""
@@ -58,7 +60,8 @@ ORDER BY min(printf('%012d %012d', v.id, j.id))"""
 
 
 class ResultsMixin(SqliteBase):
-    async def save_result(
+    @on_worker
+    def save_result(
         self,
         attempt_id: int,
         session_id: int,
@@ -113,11 +116,13 @@ class ResultsMixin(SqliteBase):
                 )
             return decode(Result, self._get("results", result_id, "result"))
 
-    async def result_for_attempt(self, attempt_id: int) -> Result | None:
+    @on_worker
+    def result_for_attempt(self, attempt_id: int) -> Result | None:
         row = self._one("SELECT * FROM results WHERE attempt_id = ?", (attempt_id,))
         return None if row is None else decode(Result, row)
 
-    async def result_history(self, result_id: int) -> list[dict[str, Any]]:
+    @on_worker
+    def result_history(self, result_id: int) -> list[dict[str, Any]]:
         """Earlier versions, oldest first: term_code, answers, notes, session_id, volunteer_id,
         updated_at (when that version was saved) and edited_at (when it was replaced)."""
         rows = self._all(
@@ -141,11 +146,12 @@ class ResultsMixin(SqliteBase):
         answers (JSON text), notes, volunteer (the name), updated_at. Every row has the same
         keys in the same order, ready for csv.DictWriter."""
         fixed = {*_VOTER_COLUMNS, *_CALL_COLUMNS}
-        extra_keys = [
-            row["key"] for row in self._all(_EXTRA_KEYS, (campaign_id,)) if row["key"] not in fixed
-        ]
+        keys = await self.worker.run(partial(self._all, _EXTRA_KEYS, (campaign_id,)))
+        extra_keys = [row["key"] for row in keys if row["key"] not in fixed]
         last_id = 0
-        while page := self._all(_EXPORT, (campaign_id, last_id, _PAGE)):
+        while page := await self.worker.run(
+            partial(self._all, _EXPORT, (campaign_id, last_id, _PAGE))
+        ):
             for row in page:
                 extra = json.loads(row["extra"])
                 yield {

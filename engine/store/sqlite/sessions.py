@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from engine.clock import utc_now
 from engine.errors import Conflict, NotFound
 from engine.models import AudioMode, Login, Session, SessionState, Volunteer
+from engine.store.changes import SessionChanges
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, encode_record, to_iso
+from engine.store.sqlite.worker import on_worker
 
 _LIVE = "state != 'logged out'"
 """Matches the partial unique index sessions_live_pin: keep the text identical."""
@@ -18,7 +20,8 @@ _LIVE = "state != 'logged out'"
 
 class SessionsMixin(SqliteBase):
     # --- volunteers and logins ------------------------------------------------------------
-    async def add_volunteer(self, name: str, email: str, phone: str) -> Volunteer:
+    @on_worker
+    def add_volunteer(self, name: str, email: str, phone: str) -> Volunteer:
         """The same email (case-insensitive, trimmed) returns the existing volunteer as stored:
         sign-up is anonymous, so it never rewrites someone's name and phone."""
         email = email.strip()
@@ -31,13 +34,15 @@ class SessionsMixin(SqliteBase):
                 )
             else:
                 volunteer_id = row["id"]
-        return await self.get_volunteer(volunteer_id)
+        return decode(Volunteer, self._get("volunteers", volunteer_id, "volunteer"))
 
-    async def get_volunteer(self, volunteer_id: int) -> Volunteer:
+    @on_worker
+    def get_volunteer(self, volunteer_id: int) -> Volunteer:
         """Raises NotFound."""
         return decode(Volunteer, self._get("volunteers", volunteer_id, "volunteer"))
 
-    async def add_login(self, login_id: str, volunteer_id: int, password_hash: str) -> Login:
+    @on_worker
+    def add_login(self, login_id: str, volunteer_id: int, password_hash: str) -> Login:
         """Raises Conflict if login_id exists (case-insensitive), NotFound for an unknown
         volunteer."""
         login = Login(login_id, volunteer_id, password_hash, created_at=utc_now())
@@ -47,16 +52,18 @@ class SessionsMixin(SqliteBase):
                 self._insert("logins", encode_record(login, without=()))
             except sqlite3.IntegrityError as error:
                 raise Conflict(f"The Login ID {login_id!r} is already taken.") from error
-        found = await self.get_login(login_id)
-        assert found is not None
-        return found
+        row = self._one("SELECT * FROM logins WHERE login_id = ?", (login_id,))
+        assert row is not None
+        return decode(Login, row)
 
-    async def get_login(self, login_id: str) -> Login | None:
+    @on_worker
+    def get_login(self, login_id: str) -> Login | None:
         """Case-insensitive."""
         row = self._one("SELECT * FROM logins WHERE login_id = ?", (login_id,))
         return None if row is None else decode(Login, row)
 
-    async def use_login(self, login_id: str, when: datetime) -> None:
+    @on_worker
+    def use_login(self, login_id: str, when: datetime) -> None:
         """Record when the login was used. Raises NotFound."""
         with immediate(self.conn) as conn:
             cursor = conn.execute(
@@ -66,7 +73,8 @@ class SessionsMixin(SqliteBase):
                 raise NotFound(f"There is no Login ID {login_id!r}.")
 
     # --- sessions ---------------------------------------------------------------------------
-    async def create_session(
+    @on_worker
+    def create_session(
         self,
         volunteer_id: int,
         campaign_id: int,
@@ -98,25 +106,30 @@ class SessionsMixin(SqliteBase):
                 session_id = self._insert("sessions", encode_record(session))
             except sqlite3.IntegrityError as error:
                 raise Conflict("That session token is already in use.") from error
-        return await self.get_session(session_id)
+        return decode(Session, self._get("sessions", session_id, "session"))
 
-    async def get_session(self, session_id: int) -> Session:
+    @on_worker
+    def get_session(self, session_id: int) -> Session:
         """Raises NotFound."""
         return decode(Session, self._get("sessions", session_id, "session"))
 
-    async def session_by_token_hash(self, token_hash: str) -> Session | None:
+    @on_worker
+    def session_by_token_hash(self, token_hash: str) -> Session | None:
         row = self._one("SELECT * FROM sessions WHERE token_hash = ?", (token_hash,))
         return None if row is None else decode(Session, row)
 
-    async def session_by_pin(self, pin: str) -> Session | None:
+    @on_worker
+    def session_by_pin(self, pin: str) -> Session | None:
         """The most recent session with this PIN (live or ended)."""
         row = self._one("SELECT * FROM sessions WHERE pin = ? ORDER BY id DESC LIMIT 1", (pin,))
         return None if row is None else decode(Session, row)
 
-    async def update_session(self, session_id: int, **fields: Any) -> Session:
+    @on_worker
+    def update_session(self, /, session_id: int, **changes: Unpack[SessionChanges]) -> Session:
         """Set Session fields; setting ``state`` also sets state_since to now unless given.
         Raises NotFound, TypeError for a name that is not a Session field, and Conflict if the
         change would give two live sessions the same PIN."""
+        fields: dict[str, Any] = dict(changes)
         if "state" in fields and "state_since" not in fields:
             fields["state_since"] = utc_now()
         try:
@@ -126,7 +139,8 @@ class SessionsMixin(SqliteBase):
                 f"Session {session_id}: the PIN or token belongs to another live session."
             ) from error
 
-    async def live_sessions(self, campaign_id: int | None = None) -> list[Session]:
+    @on_worker
+    def live_sessions(self, campaign_id: int | None = None) -> list[Session]:
         """Sessions not LOGGED_OUT (of one campaign, or all), oldest state_since first."""
         where, params = (
             (_LIVE, ()) if campaign_id is None else (f"{_LIVE} AND campaign_id = ?", (campaign_id,))
@@ -134,6 +148,7 @@ class SessionsMixin(SqliteBase):
         rows = self._all(f"SELECT * FROM sessions WHERE {where} ORDER BY state_since, id", params)
         return [decode(Session, row) for row in rows]
 
-    async def pins_in_use(self) -> set[str]:
+    @on_worker
+    def pins_in_use(self) -> set[str]:
         """The PINs of live sessions."""
         return {row["pin"] for row in self._all(f"SELECT pin FROM sessions WHERE {_LIVE}")}

@@ -1,9 +1,10 @@
 """The SQLite implementation of the Store interface (engine/store/base.py), over sqlite-utils.
 
-The methods are coroutines to fit the interface but query SQLite synchronously: each takes well
-under a millisecond. Every write runs in a BEGIN IMMEDIATE transaction that commits before the
-method returns. The methods live in one mixin per concern (sqlite_campaigns.py,
-sqlite_voters.py, ...); this module assembles them and opens the database.
+The methods are coroutines whose SQLite work runs on the store's own worker thread
+(engine/store/sqlite/worker.py explains the choice): the event loop never waits on the disk.
+Every write runs in a BEGIN IMMEDIATE transaction that commits before the method returns.
+SQLite's own locking (WAL, the busy timeout) is unchanged. The methods live in one mixin per
+concern (campaigns.py, voters.py, ...); this module assembles them and opens the database.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ class SqliteStore(
     OperatorsMixin,
     PacingMixin,
 ):
-    """Every Store method over one SQLite connection. Use it from one thread (the event
-    loop's); several stores, or processes, may share one database file."""
+    """Every Store method over one SQLite connection, used by the store's worker thread only
+    (``db`` and ``conn`` may be used directly only while no store call is running, as tests
+    and migrations do); several stores, or processes, may share one database file."""
 
     @classmethod
     def open(cls, path: str | Path) -> SqliteStore:
@@ -60,7 +62,11 @@ class SqliteStore(
         code."""
         if str(path) != MEMORY:
             _create_private(Path(path))
-        db = Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS))
+        # check_same_thread=False: opened here, then used by the worker thread alone.
+        connection = sqlite3.connect(
+            str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+        )
+        db = Database(connection)
         try:
             if str(path) != MEMORY:
                 db.enable_wal()
@@ -75,7 +81,8 @@ class SqliteStore(
         return cls(db)
 
     async def close(self) -> None:
-        self.db.close()
+        """Close the database after every call already queued has run. Idempotent."""
+        await self.worker.close(self.db.close)
 
 
 def _create_private(path: Path) -> None:

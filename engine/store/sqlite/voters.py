@@ -14,6 +14,7 @@ from engine.models import VOTER_FIELDS, Attempt, CallState, Voter, VoterStatus
 from engine.store.base import VoterInput
 from engine.store.sqlite.base import SqliteBase, fetch_all, immediate
 from engine.store.sqlite.rows import decode, encode_record, from_iso, to_iso, to_json
+from engine.store.sqlite.worker import on_worker
 
 _BATCH = 500
 """Import rows handled per round of queries (each phone is a parameter of an IN list)."""
@@ -63,7 +64,8 @@ def _claim_sql(zone_count: int, line_type_count: int | None = None) -> str:
 
 
 class VotersMixin(SqliteBase):
-    async def add_voters(self, campaign_id: int, rows: Iterable[VoterInput]) -> tuple[int, int]:
+    @on_worker
+    def add_voters(self, campaign_id: int, rows: Iterable[VoterInput]) -> tuple[int, int]:
         """Insert rows in one transaction; a phone already in the campaign (or earlier in
         ``rows``) is merged: its blank fields are filled, extra fields added, status and
         attempts kept. Returns (inserted, merged). New voters whose phone is on the campaign's
@@ -79,11 +81,13 @@ class VotersMixin(SqliteBase):
                 merged += batch_merged
         return inserted, merged
 
-    async def get_voter(self, voter_id: int) -> Voter:
+    @on_worker
+    def get_voter(self, voter_id: int) -> Voter:
         """Raises NotFound."""
         return decode(Voter, self._get("voters", voter_id, "voter"))
 
-    async def voter_counts(self, campaign_id: int) -> dict[VoterStatus, int]:
+    @on_worker
+    def voter_counts(self, campaign_id: int) -> dict[VoterStatus, int]:
         """How many voters have each status (every status present, 0 if none)."""
         counts = dict.fromkeys(VoterStatus, 0)
         for row in self._all(
@@ -93,7 +97,8 @@ class VotersMixin(SqliteBase):
             counts[VoterStatus(row["status"])] = row["n"]
         return counts
 
-    async def claim_voters(
+    @on_worker
+    def claim_voters(
         self,
         campaign_id: int,
         count: int,
@@ -145,7 +150,8 @@ class VotersMixin(SqliteBase):
                 claimed.append((voter, dataclasses.replace(attempt, id=attempt_id)))
         return claimed
 
-    async def release_voter(
+    @on_worker
+    def release_voter(
         self,
         voter_id: int,
         status: VoterStatus,

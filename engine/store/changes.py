@@ -1,0 +1,38 @@
+"""The fields a store update may change, typed: Store.update_attempt and Store.update_session
+take them as keyword arguments (``**changes: Unpack[AttemptChanges]``), so mypy checks each
+name and value at the call. Fields that never change after creation (ids, the campaign, the
+voter, the phone, the PIN and token of a session) are not listed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypedDict
+
+from engine.models import CallOutcome, CallState, SessionState
+
+
+class AttemptChanges(TypedDict, total=False):
+    state: CallState
+    session_id: int | None
+    channel_id: str | None
+    claimed_at: datetime | None
+    originated_at: datetime | None
+    answered_at: datetime | None
+    amd_verdict: str
+    amd_cause: str
+    amd_at: datetime | None
+    bridged_at: datetime | None
+    ended_at: datetime | None
+    hangup_cause: int | None
+    outcome: CallOutcome | None
+
+
+class SessionChanges(TypedDict, total=False):
+    state: SessionState
+    state_since: datetime
+    channel_id: str | None
+    bridge_id: str | None
+    attempt_id: int | None
+    wrapup_deadline: datetime | None
+    ended_at: datetime | None
+    end_reason: str
