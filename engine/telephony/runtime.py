@@ -25,11 +25,12 @@ from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriNotFound
 from engine.models import CallOutcome, Session
 from engine.notifier import Notifier
-from engine.sessions.service import VolunteerService
-from engine.sessions.states import LIVE_STATES
+from engine.sessions.ledger import SessionLedger
+from engine.sessions.states import LIVE_STATES, PREVIEW_STATES
 from engine.store.base import Store
 from engine.telephony.event_lanes import EventLanes
 from engine.telephony.media import Player
+from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.recovery import PbxRecovery
 from engine.telephony.softphone import BrowserLogin, Softphones
 from engine.telephony.sounds import SoundLibrary
@@ -42,11 +43,6 @@ QUALIFY_WINDOW_S = 15.0
 after the carrier fell silent: calls ending this long before the last online reading are
 given back too when it goes down."""
 DEDUP_WINDOW = 64
-LOGOUT_MESSAGES = {
-    "timeout": "You have been logged out because no call result was entered within the time "
-    "allowed. Please sign in again on the website to keep calling. Goodbye.",
-    "logout": "You are logged out. Thank you for volunteering. Goodbye.",
-}
 
 
 class Telephony:
@@ -57,9 +53,14 @@ class Telephony:
         notifier: Notifier,
         sounds: SoundLibrary,
         *,
+        sessions: SessionLedger,
+        legs: PhoneLegs,
+        player: Player,
+        softphones: Softphones,
+        gate: DialingGate,
+        wakeups: Wakeups,
         trunk: str,
         pin_length: int,
-        softphone_ws_url: str,
         callin: CallinConfig | None = None,
     ) -> None:
         self.ari = ari
@@ -67,24 +68,39 @@ class Telephony:
         self.notifier = notifier
         self.sounds = sounds
         self.trunk = trunk
-        self.player = Player(ari)
+        self.player = player
+        self.volunteers = sessions
+        """The session ledger (the calls tell it when a call is offered, connects, ends)."""
+        self.legs = legs
+        self.softphones = softphones
+        self.gate = gate
+        """Whether the dialer may place calls now: held while the PBX is away (recovery.py)
+        or the trunk to the carrier is down (trunk_watch.py)."""
+        self.wakeups = wakeups
+        self.dialer_wakeup = wakeups.dialer
         self.no_answers = RecentNoAnswers(store, settle_voter)
         """Recent "no answer" endings (automatic and preview), which the trunk going down may
         show were ours."""
-        self.callins = CallIns(self, pin_length, callin)
         self.calls = OutboundCalls(self)
         self.preview = PreviewCalls(self)
-        self.softphones = Softphones(ari, softphone_ws_url)
-        self.gate = DialingGate()
-        """Whether the dialer may place calls now: held while the PBX is away (recovery.py)
-        or the trunk to the carrier is down (trunk_watch.py)."""
-        self.trunk_watch = TrunkWatch(ari, self.gate, trunk, on_change=self._gate_changed)
-        self.volunteers: VolunteerService  # set by the engine right after construction
-        self.phones: dict[str, int] = {}
-        """Volunteer phone channels in their bridge, to session id."""
-        self.wakeups = Wakeups()
-        self.dialer_wakeup = self.wakeups.dialer
-        self.recovery = PbxRecovery(self)
+        self.callins = CallIns(
+            ari, store, notifier, player, sounds, self.join_session, pin_length, callin
+        )
+        self.trunk_watch = TrunkWatch(ari, gate, trunk, on_change=self._gate_changed)
+        self.recovery = PbxRecovery(
+            ari,
+            store,
+            sessions,
+            gate,
+            softphones,
+            legs,
+            self.calls,
+            self.preview,
+            wakeups,
+            trunk=trunk,
+            notify=self.notify,
+            phone_gone=self.phone_gone,
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self.lanes = EventLanes(self.handle)
 
@@ -201,9 +217,9 @@ class Telephony:
                 "mixing", bridge_id=bridge_id, name=f"session {session.id}"
             )
         await self.ari.add_channel(bridge_id, channel_id)
-        self.phones[channel_id] = session.id
+        self.legs.add(channel_id, session.id)
         if old and old != channel_id:
-            self.phones.pop(old, None)
+            self.legs.pop(old)
             with contextlib.suppress(AriNotFound):
                 await self.ari.hangup(old)
         campaign = await self.store.get_campaign(session.campaign_id)
@@ -235,14 +251,27 @@ class Telephony:
         return any(b["id"] == bridge_id for b in await self.ari.list_bridges())
 
     async def phone_gone(self, channel_id: str) -> None:
-        session_id = self.phones.pop(channel_id, None)
+        session_id = self.legs.pop(channel_id)
         if session_id is None:
             return
         session = await self.store.get_session(session_id)
         log.info("session %d: the volunteer's phone leg %s hung up", session_id, channel_id)
+        await self.phone_dropped(session)
+
+    async def phone_dropped(self, session: Session) -> None:
+        """The session's phone leg is gone: hang up its voter, give back a previewed one,
+        and tell the ledger."""
         await self.calls.end_for_session(session)
         await self.preview.end_for_session(session)
+        if session.state in PREVIEW_STATES:
+            await self._give_back_preview(session)
         await self.volunteers.phone_dropped(session)
+
+    async def _give_back_preview(self, session: Session) -> None:
+        """The volunteer's phone dropped while previewing or ringing: give the voter back, or
+        hang up a voter who answered meanwhile."""
+        if not await self.preview.release(session):
+            await self.end_call(await self.store.get_session(session.id))
 
     # --- CallControl ---------------------------------------------------------------------
     async def end_call(self, session: Session) -> None:
@@ -258,29 +287,6 @@ class Telephony:
 
     async def release_preview(self, session: Session) -> bool:
         return await self.preview.release(session)
-
-    async def release_session(self, session: Session, reason: str) -> None:
-        """Say goodbye on the phone leg and hang it up, in the background (a log-out request
-        does not wait for the message to play)."""
-        if session.channel_id:
-            self.phones.pop(session.channel_id, None)
-        self.spawn(self._release(session, reason))
-
-    async def _release(self, session: Session, reason: str) -> None:
-        channel_id = session.channel_id
-        try:
-            if channel_id:
-                media = await self.sounds.media_for(
-                    LOGOUT_MESSAGES.get(reason, LOGOUT_MESSAGES["logout"])
-                )
-                with contextlib.suppress(AriNotFound):
-                    await self.player.play("channels", channel_id, media, wait=True, timeout=20)
-                    await self.ari.hangup(channel_id)
-            if session.bridge_id:
-                with contextlib.suppress(AriNotFound):
-                    await self.ari.destroy_bridge(session.bridge_id)
-        finally:
-            await self.softphones.delete(session.id)
 
     async def open_browser_audio(self, session: Session) -> None:
         await self.softphones.create(session.id)
@@ -325,3 +331,7 @@ class Telephony:
     async def recover(self) -> None:
         """After an engine start: see PbxRecovery.recover."""
         await self.recovery.recover()
+
+    async def watch_trunk(self) -> None:
+        """Follow the trunk's state until cancelled (trunk_watch.py)."""
+        await self.trunk_watch.run()

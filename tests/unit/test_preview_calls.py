@@ -94,7 +94,7 @@ async def shift(tmp_path) -> AsyncIterator[Shift]:
         signin = await engine.volunteers.sign_in(
             signup.login_id, signup.password, campaign.id, "phone", "test"
         )
-        session = await engine.volunteers.phone_connected(signin.session, "phone-1", "br-1")
+        session = await engine.sessions.phone_connected(signin.session, "phone-1", "br-1")
         with engine.notifier.session_events(session.id) as queue:
             await engine.volunteers.start_calling(session.id)
             yield Shift(engine, fake, campaign, session.id, queue)
@@ -260,7 +260,9 @@ async def test_leaving_a_card_gives_the_voter_back(shift, leave):
     held = await shift.attempt()
     volunteers = shift.engine.volunteers
     if leave == "phone_dropped":
-        await volunteers.phone_dropped(await shift.engine.store.get_session(shift.session_id))
+        assert shift.engine.telephony is not None
+        session = await shift.engine.store.get_session(shift.session_id)
+        await shift.engine.telephony.phone_dropped(session)
     else:
         await getattr(volunteers, leave)(shift.session_id)
     expected = {
