@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.ari.client import AriClient
+from engine.ari.event_types import Channel
 from engine.callin.pin_limits import PinGuard, Refusal
 from engine.config import CallinConfig
 from engine.errors import AriError, AriNotFound
@@ -154,10 +155,10 @@ class CallIns:
             task.cancel()
 
     # --- the conversation (one task per call-in) -----------------------------------------
-    async def on_start(self, channel: dict[str, Any]) -> None:
+    async def on_start(self, channel: Channel) -> None:
         cfg = self.cfg
         entry = PinEntry(self.pin_length, self.clock(), cfg.pin_idle_seconds, cfg.pin_entry_seconds)
-        caller = _Caller(channel["id"], channel.get("caller", {}).get("number", ""), entry)
+        caller = _Caller(channel.id, channel.caller_number, entry)
         log.info("call-in %s from %s: answering", caller.channel_id, caller.number or "unknown")
         self.callers[caller.channel_id] = caller
         task = asyncio.current_task()

@@ -4,16 +4,28 @@ volunteer's bridge, and implements the CallControl the volunteer service uses.""
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
-from engine.ari.client import DISCONNECTED, RECONNECTED, AriClient
+from engine.ari.client import AriClient
+from engine.ari.event_types import (
+    AriEvent,
+    Channel,
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    ChannelStateChange,
+    EndpointStateChange,
+    PhonebankDisconnected,
+    PhonebankReconnected,
+    PlaybackFinished,
+    StasisEnd,
+    StasisStart,
+    parse_event,
+)
 from engine.callin.callins import CallIns
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
@@ -29,6 +41,7 @@ from engine.sessions.ledger import SessionLedger
 from engine.sessions.states import LIVE_STATES, PREVIEW_STATES
 from engine.store.base import Store
 from engine.telephony.event_lanes import EventLanes
+from engine.telephony.event_repeats import RepeatFilter
 from engine.telephony.media import Player
 from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.recovery import PbxRecovery
@@ -42,7 +55,6 @@ QUALIFY_WINDOW_S = 15.0
 """The trunk reads online for up to one qualify round (10 s + 3 s timeout on a real trunk)
 after the carrier fell silent: calls ending this long before the last online reading are
 given back too when it goes down."""
-DEDUP_WINDOW = 64
 
 
 class Telephony:
@@ -111,75 +123,63 @@ class Telephony:
         This loop never waits for a handler: each channel's events are handled in order in
         that channel's own task (event_lanes.py), so a slow call holds up only itself.
         Finished playbacks release their waiters here at once (a lane may be waiting on one).
-        The app is subscribed both to the trunk endpoint and (while in Stasis) to each channel,
-        so Asterisk delivers some events twice; exact repeats are dropped.
+        Each event is parsed once here (engine/ari/event_types.py).
         """
-        recent: collections.deque[str] = collections.deque(maxlen=DEDUP_WINDOW)
-        async for event in self.ari.events():
-            kind = event.get("type", "")
-            if kind not in (DISCONNECTED, RECONNECTED):  # ours: each one counts
-                fingerprint = json.dumps(event, sort_keys=True)
-                if fingerprint in recent:
-                    continue
-                recent.append(fingerprint)
-            if kind == "PlaybackFinished":
+        repeats = RepeatFilter()
+        async for raw in self.ari.events():
+            if repeats.seen(raw):
+                continue
+            try:
+                event = parse_event(raw)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("malformed ARI event %s dropped: %s", raw.get("type"), exc)
+                continue
+            if isinstance(event, PlaybackFinished):
                 self.player.on_PlaybackFinished(event)
-            elif hasattr(self, f"on_{kind}"):
+            elif event is not None:
                 self.lanes.route(event)
 
-    async def handle(self, event: dict[str, Any]) -> None:
-        """Run the ``on_<type>`` handler of one event (called by its channel's lane)."""
-        kind = event.get("type", "")
-        handler: Callable[[dict[str, Any]], Awaitable[None]] | None = getattr(
-            self, f"on_{kind}", None
-        )
-        if handler is not None:
-            await handler(event)
+    async def handle(self, event: AriEvent) -> None:
+        """Run the handler of one event (called by its channel's lane)."""
+        match event:
+            case StasisStart():
+                self.on_StasisStart(event)
+            case ChannelDtmfReceived():
+                self.callins.on_dtmf(event.channel.id, event.digit)
+            case ChannelStateChange():
+                self.calls.on_state_change(dict(event.channel.raw))
+                self.preview.on_state_change(dict(event.channel.raw))
+            case EndpointStateChange():
+                self.trunk_watch.on_EndpointStateChange(event)
+            case StasisEnd():
+                self.callins.forget(event.channel.id)
+                await self.phone_gone(event.channel.id)
+            case ChannelDestroyed():
+                await self.on_ChannelDestroyed(event)
+            case PhonebankDisconnected():
+                self.recovery.on_disconnected(event.reason)
+            case PhonebankReconnected():
+                log.warning("ARI events reconnected; checking which calls survived")
+                self.spawn(self.recovery.on_reconnected())
 
-    async def on_StasisStart(self, event: dict[str, Any]) -> None:
-        args = event.get("args") or []
-        channel = event["channel"]
-        if args[:1] == ["callin"]:
+    def on_StasisStart(self, event: StasisStart) -> None:
+        channel, args = event.channel, event.args
+        if args[:1] == ("callin",):
             self.spawn(self.callins.on_start(channel))
-        elif args[:1] == ["outbound"]:
-            self.spawn(self.calls.on_verdict(channel, args))
-        elif args[:1] == ["preview"]:
-            self.spawn(self.preview.on_answer(channel))
-        elif args[:1] == ["browser"]:
+        elif args[:1] == ("outbound",):
+            self.spawn(self.calls.on_verdict(dict(channel.raw), list(args)))
+        elif args[:1] == ("preview",):
+            self.spawn(self.preview.on_answer(dict(channel.raw)))
+        elif args[:1] == ("browser",):
             self.spawn(self._browser_joined(channel, args[1] if len(args) > 1 else ""))
 
-    async def on_ChannelDtmfReceived(self, event: dict[str, Any]) -> None:
-        self.callins.on_dtmf(event["channel"]["id"], event["digit"])
-
-    async def on_ChannelStateChange(self, event: dict[str, Any]) -> None:
-        self.calls.on_state_change(event["channel"])
-        self.preview.on_state_change(event["channel"])
-
-    async def on_EndpointStateChange(self, event: dict[str, Any]) -> None:
-        self.trunk_watch.on_EndpointStateChange(event)
-
-    async def on_StasisEnd(self, event: dict[str, Any]) -> None:
-        channel_id = event["channel"]["id"]
-        self.callins.forget(channel_id)
-        await self.phone_gone(channel_id)
-
-    async def on_ChannelDestroyed(self, event: dict[str, Any]) -> None:
-        channel_id = event["channel"]["id"]
+    async def on_ChannelDestroyed(self, event: ChannelDestroyed) -> None:
+        channel_id = event.channel.id
         self.player.target_gone(channel_id)
         self.callins.forget(channel_id)
         await self.phone_gone(channel_id)
-        raw_tech_cause = event.get("tech_cause")
-        cause = int(event.get("cause", 0))
-        tech_cause = None if raw_tech_cause is None else int(raw_tech_cause)
-        await self.calls.on_gone(channel_id, cause, tech_cause)
-        await self.preview.on_gone(channel_id, cause, tech_cause)
-
-    async def on_PhonebankDisconnected(self, event: dict[str, Any]) -> None:
-        self.recovery.on_disconnected(str(event.get("reason", "")))
-
-    async def on_PhonebankReconnected(self, event: dict[str, Any]) -> None:
-        log.warning("ARI events reconnected; checking which calls survived")
-        self.spawn(self.recovery.on_reconnected())
+        await self.calls.on_gone(channel_id, event.cause, event.tech_cause)
+        await self.preview.on_gone(channel_id, event.cause, event.tech_cause)
 
     def notify(self, *, available: bool, message: str) -> None:
         """Tell every page (volunteers' and operators') whether the phone system works."""
@@ -230,9 +230,9 @@ class Telephony:
                 log.warning("session %d: no hold music: %s", session.id, exc)
         await self.volunteers.phone_connected(session, channel_id, bridge_id)
 
-    async def _browser_joined(self, channel: dict[str, Any], endpoint: str) -> None:
+    async def _browser_joined(self, channel: Channel, endpoint: str) -> None:
         """A signed-in browser called 'join' with its session's credentials."""
-        channel_id = channel["id"]
+        channel_id = channel.id
         login = self.softphones.by_endpoint.get(endpoint)
         session = await self.store.get_session(login.session_id) if login else None
         if session is None or session.state not in LIVE_STATES:
