@@ -82,7 +82,8 @@ class Telephony:
         self.trunk = trunk
         self.player = player
         self.volunteers = sessions
-        """The session ledger (the calls tell it when a call is offered, connects, ends)."""
+        """The session ledger: phones and calls tell it when a phone connects or drops and a
+        call is offered, connects or ends (engine/calls/ still reach it here by this name)."""
         self.legs = legs
         self.softphones = softphones
         self.gate = gate
