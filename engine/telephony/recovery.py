@@ -18,7 +18,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from engine.ari.client import AriClient
 from engine.calls.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
@@ -47,6 +47,11 @@ PBX_BACK_MESSAGE = (
 RESUME_RETRY_S = 0.5
 
 
+class Notify(Protocol):
+    def __call__(self, *, available: bool, message: str) -> None:
+        """Tell every page whether the phone system works, and why in words."""
+
+
 class PbxRecovery:
     def __init__(
         self,
@@ -61,7 +66,7 @@ class PbxRecovery:
         wakeups: Wakeups,
         *,
         trunk: str,
-        notify: Callable[..., None],
+        notify: Notify,
         phone_gone: Callable[[str], Awaitable[None]],
     ) -> None:
         self.ari = ari
@@ -75,7 +80,7 @@ class PbxRecovery:
         self.wakeups = wakeups
         self.trunk = trunk
         self.notify = notify
-        """Tell every page whether the phone system works (keyword arguments available, message)."""
+        """Tell every page whether the phone system works (Telephony.notify)."""
         self.phone_gone = phone_gone
         """End what a volunteer's phone leg vanishing ends (Telephony.phone_gone)."""
         self.started_at = ""
