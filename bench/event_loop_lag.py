@@ -195,7 +195,7 @@ async def start_volunteers(engine: Engine, campaign_id: int) -> None:
         signin = await engine.volunteers.sign_in(
             signup.login_id, signup.password, campaign_id, "phone", f"10.0.0.{n}"
         )
-        await engine.volunteers.phone_connected(signin.session, f"phone-{n}", f"bridge-{n}")
+        await engine.sessions.phone_connected(signin.session, f"phone-{n}", f"bridge-{n}")
         await engine.volunteers.start_calling(signin.session.id)
 
 

@@ -17,16 +17,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from engine.ari.client import AriClient, AriSettings
+from engine.clock import utc_now
 from engine.config import Config, outbound_trunk
+from engine.dialer.gate import DialingGate
 from engine.dialer.loop import Dialer
+from engine.dialer.wakeups import Wakeups
 from engine.notifier import DialingView, Notifier
 from engine.operators.service import OperatorService
 from engine.security.login_limits import SignupLimiter, SignupPolicy
 from engine.security.password_hasher import PasswordHasher
+from engine.sessions.ledger import SessionLedger
 from engine.sessions.service import PIN_LENGTH, VolunteerService
 from engine.store.base import Store
 from engine.store.sqlite.store import SqliteStore
+from engine.telephony.media import Player
+from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.runtime import Telephony
+from engine.telephony.softphone import Softphones
 from engine.telephony.sounds import SoundLibrary
 
 log = logging.getLogger(__name__)
@@ -36,6 +43,7 @@ log = logging.getLogger(__name__)
 class Engine:
     store: Store
     notifier: Notifier
+    sessions: SessionLedger
     volunteers: VolunteerService
     operators: OperatorService
     telephony: Telephony | None = None
@@ -69,50 +77,65 @@ class Engine:
             hasher=hasher,
             token_lifetime=timedelta(hours=cfg.logins.operator_token_hours),
         )
+        volunteer_service = functools.partial(
+            VolunteerService,
+            store,
+            callin_number=cfg.pbx.callin_number,
+            hasher=hasher,
+            signup_limiter=signups,
+        )
         try:
             if ari_settings is None:
-                volunteers = VolunteerService(
-                    store,
-                    notifier,
-                    _NoTelephony(),
-                    callin_number=cfg.pbx.callin_number,
-                    hasher=hasher,
-                    signup_limiter=signups,
-                )
-                yield cls(store, notifier, volunteers, operator_service())
+                none = _NoTelephony()
+                ledger = SessionLedger(store, notifier, none, none, clock=utc_now)
+                volunteers = volunteer_service(ledger, none)
+                yield cls(store, notifier, ledger, volunteers, operator_service())
                 return
             assert sounds is not None
             async with AriClient.connect(ari_settings) as ari:
+                wakeups = Wakeups()
+                gate = DialingGate()
+                player = Player(ari)
+                softphones = Softphones(ari, softphone_ws_url(ari_settings.url))
+                legs = PhoneLegs(ari, player, sounds, softphones)
+                ledger = SessionLedger(store, notifier, wakeups, legs, clock=utc_now)
                 telephony = Telephony(
                     ari,
                     store,
                     notifier,
                     sounds,
+                    sessions=ledger,
+                    legs=legs,
+                    player=player,
+                    softphones=softphones,
+                    gate=gate,
+                    wakeups=wakeups,
                     trunk=outbound_trunk(cfg),
                     pin_length=PIN_LENGTH,
-                    softphone_ws_url=softphone_ws_url(ari_settings.url),
                     callin=cfg.callin,
                 )
-                volunteers = VolunteerService(
+                dialer = Dialer(
                     store,
-                    notifier,
-                    telephony,
-                    callin_number=cfg.pbx.callin_number,
-                    hasher=hasher,
-                    signup_limiter=signups,
+                    gate,
+                    wakeups,
+                    ledger,
+                    telephony.calls,
+                    telephony.preview,
+                    telephony.spawn,
+                    originates_per_second=cfg.engine.originates_per_second,
                 )
-                telephony.volunteers = volunteers
-                operators = operator_service(dialing=telephony.dialing)
-                dialer = Dialer(telephony, originates_per_second=cfg.engine.originates_per_second)
-                operators.live_pacing = dialer.pacing_summary
+                volunteers = volunteer_service(ledger, telephony)
+                operators = operator_service(
+                    dialing=telephony.dialing, live_pacing=dialer.pacing_summary
+                )
                 await telephony.recover()
                 tasks = [
                     asyncio.create_task(telephony.run(), name="telephony"),
                     asyncio.create_task(dialer.run(), name="dialer"),
-                    asyncio.create_task(telephony.trunk_watch.run(), name="trunk watch"),
+                    asyncio.create_task(telephony.watch_trunk(), name="trunk watch"),
                 ]
                 try:
-                    yield cls(store, notifier, volunteers, operators, telephony, dialer)
+                    yield cls(store, notifier, ledger, volunteers, operators, telephony, dialer)
                 finally:
                     for task in tasks:
                         task.cancel()
@@ -122,6 +145,7 @@ class Engine:
                     except Exception:
                         log.exception("saving what pacing learned failed")
                     await telephony.close()
+                    await legs.close()
         finally:
             hasher.close()
             if own_store:
@@ -129,7 +153,8 @@ class Engine:
 
 
 class _NoTelephony:
-    """CallControl when no PBX is attached: nothing to hang up, nobody to wake."""
+    """CallControl, Waker and PhoneRelease when no PBX is attached: nothing to hang up,
+    nobody to wake."""
 
     async def end_call(self, session: object) -> None:
         return None

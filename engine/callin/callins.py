@@ -18,18 +18,21 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from engine.ari.client import AriClient
+from engine.ari.event_types import Channel
 from engine.callin.pin_limits import PinGuard, Refusal
 from engine.config import CallinConfig
 from engine.errors import AriError, AriNotFound
 from engine.models import Session
+from engine.notifier import Notifier
 from engine.sessions.states import LIVE_STATES
-
-if TYPE_CHECKING:
-    from engine.telephony.runtime import Telephony
+from engine.store.base import Store
+from engine.telephony.media import Player
+from engine.telephony.sounds import SoundLibrary
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +112,23 @@ class CallIns:
 
     def __init__(
         self,
-        telephony: Telephony,
+        ari: AriClient,
+        store: Store,
+        notifier: Notifier,
+        player: Player,
+        sounds: SoundLibrary,
+        join_session: Callable[[Session, str], Awaitable[None]],
         pin_length: int,
         cfg: CallinConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.telephony = telephony
+        self.ari = ari
+        self.store = store
+        self.notifier = notifier
+        self.player = player
+        self.sounds = sounds
+        self.join_session = join_session
+        """Put the caller's channel into the session's bridge (Telephony.join_session)."""
         self.pin_length = pin_length
         self.cfg = cfg or CallinConfig()
         self.guard = PinGuard(self.cfg)
@@ -141,10 +155,10 @@ class CallIns:
             task.cancel()
 
     # --- the conversation (one task per call-in) -----------------------------------------
-    async def on_start(self, channel: dict[str, Any]) -> None:
+    async def on_start(self, channel: Channel) -> None:
         cfg = self.cfg
         entry = PinEntry(self.pin_length, self.clock(), cfg.pin_idle_seconds, cfg.pin_entry_seconds)
-        caller = _Caller(channel["id"], channel.get("caller", {}).get("number", ""), entry)
+        caller = _Caller(channel.id, channel.caller_number, entry)
         log.info("call-in %s from %s: answering", caller.channel_id, caller.number or "unknown")
         self.callers[caller.channel_id] = caller
         task = asyncio.current_task()
@@ -158,7 +172,7 @@ class CallIns:
                 "call-in %s: the PBX failed the call (%s); hanging up", caller.channel_id, exc
             )
             with contextlib.suppress(AriError):
-                await self.telephony.ari.hangup(caller.channel_id)
+                await self.ari.hangup(caller.channel_id)
         finally:
             if self.callers.get(caller.channel_id) is caller:
                 del self.callers[caller.channel_id]
@@ -166,8 +180,7 @@ class CallIns:
                 del self._owners[caller.channel_id]
 
     async def _converse(self, caller: _Caller) -> None:
-        tel = self.telephony
-        await tel.ari.answer(caller.channel_id)
+        await self.ari.answer(caller.channel_id)
         refused = self.guard.refusal(caller.number, self.clock())
         if refused is not None:
             await self._refuse_locked(caller, refused)
@@ -185,7 +198,7 @@ class CallIns:
 
     async def _prompt(self, caller: _Caller, media: str | list[str]) -> None:
         caller.entry.prompted(self.clock())
-        caller.prompt_id = await self.telephony.player.play("channels", caller.channel_id, media)
+        caller.prompt_id = await self.player.play("channels", caller.channel_id, media)
 
     async def _read_pin(self, caller: _Caller) -> str | None:
         """The next complete PIN typed, or None when the caller ran out of time."""
@@ -201,7 +214,7 @@ class CallIns:
             last_digit_at = self.clock()
             if caller.prompt_id is not None:  # the caller talks over the prompt: stop it
                 with contextlib.suppress(AriError):  # refused for an instant: the next digit asks
-                    await self.telephony.player.stop(caller.prompt_id)
+                    await self.player.stop(caller.prompt_id)
                     caller.prompt_id = None
             typed = caller.entry.add(digit)
             if typed is not None:
@@ -214,7 +227,7 @@ class CallIns:
         if refused is not None:  # locked meanwhile: the PIN is not even looked at
             await self._refuse_locked(caller, refused)
             return True
-        store = self.telephony.store
+        store = self.store
         session = await store.session_by_pin(typed) if typed else None
         if session is not None and session.state in LIVE_STATES:
             await self._accept(caller, session)
@@ -246,12 +259,12 @@ class CallIns:
                 session.id,
                 session.channel_id,
             )
-            self.telephony.notifier.publish(
+            self.notifier.publish(
                 session.campaign_id,
                 session.id,
                 {"type": "pin_in_use", "session_id": session.id, "message": PIN_IN_USE_NOTICE},
             )
-            await self._goodbye(caller, await self.telephony.sounds.media_for(IN_USE))
+            await self._goodbye(caller, await self.sounds.media_for(IN_USE))
             return
         log.info(
             "call-in %s from %s: PIN accepted for session %d (try %d)",
@@ -263,7 +276,7 @@ class CallIns:
         self._owners.pop(caller.channel_id, None)
         self._joining.add(session.id)
         try:
-            await self.telephony.join_session(session, caller.channel_id)
+            await self.join_session(session, caller.channel_id)
         finally:
             self._joining.discard(session.id)
 
@@ -271,7 +284,7 @@ class CallIns:
         """Whether the session's phone or browser leg is still up in Asterisk."""
         if not session.channel_id:
             return False
-        channels = await self.telephony.ari.list_channels()
+        channels = await self.ari.list_channels()
         return any(c.get("id") == session.channel_id for c in channels)
 
     async def _refuse_locked(self, caller: _Caller, refused: Refusal) -> None:
@@ -283,21 +296,20 @@ class CallIns:
         )
         minutes = max(1, math.ceil(refused.wait / 60))
         text = LOCKED[refused.scope].format(wait=f"{minutes} minute{'' if minutes == 1 else 's'}")
-        await self._goodbye(caller, await self.telephony.sounds.media_for(text))
+        await self._goodbye(caller, await self.sounds.media_for(text))
 
     async def _goodbye(self, caller: _Caller, media: str | list[str]) -> None:
         """Play `media` to the caller and hang up (in this call's own task)."""
-        tel = self.telephony
         self.callers.pop(caller.channel_id, None)  # later digits are not a PIN any more
         if caller.prompt_id is not None:
             with contextlib.suppress(AriError):  # refused for an instant: goodbye queues after it
-                await tel.player.stop(caller.prompt_id)
+                await self.player.stop(caller.prompt_id)
             caller.prompt_id = None
         with contextlib.suppress(AriNotFound):
-            await tel.player.play(
+            await self.player.play(
                 "channels", caller.channel_id, media, wait=True, timeout=GOODBYE_TIMEOUT_S
             )
-            await tel.ari.hangup(caller.channel_id)
+            await self.ari.hangup(caller.channel_id)
 
 
 def _who(caller: _Caller) -> tuple[str, str]:

@@ -8,16 +8,22 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from engine.calls.calling_hours import zones_open_now
+from engine.calls.outbound import OutboundCalls
+from engine.calls.preview import PreviewCalls
 from engine.clock import utc_now
 from engine.dialer.campaign_pacing import CampaignPacing
+from engine.dialer.gate import DialingGate
 from engine.dialer.pacing.base import PacingState
+from engine.dialer.wakeups import Wakeups
 from engine.errors import PhonebankError
 from engine.models import Campaign, Session, SessionState
-from engine.telephony.runtime import Telephony
+from engine.sessions.ledger import SessionLedger
+from engine.store.base import Store
 from engine.voters.line_types import automatic_line_types, preview_line_types
 
 log = logging.getLogger(__name__)
@@ -28,8 +34,26 @@ UNLIMITED = 10**9
 
 
 class Dialer:
-    def __init__(self, telephony: Telephony, *, originates_per_second: float = 20.0) -> None:
-        self.tel = telephony
+    def __init__(
+        self,
+        store: Store,
+        gate: DialingGate,
+        wakeups: Wakeups,
+        sessions: SessionLedger,
+        calls: OutboundCalls,
+        preview: PreviewCalls,
+        spawn: Callable[[Awaitable[Any]], None],
+        *,
+        originates_per_second: float = 20.0,
+    ) -> None:
+        self.store = store
+        self.gate = gate
+        self.wakeups = wakeups
+        self.sessions = sessions
+        self.calls = calls
+        self.preview = preview
+        self.spawn = spawn
+        """Run a call in the background, owned by the telephony runtime (Telephony.spawn)."""
         self.interval = 1.0 / originates_per_second
         self._last_originate = 0.0
         self.pacing: dict[int, CampaignPacing] = {}
@@ -38,7 +62,7 @@ class Dialer:
     async def run(self) -> None:
         """Place calls until cancelled; wakes up at once when a volunteer becomes ready."""
         while True:
-            self.tel.dialer_wakeup.clear()
+            self.wakeups.dialer.clear()
             try:
                 await self.tick()
             except PhonebankError as exc:
@@ -49,14 +73,14 @@ class Dialer:
             # that arrives as the event fires, and the engine would never stop.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(TICK_S):
-                    await self.tel.dialer_wakeup.wait()
+                    await self.wakeups.dialer.wait()
 
     async def tick(self) -> None:
-        if not self.tel.gate.open:
+        if not self.gate.open:
             return  # nothing is placed (or offered) while something of ours is down
-        sessions = await self.tel.store.live_sessions()
+        sessions = await self.store.live_sessions()
         for campaign_id in sorted({s.campaign_id for s in sessions}):
-            campaign = await self.tel.store.get_campaign(campaign_id)
+            campaign = await self.store.get_campaign(campaign_id)
             if campaign.active:
                 await self.dial_campaign(campaign)
 
@@ -65,8 +89,8 @@ class Dialer:
         has learned."""
         now = utc_now()
         for pacing in self.pacing.values():
-            await pacing.refresh(self.tel.store, now, force=True)
-            await pacing.save(self.tel.store, now)
+            await pacing.refresh(self.store, now, force=True)
+            await pacing.save(self.store, now)
 
     def pacing_summary(self, campaign_id: int) -> dict[str, Any] | None:
         """The campaign's dial mode, last pacing decision and what it learned; None when
@@ -77,7 +101,7 @@ class Dialer:
     async def campaign_pacing(self, campaign: Campaign) -> CampaignPacing:
         pacing = self.pacing.get(campaign.id)
         if pacing is None:
-            pacing = self.pacing[campaign.id] = await CampaignPacing.load(self.tel.store, campaign)
+            pacing = self.pacing[campaign.id] = await CampaignPacing.load(self.store, campaign)
         pacing.update_campaign(campaign)
         return pacing
 
@@ -86,9 +110,9 @@ class Dialer:
         calls by phase and for how long."""
         now = utc_now()
         clock = time.monotonic()
-        sessions = await self.tel.store.live_sessions(campaign.id)
-        dialing, connecting = self.tel.calls.in_flight(campaign.id)
-        ringing, amd = self.tel.calls.dialing_elapsed(campaign.id, clock)
+        sessions = await self.store.live_sessions(campaign.id)
+        dialing, connecting = self.calls.in_flight(campaign.id)
+        ringing, amd = self.calls.dialing_elapsed(campaign.id, clock)
         return PacingState(
             ready_volunteers=ready,
             in_flight=dialing,
@@ -111,13 +135,13 @@ class Dialer:
             await self._offer_previews(campaign, zones)
             return 0
         pacing = await self.campaign_pacing(campaign)
-        await pacing.refresh(self.tel.store, now)
-        ready = await self.tel.volunteers.ready_sessions(campaign.id)
+        await pacing.refresh(self.store, now)
+        ready = await self.sessions.ready_sessions(campaign.id)
         state = await self.pacing_state(campaign, len(ready))
         wanted = pacing.decide(state)
         claimed = []
         if wanted > 0:
-            claimed = await self.tel.store.claim_voters(
+            claimed = await self.store.claim_voters(
                 campaign.id,
                 wanted,
                 now,
@@ -125,10 +149,10 @@ class Dialer:
                 campaign.max_attempts,
                 automatic_line_types(campaign),
             )
-        calls = [self.tel.calls.register(campaign, voter, attempt) for voter, attempt in claimed]
+        calls = [self.calls.register(campaign, voter, attempt) for voter, attempt in claimed]
         for call in calls:
             await self._pace()
-            self.tel.spawn(self.tel.calls.dial(call))
+            self.spawn(self.calls.dial(call))
         if claimed:
             log.info(
                 "campaign %d: %d ready, %d dialing -> placed %d call(s)",
@@ -137,16 +161,16 @@ class Dialer:
                 state.in_flight,
                 len(claimed),
             )
-        elif preview_line_types(campaign) and self.tel.calls.in_flight(campaign.id) == (0, 0):
+        elif preview_line_types(campaign) and self.calls.in_flight(campaign.id) == (0, 0):
             # Mobiles by hand: only once no automatic call is ringing, since a volunteer
             # looking at a card is not ready for a person who answers one.
             await self._offer_previews(campaign, zones)
         return len(claimed)
 
     async def _offer_previews(self, campaign: Campaign, zones: set[str]) -> None:
-        ready = await self.tel.volunteers.ready_sessions(campaign.id)
+        ready = await self.sessions.ready_sessions(campaign.id)
         if ready:
-            await self.tel.preview.offer(campaign, ready, zones)
+            await self.preview.offer(campaign, ready, zones)
 
     async def _pace(self) -> None:
         wait = self._last_originate + self.interval - time.monotonic()

@@ -83,6 +83,7 @@ class OperatorService:
         token_lifetime: timedelta = TOKEN_LIFETIME,
         login_limiter: LoginLimiter | None = None,
         dialing: Callable[[], DialingView] = lambda: {"paused": False, "message": ""},
+        live_pacing: Callable[[int], dict[str, Any] | None] | None = None,
     ) -> None:
         self.store = store
         self.dialing = dialing
@@ -97,8 +98,8 @@ class OperatorService:
             limiter=login_limiter,
         )
         """Operator accounts, their passwords and API tokens."""
-        self.live_pacing: Callable[[int], dict[str, Any] | None] | None = None
-        """The dialer's view of a campaign's pacing (set when a PBX is attached)."""
+        self.live_pacing = live_pacing
+        """The dialer's view of a campaign's pacing (None when no PBX is attached)."""
 
     # --- operators (engine/operators/logins.py) -------------------------------------------
     async def add_operator(self, username: str, password: str) -> Operator:

@@ -1,5 +1,5 @@
 """Call results, the volunteer's side: saving the result of an answered call, and correcting
-it afterwards. VolunteerService inherits these actions.
+it afterwards. VolunteerService hands these requests here.
 
 A result is only taken for a call a person answered (the attempt was bridged to this
 volunteer) while the session is talking or in wrap-up: a result for a voter who was only
@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.errors import InvalidInput, NotAllowed
 from engine.models import Campaign, Result, Session, SessionState, TermCodeKind
 from engine.security import field_limits
+from engine.sessions.ledger import SessionLedger, Waker
 from engine.sessions.states import SessionEvent
 from engine.store.base import Store
-
-if TYPE_CHECKING:
-    from engine.sessions.service import CallControl
 
 THEN_CHOICES = (None, "ready", "pause", "logout")
 
@@ -34,21 +32,20 @@ _NO_CALL = "there is no answered call to enter a result for"
 
 
 class ResultActions:
-    """Mixed into VolunteerService, which provides the attributes and methods below."""
+    """Saving and correcting call results; VolunteerService hands these requests here."""
 
-    store: Store
-    calls: CallControl
-    clock: Callable[[], datetime]
-
-    if TYPE_CHECKING:
-
-        async def transition(
-            self, session: Session, event: SessionEvent, **fields: Any
-        ) -> Session: ...
-
-        async def log_out(self, session_id: int, reason: str = "logout") -> Session: ...
-
-        def _cancel_deadline(self, session_id: int) -> None: ...
+    def __init__(
+        self,
+        store: Store,
+        ledger: SessionLedger,
+        waker: Waker,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.waker = waker
+        self.clock = clock
 
     async def submit_result(
         self,
@@ -123,13 +120,13 @@ class ResultActions:
         )
 
     async def _after_wrap_up(self, session: Session, then: str | None) -> None:
-        self._cancel_deadline(session.id)
         if then == "logout":
-            await self.log_out(session.id)
+            await self.ledger.close(await self.store.get_session(session.id), "logout")
             return
+        self.ledger.cancel_deadline(session.id)
         event = (
             SessionEvent.RESULT_SAVED_PAUSE if then == "pause" else SessionEvent.RESULT_SAVED_READY
         )
-        session = await self.transition(session, event, wrapup_deadline=None)
+        session = await self.ledger.transition(session, event, wrapup_deadline=None)
         if session.state == SessionState.READY:
-            self.calls.wake(session.campaign_id)
+            self.waker.wake(session.campaign_id)

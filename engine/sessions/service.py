@@ -1,8 +1,8 @@
-"""Volunteer sessions: sign-up, sign-in, ready/pause, results, wrap-up deadline, log-out.
+"""Volunteer sessions, the web-facing side: sign-up, sign-in, ready/pause, end call, log-out,
+and what the volunteer's page shows; preview buttons (preview.py) and results (results.py).
 
-The telephony side (engine/telephony/) tells this service when a phone connects or drops and
-when a call connects or ends; this service owns every session state change, persists it,
-and publishes it to the session's WebSocket.
+Session state changes caused by the phone and the calls, and the wrap-up deadline, are the
+ledger's (ledger.py); this service is built after the telephony side and uses both.
 """
 
 from __future__ import annotations
@@ -10,68 +10,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from engine.clock import utc_now
 from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound
-from engine.models import (
-    Attempt,
-    AudioMode,
-    Campaign,
-    Session,
-    SessionState,
-    Voter,
-)
-from engine.notifier import DialingView, Notifier
-from engine.scripts.render import render_script
+from engine.models import AudioMode, Campaign, Result, Session, SessionState
 from engine.security.login_limits import LoginLimiter, SignupLimiter
 from engine.security.password_hasher import PasswordHasher
 from engine.sessions import credentials
+from engine.sessions.control import CallControl
+from engine.sessions.ledger import SessionLedger
 from engine.sessions.logins import SignUp, VolunteerLogins
 from engine.sessions.preview import PreviewActions
 from engine.sessions.results import ResultActions
-from engine.sessions.states import (
-    LIVE_STATES,
-    PREVIEW_STATES,
-    SessionEvent,
-    describe,
-    next_session_state,
-)
+from engine.sessions.states import LIVE_STATES, PREVIEW_STATES, SessionEvent, describe
 from engine.store.base import Store
-from engine.telephony.softphone import BrowserLogin
 
 log = logging.getLogger(__name__)
 
 PIN_LENGTH = 8
 """Digits in a call-in PIN (not starting with 0: 90 million PINs). With the guessing limits of
 engine/callin/pin_limits.py, docs/security.md shows the odds of guessing a live one."""
-
-
-class CallControl(Protocol):
-    """What the volunteer service asks of the telephony side."""
-
-    async def end_call(self, session: Session) -> None:
-        """Hang up the voter's leg of the session's current call (the volunteer stays)."""
-
-    async def release_session(self, session: Session, reason: str) -> None:
-        """The session is over: tell the phone leg why (reason: 'timeout' or 'logout'), hang
-        it up and destroy the session's bridge."""
-
-    def wake(self, campaign_id: int) -> None:
-        """A volunteer became ready: the campaign's dialer should look again now."""
-
-    async def open_browser_audio(self, session: Session) -> None:
-        """Create the SIP credentials the session's browser calls in with (removed by
-        release_session). Raises AriError when the PBX refuses."""
-
-    def browser_login(self, session_id: int) -> BrowserLogin | None:
-        """The session's browser credentials, or None (phone mode, or already released)."""
-
-    def dialing(self) -> DialingView:
-        """Whether dialing is held now: ``{"paused": bool, "message": str}``."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +45,11 @@ class SignIn:
     callin_number: str
 
 
-class VolunteerService(PreviewActions, ResultActions):
+class VolunteerService:
     def __init__(
         self,
         store: Store,
-        notifier: Notifier,
+        ledger: SessionLedger,
         calls: CallControl,
         *,
         callin_number: str,
@@ -97,7 +59,7 @@ class VolunteerService(PreviewActions, ResultActions):
         signup_limiter: SignupLimiter | None = None,
     ) -> None:
         self.store = store
-        self.notifier = notifier
+        self.ledger = ledger
         self.calls = calls
         self.callin_number = callin_number
         self.clock = clock
@@ -109,8 +71,8 @@ class VolunteerService(PreviewActions, ResultActions):
             now=lambda: self.clock().timestamp(),
         )
         """Sign-up and the password check, with their limits (engine/security/login_limits.py)."""
-        self._deadlines: dict[int, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.preview = PreviewActions(store, ledger, calls)
+        self.results = ResultActions(store, ledger, calls, clock=clock)
         self._lock = asyncio.Lock()
 
     # --- sign-up and sign-in --------------------------------------------------------------
@@ -175,33 +137,7 @@ class VolunteerService(PreviewActions, ResultActions):
             raise LoginFailed("this sign-in is not valid any more: please sign in again")
         return session
 
-    # --- state changes --------------------------------------------------------------------
-    async def transition(self, session: Session, event: SessionEvent, **fields: Any) -> Session:
-        """Apply ``event`` (IllegalTransition if it does not fit), persist, publish."""
-        phone = fields.get("channel_id", session.channel_id) is not None
-        state = next_session_state(session.state, event, phone=phone)
-        updated = await self.store.update_session(session.id, state=state, **fields)
-        if state != session.state:
-            log.info("session %d: %s -[%s]-> %s", session.id, session.state, event, state)
-        self.publish_state(updated)
-        return updated
-
-    def publish_state(self, session: Session) -> None:
-        self.notifier.publish(
-            session.campaign_id,
-            session.id,
-            {
-                "type": "session",
-                "session_id": session.id,
-                "state": str(session.state),
-                "message": describe(session.state, phone=session.channel_id is not None),
-                "phone": session.channel_id is not None,
-                "wrapup_deadline": session.wrapup_deadline.isoformat()
-                if session.wrapup_deadline
-                else None,
-            },
-        )
-
+    # --- the volunteer's buttons ---------------------------------------------------------
     async def start_calling(self, session_id: int) -> Session:
         session = await self.store.get_session(session_id)
         if session.state == SessionState.READY:
@@ -216,7 +152,7 @@ class VolunteerService(PreviewActions, ResultActions):
             if session.state == SessionState.PAUSED
             else SessionEvent.START_CALLING
         )
-        session = await self.transition(session, event)
+        session = await self.ledger.transition(session, event)
         self.calls.wake(session.campaign_id)
         return session
 
@@ -225,8 +161,8 @@ class VolunteerService(PreviewActions, ResultActions):
         if session.state == SessionState.PAUSED:
             return session  # a double click
         if session.state in PREVIEW_STATES:
-            session = await self._give_back(session)
-        return await self.transition(session, SessionEvent.PAUSE)
+            session = await self.preview.give_back(session)
+        return await self.ledger.transition(session, SessionEvent.PAUSE)
 
     async def end_call(self, session_id: int) -> None:
         session = await self.store.get_session(session_id)
@@ -242,112 +178,37 @@ class VolunteerService(PreviewActions, ResultActions):
         if session.state == SessionState.LOGGED_OUT:
             return session
         if session.state in PREVIEW_STATES:
-            session = await self._give_back(session, strict=False)
+            session = await self.preview.give_back(session, strict=False)
         if session.state == SessionState.TALKING:
             await self.calls.end_call(session)
-        self._cancel_deadline(session.id)
-        session = await self.transition(
-            session,
-            SessionEvent.WRAPUP_TIMEOUT if reason == "timeout" else SessionEvent.LOG_OUT,
-            ended_at=self.clock(),
-            end_reason=reason,
-        )
-        await self.calls.release_session(session, reason)
-        return session
+        return await self.ledger.close(session, reason)
 
-    # --- events from the telephony side ---------------------------------------------------
-    async def phone_connected(self, session: Session, channel_id: str, bridge_id: str) -> Session:
-        """The phone joined the session's bridge, in whatever state the session is now (a
-        volunteer who was taking calls is READY again at once)."""
-        session = await self.store.get_session(session.id)
-        session = await self.transition(
-            session, SessionEvent.PHONE_CONNECTED, channel_id=channel_id, bridge_id=bridge_id
-        )
-        if session.state == SessionState.READY:
-            self.calls.wake(session.campaign_id)
-        return session
+    # --- preview and results (preview.py, results.py) -------------------------------------
+    async def call_voter(self, session_id: int) -> Session:
+        return await self.preview.call_voter(session_id)
 
-    async def phone_dropped(self, session: Session) -> Session:
-        session = await self.store.get_session(session.id)
-        if session.state not in LIVE_STATES:
-            return session
-        if session.state in PREVIEW_STATES:
-            session = await self._give_back(session, strict=False)
-        if session.state == SessionState.TALKING:
-            session = await self.call_ended(session)
-        return await self.transition(session, SessionEvent.PHONE_DROPPED, channel_id=None)
+    async def skip_voter(self, session_id: int) -> Session:
+        return await self.preview.skip_voter(session_id)
 
-    async def ready_sessions(self, campaign_id: int) -> list[Session]:
-        """READY sessions of the campaign, longest waiting first."""
-        return [
-            s
-            for s in await self.store.live_sessions(campaign_id)
-            if s.state == SessionState.READY and s.channel_id
-        ]
+    async def cancel_call(self, session_id: int) -> Session:
+        return await self.preview.cancel_call(session_id)
 
-    async def call_connected(
-        self, session: Session, attempt: Attempt, voter: Voter, campaign: Campaign
-    ) -> Session:
-        session = await self.transition(
-            session, SessionEvent.CALL_CONNECTED, attempt_id=attempt.id, wrapup_deadline=None
-        )
-        self.notifier.publish(
-            campaign.id,
-            session.id,
-            {
-                "type": "voter",
-                "session_id": session.id,
-                **await self.card(session, attempt, voter, campaign),
-            },
-        )
-        return session
+    async def submit_result(
+        self,
+        session_id: int,
+        term_code: str,
+        answers: Mapping[str, Any],
+        notes: str,
+        then: str | None = None,
+    ) -> Result:
+        return await self.results.submit_result(session_id, term_code, answers, notes, then)
 
-    async def call_ended(self, session: Session) -> Session:
-        session = await self.store.get_session(session.id)
-        if session.state != SessionState.TALKING:
-            return session
-        campaign = await self.store.get_campaign(session.campaign_id)
-        deadline = self.clock() + timedelta(seconds=campaign.wrapup_seconds)
-        session = await self.transition(session, SessionEvent.CALL_ENDED, wrapup_deadline=deadline)
-        self.schedule_deadline(session)
-        return session
-
-    # --- wrap-up --------------------------------------------------------------------------
-    def schedule_deadline(self, session: Session) -> None:
-        assert session.wrapup_deadline is not None
-        self._cancel_deadline(session.id)
-        delay = max(0.0, (session.wrapup_deadline - self.clock()).total_seconds())
-        loop = asyncio.get_running_loop()
-        self._deadlines[session.id] = loop.call_later(delay, self._spawn_deadline, session.id)
-
-    def _cancel_deadline(self, session_id: int) -> None:
-        handle = self._deadlines.pop(session_id, None)
-        if handle is not None:
-            handle.cancel()
-
-    def _spawn_deadline(self, session_id: int) -> None:
-        task = asyncio.ensure_future(self._deadline_passed(session_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deadline_passed(self, session_id: int) -> None:
-        self._deadlines.pop(session_id, None)
-        session = await self.store.get_session(session_id)
-        if session.state == SessionState.WRAP_UP:
-            log.info("session %d: no result before the wrap-up deadline; logging out", session_id)
-            await self.log_out(session_id, reason="timeout")
+    async def edit_result(
+        self, session_id: int, term_code: str, answers: Mapping[str, Any], notes: str
+    ) -> Result:
+        return await self.results.edit_result(session_id, term_code, answers, notes)
 
     # --- what the volunteer's page shows ----------------------------------------------------
-    async def card(
-        self, session: Session, attempt: Attempt, voter: Voter, campaign: Campaign
-    ) -> dict[str, Any]:
-        volunteer = await self.store.get_volunteer(session.volunteer_id)
-        return {
-            "attempt_id": attempt.id,
-            "voter": {"id": voter.id, **voter.fields()},
-            "script": render_script(campaign.script, voter.fields(), volunteer.name.split()[0]),
-        }
-
     async def view(self, session_id: int) -> dict[str, Any]:
         """Everything the volunteer page needs to (re)draw itself."""
         session = await self.store.get_session(session_id)
@@ -390,7 +251,7 @@ class VolunteerService(PreviewActions, ResultActions):
         if session.attempt_id is not None and session.state in LIVE_STATES:
             attempt = await self.store.get_attempt(session.attempt_id)
             voter = await self.store.get_voter(attempt.voter_id)
-            view["call"] = await self.card(session, attempt, voter, campaign)
+            view["call"] = await self.ledger.card(session, attempt, voter, campaign)
             result = await self.store.result_for_attempt(attempt.id)
             if result is not None:
                 view["result"] = {
@@ -399,15 +260,3 @@ class VolunteerService(PreviewActions, ResultActions):
                     "notes": result.notes,
                 }
         return view
-
-    async def recover(self) -> None:
-        """After a restart: re-arm wrap-up deadlines (expired ones log out now); a session
-        left ready without a phone (by an older version) waits for its phone."""
-        for session in await self.store.live_sessions():
-            if session.state == SessionState.READY and session.channel_id is None:
-                await self.transition(session, SessionEvent.PHONE_DROPPED)
-            elif session.state == SessionState.WRAP_UP and session.wrapup_deadline:
-                self.schedule_deadline(session)
-            elif session.state in PREVIEW_STATES:
-                # The previewed voter's attempt was closed with the other open attempts.
-                await self.transition(session, SessionEvent.PREVIEW_RELEASED)

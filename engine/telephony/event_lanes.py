@@ -13,14 +13,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from engine.ari.event_types import AriEvent
 from engine.errors import AriError
 
 log = logging.getLogger(__name__)
 
-Event = dict[str, Any]
-Handler = Callable[[Event], Awaitable[None]]
+Event = AriEvent | dict[str, Any]
+"""A typed event (engine/ari/event_types.py); plain JSON is lane-routed by its channel too."""
+E = TypeVar("E", bound=Event)
 
 SLOW_HANDLER_S = 0.5
 """A handler taking longer than this is logged ("Processing delayed"): it holds up its lane."""
@@ -29,19 +31,21 @@ NO_CHANNEL = ""
 
 def lane_of(event: Event) -> str:
     """The channel id an event is about, or NO_CHANNEL."""
+    if not isinstance(event, dict):
+        return event.lane
     channel = event.get("channel")
     if isinstance(channel, dict):
         return str(channel.get("id") or NO_CHANNEL)
     return NO_CHANNEL
 
 
-class EventLanes:
-    def __init__(self, handle: Handler) -> None:
+class EventLanes(Generic[E]):
+    def __init__(self, handle: Callable[[E], Awaitable[None]]) -> None:
         self._handle = handle
-        self._queues: dict[str, asyncio.Queue[Event]] = {}
+        self._queues: dict[str, asyncio.Queue[E]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
-    def route(self, event: Event) -> None:
+    def route(self, event: E) -> None:
         """Queue ``event`` on its channel's lane (starting the lane if idle); never waits."""
         key = lane_of(event)
         queue = self._queues.get(key)
@@ -54,7 +58,7 @@ class EventLanes:
         """How many lanes are busy."""
         return len(self._queues)
 
-    async def _drain(self, key: str, queue: asyncio.Queue[Event]) -> None:
+    async def _drain(self, key: str, queue: asyncio.Queue[E]) -> None:
         try:
             while not queue.empty():
                 await self._run(key, queue.get_nowait())
@@ -64,8 +68,8 @@ class EventLanes:
             self._queues.pop(key, None)
             self._tasks.pop(key, None)
 
-    async def _run(self, key: str, event: Event) -> None:
-        kind = event.get("type")
+    async def _run(self, key: str, event: E) -> None:
+        kind = event.get("type") if isinstance(event, dict) else type(event).__name__
         started = time.monotonic()
         try:
             await self._handle(event)

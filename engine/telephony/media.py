@@ -7,6 +7,7 @@ import contextlib
 import uuid
 
 from engine.ari.client import AriClient, TargetKind
+from engine.ari.event_types import PlaybackFinished
 from engine.errors import AriError, AriNotFound
 
 RETRY_STOP_S = 0.02
@@ -71,10 +72,8 @@ class Player:
             return False
         return True
 
-    def on_PlaybackFinished(self, event: dict[str, object]) -> None:
-        playback = event.get("playback")
-        playback_id = playback.get("id") if isinstance(playback, dict) else None
-        waiting = self._waiting.pop(str(playback_id), None)
+    def on_PlaybackFinished(self, event: PlaybackFinished) -> None:
+        waiting = self._waiting.pop(event.playback_id, None)
         if waiting is not None and not waiting[0].done():
             waiting[0].set_result(None)
 

@@ -16,19 +16,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
+from engine.ari.client import AriClient
 from engine.calls.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
-from engine.calls.outbound import LiveCall
+from engine.calls.outbound import LiveCall, OutboundCalls
+from engine.calls.preview import PreviewCalls
 from engine.calls.voter_release import settle_voter
 from engine.clock import utc_now
-from engine.dialer.gate import PBX_DOWN
+from engine.dialer.gate import PBX_DOWN, DialingGate
+from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriNotFound
 from engine.models import Attempt, CallState, SessionState
+from engine.sessions.ledger import SessionLedger
 from engine.store.base import Store
-
-if TYPE_CHECKING:
-    from engine.telephony.runtime import Telephony
+from engine.telephony.phone_legs import PhoneLegs
+from engine.telephony.softphone import Softphones
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +47,42 @@ PBX_BACK_MESSAGE = (
 RESUME_RETRY_S = 0.5
 
 
+class Notify(Protocol):
+    def __call__(self, *, available: bool, message: str) -> None:
+        """Tell every page whether the phone system works, and why in words."""
+
+
 class PbxRecovery:
-    def __init__(self, telephony: Telephony) -> None:
-        self.tel = telephony
+    def __init__(
+        self,
+        ari: AriClient,
+        store: Store,
+        sessions: SessionLedger,
+        gate: DialingGate,
+        softphones: Softphones,
+        legs: PhoneLegs,
+        calls: OutboundCalls,
+        preview: PreviewCalls,
+        wakeups: Wakeups,
+        *,
+        trunk: str,
+        notify: Notify,
+        phone_gone: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self.ari = ari
+        self.store = store
+        self.sessions = sessions
+        self.gate = gate
+        self.softphones = softphones
+        self.legs = legs
+        self.calls = calls
+        self.preview = preview
+        self.wakeups = wakeups
+        self.trunk = trunk
+        self.notify = notify
+        """Tell every page whether the phone system works (Telephony.notify)."""
+        self.phone_gone = phone_gone
+        """End what a volunteer's phone leg vanishing ends (Telephony.phone_gone)."""
         self.started_at = ""
         """Asterisk's startup time when last seen: a new one means it restarted."""
         self.outages = 0
@@ -56,13 +93,13 @@ class PbxRecovery:
     def on_disconnected(self, reason: str) -> None:
         log.error("the dialer PBX is not answering (%s): dialing held", reason)
         self.outages += 1
-        if self.tel.gate.hold(PBX_DOWN, PBX_DOWN_MESSAGE):
-            self.tel.notify(available=False, message=PBX_DOWN_MESSAGE)
+        if self.gate.hold(PBX_DOWN, PBX_DOWN_MESSAGE):
+            self.notify(available=False, message=PBX_DOWN_MESSAGE)
 
     async def on_reconnected(self) -> None:
         """Reconcile, then resume dialing; retried while the websocket stays up (the first
         REST requests after an Asterisk restart may still fail)."""
-        while self.tel.ari.connected:
+        while self.ari.connected:
             try:
                 await self.resume()
                 return
@@ -72,22 +109,22 @@ class PbxRecovery:
 
     async def resume(self) -> None:
         outages = self.outages
-        await self.tel.ari.subscribe(f"endpoint:PJSIP/{self.tel.trunk}")
+        await self.ari.subscribe(f"endpoint:PJSIP/{self.trunk}")
         restarted = await self.note_startup()
         await self.reconcile()
         if restarted:
             log.warning("the dialer PBX restarted: browser credentials put back")
-            await self.tel.softphones.restore()
-        if outages != self.outages or not self.tel.ari.connected:
+            await self.softphones.restore()
+        if outages != self.outages or not self.ari.connected:
             log.warning("the dialer PBX went away again while reconciling: dialing stays held")
             return
-        if self.tel.gate.release(PBX_DOWN):
-            self.tel.notify(available=True, message=PBX_BACK_MESSAGE)
-        self.tel.dialer_wakeup.set()
+        if self.gate.release(PBX_DOWN):
+            self.notify(available=True, message=PBX_BACK_MESSAGE)
+        self.wakeups.dialer.set()
 
     async def note_startup(self) -> bool:
         """Remember Asterisk's startup time; True when it changed (Asterisk restarted)."""
-        info = await self.tel.ari.info()
+        info = await self.ari.info()
         started = str(info.get("status", {}).get("startup_time", ""))
         restarted = bool(self.started_at) and started != self.started_at
         self.started_at = started
@@ -95,45 +132,41 @@ class PbxRecovery:
 
     async def reconcile(self) -> None:
         """End what vanished while the websocket was away."""
-        tel = self.tel
-        alive = {c["id"] for c in await tel.ari.list_channels()}
-        for channel_id in [c for c in tel.calls.by_channel if c not in alive]:
-            call = tel.calls.by_channel[channel_id]
+        alive = {c["id"] for c in await self.ari.list_channels()}
+        for channel_id in [c for c in self.calls.by_channel if c not in alive]:
+            call = self.calls.by_channel[channel_id]
             await self._note_gap(call.attempt_id, channel_id)
-            await tel.calls.on_lost(channel_id, "it vanished while the PBX was away")
-        for channel_id in [c for c in tel.preview.by_channel if c not in alive]:
-            await tel.preview.on_lost(channel_id)
-        for channel_id in [c for c in tel.phones if c not in alive]:
-            await tel.phone_gone(channel_id)
+            await self.calls.on_lost(channel_id, "it vanished while the PBX was away")
+        for channel_id in [c for c in self.preview.by_channel if c not in alive]:
+            await self.preview.on_lost(channel_id)
+        for channel_id in [c for c in self.legs.channels() if c not in alive]:
+            await self.phone_gone(channel_id)
 
     async def _note_gap(self, attempt_id: int, channel_id: str) -> str:
         """Record the verdict of an answer that found no engine in Stasis (the dialplan kept
         it in a global variable); returns the verdict, "" when there is none."""
         name = GAP_VARIABLE.format(channel_id=channel_id)
         try:
-            value = await self.tel.ari.get_global_variable(name)
+            value = await self.ari.get_global_variable(name)
         except AriNotFound:
             value = ""
         if not value:
             return ""
         with contextlib.suppress(AriError):
-            await self.tel.ari.set_global_variable(name, "")
+            await self.ari.set_global_variable(name, "")
         verdict, answered_at = parse_gap(value)
         log.warning("call %s: answered (%s) while no engine listened", channel_id, verdict)
-        await self.tel.store.update_attempt(
-            attempt_id, amd_verdict=verdict, answered_at=answered_at
-        )
+        await self.store.update_attempt(attempt_id, amd_verdict=verdict, answered_at=answered_at)
         return verdict
 
     # --- the engine starting on a running PBX ---------------------------------------------
     async def recover(self) -> None:
         """After an engine start: adopt surviving calls, close the rest, keep phone legs."""
-        tel = self.tel
-        await tel.ari.subscribe(f"endpoint:PJSIP/{tel.trunk}")
+        await self.ari.subscribe(f"endpoint:PJSIP/{self.trunk}")
         await self.note_startup()
-        alive = {c["id"]: c for c in await tel.ari.list_channels()}
+        alive = {c["id"]: c for c in await self.ari.list_channels()}
         talking: set[int] = set()
-        for attempt in await tel.store.open_attempts():
+        for attempt in await self.store.open_attempts():
             channel = alive.get(attempt.channel_id or "")
             if channel is not None and await self._adopt(attempt, channel, alive):
                 if attempt.state == CallState.CONNECTED and attempt.session_id is not None:
@@ -141,22 +174,22 @@ class PbxRecovery:
                 continue
             if channel is not None:
                 with contextlib.suppress(AriNotFound):
-                    await tel.ari.hangup(channel["id"])
+                    await self.ari.hangup(channel["id"])
             elif attempt.channel_id:
                 await self._note_gap(attempt.id, attempt.channel_id)
-                attempt = await tel.store.get_attempt(attempt.id)
-            await close_orphan(tel.store, attempt, "the engine restarted during the call")
-        for session in await tel.store.live_sessions():
+                attempt = await self.store.get_attempt(attempt.id)
+            await close_orphan(self.store, attempt, "the engine restarted during the call")
+        for session in await self.store.live_sessions():
             if session.channel_id and session.channel_id in alive:
-                tel.phones[session.channel_id] = session.id
+                self.legs.add(session.channel_id, session.id)
                 log.info(
                     "session %d: phone leg %s survived the restart", session.id, session.channel_id
                 )
                 if session.id not in talking:
-                    await tel.volunteers.call_ended(session)
+                    await self.sessions.call_ended(session)
             elif session.channel_id:
-                await tel.volunteers.phone_dropped(session)
-        await tel.volunteers.recover()
+                await self.sessions.phone_dropped(session)
+        await self.sessions.recover()
 
     async def _adopt(
         self, attempt: Attempt, channel: dict[str, Any], alive: dict[str, Any]
@@ -168,21 +201,21 @@ class PbxRecovery:
             return False
         session_id = None
         if attempt.state == CallState.CONNECTED and attempt.session_id is not None:
-            session = await self.tel.store.get_session(attempt.session_id)
+            session = await self.store.get_session(attempt.session_id)
             if session.state != SessionState.TALKING or session.channel_id not in alive:
                 return False
             session_id = session.id
         elif attempt.state != CallState.DIALING:
             return False
-        campaign = await self.tel.store.get_campaign(attempt.campaign_id)
-        voter = await self.tel.store.get_voter(attempt.voter_id)
+        campaign = await self.store.get_campaign(attempt.campaign_id)
+        voter = await self.store.get_voter(attempt.voter_id)
         assert attempt.channel_id is not None
         call = LiveCall(attempt.id, campaign, voter, attempt.channel_id, attempt.state)
         call.session_id = session_id
         call.answered = channel.get("state") == "Up"
         if call.answered:
             call.answered_at = call.placed_at
-        self.tel.calls.by_channel[call.channel_id] = call
+        self.calls.by_channel[call.channel_id] = call
         log.warning(
             "call %s: survived the engine restart (%s); carrying on", call.channel_id, call.state
         )

@@ -4,16 +4,28 @@ volunteer's bridge, and implements the CallControl the volunteer service uses.""
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
-from engine.ari.client import DISCONNECTED, RECONNECTED, AriClient
+from engine.ari.client import AriClient
+from engine.ari.event_types import (
+    AriEvent,
+    Channel,
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    ChannelStateChange,
+    EndpointStateChange,
+    PhonebankDisconnected,
+    PhonebankReconnected,
+    PlaybackFinished,
+    StasisEnd,
+    StasisStart,
+    parse_event,
+)
 from engine.callin.callins import CallIns
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
@@ -25,11 +37,13 @@ from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriNotFound
 from engine.models import CallOutcome, Session
 from engine.notifier import DialingEvent, DialingView, Notifier
-from engine.sessions.service import VolunteerService
-from engine.sessions.states import LIVE_STATES
+from engine.sessions.ledger import SessionLedger
+from engine.sessions.states import LIVE_STATES, PREVIEW_STATES
 from engine.store.base import Store
 from engine.telephony.event_lanes import EventLanes
+from engine.telephony.event_repeats import RepeatFilter
 from engine.telephony.media import Player
+from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.recovery import PbxRecovery
 from engine.telephony.softphone import BrowserLogin, Softphones
 from engine.telephony.sounds import SoundLibrary
@@ -41,12 +55,6 @@ QUALIFY_WINDOW_S = 15.0
 """The trunk reads online for up to one qualify round (10 s + 3 s timeout on a real trunk)
 after the carrier fell silent: calls ending this long before the last online reading are
 given back too when it goes down."""
-DEDUP_WINDOW = 64
-LOGOUT_MESSAGES = {
-    "timeout": "You have been logged out because no call result was entered within the time "
-    "allowed. Please sign in again on the website to keep calling. Goodbye.",
-    "logout": "You are logged out. Thank you for volunteering. Goodbye.",
-}
 
 
 class Telephony:
@@ -57,9 +65,14 @@ class Telephony:
         notifier: Notifier,
         sounds: SoundLibrary,
         *,
+        sessions: SessionLedger,
+        legs: PhoneLegs,
+        player: Player,
+        softphones: Softphones,
+        gate: DialingGate,
+        wakeups: Wakeups,
         trunk: str,
         pin_length: int,
-        softphone_ws_url: str,
         callin: CallinConfig | None = None,
     ) -> None:
         self.ari = ari
@@ -67,24 +80,40 @@ class Telephony:
         self.notifier = notifier
         self.sounds = sounds
         self.trunk = trunk
-        self.player = Player(ari)
+        self.player = player
+        self.volunteers = sessions
+        """The session ledger: phones and calls tell it when a phone connects or drops and a
+        call is offered, connects or ends (engine/calls/ still reach it here by this name)."""
+        self.legs = legs
+        self.softphones = softphones
+        self.gate = gate
+        """Whether the dialer may place calls now: held while the PBX is away (recovery.py)
+        or the trunk to the carrier is down (trunk_watch.py)."""
+        self.wakeups = wakeups
+        self.dialer_wakeup = wakeups.dialer
         self.no_answers = RecentNoAnswers(store, settle_voter)
         """Recent "no answer" endings (automatic and preview), which the trunk going down may
         show were ours."""
-        self.callins = CallIns(self, pin_length, callin)
         self.calls = OutboundCalls(self)
         self.preview = PreviewCalls(self)
-        self.softphones = Softphones(ari, softphone_ws_url)
-        self.gate = DialingGate()
-        """Whether the dialer may place calls now: held while the PBX is away (recovery.py)
-        or the trunk to the carrier is down (trunk_watch.py)."""
-        self.trunk_watch = TrunkWatch(ari, self.gate, trunk, on_change=self._gate_changed)
-        self.volunteers: VolunteerService  # set by the engine right after construction
-        self.phones: dict[str, int] = {}
-        """Volunteer phone channels in their bridge, to session id."""
-        self.wakeups = Wakeups()
-        self.dialer_wakeup = self.wakeups.dialer
-        self.recovery = PbxRecovery(self)
+        self.callins = CallIns(
+            ari, store, notifier, player, sounds, self.join_session, pin_length, callin
+        )
+        self.trunk_watch = TrunkWatch(ari, gate, trunk, on_change=self._gate_changed)
+        self.recovery = PbxRecovery(
+            ari,
+            store,
+            sessions,
+            gate,
+            softphones,
+            legs,
+            self.calls,
+            self.preview,
+            wakeups,
+            trunk=trunk,
+            notify=self.notify,
+            phone_gone=self.phone_gone,
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self.lanes = EventLanes(self.handle)
 
@@ -95,75 +124,63 @@ class Telephony:
         This loop never waits for a handler: each channel's events are handled in order in
         that channel's own task (event_lanes.py), so a slow call holds up only itself.
         Finished playbacks release their waiters here at once (a lane may be waiting on one).
-        The app is subscribed both to the trunk endpoint and (while in Stasis) to each channel,
-        so Asterisk delivers some events twice; exact repeats are dropped.
+        Each event is parsed once here (engine/ari/event_types.py).
         """
-        recent: collections.deque[str] = collections.deque(maxlen=DEDUP_WINDOW)
-        async for event in self.ari.events():
-            kind = event.get("type", "")
-            if kind not in (DISCONNECTED, RECONNECTED):  # ours: each one counts
-                fingerprint = json.dumps(event, sort_keys=True)
-                if fingerprint in recent:
-                    continue
-                recent.append(fingerprint)
-            if kind == "PlaybackFinished":
+        repeats = RepeatFilter()
+        async for raw in self.ari.events():
+            if repeats.seen(raw):
+                continue
+            try:
+                event = parse_event(raw)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("malformed ARI event %s dropped: %s", raw.get("type"), exc)
+                continue
+            if isinstance(event, PlaybackFinished):
                 self.player.on_PlaybackFinished(event)
-            elif hasattr(self, f"on_{kind}"):
+            elif event is not None:
                 self.lanes.route(event)
 
-    async def handle(self, event: dict[str, Any]) -> None:
-        """Run the ``on_<type>`` handler of one event (called by its channel's lane)."""
-        kind = event.get("type", "")
-        handler: Callable[[dict[str, Any]], Awaitable[None]] | None = getattr(
-            self, f"on_{kind}", None
-        )
-        if handler is not None:
-            await handler(event)
+    async def handle(self, event: AriEvent) -> None:
+        """Run the handler of one event (called by its channel's lane)."""
+        match event:
+            case StasisStart():
+                self.on_StasisStart(event)
+            case ChannelDtmfReceived():
+                self.callins.on_dtmf(event.channel.id, event.digit)
+            case ChannelStateChange():
+                self.calls.on_state_change(dict(event.channel.raw))
+                self.preview.on_state_change(dict(event.channel.raw))
+            case EndpointStateChange():
+                self.trunk_watch.on_EndpointStateChange(event)
+            case StasisEnd():
+                self.callins.forget(event.channel.id)
+                await self.phone_gone(event.channel.id)
+            case ChannelDestroyed():
+                await self.on_ChannelDestroyed(event)
+            case PhonebankDisconnected():
+                self.recovery.on_disconnected(event.reason)
+            case PhonebankReconnected():
+                log.warning("ARI events reconnected; checking which calls survived")
+                self.spawn(self.recovery.on_reconnected())
 
-    async def on_StasisStart(self, event: dict[str, Any]) -> None:
-        args = event.get("args") or []
-        channel = event["channel"]
-        if args[:1] == ["callin"]:
+    def on_StasisStart(self, event: StasisStart) -> None:
+        channel, args = event.channel, event.args
+        if args[:1] == ("callin",):
             self.spawn(self.callins.on_start(channel))
-        elif args[:1] == ["outbound"]:
-            self.spawn(self.calls.on_verdict(channel, args))
-        elif args[:1] == ["preview"]:
-            self.spawn(self.preview.on_answer(channel))
-        elif args[:1] == ["browser"]:
+        elif args[:1] == ("outbound",):
+            self.spawn(self.calls.on_verdict(dict(channel.raw), list(args)))
+        elif args[:1] == ("preview",):
+            self.spawn(self.preview.on_answer(dict(channel.raw)))
+        elif args[:1] == ("browser",):
             self.spawn(self._browser_joined(channel, args[1] if len(args) > 1 else ""))
 
-    async def on_ChannelDtmfReceived(self, event: dict[str, Any]) -> None:
-        self.callins.on_dtmf(event["channel"]["id"], event["digit"])
-
-    async def on_ChannelStateChange(self, event: dict[str, Any]) -> None:
-        self.calls.on_state_change(event["channel"])
-        self.preview.on_state_change(event["channel"])
-
-    async def on_EndpointStateChange(self, event: dict[str, Any]) -> None:
-        self.trunk_watch.on_EndpointStateChange(event)
-
-    async def on_StasisEnd(self, event: dict[str, Any]) -> None:
-        channel_id = event["channel"]["id"]
-        self.callins.forget(channel_id)
-        await self.phone_gone(channel_id)
-
-    async def on_ChannelDestroyed(self, event: dict[str, Any]) -> None:
-        channel_id = event["channel"]["id"]
+    async def on_ChannelDestroyed(self, event: ChannelDestroyed) -> None:
+        channel_id = event.channel.id
         self.player.target_gone(channel_id)
         self.callins.forget(channel_id)
         await self.phone_gone(channel_id)
-        raw_tech_cause = event.get("tech_cause")
-        cause = int(event.get("cause", 0))
-        tech_cause = None if raw_tech_cause is None else int(raw_tech_cause)
-        await self.calls.on_gone(channel_id, cause, tech_cause)
-        await self.preview.on_gone(channel_id, cause, tech_cause)
-
-    async def on_PhonebankDisconnected(self, event: dict[str, Any]) -> None:
-        self.recovery.on_disconnected(str(event.get("reason", "")))
-
-    async def on_PhonebankReconnected(self, event: dict[str, Any]) -> None:
-        log.warning("ARI events reconnected; checking which calls survived")
-        self.spawn(self.recovery.on_reconnected())
+        await self.calls.on_gone(channel_id, event.cause, event.tech_cause)
+        await self.preview.on_gone(channel_id, event.cause, event.tech_cause)
 
     def notify(self, *, available: bool, message: str) -> None:
         """Tell every page (volunteers' and operators') whether the phone system works."""
@@ -201,9 +218,9 @@ class Telephony:
                 "mixing", bridge_id=bridge_id, name=f"session {session.id}"
             )
         await self.ari.add_channel(bridge_id, channel_id)
-        self.phones[channel_id] = session.id
+        self.legs.add(channel_id, session.id)
         if old and old != channel_id:
-            self.phones.pop(old, None)
+            self.legs.pop(old)
             with contextlib.suppress(AriNotFound):
                 await self.ari.hangup(old)
         campaign = await self.store.get_campaign(session.campaign_id)
@@ -214,9 +231,9 @@ class Telephony:
                 log.warning("session %d: no hold music: %s", session.id, exc)
         await self.volunteers.phone_connected(session, channel_id, bridge_id)
 
-    async def _browser_joined(self, channel: dict[str, Any], endpoint: str) -> None:
+    async def _browser_joined(self, channel: Channel, endpoint: str) -> None:
         """A signed-in browser called 'join' with its session's credentials."""
-        channel_id = channel["id"]
+        channel_id = channel.id
         login = self.softphones.by_endpoint.get(endpoint)
         session = await self.store.get_session(login.session_id) if login else None
         if session is None or session.state not in LIVE_STATES:
@@ -235,14 +252,27 @@ class Telephony:
         return any(b["id"] == bridge_id for b in await self.ari.list_bridges())
 
     async def phone_gone(self, channel_id: str) -> None:
-        session_id = self.phones.pop(channel_id, None)
+        session_id = self.legs.pop(channel_id)
         if session_id is None:
             return
         session = await self.store.get_session(session_id)
         log.info("session %d: the volunteer's phone leg %s hung up", session_id, channel_id)
+        await self.phone_dropped(session)
+
+    async def phone_dropped(self, session: Session) -> None:
+        """The session's phone leg is gone: hang up its voter, give back a previewed one,
+        and tell the ledger."""
         await self.calls.end_for_session(session)
         await self.preview.end_for_session(session)
+        if session.state in PREVIEW_STATES:
+            await self._give_back_preview(session)
         await self.volunteers.phone_dropped(session)
+
+    async def _give_back_preview(self, session: Session) -> None:
+        """The volunteer's phone dropped while previewing or ringing: give the voter back, or
+        hang up a voter who answered meanwhile."""
+        if not await self.preview.release(session):
+            await self.end_call(await self.store.get_session(session.id))
 
     # --- CallControl ---------------------------------------------------------------------
     async def end_call(self, session: Session) -> None:
@@ -258,29 +288,6 @@ class Telephony:
 
     async def release_preview(self, session: Session) -> bool:
         return await self.preview.release(session)
-
-    async def release_session(self, session: Session, reason: str) -> None:
-        """Say goodbye on the phone leg and hang it up, in the background (a log-out request
-        does not wait for the message to play)."""
-        if session.channel_id:
-            self.phones.pop(session.channel_id, None)
-        self.spawn(self._release(session, reason))
-
-    async def _release(self, session: Session, reason: str) -> None:
-        channel_id = session.channel_id
-        try:
-            if channel_id:
-                media = await self.sounds.media_for(
-                    LOGOUT_MESSAGES.get(reason, LOGOUT_MESSAGES["logout"])
-                )
-                with contextlib.suppress(AriNotFound):
-                    await self.player.play("channels", channel_id, media, wait=True, timeout=20)
-                    await self.ari.hangup(channel_id)
-            if session.bridge_id:
-                with contextlib.suppress(AriNotFound):
-                    await self.ari.destroy_bridge(session.bridge_id)
-        finally:
-            await self.softphones.delete(session.id)
 
     async def open_browser_audio(self, session: Session) -> None:
         await self.softphones.create(session.id)
@@ -325,3 +332,7 @@ class Telephony:
     async def recover(self) -> None:
         """After an engine start: see PbxRecovery.recover."""
         await self.recovery.recover()
+
+    async def watch_trunk(self) -> None:
+        """Follow the trunk's state until cancelled (trunk_watch.py)."""
+        await self.trunk_watch.run()

@@ -12,9 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from engine.ari.client import AriClient
+from engine.ari.event_types import EndpointStateChange
 from engine.clock import utc_now
 from engine.dialer.gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE, DialingGate
 from engine.errors import AriError
@@ -62,10 +62,9 @@ class TrunkWatch:
                 self.update(str(endpoint.get("state", "unknown")))
             await asyncio.sleep(self.poll_s)
 
-    def on_EndpointStateChange(self, event: dict[str, Any]) -> None:
-        endpoint = event.get("endpoint") or {}
-        if endpoint.get("technology") == "PJSIP" and endpoint.get("resource") == self.trunk:
-            self.update(str(endpoint.get("state", "unknown")))
+    def on_EndpointStateChange(self, event: EndpointStateChange) -> None:
+        if event.technology == "PJSIP" and event.resource == self.trunk:
+            self.update(event.state)
 
     def update(self, state: str, now: float | None = None) -> None:
         """Offline for `confirm_s` holds dialing; online releases it (unknown, not yet

@@ -69,7 +69,7 @@ async def test_a_ready_volunteer_whose_phone_drops_takes_calls_again_after_calli
     await volunteer.phone.hangup()
 
     await volunteer.wait_state(SessionState.PHONE_DISCONNECTED)
-    assert await engine.volunteers.ready_sessions(campaign.id) == []
+    assert await engine.sessions.ready_sessions(campaign.id) == []
     await call_back(volunteer, pbx_pair, carrier)
 
     session = await volunteer.wait_state(SessionState.PREVIEWING, timeout=20)

@@ -34,10 +34,10 @@ async def _previewing(
 ) -> tuple[Volunteer, Attempt]:
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
-    session = await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
+    session = await engine.sessions.phone_connected(session, "phone-1", "bridge-1")
     session = await engine.volunteers.start_calling(session.id)
     voter, attempt = await claim_one(engine, campaign)
-    await engine.volunteers.preview_offered(session, attempt, voter, campaign)
+    await engine.sessions.preview_offered(session, attempt, voter, campaign)
     return volunteer, attempt
 
 
@@ -71,7 +71,7 @@ async def test_a_result_while_ringing_is_refused(
     campaign = await _campaign(engine)
     volunteer, attempt = await _previewing(engine, client, campaign)
     session = await engine.store.get_session(volunteer.session_id)
-    await engine.volunteers.transition(session, SessionEvent.CALL_PLACED)
+    await engine.sessions.transition(session, SessionEvent.CALL_PLACED)
     response = await client.post(
         "/api/session/result", headers=volunteer.headers, json={"term_code": "talked"}
     )

@@ -89,11 +89,11 @@ async def test_the_volunteers_voter_card_is_sanitized(
     await add_voters(engine, campaign, "phone,first_name,zip\n+12025550123,Ann,20001\n")
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
-    session = await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
+    session = await engine.sessions.phone_connected(session, "phone-1", "bridge-1")
     session = await engine.volunteers.start_calling(session.id)
     voter, attempt = await claim_one(engine, campaign)
     with engine.notifier.session_events(session.id) as queue:
-        await engine.volunteers.call_connected(session, attempt, voter, campaign)
+        await engine.sessions.call_connected(session, attempt, voter, campaign)
         cards = []
         while not queue.empty():
             event = await asyncio.wait_for(queue.get(), 1)

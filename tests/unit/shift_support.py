@@ -30,6 +30,6 @@ async def phone_volunteer(
     signin = await engine.volunteers.sign_in(
         signup.login_id, signup.password, campaign.id, "phone", "test"
     )
-    session = await engine.volunteers.phone_connected(signin.session, "phone-1", "br-1")
+    session = await engine.sessions.phone_connected(signin.session, "phone-1", "br-1")
     with engine.notifier.session_events(session.id) as queue:
         yield campaign, session.id, queue

@@ -42,7 +42,7 @@ async def test_a_session_event_has_the_declared_keys() -> None:
             volunteer.id, campaign.id, AudioMode.PHONE, "123456", "token-hash", T0
         )
         with engine.notifier.session_events(session.id) as queue:
-            engine.volunteers.publish_state(session)
+            engine.sessions.publish_state(session)
             event = queue.get_nowait()
     assert set(event) == SessionStateEvent.__required_keys__ | {"sent_at"}
     assert event["type"] == "session"

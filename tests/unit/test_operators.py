@@ -332,8 +332,12 @@ async def test_stats_count_the_abandon_budget_of_an_automatic_campaign(
         3.0,
     )
     assert stats["abandons_allowed_now"] == 4  # 3 % of the 100 answers a new campaign is lent
-    service.live_pacing = lambda campaign_id: {"dial_mode": "predictive", "campaign": campaign_id}
-    assert (await service.stats(campaign.id))["pacing"]["campaign"] == campaign.id
+    with_dialer = OperatorService(
+        store,
+        clock=lambda: T0,
+        live_pacing=lambda campaign_id: {"dial_mode": "predictive", "campaign": campaign_id},
+    )
+    assert (await with_dialer.stats(campaign.id))["pacing"]["campaign"] == campaign.id
 
 
 async def test_a_preview_campaign_has_no_abandon_budget(

@@ -26,7 +26,7 @@ async def ready_volunteer(
 ) -> Volunteer:
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
-    await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
+    await engine.sessions.phone_connected(session, "phone-1", "bridge-1")
     await engine.volunteers.start_calling(volunteer.session_id)
     return volunteer
 
@@ -80,7 +80,7 @@ async def test_call_without_a_phone_system_says_so(
     volunteer = await ready_volunteer(engine, client, campaign)
     session = await engine.store.get_session(volunteer.session_id)
     voter, attempt = await claim_one(engine, campaign)
-    await engine.volunteers.preview_offered(session, attempt, voter, campaign)
+    await engine.sessions.preview_offered(session, attempt, voter, campaign)
     view = await (await client.get("/api/session", headers=volunteer.headers)).json()
     assert view["state"] == "previewing"
     assert view["call"]["voter"]["phone"] == "+12025550101"

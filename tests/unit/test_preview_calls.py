@@ -246,7 +246,9 @@ async def test_leaving_a_card_gives_the_voter_back(shift: Shift, leave: str) -> 
     held = await shift.attempt()
     volunteers = shift.engine.volunteers
     if leave == "phone_dropped":
-        await volunteers.phone_dropped(await shift.engine.store.get_session(shift.session_id))
+        assert shift.engine.telephony is not None
+        session = await shift.engine.store.get_session(shift.session_id)
+        await shift.engine.telephony.phone_dropped(session)
     else:
         await getattr(volunteers, leave)(shift.session_id)
     expected = {

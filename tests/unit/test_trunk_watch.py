@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.ari.event_types import EndpointStateChange
 from engine.dialer.gate import TRUNK_DOWN, DialingGate
 from engine.telephony.trunk_watch import TrunkWatch
 
@@ -37,13 +38,9 @@ def test_offline_trunk_holds_dialing_at_once_and_online_releases_it_once() -> No
 
 def test_endpoint_events_for_other_endpoints_are_ignored() -> None:
     trunk, gate, _ = watch()
-    trunk.on_EndpointStateChange(
-        {"endpoint": {"technology": "PJSIP", "resource": "web-1-x", "state": "offline"}}
-    )
+    trunk.on_EndpointStateChange(EndpointStateChange("PJSIP", "web-1-x", "offline"))
     assert gate.open
-    trunk.on_EndpointStateChange(
-        {"endpoint": {"technology": "PJSIP", "resource": "carrier", "state": "offline"}}
-    )
+    trunk.on_EndpointStateChange(EndpointStateChange("PJSIP", "carrier", "offline"))
     assert not gate.open
 
 

@@ -15,6 +15,7 @@ from engine.models import Attempt, Campaign, Session, SessionState, TermCodeKind
 from engine.notifier import DialingView, Notifier
 from engine.sessions import credentials
 from engine.sessions import service as volunteers
+from engine.sessions.ledger import SessionLedger
 from engine.sessions.service import SignIn, VolunteerService
 from engine.store import SqliteStore
 from engine.telephony.softphone import BrowserLogin
@@ -87,7 +88,9 @@ def notifier() -> Notifier:
 async def service(
     store: SqliteStore, notifier: Notifier, calls: RecordingCalls
 ) -> AsyncIterator[VolunteerService]:
-    service = VolunteerService(store, notifier, calls, callin_number=CALLIN, clock=Clock(T0))
+    clock = Clock(T0)
+    ledger = SessionLedger(store, notifier, calls, calls, clock=clock)
+    service = VolunteerService(store, ledger, calls, callin_number=CALLIN, clock=clock)
     yield service
     for session in await store.live_sessions():  # cancels pending wrap-up deadlines
         await service.log_out(session.id)
@@ -109,7 +112,7 @@ async def sign_in(
 
 async def ready(service: VolunteerService, campaign: Campaign) -> Session:
     signed = await sign_in(service, campaign)
-    session = await service.phone_connected(signed.session, "phone-1", "bridge-1")
+    session = await service.ledger.phone_connected(signed.session, "phone-1", "bridge-1")
     return await service.start_calling(session.id)
 
 
@@ -125,13 +128,13 @@ async def talking(
     )
     # As telephony does: the voter is put through to this volunteer, then the page is told.
     attempt = await store.update_attempt(attempt.id, session_id=session.id, bridged_at=T0)
-    session = await service.call_connected(session, attempt, voter, campaign)
+    session = await service.ledger.call_connected(session, attempt, voter, campaign)
     return session, attempt
 
 
 async def in_wrap_up(service: VolunteerService, campaign: Campaign) -> tuple[Session, Attempt]:
     session, attempt = await talking(service, campaign)
-    return await service.call_ended(session), attempt
+    return await service.ledger.call_ended(session), attempt
 
 
 def events(queue: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -276,7 +279,7 @@ async def test_a_connected_phone_makes_the_session_connected(
     service: VolunteerService, campaign: Campaign, store: SqliteStore
 ) -> None:
     signed = await sign_in(service, campaign)
-    session = await service.phone_connected(signed.session, "phone-1", "bridge-1")
+    session = await service.ledger.phone_connected(signed.session, "phone-1", "bridge-1")
     assert (session.state, session.channel_id, session.bridge_id) == (
         SessionState.CONNECTED,
         "phone-1",
@@ -308,7 +311,7 @@ async def test_a_connected_call_publishes_the_voter_and_the_rendered_script(
     await store.add_voters(campaign.id, [Row(VOTER_PHONE, first_name="Ana <b>", timezone=NY)])
     [(voter, attempt)] = await store.claim_voters(campaign.id, 1, T0, {"", NY}, 3)
     with notifier.session_events(session.id) as queue:
-        await service.call_connected(session, attempt, voter, campaign)
+        await service.ledger.call_connected(session, attempt, voter, campaign)
     [card] = [e for e in events(queue) if e["type"] == "voter"]
     assert (card["session_id"], card["attempt_id"]) == (session.id, attempt.id)
     assert card["voter"]["phone"] == VOTER_PHONE
@@ -320,7 +323,7 @@ async def test_a_state_change_is_published(
 ) -> None:
     signed = await sign_in(service, campaign)
     with notifier.session_events(signed.session.id) as queue:
-        await service.phone_connected(signed.session, "phone-1", "bridge-1")
+        await service.ledger.phone_connected(signed.session, "phone-1", "bridge-1")
     [event] = events(queue)
     assert (event["type"], event["state"]) == ("session", "connected")
     assert event["message"].startswith("You're connected.")
@@ -449,7 +452,7 @@ async def test_a_phone_dropped_mid_call_starts_wrap_up(
     service: VolunteerService, campaign: Campaign
 ) -> None:
     session, _ = await talking(service, campaign)
-    session = await service.phone_dropped(session)
+    session = await service.ledger.phone_dropped(session)
     assert (session.state, session.channel_id) == (SessionState.WRAP_UP, None)
     assert session.wrapup_deadline is not None
 
@@ -459,11 +462,11 @@ async def test_a_result_saved_after_the_phone_dropped_does_not_make_the_voluntee
 ) -> None:
     """Issue 11, item 13: the volunteer stayed 'ready' with no phone and was never called."""
     session, _ = await in_wrap_up(service, campaign)
-    await service.phone_dropped(session)
+    await service.ledger.phone_dropped(session)
     await service.submit_result(session.id, "talked", {}, "", then="ready")
     session = await service.store.get_session(session.id)
     assert (session.state, session.channel_id) == (SessionState.PHONE_DISCONNECTED, None)
-    assert await service.ready_sessions(campaign.id) == []
+    assert await service.ledger.ready_sessions(campaign.id) == []
     view = await service.view(session.id)
     assert view["phone"] is False
     assert "phone is disconnected" in view["message"]
@@ -473,13 +476,13 @@ async def test_calling_back_with_the_pin_puts_the_volunteer_back_to_taking_calls
     service: VolunteerService, campaign: Campaign, calls: RecordingCalls
 ) -> None:
     session = await ready(service, campaign)
-    session = await service.phone_dropped(session)
+    session = await service.ledger.phone_dropped(session)
     assert session.state == SessionState.PHONE_DISCONNECTED
     calls.woken.clear()
-    session = await service.phone_connected(session, "phone-2", "bridge-1")
+    session = await service.ledger.phone_connected(session, "phone-2", "bridge-1")
     assert (session.state, session.channel_id) == (SessionState.READY, "phone-2")
     assert calls.woken == [campaign.id]
-    assert [s.id for s in await service.ready_sessions(campaign.id)] == [session.id]
+    assert [s.id for s in await service.ledger.ready_sessions(campaign.id)] == [session.id]
 
 
 async def test_a_session_left_ready_without_a_phone_waits_for_it_after_a_restart(
@@ -487,7 +490,7 @@ async def test_a_session_left_ready_without_a_phone_waits_for_it_after_a_restart
 ) -> None:
     session = await ready(service, campaign)
     await store.update_session(session.id, channel_id=None)  # as an older version left it
-    await service.recover()
+    await service.ledger.recover()
     assert (await store.get_session(session.id)).state == SessionState.PHONE_DISCONNECTED
 
 
@@ -495,7 +498,7 @@ async def test_a_second_call_in_while_ready_keeps_the_volunteer_ready(
     service: VolunteerService, campaign: Campaign
 ) -> None:
     session = await ready(service, campaign)
-    session = await service.phone_connected(session, "phone-2", "bridge-1")
+    session = await service.ledger.phone_connected(session, "phone-2", "bridge-1")
     assert (session.state, session.channel_id) == (SessionState.READY, "phone-2")
 
 
@@ -504,7 +507,7 @@ async def test_resuming_a_break_without_a_phone_waits_for_the_phone(
 ) -> None:
     session = await ready(service, campaign)
     await service.pause(session.id)
-    session = await service.phone_dropped(await service.store.get_session(session.id))
+    session = await service.ledger.phone_dropped(await service.store.get_session(session.id))
     assert session.state == SessionState.PAUSED
     assert "phone is disconnected" in (await service.view(session.id))["message"]
     session = await service.start_calling(session.id)

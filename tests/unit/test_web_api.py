@@ -249,7 +249,7 @@ async def test_ready_and_pause_answer_the_new_view(
 ) -> None:
     volunteer = await sign_in(client, campaign.id)
     session = await engine.store.get_session(volunteer.session_id)
-    await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
+    await engine.sessions.phone_connected(session, "phone-1", "bridge-1")
     ready = await client.post("/api/session/ready", headers=volunteer.headers)
     assert (await ready.json())["state"] == "ready"
     paused = await client.post("/api/session/pause", headers=volunteer.headers)
@@ -337,7 +337,7 @@ async def test_session_events_start_with_a_snapshot_then_relay_events(
         assert snapshot["type"] == "snapshot"
         assert snapshot["state"] == "waiting for phone"
         session = await engine.store.get_session(volunteer.session_id)
-        await engine.volunteers.phone_connected(session, "phone-1", "bridge-1")
+        await engine.sessions.phone_connected(session, "phone-1", "bridge-1")
         event = await ws.receive_json(timeout=5)
         assert (event["type"], event["state"]) == ("session", "connected")
         await client.post("/api/session/ready", headers=volunteer.headers)

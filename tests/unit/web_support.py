@@ -102,13 +102,12 @@ async def claim_one(engine: Engine, campaign: Campaign) -> tuple[Voter, Attempt]
 
 async def in_wrap_up(engine: Engine, campaign: Campaign, session_id: int) -> Session:
     """Take a signed-in session through a whole call, as telephony would, to wrap-up."""
-    volunteers = engine.volunteers
     session = await engine.store.get_session(session_id)
-    session = await volunteers.phone_connected(session, "phone-1", "bridge-1")
-    session = await volunteers.start_calling(session.id)
+    session = await engine.sessions.phone_connected(session, "phone-1", "bridge-1")
+    session = await engine.volunteers.start_calling(session.id)
     voter, attempt = await claim_one(engine, campaign)
     attempt = await engine.store.update_attempt(
         attempt.id, session_id=session.id, bridged_at=datetime.now(UTC)
     )
-    session = await volunteers.call_connected(session, attempt, voter, campaign)
-    return await volunteers.call_ended(session)
+    session = await engine.sessions.call_connected(session, attempt, voter, campaign)
+    return await engine.sessions.call_ended(session)

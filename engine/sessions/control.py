@@ -1,0 +1,45 @@
+"""What the volunteer-facing services ask of the telephony side (engine/telephony/runtime.py
+implements both; engine/app.py has a stand-in for when no PBX is attached)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from engine.models import Session
+from engine.notifier import DialingView
+from engine.telephony.softphone import BrowserLogin
+
+
+class CallControl(Protocol):
+    """What the volunteer service asks of the telephony side."""
+
+    async def end_call(self, session: Session) -> None:
+        """Hang up the voter's leg of the session's current call (the volunteer stays)."""
+
+    def wake(self, campaign_id: int) -> None:
+        """A volunteer became ready: the campaign's dialer should look again now."""
+
+    async def open_browser_audio(self, session: Session) -> None:
+        """Create the SIP credentials the session's browser calls in with (removed when the
+        session is released). Raises AriError when the PBX refuses."""
+
+    def browser_login(self, session_id: int) -> BrowserLogin | None:
+        """The session's browser credentials, or None (phone mode, or already released)."""
+
+    def dialing(self) -> DialingView:
+        """Whether dialing is held now: ``{"paused": bool, "message": str}``."""
+
+
+@runtime_checkable
+class PreviewControl(Protocol):
+    """What preview dialing asks of the telephony side (engine/calls/preview.py); a
+    CallControl without it (no PBX attached) cannot place preview calls."""
+
+    async def place_preview_call(self, session: Session) -> str | None:
+        """Call the voter the session is previewing; the session becomes RINGING. Returns
+        None, or a sentence saying why the voter was given back instead (now on the
+        do-not-call list, outside calling hours). Raises NotAllowed when there is no card."""
+
+    async def release_preview(self, session: Session) -> bool:
+        """Give back the voter the session holds: untouched while previewing, or hang up the
+        ringing call (an unanswered attempt). False if the voter already answered."""
