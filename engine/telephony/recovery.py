@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.calls.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
-from engine.calls.outbound import LiveCall
 from engine.calls.voter_release import settle_voter
 from engine.dialer.gate import PBX_DOWN
 from engine.errors import AriError, AriNotFound
@@ -175,13 +174,10 @@ class PbxRecovery:
             return False
         campaign = await self.tel.store.get_campaign(attempt.campaign_id)
         voter = await self.tel.store.get_voter(attempt.voter_id)
-        assert attempt.channel_id is not None
-        call = LiveCall(attempt.id, campaign, voter, attempt.channel_id, attempt.state)
-        call.session_id = session_id
-        call.answered = channel.get("state") == "Up"
-        if call.answered:
-            call.answered_at = call.placed_at
-        self.tel.calls.by_channel[call.channel_id] = call
+        answered = channel.get("state") == "Up"
+        call = self.tel.calls.adopt(
+            attempt, campaign, voter, session_id=session_id, answered=answered
+        )
         log.warning(
             "call %s: survived the engine restart (%s); carrying on", call.channel_id, call.state
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import json
 import logging
 import uuid
@@ -18,6 +19,7 @@ from engine.callin.callins import CallIns
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
 from engine.calls.preview import PreviewCalls
+from engine.calls.stasis import StasisArg
 from engine.calls.voter_release import settle_voter
 from engine.config import CallinConfig
 from engine.dialer.gate import TRUNK_DOWN, DialingGate
@@ -72,8 +74,6 @@ class Telephony:
         """Recent "no answer" endings (automatic and preview), which the trunk going down may
         show were ours."""
         self.callins = CallIns(self, pin_length, callin)
-        self.calls = OutboundCalls(self)
-        self.preview = PreviewCalls(self)
         self.softphones = Softphones(ari, softphone_ws_url)
         self.gate = DialingGate()
         """Whether the dialer may place calls now: held while the PBX is away (recovery.py)
@@ -87,6 +87,36 @@ class Telephony:
         self.recovery = PbxRecovery(self)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.lanes = EventLanes(self.handle)
+
+    @functools.cached_property
+    def calls(self) -> OutboundCalls:
+        """Built on first use: self.volunteers is set after construction (for now)."""
+        return OutboundCalls(
+            self.ari,
+            self.store,
+            self.player,
+            self.sounds,
+            self.gate,
+            self.no_answers,
+            self.wakeups,
+            self.volunteers,
+            self.publish_call,
+            trunk=self.trunk,
+        )
+
+    @functools.cached_property
+    def preview(self) -> PreviewCalls:
+        return PreviewCalls(
+            self.ari,
+            self.store,
+            self.player,
+            self.gate,
+            self.no_answers,
+            self.volunteers,
+            self.publish_call,
+            trunk=self.trunk,
+            connecting=self.calls.reserved,
+        )
 
     # --- event routing -------------------------------------------------------------------
     async def run(self) -> None:
@@ -123,13 +153,13 @@ class Telephony:
     async def on_StasisStart(self, event: dict[str, Any]) -> None:
         args = event.get("args") or []
         channel = event["channel"]
-        if args[:1] == ["callin"]:
+        if args[:1] == [StasisArg.CALLIN]:
             self.spawn(self.callins.on_start(channel))
-        elif args[:1] == ["outbound"]:
-            self.spawn(self.calls.on_verdict(channel, args))
-        elif args[:1] == ["preview"]:
-            self.spawn(self.preview.on_answer(channel))
-        elif args[:1] == ["browser"]:
+        elif args[:1] == [StasisArg.OUTBOUND]:
+            self.calls.on_verdict(channel, args)
+        elif args[:1] == [StasisArg.PREVIEW]:
+            self.preview.on_answer(channel)
+        elif args[:1] == [StasisArg.BROWSER]:
             self.spawn(self._browser_joined(channel, args[1] if len(args) > 1 else ""))
 
     async def on_ChannelDtmfReceived(self, event: dict[str, Any]) -> None:
@@ -182,6 +212,9 @@ class Telephony:
 
     async def close(self) -> None:
         await self.lanes.close()
+        for built in ("calls", "preview"):  # cached properties: only those made
+            if built in self.__dict__:
+                await self.__dict__[built].close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
