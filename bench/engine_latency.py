@@ -112,7 +112,7 @@ async def bench(pair: PbxPair, calls: int, volunteers: int) -> None:
             loop.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
         assert engine.telephony is not None
-        bridge = engine.calls.outbound.bridge_latencies
+        bridge = engine.telephony.calls.bridge_latencies
     print(f"{calls} live calls, {volunteers} volunteers, {wall:.1f} s")
     print(report_ms("AMD verdict -> voter in bridge", bridge))
     print(report_ms("bridge -> voter card on WebSocket", card_delays))

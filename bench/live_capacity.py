@@ -163,7 +163,7 @@ async def hold(
     """Settle, then hold the step and measure it."""
     assert engine.telephony is not None
     await asyncio.sleep(SETTLE_S)
-    first = len(engine.calls.outbound.bridge_latencies)
+    first = len(engine.telephony.calls.bridge_latencies)
     clocks = Clocks.read(pair)
     await _sleep_checking(shifts, args.hold / 2)
     talking = [v for v in volunteers if v.talking and v.sim.phone is not None][:2]
@@ -191,7 +191,7 @@ async def hold(
             max((s.dialer_channels for s in samples), default=0),
             max((s.carrier_channels for s in samples), default=0),
         ),
-        bridges=engine.calls.outbound.bridge_latencies[first:],
+        bridges=engine.telephony.calls.bridge_latencies[first:],
         verdicts=len(attempts),
         wrong=sum(a.amd_verdict != "HUMAN" for a in attempts),
         human_p95_s=percentile(humans, 95) if humans else float("nan"),

@@ -100,7 +100,7 @@ async def measure(
         waits=[w for v in volunteers for w in _waits(v, by_id, t1)],
         bridge_ready=[b for b, waited in bridges if not waited],
         bridge_waited=[b for b, waited in bridges if waited],
-        bridge_engine=list(engine.calls.outbound.bridge_latencies),
+        bridge_engine=list(engine.telephony.calls.bridge_latencies),
         verdicts=verdicts,
         human_verdict_s=[(a.amd_at - a.answered_at).total_seconds() for a in humans],  # type: ignore[operator]
         person_answer_s=[

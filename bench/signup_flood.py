@@ -142,7 +142,7 @@ async def bench(
         if inline:
             logins.hasher = PasswordHasher(inline=True)
         assert engine.telephony is not None
-        bridged = engine.calls.outbound.bridge_latencies
+        bridged = engine.telephony.calls.bridge_latencies
         loops, done = await volunteers_on_calls(engine, pair, url, carrier, volunteers, 100)
         await wait_until(lambda: len(bridged) >= WARM_UP_CALLS, timeout=60, what="calls")
         stop = asyncio.Event()

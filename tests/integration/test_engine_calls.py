@@ -128,7 +128,7 @@ async def test_a_dropped_phone_ends_the_call_and_the_volunteer_can_call_back(
     session = await volunteer.wait_state(SessionState.WRAP_UP)
     attempt = await wait_until(lambda: _ended(engine, session.attempt_id), what="call end")
     assert attempt.outcome == CallOutcome.CONTACT
-    assert not engine.calls.outbound.by_channel
+    assert not engine.telephony.calls.by_channel
     # Calling back in with the same PIN resumes the session, still owing a result.
     volunteer.phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
     await volunteer.phone.send_dtmf(session.pin)

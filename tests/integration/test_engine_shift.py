@@ -76,7 +76,7 @@ async def test_three_volunteers_work_a_mixed_list(pbx_pair, carrier, tmp_path):
 
         await wait_until(list_finished, timeout=240, what="the list to be worked")
         await wait_until(
-            lambda: all(not t.done() for t in workers) and not engine.calls.outbound.by_channel,
+            lambda: all(not t.done() for t in workers) and not engine.telephony.calls.by_channel,
             timeout=30,
             what="the last calls to end",
         )

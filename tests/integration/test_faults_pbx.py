@@ -26,7 +26,7 @@ ROWS = [("10", 1), ("14", 6), ("14", 7), ("10", 2), ("10", 3)]
 
 
 async def _ringing(engine):
-    calls = engine.calls.outbound.by_channel.values()
+    calls = engine.telephony.calls.by_channel.values()
     return [c for c in calls if c.state == CallState.DIALING and not c.answered]
 
 

@@ -41,7 +41,7 @@ async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learne
         async def watch(stop: asyncio.Event) -> None:
             nonlocal peak
             while not stop.is_set():
-                dialing, connecting = engine.calls.outbound.in_flight(campaign.id)
+                dialing, connecting = engine.telephony.calls.in_flight(campaign.id)
                 peak = max(peak, dialing + connecting)
                 await asyncio.sleep(0.05)
 
@@ -57,7 +57,7 @@ async def test_predictive_over_dials_within_its_cap_and_remembers_what_it_learne
 
         await wait_until(list_finished, timeout=180, what="the list to be worked")
         await wait_until(
-            lambda: not engine.calls.outbound.by_channel, timeout=30, what="the last calls"
+            lambda: not engine.telephony.calls.by_channel, timeout=30, what="the last calls"
         )
         stop.set()
         await asyncio.gather(watcher, *workers)
