@@ -48,6 +48,8 @@ from engine.store.base import Store
 from engine.telephony.media import Player
 from engine.voters.line_types import preview_line_types
 
+__all__ = ["LOST_WORDS", "OUTCOME_WORDS", "PreviewCall", "PreviewCalls"]
+
 log = logging.getLogger(__name__)
 
 
