@@ -50,17 +50,14 @@ class CallSteps:
         event: CallEvent,
         *,
         cause: int | None = None,
-        lost_as: CallOutcome | None = None,
         **fields: Any,
     ) -> Moved:
         """Apply `event` to `call` and persist it with `fields`. Ending with an outcome
         settles the voter (see the module). `cause`: the hang-up cause recorded when it
-        ends; `lost_as`: the outcome of a LOST call (engine/calls/lost_calls.py).
+        ends.
 
         Raises IllegalTransition if the event does not apply to the call's phase."""
         moved = next_state(call.phase, event)
-        if event == CallEvent.LOST:
-            moved = Moved(moved.phase, lost_as)
         log.info("call %s: %s -[%s]-> %s", call.label, call.phase, event, moved.phase)
         stored = call.phase.stored
         call.phase = moved.phase

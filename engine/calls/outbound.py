@@ -21,11 +21,12 @@ from engine.calls.answers import CONNECT_WINDOW_S, Answers
 from engine.calls.causes import outcome_for_cause
 from engine.calls.ending import CallSteps
 from engine.calls.live import LiveCall
-from engine.calls.lost_calls import give_back_voter, lost_outcome
+from engine.calls.lost_calls import give_back_voter
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.owner import CallOwner, Tasks
 from engine.calls.ports import PublishCall, SessionEvents
-from engine.calls.states import CallEvent, CallPhase, gone_event
+from engine.calls.stasis import AmdVerdict, is_person
+from engine.calls.states import CallEvent, CallPhase, Moved, gone_event
 from engine.clock import utc_now
 from engine.dialer.gate import TRUNK_DOWN, DialingGate
 from engine.dialer.wakeups import Wakeups
@@ -124,7 +125,7 @@ class OutboundCalls:
         assert attempt.channel_id is not None
         if attempt.state == CallState.CONNECTED:
             phase = CallPhase.CONNECTED
-        elif attempt.amd_verdict:
+        elif attempt.amd_verdict and attempt.amd_verdict != AmdVerdict.HANGUP:
             phase = CallPhase.HANGING_UP
         else:
             phase = CallPhase.ANSWERED if answered else CallPhase.RINGING
@@ -242,7 +243,7 @@ class OutboundCalls:
     async def on_lost(self, channel_id: str, reason: str) -> None:
         """The call vanished through a failure of ours (the PBX died or froze): a person we
         did not serve is an abandon, a machine a machine, a contact a contact; a call that
-        never reached a verdict is not charged (lost_calls.py)."""
+        never reached a verdict is not charged (states.LOST_AS)."""
         call = self.by_channel.get(channel_id)
         if call is not None:
             await call.owner.run(partial(self._lost, call, reason))
@@ -251,17 +252,25 @@ class OutboundCalls:
         if call.channel_id not in self.by_channel:
             return
         attempt = await self.store.get_attempt(call.attempt_id)
-        outcome = lost_outcome(
-            call.state,
-            attempt.amd_verdict,
-            attempt.bridged_at is not None,
-            call.campaign.connect_notsure,
+        noted = _noted_verdict(call, attempt.amd_verdict)
+        if noted is not None:  # answered while no engine listened (recovery noted it)
+            await self.steps.step(call, noted)
+        moved = await self._end(call, CallEvent.LOST)
+        if moved is None:
+            return
+        if moved.outcome is not None:
+            log.warning(
+                "call %s: lost (%s); it counts as %s", call.channel_id, reason, moved.outcome
+            )
+            return
+        status = await give_back_voter(self.store, call.voter.id)
+        log.warning(
+            "call %s: not charged to voter %d (%s); voter back as %s",
+            call.channel_id,
+            call.voter.id,
+            reason,
+            status,
         )
-        if outcome is None:
-            await self._give_back(call, reason)
-        else:
-            log.warning("call %s: lost (%s); it counts as %s", call.channel_id, reason, outcome)
-            await self._end(call, CallEvent.LOST, lost_as=outcome)
 
     async def end_for_session(self, session: Session) -> None:
         """The volunteer ends the call, or their phone dropped: hang up the voter they talk
@@ -296,16 +305,13 @@ class OutboundCalls:
         )
 
     async def _end(
-        self,
-        call: LiveCall,
-        event: CallEvent,
-        *,
-        cause: int | None = None,
-        lost_as: CallOutcome | None = None,
-    ) -> None:
+        self, call: LiveCall, event: CallEvent, *, cause: int | None = None
+    ) -> Moved | None:
+        """End the call by `event` (the table gives its outcome) and free the volunteer it
+        was connected to; None if it had ended already."""
         if self.by_channel.pop(call.channel_id, None) is None:
-            return
-        await self.steps.step(call, event, cause=cause, lost_as=lost_as)
+            return None
+        moved = await self.steps.step(call, event, cause=cause)
         if call.session_id is not None:
             session = await self.store.get_session(call.session_id)
             await self.sessions.call_ended(session)
@@ -313,6 +319,17 @@ class OutboundCalls:
                 with contextlib.suppress(AriError):
                     await self.ari.start_bridge_moh(session.bridge_id)
         self.wakeups.wake(call.campaign.id)
+        return moved
+
+
+def _noted_verdict(call: LiveCall, verdict: str) -> CallEvent | None:
+    """The event of an AMD verdict the dialplan kept while no engine listened, if the call
+    has not had its verdict yet."""
+    if not verdict or call.phase not in (CallPhase.RINGING, CallPhase.ANSWERED):
+        return None
+    if is_person(verdict, call.campaign.connect_notsure):
+        return CallEvent.HUMAN
+    return CallEvent.MACHINE if verdict != AmdVerdict.HANGUP else None
 
 
 def _log_unreached(channel_id: str, cause: int, tech_cause: int | None) -> None:

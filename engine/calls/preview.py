@@ -26,7 +26,6 @@ from typing import Any
 from engine.ari.client import AriClient
 from engine.calls.calling_hours import within_hours, zones_open_now
 from engine.calls.ending import CallSteps
-from engine.calls.lost_calls import lost_outcome
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.owner import CallOwner, Tasks
 from engine.calls.ports import PublishCall, SessionEvents
@@ -278,16 +277,7 @@ class PreviewCalls:
     async def _lost(self, call: PreviewCall, channel_id: str) -> None:
         if self.by_channel.get(channel_id) is not call:
             return
-        bridged = call.phase == CallPhase.CONNECTED
-        outcome = lost_outcome(call.phase.stored, "", bridged, call.campaign.connect_notsure)
-        if outcome is not None:
-            await self._finish(call, CallEvent.LOST, lost_as=outcome, tell_volunteer=True)
-            return
-        with contextlib.suppress(AriError):
-            await self.ringback.stop(call)
-        await self._give_back(call)
-        session = await self.store.get_session(call.session_id)
-        await self.sessions.preview_not_reached(session, call.attempt_id, "not placed", LOST_WORDS)
+        await self._finish(call, CallEvent.LOST, tell_volunteer=True)
 
     # --- inside --------------------------------------------------------------------------
     async def _not_callable(self, call: PreviewCall) -> tuple[str, VoterStatus | None] | None:
@@ -306,10 +296,14 @@ class PreviewCalls:
 
     async def _give_back(self, call: PreviewCall, status: VoterStatus | None = None) -> None:
         """The card was never called: end the attempt without an outcome and put the voter
-        back as they were (attempt refunded; or with ``status``), at the back of the line so
-        the next card shows someone else."""
+        back (see _return_voter)."""
         self._forget(call)
         await self.steps.step(call, CallEvent.GIVEN_BACK)
+        await self._return_voter(call, status)
+
+    async def _return_voter(self, call: PreviewCall, status: VoterStatus | None = None) -> None:
+        """Put the voter of an uncharged attempt back as they were (attempt refunded; or
+        with ``status``), at the back of the line so the next card shows someone else."""
         voter = call.voter
         if status is None:  # as before the claim, which counted one attempt
             status = VoterStatus.PENDING if voter.attempts <= 1 else VoterStatus.RETRY
@@ -333,29 +327,32 @@ class PreviewCalls:
             await self._finish(call, CallEvent.FAILED, tell_volunteer=True)
 
     async def _finish(
-        self,
-        call: PreviewCall,
-        event: CallEvent,
-        *,
-        cause: int | None = None,
-        lost_as: CallOutcome | None = None,
-        tell_volunteer: bool,
+        self, call: PreviewCall, event: CallEvent, *, cause: int | None = None, tell_volunteer: bool
     ) -> None:
         """Record how the call ended (ending.py), and move the volunteer on: wrap-up after
-        a conversation, the next card after no answer."""
+        a conversation, the next card after no answer (or a call lost before an answer,
+        which is not charged)."""
         self._forget(call)
         await self.ringback.stop(call)
-        moved = await self.steps.step(call, event, cause=cause, lost_as=lost_as)
-        outcome = moved.outcome or CallOutcome.FAILED
+        moved = await self.steps.step(call, event, cause=cause)
+        if moved.outcome is None:
+            await self._return_voter(call)
+            session = await self.store.get_session(call.session_id)
+            await self.sessions.preview_not_reached(
+                session, call.attempt_id, "not placed", LOST_WORDS
+            )
+            return
         session = await self.store.get_session(call.session_id)
         if call.campaign.hold_music and session.bridge_id:
             with contextlib.suppress(AriError):
                 await self.ari.start_bridge_moh(session.bridge_id)
-        if outcome == CallOutcome.CONTACT:
+        if moved.outcome == CallOutcome.CONTACT:
             await self.sessions.call_ended(session)
         elif tell_volunteer:
-            words = OUTCOME_WORDS.get(outcome, OUTCOME_WORDS[CallOutcome.FAILED])
-            await self.sessions.preview_not_reached(session, call.attempt_id, str(outcome), words)
+            words = OUTCOME_WORDS.get(moved.outcome, OUTCOME_WORDS[CallOutcome.FAILED])
+            await self.sessions.preview_not_reached(
+                session, call.attempt_id, str(moved.outcome), words
+            )
 
     async def _add_to_bridge(self, session: Session, channel_id: str) -> bool:
         assert session.bridge_id is not None

@@ -21,6 +21,7 @@ from engine.models import CallOutcome, CallState
 from engine.transitions import IllegalTransition
 
 __all__ = [
+    "LOST_AS",
     "TRANSITIONS",
     "CallEvent",
     "CallPhase",
@@ -70,7 +71,10 @@ class CallEvent(StrEnum):
     GIVEN_BACK = "given back"
     """Never placed, or lost by a failure of ours before a verdict: not charged."""
     LOST = "lost"
-    """Vanished through a failure of ours: charged by engine/calls/lost_calls.py."""
+    """Vanished through a failure of ours (the PBX died or froze): a person we did not
+    serve is an abandon, a machine a machine, a conversation a contact; a call that never
+    reached a verdict is not charged (engine/calls/lost_calls.py says the same of attempts
+    left by an earlier run)."""
     ANSWERED = "answered"
     """The line went up (an automatic call: AMD starts listening)."""
     HUMAN = "human"
@@ -130,6 +134,15 @@ HUNG_UP: dict[CallPhase, CallOutcome] = {
 }
 """The voter's channel gone after an answer, whatever the cause: the outcome by phase."""
 
+LOST_AS: dict[CallPhase, CallOutcome] = {
+    _P.HANGING_UP: _O.MACHINE,
+    _P.CONNECTING: _O.ABANDONED,
+    _P.CONNECTED: _O.CONTACT,
+    _P.ABANDONING: _O.ABANDONED,
+    _P.LEAVING_VOICEMAIL: _O.MACHINE,
+}
+"""A call lost by our failure, by phase; any other phase is not charged."""
+
 _VERDICTS = {
     _E.HUMAN: _P.CONNECTING,
     _E.MACHINE: _P.HANGING_UP,
@@ -156,7 +169,7 @@ def _table() -> dict[tuple[CallPhase, CallEvent], Moved]:
     for phase in _UNCHARGED:
         table[phase, _E.GIVEN_BACK] = Moved(_P.ENDED)
     for phase in _LIVE:
-        table[phase, _E.LOST] = Moved(_P.ENDED)
+        table[phase, _E.LOST] = Moved(_P.ENDED, LOST_AS.get(phase))
         for event, unanswered in GONE.items():
             table[phase, event] = Moved(_P.ENDED, HUNG_UP.get(phase, unanswered))
     for event in GONE:  # Asterisk may report one hang-up twice

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.calls.lost_calls import lost_outcome
 from engine.calls.states import (
     GONE,
     HUNG_UP,
@@ -44,7 +45,12 @@ ENDINGS: list[tuple[CallPhase, CallEvent, CallOutcome | None]] = [
     (P.RINGING, E.RELEASED, Out.NO_ANSWER),
     *[(p, E.GIVEN_BACK, None) for p in (P.CLAIMED, P.RINGING, P.ANSWERED)],
     *[(p, E.GIVEN_BACK, None) for p in (P.HANGING_UP, P.FAILING)],
-    *[(p, E.LOST, None) for p in CallPhase if p is not P.ENDED],
+    *[(p, E.LOST, None) for p in (P.CLAIMED, P.RINGING, P.ANSWERED, P.FAILING)],
+    (P.HANGING_UP, E.LOST, Out.MACHINE),
+    (P.CONNECTING, E.LOST, Out.ABANDONED),
+    (P.CONNECTED, E.LOST, Out.CONTACT),
+    (P.ABANDONING, E.LOST, Out.ABANDONED),
+    (P.LEAVING_VOICEMAIL, E.LOST, Out.MACHINE),
     # Unanswered: the hang-up cause decides.
     (P.RINGING, E.GONE_NO_ANSWER, Out.NO_ANSWER),
     (P.RINGING, E.GONE_BUSY, Out.BUSY),
@@ -174,3 +180,21 @@ def test_no_dead_events() -> None:
     source = "\n".join(p.read_text() for p in calls.glob("*.py") if p.name != "states.py")
     for event in set(CallEvent) - set(GONE):
         assert f"CallEvent.{event.name}" in source, event
+
+
+LOST_CASES = [
+    *[(p, "") for p in (P.CLAIMED, P.RINGING, P.ANSWERED, P.FAILING)],
+    (P.HANGING_UP, "MACHINE"),
+    *[(p, v) for p in (P.CONNECTING, P.ABANDONING) for v in ("HUMAN", "NOTSURE")],
+    (P.CONNECTED, "HUMAN"),
+    (P.LEAVING_VOICEMAIL, "MACHINE"),
+]
+
+
+@pytest.mark.parametrize(("phase", "verdict"), LOST_CASES)
+def test_a_lost_call_is_charged_as_an_attempt_left_by_an_earlier_run(
+    phase: CallPhase, verdict: str
+) -> None:
+    """The live table and lost_calls.lost_outcome (for attempts with no live call) agree."""
+    stored = lost_outcome(phase.stored, verdict, phase is P.CONNECTED, connect_notsure=True)
+    assert next_state(phase, E.LOST).outcome == stored

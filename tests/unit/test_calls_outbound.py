@@ -486,3 +486,20 @@ async def test_a_lost_conversation_is_a_contact(rig: Rig) -> None:
     await rig.calls.on_lost(call.channel_id, "the PBX went away")
     assert (await rig.ended(call)).outcome == CallOutcome.CONTACT
     assert rig.sessions.ended == [session_id]
+
+
+async def test_a_lost_call_answered_while_no_engine_listened_is_an_abandon(rig: Rig) -> None:
+    """Recovery notes the verdict the dialplan kept (a person), then the call is lost."""
+    call = await rig.placed()
+    await rig.answered(call)
+    await rig.store.update_attempt(call.attempt_id, amd_verdict="HUMAN")
+    await rig.calls.on_lost(call.channel_id, "the PBX went away")
+    assert (await rig.ended(call)).outcome == CallOutcome.ABANDONED
+
+
+async def test_a_lost_machine_being_hung_up_is_a_machine(rig: Rig) -> None:
+    call = await rig.placed()
+    await rig.answered(call)
+    await rig.verdict(call, "MACHINE")
+    await rig.calls.on_lost(call.channel_id, "the PBX went away")
+    assert (await rig.ended(call)).outcome == CallOutcome.MACHINE
