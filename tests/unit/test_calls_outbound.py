@@ -277,7 +277,8 @@ async def test_notsure_follows_the_campaign_rule(
     packets = f"/channels/{call.channel_id}/variable"
     rig.fake.respond("GET", packets, body={"value": "10"})
     rig.calls.on_verdict({"id": call.channel_id}, ["outbound", "NOTSURE", "", ""])
-    await asyncio.sleep(0.15)
+    if connect_notsure:  # the first count is read; the second, 0.3 s later, has grown
+        await wait_until(lambda: rig.fake.requests_to("GET", packets), 5, "the count", 0.01)
     rig.fake.respond("GET", packets, body={"value": "25"})  # packets keep coming: a person
     await rig.settled(call)
     assert call.phase == expected

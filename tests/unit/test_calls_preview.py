@@ -250,6 +250,6 @@ async def test_one_volunteers_slow_call_does_not_hold_up_another(rig: Rig) -> No
     await asyncio.sleep(0.05)
     started = asyncio.get_running_loop().time()
     assert await rig.preview.release(second) is True
-    assert asyncio.get_running_loop().time() - started < 0.5
+    assert asyncio.get_running_loop().time() - started < 0.9  # the originate takes 1 s
     assert (await rig.attempt(second_call)).state == CallState.ENDED
     await slow
