@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -21,7 +20,7 @@ from engine.calls.ending import CallSteps
 from engine.calls.live import LiveCall
 from engine.calls.owner import Tasks
 from engine.calls.ports import SessionEvents
-from engine.calls.stasis import AmdVerdict, is_person
+from engine.calls.stasis import AmdVerdict, amd_result, is_person
 from engine.calls.states import CallEvent, CallPhase
 from engine.clock import utc_now
 from engine.dialer.wakeups import Wakeups
@@ -71,15 +70,15 @@ class Answers:
             log.warning("call %s: AMD verdict while %s: ignored", call.channel_id, call.phase)
             return
         call.verdict_at = time.monotonic()
-        verdict, cause, answered_at = ([*args, "", "", ""])[1:4]
-        person = is_person(verdict, call.campaign.connect_notsure)
-        if verdict == AmdVerdict.NOTSURE and person and await self._dead_air(call):
+        amd = amd_result(args)
+        person = is_person(amd.verdict, call.campaign.connect_notsure)
+        if amd.verdict == AmdVerdict.NOTSURE and person and await self._dead_air(call):
             return
         fields: dict[str, Any] = {
-            "amd_verdict": verdict,
-            "amd_cause": cause,
+            "amd_verdict": amd.verdict,
+            "amd_cause": amd.cause,
             "amd_at": utc_now(),
-            "answered_at": _epoch(answered_at),
+            "answered_at": amd.answered_at,
         }
         if person:
             await self.steps.step(call, CallEvent.HUMAN, **fields)
@@ -195,10 +194,3 @@ class Answers:
     async def hangup(self, channel_id: str) -> None:
         with contextlib.suppress(AriNotFound):
             await self.ari.hangup(channel_id)
-
-
-def _epoch(text: str) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(float(text), UTC)
-    except ValueError:
-        return None

@@ -3,6 +3,9 @@ it is (the first Stasis argument) and, for an automatic call, the AMD verdict af
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -31,3 +34,25 @@ class AmdVerdict(StrEnum):
 def is_person(verdict: str, connect_notsure: bool) -> bool:
     """Whether an AMD verdict counts as a person (the campaign may treat NOTSURE as one)."""
     return verdict == AmdVerdict.HUMAN or (verdict == AmdVerdict.NOTSURE and connect_notsure)
+
+
+@dataclass(frozen=True)
+class AmdResult:
+    """The arguments after "outbound": what AMD() said and when the line was answered."""
+
+    verdict: str
+    """An AmdVerdict, as text ("" if the dialplan passed none; kept as given)."""
+    cause: str
+    """AMDCAUSE, e.g. "INITIALSILENCE-2500-2500"."""
+    answered_at: datetime | None
+    """When the line was answered (the dialplan's EPOCH), if it said."""
+
+
+def amd_result(args: Sequence[str]) -> AmdResult:
+    """Read the Stasis arguments of an automatic call: ("outbound", verdict, cause, epoch)."""
+    verdict, cause, answered_at = ([*args, "", "", ""])[1:4]
+    try:
+        at = datetime.fromtimestamp(float(answered_at), UTC)
+    except ValueError:
+        at = None
+    return AmdResult(verdict, cause, at)

@@ -19,6 +19,7 @@ from engine.ari.client import AriClient
 from engine.calls.live import LiveCall
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
+from engine.calls.stasis import AmdResult, AmdVerdict, StasisArg, amd_result
 from engine.calls.states import CallPhase
 from engine.calls.voter_release import settle_voter
 from engine.dialer.gate import DialingGate
@@ -504,3 +505,12 @@ async def test_a_lost_machine_being_hung_up_is_a_machine(rig: Rig) -> None:
     await rig.verdict(call, "MACHINE")
     await rig.calls.on_lost(call.channel_id, "the PBX went away")
     assert (await rig.ended(call)).outcome == CallOutcome.MACHINE
+
+
+def test_the_stasis_arguments_of_an_automatic_call_are_read_in_order() -> None:
+    amd = amd_result(["outbound", "NOTSURE", "TOOLONG-5000", "1700000000.5"])
+    assert amd == AmdResult(
+        AmdVerdict.NOTSURE, "TOOLONG-5000", datetime.fromtimestamp(1700000000.5, UTC)
+    )
+    assert amd_result(["outbound"]) == AmdResult("", "", None)
+    assert StasisArg("outbound") is StasisArg.OUTBOUND
