@@ -13,19 +13,17 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from engine.calls.stasis import AmdVerdict, is_person
 from engine.models import CallOutcome, CallState, Voter, VoterStatus
 from engine.store.base import Store
+
+__all__ = ["GAP_VARIABLE", "give_back_voter", "is_person", "lost_outcome", "parse_gap"]
 
 log = logging.getLogger(__name__)
 
 GAP_VARIABLE = "PHONEBANK_GAP_{channel_id}"
 """Global variable the dialplan sets when an answered call finds no engine in Stasis (its
 AMD verdict and answer time, "STATUS,EPOCH"); read and cleared by the recovering engine."""
-
-
-def is_person(verdict: str, connect_notsure: bool) -> bool:
-    """Whether an AMD verdict counts as a person (the campaign may treat NOTSURE as one)."""
-    return verdict == "HUMAN" or (verdict == "NOTSURE" and connect_notsure)
 
 
 def lost_outcome(
@@ -41,7 +39,7 @@ def lost_outcome(
         return CallOutcome.ABANDONED
     if state == CallState.LEAVING_VOICEMAIL:
         return CallOutcome.MACHINE
-    if verdict and verdict != "HANGUP":
+    if verdict and verdict != AmdVerdict.HANGUP:
         person = is_person(verdict, connect_notsure)
         return CallOutcome.ABANDONED if person else CallOutcome.MACHINE
     return None

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.calls.causes import outcome_for_cause
 from engine.clock import utc_now
 from engine.models import CallOutcome, Campaign, VoterStatus
 from engine.store.base import Store
@@ -71,27 +70,3 @@ class RecentNoAnswers:
                 ending.voter_id,
                 status,
             )
-
-
-def unanswered_outcome(
-    channel_id: str, cause: int, tech_cause: int | None, *, rang: bool, trunk_down: bool
-) -> CallOutcome:
-    """The outcome of a call nobody answered. "No answer" needs the carrier to have
-    answered the INVITE at all: a call that never rang (no 180, no answer) met a silent
-    network, which is our failure, so the voter's attempt is given back; so is a call
-    ending while the trunk to the carrier is down. (A PBX outage is not such a reason:
-    a call that rang out meanwhile met a working network.) (Asterisk reports its own ring timeout as
-    SIP 480, so the tech cause cannot tell.)"""
-    outcome = outcome_for_cause(cause)
-    if outcome != CallOutcome.NO_ANSWER:
-        return outcome
-    if not rang or trunk_down:
-        log.warning(
-            "call %s: no SIP response from the carrier (cause %s, SIP %s): our failure, "
-            "not the voter's; the attempt is given back",
-            channel_id,
-            cause,
-            tech_cause,
-        )
-        return CallOutcome.FAILED
-    return outcome

@@ -17,78 +17,70 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import Any
 
+from engine.ari.client import AriClient
 from engine.calls.calling_hours import within_hours, zones_open_now
-from engine.calls.no_answers import unanswered_outcome
-from engine.calls.states import CallEvent, next_call_state
-from engine.calls.voter_release import settle_voter
+from engine.calls.ending import CallSteps
+from engine.calls.no_answers import RecentNoAnswers
+from engine.calls.owner import CallOwner, Tasks
+from engine.calls.ports import PublishCall, SessionEvents
+from engine.calls.preview_call import LOST_WORDS, OUTCOME_WORDS, PreviewCall, Ringback
+from engine.calls.stasis import StasisArg
+from engine.calls.states import CallEvent, CallPhase, gone_event
 from engine.clock import utc_now
+from engine.dialer.gate import TRUNK_DOWN, DialingGate
 from engine.errors import AriError, AriNotFound, NotAllowed
 from engine.models import (
     CallOutcome,
-    CallState,
     Campaign,
     Session,
     SessionState,
-    Voter,
     VoterStatus,
 )
 from engine.sessions.states import SessionEvent
+from engine.store.base import Store
+from engine.telephony.media import Player
 from engine.voters.line_types import preview_line_types
 
-if TYPE_CHECKING:
-    from engine.telephony.runtime import Telephony
+__all__ = ["LOST_WORDS", "OUTCOME_WORDS", "PreviewCall", "PreviewCalls"]
 
 log = logging.getLogger(__name__)
 
-RINGBACK = "tone:ring;tonezone=us"
-"""What the volunteer hears while the voter's phone rings."""
-RINGBACK_STOP_S = 1.0
-"""How long an answer waits for the ring tone to end before the voter is put through anyway
-(it takes a few milliseconds)."""
-
-OUTCOME_WORDS: dict[CallOutcome, str] = {
-    CallOutcome.NO_ANSWER: "No answer",
-    CallOutcome.BUSY: "Busy",
-    CallOutcome.UNALLOCATED: "The number is not in service",
-    CallOutcome.REJECTED: "The call was declined",
-    CallOutcome.CONGESTION: "The phone network is busy: this voter will be tried again later",
-    CallOutcome.FAILED: "The call could not be placed: this voter will be tried again later",
-}
-"""What the volunteer's page says when a preview call is not answered."""
-LOST_WORDS = "The phone system went away before the voter answered: they go back on the list"
-
-
-@dataclass
-class PreviewCall:
-    """A voter held for one volunteer: on the card, then ringing, then connected."""
-
-    session_id: int
-    attempt_id: int
-    campaign: Campaign
-    voter: Voter
-    state: CallState = CallState.CLAIMED
-    channel_id: str | None = None
-    ringback_id: str | None = None
-    answered: bool = False
-    rang: bool = False
-    """The voter's phone rang (Ringing or Up): the carrier answered the INVITE."""
-    released: bool = False
-    """The volunteer let go (skip, cancel, break, log-out): an answer is hung up."""
-
 
 class PreviewCalls:
-    def __init__(self, telephony: Telephony) -> None:
-        self.tel = telephony
+    def __init__(
+        self,
+        ari: AriClient,
+        store: Store,
+        player: Player,
+        gate: DialingGate,
+        no_answers: RecentNoAnswers,
+        sessions: SessionEvents,
+        publish_call: PublishCall,
+        *,
+        trunk: str,
+        connecting: set[int],
+    ) -> None:
+        self.ari = ari
+        self.store = store
+        self.player = player
+        self.gate = gate
+        self.sessions = sessions
+        self.trunk = trunk
+        self.connecting = connecting
+        """Sessions held for one use (shared with the automatic calls' connecting): a session
+        the dialer is connecting is left alone, and one being offered a card is held here."""
+        self.ringback = Ringback(ari, player)
+        self.tasks = Tasks()
+        self.steps = CallSteps(store, no_answers, publish_call)
         self.by_session: dict[int, PreviewCall] = {}
         self.by_channel: dict[str, PreviewCall] = {}
-        self._lock = asyncio.Lock()
-        """Offers, Call, answers and releases of preview calls happen one at a time."""
+        self._offering = asyncio.Lock()
+        """One round of offers at a time (no ARI request is made under it)."""
 
     # --- offering cards ------------------------------------------------------------------
     async def offer(
@@ -110,25 +102,28 @@ class PreviewCalls:
             else zones_open_now(campaign.calling_hours_start, campaign.calling_hours_end, now)
         )
         offered = 0
-        async with self._lock:
+        async with self._offering:
             for ready in ready_sessions:
-                if ready.id in self.by_session or not self.tel.calls.reserve(ready.id):
-                    continue  # held by the dialer; held here while offered (the store yields)
+                if ready.id in self.by_session or ready.id in self.connecting:
+                    continue  # held by the dialer's connecting, or already offered
+                self.connecting.add(ready.id)  # held here while offered: the store yields
                 try:
-                    session = await self.tel.store.get_session(ready.id)
+                    session = await self.store.get_session(ready.id)
                     if session.state != SessionState.READY:
                         continue
-                    claimed = await self.tel.store.claim_voters(
+                    claimed = await self.store.claim_voters(
                         campaign.id, 1, now, within, campaign.max_attempts, line_types
                     )
                     if not claimed:
                         break  # nobody left to preview now
                     [(voter, attempt)] = claimed
-                    attempt = await self.tel.store.update_attempt(attempt.id, session_id=ready.id)
-                    self.by_session[ready.id] = PreviewCall(ready.id, attempt.id, campaign, voter)
-                    await self.tel.volunteers.preview_offered(session, attempt, voter, campaign)
+                    attempt = await self.store.update_attempt(attempt.id, session_id=session.id)
+                    owner = CallOwner(f"preview {attempt.id}", self.tasks)
+                    call = PreviewCall(session.id, attempt.id, campaign, voter, owner=owner)
+                    self.by_session[session.id] = call
+                    await self.sessions.preview_offered(session, attempt, voter, campaign)
                 finally:
-                    self.tel.calls.reserved.discard(ready.id)
+                    self.connecting.discard(ready.id)
                 log.info(
                     "session %d: previewing voter %d (%s)", session.id, voter.id, voter.line_type
                 )
@@ -138,122 +133,153 @@ class PreviewCalls:
     # --- the volunteer's buttons ---------------------------------------------------------
     async def place(self, session: Session) -> str | None:
         """Call the voter on the session's card; see PreviewControl.place_preview_call."""
-        async with self._lock:
-            call = self.by_session.get(session.id)
-            if call is None or call.attempt_id != session.attempt_id:
-                raise NotAllowed("this voter's card is out of date: wait for the next one")
-            if call.channel_id is not None:
-                raise NotAllowed("the call is already placed")
-            if not self.tel.gate.open:
-                raise NotAllowed(f"calls cannot be placed right now: {self.tel.gate.why()}")
-            problem = await self._not_callable(call)
-            if problem is not None:
-                message, status = problem
-                await self._give_back(call, status)
-                return message
-            call.channel_id = f"preview-{call.attempt_id}-{uuid.uuid4().hex[:8]}"
-            self.by_channel[call.channel_id] = call
-            await self._save(
-                call, CallEvent.ORIGINATED, channel_id=call.channel_id, originated_at=utc_now()
-            )
-            session = await self.tel.volunteers.transition(session, SessionEvent.CALL_PLACED)
-            await self._start_ringback(call, session)
-            await self._originate(call)
+        call = self._card(session)
+        return await call.owner.run(partial(self._place, call, session))
+
+    async def _place(self, call: PreviewCall, session: Session) -> str | None:
+        if self._card(session) is not call:
+            raise NotAllowed("this voter's card is out of date: wait for the next one")
+        if call.channel_id is not None:
+            raise NotAllowed("the call is already placed")
+        if not self.gate.open:
+            raise NotAllowed(f"calls cannot be placed right now: {self.gate.why()}")
+        problem = await self._not_callable(call)
+        if problem is not None:
+            message, status = problem
+            await self._give_back(call, status)
+            return message
+        call.channel_id = f"preview-{call.attempt_id}-{uuid.uuid4().hex[:8]}"
+        self.by_channel[call.channel_id] = call
+        await self.steps.step(
+            call, CallEvent.ORIGINATED, channel_id=call.channel_id, originated_at=utc_now()
+        )
+        session = await self.sessions.transition(session, SessionEvent.CALL_PLACED)
+        await self.ringback.start(call, session)
+        await self._originate(call)
         return None
+
+    def _card(self, session: Session) -> PreviewCall:
+        call = self.by_session.get(session.id)
+        if call is None or call.attempt_id != session.attempt_id:
+            raise NotAllowed("this voter's card is out of date: wait for the next one")
+        return call
 
     async def release(self, session: Session) -> bool:
         """Give back what the session holds; see PreviewControl.release_preview."""
-        async with self._lock:
-            call = self.by_session.get(session.id)
-            if call is None:
-                return True
-            if call.state == CallState.CONNECTED:
-                return False
-            call.released = True
-            if call.channel_id is None:
-                await self._give_back(call)
-                return True
-            with contextlib.suppress(AriNotFound):
-                await self.tel.ari.hangup(call.channel_id)
-            # We hung up a ringing phone: nobody answered in the time we gave it.
-            await self._finish(call, CallOutcome.NO_ANSWER, None, tell_volunteer=False)
+        call = self.by_session.get(session.id)
+        if call is None:
             return True
+        return await call.owner.run(partial(self._release, call))
+
+    async def _release(self, call: PreviewCall) -> bool:
+        if self.by_session.get(call.session_id) is not call:
+            return True
+        if call.phase == CallPhase.CONNECTED:
+            return False
+        call.released = True
+        if call.channel_id is None:
+            await self._give_back(call)
+            return True
+        with contextlib.suppress(AriNotFound):
+            await self.ari.hangup(call.channel_id)
+        # We hung up a ringing phone: nobody answered in the time we gave it.
+        await self._finish(call, CallEvent.RELEASED, tell_volunteer=False)
+        return True
 
     async def end_for_session(self, session: Session) -> None:
         """The volunteer ends the call (or their phone dropped): hang up the voter."""
         call = self.by_session.get(session.id)
-        if call is not None and call.channel_id and call.state == CallState.CONNECTED:
-            with contextlib.suppress(AriNotFound):
-                await self.tel.ari.hangup(call.channel_id)
+        if call is not None:
+            await call.owner.run(partial(self._volunteer_gone, call))
 
-    # --- ARI events ----------------------------------------------------------------------
-    async def on_answer(self, channel: dict[str, Any]) -> None:
+    async def _volunteer_gone(self, call: PreviewCall) -> None:
+        if call.channel_id and call.phase == CallPhase.CONNECTED:
+            with contextlib.suppress(AriNotFound):
+                await self.ari.hangup(call.channel_id)
+
+    async def close(self) -> None:
+        """Stop every call's owner and helpers (the engine is stopping)."""
+        await self.tasks.close()
+
+    # --- ARI events: each is handed to the call's owner ----------------------------------
+    def on_answer(self, channel: dict[str, Any]) -> None:
         """StasisStart of a preview call: the voter answered. Straight into the bridge."""
-        channel_id = channel["id"]
-        async with self._lock:
-            call = self.by_channel.get(channel_id)
-            if call is None or call.released or call.state != CallState.DIALING:
-                log.warning(
-                    "preview call %s answered but nobody waits for it; hanging up", channel_id
-                )
-                with contextlib.suppress(AriNotFound):
-                    await self.tel.ari.hangup(channel_id)
-                return
-            call.answered = True
-            await self._stop_ringback(call, until_ended=True)
-            session = await self.tel.store.get_session(call.session_id)
-            if not session.bridge_id or not await self._add_to_bridge(session, channel_id):
-                with contextlib.suppress(AriNotFound):
-                    await self.tel.ari.hangup(channel_id)
-                return
-            # A person placed the call and is listening: no AMD, no 2-second rule.
-            await self._save(call, CallEvent.HUMAN, answered_at=utc_now())
-            await self._save(call, CallEvent.VOLUNTEER_FOUND, bridged_at=utc_now())
-            attempt = await self.tel.store.get_attempt(call.attempt_id)
-            await self.tel.volunteers.call_connected(session, attempt, call.voter, call.campaign)
+        call = self.by_channel.get(channel["id"])
+        if call is None:
+            self.tasks.start(self._unwanted(channel["id"]), f"hang up {channel['id']}")
+        else:
+            call.owner.post(partial(self._answered, call, channel["id"]))
+
+    async def _unwanted(self, channel_id: str) -> None:
+        log.warning("preview call %s answered but nobody waits for it; hanging up", channel_id)
+        with contextlib.suppress(AriNotFound):
+            await self.ari.hangup(channel_id)
+
+    async def _answered(self, call: PreviewCall, channel_id: str) -> None:
+        if (
+            self.by_channel.get(channel_id) is not call
+            or call.released
+            or call.phase != CallPhase.RINGING
+        ):
+            await self._unwanted(channel_id)
+            return
+        await self.ringback.stop(call, until_ended=True)
+        session = await self.store.get_session(call.session_id)
+        if not session.bridge_id or not await self._add_to_bridge(session, channel_id):
+            await self.steps.step(call, CallEvent.NOT_PUT_THROUGH)
+            with contextlib.suppress(AriNotFound):
+                await self.ari.hangup(channel_id)
+            return
+        # A person placed the call and is listening: no AMD, no 2-second rule.
+        await self.steps.step(call, CallEvent.HUMAN, answered_at=utc_now())
+        await self.steps.step(call, CallEvent.VOLUNTEER_FOUND, bridged_at=utc_now())
+        attempt = await self.store.get_attempt(call.attempt_id)
+        await self.sessions.call_connected(session, attempt, call.voter, call.campaign)
 
     def on_state_change(self, channel: dict[str, Any]) -> None:
         """ChannelStateChange of a preview call: note that the voter's phone rang."""
         call = self.by_channel.get(channel["id"])
         if call is not None and channel.get("state") in ("Ringing", "Up"):
-            call.rang = True
+            call.owner.post(partial(self._rang, call))
+
+    async def _rang(self, call: PreviewCall) -> None:
+        call.rang = True
 
     async def on_gone(self, channel_id: str, cause: int, tech_cause: int | None = None) -> None:
         """The voter's channel is destroyed: record the outcome and free the voter. A call
         that never rang, or ended while dialing is held, is our failure, not "no answer"
-        (no_answers.unanswered_outcome, as for automatic calls)."""
-        async with self._lock:
-            call = self.by_channel.get(channel_id)
-            if call is None:
-                return
-            if call.state == CallState.CONNECTED:
-                outcome = CallOutcome.CONTACT
-            elif call.answered:
-                outcome = CallOutcome.FAILED  # answered, but we could not put it through
-            else:
-                outcome = unanswered_outcome(
-                    channel_id, cause, tech_cause, rang=call.rang, trunk_down=self.tel.trunk_down()
-                )
-            await self._finish(call, outcome, cause, tell_volunteer=True)
+        (states.gone_event, as for automatic calls)."""
+        call = self.by_channel.get(channel_id)
+        if call is not None:
+            await call.owner.run(partial(self._gone, call, channel_id, cause, tech_cause))
+
+    async def _gone(
+        self, call: PreviewCall, channel_id: str, cause: int, tech_cause: int | None
+    ) -> None:
+        if self.by_channel.get(channel_id) is not call:
+            return
+        event = gone_event(cause, rang=call.rang, trunk_down=self.gate.held_for(TRUNK_DOWN))
+        if call.phase == CallPhase.RINGING and event == CallEvent.GONE_FAILED:
+            log.warning(
+                "call %s: gone unanswered (cause %s, SIP %s): our failure, not the voter's",
+                channel_id,
+                cause,
+                tech_cause,
+            )
+        await self._finish(call, event, cause=cause, tell_volunteer=True)
 
     async def on_lost(self, channel_id: str) -> None:
         """The call vanished through our failure (the PBX went away): a conversation is a
         contact; anything short of one is not charged (the voter goes back on the list) and
         the volunteer is told why."""
-        async with self._lock:
-            call = self.by_channel.get(channel_id)
-            if call is None:
-                return
-            if call.state == CallState.CONNECTED:
-                await self._finish(call, CallOutcome.CONTACT, None, tell_volunteer=True)
-                return
-            with contextlib.suppress(AriError):
-                await self._stop_ringback(call)
-            await self._give_back(call)
-            session = await self.tel.store.get_session(call.session_id)
-            await self.tel.volunteers.preview_not_reached(
-                session, call.attempt_id, "not placed", LOST_WORDS
-            )
+        call = self.by_channel.get(channel_id)
+        if call is not None:
+            await call.owner.run(partial(self._lost, call, channel_id))
+
+    async def _lost(self, call: PreviewCall, channel_id: str) -> None:
+        if self.by_channel.get(channel_id) is not call:
+            return
+        await self._finish(call, CallEvent.LOST, tell_volunteer=True)
 
     # --- inside --------------------------------------------------------------------------
     async def _not_callable(self, call: PreviewCall) -> tuple[str, VoterStatus | None] | None:
@@ -261,7 +287,7 @@ class PreviewCalls:
         None. The card may have been shown for a while: the do-not-call list and the clock
         have moved on since the claim."""
         campaign, voter = call.campaign, call.voter
-        if await self.tel.store.is_dnc(voter.phone, campaign.id):
+        if await self.store.is_dnc(voter.phone, campaign.id):
             return "this number is on the do-not-call list now, so it won't be called", (
                 VoterStatus.DNC
             )
@@ -272,123 +298,68 @@ class PreviewCalls:
 
     async def _give_back(self, call: PreviewCall, status: VoterStatus | None = None) -> None:
         """The card was never called: end the attempt without an outcome and put the voter
-        back as they were (attempt refunded; or with ``status``), at the back of the line so
-        the next card shows someone else."""
+        back (see _return_voter)."""
         self._forget(call)
-        await self._save(call, CallEvent.FAILED, ended_at=utc_now())
+        await self.steps.step(call, CallEvent.GIVEN_BACK)
+        await self._return_voter(call, status)
+
+    async def _return_voter(self, call: PreviewCall, status: VoterStatus | None = None) -> None:
+        """Put the voter of an uncharged attempt back as they were (attempt refunded; or
+        with ``status``), at the back of the line so the next card shows someone else."""
         voter = call.voter
         if status is None:  # as before the claim, which counted one attempt
             status = VoterStatus.PENDING if voter.attempts <= 1 else VoterStatus.RETRY
-        await self.tel.store.release_voter(voter.id, status, utc_now(), refund_attempt=True)
+        await self.store.release_voter(voter.id, status, utc_now(), refund_attempt=True)
         log.info("session %d: voter %d given back (%s)", call.session_id, voter.id, status)
 
     async def _originate(self, call: PreviewCall) -> None:
         campaign, voter = call.campaign, call.voter
         assert call.channel_id is not None
         try:
-            await self.tel.ari.originate(
-                f"PJSIP/{voter.phone}@{self.tel.trunk}",
+            await self.ari.originate(
+                f"PJSIP/{voter.phone}@{self.trunk}",
                 channel_id=call.channel_id,
-                app=self.tel.ari.app,
-                app_args="preview",
+                app=self.ari.app,
+                app_args=StasisArg.PREVIEW,
                 timeout=campaign.ring_seconds,
                 caller_id=campaign.caller_id or None,
             )
         except AriError as exc:
             log.warning("preview call %s to %s failed: %s", call.channel_id, voter.phone, exc)
-            await self._finish(call, CallOutcome.FAILED, None, tell_volunteer=True)
-            return
-        if call.released:  # let go while the originate was on its way
-            with contextlib.suppress(AriNotFound):
-                await self.tel.ari.hangup(call.channel_id)
+            await self._finish(call, CallEvent.FAILED, tell_volunteer=True)
 
     async def _finish(
-        self, call: PreviewCall, outcome: CallOutcome, cause: int | None, *, tell_volunteer: bool
+        self, call: PreviewCall, event: CallEvent, *, cause: int | None = None, tell_volunteer: bool
     ) -> None:
-        """Record how the call ended, release the voter by the retry rules and move the
-        volunteer on: wrap-up after a conversation, the next card after no answer."""
+        """Record how the call ended (ending.py), and move the volunteer on: wrap-up after
+        a conversation, the next card after no answer (or a call lost before an answer,
+        which is not charged)."""
         self._forget(call)
-        await self._stop_ringback(call)
-        await self._save(
-            call, CallEvent.HANGUP, ended_at=utc_now(), hangup_cause=cause, outcome=outcome
-        )
-        status = await settle_voter(self.tel.store, call.campaign, call.voter.id, outcome)
-        ending = (call.attempt_id, call.voter.id, call.campaign, call.channel_id or "")
-        self.tel.no_answers.record(outcome, *ending)
-        log.info(
-            "preview call %s: ended %s (cause %s); voter %d now %s",
-            call.channel_id,
-            outcome,
-            cause,
-            call.voter.id,
-            status,
-        )
-        self.tel.publish_call(call.campaign.id, call.attempt_id, outcome)
-        session = await self.tel.store.get_session(call.session_id)
-        if call.campaign.hold_music and session.bridge_id:
-            with contextlib.suppress(AriError):
-                await self.tel.ari.start_bridge_moh(session.bridge_id)
-        if outcome == CallOutcome.CONTACT:
-            await self.tel.volunteers.call_ended(session)
-        elif tell_volunteer:
-            words = OUTCOME_WORDS.get(outcome, OUTCOME_WORDS[CallOutcome.FAILED])
-            await self.tel.volunteers.preview_not_reached(
-                session, call.attempt_id, str(outcome), words
+        await self.ringback.stop(call)
+        moved = await self.steps.step(call, event, cause=cause)
+        if moved.outcome is None:
+            await self._return_voter(call)
+            session = await self.store.get_session(call.session_id)
+            await self.sessions.preview_not_reached(
+                session, call.attempt_id, "not placed", LOST_WORDS
             )
-
-    async def _save(self, call: PreviewCall, event: CallEvent, **fields: Any) -> None:
-        state = next_call_state(call.state, event)
-        log.info(
-            "preview call %s: %s -[%s]-> %s",
-            call.channel_id or call.attempt_id,
-            call.state,
-            event,
-            state,
-        )
-        call.state = state
-        await self.tel.store.update_attempt(call.attempt_id, state=state, **fields)
-
-    async def _start_ringback(self, call: PreviewCall, session: Session) -> None:
-        if not session.channel_id:
             return
+        session = await self.store.get_session(call.session_id)
         if call.campaign.hold_music and session.bridge_id:
             with contextlib.suppress(AriError):
-                await self.tel.ari.stop_bridge_moh(session.bridge_id)
-        try:
-            call.ringback_id = await self.tel.player.play("channels", session.channel_id, RINGBACK)
-        except AriError as exc:  # the ring tone is a nicety: the call still goes out
-            log.warning("session %d: no ring tone: %s", session.id, exc)
-
-    async def _stop_ringback(self, call: PreviewCall, *, until_ended: bool = False) -> None:
-        """End the ring tone; ``until_ended``: wait until it has really ended (only where no
-        ARI event handler waits on us): until then the volunteer's channel is out of the
-        bridge's mix, and a voter put through meanwhile hears nothing."""
-        if call.ringback_id is not None:
-            ringback, call.ringback_id = call.ringback_id, None
-            wait = RINGBACK_STOP_S if until_ended else 0.0
-            started = time.monotonic()
-            try:
-                ended = await self.tel.player.stop(ringback, wait=wait)
-            except AriError as exc:  # the call goes on; the volunteer may hear ringing
-                log.warning("session %d: the ring tone would not stop: %s", call.session_id, exc)
-                return
-            if not ended:
-                log.warning(
-                    "session %d: the ring tone had not ended %.1f s after it was stopped",
-                    call.session_id,
-                    RINGBACK_STOP_S,
-                )
-            elif until_ended:
-                log.debug(
-                    "session %d: ring tone ended %.1f ms after the stop",
-                    call.session_id,
-                    (time.monotonic() - started) * 1e3,
-                )
+                await self.ari.start_bridge_moh(session.bridge_id)
+        if moved.outcome == CallOutcome.CONTACT:
+            await self.sessions.call_ended(session)
+        elif tell_volunteer:
+            words = OUTCOME_WORDS.get(moved.outcome, OUTCOME_WORDS[CallOutcome.FAILED])
+            await self.sessions.preview_not_reached(
+                session, call.attempt_id, str(moved.outcome), words
+            )
 
     async def _add_to_bridge(self, session: Session, channel_id: str) -> bool:
         assert session.bridge_id is not None
         try:
-            await self.tel.ari.add_channel(session.bridge_id, channel_id)
+            await self.ari.add_channel(session.bridge_id, channel_id)
         except AriNotFound:
             return False
         return True

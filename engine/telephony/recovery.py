@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from engine.ari.client import AriClient
 from engine.calls.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
-from engine.calls.outbound import LiveCall, OutboundCalls
+from engine.calls.outbound import OutboundCalls
 from engine.calls.preview import PreviewCalls
 from engine.calls.voter_release import settle_voter
 from engine.clock import utc_now
@@ -209,13 +209,8 @@ class PbxRecovery:
             return False
         campaign = await self.store.get_campaign(attempt.campaign_id)
         voter = await self.store.get_voter(attempt.voter_id)
-        assert attempt.channel_id is not None
-        call = LiveCall(attempt.id, campaign, voter, attempt.channel_id, attempt.state)
-        call.session_id = session_id
-        call.answered = channel.get("state") == "Up"
-        if call.answered:
-            call.answered_at = call.placed_at
-        self.calls.by_channel[call.channel_id] = call
+        answered = channel.get("state") == "Up"
+        call = self.calls.adopt(attempt, campaign, voter, session_id=session_id, answered=answered)
         log.warning(
             "call %s: survived the engine restart (%s); carrying on", call.channel_id, call.state
         )

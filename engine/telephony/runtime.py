@@ -30,6 +30,7 @@ from engine.callin.callins import CallIns
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
 from engine.calls.preview import PreviewCalls
+from engine.calls.stasis import StasisArg
 from engine.calls.voter_release import settle_voter
 from engine.config import CallinConfig
 from engine.dialer.gate import TRUNK_DOWN, DialingGate
@@ -81,9 +82,9 @@ class Telephony:
         self.sounds = sounds
         self.trunk = trunk
         self.player = player
-        self.volunteers = sessions
+        self.sessions = sessions
         """The session ledger: phones and calls tell it when a phone connects or drops and a
-        call is offered, connects or ends (engine/calls/ still reach it here by this name)."""
+        call is offered, connects or ends."""
         self.legs = legs
         self.softphones = softphones
         self.gate = gate
@@ -94,8 +95,29 @@ class Telephony:
         self.no_answers = RecentNoAnswers(store, settle_voter)
         """Recent "no answer" endings (automatic and preview), which the trunk going down may
         show were ours."""
-        self.calls = OutboundCalls(self)
-        self.preview = PreviewCalls(self)
+        self.calls = OutboundCalls(
+            ari,
+            store,
+            player,
+            sounds,
+            gate,
+            self.no_answers,
+            wakeups,
+            sessions,
+            self.publish_call,
+            trunk=trunk,
+        )
+        self.preview = PreviewCalls(
+            ari,
+            store,
+            player,
+            gate,
+            self.no_answers,
+            sessions,
+            self.publish_call,
+            trunk=trunk,
+            connecting=self.calls.reserved,
+        )
         self.callins = CallIns(
             ari, store, notifier, player, sounds, self.join_session, pin_length, callin
         )
@@ -165,13 +187,13 @@ class Telephony:
 
     def on_StasisStart(self, event: StasisStart) -> None:
         channel, args = event.channel, event.args
-        if args[:1] == ("callin",):
+        if args[:1] == (StasisArg.CALLIN,):
             self.spawn(self.callins.on_start(channel))
-        elif args[:1] == ("outbound",):
-            self.spawn(self.calls.on_verdict(dict(channel.raw), list(args)))
-        elif args[:1] == ("preview",):
-            self.spawn(self.preview.on_answer(dict(channel.raw)))
-        elif args[:1] == ("browser",):
+        elif args[:1] == (StasisArg.OUTBOUND,):
+            self.calls.on_verdict(dict(channel.raw), list(args))
+        elif args[:1] == (StasisArg.PREVIEW,):
+            self.preview.on_answer(dict(channel.raw))
+        elif args[:1] == (StasisArg.BROWSER,):
             self.spawn(self._browser_joined(channel, args[1] if len(args) > 1 else ""))
 
     async def on_ChannelDestroyed(self, event: ChannelDestroyed) -> None:
@@ -199,6 +221,9 @@ class Telephony:
 
     async def close(self) -> None:
         await self.lanes.close()
+        for built in ("calls", "preview"):  # cached properties: only those made
+            if built in self.__dict__:
+                await self.__dict__[built].close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -229,7 +254,7 @@ class Telephony:
                 await self.ari.start_bridge_moh(bridge_id)
             except AriError as exc:  # music is a nicety: the volunteer still joins
                 log.warning("session %d: no hold music: %s", session.id, exc)
-        await self.volunteers.phone_connected(session, channel_id, bridge_id)
+        await self.sessions.phone_connected(session, channel_id, bridge_id)
 
     async def _browser_joined(self, channel: Channel, endpoint: str) -> None:
         """A signed-in browser called 'join' with its session's credentials."""
@@ -266,7 +291,7 @@ class Telephony:
         await self.preview.end_for_session(session)
         if session.state in PREVIEW_STATES:
             await self._give_back_preview(session)
-        await self.volunteers.phone_dropped(session)
+        await self.sessions.phone_dropped(session)
 
     async def _give_back_preview(self, session: Session) -> None:
         """The volunteer's phone dropped while previewing or ringing: give the voter back, or

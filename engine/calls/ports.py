@@ -1,0 +1,47 @@
+"""What calls need from the rest of the engine, declared narrowly: the session side
+(engine/sessions/) implements `SessionEvents`; the notifier side a `PublishCall`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from engine.models import Attempt, CallOutcome, Campaign, Session, Voter
+from engine.sessions.states import SessionEvent
+
+PublishCall = Callable[[int, int, CallOutcome], None]
+"""Tell a campaign's dashboards how an attempt ended: (campaign id, attempt id, outcome)."""
+
+
+class SessionEvents(Protocol):
+    """The volunteer sessions, as calls to voters see them."""
+
+    async def ready_sessions(self, campaign_id: int) -> list[Session]:
+        """READY sessions of the campaign with a phone, longest waiting first."""
+        ...
+
+    async def call_connected(
+        self, session: Session, attempt: Attempt, voter: Voter, campaign: Campaign
+    ) -> Session:
+        """The voter is in the session's bridge: the volunteer talks to them."""
+        ...
+
+    async def call_ended(self, session: Session) -> Session:
+        """The voter's side of a conversation is gone: wrap-up starts."""
+        ...
+
+    async def preview_offered(
+        self, session: Session, attempt: Attempt, voter: Voter, campaign: Campaign
+    ) -> Session:
+        """Show the volunteer a voter to call (claimed for them)."""
+        ...
+
+    async def preview_not_reached(
+        self, session: Session, attempt_id: int, outcome: str, message: str
+    ) -> Session:
+        """The volunteer's preview call ended unanswered (`message` says why)."""
+        ...
+
+    async def transition(self, session: Session, event: SessionEvent, **fields: Any) -> Session:
+        """Apply a session event, persist and publish it."""
+        ...
