@@ -21,6 +21,8 @@ from pathlib import Path
 
 import aiohttp
 
+from engine.models import AfterResult
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
 
 from bench.live_support import Carrier, asterisk_cpu, carrier_link, process_cpu, report_ms
@@ -57,7 +59,9 @@ async def volunteer_loop(
             if (await engine.store.get_session(session_id)).state == SessionState.TALKING:
                 await engine.volunteers.end_call(session_id)
             await volunteer.wait_state(SessionState.WRAP_UP)
-            await engine.volunteers.submit_result(session_id, "talked", {}, "", then="ready")
+            await engine.volunteers.submit_result(
+                session_id, "talked", {}, "", then=AfterResult.READY
+            )
             if done.is_set():
                 return
 

@@ -17,11 +17,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from engine.ari.client import AriClient, AriSettings
+from engine.calls.no_answers import RecentNoAnswers
+from engine.calls.outbound import OutboundCalls
+from engine.calls.ports import call_publisher
+from engine.calls.preview import PreviewCalls
+from engine.calls.voter_release import settle_voter
 from engine.clock import utc_now
 from engine.config import Config, outbound_trunk
 from engine.dialer.gate import DialingGate
 from engine.dialer.loop import Dialer
 from engine.dialer.wakeups import Wakeups
+from engine.models import EndReason
 from engine.notifier import DialingView, Notifier
 from engine.operators.service import OperatorService
 from engine.security.login_limits import SignupLimiter, SignupPolicy
@@ -99,6 +105,32 @@ class Engine:
                 softphones = Softphones(ari, softphone_ws_url(ari_settings.url))
                 legs = PhoneLegs(ari, player, sounds, softphones)
                 ledger = SessionLedger(store, notifier, wakeups, legs, clock=utc_now)
+                trunk = outbound_trunk(cfg)
+                no_answers = RecentNoAnswers(store, settle_voter)
+                publish_call = call_publisher(notifier)
+                calls = OutboundCalls(
+                    ari,
+                    store,
+                    player,
+                    sounds,
+                    gate,
+                    no_answers,
+                    wakeups,
+                    ledger,
+                    publish_call,
+                    trunk=trunk,
+                )
+                preview = PreviewCalls(
+                    ari,
+                    store,
+                    player,
+                    gate,
+                    no_answers,
+                    ledger,
+                    publish_call,
+                    trunk=trunk,
+                    connecting=calls.reserved,
+                )
                 telephony = Telephony(
                     ari,
                     store,
@@ -110,7 +142,10 @@ class Engine:
                     softphones=softphones,
                     gate=gate,
                     wakeups=wakeups,
-                    trunk=outbound_trunk(cfg),
+                    no_answers=no_answers,
+                    calls=calls,
+                    preview=preview,
+                    trunk=trunk,
                     pin_length=PIN_LENGTH,
                     callin=cfg.callin,
                 )
@@ -119,9 +154,8 @@ class Engine:
                     gate,
                     wakeups,
                     ledger,
-                    telephony.calls,
-                    telephony.preview,
-                    telephony.spawn,
+                    calls,
+                    preview,
                     originates_per_second=cfg.engine.originates_per_second,
                 )
                 volunteers = volunteer_service(ledger, telephony)
@@ -159,7 +193,7 @@ class _NoTelephony:
     async def end_call(self, session: object) -> None:
         return None
 
-    async def release_session(self, session: object, reason: str) -> None:
+    async def release_session(self, session: object, reason: EndReason) -> None:
         return None
 
     def wake(self, campaign_id: int) -> None:

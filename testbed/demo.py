@@ -17,7 +17,7 @@ from pathlib import Path
 
 from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
-from engine.models import Campaign, SessionState
+from engine.models import AfterResult, Campaign, SessionState
 from engine.notifier import drain
 from testbed.events import EventLog
 from testbed.pair import PbxPair
@@ -105,5 +105,7 @@ async def _act(engine: Engine, phone: VolunteerPhone, session_id: int, state: Se
     elif state == SessionState.WRAP_UP:
         await asyncio.sleep(random.uniform(1, 3))  # typing the result
         answers = {"plan": random.choice(["yes", "maybe", "no"])}
-        await engine.volunteers.submit_result(session_id, "talked", answers, "", then="ready")
+        await engine.volunteers.submit_result(
+            session_id, "talked", answers, "", then=AfterResult.READY
+        )
     return state != SessionState.LOGGED_OUT

@@ -143,6 +143,10 @@ class OutboundCalls:
         self.by_channel[call.channel_id] = call
         return call
 
+    def start_dialing(self, call: LiveCall) -> None:
+        """Dial the call in the background (the dialer loop does not wait for the PBX)."""
+        self.tasks.start(self.dial(call), f"dial {call.channel_id}")
+
     async def dial(self, call: LiveCall) -> None:
         """Originate the call. Dialing held meanwhile, or the PBX not answering: the voter is
         given back untouched (see _confirm); the PBX refusing the call: FAILED."""

@@ -1,5 +1,5 @@
 """What calls need from the rest of the engine, declared narrowly: the session side
-(engine/sessions/) implements `SessionEvents`; the notifier side a `PublishCall`."""
+(engine/sessions/) implements `SessionEvents`; `call_publisher` makes the `PublishCall`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,21 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from engine.models import Attempt, CallOutcome, Campaign, Session, Voter
+from engine.notifier import CallEndedEvent, Notifier
 from engine.sessions.states import SessionEvent
 
 PublishCall = Callable[[int, int, CallOutcome], None]
 """Tell a campaign's dashboards how an attempt ended: (campaign id, attempt id, outcome)."""
+
+
+def call_publisher(notifier: Notifier) -> PublishCall:
+    """A PublishCall that sends ``{"type": "call", ...}`` to the campaign's dashboards."""
+
+    def publish(campaign_id: int, attempt_id: int, outcome: CallOutcome) -> None:
+        event: CallEndedEvent = {"type": "call", "attempt_id": attempt_id, "outcome": str(outcome)}
+        notifier.publish(campaign_id, None, event)
+
+    return publish
 
 
 class SessionEvents(Protocol):

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +41,6 @@ class Dialer:
         sessions: SessionLedger,
         calls: OutboundCalls,
         preview: PreviewCalls,
-        spawn: Callable[[Awaitable[Any]], None],
         *,
         originates_per_second: float = 20.0,
     ) -> None:
@@ -52,8 +50,6 @@ class Dialer:
         self.sessions = sessions
         self.calls = calls
         self.preview = preview
-        self.spawn = spawn
-        """Run a call in the background, owned by the telephony runtime (Telephony.spawn)."""
         self.interval = 1.0 / originates_per_second
         self._last_originate = 0.0
         self.pacing: dict[int, CampaignPacing] = {}
@@ -152,7 +148,7 @@ class Dialer:
         calls = [self.calls.register(campaign, voter, attempt) for voter, attempt in claimed]
         for call in calls:
             await self._pace()
-            self.spawn(self.calls.dial(call))
+            self.calls.start_dialing(call)
         if claimed:
             log.info(
                 "campaign %d: %d ready, %d dialing -> placed %d call(s)",

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from engine.models import Attempt, Campaign, Session, SessionState, Voter
+from engine.models import Attempt, Campaign, EndReason, Session, SessionState, Voter
 from engine.notifier import Notifier
 from engine.scripts.render import render_script
 from engine.sessions.states import (
@@ -39,7 +39,7 @@ class Waker(Protocol):
 
 
 class PhoneRelease(Protocol):
-    async def release_session(self, session: Session, reason: str) -> None:
+    async def release_session(self, session: Session, reason: EndReason) -> None:
         """The session is over: tell the phone leg why (reason: 'timeout' or 'logout'), hang
         it up and destroy the session's bridge."""
 
@@ -89,7 +89,7 @@ class SessionLedger:
             },
         )
 
-    async def close(self, session: Session, reason: str) -> Session:
+    async def close(self, session: Session, reason: EndReason) -> Session:
         """End the session (reason 'timeout' after the wrap-up deadline, else 'logout'):
         persist it and release its phone leg. The caller has already let go of any call."""
         self.cancel_deadline(session.id)
@@ -222,7 +222,7 @@ class SessionLedger:
         session = await self.store.get_session(session_id)
         if session.state == SessionState.WRAP_UP:
             log.info("session %d: no result before the wrap-up deadline; logging out", session_id)
-            await self.close(session, "timeout")
+            await self.close(session, EndReason.TIMEOUT)
 
     async def recover(self) -> None:
         """After a restart: re-arm wrap-up deadlines (expired ones log out now); a session

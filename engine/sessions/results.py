@@ -14,13 +14,19 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import InvalidInput, NotAllowed
-from engine.models import Campaign, Result, Session, SessionState, TermCodeKind
+from engine.models import (
+    AfterResult,
+    Campaign,
+    EndReason,
+    Result,
+    Session,
+    SessionState,
+    TermCodeKind,
+)
 from engine.security import field_limits
 from engine.sessions.ledger import SessionLedger, Waker
 from engine.sessions.states import SessionEvent
 from engine.store.base import Store
-
-THEN_CHOICES = (None, "ready", "pause", "logout")
 
 _NO_ANSWERED_CALL = {
     SessionState.PREVIEWING: "this voter has not been called yet: press Call, and enter "
@@ -53,7 +59,7 @@ class ResultActions:
         term_code: str,
         answers: Mapping[str, Any],
         notes: str,
-        then: str | None = None,
+        then: AfterResult | None = None,
     ) -> Result:
         """Save the result of the call the session is on or has just ended (talking or
         wrap-up; the call must have been answered and put through to this volunteer).
@@ -66,8 +72,6 @@ class ResultActions:
         if session.state not in (SessionState.TALKING, SessionState.WRAP_UP):
             raise NotAllowed(_NO_ANSWERED_CALL.get(session.state, _NO_CALL))
         await self._answered_attempt(session)
-        if then not in THEN_CHOICES:
-            raise InvalidInput("'then' must be ready, pause or logout")
         result = await self._save(session, term_code, answers, notes)
         if session.state == SessionState.WRAP_UP:
             await self._after_wrap_up(session, then)
@@ -119,13 +123,15 @@ class ResultActions:
             attempt.phone, scope, "Remove Number", f"session {session.id}", self.clock()
         )
 
-    async def _after_wrap_up(self, session: Session, then: str | None) -> None:
-        if then == "logout":
-            await self.ledger.close(await self.store.get_session(session.id), "logout")
+    async def _after_wrap_up(self, session: Session, then: AfterResult | None) -> None:
+        if then == AfterResult.LOGOUT:
+            await self.ledger.close(await self.store.get_session(session.id), EndReason.LOGOUT)
             return
         self.ledger.cancel_deadline(session.id)
         event = (
-            SessionEvent.RESULT_SAVED_PAUSE if then == "pause" else SessionEvent.RESULT_SAVED_READY
+            SessionEvent.RESULT_SAVED_PAUSE
+            if then == AfterResult.PAUSE
+            else SessionEvent.RESULT_SAVED_READY
         )
         session = await self.ledger.transition(session, event, wrapup_deadline=None)
         if session.state == SessionState.READY:

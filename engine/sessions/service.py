@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.clock import utc_now
 from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound
-from engine.models import AudioMode, Campaign, Result, Session, SessionState
+from engine.models import AfterResult, AudioMode, Campaign, EndReason, Result, Session, SessionState
 from engine.security.login_limits import LoginLimiter, SignupLimiter
 from engine.security.password_hasher import PasswordHasher
 from engine.sessions import credentials
@@ -173,7 +173,7 @@ class VolunteerService:
             raise NotAllowed("there is no call to end")
         await self.calls.end_call(session)
 
-    async def log_out(self, session_id: int, reason: str = "logout") -> Session:
+    async def log_out(self, session_id: int, reason: EndReason = EndReason.LOGOUT) -> Session:
         session = await self.store.get_session(session_id)
         if session.state == SessionState.LOGGED_OUT:
             return session
@@ -199,7 +199,7 @@ class VolunteerService:
         term_code: str,
         answers: Mapping[str, Any],
         notes: str,
-        then: str | None = None,
+        then: AfterResult | None = None,
     ) -> Result:
         return await self.results.submit_result(session_id, term_code, answers, notes, then)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.ari.client import AriClient
 from engine.errors import AriNotFound
-from engine.models import Session
+from engine.models import EndReason, Session
 from engine.telephony.media import Player
 from engine.telephony.softphone import Softphones
 from engine.telephony.sounds import SoundLibrary
@@ -23,9 +23,9 @@ from engine.telephony.sounds import SoundLibrary
 log = logging.getLogger(__name__)
 
 LOGOUT_MESSAGES = {
-    "timeout": "You have been logged out because no call result was entered within the time "
-    "allowed. Please sign in again on the website to keep calling. Goodbye.",
-    "logout": "You are logged out. Thank you for volunteering. Goodbye.",
+    EndReason.TIMEOUT: "You have been logged out because no call result was entered within "
+    "the time allowed. Please sign in again on the website to keep calling. Goodbye.",
+    EndReason.LOGOUT: "You are logged out. Thank you for volunteering. Goodbye.",
 }
 
 
@@ -52,7 +52,7 @@ class PhoneLegs:
         """The volunteers' channels (a copy: safe to pop while iterating)."""
         return iter(list(self._sessions))
 
-    async def release_session(self, session: Session, reason: str) -> None:
+    async def release_session(self, session: Session, reason: EndReason) -> None:
         """Say goodbye on the phone leg and hang it up, in the background (a log-out request
         does not wait for the message to play)."""
         if session.channel_id:
@@ -61,12 +61,12 @@ class PhoneLegs:
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
-    async def _release(self, session: Session, reason: str) -> None:
+    async def _release(self, session: Session, reason: EndReason) -> None:
         channel_id = session.channel_id
         try:
             if channel_id:
                 media = await self.sounds.media_for(
-                    LOGOUT_MESSAGES.get(reason, LOGOUT_MESSAGES["logout"])
+                    LOGOUT_MESSAGES.get(reason, LOGOUT_MESSAGES[EndReason.LOGOUT])
                 )
                 with contextlib.suppress(AriNotFound):
                     await self.player.play("channels", channel_id, media, wait=True, timeout=20)

@@ -31,12 +31,11 @@ from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
 from engine.calls.preview import PreviewCalls
 from engine.calls.stasis import StasisArg
-from engine.calls.voter_release import settle_voter
 from engine.config import CallinConfig
 from engine.dialer.gate import TRUNK_DOWN, DialingGate
 from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriNotFound
-from engine.models import CallOutcome, Session
+from engine.models import Session
 from engine.notifier import DialingEvent, DialingView, Notifier
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.states import LIVE_STATES, PREVIEW_STATES
@@ -72,6 +71,9 @@ class Telephony:
         softphones: Softphones,
         gate: DialingGate,
         wakeups: Wakeups,
+        no_answers: RecentNoAnswers,
+        calls: OutboundCalls,
+        preview: PreviewCalls,
         trunk: str,
         pin_length: int,
         callin: CallinConfig | None = None,
@@ -92,32 +94,11 @@ class Telephony:
         or the trunk to the carrier is down (trunk_watch.py)."""
         self.wakeups = wakeups
         self.dialer_wakeup = wakeups.dialer
-        self.no_answers = RecentNoAnswers(store, settle_voter)
+        self.no_answers = no_answers
         """Recent "no answer" endings (automatic and preview), which the trunk going down may
         show were ours."""
-        self.calls = OutboundCalls(
-            ari,
-            store,
-            player,
-            sounds,
-            gate,
-            self.no_answers,
-            wakeups,
-            sessions,
-            self.publish_call,
-            trunk=trunk,
-        )
-        self.preview = PreviewCalls(
-            ari,
-            store,
-            player,
-            gate,
-            self.no_answers,
-            sessions,
-            self.publish_call,
-            trunk=trunk,
-            connecting=self.calls.reserved,
-        )
+        self.calls = calls
+        self.preview = preview
         self.callins = CallIns(
             ari, store, notifier, player, sounds, self.join_session, pin_length, callin
         )
@@ -347,11 +328,6 @@ class Telephony:
             self.notifier.publish(session.campaign_id, session.id, event)
             campaigns.add(session.campaign_id)
         log.info("told %d campaign(s): %s", len(campaigns), event["message"] or "dialing resumed")
-
-    def publish_call(self, campaign_id: int, attempt_id: int, outcome: CallOutcome) -> None:
-        self.notifier.publish(
-            campaign_id, None, {"type": "call", "attempt_id": attempt_id, "outcome": str(outcome)}
-        )
 
     # --- recovery ------------------------------------------------------------------------
     async def recover(self) -> None:

@@ -17,7 +17,7 @@ from playwright.async_api import FilePayload, Page, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.models import SessionState
+from engine.models import AfterResult, SessionState
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
 from testbed.pair import PbxPair
@@ -50,7 +50,7 @@ async def volunteer_taking_calls(
             await engine.volunteers.end_call(session.id)
             await volunteer.wait_state(SessionState.WRAP_UP, timeout=10)
             done += 1
-            then = "ready" if done < calls else "pause"
+            then = AfterResult.READY if done < calls else AfterResult.PAUSE
             await engine.volunteers.submit_result(session.id, "talked", {}, f"call {done}", then)
         return done
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.models import Attempt, CallOutcome, CallState, SessionState
+from engine.models import AfterResult, Attempt, CallOutcome, CallState, SessionState
 from testbed.audio import rms_dbfs, wav_finished
 from testbed.events import EventLog
 from testbed.pair import PbxPair
@@ -139,7 +139,7 @@ async def test_a_dropped_phone_ends_the_call_and_the_volunteer_can_call_back(
     volunteer.phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
     await volunteer.phone.send_dtmf(session.pin)
     await wait_until(lambda: _phone_back(engine, session.id), what="the phone to rejoin")
-    await engine.volunteers.submit_result(session.id, "talked", {}, "", then="ready")
+    await engine.volunteers.submit_result(session.id, "talked", {}, "", then=AfterResult.READY)
     await volunteer.wait_state(SessionState.TALKING, timeout=30)
 
 
@@ -187,7 +187,7 @@ async def test_an_engine_restart_mid_call_keeps_the_call_and_the_volunteer(
         session = await volunteer.wait_state(SessionState.WRAP_UP)
         attempt = await wait_until(lambda: _ended(second, attempt.id), what="the call to end")
         assert attempt.outcome == CallOutcome.CONTACT
-        await second.volunteers.submit_result(session.id, "talked", {}, "", then="ready")
+        await second.volunteers.submit_result(session.id, "talked", {}, "", then=AfterResult.READY)
         volunteer.engine = second
         session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
         assert session.attempt_id != attempt.id

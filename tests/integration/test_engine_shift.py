@@ -8,7 +8,7 @@ import collections
 from pathlib import Path
 
 from engine.ari.client import AriClient
-from engine.models import CallOutcome, SessionState, VoterStatus
+from engine.models import AfterResult, CallOutcome, SessionState, VoterStatus
 from testbed.behaviours import BY_CODE, behaviour_of, voter_number
 from testbed.events import EventLog
 from testbed.pair import PbxPair
@@ -55,7 +55,7 @@ async def answer_calls(volunteer: SimVolunteer, stop: asyncio.Event) -> int:
                 await volunteer.engine.volunteers.end_call(session.id)
             await volunteer.wait_state(SessionState.WRAP_UP, timeout=10)
         await volunteer.engine.volunteers.submit_result(
-            session.id, "talked", {"support": "yes"}, "=cmd|' /C calc'!A0", then="ready"
+            session.id, "talked", {"support": "yes"}, "=cmd|' /C calc'!A0", then=AfterResult.READY
         )
         taken += 1
     return taken

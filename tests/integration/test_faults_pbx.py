@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.app import Engine
 from engine.calls.outbound import LiveCall
-from engine.models import CallState, SessionState
+from engine.models import AfterResult, CallState, SessionState
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_with_events
 from tests.helpers import wait_until
@@ -39,7 +39,9 @@ async def _first_contact_saved(engine: Engine, volunteer: SimVolunteer) -> int:
     talking = await volunteer.wait_state(SessionState.TALKING, timeout=30)
     await engine.volunteers.end_call(talking.id)
     await volunteer.wait_state(SessionState.WRAP_UP)
-    await engine.volunteers.submit_result(talking.id, "talked", {}, "saved before", then="ready")
+    await engine.volunteers.submit_result(
+        talking.id, "talked", {}, "saved before", then=AfterResult.READY
+    )
     assert talking.attempt_id is not None
     return talking.attempt_id
 
@@ -109,7 +111,9 @@ async def test_no_call_is_placed_into_a_dead_pbx_and_a_result_saved_meanwhile_is
         assert pair.dialer.pid is not None
         os.kill(pair.dialer.pid, signal.SIGKILL)
         await wait_until(lambda: not tel.gate.open, 5, "dialing to be held")
-        await engine.volunteers.submit_result(talking.id, "talked", {}, "saved", then="ready")
+        await engine.volunteers.submit_result(
+            talking.id, "talked", {}, "saved", then=AfterResult.READY
+        )
         await wait_until(lambda: tel.gate.open, 20, "dialing to resume")
         back_at = time.monotonic()
         attempts = await engine.store.list_attempts(campaign.id)

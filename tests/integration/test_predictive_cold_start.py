@@ -20,7 +20,7 @@ from pathlib import Path
 
 from engine.ari.client import AriClient
 from engine.dialer.pacing.base import ABANDON_LIMIT, PRIOR_ANSWERS
-from engine.models import CallOutcome, SessionState
+from engine.models import AfterResult, CallOutcome, SessionState
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, running_engine
@@ -56,7 +56,7 @@ async def work(volunteer: SimVolunteer, stop: asyncio.Event) -> None:
             if (await volunteer.refresh()).state == SessionState.TALKING:
                 await engine.volunteers.end_call(session.id)
             await volunteer.wait_state(SessionState.WRAP_UP, timeout=10)
-        await engine.volunteers.submit_result(session.id, "talked", {}, "", then="ready")
+        await engine.volunteers.submit_result(session.id, "talked", {}, "", then=AfterResult.READY)
 
 
 async def test_twenty_volunteers_at_once_on_a_fresh_campaign_stay_within_the_rule(

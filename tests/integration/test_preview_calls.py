@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.models import Attempt, CallOutcome, SessionState, Voter, VoterStatus
+from engine.models import AfterResult, Attempt, CallOutcome, SessionState, Voter, VoterStatus
 from engine.notifier import Event
 from engine.voters.line_types import MOBILE, UNKNOWN
 from testbed.audio import rms_dbfs
@@ -171,7 +171,7 @@ async def test_a_mixed_campaign_autodials_landlines_and_previews_mobiles(
         session = await volunteer.wait_state(SessionState.TALKING, timeout=40)
         await engine.volunteers.end_call(session.id)
         await volunteer.wait_state(SessionState.WRAP_UP)
-        await engine.volunteers.submit_result(session.id, "talked", {}, "", then="ready")
+        await engine.volunteers.submit_result(session.id, "talked", {}, "", then=AfterResult.READY)
     previewed = []
     for _ in range(4):  # then every other number, by hand
         _, voter = await card_of(engine, volunteer)
@@ -180,7 +180,7 @@ async def test_a_mixed_campaign_autodials_landlines_and_previews_mobiles(
         session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
         await engine.volunteers.end_call(session.id)
         await volunteer.wait_state(SessionState.WRAP_UP)
-        await engine.volunteers.submit_result(session.id, "talked", {}, "", then="ready")
+        await engine.volunteers.submit_result(session.id, "talked", {}, "", then=AfterResult.READY)
     await engine.volunteers.pause(volunteer.session.id)
     attempts = {a.phone: a for a in await engine.store.list_attempts(campaign.id)}
     automatic = sorted(p for p, a in attempts.items() if a.amd_verdict)

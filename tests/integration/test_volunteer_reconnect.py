@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.models import SessionState
+from engine.models import AfterResult, SessionState
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
 from testbed.pair import PbxPair
@@ -45,7 +45,9 @@ async def test_a_phone_dropped_in_wrap_up_then_a_result_then_a_call_back_gets_th
     await volunteer.phone.hangup()
     await wait_until(lambda: phone_gone(volunteer), what="the engine to see the phone go")
 
-    await engine.volunteers.submit_result(volunteer.session.id, "talked", {}, "", then="ready")
+    await engine.volunteers.submit_result(
+        volunteer.session.id, "talked", {}, "", then=AfterResult.READY
+    )
 
     session = await volunteer.refresh()
     assert session.state == SessionState.PHONE_DISCONNECTED  # not 'ready': no phone

@@ -14,6 +14,7 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
+from engine.models import AfterResult
 from engine.security.csv_cells import FORMULA_START, PLAIN_NUMBER, safe_cell
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import in_wrap_up, sign_in
@@ -79,7 +80,9 @@ async def test_the_results_export_guards_fullwidth_formulas(
     )
     volunteer = await sign_in(client, campaign.id)
     await in_wrap_up(engine, campaign, volunteer.session_id)
-    await engine.volunteers.submit_result(volunteer.session_id, "talked", {}, "－2+A1", "pause")
+    await engine.volunteers.submit_result(
+        volunteer.session_id, "talked", {}, "－2+A1", AfterResult.PAUSE
+    )
     text = "".join([chunk async for chunk in engine.operators.results_csv("test", campaign.id)])
     [header, values] = list(csv.reader(io.StringIO(text)))
     cells = dict(zip(header, values, strict=True))

@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound, RateLimited
-from engine.models import Attempt, Campaign, Session, SessionState, TermCodeKind
+from engine.models import (
+    AfterResult,
+    Attempt,
+    Campaign,
+    EndReason,
+    Session,
+    SessionState,
+    TermCodeKind,
+)
 from engine.notifier import DialingView, Notifier
 from engine.sessions import credentials
 from engine.sessions import service as volunteers
@@ -50,7 +58,7 @@ class RecordingCalls:
     async def end_call(self, session: Session) -> None:
         self.ended.append(session.id)
 
-    async def release_session(self, session: Session, reason: str) -> None:
+    async def release_session(self, session: Session, reason: EndReason) -> None:
         self.released.append((session.id, reason))
 
     def wake(self, campaign_id: int) -> None:
@@ -342,7 +350,9 @@ async def test_a_result_then_ready_makes_the_session_ready_and_wakes_the_dialer(
 ) -> None:
     session, attempt = await in_wrap_up(service, campaign)
     calls.woken.clear()
-    result = await service.submit_result(session.id, "talked", {"q1": "yes"}, " nice ", "ready")
+    result = await service.submit_result(
+        session.id, "talked", {"q1": "yes"}, " nice ", AfterResult.READY
+    )
     assert (result.attempt_id, result.term_code, result.answers, result.notes) == (
         attempt.id,
         "talked",
@@ -358,7 +368,7 @@ async def test_a_result_then_pause_pauses_the_session(
     service: VolunteerService, campaign: Campaign, store: SqliteStore
 ) -> None:
     session, _ = await in_wrap_up(service, campaign)
-    await service.submit_result(session.id, "talked", {}, "", "pause")
+    await service.submit_result(session.id, "talked", {}, "", AfterResult.PAUSE)
     assert (await store.get_session(session.id)).state == SessionState.PAUSED
 
 
@@ -366,7 +376,7 @@ async def test_a_result_then_logout_logs_out_and_releases_the_session(
     service: VolunteerService, campaign: Campaign, store: SqliteStore, calls: RecordingCalls
 ) -> None:
     session, _ = await in_wrap_up(service, campaign)
-    await service.submit_result(session.id, "talked", {}, "", "logout")
+    await service.submit_result(session.id, "talked", {}, "", AfterResult.LOGOUT)
     after = await store.get_session(session.id)
     assert (after.state, after.end_reason, after.ended_at) == (
         SessionState.LOGGED_OUT,
@@ -380,7 +390,7 @@ async def test_editing_a_result_keeps_the_earlier_version(
     service: VolunteerService, campaign: Campaign, store: SqliteStore
 ) -> None:
     session, _ = await in_wrap_up(service, campaign)
-    first = await service.submit_result(session.id, "no_contact", {}, "first", "ready")
+    first = await service.submit_result(session.id, "no_contact", {}, "first", AfterResult.READY)
     edited = await service.edit_result(session.id, "talked", {"q1": "no"}, "second")
     assert (edited.id, edited.term_code, edited.notes) == (first.id, "talked", "second")
     [earlier] = await store.result_history(first.id)
@@ -408,7 +418,7 @@ async def test_remove_number_puts_the_number_on_the_campaign_list(
     service: VolunteerService, campaign: Campaign, store: SqliteStore
 ) -> None:
     session, _ = await in_wrap_up(service, campaign)
-    await service.submit_result(session.id, "remove", {}, "", "ready")
+    await service.submit_result(session.id, "remove", {}, "", AfterResult.READY)
     assert [e.phone for e in await store.list_dnc(campaign.id)] == [VOTER_PHONE]
     assert await store.list_dnc(None) == []
 
@@ -418,7 +428,7 @@ async def test_remove_number_uses_the_global_list_when_the_campaign_says_so(
 ) -> None:
     campaign = await store.update_campaign(campaign.id, dnc_scope="global")
     session, _ = await in_wrap_up(service, campaign)
-    await service.submit_result(session.id, "remove", {}, "", "ready")
+    await service.submit_result(session.id, "remove", {}, "", AfterResult.READY)
     [entry] = await store.list_dnc(None)
     assert (entry.phone, entry.reason, entry.created_by) == (
         VOTER_PHONE,
@@ -433,7 +443,7 @@ async def test_a_contact_term_code_adds_nothing_to_the_dnc_list(
 ) -> None:
     assert {t.code: t.kind for t in campaign.term_codes}["talked"] == TermCodeKind.CONTACT
     session, _ = await in_wrap_up(service, campaign)
-    await service.submit_result(session.id, "talked", {}, "", "ready")
+    await service.submit_result(session.id, "talked", {}, "", AfterResult.READY)
     assert not await store.is_dnc(VOTER_PHONE, campaign.id)
 
 
@@ -463,7 +473,7 @@ async def test_a_result_saved_after_the_phone_dropped_does_not_make_the_voluntee
     """Issue 11, item 13: the volunteer stayed 'ready' with no phone and was never called."""
     session, _ = await in_wrap_up(service, campaign)
     await service.ledger.phone_dropped(session)
-    await service.submit_result(session.id, "talked", {}, "", then="ready")
+    await service.submit_result(session.id, "talked", {}, "", then=AfterResult.READY)
     session = await service.store.get_session(session.id)
     assert (session.state, session.channel_id) == (SessionState.PHONE_DISCONNECTED, None)
     assert await service.ledger.ready_sessions(campaign.id) == []
@@ -532,7 +542,7 @@ async def test_view_shows_the_call_card_and_the_saved_result(
     service: VolunteerService, campaign: Campaign
 ) -> None:
     session, attempt = await in_wrap_up(service, campaign)
-    await service.submit_result(session.id, "talked", {"q1": "yes"}, "call back", "pause")
+    await service.submit_result(session.id, "talked", {"q1": "yes"}, "call back", AfterResult.PAUSE)
     view = await service.view(session.id)
     assert (view["state"], view["pin"], view["callin_number"]) == ("paused", session.pin, CALLIN)
     assert view["call"]["attempt_id"] == attempt.id

@@ -147,7 +147,7 @@ async def submit_result(request: web.Request, session: Session) -> web.Response:
         fields.text(body, "term_code"),
         fields.mapping(body, "answers"),
         _notes(body),
-        then,
+        None if then is None else AfterResult(then),
     )
     return json_response(result_json(result))
 
