@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
-from engine.models import CallOutcome, CallState, SessionState
+from engine.models import CallOutcome, CallState, EndReason, SessionState
 
 
 class AttemptChanges(TypedDict, total=False):
@@ -35,4 +35,4 @@ class SessionChanges(TypedDict, total=False):
     attempt_id: int | None
     wrapup_deadline: datetime | None
     ended_at: datetime | None
-    end_reason: str
+    end_reason: EndReason

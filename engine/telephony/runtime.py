@@ -202,9 +202,8 @@ class Telephony:
 
     async def close(self) -> None:
         await self.lanes.close()
-        for built in ("calls", "preview"):  # cached properties: only those made
-            if built in self.__dict__:
-                await self.__dict__[built].close()
+        await self.calls.close()
+        await self.preview.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

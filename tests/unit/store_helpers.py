@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.models import AudioMode, VoterDetails
-from engine.store import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 
 T0 = datetime(2024, 10, 1, 16, 0, tzinfo=UTC)
 NY = "America/New_York"

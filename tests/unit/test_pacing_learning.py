@@ -15,7 +15,7 @@ from engine.dialer.pacing.learning import MIN_SAMPLES, PRIOR_ATTEMPTS, Learned
 from engine.dialer.pacing.model import PacingModel
 from engine.dialer.pacing.policies import PredictivePacing, VicidialAdaptivePacing
 from engine.models import Attempt, CallOutcome, CallState, Campaign, DialMode
-from engine.store import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones, session_for
 
 

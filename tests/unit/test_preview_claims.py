@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from engine.models import VoterStatus
-from engine.store import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from engine.voters.importer import import_voters
 from engine.voters.line_types import LANDLINE, MOBILE, UNKNOWN
 from tests.unit.store_helpers import NY, T0, Row

@@ -10,8 +10,8 @@ from sqlite_utils import Database
 
 from engine.errors import Conflict, InvalidInput, NotFound, SetupError
 from engine.models import DEFAULT_TERM_CODES, Campaign, TermCode, TermCodeKind
-from engine.store import SqliteStore
 from engine.store.sqlite.migrations import MIGRATIONS, migrate
+from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import T0
 
 # --- opening and migrations ----------------------------------------------------------------

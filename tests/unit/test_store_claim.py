@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from engine.models import Attempt, CallState, Voter, VoterStatus
-from engine.store import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, Row, campaign_with_voters, phones
 
 LA = "America/Los_Angeles"

@@ -6,7 +6,7 @@ import pytest
 
 from engine.errors import NotFound
 from engine.models import DncEntry, VoterStatus
-from engine.store import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones
 
 PHONE = phones(1)[0]

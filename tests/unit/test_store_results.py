@@ -9,8 +9,8 @@ import pytest
 
 from engine.errors import NotFound
 from engine.models import CallOutcome, CallState
-from engine.store import SqliteStore
 from engine.store.sqlite import results as sqlite_results
+from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, Row, campaign_with_voters, phones, session_for
 
 

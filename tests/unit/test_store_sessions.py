@@ -8,7 +8,7 @@ import pytest
 
 from engine.errors import Conflict, NotFound
 from engine.models import AudioMode, SessionState
-from engine.store import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import T0, session_for
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from engine.errors import NotFound
 from engine.models import Voter, VoterDetails, VoterStatus
-from engine.store import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, Row, phones
 
 

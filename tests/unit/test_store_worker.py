@@ -15,8 +15,8 @@ import pytest
 
 from engine.models import Attempt, CallOutcome, CallState
 from engine.operators.stats import HOURS, hourly
-from engine.store import SqliteStore
 from engine.store.sqlite.attempts import _BY_HOUR, _WINDOW
+from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones
 
 

@@ -25,7 +25,7 @@ from engine.sessions import credentials
 from engine.sessions import service as volunteers
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.service import SignIn, VolunteerService
-from engine.store import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from engine.telephony.softphone import BrowserLogin
 from tests.helpers import wait_until
 from tests.unit.store_helpers import NY, Row

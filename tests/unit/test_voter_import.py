@@ -10,7 +10,7 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.models import VoterStatus
-from engine.store import SqliteStore
+from engine.store.sqlite.store import SqliteStore
 from engine.voters import importer as voter_import
 from engine.voters.csv_rows import (
     RowError,

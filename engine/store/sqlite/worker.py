@@ -13,8 +13,9 @@ Why a dedicated single-thread executor (and not asyncio.to_thread with a lock):
 
 What callers must know: a store call now lets other tasks run while it waits, so two calls
 in a row are no longer one atomic step. Code that reads a state and then acts on it must hold
-its own guard across the calls (as the dialer and preview do with OutboundCalls.reserve), or
-let one store method do both in one transaction (as claim_voters does).
+its own guard across the calls (the dialer and preview hold a session in
+OutboundCalls.reserved), or let one store method do both in one transaction (as claim_voters
+does).
 
 A call cancelled while queued never runs; one cancelled while running still completes (a
 transaction commits or rolls back as a whole) and its result is dropped, as if the
