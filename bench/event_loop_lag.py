@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
 
 from engine.app import Engine
+from engine.audio.sounds import SoundLibrary
 from engine.config import load_config
 from engine.models import CallOutcome, CallState
 from engine.operators.stats import HOURS, hourly
@@ -44,7 +45,6 @@ from engine.store.base import Store
 from engine.store.sqlite.rows import to_iso
 from engine.store.sqlite.store import SqliteStore
 from engine.store.sqlite.worker import SqliteWorker
-from engine.telephony.sounds import SoundLibrary
 from engine.voters.csv_rows import VoterRow
 from tests.unit.fake_ari import FakeAri
 

@@ -17,16 +17,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from engine.ari.client import AriClient, AriSettings
+from engine.audio.media import Player
+from engine.audio.sounds import SoundLibrary
+from engine.calls.gate import DialingGate
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
 from engine.calls.ports import call_publisher
 from engine.calls.preview import PreviewCalls
 from engine.calls.voter_release import settle_voter
+from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
 from engine.config import Config, outbound_trunk
-from engine.dialer.gate import DialingGate
 from engine.dialer.loop import Dialer
-from engine.dialer.wakeups import Wakeups
 from engine.models import EndReason
 from engine.notifier import DialingView, Notifier
 from engine.operators.service import OperatorService
@@ -36,11 +38,9 @@ from engine.sessions.ledger import SessionLedger
 from engine.sessions.service import PIN_LENGTH, VolunteerService
 from engine.store.base import Store
 from engine.store.sqlite.store import SqliteStore
-from engine.telephony.media import Player
 from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.runtime import Telephony
 from engine.telephony.softphone import Softphones
-from engine.telephony.sounds import SoundLibrary
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,10 @@ class DialMode(StrEnum):
     PREVIEW = "preview"
 
 
+AUTOMATIC_MODES = frozenset({DialMode.POWER, DialMode.PREDICTIVE, DialMode.ADAPTIVE})
+"""Modes in which the dialer places calls on its own (an autodialer, in the law's words)."""
+
+
 class MobileDialMode(StrEnum):
     """How a campaign's mobile numbers are called: a dial mode, or the campaign's own."""
 

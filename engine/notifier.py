@@ -57,7 +57,7 @@ class CallEndedEvent(TypedDict):
 
 
 class DialingView(TypedDict):
-    """Whether dialing is held, and why in words (engine/dialer/gate.py)."""
+    """Whether dialing is held, and why in words (engine/calls/gate.py)."""
 
     paused: bool
     message: str

@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.app import Engine
 from engine.ari.client import AriSettings
+from engine.audio.sounds import SoundLibrary
 from engine.config import Config, WebConfig
 from engine.errors import SetupError
 from engine.pbx.adopt import adopt_run
@@ -25,7 +26,6 @@ from engine.pbx.dialer import real_trunk_of, start_dialer
 from engine.pbx.ports import port_free
 from engine.pbx.run import PbxRun, config_fingerprint
 from engine.pbx.supervisor import PbxSupervisor
-from engine.telephony.sounds import SoundLibrary
 from web.app import run_web
 
 log = logging.getLogger(__name__)

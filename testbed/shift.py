@@ -16,9 +16,9 @@ from typing import Any
 
 from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
+from engine.audio.sounds import SoundLibrary
 from engine.config import TrunkConfig, load_config
 from engine.models import Campaign, Session, SessionState
-from engine.telephony.sounds import SoundLibrary
 from testbed.behaviours import voter_number
 from testbed.events import EventLog
 from testbed.pair import PbxPair

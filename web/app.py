@@ -32,7 +32,7 @@ from web.errors import error_middleware
 from web.event_stream import close_all
 from web.operator.auth import SESSIONS, OperatorSessions
 from web.operator.lists import REJECTED, RejectedRows
-from web.operator.sockets import OperatorSockets
+from web.operator_sockets import OperatorSockets
 from web.pages import page_templates
 from web.routes import setup_routes
 from web.security_headers import add_security_headers, security_headers

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from engine.app import Engine
 from engine.config import WebConfig
-from web.operator.sockets import OperatorSockets
+from web.operator_sockets import OperatorSockets
 from web.socket_counts import SocketCounts
 
 ENGINE = web.AppKey("engine", Engine)
@@ -24,7 +24,7 @@ WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
 SOCKET_COUNTS = web.AppKey("socket_counts", SocketCounts)
 """Open event sockets per credential (web/ws_guard.py)."""
 OPERATOR_SOCKETS = web.AppKey("operator_sockets", OperatorSockets)
-"""Operators' open event sockets by credential, closed at logout (web/operator/sockets.py)."""
+"""Operators' open event sockets by credential, closed at logout (web/operator_sockets.py)."""
 
 
 def engine_of(request: web.Request) -> Engine:

@@ -12,7 +12,7 @@ request is refused (400); the socket subscribes to the engine's notifier, then (
 stream has one) takes and sends a ``snapshot``, so no change falls between the two, then
 every queued event as JSON text, until the client leaves, the app shuts down (1001, going
 away), the stream's ``last`` event was sent, or the credential ends (an operator's, closed
-with 1008: web/operator/sockets.py). The server pings every HEARTBEAT_SECONDS and drops
+with 1008: web/operator_sockets.py). The server pings every HEARTBEAT_SECONDS and drops
 clients that stop answering.
 """
 
@@ -32,7 +32,7 @@ from engine.errors import InvalidInput
 from engine.notifier import Event
 from web.appkeys import OPERATOR_SOCKETS, SOCKET_COUNTS, WEBSOCKETS
 from web.errors import STREAMING
-from web.operator.sockets import watch
+from web.operator_sockets import watch
 from web.shapes import dumps
 from web.socket_counts import Quota
 from web.ws_guard import check_origin

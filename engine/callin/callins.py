@@ -24,6 +24,8 @@ from typing import Any
 
 from engine.ari.client import AriClient
 from engine.ari.event_types import Channel
+from engine.audio.media import Player
+from engine.audio.sounds import SoundLibrary
 from engine.callin.pin_limits import PinGuard, Refusal
 from engine.config import CallinConfig
 from engine.errors import AriError, AriNotFound
@@ -31,8 +33,6 @@ from engine.models import Session
 from engine.notifier import Notifier
 from engine.sessions.states import LIVE_STATES
 from engine.store.base import Store
-from engine.telephony.media import Player
-from engine.telephony.sounds import SoundLibrary
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ from functools import partial
 from typing import Any
 
 from engine.ari.client import AriClient
+from engine.audio.media import Player
+from engine.audio.sounds import SoundLibrary
 from engine.calls.dead_air import audio_stopped
 from engine.calls.ending import CallSteps
 from engine.calls.live import LiveCall
@@ -22,13 +24,11 @@ from engine.calls.owner import Tasks
 from engine.calls.ports import SessionEvents
 from engine.calls.stasis import AmdVerdict, amd_result, is_person
 from engine.calls.states import CallEvent, CallPhase
+from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
-from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriNotFound
 from engine.models import Session, SessionState
 from engine.store.base import Store
-from engine.telephony.media import Player
-from engine.telephony.sounds import SoundLibrary
 
 log = logging.getLogger(__name__)
 

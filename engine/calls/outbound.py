@@ -17,9 +17,12 @@ from functools import partial
 from typing import Any
 
 from engine.ari.client import AriClient
+from engine.audio.media import Player
+from engine.audio.sounds import SoundLibrary
 from engine.calls.answers import CONNECT_WINDOW_S, Answers
 from engine.calls.causes import outcome_for_cause
 from engine.calls.ending import CallSteps
+from engine.calls.gate import TRUNK_DOWN, DialingGate
 from engine.calls.live import LiveCall
 from engine.calls.lost_calls import give_back_voter
 from engine.calls.no_answers import RecentNoAnswers
@@ -27,14 +30,11 @@ from engine.calls.owner import CallOwner, Tasks
 from engine.calls.ports import PublishCall, SessionEvents
 from engine.calls.stasis import AmdVerdict, is_person
 from engine.calls.states import CallEvent, CallPhase, Moved, gone_event
+from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
-from engine.dialer.gate import TRUNK_DOWN, DialingGate
-from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriUnavailable
 from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
 from engine.store.base import Store
-from engine.telephony.media import Player
-from engine.telephony.sounds import SoundLibrary
 
 __all__ = ["CONNECT_WINDOW_S", "LiveCall", "OutboundCalls"]
 

@@ -23,8 +23,9 @@ from functools import partial
 from typing import Any
 
 from engine.ari.client import AriClient
-from engine.calls.calling_hours import within_hours, zones_open_now
+from engine.audio.media import Player
 from engine.calls.ending import CallSteps
+from engine.calls.gate import TRUNK_DOWN, DialingGate
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.owner import CallOwner, Tasks
 from engine.calls.ports import PublishCall, SessionEvents
@@ -32,7 +33,6 @@ from engine.calls.preview_call import LOST_WORDS, OUTCOME_WORDS, PreviewCall, Ri
 from engine.calls.stasis import StasisArg
 from engine.calls.states import CallEvent, CallPhase, gone_event
 from engine.clock import utc_now
-from engine.dialer.gate import TRUNK_DOWN, DialingGate
 from engine.errors import AriError, AriNotFound, NotAllowed
 from engine.models import (
     CallOutcome,
@@ -43,7 +43,7 @@ from engine.models import (
 )
 from engine.sessions.states import SessionEvent
 from engine.store.base import Store
-from engine.telephony.media import Player
+from engine.voters.calling_hours import within_hours, zones_open_now
 from engine.voters.line_types import preview_line_types
 
 __all__ = ["LOST_WORDS", "OUTCOME_WORDS", "PreviewCall", "PreviewCalls"]

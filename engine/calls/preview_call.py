@@ -8,11 +8,11 @@ import time
 from dataclasses import dataclass, field
 
 from engine.ari.client import AriClient
+from engine.audio.media import Player
 from engine.calls.owner import CallOwner
 from engine.calls.states import CallPhase
 from engine.errors import AriError
 from engine.models import CallOutcome, Campaign, Session, Voter
-from engine.telephony.media import Player
 
 log = logging.getLogger(__name__)
 

@@ -11,18 +11,18 @@ import time
 from datetime import datetime
 from typing import Any
 
-from engine.calls.calling_hours import zones_open_now
+from engine.calls.gate import DialingGate
 from engine.calls.outbound import OutboundCalls
 from engine.calls.preview import PreviewCalls
+from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
 from engine.dialer.campaign_pacing import CampaignPacing
-from engine.dialer.gate import DialingGate
 from engine.dialer.pacing.base import PacingState
-from engine.dialer.wakeups import Wakeups
 from engine.errors import PhonebankError
 from engine.models import Campaign, Session, SessionState
 from engine.sessions.ledger import SessionLedger
 from engine.store.base import Store
+from engine.voters.calling_hours import zones_open_now
 from engine.voters.line_types import automatic_line_types, preview_line_types
 
 log = logging.getLogger(__name__)

@@ -55,9 +55,6 @@ DIAL_MODE_LABELS: dict[DialMode, str] = {
 }
 """What the campaign form says about each dial mode, in the order it lists them."""
 
-AUTOMATIC_MODES = frozenset({DialMode.POWER, DialMode.PREDICTIVE, DialMode.ADAPTIVE})
-"""Modes in which the dialer places calls on its own (an autodialer, in the law's words)."""
-
 
 def pacing_for(campaign: Campaign, model: PacingModel | None = None) -> Pacing:
     """The pacing policy for the campaign's dial mode, given what was learned (`model`;

@@ -16,10 +16,9 @@ from datetime import datetime, timedelta
 
 from engine.errors import InvalidInput, LoginFailed
 from engine.models import Operator
-from engine.security import field_limits
+from engine.security import credentials, field_limits
 from engine.security.login_limits import LoginLimiter
 from engine.security.password_hasher import PasswordHasher
-from engine.sessions import credentials
 from engine.store.base import Store
 
 log = logging.getLogger(__name__)

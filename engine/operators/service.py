@@ -14,12 +14,12 @@ from typing import Any, BinaryIO
 
 import phonenumbers
 
-from engine.calls.calling_hours import zones_within_hours
 from engine.clock import utc_now
-from engine.dialer.modes import AUTOMATIC_MODES, DIAL_MODES
+from engine.dialer.modes import DIAL_MODES
 from engine.dialer.pacing.base import ABANDON_LIMIT, abandon_budget
 from engine.errors import InvalidInput, NotFound
 from engine.models import (
+    AUTOMATIC_MODES,
     CallOutcome,
     Campaign,
     DncScope,
@@ -36,6 +36,7 @@ from engine.security.csv_cells import safe_cell
 from engine.security.login_limits import LoginLimiter
 from engine.security.password_hasher import PasswordHasher
 from engine.store.base import Store
+from engine.voters.calling_hours import zones_within_hours
 from engine.voters.importer import ImportSummary, import_voters
 
 MAX_LINES_PER_VOLUNTEER = 50

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from engine.errors import RateLimited
-from engine.sessions import credentials
+from engine.security import credentials
 
 log = logging.getLogger(__name__)
 

@@ -3,11 +3,31 @@ implements both; engine/app.py has a stand-in for when no PBX is attached)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from engine.models import Session
 from engine.notifier import DialingView
-from engine.telephony.softphone import BrowserLogin
+
+JOIN_EXTENSION = "join"
+
+
+@dataclass(frozen=True)
+class BrowserLogin:
+    """What one session's page needs to call in: shown only to that session's token holder."""
+
+    session_id: int
+    endpoint: str
+    """Also the SIP username."""
+    password: str
+    ws_url: str
+    """SIP over WebSocket, e.g. ws://127.0.0.1:8088/ws."""
+
+    @property
+    def uri(self) -> str:
+        """The address the page calls, e.g. sip:join@127.0.0.1."""
+        host = self.ws_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        return f"sip:{JOIN_EXTENSION}@{host}"
 
 
 class CallControl(Protocol):

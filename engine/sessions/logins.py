@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from engine.errors import InvalidInput, LoginFailed
 from engine.models import Login, Volunteer
-from engine.security import field_limits
+from engine.security import credentials, field_limits
 from engine.security.login_limits import LoginLimiter, SignupLimiter
 from engine.security.password_hasher import PasswordHasher
-from engine.sessions import credentials
 from engine.store.base import Store
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from typing import Any
 from engine.clock import utc_now
 from engine.errors import InvalidInput, LoginFailed, NotAllowed, NotFound
 from engine.models import AfterResult, AudioMode, Campaign, EndReason, Result, Session, SessionState
+from engine.security import credentials
 from engine.security.login_limits import LoginLimiter, SignupLimiter
 from engine.security.password_hasher import PasswordHasher
-from engine.sessions import credentials
 from engine.sessions.control import CallControl
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.logins import SignUp, VolunteerLogins

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.ari.client import AriClient
+from engine.audio.media import Player
+from engine.audio.sounds import SoundLibrary
 from engine.errors import AriNotFound
 from engine.models import EndReason, Session
-from engine.telephony.media import Player
 from engine.telephony.softphone import Softphones
-from engine.telephony.sounds import SoundLibrary
 
 log = logging.getLogger(__name__)
 

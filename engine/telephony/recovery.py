@@ -20,13 +20,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from engine.ari.client import AriClient
+from engine.calls.gate import PBX_DOWN, DialingGate
 from engine.calls.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
 from engine.calls.outbound import OutboundCalls
 from engine.calls.preview import PreviewCalls
 from engine.calls.voter_release import settle_voter
+from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
-from engine.dialer.gate import PBX_DOWN, DialingGate
-from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriNotFound
 from engine.models import Attempt, CallState, SessionState
 from engine.sessions.ledger import SessionLedger

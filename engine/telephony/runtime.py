@@ -26,27 +26,28 @@ from engine.ari.event_types import (
     StasisStart,
     parse_event,
 )
+from engine.audio.media import Player
+from engine.audio.sounds import SoundLibrary
 from engine.callin.callins import CallIns
+from engine.calls.gate import TRUNK_DOWN, DialingGate
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
 from engine.calls.preview import PreviewCalls
 from engine.calls.stasis import StasisArg
+from engine.calls.wakeups import Wakeups
 from engine.config import CallinConfig
-from engine.dialer.gate import TRUNK_DOWN, DialingGate
-from engine.dialer.wakeups import Wakeups
 from engine.errors import AriError, AriNotFound
 from engine.models import Session
 from engine.notifier import DialingEvent, DialingView, Notifier
+from engine.sessions.control import BrowserLogin
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.states import LIVE_STATES, PREVIEW_STATES
 from engine.store.base import Store
 from engine.telephony.event_lanes import EventLanes
 from engine.telephony.event_repeats import RepeatFilter
-from engine.telephony.media import Player
 from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.recovery import PbxRecovery
-from engine.telephony.softphone import BrowserLogin, Softphones
-from engine.telephony.sounds import SoundLibrary
+from engine.telephony.softphone import Softphones
 from engine.telephony.trunk_watch import TrunkWatch
 
 log = logging.getLogger(__name__)

@@ -15,14 +15,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from dataclasses import dataclass
 
 from engine.ari.client import AriClient
 from engine.errors import AriError, AriNotFound
+from engine.sessions.control import BrowserLogin
 
 log = logging.getLogger(__name__)
 
-JOIN_EXTENSION = "join"
 OBJECT_TYPES = ("endpoint", "aor", "auth")
 """Deleted in this order: the endpoint refers to the other two."""
 ENDPOINT_FIELDS = {
@@ -40,24 +39,6 @@ ENDPOINT_FIELDS = {
     "rewrite_contact": "yes",
     "direct_media": "no",
 }
-
-
-@dataclass(frozen=True)
-class BrowserLogin:
-    """What one session's page needs to call in: shown only to that session's token holder."""
-
-    session_id: int
-    endpoint: str
-    """Also the SIP username."""
-    password: str
-    ws_url: str
-    """SIP over WebSocket, e.g. ws://127.0.0.1:8088/ws."""
-
-    @property
-    def uri(self) -> str:
-        """The address the page calls, e.g. sip:join@127.0.0.1."""
-        host = self.ws_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
-        return f"sip:{JOIN_EXTENSION}@{host}"
 
 
 class Softphones:

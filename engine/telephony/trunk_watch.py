@@ -15,8 +15,8 @@ from datetime import datetime
 
 from engine.ari.client import AriClient
 from engine.ari.event_types import EndpointStateChange
+from engine.calls.gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE, DialingGate
 from engine.clock import utc_now
-from engine.dialer.gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE, DialingGate
 from engine.errors import AriError
 
 log = logging.getLogger(__name__)

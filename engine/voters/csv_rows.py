@@ -21,10 +21,10 @@ from typing import BinaryIO
 
 import phonenumbers
 
-from engine.calls.calling_hours import voter_timezone
 from engine.errors import InvalidInput
 from engine.models import LineType, VoterDetails
 from engine.security.csv_cells import safe_cell
+from engine.voters.calling_hours import voter_timezone
 from engine.voters.headers import HeaderMap, map_headers
 from engine.voters.line_types import flagged_line_type, line_type, listed_line_type
 

@@ -17,8 +17,7 @@ from typing import Final
 import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberType
 
-from engine.dialer.modes import AUTOMATIC_MODES
-from engine.models import Campaign, DialMode, LineType, MobileDialMode
+from engine.models import AUTOMATIC_MODES, Campaign, DialMode, LineType, MobileDialMode
 
 MOBILE: Final = LineType.MOBILE
 LANDLINE: Final = LineType.LANDLINE

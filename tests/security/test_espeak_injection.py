@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from engine.telephony.sounds import SoundLibrary
+from engine.audio.sounds import SoundLibrary
 from testbed.audio import duration
 
 SECRET = "the quick brown fox jumps over the lazy dog. " * 20

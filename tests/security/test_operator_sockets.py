@@ -15,7 +15,7 @@ from engine.app import Engine
 from engine.models import Campaign
 from tests.unit.test_operator_pages import log_in, page_token
 from tests.unit.web_support import OPERATOR, bearer, operator_token
-from web.operator import sockets as operator_sockets
+from web import operator_sockets
 
 
 async def _closed(ws: ClientWebSocketResponse) -> tuple[int | None, str]:

@@ -13,10 +13,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
+from engine.audio.sounds import SoundLibrary
 from engine.config import load_config
 from engine.models import Campaign
 from engine.store.sqlite.store import SqliteStore
-from engine.telephony.sounds import SoundLibrary
 from tests.unit.fake_ari import FakeAri
 from tests.unit.web_support import OPERATOR, api_client, running_engine
 

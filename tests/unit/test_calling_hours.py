@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.calls.calling_hours import voter_timezone, within_hours, zones_within_hours
 from engine.errors import InvalidInput
+from engine.voters.calling_hours import voter_timezone, within_hours, zones_within_hours
 
 NEW_YORK_NUMBER = "+12125550123"
 """Area code 212: Manhattan."""

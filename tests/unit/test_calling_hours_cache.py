@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.calls import calling_hours
+from engine.voters import calling_hours
 
 
 def test_open_zones_are_worked_out_once_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,14 +17,16 @@ import pytest
 
 from engine.ari.client import AriClient
 from engine.ari.event_types import PlaybackFinished
+from engine.audio.media import Player
+from engine.audio.sounds import SoundLibrary
+from engine.calls.gate import DialingGate
 from engine.calls.live import LiveCall
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
 from engine.calls.stasis import AmdResult, AmdVerdict, StasisArg, amd_result
 from engine.calls.states import CallPhase
 from engine.calls.voter_release import settle_voter
-from engine.dialer.gate import DialingGate
-from engine.dialer.wakeups import Wakeups
+from engine.calls.wakeups import Wakeups
 from engine.models import (
     Attempt,
     CallOutcome,
@@ -37,8 +39,6 @@ from engine.models import (
 )
 from engine.sessions.states import SessionEvent
 from engine.store.sqlite.store import SqliteStore
-from engine.telephony.media import Player
-from engine.telephony.sounds import SoundLibrary
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri
 from tests.unit.store_helpers import Row, session_for

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from engine.ari.client import AriClient
+from engine.audio.media import Player
+from engine.calls.gate import DialingGate
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.preview import LOST_WORDS, PreviewCall, PreviewCalls
 from engine.calls.states import CallPhase
 from engine.calls.voter_release import settle_voter
-from engine.dialer.gate import DialingGate
 from engine.models import (
     Attempt,
     CallOutcome,
@@ -31,7 +32,6 @@ from engine.models import (
 )
 from engine.sessions.states import SessionEvent
 from engine.store.sqlite.store import SqliteStore
-from engine.telephony.media import Player
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri
 from tests.unit.store_helpers import Row, session_for

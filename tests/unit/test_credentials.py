@@ -5,7 +5,7 @@ import re
 import pytest
 
 from engine.errors import Conflict, InvalidInput
-from engine.sessions.credentials import (
+from engine.security.credentials import (
     LOGIN_ALPHABET,
     PIN_TRIES,
     hash_secret,

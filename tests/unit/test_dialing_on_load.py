@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.app import Engine
-from engine.dialer.gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE
+from engine.calls.gate import TRUNK_DOWN, TRUNK_DOWN_MESSAGE
 from tests.unit.fake_ari import FakeAri
 from tests.unit.web_support import api_client, bearer, operator_token, running_engine, sign_in
 

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from engine.dialer.modes import AUTOMATIC_MODES, DIAL_MODE_LABELS, DIAL_MODES
+from engine.dialer.modes import DIAL_MODE_LABELS, DIAL_MODES
 from engine.models import (
+    AUTOMATIC_MODES,
     AfterResult,
     AudioMode,
     DialMode,

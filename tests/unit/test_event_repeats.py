@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from engine.app import Engine
+from engine.audio.sounds import SoundLibrary
 from engine.config import load_config
 from engine.store.sqlite.store import SqliteStore
 from engine.telephony.event_repeats import RepeatFilter
-from engine.telephony.sounds import SoundLibrary
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri
 

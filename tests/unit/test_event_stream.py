@@ -17,12 +17,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from engine.notifier import Event
 from tests.helpers import wait_until
-from web import event_stream
+from web import event_stream, operator_sockets
 from web.appkeys import OPERATOR_SOCKETS, SOCKET_COUNTS, WEBSOCKETS
 from web.errors import Unauthorized, error_middleware
 from web.event_stream import EventStream, Revocable, close_all, serve_events
-from web.operator import sockets as operator_sockets
-from web.operator.sockets import LOGGED_OUT, REVOKED, OperatorSockets
+from web.operator_sockets import LOGGED_OUT, REVOKED, OperatorSockets
 from web.socket_counts import Quota, SocketCounts
 
 QUOTA = Quota("tester:1", 2, "tester")

@@ -128,3 +128,33 @@ def test_the_product_never_imports_the_test_bed() -> None:
         and any(t == "testbed" or t.startswith("testbed.") for t in targets)
     }
     assert offenders == {}
+
+
+def package_of(module: str) -> str:
+    """engine.calls.outbound -> engine.calls; loose modules are their own package."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 2 else module
+
+
+def two_way_packages(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    edges = {
+        (package_of(source), package_of(target))
+        for source, targets in graph.items()
+        for target in targets
+        if package_of(source) != package_of(target)
+    }
+    return sorted((a, b) for a, b in edges if a < b and (b, a) in edges)
+
+
+def test_packages_depend_one_way() -> None:
+    assert two_way_packages(import_graph(PRODUCT)) == []
+
+
+def test_the_package_check_sees_two_packages_importing_each_other() -> None:
+    graph = {
+        "engine.calls.a": {"engine.dialer.b"},
+        "engine.dialer.b": set(),
+        "engine.dialer.c": {"engine.calls.d"},
+        "engine.calls.d": set(),
+    }
+    assert two_way_packages(graph) == [("engine.calls", "engine.dialer")]

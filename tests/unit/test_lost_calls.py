@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from engine.calls.gate import PBX_DOWN, DialingGate
 from engine.calls.lost_calls import lost_outcome, parse_gap, status_before_claim
-from engine.dialer.gate import PBX_DOWN, DialingGate
 from engine.models import CallOutcome, CallState, Voter, VoterStatus
 from engine.pbx.supervisor import BACKOFF_S, restart_delay
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typing
 
-from engine.dialer.gate import DialingGate
+from engine.calls.gate import DialingGate
 from engine.models import AudioMode
 from engine.notifier import DialingView, Notifier, Payload, SessionStateEvent
 from tests.unit.store_helpers import T0

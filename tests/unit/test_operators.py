@@ -12,8 +12,8 @@ import pytest
 from engine.errors import InvalidInput, LoginFailed, NotFound, RateLimited
 from engine.models import AudioMode, Campaign, TermCode, TermCodeKind, VoterDetails, VoterStatus
 from engine.operators.service import OperatorService
+from engine.security import credentials
 from engine.security.csv_cells import safe_cell
-from engine.sessions import credentials
 from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, Row
 

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from engine.errors import RateLimited
+from engine.security import credentials
 from engine.security.password_hasher import DUMMY_HASH, PasswordHasher, default_workers
-from engine.sessions import credentials
 
 
 async def test_hashes_and_verifies_with_real_scrypt_off_the_event_loop() -> None:

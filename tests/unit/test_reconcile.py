@@ -12,11 +12,11 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from engine.app import Engine
+from engine.audio.sounds import SoundLibrary
 from engine.config import load_config
 from engine.models import Attempt, CallState, Campaign, Session, SessionState
 from engine.store.sqlite.store import SqliteStore
 from engine.telephony.runtime import Telephony
-from engine.telephony.sounds import SoundLibrary
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri
 

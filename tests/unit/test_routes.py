@@ -19,7 +19,7 @@ from web import operator, volunteer
 from web.routes import ROUTES, setup_routes
 
 WEB = Path(__file__).resolve().parents[2] / "web"
-SUPPORT_MODULES = {"web.operator.auth", "web.operator.render", "web.operator.sockets"}
+SUPPORT_MODULES = {"web.operator.auth", "web.operator.render", "web.operator_sockets"}
 """Modules beside the handlers that hold what they share (sessions, rendering, the
 credential sockets), not handlers."""
 REGISTERING = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.ari.event_types import EndpointStateChange
-from engine.dialer.gate import TRUNK_DOWN, DialingGate
+from engine.calls.gate import TRUNK_DOWN, DialingGate
 from engine.telephony.trunk_watch import TrunkWatch
 
 

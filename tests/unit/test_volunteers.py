@@ -21,12 +21,12 @@ from engine.models import (
     TermCodeKind,
 )
 from engine.notifier import DialingView, Notifier
-from engine.sessions import credentials
+from engine.security import credentials
 from engine.sessions import service as volunteers
+from engine.sessions.control import BrowserLogin
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.service import SignIn, VolunteerService
 from engine.store.sqlite.store import SqliteStore
-from engine.telephony.softphone import BrowserLogin
 from tests.helpers import wait_until
 from tests.unit.store_helpers import NY, Row
 

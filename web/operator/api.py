@@ -15,7 +15,7 @@ from web import body as fields
 from web.appkeys import OPERATOR_SOCKETS, engine_of
 from web.auth import bearer_token, client_address, operator_view
 from web.errors import STREAMING, FieldError
-from web.operator.sockets import token_key
+from web.operator_sockets import token_key
 from web.shapes import campaign_json, dnc_json, json_response
 from web.uploads import uploaded_file
 

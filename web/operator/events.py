@@ -1,7 +1,7 @@
 """A campaign's live events for operators, over a WebSocket (the loop: web/event_stream.py):
 every event of the campaign's sessions and calls, for API clients (bearer token, or
 ``?token=``; a ``snapshot`` of the stats first) and for the signed-in dashboard page (its
-cookie). Either socket closes when its credential ends (web/operator/sockets.py)."""
+cookie). Either socket closes when its credential ends (web/operator_sockets.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from web.auth import authenticate_operator, bearer_token
 from web.event_stream import EventStream, Revocable, serve_events
 from web.operator.auth import COOKIE, SESSIONS, OperatorSession, operator_page
 from web.operator.render import load_campaign
-from web.operator.sockets import page_key, token_key
+from web.operator_sockets import page_key, token_key
 from web.socket_counts import operator_quota
 
 

@@ -36,7 +36,7 @@ from web.operator.auth import (
     set_cookie,
 )
 from web.operator.render import load_campaign, page
-from web.operator.sockets import page_key
+from web.operator_sockets import page_key
 from web.pages import render
 
 SAMPLE_VOTER = Voter(
