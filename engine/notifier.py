@@ -12,20 +12,20 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal, NotRequired, TypedDict
 
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 256
 Event = dict[str, Any]
-"""An event as subscribers receive it (a payload below plus ``sent_at``), or a payload not
-declared below: the voter card (``{"type": "voter", "session_id", "preview"?, **card}``) and
-the socket's first ``snapshot`` (the session's view or the campaign's statistics)."""
+"""An event as subscribers receive it: a declared payload below plus ``sent_at``, or a voter
+card (publish_card: ``{"type": "voter", "session_id", "preview"?, **card}``). Publishing
+takes only the declared payloads, so mypy checks every event the engine sends."""
 
 
 class SessionStateEvent(TypedDict):
-    """The volunteer's session moved (engine/sessions/service.py)."""
+    """The volunteer's session moved (engine/sessions/ledger.py)."""
 
     type: Literal["session"]
     session_id: int
@@ -118,12 +118,22 @@ class Notifier:
         self._sessions: dict[int, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._campaigns: dict[int, set[asyncio.Queue[Event]]] = defaultdict(set)
 
-    def publish(self, campaign_id: int, session_id: int | None, event: Payload | Event) -> None:
+    def publish(self, campaign_id: int, session_id: int | None, event: Payload) -> None:
         """Send ``event`` to the session's subscribers and the campaign's dashboards.
 
         Adds ``sent_at`` (epoch seconds) so clients can measure delivery latency.
         """
-        event = {**event, "sent_at": time.time()}
+        self._send(campaign_id, session_id, {**event, "sent_at": time.time()})
+
+    def publish_card(
+        self, campaign_id: int, header: VoterCardHeader, card: Mapping[str, Any]
+    ) -> None:
+        """Send a voter card (``header`` then the card's fields) to the session named in the
+        header and the campaign's dashboards."""
+        event = {**header, **card, "sent_at": time.time()}
+        self._send(campaign_id, header["session_id"], event)
+
+    def _send(self, campaign_id: int, session_id: int | None, event: Event) -> None:
         queues = list(self._campaigns.get(campaign_id, ()))
         if session_id is not None:
             queues += self._sessions.get(session_id, ())
@@ -133,16 +143,16 @@ class Notifier:
                     queue.get_nowait()
             queue.put_nowait(event)
 
-    def broadcast(self, event: Payload | Event) -> None:
+    def broadcast(self, event: Payload) -> None:
         """Send ``event`` to every subscriber: every session's page and every dashboard."""
-        event = {**event, "sent_at": time.time()}
+        stamped: Event = {**event, "sent_at": time.time()}
         for table in (self._sessions, self._campaigns):
             for queues in table.values():
                 for queue in queues:
                     if queue.full():
                         with contextlib.suppress(asyncio.QueueEmpty):
                             queue.get_nowait()
-                    queue.put_nowait(event)
+                    queue.put_nowait(stamped)
 
     @contextlib.contextmanager
     def session_events(self, session_id: int) -> Iterator[asyncio.Queue[Event]]:

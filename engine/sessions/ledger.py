@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from engine.models import Attempt, Campaign, EndReason, Session, SessionState, Voter
-from engine.notifier import Notifier
+from engine.notifier import Notifier, PreviewEndedEvent, VoterCardHeader
 from engine.scripts.render import render_script
 from engine.sessions.states import (
     LIVE_STATES,
@@ -140,9 +140,7 @@ class SessionLedger:
             session, SessionEvent.CALL_CONNECTED, attempt_id=attempt.id, wrapup_deadline=None
         )
         card = await self.card(session, attempt, voter, campaign)
-        self.notifier.publish(
-            campaign.id, session.id, {"type": "voter", "session_id": session.id, **card}
-        )
+        self.notifier.publish_card(campaign.id, {"type": "voter", "session_id": session.id}, card)
         return session
 
     async def call_ended(self, session: Session) -> Session:
@@ -164,8 +162,8 @@ class SessionLedger:
             session, SessionEvent.PREVIEW_OFFERED, attempt_id=attempt.id, wrapup_deadline=None
         )
         card = await self.card(session, attempt, voter, campaign)
-        event = {"type": "voter", "session_id": session.id, "preview": True, **card}
-        self.notifier.publish(campaign.id, session.id, event)
+        header: VoterCardHeader = {"type": "voter", "session_id": session.id, "preview": True}
+        self.notifier.publish_card(campaign.id, header, card)
         return session
 
     async def preview_not_reached(
@@ -177,7 +175,7 @@ class SessionLedger:
         if session.state != SessionState.RINGING or session.attempt_id != attempt_id:
             return session
         session = await self.transition(session, SessionEvent.NOT_REACHED)
-        event = {
+        event: PreviewEndedEvent = {
             "type": "preview_ended",
             "session_id": session.id,
             "attempt_id": attempt_id,

@@ -10,6 +10,7 @@ from playwright.async_api import expect
 
 from engine.app import Engine
 from engine.callin.callins import PIN_IN_USE_NOTICE
+from engine.notifier import PinInUseEvent
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory
 from tests.e2e.test_volunteer_path import sign_in
@@ -62,7 +63,11 @@ async def test_the_volunteer_page_shows_a_refused_caller_with_its_pin(
     live = await engine.store.live_sessions(campaign.id)
     assert len(live) == 1
     session = live[0]
-    event = {"type": "pin_in_use", "session_id": session.id, "message": PIN_IN_USE_NOTICE}
+    event: PinInUseEvent = {
+        "type": "pin_in_use",
+        "session_id": session.id,
+        "message": PIN_IN_USE_NOTICE,
+    }
 
     async def shown() -> bool:
         # published again until the page's WebSocket (opened after the first draw) has it
