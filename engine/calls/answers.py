@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -64,7 +65,7 @@ class Answers:
         a volunteer was ready for (not those that waited for one under the 2-second rule):
         the engine's own speed."""
 
-    async def on_verdict(self, call: LiveCall, args: list[str]) -> None:
+    async def on_verdict(self, call: LiveCall, args: Sequence[str]) -> None:
         """A job of the call's owner: AMD's verdict ("outbound", verdict, cause, answer time)."""
         if call.phase not in (CallPhase.RINGING, CallPhase.ANSWERED):
             log.warning("call %s: AMD verdict while %s: ignored", call.channel_id, call.phase)

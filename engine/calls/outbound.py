@@ -13,10 +13,11 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 from engine.ari.client import AriClient
+from engine.ari.event_types import Channel
 from engine.audio.media import Player
 from engine.audio.sounds import SoundLibrary
 from engine.calls.answers import CONNECT_WINDOW_S, Answers
@@ -206,10 +207,10 @@ class OutboundCalls:
         log.info("call %s: placed after all", call.channel_id)
 
     # --- events: each is handed to the call's owner -----------------------------------------
-    def on_state_change(self, channel: dict[str, Any]) -> None:
-        call = self.by_channel.get(channel["id"])
+    def on_state_change(self, channel: Channel) -> None:
+        call = self.by_channel.get(channel.id)
         if call is not None:
-            call.owner.post(partial(self._state_changed, call, str(channel.get("state"))))
+            call.owner.post(partial(self._state_changed, call, channel.state))
 
     async def _state_changed(self, call: LiveCall, state: str) -> None:
         if state in ("Ringing", "Up"):
@@ -220,12 +221,12 @@ class OutboundCalls:
             if call.phase == CallPhase.RINGING:
                 await self.steps.step(call, CallEvent.ANSWERED)
 
-    def on_verdict(self, channel: dict[str, Any], args: list[str]) -> None:
+    def on_verdict(self, channel: Channel, args: Sequence[str]) -> None:
         """StasisStart after AMD: args are ("outbound", verdict, cause, answer time)."""
-        call = self.by_channel.get(channel["id"])
+        call = self.by_channel.get(channel.id)
         if call is None:
-            log.warning("outbound channel %s is not ours; hanging up", channel["id"])
-            self.tasks.start(self.answers.hangup(channel["id"]), f"hang up {channel['id']}")
+            log.warning("outbound channel %s is not ours; hanging up", channel.id)
+            self.tasks.start(self.answers.hangup(channel.id), f"hang up {channel.id}")
             return
         call.owner.post(partial(self.answers.on_verdict, call, args))
 

@@ -20,9 +20,9 @@ import logging
 import uuid
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
 
 from engine.ari.client import AriClient
+from engine.ari.event_types import Channel
 from engine.audio.media import Player
 from engine.calls.ending import CallSteps
 from engine.calls.gate import TRUNK_DOWN, DialingGate
@@ -202,13 +202,13 @@ class PreviewCalls:
         await self.tasks.close()
 
     # --- ARI events: each is handed to the call's owner ----------------------------------
-    def on_answer(self, channel: dict[str, Any]) -> None:
+    def on_answer(self, channel: Channel) -> None:
         """StasisStart of a preview call: the voter answered. Straight into the bridge."""
-        call = self.by_channel.get(channel["id"])
+        call = self.by_channel.get(channel.id)
         if call is None:
-            self.tasks.start(self._unwanted(channel["id"]), f"hang up {channel['id']}")
+            self.tasks.start(self._unwanted(channel.id), f"hang up {channel.id}")
         else:
-            call.owner.post(partial(self._answered, call, channel["id"]))
+            call.owner.post(partial(self._answered, call, channel.id))
 
     async def _unwanted(self, channel_id: str) -> None:
         log.warning("preview call %s answered but nobody waits for it; hanging up", channel_id)
@@ -236,10 +236,10 @@ class PreviewCalls:
         attempt = await self.store.get_attempt(call.attempt_id)
         await self.sessions.call_connected(session, attempt, call.voter, call.campaign)
 
-    def on_state_change(self, channel: dict[str, Any]) -> None:
+    def on_state_change(self, channel: Channel) -> None:
         """ChannelStateChange of a preview call: note that the voter's phone rang."""
-        call = self.by_channel.get(channel["id"])
-        if call is not None and channel.get("state") in ("Ringing", "Up"):
+        call = self.by_channel.get(channel.id)
+        if call is not None and channel.state in ("Ringing", "Up"):
             call.owner.post(partial(self._rang, call))
 
     async def _rang(self, call: PreviewCall) -> None:

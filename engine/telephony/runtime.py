@@ -152,8 +152,8 @@ class Telephony:
             case ChannelDtmfReceived():
                 self.callins.on_dtmf(event.channel.id, event.digit)
             case ChannelStateChange():
-                self.calls.on_state_change(dict(event.channel.raw))
-                self.preview.on_state_change(dict(event.channel.raw))
+                self.calls.on_state_change(event.channel)
+                self.preview.on_state_change(event.channel)
             case EndpointStateChange():
                 self.trunk_watch.on_EndpointStateChange(event)
             case StasisEnd():
@@ -172,9 +172,9 @@ class Telephony:
         if args[:1] == (StasisArg.CALLIN,):
             self.spawn(self.callins.on_start(channel))
         elif args[:1] == (StasisArg.OUTBOUND,):
-            self.calls.on_verdict(dict(channel.raw), list(args))
+            self.calls.on_verdict(channel, args)
         elif args[:1] == (StasisArg.PREVIEW,):
-            self.preview.on_answer(dict(channel.raw))
+            self.preview.on_answer(channel)
         elif args[:1] == (StasisArg.BROWSER,):
             self.spawn(self._browser_joined(channel, args[1] if len(args) > 1 else ""))
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from engine.ari.client import AriClient
-from engine.ari.event_types import PlaybackFinished
+from engine.ari.event_types import Channel, PlaybackFinished
 from engine.audio.media import Player
 from engine.audio.sounds import SoundLibrary
 from engine.calls.gate import DialingGate
@@ -119,11 +119,11 @@ class Rig:
         await call.owner.run(nothing)
 
     async def answered(self, call: LiveCall) -> None:
-        self.calls.on_state_change({"id": call.channel_id, "state": "Up"})
+        self.calls.on_state_change(Channel(call.channel_id, "Up"))
         await self.settled(call)
 
     async def verdict(self, call: LiveCall, verdict: str) -> None:
-        self.calls.on_verdict({"id": call.channel_id}, ["outbound", verdict, "", "1.5e9"])
+        self.calls.on_verdict(Channel(call.channel_id), ["outbound", verdict, "", "1.5e9"])
         await self.settled(call)
 
     async def gone(self, call: LiveCall, cause: int = 16) -> None:
@@ -278,7 +278,7 @@ async def test_notsure_follows_the_campaign_rule(
     await rig.answered(call)
     packets = f"/channels/{call.channel_id}/variable"
     rig.fake.respond("GET", packets, body={"value": "10"})
-    rig.calls.on_verdict({"id": call.channel_id}, ["outbound", "NOTSURE", "", ""])
+    rig.calls.on_verdict(Channel(call.channel_id), ["outbound", "NOTSURE", "", ""])
     if connect_notsure:  # the first count is read; the second, 0.3 s later, has grown
         await wait_until(lambda: rig.fake.requests_to("GET", packets), 5, "the count", 0.01)
     rig.fake.respond("GET", packets, body={"value": "25"})  # packets keep coming: a person
@@ -318,7 +318,7 @@ async def test_a_machine_gets_the_voicemail_message_when_the_campaign_leaves_one
 # --- a hang-up in every state ------------------------------------------------------------
 async def test_hang_up_while_ringing_takes_the_outcome_of_its_cause(rig: Rig) -> None:
     call = await rig.placed()
-    rig.calls.on_state_change({"id": call.channel_id, "state": "Ringing"})
+    rig.calls.on_state_change(Channel(call.channel_id, "Ringing"))
     await rig.gone(call, cause=17)
     assert (await rig.ended(call)).outcome == CallOutcome.BUSY
     voter = await rig.store.get_voter(call.voter.id)
@@ -380,7 +380,7 @@ async def test_dialing_held_gives_the_voter_back_uncharged(rig: Rig) -> None:
 
 async def test_a_second_report_of_the_same_hang_up_changes_nothing(rig: Rig) -> None:
     call = await rig.placed()
-    rig.calls.on_state_change({"id": call.channel_id, "state": "Ringing"})
+    rig.calls.on_state_change(Channel(call.channel_id, "Ringing"))
     await rig.gone(call, cause=19)
     await rig.gone(call, cause=0)
     assert (await rig.ended(call)).outcome == CallOutcome.NO_ANSWER
@@ -425,7 +425,7 @@ async def test_a_verdict_after_the_hang_up_is_ignored(rig: Rig) -> None:
     call = await rig.placed()
     await rig.answered(call)
     await rig.gone(call)
-    rig.calls.on_verdict({"id": call.channel_id}, ["outbound", "HUMAN", "", ""])
+    rig.calls.on_verdict(Channel(call.channel_id), ["outbound", "HUMAN", "", ""])
     await asyncio.sleep(0.1)
     attempt = await rig.attempt(call)
     assert (attempt.outcome, attempt.amd_verdict) == (CallOutcome.HUNG_UP_DURING_AMD, "")
@@ -437,7 +437,7 @@ async def test_a_verdict_queued_behind_the_hang_up_is_ignored(rig: Rig) -> None:
     await rig.answered(call)
     gone = asyncio.create_task(rig.gone(call))
     await asyncio.sleep(0)  # the hang-up is posted to the call's owner first
-    rig.calls.on_verdict({"id": call.channel_id}, ["outbound", "HUMAN", "", ""])
+    rig.calls.on_verdict(Channel(call.channel_id), ["outbound", "HUMAN", "", ""])
     await gone
     await rig.settled(call)
     assert (await rig.ended(call)).outcome == CallOutcome.HUNG_UP_DURING_AMD

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from engine.ari.client import AriClient
+from engine.ari.event_types import Channel
 from engine.audio.media import Player
 from engine.calls.gate import DialingGate
 from engine.calls.no_answers import RecentNoAnswers
@@ -151,7 +152,7 @@ def no_task_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 async def test_an_answer_is_put_through_and_its_hang_up_is_a_contact(rig: Rig) -> None:
     session, call = await rig.placed()
     assert call.channel_id is not None
-    rig.preview.on_answer({"id": call.channel_id})
+    rig.preview.on_answer(Channel(call.channel_id))
     await rig.settled(call)
     assert call.phase == CallPhase.CONNECTED
     await rig.preview.on_gone(call.channel_id, 16)
@@ -163,7 +164,7 @@ async def test_a_hang_up_while_the_answer_is_put_through_ends_it_once(rig: Rig) 
     session, call = await rig.placed()
     assert call.channel_id is not None
     rig.fake.respond("POST", f"/bridges/{session.bridge_id}/addChannel", status=204, delay=0.3)
-    rig.preview.on_answer({"id": call.channel_id})
+    rig.preview.on_answer(Channel(call.channel_id))
     await asyncio.sleep(0.05)
     await rig.preview.on_gone(call.channel_id, 16)
     attempt = await rig.attempt(call)
@@ -177,7 +178,7 @@ async def test_an_answer_that_cannot_be_put_through_is_our_failure(rig: Rig) -> 
     rig.fake.respond(
         "POST", f"/bridges/{session.bridge_id}/addChannel", status=404, body={"message": "no"}
     )
-    rig.preview.on_answer({"id": call.channel_id})
+    rig.preview.on_answer(Channel(call.channel_id))
     await rig.settled(call)
     assert call.phase == CallPhase.FAILING
     assert rig.hangups(call) == 1
@@ -201,7 +202,7 @@ async def test_an_answer_after_letting_go_is_hung_up(rig: Rig) -> None:
     session, call = await rig.placed()
     assert call.channel_id is not None
     await rig.preview.release(session)
-    rig.preview.on_answer({"id": call.channel_id})
+    rig.preview.on_answer(Channel(call.channel_id))
     await wait_until(lambda: rig.hangups(call) == 2, 5, "the second hang-up", 0.01)
     assert (await rig.attempt(call)).outcome == CallOutcome.NO_ANSWER
     assert rig.sessions.told == []
@@ -219,7 +220,7 @@ async def test_letting_go_of_an_uncalled_card_gives_the_voter_back(rig: Rig) -> 
 async def test_a_connected_call_cannot_be_let_go(rig: Rig) -> None:
     session, call = await rig.placed()
     assert call.channel_id is not None
-    rig.preview.on_answer({"id": call.channel_id})
+    rig.preview.on_answer(Channel(call.channel_id))
     await rig.settled(call)
     assert await rig.preview.release(session) is False
 
@@ -227,7 +228,7 @@ async def test_a_connected_call_cannot_be_let_go(rig: Rig) -> None:
 async def test_busy_tells_the_volunteer(rig: Rig) -> None:
     session, call = await rig.placed()
     assert call.channel_id is not None
-    rig.preview.on_state_change({"id": call.channel_id, "state": "Ringing"})
+    rig.preview.on_state_change(Channel(call.channel_id, "Ringing"))
     await rig.preview.on_gone(call.channel_id, 17)
     assert (await rig.attempt(call)).outcome == CallOutcome.BUSY
     assert rig.sessions.told == [("not reached", session.id, "Busy")]
