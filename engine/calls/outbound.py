@@ -268,14 +268,7 @@ class OutboundCalls:
                 "call %s: lost (%s); it counts as %s", call.channel_id, reason, moved.outcome
             )
             return
-        status = await give_back_voter(self.store, call.voter.id)
-        log.warning(
-            "call %s: not charged to voter %d (%s); voter back as %s",
-            call.channel_id,
-            call.voter.id,
-            reason,
-            status,
-        )
+        await self._voter_back(call, reason)
 
     async def end_for_session(self, session: Session) -> None:
         """The volunteer ends the call, or their phone dropped: hang up the voter they talk
@@ -300,6 +293,10 @@ class OutboundCalls:
         if self.by_channel.pop(call.channel_id, None) is None:
             return
         await self.steps.step(call, CallEvent.GIVEN_BACK)
+        await self._voter_back(call, reason)
+
+    async def _voter_back(self, call: LiveCall, reason: str) -> None:
+        """The attempt is not charged: the voter is callable again as before the claim."""
         status = await give_back_voter(self.store, call.voter.id)
         log.warning(
             "call %s: not charged to voter %d (%s); voter back as %s",
