@@ -123,16 +123,23 @@ async def test_a_killed_phonebank_run_is_replaced_without_dropping_the_pbx(
             await _wait_state(http, "wrap-up")
             await _post(http, "/api/session/result", {"term_code": "talked", "then": "ready"})
 
-            async def ringing() -> Attempt | None:
-                attempts = await store.list_attempts(1)
-                calls = [a for a in attempts if a.state == CallState.DIALING and a.channel_id]
-                return calls[0] if calls else None
-
-            call = await wait_until(ringing, 15, "the next call to ring")
-            first.kill()
-
-            # The voter answers while no engine listens: the dialplan keeps the verdict.
             async with AriClient.connect(ari_settings(pair.dialer, app="")) as dialer:
+
+                async def ringing() -> Attempt | None:
+                    """The next call, once the PBX has its channel: the engine stores the
+                    channel id just before it asks the PBX to originate, and a kill between
+                    the two leaves nothing ringing (recovery then gives the voter back)."""
+                    attempts = await store.list_attempts(1)
+                    calls = [a for a in attempts if a.state == CallState.DIALING and a.channel_id]
+                    if not calls:
+                        return None
+                    channels = {c["id"] for c in await dialer.list_channels()}
+                    return calls[0] if calls[0].channel_id in channels else None
+
+                call = await wait_until(ringing, 15, "the next call to ring")
+                first.kill()
+
+                # The voter answers while no engine listens: the dialplan keeps the verdict.
                 name = GAP_VARIABLE.format(channel_id=call.channel_id)
                 verdict = await wait_until(
                     lambda: dialer.get_global_variable(name), 30, "the answer in the gap"
