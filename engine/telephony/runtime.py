@@ -94,7 +94,6 @@ class Telephony:
         """Whether the dialer may place calls now: held while the PBX is away (recovery.py)
         or the trunk to the carrier is down (trunk_watch.py)."""
         self.wakeups = wakeups
-        self.dialer_wakeup = wakeups.dialer
         self.no_answers = no_answers
         """Recent "no answer" endings (automatic and preview), which the trunk going down may
         show were ours."""
@@ -304,20 +303,13 @@ class Telephony:
     def wake(self, campaign_id: int) -> None:
         self.wakeups.wake(campaign_id)
 
-    async def wait_for_volunteer(self, campaign_id: int, timeout: float) -> None:
-        await self.wakeups.wait_for_volunteer(campaign_id, timeout)
-
-    def trunk_down(self) -> bool:
-        """Whether dialing is held because the trunk to the carrier is down."""
-        return self.gate.held_for(TRUNK_DOWN)
-
     def _gate_changed(self) -> None:
         last_online = self.trunk_watch.last_online
-        if self.trunk_down() and last_online is not None:
+        if self.gate.held_for(TRUNK_DOWN) and last_online is not None:
             since = last_online - timedelta(seconds=QUALIFY_WINDOW_S)
             self.spawn(self.no_answers.give_back_since(since))
         self.spawn(self.publish_dialing())
-        self.dialer_wakeup.set()
+        self.wakeups.dialer.set()
 
     async def publish_dialing(self) -> None:
         """Tell every signed-in volunteer and their campaigns' dashboards whether dialing is
