@@ -45,6 +45,9 @@ class PbxConfig:
     """UDP port of the dialer PBX's SIP transport; 0 picks a free one."""
     dialer_http_port: int = 0
     """Loopback port of the dialer PBX's HTTP server (ARI); 0 picks a free one."""
+    dialer_rtp_ports: str = ""
+    """UDP port range of the dialer PBX's media, e.g. "10000-19999" (the range a firewall must
+    open); empty picks a free range of 1,000 ports at each start."""
     carrier_sip_port: int = 0
     carrier_http_port: int = 0
     callin_number: str = "+18005550100"
@@ -178,6 +181,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     _check_ice_servers(config.web.ice_servers)
     _check_callin(config.callin)
     _check_logins(config.logins)
+    rtp_port_range(config.pbx.dialer_rtp_ports)
     if config.pbx.watchdog_seconds <= 0:
         raise ConfigError(
             f"pbx.watchdog_seconds must be more than 0, not {config.pbx.watchdog_seconds}"
@@ -185,6 +189,23 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     if config.trunk.password and not config.trunk.username:
         raise ConfigError("trunk.password is set but trunk.username is not: set both or neither")
     return config
+
+
+def rtp_port_range(raw: str) -> tuple[int, int] | None:
+    """``pbx.dialer_rtp_ports`` as (first, last), or None when empty. Raises ConfigError."""
+    if not raw.strip():
+        return None
+    first, sep, last = raw.partition("-")
+    try:
+        low, high = int(first), int(last)
+    except ValueError:
+        low = high = 0
+    if not sep or not 1024 <= low < high <= 65535 or high - low < 99:
+        raise ConfigError(
+            f'pbx.dialer_rtp_ports must be a UDP port range like "10000-19999" (at least 100 '
+            f"ports, between 1024 and 65535), not {raw!r}"
+        )
+    return low, high
 
 
 def _check_ice_servers(raw: str) -> None:

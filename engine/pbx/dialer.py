@@ -14,7 +14,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from engine.config import PbxConfig, TrunkConfig
+from engine.config import PbxConfig, TrunkConfig, rtp_port_range
+from engine.errors import SetupError
 from engine.pbx.instance import AsteriskInstance, InstanceSpec
 from engine.pbx.ports import pick_port, pick_rtp_range
 from engine.pbx.rootfs import AsteriskRuntime, ensure_runtime
@@ -50,13 +51,22 @@ def real_trunk_of(trunk: TrunkConfig | None) -> TrunkConfig | None:
 def pick_dialer_ports(cfg: PbxConfig, used: set[int]) -> DialerPorts:
     """The dialer's SIP and ARI ports (configured, or free ones) and a free RTP range.
     Raises SetupError naming a configured port that is taken."""
+    configured = rtp_port_range(cfg.dialer_rtp_ports)
+    media = range(configured[0], configured[1] + 1) if configured else range(0)
     sip = pick_port(
-        socket.SOCK_DGRAM, cfg.dialer_sip_port, "dialer PBX's SIP", "pbx.dialer_sip_port"
+        socket.SOCK_DGRAM, cfg.dialer_sip_port, "dialer PBX's SIP", "pbx.dialer_sip_port", media
     )
     http = pick_port(
-        socket.SOCK_STREAM, cfg.dialer_http_port, "dialer PBX's ARI", "pbx.dialer_http_port"
+        socket.SOCK_STREAM, cfg.dialer_http_port, "dialer PBX's ARI", "pbx.dialer_http_port", media
     )
-    return DialerPorts(sip, http, pick_rtp_range(used | {sip, http}))
+    if configured is None:
+        return DialerPorts(sip, http, pick_rtp_range(used | {sip, http}))
+    if (used | {sip, http}).intersection(media):
+        raise SetupError(
+            f"pbx.dialer_rtp_ports {cfg.dialer_rtp_ports} overlaps the PBX's SIP or ARI port "
+            "(or the test bed's other PBX): choose another range"
+        )
+    return DialerPorts(sip, http, configured)
 
 
 def dialer_instance(

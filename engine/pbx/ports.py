@@ -23,8 +23,10 @@ def port_free(port: int, kind: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def pick_port(kind: int, wanted: int = 0, what: str = "port", key: str = "") -> int:
-    """Return ``wanted`` if it is free, or any free port when ``wanted`` is 0.
+def pick_port(
+    kind: int, wanted: int = 0, what: str = "port", key: str = "", avoid: range = range(0)
+) -> int:
+    """Return ``wanted`` if it is free, or any free port outside ``avoid`` when ``wanted`` is 0.
 
     Raises SetupError naming the port, what needs it and the config key to change.
     """
@@ -40,8 +42,10 @@ def pick_port(kind: int, wanted: int = 0, what: str = "port", key: str = "") -> 
     # Ports handed out by the kernel for port 0 are in the ephemeral range; RTP ranges are below.
     for _ in range(50):
         port = random.randint(10000, 19999)
-        if port_free(port, kind) and (
-            kind == socket.SOCK_DGRAM or port_free(port, socket.SOCK_DGRAM)
+        if (
+            port not in avoid
+            and port_free(port, kind)
+            and (kind == socket.SOCK_DGRAM or port_free(port, socket.SOCK_DGRAM))
         ):
             return port
     raise SetupError(f"no free {proto} port found for the {what}: too many programs listening?")

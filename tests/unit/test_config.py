@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import load_config
+from engine.config import load_config, rtp_port_range
 from engine.errors import ConfigError
 
 
@@ -83,3 +83,14 @@ def test_the_documented_stun_turn_example_is_a_valid_configuration(tmp_path: Pat
         "turn:turn.example.org:3478",
     ]
     assert servers[1]["username"] == "u" and servers[1]["credential"] == "p"
+
+
+@pytest.mark.parametrize("raw", ["10000", "10000-", "x-y", "20000-10000", "80-1000", "10000-10010"])
+def test_a_bad_rtp_range_is_named(raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"pbx\.dialer_rtp_ports must be a UDP port range"):
+        load_config(environ={"PHONEBANK_PBX_DIALER_RTP_PORTS": raw})
+
+
+def test_a_good_rtp_range_loads() -> None:
+    cfg = load_config(environ={"PHONEBANK_PBX_DIALER_RTP_PORTS": "10000-19999"})
+    assert rtp_port_range(cfg.pbx.dialer_rtp_ports) == (10000, 19999)

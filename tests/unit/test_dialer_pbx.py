@@ -7,9 +7,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
+import pytest
 
 from engine.config import TrunkConfig, load_config
-from engine.pbx.dialer import DialerPorts, PeerLink, dialer_instance, real_trunk_of
+from engine.errors import SetupError
+from engine.pbx.dialer import (
+    DialerPorts,
+    PeerLink,
+    dialer_instance,
+    pick_dialer_ports,
+    real_trunk_of,
+)
 from engine.pbx.instance import TEMPLATES
 from engine.pbx.rootfs import AsteriskRuntime
 
@@ -49,3 +57,20 @@ def test_the_test_bed_links_the_simulator_as_endpoint_carrier() -> None:
 def test_a_trunk_without_a_host_is_no_carrier() -> None:
     assert real_trunk_of(TrunkConfig()) is None
     assert real_trunk_of(None) is None
+
+
+def test_a_configured_rtp_range_is_used_as_given() -> None:
+    """Production opens one fixed media range in its firewall (docs/deploy.md)."""
+    cfg = load_config(environ={"PHONEBANK_PBX_DIALER_RTP_PORTS": "10000-10999"}).pbx
+    ports = pick_dialer_ports(cfg, set())
+    assert ports.rtp == (10000, 10999)
+
+
+def test_an_rtp_range_over_the_sip_port_is_refused() -> None:
+    environ = {
+        "PHONEBANK_PBX_DIALER_RTP_PORTS": "20000-20999",
+        "PHONEBANK_PBX_DIALER_SIP_PORT": "0",
+    }
+    cfg = load_config(environ=environ).pbx
+    with pytest.raises(SetupError, match="overlaps"):
+        pick_dialer_ports(cfg, set(range(20500, 20502)))
