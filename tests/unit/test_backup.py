@@ -228,3 +228,34 @@ def test_the_backup_command_prints_the_size_and_counts_and_refuses_to_overwrite(
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1
     assert "already exists: choose another file name, or add --force" in again.stderr
+
+
+async def test_the_restore_command_refuses_while_phonebank_runs_then_restores(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "phonebank.db"
+    store = SqliteStore.open(database)  # phonebank running, as far as the lock tells
+    await store.create_campaign("Spring")
+    env = {**os.environ, "PHONEBANK_ENGINE_DATABASE": str(database)}
+    backup = [sys.executable, "-m", "phonebank.cli", "backup", str(tmp_path / "b.db")]
+    restore_it = [sys.executable, "-m", "phonebank.cli", "restore", str(tmp_path / "b.db")]
+    try:
+        made = await asyncio.to_thread(subprocess_run, backup, env)
+        assert made.returncode == 0, made.stderr
+        refused = await asyncio.to_thread(subprocess_run, restore_it, env)
+    finally:
+        await store.close()
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"phonebank: phonebank is running on the database {str(database)!r} (or another"
+        " phonebank command has it open): stop it first, then restore."
+    )
+    done = await asyncio.to_thread(subprocess_run, restore_it, env)
+    assert done.returncode == 0, done.stderr
+    assert f"restored {tmp_path / 'b.db'} into {database}: " in done.stdout
+    assert "1 campaigns" in done.stdout
+    assert "the database it replaced is kept as " in done.stdout
+
+
+def subprocess_run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
