@@ -259,3 +259,22 @@ async def test_the_restore_command_refuses_while_phonebank_runs_then_restores(
 
 def subprocess_run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+async def test_restore_is_refused_while_another_program_has_the_database_open(
+    tmp_path: Path,
+) -> None:
+    """Not a phonebank process (no lock), but an sqlite3 shell or a viewer: the replaced
+    database cannot be folded into one file while it reads, so nothing is replaced."""
+    database = tmp_path / "phonebank.db"
+    await SqliteStore.open(database).close()
+    back_up(database, tmp_path / "backup.db")
+    viewer = sqlite3.connect(database)
+    try:
+        viewer.execute("BEGIN")
+        viewer.execute("SELECT count(*) FROM campaigns").fetchone()  # a read in progress
+        with pytest.raises(SetupError, match=r"Another program has the database .* open"):
+            restore(database, tmp_path / "backup.db", NOW)
+    finally:
+        viewer.close()
+    assert not kept_files(tmp_path)

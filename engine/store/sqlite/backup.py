@@ -166,6 +166,11 @@ def _fold_wal(database: Path) -> None:
     try:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.execute("PRAGMA journal_mode = DELETE")
+    except sqlite3.OperationalError as exc:
+        raise SetupError(
+            f"Another program has the database {database} open ({exc}): close it (an sqlite3"
+            " shell, a viewer), then restore."
+        ) from None
     finally:
         connection.close()
 
