@@ -278,3 +278,20 @@ async def test_restore_is_refused_while_another_program_has_the_database_open(
     finally:
         viewer.close()
     assert not kept_files(tmp_path)
+
+
+async def test_a_restore_run_as_root_leaves_the_database_and_its_lock_to_their_owner(
+    tmp_path: Path,
+) -> None:
+    """In a container the app runs as its own user and an operator may restore as root: the
+    restored file and a lock file made by the restore keep the database's owner (the test
+    suite runs as root, as the PBX tests need)."""
+    database = tmp_path / "phonebank.db"
+    await SqliteStore.open(database).close()
+    back_up(database, tmp_path / "backup.db")
+    (tmp_path / "phonebank.db.lock").unlink()
+    nobody = 65534
+    os.chown(database, nobody, nobody)
+    restore(database, tmp_path / "backup.db", NOW)
+    assert database.stat().st_uid == nobody
+    assert (tmp_path / "phonebank.db.lock").stat().st_uid == nobody

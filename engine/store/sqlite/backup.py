@@ -117,6 +117,10 @@ def restore(database: Path, source: Path, now: datetime) -> Restored:
             kept = database.with_name(f"{database.name}.before-restore-{now:%Y%m%dT%H%M%SZ}")
             os.replace(database, kept)
         _copy(source, database)
+        if kept is not None:  # restored as root: still the phonebank user's database
+            owner = kept.stat()
+            with contextlib.suppress(PermissionError):
+                os.chown(database, owner.st_uid, owner.st_gid)
     finally:
         hold.release()
     return Restored(summary, kept)

@@ -10,6 +10,7 @@ SQLite's own POSIX locks.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
@@ -57,7 +58,18 @@ class DatabaseHold:
 
 
 def _open(database: Path) -> int:
-    return os.open(lock_path(database), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    """The lock file, read-only (flock needs no more), made 0600 and given the database's
+    owner when it is created here: a `phonebank restore` run as root must not leave a lock
+    file the phonebank user cannot open."""
+    path = lock_path(database)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        owner = database.stat()
+        os.fchown(fd, owner.st_uid, owner.st_gid)
+    return fd
 
 
 def _lock(fd: int, kind: int) -> bool:
