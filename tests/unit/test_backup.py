@@ -295,3 +295,10 @@ async def test_a_restore_run_as_root_leaves_the_database_and_its_lock_to_their_o
     restore(database, tmp_path / "backup.db", NOW)
     assert database.stat().st_uid == nobody
     assert (tmp_path / "phonebank.db.lock").stat().st_uid == nobody
+
+
+async def test_a_backup_into_a_missing_folder_says_so(tmp_path: Path) -> None:
+    database = tmp_path / "phonebank.db"
+    await SqliteStore.open(database).close()
+    with pytest.raises(SetupError, match=r"Cannot write .*/nowhere/b\.db: No such file"):
+        back_up(database, tmp_path / "nowhere" / "b.db")

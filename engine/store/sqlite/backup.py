@@ -141,9 +141,11 @@ def _copy(source: Path, target: Path) -> None:
     """SQLite's backup API, all pages in one step (one read transaction: one instant), into a
     private file beside `target` renamed into place; the copy needs no -wal file."""
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    partial.unlink(missing_ok=True)
-    fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
+    try:
+        partial.unlink(missing_ok=True)
+        os.close(os.open(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise SetupError(f"Cannot write {target}: {exc.strerror} ({exc.filename}).") from None
     try:
         reader = sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS)
         try:
