@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from engine.app import Engine
 from engine.config import WebConfig, load_config
-from engine.errors import ConfigError
+from engine.errors import ConfigError, SetupError
 from engine.metrics.calls import CallMetrics
 from engine.metrics.loop_lag import LoopLag
 from engine.metrics.telephony import TelephonyCollector
@@ -208,6 +208,17 @@ async def test_the_metrics_address_serves_metrics_alone_without_a_token(engine: 
     with pytest.raises(aiohttp.ClientConnectionError):
         async with aiohttp.ClientSession() as http, http.get(metrics_url):
             pass  # closed with the web app
+
+
+async def test_a_metrics_address_in_use_is_one_sentence(engine: Engine) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cfg = WebConfig(port=0, metrics_address=f"127.0.0.1:{port}")
+        with pytest.raises(SetupError, match=rf"web.metrics_address 127.0.0.1:{port} cannot be"):
+            async with run_web(engine, cfg):
+                raise AssertionError("the web app started without its metrics listener")
 
 
 def free_port() -> int:
