@@ -30,6 +30,8 @@ from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
 from engine.config import Config, outbound_trunk
 from engine.dialer.loop import Dialer
+from engine.metrics.registry import EngineMetrics
+from engine.metrics.telephony import TelephonyCollector
 from engine.models import EndReason
 from engine.notifier import DialingView, Notifier
 from engine.operators.service import OperatorService
@@ -53,8 +55,13 @@ class Engine:
     sessions: SessionLedger
     volunteers: VolunteerService
     operators: OperatorService
+    metrics: EngineMetrics
     telephony: Telephony | None = None
     dialer: Dialer | None = None
+
+    def ari_connected(self) -> bool | None:
+        """Whether the ARI events connection to the dialer PBX is open (None: no PBX)."""
+        return None if self.telephony is None else self.telephony.ari.connected
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -70,6 +77,8 @@ class Engine:
         own_store = store is None
         store = store or SqliteStore.open(cfg.engine.database)
         notifier = Notifier()
+        metrics = EngineMetrics(store)
+        loop_lag = asyncio.create_task(metrics.loop_lag.run(), name="event-loop lag")
         hasher = PasswordHasher(cfg.logins.hash_workers or None)
         signups = SignupLimiter(
             SignupPolicy(
@@ -96,7 +105,7 @@ class Engine:
                 none = _NoTelephony()
                 ledger = SessionLedger(store, notifier, none, none, clock=utc_now)
                 volunteers = volunteer_service(ledger, none)
-                yield cls(store, notifier, ledger, volunteers, operator_service())
+                yield cls(store, notifier, ledger, volunteers, operator_service(), metrics)
                 return
             assert sounds is not None
             async with AriClient.connect(ari_settings) as ari:
@@ -125,6 +134,7 @@ class Engine:
                     ledger,
                     publish_call,
                     trunk=trunk,
+                    counts=metrics.calls,
                 )
                 preview = PreviewCalls(
                     ari,
@@ -136,6 +146,10 @@ class Engine:
                     publish_call,
                     trunk=trunk,
                     connecting=calls.reserved,
+                    counts=metrics.calls,
+                )
+                metrics.registry.register(
+                    TelephonyCollector(ari, lambda: len(calls.by_channel) + len(preview.by_channel))
                 )
                 telephony = Telephony(
                     ari,
@@ -175,7 +189,9 @@ class Engine:
                     asyncio.create_task(telephony.watch_trunk(), name="trunk watch"),
                 ]
                 try:
-                    yield cls(store, notifier, ledger, volunteers, operators, telephony, dialer)
+                    yield cls(
+                        store, notifier, ledger, volunteers, operators, metrics, telephony, dialer
+                    )
                 finally:
                     for task in tasks:
                         task.cancel()
@@ -187,6 +203,9 @@ class Engine:
                     await telephony.close()
                     await legs.close()
         finally:
+            loop_lag.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop_lag
             hasher.close()
             if own_store:
                 await store.close()

@@ -150,9 +150,29 @@ class WebConfig:
     when public_url is set, nobody otherwise."""
     ice_transport_policy: IceTransportPolicy = "all"
     """``relay``: browser media only through TURN (restrictive networks; needs [turn])."""
+    metrics_address: str = ""
+    """host:port of a separate listener serving /metrics without authentication, for a
+    Prometheus on a private network (e.g. "127.0.0.1:9464"); empty: none (the web app's
+    /metrics needs an operator's token)."""
+
+    def __post_init__(self) -> None:
+        self.metrics_listen()  # a bad web.metrics_address stops start-up
 
     def ice_server_list(self) -> list[Any]:
         return list(json.loads(self.ice_servers))
+
+    def metrics_listen(self) -> tuple[str, int] | None:
+        """web.metrics_address as (host, port), or None when empty. Raises ConfigError."""
+        if not self.metrics_address:
+            return None
+        host, colon, port = self.metrics_address.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not colon or not host or not port.isdigit() or int(port) > 65535:
+            raise ConfigError(
+                f"web.metrics_address {self.metrics_address!r} must be host:port, e.g."
+                ' "127.0.0.1:9464" (port 0 picks a free one)'
+            )
+        return host, int(port)
 
     @property
     def behind_proxy(self) -> bool:

@@ -14,6 +14,7 @@ from engine.pbx.dialer import start_dialer
 from engine.pbx.rootfs import ensure_runtime, existing_runtime
 from engine.pbx.run import PbxRun, load_run
 from phonebank.admin import add_operator, import_list, remove_operator
+from phonebank.backup import backup_database, restore_database
 from phonebank.check import add_check_command
 from phonebank.serve import serve
 
@@ -81,6 +82,19 @@ def _parser() -> argparse.ArgumentParser:
     remove.set_defaults(func=cmd_operator_remove)
 
     add_check_command(commands)
+    backup = commands.add_parser(
+        "backup", help="copy the database to FILE, consistently, also while phonebank runs"
+    )
+    backup.add_argument("file", type=Path)
+    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    backup.set_defaults(func=cmd_backup)
+    restore = commands.add_parser(
+        "restore",
+        help="replace the database with the backup FILE (phonebank must be stopped); the "
+        "replaced one is kept as <database>.before-restore-<time>",
+    )
+    restore.add_argument("file", type=Path)
+    restore.set_defaults(func=cmd_restore)
 
     pbx = commands.add_parser("pbx", help="manage the Asterisk PBX")
     pbx_commands = pbx.add_subparsers(dest="pbx_command", required=True)
@@ -167,6 +181,14 @@ def cmd_operator_add(cfg: Config, args: argparse.Namespace) -> int:
 
 def cmd_operator_remove(cfg: Config, args: argparse.Namespace) -> int:
     return remove_operator(cfg, args.username, args.yes)
+
+
+def cmd_backup(cfg: Config, args: argparse.Namespace) -> int:
+    return backup_database(cfg, args.file, args.force)
+
+
+def cmd_restore(cfg: Config, args: argparse.Namespace) -> int:
+    return restore_database(cfg, args.file)
 
 
 def _running(cfg: Config) -> PbxRun | None:

@@ -30,6 +30,7 @@ from web.appkeys import (
 )
 from web.errors import error_middleware
 from web.event_stream import close_all
+from web.metrics_listener import metrics_listener
 from web.operator.auth import SESSIONS, OperatorSessions
 from web.operator.lists import REJECTED, RejectedRows
 from web.operator_sockets import OperatorSockets
@@ -91,7 +92,8 @@ async def run_web(engine: Engine, cfg: WebConfig) -> AsyncIterator[str]:
         await site.start()
         url = _url(cfg.host, runner.addresses[0][1])
         log.info("web app listening at %s", url)
-        yield url
+        async with metrics_listener(engine, cfg.metrics_listen()):
+            yield url
     finally:
         await runner.cleanup()
 

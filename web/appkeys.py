@@ -27,6 +27,10 @@ OPERATOR_SOCKETS = web.AppKey("operator_sockets", OperatorSockets)
 """Operators' open event sockets by credential, closed at logout (web/operator_sockets.py)."""
 
 
+OPEN_METRICS = web.AppKey("open_metrics", bool)
+"""True only on the web.metrics_address listener: /metrics there needs no token."""
+
+
 def engine_of(request: web.Request) -> Engine:
     return request.app[ENGINE]
 

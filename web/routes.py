@@ -15,6 +15,7 @@ from web.operator import api as operator_api
 from web.operator import events as operator_events
 from web.operator import lists as operator_lists
 from web.operator import live as operator_live
+from web.operator import metrics as operator_metrics
 from web.operator import pages as operator_pages
 from web.operator import results as operator_results
 from web.pages import STATIC
@@ -100,6 +101,16 @@ LIVE_EVENTS: tuple[AbstractRouteDef, ...] = (
     web.get(CAMPAIGN_PAGE + "/events", operator_events.dashboard_events),
 )
 
+MONITORING: tuple[AbstractRouteDef, ...] = (
+    # operators' token; web.metrics_address serves it without one on a private address
+    web.get("/metrics", operator_metrics.metrics),
+)
+
+METRICS_LISTENER: tuple[AbstractRouteDef, ...] = (
+    # the web.metrics_address listener's whole table (web/metrics_listener.py): no token
+    web.get("/metrics", operator_metrics.metrics),
+)
+
 STATIC_FILES: tuple[AbstractRouteDef, ...] = (
     web.static("/static/", STATIC, name="static", append_version=True),
 )
@@ -110,6 +121,7 @@ ROUTES = (
     *OPERATOR_PAGES,
     *OPERATOR_API,
     *LIVE_EVENTS,
+    *MONITORING,
     *STATIC_FILES,
 )
 """The whole table, in the order it is registered."""
@@ -117,3 +129,7 @@ ROUTES = (
 
 def setup_routes(app: web.Application) -> None:
     app.add_routes(ROUTES)
+
+
+def setup_metrics_listener_routes(app: web.Application) -> None:
+    app.add_routes(METRICS_LISTENER)

@@ -100,6 +100,11 @@ class AriClient(Channels, Bridges, Media, Asterisk):
         """True while the events websocket is open."""
         return self._stream.connected
 
+    @property
+    def reconnects(self) -> int:
+        """How many times the events websocket came back after being lost (for /metrics)."""
+        return self._stream.reconnects
+
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until the events websocket is open; raises AriUnavailable after `timeout` s."""
         await self._stream.wait_connected(timeout)

@@ -72,10 +72,16 @@ class EventStream:
         self._reader: asyncio.Task[None] | None = None
         self._websocket: aiohttp.ClientWebSocketResponse | None = None
         self._failure: BaseException | None = None
+        self._reconnects = 0
 
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the websocket came back after being lost."""
+        return self._reconnects
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until the websocket is open; raises AriUnavailable after `timeout` s."""
@@ -157,6 +163,7 @@ class EventStream:
                     delay = first_delay
                 websocket, delay = await self._reconnect(delay)
                 self._websocket = websocket
+                self._reconnects += 1
                 self._connected.set()
                 log.info("ARI events websocket %s is back", self._url)
                 self._queue.put_nowait({"type": RECONNECTED})

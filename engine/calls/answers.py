@@ -22,7 +22,7 @@ from engine.calls.dead_air import audio_stopped
 from engine.calls.ending import CallSteps
 from engine.calls.live import LiveCall
 from engine.calls.owner import Tasks
-from engine.calls.ports import SessionEvents
+from engine.calls.ports import NO_COUNTS, CallCounts, SessionEvents
 from engine.calls.stasis import AmdVerdict, amd_result, is_person
 from engine.calls.states import CallEvent, CallPhase
 from engine.calls.wakeups import Wakeups
@@ -49,6 +49,7 @@ class Answers:
         wakeups: Wakeups,
         steps: CallSteps,
         tasks: Tasks,
+        counts: CallCounts = NO_COUNTS,
     ) -> None:
         self.ari = ari
         self.store = store
@@ -58,6 +59,7 @@ class Answers:
         self.wakeups = wakeups
         self.steps = steps
         self.tasks = tasks
+        self.counts = counts
         self.reserved: set[int] = set()
         """Sessions being connected to a call right now (not offered to another)."""
         self.bridge_latencies: list[float] = []
@@ -72,6 +74,7 @@ class Answers:
             return
         call.verdict_at = time.monotonic()
         amd = amd_result(args)
+        self.counts.verdict(amd.verdict)
         person = is_person(amd.verdict, call.campaign.connect_notsure)
         if amd.verdict == AmdVerdict.NOTSURE and person and await self._dead_air(call):
             return
@@ -152,6 +155,7 @@ class Answers:
             await self.player.play("channels", session.channel_id, BEEP)
         if measure:
             self.bridge_latencies.append(time.monotonic() - call.verdict_at)
+            self.counts.bridged(self.bridge_latencies[-1])
         call.session_id = session.id
         await self.steps.step(
             call, CallEvent.VOLUNTEER_FOUND, bridged_at=utc_now(), session_id=session.id

@@ -12,7 +12,7 @@ import logging
 from typing import Any, Protocol
 
 from engine.calls.no_answers import RecentNoAnswers
-from engine.calls.ports import PublishCall
+from engine.calls.ports import NO_COUNTS, CallCounts, PublishCall
 from engine.calls.states import CallEvent, CallPhase, Moved, next_state
 from engine.calls.voter_release import settle_voter
 from engine.clock import utc_now
@@ -38,11 +38,16 @@ class Call(Protocol):
 
 class CallSteps:
     def __init__(
-        self, store: Store, no_answers: RecentNoAnswers, publish_call: PublishCall
+        self,
+        store: Store,
+        no_answers: RecentNoAnswers,
+        publish_call: PublishCall,
+        counts: CallCounts = NO_COUNTS,
     ) -> None:
         self.store = store
         self.no_answers = no_answers
         self.publish_call = publish_call
+        self.counts = counts
 
     async def step(
         self,
@@ -72,6 +77,7 @@ class CallSteps:
         return moved
 
     async def _charge(self, call: Call, outcome: CallOutcome, cause: int | None) -> None:
+        self.counts.ended(outcome)
         status = await settle_voter(self.store, call.campaign, call.voter.id, outcome)
         self.no_answers.record(outcome, call.attempt_id, call.voter.id, call.campaign, call.label)
         log.info(

@@ -28,7 +28,7 @@ from engine.calls.live import LiveCall
 from engine.calls.lost_calls import give_back_voter
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.owner import CallOwner, Tasks
-from engine.calls.ports import PublishCall, SessionEvents
+from engine.calls.ports import NO_COUNTS, CallCounts, PublishCall, SessionEvents
 from engine.calls.stasis import AmdVerdict, is_person
 from engine.calls.states import CallEvent, CallPhase, Moved, gone_event
 from engine.calls.wakeups import Wakeups
@@ -60,6 +60,7 @@ class OutboundCalls:
         publish_call: PublishCall,
         *,
         trunk: str,
+        counts: CallCounts = NO_COUNTS,
     ) -> None:
         self.ari = ari
         self.store = store
@@ -67,10 +68,11 @@ class OutboundCalls:
         self.wakeups = wakeups
         self.sessions = sessions
         self.trunk = trunk
+        self.counts = counts
         self.tasks = Tasks()
-        self.steps = CallSteps(store, no_answers, publish_call)
+        self.steps = CallSteps(store, no_answers, publish_call, counts)
         self.answers = Answers(
-            ari, store, player, sounds, sessions, wakeups, self.steps, self.tasks
+            ari, store, player, sounds, sessions, wakeups, self.steps, self.tasks, counts
         )
         self.by_channel: dict[str, LiveCall] = {}
 
@@ -174,12 +176,16 @@ class OutboundCalls:
                 variables=variables,
             )
         except AriUnavailable as exc:
+            self.counts.originated(ok=False)
             log.warning("call %s: the PBX did not answer the originate: %s", channel_id, exc)
             call.unconfirmed = True
             self.tasks.start(self._confirm(call), f"confirm {channel_id}")
         except AriError as exc:
+            self.counts.originated(ok=False)
             log.warning("call %s: originate to %s failed: %s", channel_id, voter.phone, exc)
             await self._end(call, CallEvent.FAILED)
+        else:
+            self.counts.originated(ok=True)
 
     async def _confirm(self, call: LiveCall) -> None:
         """Beside the owner: once the PBX answers again, keep the call if its channel exists;

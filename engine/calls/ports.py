@@ -1,5 +1,6 @@
 """What calls need from the rest of the engine, declared narrowly: the session side
-(engine/sessions/) implements `SessionEvents`; `call_publisher` makes the `PublishCall`."""
+(engine/sessions/) implements `SessionEvents`; `call_publisher` makes the `PublishCall`; the
+metrics (engine/metrics/calls.py) implement `CallCounts`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,46 @@ def call_publisher(notifier: Notifier) -> PublishCall:
         notifier.publish(campaign_id, None, event)
 
     return publish
+
+
+class CallCounts(Protocol):
+    """What calls report for monitoring, as it happens."""
+
+    def originated(self, ok: bool) -> None:
+        """An originate was sent: accepted by the PBX (ok) or refused / unanswered."""
+        ...
+
+    def verdict(self, verdict: str) -> None:
+        """AMD's verdict on an answered automatic call (AmdVerdict's text)."""
+        ...
+
+    def bridged(self, seconds: float) -> None:
+        """A person was put through to a volunteer who was ready at the verdict, this long
+        after the verdict."""
+        ...
+
+    def ended(self, outcome: CallOutcome) -> None:
+        """A call ended with this outcome (an abandon is one)."""
+        ...
+
+
+class NoCounts:
+    """CallCounts that count nothing, for whoever does not watch (unit tests, benches)."""
+
+    def originated(self, ok: bool) -> None:
+        return None
+
+    def verdict(self, verdict: str) -> None:
+        return None
+
+    def bridged(self, seconds: float) -> None:
+        return None
+
+    def ended(self, outcome: CallOutcome) -> None:
+        return None
+
+
+NO_COUNTS = NoCounts()
 
 
 class SessionEvents(Protocol):

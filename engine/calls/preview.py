@@ -28,7 +28,7 @@ from engine.calls.ending import CallSteps
 from engine.calls.gate import TRUNK_DOWN, DialingGate
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.owner import CallOwner, Tasks
-from engine.calls.ports import PublishCall, SessionEvents
+from engine.calls.ports import NO_COUNTS, CallCounts, PublishCall, SessionEvents
 from engine.calls.preview_call import LOST_WORDS, OUTCOME_WORDS, PreviewCall, Ringback
 from engine.calls.stasis import StasisArg
 from engine.calls.states import CallEvent, CallPhase, gone_event
@@ -64,6 +64,7 @@ class PreviewCalls:
         *,
         trunk: str,
         connecting: set[int],
+        counts: CallCounts = NO_COUNTS,
     ) -> None:
         self.ari = ari
         self.store = store
@@ -76,7 +77,8 @@ class PreviewCalls:
         the dialer is connecting is left alone, and one being offered a card is held here."""
         self.ringback = Ringback(ari, player)
         self.tasks = Tasks()
-        self.steps = CallSteps(store, no_answers, publish_call)
+        self.counts = counts
+        self.steps = CallSteps(store, no_answers, publish_call, counts)
         self.by_session: dict[int, PreviewCall] = {}
         self.by_channel: dict[str, PreviewCall] = {}
         self._offering = asyncio.Lock()
@@ -325,8 +327,11 @@ class PreviewCalls:
                 caller_id=campaign.caller_id or None,
             )
         except AriError as exc:
+            self.counts.originated(ok=False)
             log.warning("preview call %s to %s failed: %s", call.channel_id, voter.phone, exc)
             await self._finish(call, CallEvent.FAILED, tell_volunteer=True)
+        else:
+            self.counts.originated(ok=True)
 
     async def _finish(
         self, call: PreviewCall, event: CallEvent, *, cause: int | None = None, tell_volunteer: bool

@@ -226,12 +226,9 @@ def migrate(
         "CREATE TABLE IF NOT EXISTS migrations "
         "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
-    newest = db.execute("SELECT max(version) FROM migrations").fetchone()[0] or 0
+    newest = schema_version(db)
     if newest > len(migrations):
-        raise SetupError(
-            f"{name} has schema version {newest} but this phonebank knows "
-            f"only up to {len(migrations)}: upgrade phonebank or use another database file."
-        )
+        raise SetupError(newer_schema(name, newest, len(migrations)))
     applied = []
     for version, migration in enumerate(migrations, start=1):
         if version <= newest:
@@ -250,3 +247,18 @@ def migrate(
             )
         applied.append(version)
     return applied
+
+
+def schema_version(db: Database) -> int:
+    """The newest migration applied to the database (0: none, or no migrations table)."""
+    if "migrations" not in db.table_names():
+        return 0
+    return int(db.execute("SELECT max(version) FROM migrations").fetchone()[0] or 0)
+
+
+def newer_schema(name: str, version: int, known: int = len(MIGRATIONS)) -> str:
+    """The sentence for a database written by a newer phonebank than this one."""
+    return (
+        f"{name} was written by a newer phonebank (schema {version}; this one knows up to"
+        f" {known}): upgrade phonebank or restore a backup."
+    )

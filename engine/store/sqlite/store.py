@@ -22,12 +22,14 @@ from engine.clock import utc_now
 from engine.store.sqlite.attempts import AttemptsMixin
 from engine.store.sqlite.campaigns import CampaignsMixin
 from engine.store.sqlite.dnc import DncMixin
+from engine.store.sqlite.in_use import DatabaseHold
 from engine.store.sqlite.migrations import migrate
 from engine.store.sqlite.operators import OperatorsMixin
 from engine.store.sqlite.pacing import PacingMixin
 from engine.store.sqlite.results import ResultsMixin
 from engine.store.sqlite.sessions import SessionsMixin
 from engine.store.sqlite.voters import VotersMixin
+from engine.store.sqlite.worker import SqliteWorker
 
 if TYPE_CHECKING:
     from engine.store.base import Store
@@ -52,20 +54,35 @@ class SqliteStore(
 ):
     """Every Store method over one SQLite connection, used by the store's worker thread only
     (``db`` and ``conn`` may be used directly only while no store call is running, as tests
-    and migrations do); several stores, or processes, may share one database file."""
+    and migrations do); several stores, or processes, may share one database file. A store on
+    a file holds it open (engine/store/sqlite/in_use.py) until close(), so a restore cannot
+    replace it meanwhile."""
+
+    def __init__(
+        self, db: Database, worker: SqliteWorker | None = None, hold: DatabaseHold | None = None
+    ) -> None:
+        super().__init__(db, worker)
+        self._hold = hold
 
     @classmethod
     def open(cls, path: str | Path) -> SqliteStore:
         """Open (creating it and its parent directories if needed) the database at ``path``,
         or a private in-memory one for ":memory:", and apply pending migrations. File
         databases use WAL journaling. Raises SetupError if the database is newer than this
-        code."""
+        code, or while 'phonebank restore' replaces it."""
+        hold = None
         if str(path) != MEMORY:
             _create_private(Path(path))
-        # check_same_thread=False: opened here, then used by the worker thread alone.
-        connection = sqlite3.connect(
-            str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
-        )
+            hold = DatabaseHold.shared(Path(path))
+        try:
+            # check_same_thread=False: opened here, then used by the worker thread alone.
+            connection = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+            )
+        except BaseException:
+            if hold is not None:
+                hold.release()
+            raise
         db = Database(connection)
         try:
             if str(path) != MEMORY:
@@ -75,14 +92,20 @@ class SqliteStore(
             applied = migrate(db, utc_now(), name=f"The database {str(path)!r}")
         except BaseException:
             db.close()
+            if hold is not None:
+                hold.release()
             raise
         if applied:
             log.info("store %s: applied migrations %s", path, applied)
-        return cls(db)
+        return cls(db, hold=hold)
 
     async def close(self) -> None:
         """Close the database after every call already queued has run. Idempotent."""
-        await self.worker.close(self.db.close)
+        try:
+            await self.worker.close(self.db.close)
+        finally:
+            if self._hold is not None:
+                self._hold.release()
 
 
 def _create_private(path: Path) -> None:
