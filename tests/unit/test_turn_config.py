@@ -1,4 +1,4 @@
-"""The proxy and TURN settings (engine/config.py): [web] public_url, trusted_proxies,
+"""The proxy and TURN settings (engine/config/): [web] public_url, trusted_proxies,
 ice_transport_policy and [turn], each bad value refused with one sentence."""
 
 from __future__ import annotations
