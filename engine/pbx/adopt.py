@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from engine.config import PbxConfig
-from engine.pbx.instance import pid_alive
+from engine.pbx.instance import owner_alive
 from engine.pbx.rootfs import existing_runtime
 from engine.pbx.run import PbxRun, is_our_asterisk, load_run, runs_dir
 
@@ -30,10 +30,11 @@ def adopt_run(cfg: PbxConfig, tag: str, fingerprint: dict[str, Any]) -> PbxRun |
         return None
     owner_file = runtime.host_path(runs_dir(cfg, runtime) / tag) / "owner.json"
     try:
-        owner_pid = json.loads(owner_file.read_text())["owner_pid"]
+        owner = json.loads(owner_file.read_text())
+        owner_pid = owner["owner_pid"]
     except (OSError, ValueError, KeyError):
         return None
-    if owner_pid is None or pid_alive(owner_pid):
+    if owner_pid is None or owner_alive(owner_pid, owner.get("owner_started")):
         return None  # detached (`pbx start`) or still owned: not ours to take
     run = load_run(cfg, runtime, tag)
     if run is None:

@@ -346,3 +346,20 @@ def pid_alive(pid: int) -> bool:
             return stat.read().split(") ")[-1][:1] != "Z"
     except FileNotFoundError:
         return False
+
+
+def process_started(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks after boot, /proc/PID/stat field 22), or None
+    when it does not exist. A PID with another start time is another process: PIDs are reused,
+    and in a container every new `phonebank run` is PID 1 again."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(") ", 1)[-1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def owner_alive(pid: int, started: int | None) -> bool:
+    """Whether the process recorded as (``pid``, ``started``) is still running: the PID is alive
+    and, when its start time was recorded, it is the same process."""
+    return pid_alive(pid) and (started is None or process_started(pid) == started)

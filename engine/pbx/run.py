@@ -23,7 +23,14 @@ from typing import Any
 from engine.config import PbxConfig, TrunkConfig
 from engine.errors import PbxStartError
 from engine.pbx import private
-from engine.pbx.instance import AsteriskInstance, InstanceSpec, pid_alive, stop_pid
+from engine.pbx.instance import (
+    AsteriskInstance,
+    InstanceSpec,
+    owner_alive,
+    pid_alive,
+    process_started,
+    stop_pid,
+)
 from engine.pbx.rootfs import AsteriskRuntime
 
 log = logging.getLogger(__name__)
@@ -65,6 +72,7 @@ class PbxRun:
         """Record the instances' PIDs (after a restart) and the owning process in owner.json."""
         owner = {
             "owner_pid": owner_pid,
+            "owner_started": None if owner_pid is None else process_started(owner_pid),
             "instances": {
                 i.spec.name: {"pid": i.pid, "spec": i.spec.to_json()}
                 for i in self.instances
@@ -141,6 +149,7 @@ def load_run(cfg: PbxConfig, runtime: AsteriskRuntime, tag: str) -> PbxRun | Non
         instance.pid = info["pid"] if pid_alive(info["pid"]) else None
         instances.append(instance)
     owner.pop("owner_pid", None)
+    owner.pop("owner_started", None)
     config = owner.pop("config", {})
     return PbxRun(tuple(instances), run_dir, config, owner)
 
@@ -169,7 +178,9 @@ def reap_orphans(cfg: PbxConfig, runtime: AsteriskRuntime, tag: str = "") -> Non
     for owner_file in parent.glob("*/owner.json"):
         with contextlib.suppress(ValueError, OSError, KeyError):
             owner = json.loads(owner_file.read_text())
-            if owner["owner_pid"] is None or pid_alive(owner["owner_pid"]):
+            if owner["owner_pid"] is None or owner_alive(
+                owner["owner_pid"], owner.get("owner_started")
+            ):
                 continue
             leased = time.time() - owner_file.stat().st_mtime < ORPHAN_GRACE_S
             if leased and owner_file.parent.name != tag:

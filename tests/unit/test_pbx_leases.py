@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from engine.config import load_config
-from engine.pbx.instance import AsteriskInstance, InstanceSpec
+from engine.pbx.instance import AsteriskInstance, InstanceSpec, owner_alive, process_started
 from engine.pbx.rootfs import AsteriskRuntime
 from engine.pbx.run import ORPHAN_GRACE_S, PbxRun, config_fingerprint, load_run, reap_orphans
 
@@ -86,3 +86,24 @@ def test_a_run_is_recorded_and_loaded_back_with_its_instances_and_notes(tmp_path
     assert fingerprint != config_fingerprint(cfg, None), "a pair was taken for a dialer alone"
     with pytest.raises(KeyError):
         PbxRun((instances[0],), run_dir, {}, {}).instance("carrier")
+
+
+def test_an_owner_pid_reused_by_another_process_counts_as_dead(tmp_path: Path) -> None:
+    """In a container every new `phonebank run` is PID 1 again: a run recorded with the same
+    PID but another start time was owned by a dead process and is reaped, not 'still running'."""
+    cfg = dataclasses.replace(load_config(environ={}).pbx, asterisk="host", state_dir=tmp_path)
+    runtime = AsteriskRuntime(Path("/"), PurePosixPath("/usr/sbin/asterisk"), False, 0, 0)
+    parent = tmp_path / "run"
+    reused = _run(parent, "reused", os.getpid(), ORPHAN_GRACE_S + 5)
+    live = _run(parent, "live", os.getpid(), ORPHAN_GRACE_S + 5)
+    started = process_started(os.getpid())
+    assert started is not None
+    for run, recorded in ((reused, started - 1), (live, started)):
+        owner = json.loads((run / "owner.json").read_text())
+        (run / "owner.json").write_text(json.dumps({**owner, "owner_started": recorded}))
+        then = time.time() - ORPHAN_GRACE_S - 5
+        os.utime(run / "owner.json", (then, then))
+    reap_orphans(cfg, runtime, "")
+    assert not reused.exists(), "a run owned by a reused PID was taken for a live one"
+    assert live.exists(), "the live owner's run was reaped"
+    assert owner_alive(os.getpid(), started) and not owner_alive(os.getpid(), started - 1)
