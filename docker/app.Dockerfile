@@ -32,6 +32,8 @@ COPY README.md ./
 COPY asterisk_conf asterisk_conf
 COPY engine engine
 COPY web web
+RUN test -f web/static/vendor/jssip.min.js || { echo "web/static/vendor/jssip.min.js is \
+missing: run 'make jssip' in the repository before building the image" >&2; exit 1; }
 COPY phonebank phonebank
 # Editable: the engine finds asterisk_conf/ and web/ their templates next to the source.
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps -e . \
