@@ -69,9 +69,8 @@ def podman(*args: str, input: str | None = None, timeout: float = 120) -> str:
 
 
 def image_exists(name: str) -> bool:
-    return subprocess.run(
-        ["podman", "image", "exists", name], env=podman_env(), check=False
-    ).returncode == 0
+    exists = subprocess.run(["podman", "image", "exists", name], env=podman_env(), check=False)
+    return exists.returncode == 0
 
 
 def ensure_base_image(cfg: PbxConfig) -> bool:
@@ -83,8 +82,17 @@ def ensure_base_image(cfg: PbxConfig) -> bool:
     ensure_runtime(cfg)
     root = rootfs_dir(cfg)
     tar = subprocess.Popen(
-        ["tar", "-C", str(root), "--exclude=./srv/phonebank", "--exclude=./proc/*",
-         "--exclude=./sys/*", "--exclude=./tmp/*", "-c", "."],
+        [
+            "tar",
+            "-C",
+            str(root),
+            "--exclude=./srv/phonebank",
+            "--exclude=./proc/*",
+            "--exclude=./sys/*",
+            "--exclude=./tmp/*",
+            "-c",
+            ".",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
@@ -112,7 +120,12 @@ def host_build_flags(work: Path) -> list[str]:
     validity-check settings (a snapshot mirror whose Release files have expired)."""
     flags: list[str] = []
     if CA_BUNDLE.is_file():
-        flags += ["-v", f"{CA_BUNDLE}:/run/host-ca.crt:ro", "--build-arg", "PIP_CERT=/run/host-ca.crt"]
+        flags += [
+            "-v",
+            f"{CA_BUNDLE}:/run/host-ca.crt:ro",
+            "--build-arg",
+            "PIP_CERT=/run/host-ca.crt",
+        ]
     dump = subprocess.run(["apt-config", "dump"], capture_output=True, text=True, check=False)
     lines = [
         line for line in dump.stdout.splitlines() if line.split(" ", 1)[0] in APT_VALIDITY_KEYS
@@ -134,7 +147,10 @@ def build_image(image: Image, flags: list[str], log: Path) -> float:
     started = time.monotonic()
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*cmd, str(ROOT)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [*cmd, str(ROOT)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             env=podman_env(),
         )
         assert proc.stdout is not None
@@ -161,5 +177,6 @@ def build_images(cfg: PbxConfig, work: Path) -> dict[str, float]:
         timings[BASE_IMAGE] = time.monotonic() - started
     flags = host_build_flags(work)
     for image in IMAGES:
-        timings[image.name] = build_image(image, flags, work / f"build-{image.name.split(':')[0]}.log")
+        log = work / f"build-{image.name.split(':')[0]}.log"
+        timings[image.name] = build_image(image, flags, log)
     return timings

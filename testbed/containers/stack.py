@@ -37,10 +37,13 @@ class StackPorts:
 
     @classmethod
     def free(cls) -> StackPorts:
-        tcp = [pick_port(socket.SOCK_STREAM) for _ in range(4)]
-        udp = [pick_port(socket.SOCK_DGRAM) for _ in range(2)]
-        relay = pick_rtp_range(set(tcp + udp), size=40)
-        return cls(*tcp, pbx_sip=udp[0], turn=udp[1], turn_relay=relay)
+        while True:  # ports picked one by one may repeat (each is random)
+            https, http, web, pbx_http = (pick_port(socket.SOCK_STREAM) for _ in range(4))
+            pbx_sip, turn = (pick_port(socket.SOCK_DGRAM) for _ in range(2))
+            ports = {https, http, web, pbx_http, pbx_sip, turn}
+            if len(ports) == 6:
+                relay = pick_rtp_range(ports, size=40)
+                return cls(https, http, web, pbx_http, pbx_sip, turn, relay)
 
 
 @dataclass(frozen=True)

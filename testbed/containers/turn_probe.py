@@ -81,7 +81,10 @@ class _Exchange(asyncio.DatagramProtocol):
 
 
 async def _ask(
-    transport: asyncio.DatagramTransport, exchange: _Exchange, message: bytes, tid: bytes,
+    transport: asyncio.DatagramTransport,
+    exchange: _Exchange,
+    message: bytes,
+    tid: bytes,
     timeout: float,
 ) -> tuple[int, dict[int, bytes]]:
     """Send ``message`` (again every 0.5 s, as UDP may lose it) until its answer arrives."""
