@@ -16,9 +16,8 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       python3 python3-venv ca-certificates espeak-ng sox procps \
  && rm -rf /var/lib/apt/lists/*
-# pip's standard knobs, for a build machine behind a proxy or with a package mirror;
-# unset unless given with --build-arg.
-ARG PIP_INDEX_URL
+# pip's CA bundle, for a build machine behind a TLS-inspecting proxy (--build-arg PIP_CERT=...);
+# unset otherwise.
 ARG PIP_CERT
 WORKDIR /opt/phonebank
 # The dependencies only (from setup.cfg), so this layer survives code changes.
