@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -23,7 +24,14 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.app import Engine
+from engine.ari.client import AriSettings
+from engine.audio.sounds import SoundLibrary
+from engine.config import Config, load_config
 from engine.pbx.ports import pick_port
+from testbed.pair import PbxPair
+from testbed.shift import SOUNDS
+from web.app import run_web
 
 log = logging.getLogger(__name__)
 
@@ -173,3 +181,34 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
     except TimeoutError:
         proc.kill()
         await proc.wait()
+
+
+@dataclass(frozen=True)
+class ProxiedApp:
+    engine: Engine
+    caddy: RunningCaddy
+    cfg: Config
+    """The engine's configuration: web.public_url is Caddy's address."""
+
+
+@contextlib.asynccontextmanager
+async def running_proxied_app(
+    pair: PbxPair, database: Path, *, host: str = "127.0.0.1", caddyfile: Path = CADDYFILE
+) -> AsyncIterator[ProxiedApp]:
+    """The engine and web app on ``pair`` (web app on loopback) behind Caddy on ``host``,
+    with web.public_url set to Caddy's https:// address; /ws goes to the dialer PBX."""
+    web_port = pick_port(socket.SOCK_STREAM, what="web app")
+    spec = pair.dialer.spec
+    async with running_caddy(
+        f"127.0.0.1:{web_port}", f"127.0.0.1:{spec.http_port}", host=host, caddyfile=caddyfile
+    ) as caddy:
+        cfg = load_config(environ={})
+        cfg = dataclasses.replace(
+            cfg,
+            engine=dataclasses.replace(cfg.engine, database=database),
+            web=dataclasses.replace(cfg.web, port=web_port, public_url=caddy.url),
+        )
+        sounds = SoundLibrary(pair.dialer.runtime.host_path(SOUNDS), SOUNDS)
+        ari = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
+        async with Engine.running(cfg, ari, sounds) as engine, run_web(engine, cfg.web):
+            yield ProxiedApp(engine, caddy, cfg)

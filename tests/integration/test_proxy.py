@@ -6,65 +6,28 @@ and the rate limits counting each volunteer's forwarded address."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from engine.app import Engine
-from engine.ari import AriSettings
-from engine.audio.sounds import SoundLibrary
-from engine.config import load_config
-from engine.pbx.ports import pick_port
 from testbed.pair import PbxPair
-from testbed.proxy import RunningCaddy, running_caddy
-from testbed.shift import SOUNDS
-from web.app import run_web
+from testbed.proxy import ProxiedApp, RunningCaddy, running_proxied_app
 
 OPERATOR = ("olive", "correct horse battery")
 
 
-@dataclass
-class Proxied:
-    engine: Engine
-    caddy: RunningCaddy
-
-    def session(self, local_address: str = "127.0.0.1") -> aiohttp.ClientSession:
-        """A client trusting only Caddy's CA, connecting from ``local_address``."""
-        connector = aiohttp.TCPConnector(
-            ssl=self.caddy.ssl_context(), local_addr=(local_address, 0)
-        )
-        return aiohttp.ClientSession(self.caddy.url, connector=connector)
-
-
-@contextlib.asynccontextmanager
-async def proxied_app(pair: PbxPair, database: Path) -> AsyncIterator[Proxied]:
-    """The engine and web app on ``pair`` behind Caddy, web.public_url = Caddy's address."""
-    web_port = pick_port(socket.SOCK_STREAM, what="web app")
-    spec = pair.dialer.spec
-    pbx_ws = f"127.0.0.1:{spec.http_port}"
-    async with running_caddy(f"127.0.0.1:{web_port}", pbx_ws) as caddy:
-        cfg = load_config(environ={})
-        cfg = dataclasses.replace(
-            cfg,
-            engine=dataclasses.replace(cfg.engine, database=database),
-            web=dataclasses.replace(cfg.web, port=web_port, public_url=caddy.url),
-        )
-        sounds = SoundLibrary(pair.dialer.runtime.host_path(SOUNDS), SOUNDS)
-        ari = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
-        async with Engine.running(cfg, ari, sounds) as engine, run_web(engine, cfg.web):
-            yield Proxied(engine, caddy)
+def client(caddy: RunningCaddy, local_address: str = "127.0.0.1") -> aiohttp.ClientSession:
+    """A client of the site trusting only Caddy's CA, connecting from ``local_address``."""
+    connector = aiohttp.TCPConnector(ssl=caddy.ssl_context(), local_addr=(local_address, 0))
+    return aiohttp.ClientSession(caddy.url, connector=connector)
 
 
 @pytest.fixture
-async def proxied(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[Proxied]:
-    async with proxied_app(pbx_pair, tmp_path / "engine.db") as running:
+async def proxied(pbx_pair: PbxPair, tmp_path: Path) -> AsyncIterator[ProxiedApp]:
+    async with running_proxied_app(pbx_pair, tmp_path / "engine.db") as running:
         yield running
 
 
@@ -82,11 +45,11 @@ async def sign_in_browser(http: aiohttp.ClientSession, campaign: str) -> dict[st
 
 
 async def test_pages_cookies_and_both_websockets_work_through_the_proxy(
-    proxied: Proxied,
+    proxied: ProxiedApp,
 ) -> None:
     caddy = proxied.caddy
     campaign = await proxied.engine.operators.create_campaign("test", "Proxy Canvass")
-    async with proxied.session() as http:
+    async with client(caddy) as http:
         async with http.get("/") as response:
             assert response.status == 200
             assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
@@ -117,12 +80,35 @@ async def operator_login(http: aiohttp.ClientSession, password: str) -> int:
         return response.status
 
 
-async def test_rate_limits_count_the_address_the_proxy_forwarded(proxied: Proxied) -> None:
+async def test_rate_limits_count_the_address_the_proxy_forwarded(proxied: ProxiedApp) -> None:
     """Caddy forwards each client's own loopback address (127.0.0.2, 127.0.0.3) in
     X-Forwarded-For; the app's direct peer is always Caddy at 127.0.0.1."""
     await proxied.engine.operators.add_operator(*OPERATOR)
-    async with proxied.session("127.0.0.2") as first, proxied.session("127.0.0.3") as second:
+    caddy = proxied.caddy
+    async with client(caddy, "127.0.0.2") as first, client(caddy, "127.0.0.3") as second:
         for _ in range(5):
             assert await operator_login(first, "wrong password!") == 401
         assert await operator_login(first, OPERATOR[1]) == 429
         assert await operator_login(second, OPERATOR[1]) == 200
+
+
+async def volunteer_sign_in(
+    http: aiohttp.ClientSession, creds: dict[str, str], campaign: str, password: str
+) -> int:
+    body = {"login_id": creds["login_id"], "password": password, "campaign": campaign}
+    async with http.post("/api/signin", json=body) as response:
+        return response.status
+
+
+async def test_volunteer_sign_in_limits_count_the_forwarded_address(proxied: ProxiedApp) -> None:
+    """Five wrong passwords for one Login ID lock it from that volunteer's address only."""
+    campaign = (await proxied.engine.operators.create_campaign("test", "Limits")).name
+    caddy = proxied.caddy
+    async with client(caddy, "127.0.0.2") as first, client(caddy, "127.0.0.3") as second:
+        person = {"name": "Ada", "email": "ada@example.org", "phone": "555-0100"}
+        async with first.post("/api/signup", json=person) as response:
+            creds = await response.json()
+        for _ in range(5):
+            assert await volunteer_sign_in(first, creds, campaign, "wrong-guess") == 401
+        assert await volunteer_sign_in(first, creds, campaign, creds["password"]) == 429
+        assert await volunteer_sign_in(second, creds, campaign, creds["password"]) == 201
