@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import socket
 import subprocess
@@ -22,6 +23,8 @@ from engine.pbx.ports import pick_port, pick_rtp_range
 from testbed.containers.podman import DOCKER, ContainerError, podman, podman_env
 
 SERVICES = ("app", "proxy", "turn")
+TEST_PROJECT_PREFIX = "pbtest"
+"""Test stacks are named pbtest<pid of the test process>: stacks of dead processes are removed."""
 CADDY_ROOT_CA = "/var/lib/caddy/pki/authorities/local/root.crt"
 
 
@@ -162,12 +165,44 @@ class ComposeStack:
                 podman("volume", "rm", "-f", *volumes)
 
 
+def project_for(pid: int) -> str:
+    return f"{TEST_PROJECT_PREFIX}{pid}"
+
+
+def reap_test_stacks(work: Path) -> None:
+    """Remove the containers and volumes of test stacks whose test process has died (killed
+    before its clean-up ran): their restart policy would keep them running for ever."""
+    projects = set(
+        podman("ps", "-a", "--format", '{{index .Labels "io.podman.compose.project"}}').split()
+    )
+    projects |= set(
+        podman("volume", "ls", "--format", '{{index .Labels "io.podman.compose.project"}}').split()
+    )
+    for project in projects:
+        pid = project.removeprefix(TEST_PROJECT_PREFIX)
+        if project.startswith(TEST_PROJECT_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            dead = StackSettings(StackPorts(0, 0, 0, 0, 0, 0, (0, 0)), "", 0, "")
+            ComposeStack(project, dead, work / project).remove()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def running_stack(
     project: str, work: Path, trunk_host: str, trunk_port: int, logs: Path | None = None
 ) -> Iterator[ComposeStack]:
     """The stack up, with free ports and a fresh TURN secret; its containers' logs copied to
-    ``logs`` and everything removed at the end, also when the test fails."""
+    ``logs`` and everything removed at the end, also when the test fails. Test stacks left
+    by dead test processes are removed first."""
+    reap_test_stacks(work)
     settings = StackSettings(StackPorts.free(), trunk_host, trunk_port, secrets.token_hex(16))
     stack = ComposeStack(project, settings, work)
     try:

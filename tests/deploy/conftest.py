@@ -13,7 +13,7 @@ import pytest
 
 from engine.config import load_config
 from testbed.containers.podman import build_images
-from testbed.containers.stack import ComposeStack, running_stack
+from testbed.containers.stack import ComposeStack, project_for, running_stack
 from testbed.pair import PbxPair
 from tests.conftest import ARTIFACTS
 
@@ -35,7 +35,7 @@ def stack(
 ) -> Iterator[ComposeStack]:
     """docker/compose.yaml up as its own project; the carrier simulator on the host is its
     SIP trunk."""
-    project = f"pbtest{os.getpid()}"
+    project = project_for(os.getpid())
     work = tmp_path_factory.mktemp("stack")
     carrier_port = pbx_pair.carrier.spec.sip_port
     logs = ARTIFACTS / "containers" / "logs"
