@@ -37,6 +37,7 @@ class StackPorts:
     pbx_sip: int
     turn: int
     turn_relay: tuple[int, int]
+    pbx_rtp: tuple[int, int]
 
     @classmethod
     def free(cls) -> StackPorts:
@@ -46,7 +47,8 @@ class StackPorts:
             ports = {https, http, web, pbx_http, pbx_sip, turn}
             if len(ports) == 6:
                 relay = pick_rtp_range(ports, size=40)
-                return cls(https, http, web, pbx_http, pbx_sip, turn, relay)
+                rtp = pick_rtp_range(ports | set(range(relay[0], relay[1] + 1)), size=200)
+                return cls(https, http, web, pbx_http, pbx_sip, turn, relay, rtp)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class StackSettings:
             "PHONEBANK_WEB_PORT": str(p.web),
             "PHONEBANK_PBX_DIALER_HTTP_PORT": str(p.pbx_http),
             "PHONEBANK_PBX_DIALER_SIP_PORT": str(p.pbx_sip),
+            "PHONEBANK_PBX_DIALER_RTP_PORTS": f"{p.pbx_rtp[0]}-{p.pbx_rtp[1]}",
             "PHONEBANK_TRUNK_HOST": self.trunk_host,
             "PHONEBANK_TRUNK_PORT": str(self.trunk_port),
             "PHONEBANK_TURN_SECRET": self.turn_secret,
@@ -181,7 +184,7 @@ def reap_test_stacks(work: Path) -> None:
     for project in projects:
         pid = project.removeprefix(TEST_PROJECT_PREFIX)
         if project.startswith(TEST_PROJECT_PREFIX) and pid.isdigit() and not _alive(int(pid)):
-            dead = StackSettings(StackPorts(0, 0, 0, 0, 0, 0, (0, 0)), "", 0, "")
+            dead = StackSettings(StackPorts(0, 0, 0, 0, 0, 0, (0, 0), (0, 0)), "", 0, "")
             ComposeStack(project, dead, work / project).remove()
 
 

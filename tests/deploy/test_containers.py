@@ -122,7 +122,7 @@ async def test_the_app_answers_over_https_through_caddy_with_hsts(
         http.get(f"{stack.url}/api/health", ssl=https) as response,
     ):
         assert response.status == 200
-        assert await response.json() == {"status": "ok"}
+        assert await response.json() == {"status": "ok", "ari": "connected"}
         # public_url reached the app from the compose environment: it is behind the proxy.
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
