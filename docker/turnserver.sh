@@ -19,6 +19,11 @@ fi
 if [ -n "${PHONEBANK_TURN_EXTERNAL_IP:-}" ]; then
     set -- "$@" --external-ip="$PHONEBANK_TURN_EXTERNAL_IP"
 fi
+# Address ranges the relay must never reach (other hosts on the server's private network), as
+# coturn writes them: "10.0.0.0-10.255.255.255,172.16.0.0-172.31.255.255".
+for range in $(echo "${PHONEBANK_TURN_DENIED_PEERS:-}" | tr ',' ' '); do
+    set -- "$@" --denied-peer-ip="$range"
+done
 if [ "${PHONEBANK_TURN_ALLOW_LOOPBACK:-}" = "yes" ]; then
     set -- "$@" --allow-loopback-peers
 fi
