@@ -46,6 +46,7 @@ FIREFOX_PREFS = {
     "media.navigator.streams.fake": True,
     "media.navigator.permission.disabled": True,
     "media.peerconnection.ice.obfuscate_host_addresses": False,
+    "media.peerconnection.ice.loopback": True,
     "media.autoplay.default": 0,
     # Nothing leaves this machine: no proxy, updates, telemetry or background checks.
     "network.proxy.type": 0,

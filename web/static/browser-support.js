@@ -34,7 +34,7 @@
     const option = document.querySelector("input[name=audio_mode][value=browser]");
     const phone = document.querySelector("input[name=audio_mode][value=phone]");
     const hint = document.getElementById("browser-hint");
-    if (!option || !phone || !hint) return;
+    if (!gaps.length || !option || !phone || !hint) return;
     option.disabled = true;
     option.checked = false;
     phone.checked = true;
@@ -47,10 +47,8 @@
   // ask for the microphone and then fail inside JsSIP. Check everything before it starts.
   function sessionPage(gaps) {
     const softphone = window.PhonebankSoftphone;
-    if (!softphone) return;
-    const start = softphone.Softphone.prototype.start;
+    if (!gaps.length || !softphone) return;
     softphone.Softphone.prototype.start = function startIfSupported() {
-      if (!gaps.length) return start.call(this);
       softphone.MESSAGES.unsupported = sentence(gaps);
       document.documentElement.dataset.callingUnsupported = gaps.join(" ");
       return Promise.resolve(this.fail("unsupported"));
