@@ -106,19 +106,19 @@ class DrivenPage:
 
     async def click(self, css: str) -> None:
         """A real click (the driver's pointer), once the element is there."""
-        await self.wait_for_js(_VISIBLE, css, what=f"{css} to be visible")
+        await self.wait_for_js(VISIBLE, css, what=f"{css} to be visible")
         element = await self._call(self.driver.find_element, CSS, css)
         await self._call(element.click)
 
     async def fill(self, css: str, text: str) -> None:
         """Type ``text`` with the driver's keyboard into an emptied field."""
-        await self.wait_for_js(_VISIBLE, css, what=f"{css} to be visible")
+        await self.wait_for_js(VISIBLE, css, what=f"{css} to be visible")
         element = await self._call(self.driver.find_element, CSS, css)
         await self._call(element.clear)
         await self._call(element.send_keys, text)
 
     async def text(self, css: str) -> str:
-        return str(await self.evaluate(_TEXT, css))
+        return str(await self.evaluate(TEXT, css))
 
     async def wait_for_js(
         self, body: str, *args: Any, timeout: float = 15.0, what: str = "the page"
@@ -153,7 +153,7 @@ class DrivenPage:
         return str(found)
 
     async def wait_for_visible(self, css: str, timeout: float = 15.0) -> None:
-        await self.wait_for_js(_VISIBLE, css, timeout=timeout, what=f"{css} to be visible")
+        await self.wait_for_js(VISIBLE, css, timeout=timeout, what=f"{css} to be visible")
 
     async def wait_for_url(self, pattern: str, timeout: float = 15.0) -> None:
         await self.wait_for_js(
@@ -170,9 +170,9 @@ class DrivenPage:
         return path
 
 
-_VISIBLE = """const n = document.querySelector(arguments[0]);
+VISIBLE = """const n = document.querySelector(arguments[0]);
 return !!n && n.getClientRects().length > 0 && getComputedStyle(n).visibility !== "hidden";"""
-_TEXT = """const n = document.querySelector(arguments[0]);
+TEXT = """const n = document.querySelector(arguments[0]);
 if (!n) throw new Error(`no element ${arguments[0]}`);
 return n.textContent.trim();"""
 

@@ -80,14 +80,24 @@ ONE_QUESTION = [
      "options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]},
 ]  # fmt: skip
 
-SIGN_IN_ANYWAY = """const done = arguments[arguments.length - 1];
-fetch("/api/signin", {method: "POST", headers: {"Content-Type": "application/json"},
-  body: JSON.stringify({login_id: arguments[0], password: arguments[1], campaign: arguments[2],
-                        audio_mode: "browser"})})
-  .then((r) => r.json()).then((s) => { sessionStorage.setItem("phonebank.token", s.token);
-                                       done(s.token); }, (e) => done(String(e)));"""
-"""Sign in with "Call using computer" the way an old page or a bookmark would, past the
-sign-in page's detection (arguments: login id, password, campaign id)."""
+SIGN_IN_ANYWAY = """(login, password, campaign) => fetch("/api/signin", {
+  method: "POST", headers: {"Content-Type": "application/json"},
+  body: JSON.stringify({login_id: login, password, campaign, audio_mode: "browser"}),
+}).then((response) => response.json()).then((signin) => {
+  sessionStorage.setItem("phonebank.token", signin.token);
+  return signin.token;
+})"""
+"""A JavaScript function signing in with "Call using computer" the way an old page or a
+bookmark would, past the sign-in page's detection; resolves to the session's token."""
+
+
+async def sign_in_anyway(page: DrivenPage, login_id: str, password: str, campaign: int) -> str:
+    body = (
+        "const done = arguments[arguments.length - 1];"
+        f"({SIGN_IN_ANYWAY})(arguments[0], arguments[1], arguments[2])"
+        ".then(done, (error) => done(String(error)));"
+    )
+    return str(await page.evaluate_async(body, login_id, password, campaign))
 
 
 async def call_in_by_phone(

@@ -51,6 +51,8 @@
     softphone.Softphone.prototype.start = function startIfSupported() {
       softphone.MESSAGES.unsupported = sentence(gaps);
       document.documentElement.dataset.callingUnsupported = gaps.join(" ");
+      const controls = document.querySelector(".softphone-controls");
+      if (controls) controls.hidden = true;  // mute, level, test sound: nothing to control
       return Promise.resolve(this.fail("unsupported"));
     };
   }
