@@ -63,6 +63,12 @@ async def test_webkit_without_webrtc_steers_the_volunteer_to_the_phone(
         "Grace Hopper", f"grace-{uuid.uuid4().hex[:6]}@example.org", "+12025550142"
     )
     await webkit.goto(f"{app_url}/signin?campaign={campaign.id}")
+    support = "const s = window.PhonebankBrowserSupport; return s ? {gaps: s.missing()} : null;"
+    gaps = (await webkit.wait_for_js(support, what="browser-support.js"))["gaps"]
+    assert gaps == ["webrtc"], (
+        f"WebKitGTK now lacks {gaps}: if it has WebRTC, test 'Call using computer' in it as"
+        " test_firefox.py does"
+    )
     await webkit.wait_for_text("#browser-hint", f"^{re.escape(NO_WEBRTC)}")
     assert await webkit.evaluate("return document.querySelector('[value=browser]').disabled")
     assert await webkit.evaluate("return document.querySelector('[value=phone]').checked")
