@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, async_playwright, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import make_campaign, voters_csv
-from tests.e2e.conftest import PageFactory, Shot
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PageFactory, Shot
 from tests.e2e.other_browsers import VISIBLE, BrowserShot, WebKitPage, browser_shot, webkit
 from tests.e2e.support import (
     SIGN_IN_ANYWAY,
@@ -103,9 +105,10 @@ REMOVALS = {
     "webrtc": ("delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;",
                NO_WEBRTC),
     "microphone": ("delete MediaDevices.prototype.getUserMedia;", NO_MICROPHONE),
-    "insecure": ("Object.defineProperty(window, 'isSecureContext', {get: () => false});",
-                 INSECURE),
 }  # fmt: skip
+INSECURE_HOST = "phonebank.test"
+"""A name Chromium maps to 127.0.0.1: pages from it over http are not a secure context
+(only localhost and 127.0.0.1 are), as on a server deployed without https."""
 
 
 @pytest.mark.parametrize("gap", sorted(REMOVALS))
@@ -123,6 +126,37 @@ async def test_the_sign_in_page_detects_what_chromium_lacks(
         "data-unsupported", re.compile(gap)
     )
     await shot(page, f"no-{gap}")
+
+
+@pytest.fixture
+async def chromium_with_a_test_domain() -> AsyncIterator[Browser]:
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1"]
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def test_the_sign_in_page_on_plain_http_steers_to_the_phone(
+    app_url: str, engine: Engine, chromium_with_a_test_domain: Browser, shot: Shot
+) -> None:
+    """A real insecure page, not a faked one: http on a name other than localhost."""
+    context = await chromium_with_a_test_domain.new_context(viewport={"width": 375, "height": 800})
+    try:
+        page = await context.new_page()
+        port = urlsplit(app_url).port
+        await page.goto(f"http://{INSECURE_HOST}:{port}/signin")
+        assert await page.evaluate("isSecureContext") is False
+        await expect(page.get_by_label("Call using computer")).to_be_disabled()
+        await expect(page.get_by_label("Call using my phone")).to_be_checked()
+        hint = page.locator("#browser-hint")
+        await expect(hint).to_have_text(re.compile(f"^{re.escape(INSECURE)}"))
+        await expect(hint).to_have_attribute("data-unsupported", re.compile("insecure"))
+        await shot(page, "plain-http")
+    finally:
+        await context.close()
 
 
 async def test_a_session_page_without_webrtc_offers_the_phone_in_chromium(
