@@ -1,10 +1,21 @@
-"""Helpers for the browser tests: layout checks and the voter card's timing."""
+"""Helpers for the browser tests: layout checks, the voter card's timing, and the volunteer's
+phone path in browsers driven through WebDriver (Firefox, WebKitGTK)."""
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from playwright.async_api import Page
 
 from engine.app import Engine
+from engine.ari.client import AriClient
+from testbed.events import EventLog
+from testbed.pair import PbxPair
+from testbed.phones import VolunteerPhone
+from testbed.shift import make_campaign, voters_csv
+from tests.e2e.other_browsers import DrivenPage
 
 WIDTHS = (375, 1280)
 """A phone and a laptop screen."""
@@ -60,3 +71,110 @@ async def card_latency(page: Page, engine: Engine, previous: int = 0) -> tuple[i
     attempt = await engine.store.get_attempt(attempt_id)
     assert attempt.bridged_at is not None
     return attempt_id, shown_at - attempt.bridged_at.timestamp()
+
+
+# --- The volunteer path in browsers driven through WebDriver (Firefox, WebKitGTK) ------------
+
+ONE_QUESTION = [
+    {"id": "support", "text": "Can we count on your support?", "kind": "single",
+     "options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]},
+]  # fmt: skip
+
+SIGN_IN_ANYWAY = """(login, password, campaign) => fetch("/api/signin", {
+  method: "POST", headers: {"Content-Type": "application/json"},
+  body: JSON.stringify({login_id: login, password, campaign, audio_mode: "browser"}),
+}).then((response) => response.json()).then((signin) => {
+  sessionStorage.setItem("phonebank.token", signin.token);
+  return signin.token;
+})"""
+"""A JavaScript function signing in with "Call using computer" the way an old page or a
+bookmark would, past the sign-in page's detection; resolves to the session's token."""
+
+
+async def sign_in_anyway(page: DrivenPage, login_id: str, password: str, campaign: int) -> str:
+    body = (
+        "const done = arguments[arguments.length - 1];"
+        f"({SIGN_IN_ANYWAY})(arguments[0], arguments[1], arguments[2])"
+        ".then(done, (error) => done(String(error)));"
+    )
+    return str(await page.evaluate_async(body, login_id, password, campaign))
+
+
+async def call_in_by_phone(
+    page: DrivenPage, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> VolunteerPhone:
+    """The volunteer's (simulated) phone calls in and keys the PIN the page shows."""
+    pin = await page.wait_for_text("#pin", r"^\d+$")
+    phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
+    await phone.send_dtmf(pin)
+    await page.wait_for_text("#phone-state-text", "^Connected")
+    return phone
+
+
+async def volunteer_path_by_phone(
+    page: DrivenPage,
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    shot: Callable[[DrivenPage, str], Awaitable[Path]],
+    variant: int,
+) -> None:
+    """Sign-up, sign-in, phone call-in, a live voter's card, an answer, a term code, log-out,
+    by clicking and typing; then the saved result is checked in the store."""
+    campaign = await make_campaign(engine, voters_csv([("10", variant)]), survey=ONE_QUESTION)
+    await page.goto(app_url + "/")
+    await page.click(f"a[href='/join/{campaign.id}']")
+    await page.fill("#name", "Ada Lovelace")
+    await page.fill("#email", f"ada-{uuid.uuid4().hex[:6]}@example.org")
+    await page.fill("#phone", "+1 202 555 0100")
+    await shot(page, "signup")
+    await page.click("#signup-form button[type=submit]")
+    login_id = await page.wait_for_text("#login-id", r"\S")
+    password = await page.wait_for_text("#password", r"\S")
+    await shot(page, "login")
+
+    await page.click("#to-signin")
+    await page.wait_for_url("/signin")
+    await page.fill("#login-id", login_id)
+    await page.fill("#password", password)
+    assert await page.evaluate("return document.querySelector('#campaign').value") == str(
+        campaign.id
+    )
+    assert await page.evaluate("return document.querySelector('[value=phone]').checked")
+    await shot(page, "signin")
+    await page.click("#signin-form button[type=submit]")
+    await page.wait_for_url("/session")
+    await page.wait_for_text("#phone-state-text", "^Waiting for your phone")
+    phone = await call_in_by_phone(page, pbx_pair, carrier)
+    await shot(page, "connected")
+
+    await page.click("#start")
+    attempt_id = int(
+        await page.wait_for_js(
+            "return document.getElementById('voter-card').dataset.attemptId || null;",
+            timeout=30,
+            what="a voter's card",
+        )
+    )
+    voter = await engine.store.get_voter((await engine.store.get_attempt(attempt_id)).voter_id)
+    await page.wait_for_text("#voter-name", f"^{voter.first_name} {voter.last_name}$")
+    assert await page.text("#script") == (f"Hi {voter.first_name}, this is Ada with the campaign.")
+    await page.click("#q-support-0")
+    await page.fill("#notes", "Friendly")
+    await shot(page, "talking")
+
+    await page.click("#end-call")
+    await page.wait_for_visible("#wrapup")
+    await page.click("#term-codes button[data-code=talked]")
+    await page.wait_for_visible("#next-step")
+    await shot(page, "wrapup")
+    await page.click("#next-step [data-then=logout]")
+    await page.wait_for_url("/logged-out")
+    await page.wait_for_visible("#ended-logout")
+    await shot(page, "logged-out")
+    await phone.wait_hung_up()
+    saved = await engine.store.result_for_attempt(attempt_id)
+    assert saved is not None and saved.term_code == "talked"
+    assert saved.answers == {"support": "yes"}
+    assert saved.notes == "Friendly"
