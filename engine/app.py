@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from engine.ari.client import AriClient, AriSettings
 from engine.audio.media import Player
@@ -102,7 +103,12 @@ class Engine:
                 wakeups = Wakeups()
                 gate = DialingGate()
                 player = Player(ari)
-                softphones = Softphones(ari, softphone_ws_url(ari_settings.url))
+                softphones = Softphones(
+                    ari,
+                    softphone_ws_url(ari_settings.url, cfg.web.public_url),
+                    cfg.web,
+                    cfg.turn,
+                )
                 legs = PhoneLegs(ari, player, sounds, softphones)
                 ledger = SessionLedger(store, notifier, wakeups, legs, clock=utc_now)
                 trunk = outbound_trunk(cfg)
@@ -209,7 +215,10 @@ class _NoTelephony:
         return {"paused": False, "message": ""}
 
 
-def softphone_ws_url(ari_url: str) -> str:
-    """SIP over WebSocket is served by the same Asterisk HTTP server as ARI, at /ws."""
+def softphone_ws_url(ari_url: str, public_url: str = "") -> str:
+    """SIP over WebSocket is served by the same Asterisk HTTP server as ARI, at /ws; behind
+    the TLS proxy (``public_url``) pages reach it as wss://<public host[:port]>/ws."""
+    if public_url:
+        return f"wss://{urlsplit(public_url).netloc}/ws"
     scheme, rest = ari_url.rstrip("/").split("://", 1)
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws"

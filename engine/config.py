@@ -8,6 +8,7 @@ start-up with a :class:`~engine.errors.ConfigError` naming the key and what is w
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import tomllib
@@ -17,10 +18,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from engine.errors import ConfigError
 
 AsteriskSource = Literal["rootfs", "host"]
+IceTransportPolicy = Literal["all", "relay"]
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK_PROXIES = "127.0.0.1,::1"
+STATIC_TURN = (
+    "static TURN passwords are not allowed: set [turn] secret and urls so each volunteer "
+    "gets short-lived credentials"
+)
 
 
 @dataclass(frozen=True)
@@ -126,11 +135,50 @@ class WebConfig:
     secure_cookies: bool = False
     """Mark cookies Secure (set this when serving over HTTPS)."""
     ice_servers: str = "[]"
-    """STUN/TURN servers for browser softphones, as the JSON list RTCPeerConnection takes;
-    empty on one network (a STUN server that does not answer delays every call)."""
+    """STUN servers for browser softphones, as the JSON list RTCPeerConnection takes; empty
+    on one network (a STUN server that does not answer delays every call). TURN goes in
+    [turn], never here."""
+    public_url: str = ""
+    """The https:// address volunteers open when a TLS proxy (Caddy) is in front, e.g.
+    https://dial.example.org; then cookies are Secure, responses carry HSTS, X-Forwarded-For
+    is believed from trusted_proxies and softphones use wss://<that host>/ws."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or CIDRs whose X-Forwarded-For is believed; empty: loopback
+    when public_url is set, nobody otherwise."""
+    ice_transport_policy: IceTransportPolicy = "all"
+    """``relay``: browser media only through TURN (restrictive networks; needs [turn])."""
 
     def ice_server_list(self) -> list[Any]:
         return list(json.loads(self.ice_servers))
+
+    @property
+    def behind_proxy(self) -> bool:
+        return bool(self.public_url)
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Secure cookies: set explicitly, or automatically behind the TLS proxy."""
+        return self.secure_cookies or self.behind_proxy
+
+    def trusted_proxy_networks(self) -> list[IpNetwork]:
+        raw = self.trusted_proxies or (LOOPBACK_PROXIES if self.behind_proxy else "")
+        return [_network(item) for item in raw.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class TurnConfig:
+    """coturn with a shared secret: each browser session gets its own short-lived TURN
+    credentials (the TURN REST API scheme, engine/security/turn_credentials.py)."""
+
+    urls: str = ""
+    """Comma-separated TURN URLs, e.g. turn:dial.example.org:3478?transport=udp."""
+    secret: str = ""
+    """coturn's static-auth-secret."""
+    ttl_seconds: int = 43200
+    """How long minted credentials stay valid."""
+
+    def url_list(self) -> list[str]:
+        return [u.strip() for u in self.urls.split(",") if u.strip()]
 
 
 @dataclass(frozen=True)
@@ -154,6 +202,7 @@ class Config:
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     callin: CallinConfig = field(default_factory=CallinConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    turn: TurnConfig = field(default_factory=TurnConfig)
     logins: LoginsConfig = field(default_factory=LoginsConfig)
     log_level: str = "INFO"
 
@@ -176,6 +225,8 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     config: Config = _build(Config, data, environ, prefix="")
     _check_ice_servers(config.web.ice_servers)
+    _check_proxy(config.web)
+    _check_turn(config.turn, config.web)
     _check_callin(config.callin)
     _check_logins(config.logins)
     if config.pbx.watchdog_seconds <= 0:
@@ -198,6 +249,67 @@ def _check_ice_servers(raw: str) -> None:
         raise ConfigError(
             "web.ice_servers must be a JSON list of objects with 'urls', e.g. "
             '[{"urls": "stun:stun.example.org:3478"}]'
+        )
+    for server in servers:
+        urls = server["urls"] if isinstance(server["urls"], list) else [server["urls"]]
+        if any(str(u).lower().startswith(("turn:", "turns:")) for u in urls):
+            if "username" in server or "credential" in server:
+                raise ConfigError(STATIC_TURN)
+            raise ConfigError(
+                "web.ice_servers lists a TURN server: put it in [turn] urls with [turn] secret "
+                "so each volunteer gets short-lived credentials"
+            )
+
+
+def _network(item: str) -> IpNetwork:
+    try:
+        return ipaddress.ip_network(item.strip(), strict=False)
+    except ValueError:
+        raise ConfigError(
+            f"web.trusted_proxies has {item.strip()!r}, which is not an address or CIDR: "
+            "list the proxy's addresses, e.g. 127.0.0.1,10.0.0.0/8"
+        ) from None
+
+
+def _check_proxy(web: WebConfig) -> None:
+    if web.public_url:
+        parts = urlsplit(web.public_url)
+        try:
+            parts.port  # noqa: B018 (raises ValueError for a bad port)
+        except ValueError:
+            parts = parts._replace(netloc="")
+        if (
+            parts.scheme != "https"
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.username
+        ):
+            raise ConfigError(
+                f"web.public_url must be the https:// address volunteers open, e.g. "
+                f"https://dial.example.org or https://dial.example.org:8443, not "
+                f"{web.public_url!r}"
+            )
+    web.trusted_proxy_networks()
+
+
+def _check_turn(turn: TurnConfig, web: WebConfig) -> None:
+    if turn.urls and not turn.secret:
+        raise ConfigError("turn.urls is set but turn.secret is not: set both or neither")
+    if turn.secret and not turn.urls:
+        raise ConfigError("turn.secret is set but turn.urls is not: set both or neither")
+    for url in turn.url_list():
+        if not url.lower().startswith(("turn:", "turns:")):
+            raise ConfigError(
+                f"turn.urls has {url!r}: each entry must start with turn: or turns:, e.g. "
+                "turn:dial.example.org:3478?transport=udp"
+            )
+    if turn.ttl_seconds <= 0:
+        raise ConfigError(f"turn.ttl_seconds must be more than 0, not {turn.ttl_seconds}")
+    if web.ice_transport_policy == "relay" and not turn.urls:
+        raise ConfigError(
+            "web.ice_transport_policy is 'relay' but no TURN server is set: set [turn] urls "
+            "and secret, or use 'all'"
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from engine.models import Session
 from engine.notifier import DialingView
@@ -21,13 +22,14 @@ class BrowserLogin:
     """Also the SIP username."""
     password: str
     ws_url: str
-    """SIP over WebSocket, e.g. ws://127.0.0.1:8088/ws."""
+    """SIP over WebSocket, e.g. ws://127.0.0.1:8088/ws, or wss://dial.example.org/ws behind
+    the TLS proxy."""
 
     @property
     def uri(self) -> str:
         """The address the page calls, e.g. sip:join@127.0.0.1."""
-        host = self.ws_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
-        return f"sip:{JOIN_EXTENSION}@{host}"
+        host = urlsplit(self.ws_url).hostname or ""
+        return f"sip:{JOIN_EXTENSION}@{f'[{host}]' if ':' in host else host}"
 
 
 class CallControl(Protocol):

@@ -15,9 +15,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import time
+from typing import Any
 
 from engine.ari.client import AriClient
+from engine.config import TurnConfig, WebConfig
 from engine.errors import AriError, AriNotFound
+from engine.security.turn_credentials import softphone_ice
 from engine.sessions.control import BrowserLogin
 
 log = logging.getLogger(__name__)
@@ -44,9 +48,18 @@ ENDPOINT_FIELDS = {
 class Softphones:
     """The browser logins that exist on the PBX, by session and by endpoint."""
 
-    def __init__(self, ari: AriClient, ws_url: str) -> None:
+    def __init__(
+        self,
+        ari: AriClient,
+        ws_url: str,
+        web: WebConfig | None = None,
+        turn: TurnConfig | None = None,
+    ) -> None:
         self.ari = ari
         self.ws_url = ws_url
+        """SIP over WebSocket: Asterisk's own /ws, or wss://<public host>/ws behind the proxy."""
+        self.web = web or WebConfig()
+        self.turn = turn or TurnConfig()
         self.by_session: dict[int, BrowserLogin] = {}
         self.by_endpoint: dict[str, BrowserLogin] = {}
 
@@ -64,6 +77,11 @@ class Softphones:
         self.by_endpoint[login.endpoint] = login
         log.info("session %d: browser credentials %s created", session_id, login.endpoint)
         return login
+
+    def ice(self, session_id: int) -> dict[str, Any]:
+        """The session's ICE servers (STUN, and TURN credentials minted for it alone) and
+        transport policy: for that session's token holder only."""
+        return softphone_ice(self.web, self.turn, session_id, time.time())
 
     async def restore(self) -> None:
         """After an Asterisk restart (its memory backend forgot them): put every session's

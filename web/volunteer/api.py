@@ -14,7 +14,7 @@ from engine.models import AfterResult, AudioMode, Session
 from engine.security import field_limits
 from engine.sessions.service import VolunteerService
 from web import body as fields
-from web.appkeys import WEB_CONFIG, engine_of
+from web.appkeys import engine_of
 from web.auth import client_address, volunteer_view
 from web.shapes import json_response, result_json
 
@@ -84,9 +84,10 @@ async def campaigns(request: web.Request) -> web.Response:
 async def get_session(request: web.Request, session: Session) -> web.Response:
     """The session's view; for a browser session also its softphone's SIP credentials and
     ICE servers (only the token holder gets here)."""
-    view = await engine_of(request).volunteers.view(session.id)
-    if view.get("softphone"):
-        view["softphone"]["ice_servers"] = request.app[WEB_CONFIG].ice_server_list()
+    engine = engine_of(request)
+    view = await engine.volunteers.view(session.id)
+    if view.get("softphone") and engine.telephony is not None:
+        view["softphone"].update(engine.telephony.softphones.ice(session.id))
     return json_response(view)
 
 
