@@ -11,6 +11,7 @@
   const RECONNECT_DELAY_MS = 1000;
   const STABLE_CALL_MS = 30000;  // a call up this long earns a fresh reconnect
   const CONNECT_TIMEOUT_MS = 15000;  // a WebSocket that neither opens nor fails by then
+  const RELAY_TIMEOUT_MS = 8000;  // relay-only: no TURN allocation by then means unreachable
 
   const MESSAGES = {
     denied: "Your browser blocked the microphone. Allow it (the icon in the address bar), " +
@@ -155,19 +156,29 @@
       session.on("failed", (event) => this.dropped(event.cause, session));
     }
 
-    // Counts the relay (TURN) candidates of this leg. Relay-only with none gathered: TURN is
-    // unreachable and the call could never carry audio, so give up before ringing the PBX.
+    // Counts the relay (TURN) candidates of this leg. Relay-only with none gathered (or none
+    // within RELAY_TIMEOUT_MS): TURN is unreachable and the call could never carry audio, so
+    // give up before ringing the PBX. Relay-only with one: call at once (JsSIP would wait
+    // for every ICE server to answer or time out before sending the INVITE).
     watchIce(session, relayOnly) {
       const pc = session.connection;
       const leg = { relays: 0, iceConnected: false };
       session.leg = leg;
-      pc.addEventListener("icecandidate", (event) => {
-        if (/ typ relay /.test(event.candidate?.candidate || "")) leg.relays += 1;
+      const noRelay = () => {
+        if (this.session !== session || !relayOnly || leg.relays > 0 || leg.iceConnected) return;
+        this.giveUp("turnUnreachable");
+      };
+      const timer = setTimeout(noRelay, RELAY_TIMEOUT_MS);
+      session.on("icecandidate", ({ candidate, ready }) => {
+        if (!/ typ relay /.test(candidate?.candidate || "")) return;
+        leg.relays += 1;
+        clearTimeout(timer);
+        if (relayOnly) ready();
       });
       pc.addEventListener("icegatheringstatechange", () => {
-        if (pc.iceGatheringState === "complete" && relayOnly && leg.relays === 0) {
-          this.giveUp("turnUnreachable");
-        }
+        if (pc.iceGatheringState !== "complete") return;
+        clearTimeout(timer);
+        noRelay();
       });
       pc.addEventListener("iceconnectionstatechange", () => {
         if (["connected", "completed"].includes(pc.iceConnectionState)) {
