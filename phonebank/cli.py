@@ -14,6 +14,7 @@ from engine.pbx.dialer import start_dialer
 from engine.pbx.rootfs import ensure_runtime, existing_runtime
 from engine.pbx.run import PbxRun, load_run
 from phonebank.admin import add_operator, import_list, remove_operator
+from phonebank.check import add_check_command
 from phonebank.serve import serve
 
 log = logging.getLogger("phonebank")
@@ -78,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("username")
     remove.add_argument("--yes", action="store_true", help="do not ask to confirm (for scripts)")
     remove.set_defaults(func=cmd_operator_remove)
+
+    add_check_command(commands)
 
     pbx = commands.add_parser("pbx", help="manage the Asterisk PBX")
     pbx_commands = pbx.add_subparsers(dest="pbx_command", required=True)

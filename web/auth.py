@@ -8,16 +8,19 @@ Views are wrapped in :func:`volunteer_view` or :func:`operator_view`, which reso
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from engine.config import IpNetwork
 from engine.errors import LoginFailed
 from engine.models import Operator, Session
-from web.appkeys import engine_of
+from web.appkeys import WEB_CONFIG, engine_of
 from web.errors import Unauthorized
 
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 SessionHandler = Callable[[web.Request, Session], Awaitable[web.StreamResponse]]
 OperatorHandler = Callable[[web.Request, Operator], Awaitable[web.StreamResponse]]
 
@@ -87,5 +90,36 @@ def operator_view(handler: OperatorHandler) -> Handler:
 
 
 def client_address(request: web.Request) -> str:
-    """The caller's address, the key failed logins are counted under."""
-    return request.remote or "unknown"
+    """The caller's address, the key failed logins and sign-ups are counted under: the direct
+    peer, or behind a trusted proxy (web.trusted_proxies) the address it forwarded."""
+    peer = request.remote or "unknown"
+    trusted = request.app[WEB_CONFIG].trusted_proxy_networks()
+    if not trusted:
+        return peer
+    return forwarded_client(peer, request.headers.getall("X-Forwarded-For", []), trusted)
+
+
+def forwarded_client(peer: str, forwarded_for: list[str], trusted: list[IpNetwork]) -> str:
+    """The right-most address of X-Forwarded-For that is not a trusted proxy, when ``peer``
+    is one (else ``peer``: anyone can write the header, so an untrusted peer's is ignored).
+    Each proxy appends the address it received the request from, so entries left of the
+    first untrusted one may be forged by the client and are never believed."""
+    if not _is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _is_trusted(hop, trusted):
+            return hop if _address(hop) is not None else peer
+    return peer
+
+
+def _address(text: str) -> IpAddress | None:
+    try:
+        return ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _is_trusted(text: str, trusted: list[IpNetwork]) -> bool:
+    address = _address(text)
+    return address is not None and any(address in network for network in trusted)

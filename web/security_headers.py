@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from web.appkeys import WEB_CONFIG
+
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
 ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
 
@@ -50,10 +53,14 @@ def security_headers(softphone_ws_url: str | None) -> dict[str, str]:
 def add_security_headers(headers: Mapping[str, str]) -> ResponseHook:
     """An ``on_response_prepare`` hook setting ``headers`` on every response the app sends:
     pages, JSON, static files, redirects, errors and WebSocket handshakes alike (a
-    middleware would miss the responses aiohttp makes itself, such as a static file's 304)."""
+    middleware would miss the responses aiohttp makes itself, such as a static file's 304).
+    Behind the TLS proxy (``web.public_url``) it adds HSTS too: browsers then refuse plain
+    HTTP to this site for a year."""
 
     async def hook(request: web.Request, response: web.StreamResponse) -> None:
         for name, value in headers.items():
             response.headers[name] = value
+        if request.app[WEB_CONFIG].behind_proxy:
+            response.headers[HSTS[0]] = HSTS[1]
 
     return hook

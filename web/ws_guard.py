@@ -3,8 +3,9 @@
 A browser always sends ``Origin`` with a WebSocket handshake, and a page on another
 site could otherwise open one with the operator's cookie (cross-site WebSocket hijacking) or
 a volunteer's leaked token. A handshake is accepted when ``Origin`` is missing (not a
-browser: API clients and scripts) or names this server's host — the ``Host`` header or, behind
-a reverse proxy that rewrites it, ``X-Forwarded-Host`` (a page's script cannot set either).
+browser: API clients and scripts) or names this server's host — the ``Host`` header, behind
+a reverse proxy that rewrites it ``X-Forwarded-Host`` (a page's script cannot set either), or
+the host of ``web.public_url``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from web.appkeys import WEB_CONFIG
 from web.errors import Forbidden
 
 
@@ -25,6 +27,9 @@ def check_origin(request: web.Request) -> None:
     forwarded = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
     if forwarded:
         ours.append(_host_port(forwarded))
+    public_url = request.app[WEB_CONFIG].public_url
+    if public_url:
+        ours.append(_host_port(urlsplit(public_url).netloc))
     parts = urlsplit(origin)
     if parts.scheme in ("http", "https") and parts.hostname:
         theirs = _host_port(parts.netloc)

@@ -2,10 +2,11 @@
 
 A successful login opens a server-side session kept in memory (``SESSIONS`` on the app):
 the cookie carries only a random id (HttpOnly, SameSite=Lax, Secure when
-``web.secure_cookies``). A session ends after ABSOLUTE_SECONDS, after IDLE_SECONDS without a
-request, at logout, or when the process restarts (operators then log in again). Every POST
-must carry the session's CSRF token, in the form field ``csrf_token`` or the header
-``X-CSRF-Token``; the login form (before any session) uses a double-submit cookie instead.
+``web.secure_cookies`` or behind the TLS proxy, ``web.public_url``). A session ends after
+ABSOLUTE_SECONDS, after IDLE_SECONDS without a request, at logout, or when the process
+restarts (operators then log in again). Every POST must carry the session's CSRF token, in
+the form field ``csrf_token`` or the header ``X-CSRF-Token``; the login form (before any
+session) uses a double-submit cookie instead.
 Volunteers' bearer tokens and cookies are never accepted here.
 """
 
@@ -96,7 +97,7 @@ def set_cookie(response: web.StreamResponse, request: web.Request, name: str, va
         path="/operator",
         httponly=True,
         samesite="Lax",
-        secure=request.app[WEB_CONFIG].secure_cookies,
+        secure=request.app[WEB_CONFIG].cookies_secure,
         max_age=ABSOLUTE_SECONDS,
     )
 
