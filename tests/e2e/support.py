@@ -1,5 +1,5 @@
-"""Helpers for the browser tests: layout checks, the voter card's timing, and Chromium that
-trusts a test CA (optionally inside a network namespace)."""
+"""Helpers for the browser tests: layout checks, the voter card's timing, Chromium that
+trusts a test CA (optionally inside a network namespace), the engine behind the proxy."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-import socket
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright
 
 from engine.app import Engine
+from engine.ari.client import AriSettings
+from engine.audio.sounds import SoundLibrary
+from engine.config import load_config
+from testbed.pair import PbxPair
+from testbed.shift import SOUNDS
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CLOSE_TIMEOUT_S
-from tests.helpers import wait_until
+from web.app import run_web
 
 WIDTHS = (375, 1280)
 """A phone and a laptop screen."""
@@ -120,72 +124,26 @@ async def chromium_trusting(
                     await browser.close()
 
 
-CADDYFILE = Path(__file__).resolve().parents[2] / "docker" / "Caddyfile"
-
-
-@dataclasses.dataclass(frozen=True)
-class TestCaddy:
-    url: str
-    """The site's https:// address."""
-    ca_cert: Path
-    """Caddy's internal CA root (`tls internal`)."""
-
-
 @contextlib.asynccontextmanager
-async def caddy_in_front(
-    site: str, web: str, pbx_ws: str, workdir: Path, caddyfile: str | None = None
-) -> AsyncIterator[TestCaddy]:
-    """/usr/bin/caddy serving ``site`` (https://host:port) with docker/Caddyfile (or the given
-    text), `tls internal`, in front of the app at ``web`` and Asterisk's /ws at ``pbx_ws``
-    (host:port each); stopped on exit. Raises RuntimeError with Caddy's log when it does not
-    serve within 15 s."""
-    host_port = site.removeprefix("https://")
-    config = workdir / "Caddyfile"
-    config.write_text(caddyfile if caddyfile is not None else CADDYFILE.read_text())
-    env = {
-        **os.environ,
-        "HOME": str(workdir),  # Caddy autosaves its config under $HOME/.config
-        "PHONEBANK_SITE": site,
-        "PHONEBANK_TLS": "internal",
-        "PHONEBANK_WEB": web,
-        "PHONEBANK_PBX_WS": pbx_ws,
-        "PHONEBANK_CADDY_DATA": str(workdir / "data"),
-        "PHONEBANK_HTTP_PORT": str(free_port(host_port.rsplit(":", 1)[0])),
-        "PHONEBANK_HTTPS_PORT": host_port.rsplit(":", 1)[1],
-    }
-    log_path = workdir / "caddy.log"
-    with log_path.open("wb") as out:
-        command = ["/usr/bin/caddy", "run", "--config", str(config), "--adapter", "caddyfile"]
-        proc = await asyncio.create_subprocess_exec(*command, env=env, stdout=out, stderr=out)
-    ca_cert = workdir / "data" / "pki" / "authorities" / "local" / "root.crt"
-    try:
-        await wait_until(
-            lambda: proc.returncode is not None or (ca_cert.exists() and _serves(host_port)),
-            timeout=15,
-            what=f"Caddy to serve {site}",
-        )
-        if proc.returncode is not None:
-            raise RuntimeError(f"caddy exited: {log_path.read_text()[-2000:]}")
-        yield TestCaddy(site, ca_cert)
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+async def engine_behind_proxy(
+    pair: PbxPair, database: Path, web_port: int, settings: Mapping[str, str]
+) -> AsyncIterator[Engine]:
+    """The engine on ``pair`` and its web app on 127.0.0.1:``web_port`` (where a proxy sends
+    pages), configured by ``settings`` (PHONEBANK_* names: web.public_url, [turn], ICE
+    policy...) instead of this process's environment."""
+    cfg = load_config(environ=settings)
+    cfg = dataclasses.replace(
+        cfg,
+        engine=dataclasses.replace(cfg.engine, database=database),
+        web=dataclasses.replace(cfg.web, host="127.0.0.1", port=web_port),
+    )
+    spec = pair.dialer.spec
+    ari = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
+    sounds = SoundLibrary(pair.dialer.runtime.host_path(SOUNDS), SOUNDS)
+    async with Engine.running(cfg, ari, sounds) as engine, run_web(engine, cfg.web):
+        yield engine
 
 
-def free_port(address: str) -> int:
-    """A TCP port nobody listens on at ``address`` right now."""
-    with socket.socket() as probe:
-        probe.bind((address, 0))
-        return int(probe.getsockname()[1])
-
-
-def _serves(host_port: str) -> bool:
-    host, port = host_port.rsplit(":", 1)
-    with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=1):
-        return True
-    return False
+def pbx_ws(pair: PbxPair) -> str:
+    """host:port of the dialer PBX's HTTP server, where Asterisk serves /ws."""
+    return f"127.0.0.1:{pair.dialer.spec.http_port}"

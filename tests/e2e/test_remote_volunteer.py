@@ -14,23 +14,22 @@ import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.config import load_config
 from engine.models import SessionState
 from engine.pbx.ports import pick_port
 from testbed.events import EventLog
 from testbed.pair import PbxPair
+from testbed.proxy import running_caddy
 from testbed.remote_network import RemoteNetwork, remote_network
-from testbed.shift import make_campaign, running_engine, voters_csv
+from testbed.shift import make_campaign, voters_csv
 from testbed.turn import running_turn
 from tests.e2e.conftest import Shot
-from tests.e2e.support import caddy_in_front, chromium_trusting, free_port
+from tests.e2e.support import chromium_trusting, engine_behind_proxy, pbx_ws
 from tests.e2e.test_softphone import (
     CONNECTED,
     MIC_ENERGY,
@@ -43,7 +42,6 @@ from tests.e2e.test_softphone import (
 )
 from tests.helpers import wait_until
 from tests.integration.test_engine_calls import heard_level
-from web.app import run_web
 
 # The pair of ICE candidates the page's media uses, with the local side's type.
 SELECTED_PAIR = """async () => {
@@ -79,11 +77,6 @@ class RemoteSite:
     workdir: Path
 
 
-def pbx_http(pair: PbxPair) -> str:
-    """host:port of the dialer PBX's HTTP server (ARI and the SIP WebSocket /ws)."""
-    return urlsplit(pair.dialer.spec.ari_url).netloc
-
-
 @pytest.fixture(scope="module")
 async def remote_site(
     pbx_pair: PbxPair, tmp_path_factory: pytest.TempPathFactory
@@ -92,23 +85,24 @@ async def remote_site(
     and web app configured for them (public_url, relay-only ICE, per-session TURN)."""
     workdir = tmp_path_factory.mktemp("remote")
     turn_port = pick_port(socket.SOCK_DGRAM, what="TURN server")
+    web_port = pick_port(socket.SOCK_STREAM, what="web app")
     secret = secrets.token_hex(16)
-    with remote_network(turn_port) as net, pytest.MonkeyPatch.context() as env:
+    with remote_network(turn_port) as net:
         server = net.server_address
-        public_url = f"https://{server}:{free_port(server)}"
-        env.setenv("PHONEBANK_WEB_PUBLIC_URL", public_url)
-        env.setenv("PHONEBANK_WEB_ICE_TRANSPORT_POLICY", "relay")
-        env.setenv("PHONEBANK_TURN_URLS", f"turn:{server}:{turn_port}?transport=udp")
-        env.setenv("PHONEBANK_TURN_SECRET", secret)
         async with (
             running_turn(secret, server, port=turn_port, loopback_peers=False),
-            running_engine(pbx_pair, workdir / "remote.db") as engine,
-            run_web(engine, dataclasses.replace(load_config().web, port=0)) as app_url,
-            caddy_in_front(
-                public_url, app_url.removeprefix("http://"), pbx_http(pbx_pair), workdir
-            ) as caddy,
+            running_caddy(f"127.0.0.1:{web_port}", pbx_ws(pbx_pair), host=server) as caddy,
         ):
-            yield RemoteSite(net, public_url, caddy.ca_cert, turn_port, workdir), engine
+            settings = {
+                "PHONEBANK_WEB_PUBLIC_URL": caddy.url,
+                "PHONEBANK_WEB_ICE_TRANSPORT_POLICY": "relay",
+                "PHONEBANK_TURN_URLS": f"turn:{server}:{turn_port}?transport=udp",
+                "PHONEBANK_TURN_SECRET": secret,
+            }
+            database = workdir / "remote.db"
+            async with engine_behind_proxy(pbx_pair, database, web_port, settings) as engine:
+                site = RemoteSite(net, caddy.url, caddy.ca_cert, turn_port, workdir)
+                yield site, engine
 
 
 @pytest.fixture(scope="module")

@@ -2,103 +2,69 @@
 volunteer in one sentence with the phone call-in offered instead: the TURN relay does not
 answer (relay-only ICE), the proxy does not forward WebSockets for /ws, the proxy cannot reach
 the phone server. Caddy runs docker/Caddyfile (or a variant with a fault) on loopback with
-`tls internal`; Chromium trusts its CA.
+`tls internal` (testbed/proxy.py); Chromium trusts its CA.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 import secrets
 import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import pytest
 from playwright.async_api import Page, expect
 
 from engine.app import Engine
-from engine.config import load_config
 from engine.pbx.ports import pick_port
 from testbed.pair import PbxPair
-from testbed.shift import make_campaign, running_engine, voters_csv
+from testbed.proxy import CADDYFILE, running_caddy
+from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import Shot
-from tests.e2e.support import CADDYFILE, caddy_in_front, chromium_trusting, free_port
+from tests.e2e.support import chromium_trusting, engine_behind_proxy, pbx_ws
 from tests.e2e.test_softphone import session_id_of, sign_in_with_computer
-from web.app import run_web
 
-HOST = "127.0.0.1"
-
-
-@dataclasses.dataclass(frozen=True)
-class Site:
-    public_url: str
-    app: str
-    """host:port of the web app behind the proxy."""
-    pbx_http: str
-    """host:port of the dialer PBX's HTTP server (its /ws)."""
-
-
-@pytest.fixture(scope="module")
-async def site(
-    pbx_pair: PbxPair, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[tuple[Site, Engine]]:
-    """Engine and web app configured for a proxy at public_url, relay-only ICE and a TURN
-    server nobody runs (its UDP and TCP port are closed); each test starts its own Caddy."""
-    closed_turn = pick_port(socket.SOCK_DGRAM, what="a TURN port nobody listens on")
-    public_url = f"https://{HOST}:{free_port(HOST)}"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PHONEBANK_WEB_PUBLIC_URL", public_url)
-        env.setenv("PHONEBANK_WEB_ICE_TRANSPORT_POLICY", "relay")
-        env.setenv(
-            "PHONEBANK_TURN_URLS",
-            f"turn:{HOST}:{closed_turn}?transport=udp,turn:{HOST}:{closed_turn}?transport=tcp",
-        )
-        env.setenv("PHONEBANK_TURN_SECRET", secrets.token_hex(16))
-        database = tmp_path_factory.mktemp("network-errors") / "e2e.db"
-        async with (
-            running_engine(pbx_pair, database) as engine,
-            run_web(engine, dataclasses.replace(load_config().web, port=0)) as app_url,
-        ):
-            pbx_http = urlsplit(pbx_pair.dialer.spec.ari_url).netloc
-            yield Site(public_url, app_url.removeprefix("http://"), pbx_http), engine
-
-
-@pytest.fixture(scope="module")
-def engine(site: tuple[Site, Engine]) -> Engine:
-    """This module's engine (one per module owns the 'phonebank' app)."""
-    return site[1]
+CLOSED_TURN_URLS = "turn:127.0.0.1:{port}?transport=udp,turn:127.0.0.1:{port}?transport=tcp"
 
 
 def without_ws_route(caddyfile: str) -> str:
     """docker/Caddyfile with its /ws route removed: a proxy that sends /ws to the app."""
-    route = re.compile(r"\n[^\n]*# SIP over WebSocket.*?\n\thandle /ws \{.*?\n\t\}\n", re.S)
-    variant = route.sub("\n", caddyfile)
+    variant = re.sub(r"\n\thandle /ws \{.*?\n\t\}\n", "\n", caddyfile, flags=re.S)
     assert "handle /ws" in caddyfile and "handle /ws" not in variant
     return variant
 
 
 @contextlib.asynccontextmanager
 async def sign_in_through(
-    site: Site, engine: Engine, workdir: Path, pbx_ws: str, caddyfile: str | None = None
-) -> AsyncIterator[tuple[Page, float]]:
-    """Caddy in front (with ``caddyfile``), a trusting Chromium, a volunteer signed in with
-    "Call using computer"; yields the page and when Sign In was clicked."""
-    campaign = await make_campaign(engine, voters_csv([("10", 8)]))
-    async with (
-        caddy_in_front(site.public_url, site.app, pbx_ws, workdir, caddyfile) as caddy,
-        chromium_trusting(caddy.ca_cert, workdir) as browser,
-    ):
-        page = await browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(20_000)
-        clicked = await sign_in_with_computer(page, site.public_url, engine, campaign)
-        try:
-            yield page, clicked
-        finally:
-            await engine.volunteers.log_out(await session_id_of(page))
+    pair: PbxPair, workdir: Path, pbx_http: str, caddyfile: Path = CADDYFILE
+) -> AsyncIterator[tuple[Page, Engine, float]]:
+    """Caddy (on ``caddyfile``, /ws to ``pbx_http``) in front of an engine configured for it
+    with relay-only ICE and a TURN server nobody runs (its UDP and TCP port are closed);
+    Chromium trusting Caddy's CA; a volunteer signed in with "Call using computer". Yields
+    the page, the engine and when Sign In was clicked."""
+    closed_turn = pick_port(socket.SOCK_DGRAM, what="a TURN port nobody listens on")
+    web_port = pick_port(socket.SOCK_STREAM, what="web app")
+    async with running_caddy(f"127.0.0.1:{web_port}", pbx_http, caddyfile=caddyfile) as caddy:
+        settings = {
+            "PHONEBANK_WEB_PUBLIC_URL": caddy.url,
+            "PHONEBANK_WEB_ICE_TRANSPORT_POLICY": "relay",
+            "PHONEBANK_TURN_URLS": CLOSED_TURN_URLS.format(port=closed_turn),
+            "PHONEBANK_TURN_SECRET": secrets.token_hex(16),
+        }
+        async with (
+            engine_behind_proxy(pair, workdir / "e2e.db", web_port, settings) as engine,
+            chromium_trusting(caddy.ca_cert, workdir) as browser,
+        ):
+            campaign = await make_campaign(engine, voters_csv([("10", 8)]))
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(20_000)
+            clicked = await sign_in_with_computer(page, caddy.url, engine, campaign)
+            try:
+                yield page, engine, clicked
+            finally:
+                await engine.volunteers.log_out(await session_id_of(page))
 
 
 async def expect_phone_offered(page: Page, engine: Engine, kind: str, sentence: str) -> None:
@@ -115,10 +81,9 @@ async def expect_phone_offered(page: Page, engine: Engine, kind: str, sentence: 
 
 
 async def test_an_unreachable_turn_relay_says_so_and_offers_the_phone(
-    site: tuple[Site, Engine], tmp_path: Path, shot: Shot
+    pbx_pair: PbxPair, tmp_path: Path, shot: Shot
 ) -> None:
-    where, engine = site
-    async with sign_in_through(where, engine, tmp_path, where.pbx_http) as (page, clicked):
+    async with sign_in_through(pbx_pair, tmp_path, pbx_ws(pbx_pair)) as (page, engine, clicked):
         await expect_phone_offered(
             page, engine, "turnUnreachable", "the audio relay server does not answer"
         )
@@ -130,11 +95,11 @@ async def test_an_unreachable_turn_relay_says_so_and_offers_the_phone(
 
 
 async def test_a_proxy_not_forwarding_websockets_says_so_and_offers_the_phone(
-    site: tuple[Site, Engine], tmp_path: Path, shot: Shot
+    pbx_pair: PbxPair, tmp_path: Path, shot: Shot
 ) -> None:
-    where, engine = site
-    broken = without_ws_route(CADDYFILE.read_text())
-    async with sign_in_through(where, engine, tmp_path, where.pbx_http, broken) as (page, _):
+    broken = tmp_path / "Caddyfile-without-ws"
+    broken.write_text(without_ws_route(CADDYFILE.read_text()))
+    async with sign_in_through(pbx_pair, tmp_path, pbx_ws(pbx_pair), broken) as (page, engine, _):
         await expect_phone_offered(
             page,
             engine,
@@ -146,11 +111,10 @@ async def test_a_proxy_not_forwarding_websockets_says_so_and_offers_the_phone(
 
 
 async def test_a_proxy_that_cannot_reach_the_phone_server_says_it_is_unreachable(
-    site: tuple[Site, Engine], tmp_path: Path, shot: Shot
+    pbx_pair: PbxPair, tmp_path: Path, shot: Shot
 ) -> None:
-    where, engine = site
-    nobody = f"{HOST}:{free_port(HOST)}"  # Caddy answers 502 for /ws
-    async with sign_in_through(where, engine, tmp_path, nobody) as (page, _):
+    nobody = f"127.0.0.1:{pick_port(socket.SOCK_STREAM, what='a closed port')}"  # Caddy: 502
+    async with sign_in_through(pbx_pair, tmp_path, nobody) as (page, engine, _):
         await expect_phone_offered(
             page, engine, "unreachable", "Your computer cannot reach the phone server"
         )
