@@ -22,6 +22,7 @@ from engine.pbx.ports import pick_port
 from testbed.pair import PbxPair
 from testbed.proxy import CADDYFILE, running_caddy
 from testbed.shift import make_campaign, voters_csv
+from testbed.turn import running_turn
 from tests.e2e.conftest import Shot
 from tests.e2e.support import chromium_trusting, engine_behind_proxy, pbx_ws
 from tests.e2e.test_softphone import session_id_of, sign_in_with_computer
@@ -38,20 +39,25 @@ def without_ws_route(caddyfile: str) -> str:
 
 @contextlib.asynccontextmanager
 async def sign_in_through(
-    pair: PbxPair, workdir: Path, pbx_http: str, caddyfile: Path = CADDYFILE
+    pair: PbxPair,
+    workdir: Path,
+    pbx_http: str,
+    caddyfile: Path = CADDYFILE,
+    turn: tuple[str, str] | None = None,
 ) -> AsyncIterator[tuple[Page, Engine, float]]:
     """Caddy (on ``caddyfile``, /ws to ``pbx_http``) in front of an engine configured for it
-    with relay-only ICE and a TURN server nobody runs (its UDP and TCP port are closed);
-    Chromium trusting Caddy's CA; a volunteer signed in with "Call using computer". Yields
-    the page, the engine and when Sign In was clicked."""
+    with relay-only ICE and ``turn`` (URLs, secret; by default a TURN server nobody runs: its
+    UDP and TCP port are closed); Chromium trusting Caddy's CA; a volunteer signed in with
+    "Call using computer". Yields the page, the engine and when Sign In was clicked."""
     closed_turn = pick_port(socket.SOCK_DGRAM, what="a TURN port nobody listens on")
+    turn_urls, secret = turn or (CLOSED_TURN_URLS.format(port=closed_turn), secrets.token_hex(8))
     web_port = pick_port(socket.SOCK_STREAM, what="web app")
     async with running_caddy(f"127.0.0.1:{web_port}", pbx_http, caddyfile=caddyfile) as caddy:
         settings = {
             "PHONEBANK_WEB_PUBLIC_URL": caddy.url,
             "PHONEBANK_WEB_ICE_TRANSPORT_POLICY": "relay",
-            "PHONEBANK_TURN_URLS": CLOSED_TURN_URLS.format(port=closed_turn),
-            "PHONEBANK_TURN_SECRET": secrets.token_hex(16),
+            "PHONEBANK_TURN_URLS": turn_urls,
+            "PHONEBANK_TURN_SECRET": secret,
         }
         async with (
             engine_behind_proxy(pair, workdir / "e2e.db", web_port, settings) as engine,
@@ -67,9 +73,11 @@ async def sign_in_through(
                 await engine.volunteers.log_out(await session_id_of(page))
 
 
-async def expect_phone_offered(page: Page, engine: Engine, kind: str, sentence: str) -> None:
+async def expect_phone_offered(
+    page: Page, engine: Engine, kind: str, sentence: str, timeout_s: float = 20
+) -> None:
     error = page.locator("#softphone-error")
-    await expect(error).to_contain_text(sentence, timeout=20_000)
+    await expect(error).to_contain_text(sentence, timeout=timeout_s * 1000)
     await expect(error).to_have_attribute("data-kind", kind)
     await expect(page.locator("#softphone-fallback")).to_be_visible()
     view = await engine.volunteers.view(await session_id_of(page))
@@ -119,3 +127,27 @@ async def test_a_proxy_that_cannot_reach_the_phone_server_says_it_is_unreachable
             page, engine, "unreachable", "Your computer cannot reach the phone server"
         )
         await shot(page, "pbx-unreachable")
+
+
+async def test_a_relay_that_cannot_reach_the_phone_server_says_the_audio_cannot_get_through(
+    pbx_pair: PbxPair, tmp_path: Path, shot: Shot
+) -> None:
+    """coturn answers and allocates, but may relay to no peer: ICE fails after the call."""
+    secret = secrets.token_hex(16)
+    no_peers = ["--denied-peer-ip=0.0.0.0-255.255.255.255"]
+    async with running_turn(secret, loopback_peers=False, extra_args=no_peers) as (host, port):
+        turn = (f"turn:{host}:{port}?transport=udp", secret)
+        async with sign_in_through(pbx_pair, tmp_path, pbx_ws(pbx_pair), turn=turn) as (
+            page,
+            engine,
+            clicked,
+        ):
+            await expect_phone_offered(
+                page,
+                engine,
+                "iceFailed",
+                "Your computer's audio cannot get through the network to the phone server",
+                timeout_s=60,
+            )
+            print(f"\nICE failure told {time.time() - clicked:.2f} s after Sign In")
+            await shot(page, "ice-failed")

@@ -29,8 +29,8 @@
       "phone instead:",
     turnUnreachable: "Your computer's audio cannot get through: the audio relay server does " +
       "not answer, so call in from your phone instead (and tell your coordinator).",
-    iceFailed: "Your network blocks your computer's audio, so call in from your phone " +
-      "instead (and tell your coordinator).",
+    iceFailed: "Your computer's audio cannot get through the network to the phone server, so " +
+      "call in from your phone instead (and tell your coordinator).",
     dropped: "Your computer's call dropped and reconnecting failed. Call in from your phone " +
       "to keep going.",
     autoplay: "Your browser is holding back the sound. Click \"Turn on sound\" to hear voters.",
@@ -186,6 +186,22 @@
           this.marks.iceConnected ??= performance.timeOrigin + performance.now();
         }
       });
+      // Chromium may report a dead media path only here (ICE stays "disconnected", which
+      // JsSIP ignores): before any audio it is the network; after, end the leg so that it
+      // reconnects like a dropped call.
+      pc.addEventListener("connectionstatechange", () => {
+        if (pc.connectionState !== "failed" || this.session !== session) return;
+        if (!leg.iceConnected) return this.giveUp(this.mediaBlocked(leg));
+        try { session.terminate(); } catch { /* already ended */ }
+      });
+    }
+
+    // Why this leg's media never flowed: TURN configured but no relay candidate means the
+    // relay is unreachable; otherwise the network (or the relay) cannot reach the server.
+    mediaBlocked(leg) {
+      const turn = (this.config.ice_servers || []).some((server) =>
+        [].concat(server.urls).some((url) => /^turns?:/.test(url)));
+      return turn && leg.relays === 0 ? "turnUnreachable" : "iceFailed";
     }
 
     // ICE failed before this leg ever carried audio (JsSIP ends it with "RTP Timeout"): a
@@ -193,9 +209,7 @@
     networkProblem(cause, session) {
       const leg = session.leg;
       if (cause !== JsSIP.C.causes.RTP_TIMEOUT || leg.iceConnected) return null;
-      const turn = (this.config.ice_servers || []).some((server) =>
-        [].concat(server.urls).some((url) => /^turns?:/.test(url)));
-      return turn && leg.relays === 0 ? "turnUnreachable" : "iceFailed";
+      return this.mediaBlocked(leg);
     }
 
     dropped(cause, session) {
