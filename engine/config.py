@@ -272,25 +272,27 @@ def _network(item: str) -> IpNetwork:
 
 
 def _check_proxy(web: WebConfig) -> None:
-    if web.public_url:
-        parts = urlsplit(web.public_url)
-        try:
-            parts.port  # noqa: B018 (raises ValueError for a bad port)
-        except ValueError:
-            parts = parts._replace(netloc="")
-        if (
-            parts.scheme != "https"
-            or not parts.hostname
-            or parts.path not in ("", "/")
-            or parts.query
-            or parts.username
-        ):
-            raise ConfigError(
-                f"web.public_url must be the https:// address volunteers open, e.g. "
-                f"https://dial.example.org or https://dial.example.org:8443, not "
-                f"{web.public_url!r}"
-            )
-    web.trusted_proxy_networks()
+    if web.public_url and not _is_https_origin(web.public_url):
+        raise ConfigError(
+            "web.public_url must be the https:// address volunteers open, e.g. "
+            f"https://dial.example.org or https://dial.example.org:8443, not {web.public_url!r}"
+        )
+    web.trusted_proxy_networks()  # raises ConfigError for a bad entry
+
+
+def _is_https_origin(url: str) -> bool:
+    """https://host[:port] with nothing after it but an optional '/'."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (reading it checks the port)
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "https"
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not (parts.query or parts.fragment or parts.username)
+    )
 
 
 def _check_turn(turn: TurnConfig, web: WebConfig) -> None:

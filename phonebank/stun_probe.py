@@ -11,7 +11,9 @@ from phonebank.stun import BindingAnswer, binding_request, parse_binding_answer
 class _Binding(asyncio.DatagramProtocol):
     def __init__(self, transaction_id: bytes) -> None:
         self.transaction_id = transaction_id
-        self.answer: asyncio.Future[BindingAnswer] = asyncio.get_running_loop().create_future()
+        self.answer: asyncio.Future[BindingAnswer | None] = (
+            asyncio.get_running_loop().create_future()
+        )
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         answer = parse_binding_answer(data, self.transaction_id)
@@ -20,13 +22,16 @@ class _Binding(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         """ICMP port unreachable arrives here on a connected socket: nobody listens."""
+        if isinstance(exc, ConnectionRefusedError) and not self.answer.done():
+            self.answer.set_result(None)
 
 
 async def stun_binding(
     host: str, port: int, timeout: float = 3.0, tries: int = 3
 ) -> BindingAnswer | None:
     """The server's answer to a Binding request, or None when none comes within ``timeout``
-    (the request is resent ``tries`` times over that time, as UDP may drop one)."""
+    (the request is resent ``tries`` times over that time, as UDP may drop one), or at once
+    when the host says nothing listens on the port (ICMP port unreachable)."""
     tid = secrets.token_bytes(12)
     loop = asyncio.get_running_loop()
     try:

@@ -107,6 +107,7 @@ async def _wait_until_answering(
         answer = await stun_binding(host, port, timeout=0.3, tries=1)
         if answer is not None and answer.success:
             return
+        await asyncio.sleep(0.05)  # polling interval: a refused port answers at once
     text = await asyncio.to_thread(log_path.read_text, errors="replace")
     tail = text.splitlines()[-15:]
     raise RuntimeError(

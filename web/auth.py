@@ -93,7 +93,8 @@ def client_address(request: web.Request) -> str:
     """The caller's address, the key failed logins and sign-ups are counted under: the direct
     peer, or behind a trusted proxy (web.trusted_proxies) the address it forwarded."""
     peer = request.remote or "unknown"
-    trusted = request.app[WEB_CONFIG].trusted_proxy_networks()
+    cfg = request.app.get(WEB_CONFIG)
+    trusted = cfg.trusted_proxy_networks() if cfg is not None else []
     if not trusted:
         return peer
     return forwarded_client(peer, request.headers.getall("X-Forwarded-For", []), trusted)

@@ -60,7 +60,8 @@ def add_security_headers(headers: Mapping[str, str]) -> ResponseHook:
     async def hook(request: web.Request, response: web.StreamResponse) -> None:
         for name, value in headers.items():
             response.headers[name] = value
-        if request.app[WEB_CONFIG].behind_proxy:
+        cfg = request.app.get(WEB_CONFIG)
+        if cfg is not None and cfg.behind_proxy:
             response.headers[HSTS[0]] = HSTS[1]
 
     return hook

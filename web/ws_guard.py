@@ -27,9 +27,9 @@ def check_origin(request: web.Request) -> None:
     forwarded = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
     if forwarded:
         ours.append(_host_port(forwarded))
-    public_url = request.app[WEB_CONFIG].public_url
-    if public_url:
-        ours.append(_host_port(urlsplit(public_url).netloc))
+    cfg = request.app.get(WEB_CONFIG)
+    if cfg is not None and cfg.public_url:
+        ours.append(_host_port(urlsplit(cfg.public_url).netloc))
     parts = urlsplit(origin)
     if parts.scheme in ("http", "https") and parts.hostname:
         theirs = _host_port(parts.netloc)

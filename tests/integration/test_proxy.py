@@ -90,3 +90,25 @@ async def test_rate_limits_count_the_address_the_proxy_forwarded(proxied: Proxie
             assert await operator_login(first, "wrong password!") == 401
         assert await operator_login(first, OPERATOR[1]) == 429
         assert await operator_login(second, OPERATOR[1]) == 200
+
+
+async def volunteer_sign_in(
+    http: aiohttp.ClientSession, creds: dict[str, str], campaign: str, password: str
+) -> int:
+    body = {"login_id": creds["login_id"], "password": password, "campaign": campaign}
+    async with http.post("/api/signin", json=body) as response:
+        return response.status
+
+
+async def test_volunteer_sign_in_limits_count_the_forwarded_address(proxied: ProxiedApp) -> None:
+    """Five wrong passwords for one Login ID lock it from that volunteer's address only."""
+    campaign = (await proxied.engine.operators.create_campaign("test", "Limits")).name
+    caddy = proxied.caddy
+    async with client(caddy, "127.0.0.2") as first, client(caddy, "127.0.0.3") as second:
+        person = {"name": "Ada", "email": "ada@example.org", "phone": "555-0100"}
+        async with first.post("/api/signup", json=person) as response:
+            creds = await response.json()
+        for _ in range(5):
+            assert await volunteer_sign_in(first, creds, campaign, "wrong-guess") == 401
+        assert await volunteer_sign_in(first, creds, campaign, creds["password"]) == 429
+        assert await volunteer_sign_in(second, creds, campaign, creds["password"]) == 201
