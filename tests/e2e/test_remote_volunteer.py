@@ -130,10 +130,20 @@ async def test_a_remote_volunteer_talks_through_https_wss_and_turn(
     context = await remote_browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     page.set_default_timeout(20_000)
+    console: list[str] = []  # shown if the page never connects
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("requestfailed", lambda request: console.append(f"failed: {request.url}"))
     await carrier[0].set_global_variable("RECORD_VOTERS", "1")
     try:
         clicked = await sign_in_with_computer(page, site.public_url, engine, campaign)
-        await expect(page.locator("#softphone-state-text")).to_have_text(CONNECTED)
+        # The first page through NAT, TLS and a cold Chromium: allow a loaded machine time.
+        try:
+            await expect(page.locator("#softphone-state-text")).to_have_text(
+                CONNECTED, timeout=20_000
+            )
+        except AssertionError as error:
+            await shot(page, "not-connected")
+            raise AssertionError(f"{error}\npage console: {console}") from None
         assert page.url.startswith(f"{site.public_url}/")  # served over HTTPS, CA trusted
         session_id = await session_id_of(page)
         view = await page.evaluate("window.phonebankShift.softphone.config")
