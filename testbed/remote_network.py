@@ -115,6 +115,13 @@ def setup_commands(net: RemoteNetwork) -> list[Command]:
     lines = [
         f"ip netns add {net.router_ns}",
         f"ip netns add {net.client_ns}",
+        # IPv4 only: an IPv6 link-local address appearing a moment after the link comes up
+        # is a "network change" to Chromium, which then aborts its requests in flight.
+        *(
+            f"ip netns exec {ns} sysctl -q -w net.ipv6.conf.{which}.disable_ipv6=1"
+            for ns in (net.router_ns, net.client_ns)
+            for which in ("all", "default")
+        ),
         # Router <-> host: the router's "internet" is just this one link to the server.
         f"ip link add {net.host_link} type veth peer name {net.router_uplink}",
         f"ip link set {net.router_uplink} netns {net.router_ns}",

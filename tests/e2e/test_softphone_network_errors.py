@@ -44,11 +44,13 @@ async def sign_in_through(
     pbx_http: str,
     caddyfile: Path = CADDYFILE,
     turn: tuple[str, str] | None = None,
+    public_url: bool = True,
 ) -> AsyncIterator[tuple[Page, Engine, float]]:
     """Caddy (on ``caddyfile``, /ws to ``pbx_http``) in front of an engine configured for it
     with relay-only ICE and ``turn`` (URLs, secret; by default a TURN server nobody runs: its
     UDP and TCP port are closed); Chromium trusting Caddy's CA; a volunteer signed in with
-    "Call using computer". Yields the page, the engine and when Sign In was clicked."""
+    "Call using computer". Without ``public_url`` the engine is not told about the proxy.
+    Yields the page, the engine and when Sign In was clicked."""
     closed_turn = pick_port(socket.SOCK_DGRAM, what="a TURN port nobody listens on")
     turn_urls, secret = turn or (CLOSED_TURN_URLS.format(port=closed_turn), secrets.token_hex(8))
     web_port = pick_port(socket.SOCK_STREAM, what="web app")
@@ -59,6 +61,8 @@ async def sign_in_through(
             "PHONEBANK_TURN_URLS": turn_urls,
             "PHONEBANK_TURN_SECRET": secret,
         }
+        if not public_url:
+            settings = {}
         async with (
             engine_behind_proxy(pair, workdir / "e2e.db", web_port, settings) as engine,
             chromium_trusting(caddy.ca_cert, workdir) as browser,
@@ -151,3 +155,22 @@ async def test_a_relay_that_cannot_reach_the_phone_server_says_the_audio_cannot_
             )
             print(f"\nICE failure told {time.time() - clicked:.2f} s after Sign In")
             await shot(page, "ice-failed")
+
+
+async def test_a_proxy_the_app_was_not_told_about_says_the_connection_is_not_secure(
+    pbx_pair: PbxPair, tmp_path: Path, shot: Shot
+) -> None:
+    """web.public_url unset behind the proxy: the https page gets a ws:// URL it may not open."""
+    async with sign_in_through(pbx_pair, tmp_path, pbx_ws(pbx_pair), public_url=False) as (
+        page,
+        engine,
+        _,
+    ):
+        await expect_phone_offered(
+            page,
+            engine,
+            "wsInsecure",
+            "The calling connection is not secure on this secure page: ask your coordinator to "
+            "set the server's public address (web.public_url).",
+        )
+        await shot(page, "ws-insecure")

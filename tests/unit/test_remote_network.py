@@ -50,6 +50,17 @@ def test_only_the_client_gets_a_default_route_and_it_points_at_the_router() -> N
     assert routes == [f"ip netns exec {NET.client_ns} ip route add default via 192.168.77.1"]
 
 
+def test_the_namespaces_have_no_ipv6_to_change_under_the_browser() -> None:
+    commands = [" ".join(c) for c in setup_commands(NET)]
+    for namespace in (NET.client_ns, NET.router_ns):
+        for which in ("all", "default"):
+            line = f"ip netns exec {namespace} sysctl -q -w net.ipv6.conf.{which}.disable_ipv6=1"
+            assert line in commands
+    # Switched off before any link is made in (or moved to) the namespaces.
+    first_link = next(n for n, c in enumerate(commands) if c.startswith("ip link add"))
+    assert all(n < first_link for n, c in enumerate(commands) if "disable_ipv6" in c)
+
+
 def test_the_host_gets_one_address_on_its_own_link() -> None:
     on_host = [c for c in setup_commands(NET) if c[:3] == ["ip", "addr", "add"]]
     assert on_host == [["ip", "addr", "add", "10.78.7.1/30", "dev", NET.host_link]]
