@@ -9,6 +9,7 @@ computer", takes a voter and talks; audio flows both ways through the relay.
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Error as PlaywrightError
 
 from engine.app import Engine
 from engine.ari.client import AriClient
@@ -28,8 +30,13 @@ from testbed.proxy import running_caddy
 from testbed.remote_network import RemoteNetwork, remote_network
 from testbed.shift import make_campaign, voters_csv
 from testbed.turn import running_turn
-from tests.e2e.conftest import Shot
-from tests.e2e.support import chromium_trusting, engine_behind_proxy, pbx_ws
+from tests.e2e.conftest import CHROMIUM_ARGS, Shot
+from tests.e2e.support import (
+    chromium_in_namespace,
+    chromium_trusting,
+    engine_behind_proxy,
+    pbx_ws,
+)
 from tests.e2e.test_softphone import (
     CONNECTED,
     MIC_ENERGY,
@@ -200,6 +207,26 @@ async def test_a_remote_volunteer_talks_through_https_wss_and_turn(
         await context.close()
     assert stats["inLevel"] > 0 and stats["outLevel"] > 0
     assert await heard_level(pbx_pair, attempt.phone) > -40, "the voter did not hear the page"
+
+
+async def test_without_the_test_ca_the_remote_browser_refuses_the_site(
+    remote_site: tuple[RemoteSite, Engine], tmp_path: Path
+) -> None:
+    """The trust above is the NSS database's doing: no certificate error is ignored."""
+    site = remote_site[0]
+    executable = chromium_in_namespace(tmp_path, site.net.client_ns)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable,
+            args=CHROMIUM_ARGS,
+            env={**os.environ, "HOME": str(tmp_path)},  # an empty NSS database
+        )
+        try:
+            page = await browser.new_page()
+            with pytest.raises(PlaywrightError, match="ERR_CERT_AUTHORITY_INVALID"):
+                await page.goto(f"{site.public_url}/signin")
+        finally:
+            await browser.close()
 
 
 async def _first_heard(page: Any, bridged_ms: float) -> float | None:
