@@ -1,21 +1,31 @@
-"""Helpers for the browser tests: layout checks, the voter card's timing, and the volunteer's
-phone path in browsers driven through WebDriver (Firefox, WebKitGTK)."""
+"""Helpers for the browser tests: layout checks, the voter card's timing, the volunteer's
+phone path in browsers driven through WebDriver (Firefox, WebKitGTK), Chromium that trusts a
+test CA (optionally inside a network namespace), and the engine behind the proxy."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
+import os
+import subprocess
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page, async_playwright
 
 from engine.app import Engine
-from engine.ari.client import AriClient
+from engine.ari.client import AriClient, AriSettings
+from engine.audio.sounds import SoundLibrary
+from engine.config import load_config
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
-from testbed.shift import make_campaign, voters_csv
+from testbed.shift import SOUNDS, make_campaign, voters_csv
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CLOSE_TIMEOUT_S
 from tests.e2e.other_browsers import DrivenPage
+from web.app import run_web
 
 WIDTHS = (375, 1280)
 """A phone and a laptop screen."""
@@ -178,3 +188,74 @@ async def volunteer_path_by_phone(
     assert saved is not None and saved.term_code == "talked"
     assert saved.answers == {"support": "yes"}
     assert saved.notes == "Friendly"
+
+
+def trusting_home(home: Path, ca_cert: Path) -> Path:
+    """A HOME whose NSS database trusts ``ca_cert`` (Chromium on Linux reads its local roots
+    from $HOME/.pki/nssdb), e.g. Caddy's `tls internal` root; returns ``home``.
+
+    certutil comes with libnss3-tools (a dependency of Debian's caddy package).
+    """
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True, exist_ok=True)
+    certutil = ["certutil", "-d", f"sql:{nssdb}"]
+    subprocess.run([*certutil, "-N", "--empty-password"], check=True, capture_output=True)
+    trust = [*certutil, "-A", "-n", "phonebank test CA", "-t", "C,,", "-i", str(ca_cert)]
+    subprocess.run(trust, check=True, capture_output=True)
+    return home
+
+
+def chromium_in_namespace(workdir: Path, namespace: str) -> Path:
+    """A script that runs Chromium inside network namespace ``namespace``; Playwright launches
+    it as the browser (it talks to Chromium over a pipe, which crosses namespaces)."""
+    script = workdir / f"chromium-in-{namespace}"
+    script.write_text(f'#!/bin/sh\nexec ip netns exec {namespace} {CHROMIUM} "$@"\n')
+    script.chmod(0o755)
+    return script
+
+
+@contextlib.asynccontextmanager
+async def chromium_trusting(
+    ca_cert: Path, workdir: Path, namespace: str | None = None, args: list[str] | None = None
+) -> AsyncIterator[Browser]:
+    """Headless Chromium that trusts ``ca_cert`` like an installed root (no certificate
+    errors ignored), optionally inside network ``namespace``."""
+    home = trusting_home(workdir / "home", ca_cert)
+    executable = chromium_in_namespace(workdir, namespace) if namespace else Path(CHROMIUM)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable,
+            args=CHROMIUM_ARGS if args is None else args,
+            env={**os.environ, "HOME": str(home)},
+        )
+        try:
+            yield browser
+        finally:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await browser.close()
+
+
+@contextlib.asynccontextmanager
+async def engine_behind_proxy(
+    pair: PbxPair, database: Path, web_port: int, settings: Mapping[str, str]
+) -> AsyncIterator[Engine]:
+    """The engine on ``pair`` and its web app on 127.0.0.1:``web_port`` (where a proxy sends
+    pages), configured by ``settings`` (PHONEBANK_* names: web.public_url, [turn], ICE
+    policy...) instead of this process's environment."""
+    cfg = load_config(environ=settings)
+    cfg = dataclasses.replace(
+        cfg,
+        engine=dataclasses.replace(cfg.engine, database=database),
+        web=dataclasses.replace(cfg.web, host="127.0.0.1", port=web_port),
+    )
+    spec = pair.dialer.spec
+    ari = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, spec.ari_app)
+    sounds = SoundLibrary(pair.dialer.runtime.host_path(SOUNDS), SOUNDS)
+    async with Engine.running(cfg, ari, sounds) as engine, run_web(engine, cfg.web):
+        yield engine
+
+
+def pbx_ws(pair: PbxPair) -> str:
+    """host:port of the dialer PBX's HTTP server, where Asterisk serves /ws."""
+    return f"127.0.0.1:{pair.dialer.spec.http_port}"
