@@ -31,6 +31,7 @@ from engine.config import Config, load_config
 from engine.pbx.ports import pick_port
 from testbed.pair import PbxPair
 from testbed.shift import SOUNDS
+from testbed.turn import stop_process
 from web.app import run_web
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ async def running_caddy(
             log.info("caddy %d serving %s", proc.pid, site)
             yield caddy
         finally:
-            await _stop(proc)
+            await stop_process(proc)
 
 
 async def _wait_until_serving(
@@ -170,17 +171,6 @@ async def _handshake(caddy: RunningCaddy, *, verify: bool) -> bool:
     with contextlib.suppress(OSError, ssl.SSLError):
         await writer.wait_closed()
     return True
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is not None:
-        return
-    proc.terminate()
-    try:
-        await asyncio.wait_for(proc.wait(), 5)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
 
 
 @dataclass(frozen=True)

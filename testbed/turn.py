@@ -94,7 +94,7 @@ async def running_turn(
             log.info("coturn %d answering on %s:%d", proc.pid, host, port)
             yield host, port
         finally:
-            await _stop(proc)
+            await stop_process(proc)
 
 
 async def _wait_until_answering(
@@ -115,7 +115,8 @@ async def _wait_until_answering(
     )
 
 
-async def _stop(proc: asyncio.subprocess.Process) -> None:
+async def stop_process(proc: asyncio.subprocess.Process) -> None:
+    """Terminate ``proc`` and wait for it; kill it if it lingers 5 s."""
     if proc.returncode is not None:
         return
     proc.terminate()

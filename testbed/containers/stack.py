@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.pbx.instance import pid_alive
 from engine.pbx.ports import pick_port, pick_rtp_range
 from testbed.containers.podman import DOCKER, ContainerError, podman, podman_env
 
@@ -183,19 +183,9 @@ def reap_test_stacks(work: Path) -> None:
     )
     for project in projects:
         pid = project.removeprefix(TEST_PROJECT_PREFIX)
-        if project.startswith(TEST_PROJECT_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+        if project.startswith(TEST_PROJECT_PREFIX) and pid.isdigit() and not pid_alive(int(pid)):
             dead = StackSettings(StackPorts(0, 0, 0, 0, 0, 0, (0, 0), (0, 0)), "", 0, "")
             ComposeStack(project, dead, work / project).remove()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager
