@@ -132,8 +132,13 @@ async def test_machine_starved_of_audio_is_never_connected(
         try:
 
             async def ended() -> list[Attempt]:
+                """The ended attempt once its voter is settled too: the engine writes the
+                outcome, then settles the voter (two writes; a reader may fall between)."""
                 attempts = await engine.store.list_attempts(campaign.id)
-                return [a for a in attempts if a.outcome is not None]
+                done = [a for a in attempts if a.outcome is not None]
+                voters = [await engine.store.get_voter(a.voter_id) for a in done]
+                settled = all(v.status != VoterStatus.IN_FLIGHT for v in voters)
+                return done if settled else []
 
             (attempt,) = await wait_until(ended, 20, "the starved call to end")
         finally:
