@@ -65,6 +65,16 @@ class AfterResult(StrEnum):
     LOGOUT = "logout"
 
 
+class ResultStatus(StrEnum):
+    """How far a call's result got: saved as typed, sent with Next, or kept at the deadline."""
+
+    DRAFT = "draft"
+    """Saved as the volunteer chose and typed; not sent with Next yet."""
+    FINAL = "final"
+    TIMED_OUT = "timed out"
+    """The wrap-up deadline passed; what was chosen and typed by then is kept."""
+
+
 class LineType(StrEnum):
     """What kind of line a voter's number is (engine/voters/line_types.py tells)."""
 
@@ -209,6 +219,12 @@ class Campaign:
     """How long a number may ring before the dialer gives up."""
     amd_args: str = ""
     """AMD() arguments; empty uses pbx.amd_args."""
+    time_zone: str = ""
+    """IANA zone the dashboard and the results report times in; empty: the zone most of the
+    campaign's voters are in (UTC when unknown)."""
+    logout_after_missed_wrapups: int = 0
+    """Log a volunteer out after this many wrap-up deadlines in a row passed without a saved
+    result; 0: never (the volunteer is paused instead)."""
     active: bool = True
     created_at: datetime | None = None
 
@@ -301,6 +317,8 @@ class Session:
     created_at: datetime | None = None
     ended_at: datetime | None = None
     end_reason: EndReason = EndReason.OPEN
+    missed_wrapups: int = 0
+    """Wrap-up deadlines in a row that passed without a saved result."""
 
 
 @dataclass(frozen=True)
@@ -338,6 +356,7 @@ class Result:
     notes: str
     created_at: datetime
     updated_at: datetime
+    status: ResultStatus = ResultStatus.FINAL
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,24 @@ CREATE INDEX attempts_campaign_window
     ON attempts (campaign_id, ended_at, outcome, amd_verdict, state);
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_SCHEMA, _V2_PACING, _V3_OPEN_ATTEMPTS)
+_V4_EXPERIENCE = """
+-- Issue 14: results saved as they are typed, the wrap-up deadline that pauses instead of
+-- logging out, and the campaign's own time zone for the dashboard and the results.
+ALTER TABLE campaigns ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';  -- IANA; '': see models
+-- 0: never
+ALTER TABLE campaigns ADD COLUMN logout_after_missed_wrapups INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE results ADD COLUMN status TEXT NOT NULL DEFAULT 'final';  -- draft, final, timed out
+ALTER TABLE sessions ADD COLUMN missed_wrapups INTEGER NOT NULL DEFAULT 0;
+-- Per-volunteer tallies and the results report filtered by volunteer and date.
+CREATE INDEX results_campaign_volunteer ON results (campaign_id, volunteer_id, created_at);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _V1_SCHEMA,
+    _V2_PACING,
+    _V3_OPEN_ATTEMPTS,
+    _V4_EXPERIENCE,
+)
 
 
 def migrate(
