@@ -183,7 +183,10 @@ class Campaign:
     """A jinja2 template (rendered in a sandbox) with the voter's fields."""
     survey: list[dict[str, Any]] = field(default_factory=list)
     """Questions: {"id", "text", "kind": single|multiple|text, "options": [{"value", "label",
-    "next": question id or None}]}."""
+    "next": question id or None}], "ask_if": {"question": id, "answer": option value} or
+    absent}. An option's `next` makes that question a follow-up asked once the option is
+    chosen; `ask_if` asks the question only when an earlier choice question got that answer
+    (engine/scripts/survey.py checks and applies both)."""
     term_codes: list[TermCode] = field(default_factory=lambda: list(DEFAULT_TERM_CODES))
     caller_id: str = ""
     dial_mode: DialMode = DialMode.POWER

@@ -31,6 +31,7 @@ from engine.models import (
 from engine.notifier import DialingView
 from engine.operators.logins import TOKEN_LIFETIME, OperatorLogins
 from engine.scripts.render import check_script
+from engine.scripts.survey import check_survey
 from engine.security import field_limits
 from engine.security.csv_cells import safe_cell
 from engine.security.login_limits import LoginLimiter
@@ -177,7 +178,7 @@ class OperatorService:
         if "term_codes" in clean:
             clean["term_codes"] = _term_codes(clean["term_codes"])
         if "survey" in clean:
-            _check_survey(clean["survey"])
+            check_survey(clean["survey"])
         _check_pacing(clean)
         if clean.get("dnc_scope", DncScope.CAMPAIGN) not in tuple(DncScope):
             raise InvalidInput("dnc_scope must be 'campaign' or 'global'")
@@ -346,22 +347,3 @@ def _check_pacing(clean: dict[str, Any]) -> None:
                 f"abandon_target must be between 0.1 and {limit:g} percent (the legal limit)"
             )
         clean["abandon_target"] = float(target)
-
-
-def _check_survey(survey: Any) -> None:
-    if not isinstance(survey, list):
-        raise InvalidInput("survey must be a list of questions")
-    ids = set()
-    for question in survey:
-        if not isinstance(question, dict) or not question.get("id") or not question.get("text"):
-            raise InvalidInput(f"survey question {question!r} needs an id and a text")
-        if question.get("kind", "single") not in ("single", "multiple", "text"):
-            raise InvalidInput(f"question {question['id']}: kind must be single, multiple or text")
-        ids.add(question["id"])
-    for question in survey:
-        for option in question.get("options", []):
-            follow = option.get("next") if isinstance(option, dict) else None
-            if follow and follow not in ids:
-                raise InvalidInput(
-                    f"question {question['id']}: option leads to unknown question '{follow}'"
-                )

@@ -23,6 +23,7 @@ from engine.models import (
     SessionState,
     TermCodeKind,
 )
+from engine.scripts.survey import visible_answers
 from engine.security import field_limits
 from engine.sessions.ledger import SessionLedger, Waker
 from engine.sessions.states import SessionEvent
@@ -109,7 +110,12 @@ class ResultActions:
         if term_code not in codes:
             raise InvalidInput(f"unknown term code '{term_code}': use one of {sorted(codes)}")
         result = await self.store.save_result(
-            session.attempt_id, session.id, term_code, dict(answers), notes.strip(), self.clock()
+            session.attempt_id,
+            session.id,
+            term_code,
+            visible_answers(campaign.survey, answers),
+            notes.strip(),
+            self.clock(),
         )
         if codes[term_code].kind == TermCodeKind.REMOVE:
             await self._remove_number(session, campaign)

@@ -164,12 +164,12 @@ async def test_a_campaign_needs_a_name(service: OperatorService) -> None:
                     {"id": "q1", "text": "Support?", "options": [{"value": "y", "next": "q9"}]}
                 ]
             },
-            "question q1: option leads to unknown question 'q9'",
+            "Question 'q1': an option leads to question 'q9', which does not exist",
             id="survey follow-up",
         ),
         pytest.param(
             {"survey": [{"id": "q1", "text": "Why?", "kind": "essay"}]},
-            "question q1: kind must be",
+            "Question 'q1': the kind must be",
             id="survey kind",
         ),
         pytest.param({"dnc_scope": "everywhere"}, "dnc_scope must be", id="dnc_scope"),
