@@ -253,7 +253,8 @@ async def test_an_operator_creates_a_campaign_through_the_form(
         "csrf_token": token,
         "name": "Fall Drive",
         "script": "Hi {{ first_name }}",
-        "survey": '[{"id": "support", "text": "Support?", "kind": "single"}]',
+        "survey": '[{"id": "support", "text": "Support?", "kind": "single", '
+        '"options": [{"value": "yes", "label": "Yes"}]}]',
         "term_codes": "talked | Talked | contact\nremove | Remove Number | remove",
         "caller_id": "",
         "dial_mode": "predictive",
@@ -285,6 +286,26 @@ async def test_an_operator_creates_a_campaign_through_the_form(
     bad = await client.post("/operator/campaigns/new", data={**form, "survey": "[{"})
     assert bad.status == 400
     assert "not valid JSON" in await bad.text()
+    branch = '[{"id": "why", "text": "Why?", "kind": "text", "ask_if": {"question": "gone"}}]'
+    bad = await client.post("/operator/campaigns/new", data={**form, "survey": branch})
+    assert bad.status == 400
+    assert "Question &#39;why&#39; is asked only after an answer to &#39;gone&#39;" in (
+        await bad.text()
+    )
+
+
+async def test_a_saved_campaign_without_voters_offers_the_list_upload_next(
+    client: TestClient[Any, Any], engine: Engine, campaign: Campaign
+) -> None:
+    await log_in(client)
+    page = f"/operator/campaigns/{campaign.id}"
+    text = await (await client.get(page + "?saved=1")).text()
+    assert "Saved." in text
+    assert f'href="{page}/list">Next: upload your voter list</a>' in text
+    assert "Next: upload" not in await (await client.get(page)).text()  # only after a save
+    await add_voters(engine, campaign, "phone\n+12025550111\n")
+    text = await (await client.get(page + "?saved=1")).text()
+    assert "Saved." in text and "Next: upload" not in text
 
 
 async def test_every_operator_page_renders_for_a_logged_in_operator(

@@ -142,7 +142,15 @@ async def new_campaign(request: web.Request, session: OperatorSession) -> web.Re
 @operator_page
 async def edit_campaign(request: web.Request, session: OperatorSession) -> web.Response:
     campaign = await load_campaign(request)
-    return _campaign_form(request, session, campaign, _form_values(campaign), "")
+    counts = await engine_of(request).store.voter_counts(campaign.id)
+    return _campaign_form(
+        request,
+        session,
+        campaign,
+        _form_values(campaign),
+        "",
+        needs_voters=not sum(counts.values()),
+    )
 
 
 @operator_page
@@ -177,13 +185,16 @@ def _campaign_form(
     values: dict[str, str],
     error: str,
     status: int = 200,
+    needs_voters: bool = False,
 ) -> web.Response:
+    """The form; after a save of a campaign with no voters yet it offers the list upload next."""
     join = f"{request.url.origin()}/join/{campaign.id}" if campaign.id else ""
     context = {
         "campaign": campaign,
         "values": values,
         "error": error,
         "saved": request.query.get("saved") == "1" and not error,
+        "needs_voters": needs_voters,
         "join_url": join,
         "preview": render_script(values["script"], SAMPLE_VOTER.fields(), SAMPLE_VOLUNTEER),
         "dial_modes": DIAL_MODE_LABELS,

@@ -1,5 +1,7 @@
 // phonebank volunteer pages: the survey form (Spoke-style questions whose answers can lead
-// to follow-up questions through an option's `next`). Labels are inserted as text only.
+// to follow-up questions through an option's `next`, and questions asked only when an earlier
+// answer holds: `"ask_if": {"question", "answer"}`). Labels are inserted as text only. The
+// campaign form's live preview (survey-builder.js) draws with the same functions.
 "use strict";
 
 window.PhonebankSurvey = (() => {
@@ -21,6 +23,12 @@ window.PhonebankSurvey = (() => {
         box.classList.add("follow-up");
         box.hidden = true;
       }
+      if (q.ask_if?.question) {
+        box.classList.add("conditional");
+        box.dataset.askIf = q.ask_if.question;
+        box.dataset.askIfAnswer = q.ask_if.answer ?? "";
+        box.hidden = true;
+      }
       box.append(el("legend", {}, q.text));
       const kind = q.kind || "single";
       if (kind === "text") {
@@ -40,20 +48,34 @@ window.PhonebankSurvey = (() => {
     }
   }
 
-  /** Show the follow-ups that a checked answer leads to (transitively); hide the rest. */
+  /** Show the questions that are asked given the answers so far: a follow-up once a checked
+   *  answer of a shown question leads to it, a conditional one while its shown condition
+   *  question has the chosen answer (engine/scripts/survey.py visible_questions, same rule). */
   function showFollowUps(form) {
+    const boxes = [...form.querySelectorAll(".question")];
     const shown = new Set();
-    const visit = (box) => {
-      for (const input of box.querySelectorAll("input[data-next]:checked")) {
-        const next = form.querySelector(`[data-question="${CSS.escape(input.dataset.next)}"]`);
-        if (next && !shown.has(next)) {
-          shown.add(next);
-          visit(next);
+    const chosen = (box) => [...box.querySelectorAll("input:checked")].map((i) => i.value);
+    const asked = (box) => {
+      const id = box.dataset.question;
+      if (box.classList.contains("follow-up")) {
+        const leads = [...form.querySelectorAll("input[data-next]:checked")].some(
+          (i) => i.dataset.next === id && shown.has(i.closest(".question")));
+        if (!leads) return false;
+      }
+      if (!box.dataset.askIf) return true;
+      const other = boxes.find((b) => b.dataset.question === box.dataset.askIf);
+      return Boolean(other) && shown.has(other) && chosen(other).includes(box.dataset.askIfAnswer);
+    };
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const box of boxes) {
+        if (!shown.has(box) && asked(box)) {
+          shown.add(box);
+          changed = true;
         }
       }
-    };
-    for (const box of form.querySelectorAll(".question:not(.follow-up)")) visit(box);
-    for (const box of form.querySelectorAll(".question.follow-up")) box.hidden = !shown.has(box);
+    }
+    for (const box of boxes) box.hidden = !shown.has(box);
   }
 
   /** The answers of the visible questions: question id → value, [values] or text. */
