@@ -124,7 +124,7 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     await check(page, shot, "campaign-saved")
 
     # The list: mapping preview, upload with progress, report, rejected rows.
-    await page.get_by_role("link", name="Voter list").click()
+    await page.get_by_role("link", name="Next: upload your voter list").click()
     await expect(page.locator(".empty")).to_contain_text("No voters yet")
     await page.get_by_label("CSV file").set_input_files(
         files=[FilePayload(name="ward.csv", mimeType="text/csv", buffer=voter_list())]
