@@ -315,8 +315,15 @@ def _term_codes(raw: Any) -> list[TermCode]:
                 f"term code {item!r} needs code, label and a kind of "
                 f"{[str(k) for k in TermCodeKind]}"
             ) from None
-    if len({c.code for c in codes}) != len(codes):
-        raise InvalidInput("two term codes have the same code")
+    seen: set[str] = set()
+    for number, code in enumerate(codes, 1):
+        if not code.code.strip() or not code.label.strip():
+            raise InvalidInput(f"Term code {number} needs a code and a label.")
+        if code.code in seen:
+            raise InvalidInput(
+                f"two term codes have the same code '{code.code}'; give each its own code"
+            )
+        seen.add(code.code)
     return codes
 
 

@@ -125,7 +125,9 @@ async def check_preview(page: Page) -> None:
 async def edit_term_codes(page: Page) -> None:
     await page.get_by_role("button", name="Add term code").click()
     await expect(page.locator("#tb-c3-label")).to_be_focused()
+    await expect(page.locator("#term-problem")).to_have_text("Term code 4 needs a label.")
     await page.locator("#tb-c3-label").fill("Moved away")
+    await expect(page.locator("#term-problem")).to_be_empty()
     await expect(page.locator("#tb-c3-code")).to_have_value("moved_away")
     await page.locator("#tb-c3-kind").select_option("no contact")
     await expect(page.locator("#tb-c3-kind-hint")).to_contain_text("recorded as no contact")

@@ -155,8 +155,13 @@ async def test_a_campaign_needs_a_name(service: OperatorService) -> None:
         ),
         pytest.param(
             {"term_codes": [{"code": "x", "label": "X", "kind": "contact"}] * 2},
-            "two term codes have the same code",
+            "two term codes have the same code 'x'",
             id="duplicate codes",
+        ),
+        pytest.param(
+            {"term_codes": [{"code": "x", "label": " ", "kind": "contact"}]},
+            "Term code 1 needs a code and a label.",
+            id="empty label",
         ),
         pytest.param(
             {

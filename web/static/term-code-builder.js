@@ -36,6 +36,21 @@
 
   function sync() {
     text.value = codes.map((c) => `${c.code} | ${c.label} | ${c.kind}`).join("\n");
+    $("term-problem").textContent = problem();
+  }
+
+  /** The first problem the server would refuse, as one sentence ("" when none). */
+  function problem() {
+    if (!codes.length) return "Add at least one term code: volunteers pick one after every call.";
+    const seen = new Set();
+    for (const [i, c] of codes.entries()) {
+      if (!c.label.trim()) return `Term code ${i + 1} needs a label.`;
+      if (!c.code.trim()) return `Term code ${i + 1} (“${c.label}”) needs a code.`;
+      if (c.code.includes("|") || c.label.includes("|")) return `Term code ${i + 1}: a label or code cannot contain “|”.`;
+      if (seen.has(c.code)) return `Two term codes have the code '${c.code}'; give each its own code.`;
+      seen.add(c.code);
+    }
+    return "";
   }
 
   function draw(focus) {
@@ -136,6 +151,7 @@
     if (value === null) return;
     codes = value;
     draw(null);
+    $("term-problem").textContent = problem();
   });
 
   const start = parse();
