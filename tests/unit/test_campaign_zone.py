@@ -1,0 +1,40 @@
+"""Issue 14 item 5: the campaign's time zone (setting, or most of its voters', or UTC)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.errors import InvalidInput
+from engine.models import Campaign
+from engine.operators.time_zone import campaign_zone, valid_time_zone
+
+
+def test_the_setting_wins() -> None:
+    campaign = Campaign(id=1, name="Fall", time_zone="America/Denver")
+    assert campaign_zone(campaign, {"America/New_York": 90}) == ZoneInfo("America/Denver")
+
+
+def test_empty_setting_takes_the_zone_most_voters_are_in() -> None:
+    campaign = Campaign(id=1, name="Fall")
+    zones = Counter({"America/New_York": 3, "America/Chicago": 7, "": 50})
+    assert campaign_zone(campaign, zones) == ZoneInfo("America/Chicago")
+
+
+def test_a_tie_is_broken_by_name_and_nothing_known_is_utc() -> None:
+    campaign = Campaign(id=1, name="Fall")
+    tie = {"America/New_York": 2, "America/Chicago": 2}
+    assert campaign_zone(campaign, tie) == ZoneInfo("America/Chicago")
+    assert campaign_zone(campaign, {"": 10}) == ZoneInfo("UTC")
+    assert campaign_zone(campaign, {}) == ZoneInfo("UTC")
+
+
+def test_the_setting_is_validated() -> None:
+    assert valid_time_zone(" Europe/Berlin ") == "Europe/Berlin"
+    assert valid_time_zone("") == ""
+    with pytest.raises(InvalidInput, match="not a known time zone"):
+        valid_time_zone("Mars/Olympus")
+    with pytest.raises(InvalidInput, match="must be text"):
+        valid_time_zone(5)
