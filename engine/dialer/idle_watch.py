@@ -90,10 +90,13 @@ class IdleWatch:
             log.info("campaign %d: calling again", campaign_id)
             await self._publish(campaign_id, None)
 
-    def forget(self, campaign_id: int) -> None:
-        """Nobody of the campaign is signed in any more."""
-        self._checked.pop(campaign_id, None)
-        self._idle.pop(campaign_id, None)
+    def keep_only(self, campaign_ids: set[int]) -> None:
+        """Forget the campaigns nobody is signed in to any more (their next volunteer gets
+        a fresh count)."""
+        for campaign_id in set(self._checked) - campaign_ids:
+            self._checked.pop(campaign_id, None)
+        for campaign_id in set(self._idle) - campaign_ids:
+            self._idle.pop(campaign_id, None)
 
     async def _publish(self, campaign_id: int, found: Availability | None) -> None:
         view = found.view() if found is not None else _calling()

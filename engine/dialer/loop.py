@@ -79,7 +79,9 @@ class Dialer:
         if not self.gate.open:
             return  # nothing is placed (or offered) while something of ours is down
         sessions = await self.store.live_sessions()
-        for campaign_id in sorted({s.campaign_id for s in sessions}):
+        signed_in = {s.campaign_id for s in sessions}
+        self.idle.keep_only(signed_in)
+        for campaign_id in sorted(signed_in):
             campaign = await self.store.get_campaign(campaign_id)
             if campaign.active:
                 await self.dial_campaign(campaign)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from engine.dialer.availability import Availability, IdleReason, explain
 from engine.dialer.resume_times import local_clock, next_open
-from engine.models import Campaign, VoterStatus
+from engine.models import CallOutcome, CallState, Campaign, VoterStatus
 from engine.store.base import VoterTally
 from engine.store.sqlite.store import SqliteStore
 from engine.voters.calling_hours import zones_open_now
@@ -190,3 +190,29 @@ async def test_store_groups_the_voters_left_by_reason(store: SqliteStore) -> Non
     waiting = [t for t in tallies if t.waiting_until is not None]
     assert [t.waiting_until for t in waiting] == [now + timedelta(hours=1)]
     assert await store.voter_zones(campaign.id) == {NY: 5, LA: 1}
+
+
+async def test_only_calls_the_phone_system_accepted_count_as_placed(store: SqliteStore) -> None:
+    """A claimed attempt that never reached Asterisk (originate refused, or still about to
+    be sent) is not a call placed."""
+    campaign = await store.create_campaign("Fall")
+    await store.add_voters(campaign.id, [Row(p) for p in phones(3)])
+    now = datetime(2026, 1, 15, 18, 0, tzinfo=UTC)
+    (_, refused), (_, ringing), (_, answered) = await store.claim_voters(
+        campaign.id, 3, now, [NY], 3
+    )
+    await store.update_attempt(
+        refused.id, state=CallState.ENDED, ended_at=now, outcome=CallOutcome.FAILED
+    )
+    assert await store.calls_placed(campaign.id, now - timedelta(hours=1)) == 0
+    await store.update_attempt(ringing.id, state=CallState.DIALING, originated_at=now)
+    await store.update_attempt(
+        answered.id,
+        state=CallState.ENDED,
+        originated_at=now,
+        ended_at=now + timedelta(minutes=2),
+        outcome=CallOutcome.CONTACT,
+    )
+    assert await store.calls_placed(campaign.id, now - timedelta(hours=1)) == 2
+    stats_window = now + timedelta(hours=2)
+    assert await store.calls_placed(campaign.id, stats_window) == 0

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.app import Engine
 from engine.errors import InvalidInput
 from engine.models import Campaign
 from engine.operators.time_zone import campaign_zone, valid_time_zone
@@ -38,3 +39,10 @@ def test_the_setting_is_validated() -> None:
         valid_time_zone("Mars/Olympus")
     with pytest.raises(InvalidInput, match="must be text"):
         valid_time_zone(5)
+
+
+async def test_a_campaign_refuses_an_unknown_time_zone(engine: Engine) -> None:
+    campaign = await engine.operators.create_campaign("test", "Zones", time_zone="US/Central")
+    assert campaign.time_zone == "US/Central"
+    with pytest.raises(InvalidInput, match="'Moon/Base' is not a known time zone"):
+        await engine.operators.update_campaign("test", campaign.id, time_zone="Moon/Base")
