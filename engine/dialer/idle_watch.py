@@ -64,7 +64,8 @@ class IdleWatch:
         self._checked[campaign.id] = clock
         found = await self.check(campaign)
         if not found.idle:
-            return found  # someone is callable: the next claim takes them
+            await self._clear(campaign.id)  # someone is callable: the next claim takes them
+            return found
         before = self._idle.get(campaign.id)
         self._idle[campaign.id] = found
         if before is None or before.message != found.message or before.counts != found.counts:
@@ -85,8 +86,10 @@ class IdleWatch:
     async def dialing(self, campaign_id: int) -> None:
         """Calls of the campaign go out again: take the explanation down."""
         self._checked.pop(campaign_id, None)
-        found = self._idle.pop(campaign_id, None)
-        if found is not None:
+        await self._clear(campaign_id)
+
+    async def _clear(self, campaign_id: int) -> None:
+        if self._idle.pop(campaign_id, None) is not None:
             log.info("campaign %d: calling again", campaign_id)
             await self._publish(campaign_id, None)
 

@@ -56,3 +56,25 @@ async def test_the_watch_explains_throttles_and_clears(store: SqliteStore) -> No
         await watch.nothing_to_dial(campaign)
         watch.keep_only(set())  # nobody signed in any more
         assert watch.current(campaign.id) is None
+
+
+async def test_an_explanation_goes_once_someone_can_be_called(store: SqliteStore) -> None:
+    """A campaign without voters gets a list (during calling hours): the next count takes
+    the explanation down even before a call is placed."""
+    campaign = await store.create_campaign("Spring")
+    now = [NIGHT]
+    clock = [0.0]
+    notifier = Notifier()
+    watch = IdleWatch(
+        store, notifier, campaign_zone, clock=lambda: now[0], monotonic=lambda: clock[0]
+    )
+    with notifier.campaign_events(campaign.id) as board:
+        found = await watch.nothing_to_dial(campaign)
+        assert found is not None and found.message.startswith("This campaign has no voters yet")
+        assert board.get_nowait()["reason"] == "no voters"
+        await store.add_voters(campaign.id, [Row(p) for p in phones(2)])
+        now[0], clock[0] = datetime(2026, 1, 15, 18, 0, tzinfo=UTC), 60.0
+        found = await watch.nothing_to_dial(campaign)
+        assert found is not None and not found.idle
+        assert board.get_nowait()["idle"] is False
+        assert watch.current(campaign.id) is None
