@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
 from engine.errors import InvalidInput
 from engine.models import Campaign
 from engine.operators.time_zone import campaign_zone, valid_time_zone
+from tests.unit.test_operator_pages import log_in
 
 
 def test_the_setting_wins() -> None:
@@ -46,3 +50,20 @@ async def test_a_campaign_refuses_an_unknown_time_zone(engine: Engine) -> None:
     assert campaign.time_zone == "US/Central"
     with pytest.raises(InvalidInput, match="'Moon/Base' is not a known time zone"):
         await engine.operators.update_campaign("test", campaign.id, time_zone="Moon/Base")
+
+
+@pytest.mark.usefixtures("operator")
+async def test_the_form_shows_the_setting_and_the_dashboard_uses_it(
+    client: TestClient[Any, Any], engine: Engine
+) -> None:
+    campaign = await engine.operators.create_campaign(
+        "test", "Chicago", time_zone="America/Chicago"
+    )
+    await log_in(client)
+    form = await (await client.get(f"/operator/campaigns/{campaign.id}")).text()
+    assert re.search(r'<label for="time_zone">Campaign time zone</label>', form)
+    assert 'name="time_zone" type="text" list="time-zones" value="America/Chicago"' in form
+    stats = await (await client.get(f"/operator/campaigns/{campaign.id}/stats")).json()
+    assert stats["time_zone"] == "America/Chicago"
+    assert stats["time_zone_abbreviation"] in ("CST", "CDT")
+    assert stats["volunteers_on_shift"] == [] and stats["calls_placed_last_hour"] == 0
