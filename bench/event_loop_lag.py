@@ -173,7 +173,8 @@ async def refresher(engine: Engine, campaign_id: int, old: bool, figures: Figure
         if old:
             await hourly_by_scan(engine.store, campaign_id, datetime.now(UTC))
         else:
-            await hourly(engine.store, campaign_id, datetime.now(UTC))
+            campaign = await engine.store.get_campaign(campaign_id)
+            await hourly(engine.store, campaign, datetime.now(UTC))
         figures.refresh.append(time.perf_counter() - started)
         await asyncio.sleep(REFRESH_S)
 

@@ -29,12 +29,14 @@ from engine.calls.voter_release import settle_voter
 from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
 from engine.config import Config, outbound_trunk
+from engine.dialer.idle_watch import IdleWatch
 from engine.dialer.loop import Dialer
 from engine.metrics.registry import EngineMetrics
 from engine.metrics.telephony import TelephonyCollector
 from engine.models import EndReason
 from engine.notifier import DialingView, Notifier
 from engine.operators.service import OperatorService
+from engine.operators.time_zone import campaign_zone
 from engine.security.login_limits import SignupLimiter, SignupPolicy
 from engine.security.password_hasher import PasswordHasher
 from engine.sessions.ledger import SessionLedger
@@ -110,6 +112,7 @@ class Engine:
             assert sounds is not None
             async with AriClient.connect(ari_settings) as ari:
                 wakeups = Wakeups()
+                idle = IdleWatch(store, notifier, campaign_zone)
                 gate = DialingGate()
                 player = Player(ari)
                 softphones = Softphones(
@@ -176,11 +179,14 @@ class Engine:
                     ledger,
                     calls,
                     preview,
+                    idle,
                     originates_per_second=cfg.engine.originates_per_second,
                 )
-                volunteers = volunteer_service(ledger, telephony)
+                volunteers = volunteer_service(ledger, telephony, availability=idle.current)
                 operators = operator_service(
-                    dialing=telephony.dialing, live_pacing=dialer.pacing_summary
+                    dialing=telephony.dialing,
+                    live_pacing=dialer.pacing_summary,
+                    availability=idle.current,
                 )
                 await telephony.recover()
                 tasks = [

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Literal, NotRequired, TypedDict
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,20 @@ class ImportProgressEvent(TypedDict):
     bytes_total: int | None
 
 
+class AvailabilityEvent(TypedDict):
+    """Issue 14 item 2 (LIVE): nobody can be called now and why (``idle``), or calling goes
+    on again (``idle`` false); to the campaign's dashboards and its volunteers' pages
+    (engine/dialer/idle_watch.py; the fields as Availability.view)."""
+
+    type: Literal["availability"]
+    campaign_id: int
+    idle: bool
+    reason: str | None
+    message: str
+    resumes_at: str | None
+    counts: dict[str, int]
+
+
 class VoterCardHeader(TypedDict):
     """The declared part of a ``voter`` event; the card's fields follow it."""
 
@@ -109,6 +123,7 @@ Payload = (
     | TelephonyEvent
     | PinInUseEvent
     | ImportProgressEvent
+    | AvailabilityEvent
 )
 """Every declared payload the engine publishes."""
 
@@ -142,6 +157,19 @@ class Notifier:
                 with contextlib.suppress(asyncio.QueueEmpty):
                     queue.get_nowait()
             queue.put_nowait(event)
+
+    def publish_to_sessions(
+        self, campaign_id: int, session_ids: Iterable[int], event: Payload
+    ) -> None:
+        """Send ``event`` to the campaign's dashboards once and to each of ``session_ids``."""
+        stamped: Event = {**event, "sent_at": time.time()}
+        self._send(campaign_id, None, stamped)
+        for session_id in session_ids:
+            for queue in list(self._sessions.get(session_id, ())):
+                if queue.full():
+                    with contextlib.suppress(asyncio.QueueEmpty):
+                        queue.get_nowait()
+                queue.put_nowait(stamped)
 
     def broadcast(self, event: Payload) -> None:
         """Send ``event`` to every subscriber: every session's page and every dashboard."""

@@ -143,10 +143,17 @@ class CampaignPacing:
             "ringing": len(state.ringing_elapsed),
             "in_amd": len(state.amd_elapsed),
             "waiting_for_volunteer": state.connecting,
-            "placed": wanted,
+            "wanted": wanted,
+            "placed": 0,
             "contact_rate_high": round(100.0 * state.contact_rate_high, 1),
         }
         return wanted
+
+    def placed(self, count: int) -> None:
+        """How many calls the last decision really placed: fewer than it wanted when fewer
+        voters could be called (issue 14 item 2: the dashboard never reports a call placed
+        when none was)."""
+        self.last_decision["placed"] = count
 
     def summary(self) -> dict[str, Any]:
         """What the dashboard and API show about this campaign's pacing."""

@@ -17,6 +17,7 @@ from engine.calls.preview import PreviewCalls
 from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
 from engine.dialer.campaign_pacing import CampaignPacing
+from engine.dialer.idle_watch import IdleWatch
 from engine.dialer.pacing.base import PacingState
 from engine.errors import PhonebankError
 from engine.models import Campaign, Session, SessionState
@@ -41,6 +42,7 @@ class Dialer:
         sessions: SessionLedger,
         calls: OutboundCalls,
         preview: PreviewCalls,
+        idle: IdleWatch,
         *,
         originates_per_second: float = 20.0,
     ) -> None:
@@ -50,6 +52,8 @@ class Dialer:
         self.sessions = sessions
         self.calls = calls
         self.preview = preview
+        self.idle = idle
+        """Why nobody can be called, when the dialer finds nobody (issue 14 item 2)."""
         self.interval = 1.0 / originates_per_second
         self._last_originate = 0.0
         self.pacing: dict[int, CampaignPacing] = {}
@@ -75,10 +79,14 @@ class Dialer:
         if not self.gate.open:
             return  # nothing is placed (or offered) while something of ours is down
         sessions = await self.store.live_sessions()
-        for campaign_id in sorted({s.campaign_id for s in sessions}):
+        signed_in = {s.campaign_id for s in sessions}
+        self.idle.keep_only(signed_in)
+        for campaign_id in sorted(signed_in):
             campaign = await self.store.get_campaign(campaign_id)
             if campaign.active:
                 await self.dial_campaign(campaign)
+            else:
+                await self.idle.nothing_to_dial(campaign)
 
     async def close(self) -> None:
         """Learn from the last finished calls and save what every campaign's pacing
@@ -145,11 +153,13 @@ class Dialer:
                 campaign.max_attempts,
                 automatic_line_types(campaign),
             )
+        pacing.placed(len(claimed))
         calls = [self.calls.register(campaign, voter, attempt) for voter, attempt in claimed]
         for call in calls:
             await self._pace()
             self.calls.start_dialing(call)
         if claimed:
+            await self.idle.dialing(campaign.id)
             log.info(
                 "campaign %d: %d ready, %d dialing -> placed %d call(s)",
                 campaign.id,
@@ -161,12 +171,18 @@ class Dialer:
             # Mobiles by hand: only once no automatic call is ringing, since a volunteer
             # looking at a card is not ready for a person who answers one.
             await self._offer_previews(campaign, zones)
+        elif wanted > 0 and self.calls.in_flight(campaign.id) == (0, 0):
+            await self.idle.nothing_to_dial(campaign)
         return len(claimed)
 
     async def _offer_previews(self, campaign: Campaign, zones: set[str]) -> None:
         ready = await self.sessions.ready_sessions(campaign.id)
-        if ready:
-            await self.preview.offer(campaign, ready, zones)
+        if not ready:
+            return
+        if await self.preview.offer(campaign, ready, zones):
+            await self.idle.dialing(campaign.id)
+        else:
+            await self.idle.nothing_to_dial(campaign)
 
     async def _pace(self) -> None:
         wait = self._last_originate + self.interval - time.monotonic()

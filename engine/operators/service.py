@@ -30,6 +30,8 @@ from engine.models import (
 )
 from engine.notifier import DialingView
 from engine.operators.logins import TOKEN_LIFETIME, OperatorLogins
+from engine.operators.stats import volunteers_on_shift
+from engine.operators.time_zone import valid_time_zone
 from engine.scripts.render import check_script
 from engine.scripts.survey import check_survey
 from engine.security import field_limits
@@ -86,8 +88,11 @@ class OperatorService:
         login_limiter: LoginLimiter | None = None,
         dialing: Callable[[], DialingView] = lambda: {"paused": False, "message": ""},
         live_pacing: Callable[[int], dict[str, Any] | None] | None = None,
+        availability: Callable[[int], dict[str, Any] | None] = lambda campaign_id: None,
     ) -> None:
         self.store = store
+        self.availability = availability
+        """Why nobody of a campaign can be called now, or None (engine/dialer/idle_watch.py)."""
         self.dialing = dialing
         """Whether dialing is held now and why (the telephony's gate; open without a PBX)."""
         self.default_region = default_region
@@ -171,6 +176,8 @@ class OperatorService:
             start = clean.get("calling_hours_start", current.calling_hours_start)
             end = clean.get("calling_hours_end", current.calling_hours_end)
             zones_within_hours([], str(start), str(end), self.clock())
+        if "time_zone" in clean:  # issue 14 item 5 (LIVE)
+            clean["time_zone"] = valid_time_zone(clean["time_zone"])
         if "script" in clean:
             problems = check_script(str(clean["script"]))
             if problems:
@@ -272,6 +279,11 @@ class OperatorService:
             "pacing": self.live_pacing(campaign_id) if self.live_pacing else None,
             "dialing": self.dialing(),
             "voters": {str(k): v for k, v in counts.items()},
+            "availability": self.availability(campaign_id),
+            "volunteers_on_shift": await volunteers_on_shift(self.store, campaign, now),
+            "calls_placed_last_hour": await self.store.calls_placed(
+                campaign_id, now - timedelta(hours=1)
+            ),
         }
 
     async def results_csv(self, actor: str, campaign_id: int) -> AsyncIterator[str]:

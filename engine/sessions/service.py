@@ -57,8 +57,11 @@ class VolunteerService:
         hasher: PasswordHasher | None = None,
         login_limiter: LoginLimiter | None = None,
         signup_limiter: SignupLimiter | None = None,
+        availability: Callable[[int], dict[str, Any] | None] = lambda campaign_id: None,
     ) -> None:
         self.store = store
+        self.availability = availability
+        """Why nobody of a campaign can be called now, or None (engine/dialer/idle_watch.py)."""
         self.ledger = ledger
         self.calls = calls
         self.callin_number = callin_number
@@ -102,6 +105,7 @@ class VolunteerService:
                 login.volunteer_id, found.id, mode, pin, credentials.token_hash(token), self.clock()
             )
         await self.store.use_login(login.login_id, self.clock())
+        self.ledger.publish_state(session)  # the dashboards list who signed in (issue 14)
         if mode == AudioMode.BROWSER:
             await self.calls.open_browser_audio(session)
         log.info(
@@ -239,6 +243,7 @@ class VolunteerService:
             "end_reason": session.end_reason,
             "softphone": None,
             "dialing": self.calls.dialing(),
+            "availability": self.availability(campaign.id),
         }
         login = self.calls.browser_login(session.id)
         if login is not None and session.state in LIVE_STATES:

@@ -43,6 +43,35 @@ class HourCount:
     contacts: int
 
 
+# --- issue 14 items 2 and 5 (LIVE): an empty shift explains itself; the per-volunteer view
+@dataclass(frozen=True)
+class VoterTally:
+    """How many of a campaign's voters share a status, a zone and whether they are out of
+    attempts, on the do-not-call list or waiting for a retry time (engine/dialer/availability.py
+    turns these into the reason nobody can be called)."""
+
+    status: VoterStatus
+    zone: str
+    exhausted: bool
+    on_dnc: bool
+    waiting_until: datetime | None
+    """The soonest retry time of these voters when it is still ahead; None: not waiting."""
+    count: int
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    """A signed-in volunteer on the dashboard, with their results this session."""
+
+    session_id: int
+    name: str
+    audio_mode: AudioMode
+    state: SessionState
+    state_since: datetime
+    phone: bool
+    results_by_code: dict[str, int]
+
+
 class Store(Protocol):
     # --- campaigns ---------------------------------------------------------------------
     async def create_campaign(self, name: str, **settings: Any) -> Campaign:
@@ -251,6 +280,23 @@ class Store(Protocol):
     async def save_pacing(self, campaign_id: int, learned: str, now: datetime) -> None: ...
 
     async def close(self) -> None: ...
+
+    # --- issue 14 items 2 and 5 (LIVE) --------------------------------------------------
+    async def voter_tallies(
+        self, campaign_id: int, now: datetime, max_attempts: int
+    ) -> list[VoterTally]:
+        """The campaign's voters grouped for the reason they can or cannot be called at
+        ``now`` (grouped in the database: fit for 100,000 voters)."""
+
+    async def volunteers_on_shift(self, campaign_id: int) -> list[ShiftRow]:
+        """The campaign's signed-in volunteers by name, with their results this session."""
+
+    async def voter_zones(self, campaign_id: int) -> dict[str, int]:
+        """How many of the campaign's voters are in each zone ('' unknown)."""
+
+    async def calls_placed(self, campaign_id: int, since: datetime) -> int:
+        """Calls the phone system accepted (originated) since ``since``; claims that never
+        reached it are not counted."""
 
 
 __all__ = ["SessionState", "Store", "VoterInput"]

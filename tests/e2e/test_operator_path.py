@@ -153,7 +153,7 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     # The dashboard moves without a reload while a volunteer takes calls.
     await page.get_by_role("link", name="Dashboard").click()
     await expect(page.locator("#live-status")).to_contain_text("Live")
-    await expect(page.locator("#attempts-last-hour")).to_have_text("0")
+    await expect(page.locator("#calls-placed-last-hour")).to_have_text("0")
     pacing = page.locator("#pacing-mode")
     await expect(pacing).to_contain_text("Power dialing. Never above 3% abandons.")
     await expect(page.locator('[data-stat="abandons_allowed_now"]')).to_have_text("4")
@@ -166,7 +166,7 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     )
     async with volunteer_taking_calls(engine, volunteer, calls=2) as calls:
         await engine.volunteers.start_calling(volunteer.session.id)
-        await expect(page.locator("#attempts-last-hour")).not_to_have_text("0", timeout=40_000)
+        await expect(page.locator("#calls-placed-last-hour")).not_to_have_text("0", timeout=40_000)
         await shot(page, "dashboard-calling")
         assert await asyncio.wait_for(calls, 60) == 2
     await expect(page.locator("#contacts-last-hour")).to_have_text("2", timeout=15_000)

@@ -205,7 +205,10 @@ async def test_decisions_use_the_30_day_abandon_counts(store: SqliteStore) -> No
     pacing.live_answers, pacing.abandons = 100, 10  # far over 3 %
     state = PacingState(ready_volunteers=2, in_flight=0, connecting=0, voters_available=100)
     assert pacing.decide(state) == 2  # one line per ready volunteer, no more
-    assert pacing.summary()["last_decision"]["placed"] == 2
+    assert pacing.summary()["last_decision"]["wanted"] == 2
+    assert pacing.summary()["last_decision"]["placed"] == 0  # until the dialer says
+    pacing.placed(1)  # fewer voters could be called than pacing wanted
+    assert pacing.summary()["last_decision"]["placed"] == 1
     pacing.live_answers, pacing.abandons = 100, 0
     assert pacing.decide(state) > 2
 

@@ -164,7 +164,8 @@ async def test_hourly_figures_equal_the_old_scan(store: SqliteStore) -> None:
         await store.update_attempt(
             attempt.id, state=CallState.ENDED, ended_at=now, outcome=CallOutcome.CONTACT
         )
-    figures = await hourly(store, campaign_id, now)
+    campaign = await store.update_campaign(campaign_id, time_zone="UTC")
+    figures = await hourly(store, campaign, now)
     expected = _scan(await store.list_attempts(campaign_id), now)
     assert {key: figures[key] for key in expected} == expected
     assert sum(figures["attempts_per_hour"]) > 40 and figures["lines_in_flight"] == 14

@@ -263,6 +263,11 @@ async def test_campaign_events_start_with_stats_then_relay_events(
         assert snapshot["type"] == "snapshot"
         assert snapshot["campaign"]["id"] == campaign.id
         volunteer = await sign_in(client, campaign.id)
+        signed_in = await ws.receive_json(timeout=5)  # the dashboards list who signed in
+        assert (signed_in["session_id"], signed_in["state"]) == (
+            volunteer.session_id,
+            "waiting for phone",
+        )
         await client.post("/api/session/logout", headers=volunteer.headers)
         event = await ws.receive_json(timeout=5)
         assert (event["type"], event["session_id"], event["state"]) == (

@@ -17,7 +17,9 @@ from web.shapes import dumps
 @operator_page
 async def dashboard(request: web.Request, session: OperatorSession) -> web.Response:
     campaign = await load_campaign(request)
-    return page(request, session, "operator/dashboard.html", {"campaign": campaign})
+    join_url = f"{request.url.origin()}/join/{campaign.id}"
+    context = {"campaign": campaign, "join_url": join_url}
+    return page(request, session, "operator/dashboard.html", context)
 
 
 @operator_page
@@ -25,5 +27,6 @@ async def stats(request: web.Request, session: OperatorSession) -> web.Response:
     campaign = await load_campaign(request)
     engine = engine_of(request)
     data = await engine.operators.stats(campaign.id)
-    data.update(await hourly(engine.store, campaign.id, utc_now()))
+    now = utc_now()
+    data.update(await hourly(engine.store, campaign, now))
     return web.json_response(data, dumps=dumps)

@@ -61,6 +61,7 @@ TEXTS = (
     "mobile_dial_mode",
     "calling_hours_start",
     "calling_hours_end",
+    "time_zone",
     "abandon_message",
     "voicemail_message",
 )

@@ -3,7 +3,7 @@
 // rendered server-side in a sandbox) is inserted as HTML. The survey form is in
 // volunteer-survey.js (loaded first on the session page).
 "use strict";
-/* global PhonebankSurvey, PhonebankSoftphone, PhonebankPreview */
+/* global PhonebankSurvey, PhonebankSoftphone, PhonebankPreview, PhonebankIdle */
 
 (() => {
   const TOKEN_KEY = "phonebank.token";
@@ -236,6 +236,10 @@
       } else if (event.type === "dialing") {
         // the trunk to the carrier is down (or back): the same notice as on load
         showDialingHeld(event);
+      } else if (event.type === "availability") {
+        // nobody can be called now and why, or calls go out again (issue 14 item 2)
+        this.view = { ...this.view, availability: event };
+        PhonebankIdle.show(event);
       }
     }
 
@@ -352,6 +356,7 @@
       if (connecting) this.renderConnect(view);
       this.renderPhoneLost(view);
       if (state === "ready" && previous !== "ready") this.readySince = Date.now();
+      PhonebankIdle.show(view.availability);
       if (onCall) this.renderCall(view);
       this.tick();
     }

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from engine.clock import utc_now
 from engine.store.sqlite.attempts import AttemptsMixin
+from engine.store.sqlite.availability import AvailabilityMixin
 from engine.store.sqlite.campaigns import CampaignsMixin
 from engine.store.sqlite.dnc import DncMixin
 from engine.store.sqlite.in_use import DatabaseHold
@@ -51,6 +52,7 @@ class SqliteStore(
     DncMixin,
     OperatorsMixin,
     PacingMixin,
+    AvailabilityMixin,
 ):
     """Every Store method over one SQLite connection, used by the store's worker thread only
     (``db`` and ``conn`` may be used directly only while no store call is running, as tests
