@@ -1,7 +1,8 @@
 """Issue 14 item 1 in Chromium on the real PBX pair: nothing a volunteer typed is lost at the
 wrap-up deadline. A real call ends, the volunteer picks a term code, answers a question and
-types notes but never presses Next; when the deadline passes the result is found saved (timed
-out), the page says so and offers one button back to ready, and the phone stays on the line.
+types notes (reloading the page meanwhile: the draft goes with it) but never presses Next;
+when the deadline passes the result is found saved (timed out), the page says so and offers
+one button back to ready, and the phone stays on the line.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.e2e.support import ONE_QUESTION, assert_fits
 from tests.e2e.test_volunteer_path import call_in, sign_in
 from tests.helpers import wait_until
 
-WRAPUP_SECONDS = 12
+WRAPUP_SECONDS = 15
 """Long enough to pick, answer and type under a loaded machine; short for the suite."""
 NOTES = "Wants a yard sign; call back after six"
 
@@ -59,7 +60,21 @@ async def test_what_was_entered_is_kept_at_the_deadline_and_the_volunteer_can_go
     await expect(page.locator("#countdown-line")).to_be_visible()
     await page.get_by_role("button", name="Talked to Correct Person").click()
     await page.get_by_label("Yes", exact=True).check()
-    await page.get_by_label("Notes").fill(NOTES)  # scrolls the notes into view at 375 px
+    await page.get_by_label("Notes").fill(NOTES)
+    await page.reload()  # at once: the page sends its draft as it goes (pagehide, keepalive)
+
+    async def drafted() -> bool:
+        draft = await engine.store.result_for_attempt(attempt_id)
+        return draft is not None and draft.notes == NOTES and draft.term_code == "talked"
+
+    await wait_until(drafted, timeout=10, what="the draft sent when the page went away")
+    await page.reload()  # what was typed comes back with the page
+    await expect(page.get_by_label("Notes")).to_have_value(NOTES)
+    await expect(page.get_by_label("Yes", exact=True)).to_be_checked()
+    talked = page.get_by_role("button", name="Talked to Correct Person")
+    await expect(talked).to_have_attribute("aria-pressed", "true")
+    await expect(talked).to_be_focused()
+    await page.get_by_label("Notes").fill(NOTES + ".")  # scrolls the notes into view at 375 px
     await expect(page.locator("#draft-status")).to_have_text("Your answers are saved as you type.")
     assert await page.evaluate("() => window.scrollY") > 0  # the notes are below the fold
     await countdown_in_view(page)  # sticky: still in view while typing
@@ -84,7 +99,7 @@ async def test_what_was_entered_is_kept_at_the_deadline_and_the_volunteer_can_go
         ResultStatus.TIMED_OUT,
         "talked",
         {"support": "yes"},
-        NOTES,
+        NOTES + ".",
     )
     session = await engine.store.get_session(result.session_id)
     assert (session.state, session.missed_wrapups) == (SessionState.PAUSED, 1)
