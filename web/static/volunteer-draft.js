@@ -75,5 +75,35 @@ window.PhonebankDraft = (() => {
     }
   }
 
-  return { Drafts };
+  /**
+   * The drafts of the session page's Shift (volunteer.js): what it has on screen for the
+   * current call is sent after each change to the survey or the notes (the Shift schedules
+   * one when a term code is chosen), and when the page is hidden or closed.
+   */
+  function attach(shift) {
+    const $ = (id) => document.getElementById(id);
+    const read = () => {
+      const state = shift.view?.state;
+      if (!["talking", "wrap-up"].includes(state) || shift.attemptId === null) return null;
+      return {
+        attempt_id: shift.attemptId,
+        term_code: shift.termCode || "",
+        answers: window.PhonebankSurvey.answers($("survey")),
+        notes: $("notes").value,
+      };
+    };
+    const drafts = new Drafts(read, (text, problem) => {
+      $("draft-status").textContent = text;
+      $("draft-status").classList.toggle("error", problem);
+    });
+    for (const type of ["change", "input"]) $("survey").addEventListener(type, () => drafts.schedule());
+    $("notes").addEventListener("input", () => drafts.schedule());
+    window.addEventListener("pagehide", () => drafts.flush(true));
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") drafts.flush(true);
+    });
+    return drafts;
+  }
+
+  return { Drafts, attach };
 })();

@@ -175,23 +175,8 @@
       this.retry = 500;
       this.deadline = null;
       this.events = 0;  // WebSocket events seen: an HTTP answer older than one is not drawn
-      // the result is saved as it is entered (volunteer-draft.js)
-      this.drafts = new PhonebankDraft.Drafts(() => this.draft(), (text, problem) => {
-        $("draft-status").textContent = text;
-        $("draft-status").classList.toggle("error", problem);
-      });
+      this.drafts = PhonebankDraft.attach(this);  // the result saved as it is entered
       this.wrapUpFocused = null;
-    }
-
-    draft() {
-      // what the volunteer has entered for the call on screen, while it can still be saved
-      if (!["talking", "wrap-up"].includes(this.view?.state) || this.attemptId === null) return null;
-      return {
-        attempt_id: this.attemptId,
-        term_code: this.termCode || "",
-        answers: PhonebankSurvey.answers($("survey")),
-        notes: $("notes").value,
-      };
     }
 
     async start() {
@@ -308,14 +293,6 @@
       $("survey").addEventListener("change", () => PhonebankSurvey.showFollowUps($("survey")));
       $("survey").addEventListener("submit", (event) => event.preventDefault());
       act("missed-ready", "/api/session/ready");
-      for (const type of ["change", "input"]) {
-        $("survey").addEventListener(type, () => this.drafts.schedule());
-      }
-      $("notes").addEventListener("input", () => this.drafts.schedule());
-      window.addEventListener("pagehide", () => this.drafts.flush(true));
-      document.addEventListener("visibilitychange", () => {
-        if (document.visibilityState === "hidden") this.drafts.flush(true);
-      });
     }
 
     async act(method, path, body) {
