@@ -79,6 +79,7 @@ async def test_what_was_entered_is_kept_at_the_deadline_and_the_volunteer_can_go
     assert await page.evaluate("() => window.scrollY") > 0  # the notes are below the fold
     await countdown_in_view(page)  # sticky: still in view while typing
     await shot(page, "typing-notes")
+    await assert_fits(page)
     await page.set_viewport_size({"width": 1280, "height": 700})
     await page.get_by_label("Notes").focus()
     await countdown_in_view(page)
