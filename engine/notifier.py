@@ -24,9 +24,7 @@ card (publish_card: ``{"type": "voter", "session_id", "preview"?, **card}``). Pu
 takes only the declared payloads, so mypy checks every event the engine sends."""
 
 
-class SessionStateEvent(TypedDict):
-    """The volunteer's session moved (engine/sessions/ledger.py)."""
-
+class _SessionState(TypedDict):
     type: Literal["session"]
     session_id: int
     state: str
@@ -35,7 +33,15 @@ class SessionStateEvent(TypedDict):
     phone: bool
     """Whether the volunteer's phone (or browser audio) is connected."""
     wrapup_deadline: str | None
-    """ISO-8601, while in wrap-up."""
+    """ISO-8601, while in wrap-up (and during the break a missed deadline started)."""
+
+
+class SessionStateEvent(_SessionState, total=False):
+    """The volunteer's session moved (engine/sessions/ledger.py)."""
+
+    wrapup_missed: str
+    """Only when the wrap-up deadline passed without Next and paused the session: what
+    happened to the volunteer's answers, in words (engine/sessions/drafts.py)."""
 
 
 class PreviewEndedEvent(TypedDict):

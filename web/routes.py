@@ -49,6 +49,7 @@ VOLUNTEER_API: tuple[AbstractRouteDef, ...] = (
     web.post("/api/session/cancel-call", volunteer_api.cancel_call),
     web.post("/api/session/result", volunteer_api.submit_result),
     web.put("/api/session/result", volunteer_api.edit_result),
+    web.put("/api/session/result/draft", volunteer_api.save_draft),
     web.post("/api/session/logout", volunteer_api.log_out),
 )
 

@@ -55,6 +55,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "notes": result.notes,
         "created_at": result.created_at.isoformat(),
         "updated_at": result.updated_at.isoformat(),
+        "status": str(result.status),
     }
 
 

@@ -52,6 +52,8 @@ WHOLE_NUMBER_SETTINGS = (
     "ring_seconds",
 )
 """Campaign settings that are whole numbers of at least 1."""
+ZERO_OR_MORE_SETTINGS = ("logout_after_missed_wrapups",)
+"""Campaign settings that are whole numbers of at least 0 (0: off)."""
 YES_NO_SETTINGS = ("connect_notsure", "hold_music", "unknown_lines_as_mobile", "active")
 """Campaign settings that are true or false."""
 EDITABLE = {f.name for f in dataclasses.fields(Campaign)} - {"id", "created_at"}
@@ -171,6 +173,11 @@ class OperatorService:
                 value = clean[key]
                 if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                     raise InvalidInput(f"{key} must be a whole number of at least 1")
+        for key in ZERO_OR_MORE_SETTINGS:
+            if key in clean:
+                value = clean[key]
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise InvalidInput(f"{key} must be a whole number of at least 0 (0: never)")
         if "calling_hours_start" in clean or "calling_hours_end" in clean:
             # Checks the HH:MM format, and the order against the current value of the other.
             start = clean.get("calling_hours_start", current.calling_hours_start)

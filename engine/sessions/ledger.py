@@ -3,8 +3,11 @@
 The telephony side (engine/telephony/, engine/calls/) tells the ledger when a volunteer's
 phone connects or drops and when a call is offered, connects or ends; the ledger applies the
 session state table (states.py), persists the change and publishes it to the session's
-WebSocket. It also owns the wrap-up deadline: a volunteer who enters no result in time is
-logged out, their phone leg told why and released (PhoneRelease).
+WebSocket. It also owns the wrap-up deadline: when it passes without Next, what the volunteer
+typed is kept (drafts.py) and they are paused, their phone still on the line; after the
+campaign's logout_after_missed_wrapups misses in a row they are logged out instead, their
+phone leg told why and released (PhoneRelease). A session paused by the deadline keeps its
+wrapup_deadline until it resumes: that is how its page knows to say what happened.
 
 Built before the telephony side, which receives it; the web-facing VolunteerService is built
 after both and uses both.
@@ -18,9 +21,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from engine.models import Attempt, Campaign, EndReason, Session, SessionState, Voter
-from engine.notifier import Notifier, PreviewEndedEvent, VoterCardHeader
+from engine.models import (
+    Attempt,
+    Campaign,
+    EndReason,
+    ResultStatus,
+    Session,
+    SessionState,
+    Voter,
+)
+from engine.notifier import Notifier, PreviewEndedEvent, SessionStateEvent, VoterCardHeader
 from engine.scripts.render import render_script
+from engine.sessions.drafts import deadline_outcome, keep_draft, missed_message
 from engine.sessions.states import (
     LIVE_STATES,
     PREVIEW_STATES,
@@ -63,41 +75,43 @@ class SessionLedger:
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- state changes --------------------------------------------------------------------
-    async def transition(self, session: Session, event: SessionEvent, **fields: Any) -> Session:
-        """Apply ``event`` (IllegalTransition if it does not fit), persist, publish."""
+    async def transition(
+        self, session: Session, event: SessionEvent, *, note: str | None = None, **fields: Any
+    ) -> Session:
+        """Apply ``event`` (IllegalTransition if it does not fit), persist, publish (``note``:
+        a sentence shown instead of the state's usual message)."""
         phone = fields.get("channel_id", session.channel_id) is not None
         state = next_session_state(session.state, event, phone=phone)
         updated = await self.store.update_session(session.id, state=state, **fields)
         if state != session.state:
             log.info("session %d: %s -[%s]-> %s", session.id, session.state, event, state)
-        self.publish_state(updated)
+        self.publish_state(updated, note)
         return updated
 
-    def publish_state(self, session: Session) -> None:
-        self.notifier.publish(
-            session.campaign_id,
-            session.id,
-            {
-                "type": "session",
-                "session_id": session.id,
-                "state": str(session.state),
-                "message": describe(session.state, phone=session.channel_id is not None),
-                "phone": session.channel_id is not None,
-                "wrapup_deadline": session.wrapup_deadline.isoformat()
-                if session.wrapup_deadline
-                else None,
-            },
-        )
+    def publish_state(self, session: Session, note: str | None = None) -> None:
+        event: SessionStateEvent = {
+            "type": "session",
+            "session_id": session.id,
+            "state": str(session.state),
+            "message": note or describe(session.state, phone=session.channel_id is not None),
+            "phone": session.channel_id is not None,
+            "wrapup_deadline": session.wrapup_deadline.isoformat()
+            if session.wrapup_deadline
+            else None,
+        }
+        if note is not None:
+            event["wrapup_missed"] = note
+        self.notifier.publish(session.campaign_id, session.id, event)
 
     async def close(self, session: Session, reason: EndReason) -> Session:
-        """End the session (reason 'timeout' after the wrap-up deadline, else 'logout'):
-        persist it and release its phone leg. The caller has already let go of any call."""
+        """End the session (reason 'timeout' after too many missed wrap-up deadlines, else
+        'logout'): keep a draft result of its call, persist it and release its phone leg.
+        The caller has already let go of any call."""
         self.cancel_deadline(session.id)
+        if session.state in (SessionState.TALKING, SessionState.WRAP_UP):
+            await keep_draft(self.store, session, session.attempt_id, self.clock())
         session = await self.transition(
-            session,
-            SessionEvent.WRAPUP_TIMEOUT if reason == "timeout" else SessionEvent.LOG_OUT,
-            ended_at=self.clock(),
-            end_reason=reason,
+            session, SessionEvent.LOG_OUT, ended_at=self.clock(), end_reason=reason
         )
         await self.release.release_session(session, reason)
         return session
@@ -218,13 +232,44 @@ class SessionLedger:
     async def _deadline_passed(self, session_id: int) -> None:
         self._deadlines.pop(session_id, None)
         session = await self.store.get_session(session_id)
-        if session.state == SessionState.WRAP_UP:
-            log.info("session %d: no result before the wrap-up deadline; logging out", session_id)
+        if session.state != SessionState.WRAP_UP:
+            return
+        result = await keep_draft(self.store, session, session.attempt_id, self.clock())
+        missed, log_out = session.missed_wrapups, False
+        if result is None or result.status != ResultStatus.FINAL:
+            campaign = await self.store.get_campaign(session.campaign_id)
+            missed, log_out = deadline_outcome(missed, campaign.logout_after_missed_wrapups)
+        if log_out:
+            log.info(
+                "session %d: %d wrap-up deadlines missed in a row; logging out", session_id, missed
+            )
+            session = await self.store.update_session(session_id, missed_wrapups=missed)
             await self.close(session, EndReason.TIMEOUT)
+            return
+        log.info(
+            "session %d: no Next before the wrap-up deadline (%d in a row); pausing",
+            session_id,
+            missed,
+        )
+        await self.transition(
+            session,
+            SessionEvent.WRAPUP_TIMEOUT,
+            note=await self.missed_note(session, result is not None),
+            missed_wrapups=missed,
+        )
+
+    async def missed_note(self, session: Session, saved: bool) -> str:
+        """What the page says after the deadline paused the session (see drafts.py)."""
+        first_name = ""
+        if session.attempt_id is not None:
+            attempt = await self.store.get_attempt(session.attempt_id)
+            first_name = (await self.store.get_voter(attempt.voter_id)).first_name
+        return missed_message(first_name, saved)
 
     async def recover(self) -> None:
-        """After a restart: re-arm wrap-up deadlines (expired ones log out now); a session
-        left ready without a phone (by an older version) waits for its phone."""
+        """After a restart: re-arm wrap-up deadlines (expired ones pass now); keep the drafts
+        of calls whose wrap-up is over; a session left ready without a phone (by an older
+        version) waits for its phone."""
         for session in await self.store.live_sessions():
             if session.state == SessionState.READY and session.channel_id is None:
                 await self.transition(session, SessionEvent.PHONE_DROPPED)
@@ -233,3 +278,8 @@ class SessionLedger:
             elif session.state in PREVIEW_STATES:
                 # The previewed voter's attempt was closed with the other open attempts.
                 await self.transition(session, SessionEvent.PREVIEW_RELEASED)
+        for draft in await self.store.open_drafts():
+            owner = await self.store.get_session(draft.session_id)
+            in_call = owner.state in (SessionState.TALKING, SessionState.WRAP_UP)
+            if not (in_call and owner.attempt_id == draft.attempt_id):
+                await keep_draft(self.store, owner, draft.attempt_id, self.clock())

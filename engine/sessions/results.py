@@ -1,5 +1,6 @@
-"""Call results, the volunteer's side: saving the result of an answered call, and correcting
-it afterwards. VolunteerService hands these requests here.
+"""Call results, the volunteer's side: saving the result of an answered call as it is typed
+(a draft), sending it with Next, and correcting it afterwards. VolunteerService hands these
+requests here. A draft has no effect until it is sent, or kept at the deadline (drafts.py).
 
 A result is only taken for a call a person answered (the attempt was bridged to this
 volunteer) while the session is talking or in wrap-up: a result for a voter who was only
@@ -19,12 +20,13 @@ from engine.models import (
     Campaign,
     EndReason,
     Result,
+    ResultStatus,
     Session,
     SessionState,
-    TermCodeKind,
 )
 from engine.scripts.survey import visible_answers
 from engine.security import field_limits
+from engine.sessions.drafts import apply_result
 from engine.sessions.ledger import SessionLedger, Waker
 from engine.sessions.states import SessionEvent
 from engine.store.base import Store
@@ -36,6 +38,12 @@ _NO_ANSWERED_CALL = {
     "or cancel the call",
 }
 _NO_CALL = "there is no answered call to enter a result for"
+_WRAP_UP_OVER = (
+    "this call's wrap-up is over, so its answers are no longer saved as you type: "
+    "change its result with PUT /api/session/result"
+)
+_EARLIER_CALL = "these answers are for an earlier call: they were not saved"
+_NOT_SAVED = "there is no saved result to change: save the call's result first"
 
 
 class ResultActions:
@@ -76,6 +84,8 @@ class ResultActions:
         result = await self._save(session, term_code, answers, notes)
         if session.state == SessionState.WRAP_UP:
             await self._after_wrap_up(session, then)
+        elif session.missed_wrapups:
+            await self.store.update_session(session.id, missed_wrapups=0)
         return result
 
     async def edit_result(
@@ -86,12 +96,44 @@ class ResultActions:
         result or the call is still in wrap-up, InvalidInput for an unknown term code."""
         session = await self.store.get_session(session_id)
         if session.attempt_id is None or session.state == SessionState.LOGGED_OUT:
-            raise NotAllowed("there is no saved result to change: save the call's result first")
-        if await self.store.result_for_attempt(session.attempt_id) is None:
-            raise NotAllowed("there is no saved result to change: save the call's result first")
+            raise NotAllowed(_NOT_SAVED)
+        saved = await self.store.result_for_attempt(session.attempt_id)
+        if saved is None or saved.status == ResultStatus.DRAFT:
+            raise NotAllowed(_NOT_SAVED)
         if session.state == SessionState.WRAP_UP:
             raise NotAllowed("this call is still in wrap-up: save its result to take the next call")
-        return await self._save(session, term_code, answers, notes)
+        result = await self._save(session, term_code, answers, notes)
+        if session.missed_wrapups:
+            await self.store.update_session(session.id, missed_wrapups=0)
+        return result
+
+    async def save_draft(
+        self,
+        session_id: int,
+        attempt_id: int,
+        term_code: str,
+        answers: Mapping[str, Any],
+        notes: str,
+    ) -> Result:
+        """Save what the volunteer has chosen and typed so far for the call ``attempt_id``
+        (talking or wrap-up; ``term_code`` may be '' when none is chosen yet). Nothing else
+        happens until it is sent with Next or kept at the deadline. Raises NotAllowed after
+        the wrap-up or for another call, InvalidInput for an unknown term code, Conflict when
+        the result was already sent."""
+        session = await self.store.get_session(session_id)
+        if session.state not in (SessionState.TALKING, SessionState.WRAP_UP):
+            if session.attempt_id == attempt_id and session.state != SessionState.LOGGED_OUT:
+                raise NotAllowed(_WRAP_UP_OVER)
+            raise NotAllowed(_NO_ANSWERED_CALL.get(session.state, _NO_CALL))
+        if session.attempt_id != attempt_id:
+            raise NotAllowed(_EARLIER_CALL)
+        await self._answered_attempt(session)
+        field_limits.answers(answers)
+        if term_code:
+            self._term_code(await self.store.get_campaign(session.campaign_id), term_code)
+        return await self.store.save_draft(
+            attempt_id, session.id, term_code, dict(answers), notes.strip(), self.clock()
+        )
 
     async def _answered_attempt(self, session: Session) -> None:
         if session.attempt_id is None:
@@ -106,9 +148,7 @@ class ResultActions:
         assert session.attempt_id is not None
         field_limits.answers(answers)
         campaign = await self.store.get_campaign(session.campaign_id)
-        codes = {t.code: t for t in campaign.term_codes}
-        if term_code not in codes:
-            raise InvalidInput(f"unknown term code '{term_code}': use one of {sorted(codes)}")
+        self._term_code(campaign, term_code)
         result = await self.store.save_result(
             session.attempt_id,
             session.id,
@@ -117,28 +157,35 @@ class ResultActions:
             notes.strip(),
             self.clock(),
         )
-        if codes[term_code].kind == TermCodeKind.REMOVE:
-            await self._remove_number(session, campaign)
+        await apply_result(self.store, session, campaign, result, self.clock())
         return result
 
-    async def _remove_number(self, session: Session, campaign: Campaign) -> None:
-        assert session.attempt_id is not None
-        attempt = await self.store.get_attempt(session.attempt_id)
-        scope = None if campaign.dnc_scope == "global" else campaign.id
-        await self.store.add_dnc(
-            attempt.phone, scope, "Remove Number", f"session {session.id}", self.clock()
-        )
+    @staticmethod
+    def _term_code(campaign: Campaign, term_code: str) -> None:
+        """Raises InvalidInput unless ``term_code`` is one of the campaign's."""
+        codes = sorted(t.code for t in campaign.term_codes)
+        if term_code not in codes:
+            raise InvalidInput(f"unknown term code '{term_code}': use one of {codes}")
 
     async def _after_wrap_up(self, session: Session, then: AfterResult | None) -> None:
         if then == AfterResult.LOGOUT:
             await self.ledger.close(await self.store.get_session(session.id), EndReason.LOGOUT)
             return
         self.ledger.cancel_deadline(session.id)
-        event = (
-            SessionEvent.RESULT_SAVED_PAUSE
-            if then == AfterResult.PAUSE
-            else SessionEvent.RESULT_SAVED_READY
+        session = await self.store.get_session(session.id)
+        if session.state == SessionState.WRAP_UP:
+            event = (
+                SessionEvent.RESULT_SAVED_PAUSE
+                if then == AfterResult.PAUSE
+                else SessionEvent.RESULT_SAVED_READY
+            )
+        elif session.state == SessionState.PAUSED and then != AfterResult.PAUSE:
+            event = SessionEvent.RESUME  # the deadline passed while the result was on its way
+        else:
+            await self.store.update_session(session.id, missed_wrapups=0, wrapup_deadline=None)
+            return
+        session = await self.ledger.transition(
+            session, event, wrapup_deadline=None, missed_wrapups=0
         )
-        session = await self.ledger.transition(session, event, wrapup_deadline=None)
         if session.state == SessionState.READY:
             self.waker.wake(session.campaign_id)

@@ -156,7 +156,8 @@ class VolunteerService:
             if session.state == SessionState.PAUSED
             else SessionEvent.START_CALLING
         )
-        session = await self.ledger.transition(session, event)
+        # wrapup_deadline: a break the deadline started is over (the page stops saying so)
+        session = await self.ledger.transition(session, event, wrapup_deadline=None)
         self.calls.wake(session.campaign_id)
         return session
 
@@ -212,6 +213,16 @@ class VolunteerService:
     ) -> Result:
         return await self.results.edit_result(session_id, term_code, answers, notes)
 
+    async def save_draft(
+        self,
+        session_id: int,
+        attempt_id: int,
+        term_code: str,
+        answers: Mapping[str, Any],
+        notes: str,
+    ) -> Result:
+        return await self.results.save_draft(session_id, attempt_id, term_code, answers, notes)
+
     # --- what the volunteer's page shows ----------------------------------------------------
     async def view(self, session_id: int) -> dict[str, Any]:
         """Everything the volunteer page needs to (re)draw itself."""
@@ -241,6 +252,7 @@ class VolunteerService:
             "call": None,
             "result": None,
             "end_reason": session.end_reason,
+            "wrapup_missed": None,
             "softphone": None,
             "dialing": self.calls.dialing(),
             "availability": self.availability(campaign.id),
@@ -263,5 +275,10 @@ class VolunteerService:
                     "term_code": result.term_code,
                     "answers": result.answers,
                     "notes": result.notes,
+                    "status": str(result.status),
                 }
+            if session.state == SessionState.PAUSED and session.wrapup_deadline is not None:
+                # paused by the wrap-up deadline (ledger.py): say what happened to the answers
+                note = await self.ledger.missed_note(session, result is not None)
+                view["message"] = view["wrapup_missed"] = note
         return view

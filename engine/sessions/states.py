@@ -64,7 +64,9 @@ TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     (_S.TALKING, _E.CALL_ENDED): _S.WRAP_UP,
     (_S.WRAP_UP, _E.RESULT_SAVED_READY): _S.READY,
     (_S.WRAP_UP, _E.RESULT_SAVED_PAUSE): _S.PAUSED,
-    (_S.WRAP_UP, _E.WRAPUP_TIMEOUT): _S.LOGGED_OUT,
+    # The deadline passed without Next: what was typed is kept, the volunteer takes a break
+    # (engine/sessions/drafts.py); logged out instead only by the campaign's setting.
+    (_S.WRAP_UP, _E.WRAPUP_TIMEOUT): _S.PAUSED,
     (_S.READY, _E.PAUSE): _S.PAUSED,
     (_S.PAUSED, _E.RESUME): _S.READY,
     (_S.PHONE_DISCONNECTED, _E.PAUSE): _S.PAUSED,

@@ -297,6 +297,25 @@ class Store(Protocol):
     async def calls_placed(self, campaign_id: int, since: datetime) -> int:
         """Calls the phone system accepted (originated) since ``since``; claims that never
         reached it are not counted."""
+    # --- result drafts and the wrap-up deadline (issue 14 item 1) ------------------------
+    async def save_draft(
+        self,
+        attempt_id: int,
+        session_id: int,
+        term_code: str,
+        answers: Mapping[str, Any],
+        notes: str,
+        now: datetime,
+    ) -> Result:
+        """Create or update in place the attempt's DRAFT result (term_code may be '').
+        Raises Conflict when its result was already saved (FINAL or TIMED_OUT)."""
+
+    async def close_draft(self, attempt_id: int, now: datetime) -> Result | None:
+        """The wrap-up ended without Next: a draft becomes TIMED_OUT, an empty one is
+        deleted. The attempt's result afterwards, or None."""
+
+    async def open_drafts(self) -> list[Result]:
+        """Every DRAFT result, oldest first."""
 
 
 __all__ = ["SessionState", "Store", "VoterInput"]

@@ -36,3 +36,4 @@ class SessionChanges(TypedDict, total=False):
     wrapup_deadline: datetime | None
     ended_at: datetime | None
     end_reason: EndReason
+    missed_wrapups: int

@@ -23,8 +23,9 @@ from engine.telephony.softphone import Softphones
 log = logging.getLogger(__name__)
 
 LOGOUT_MESSAGES = {
-    EndReason.TIMEOUT: "You have been logged out because no call result was entered within "
-    "the time allowed. Please sign in again on the website to keep calling. Goodbye.",
+    EndReason.TIMEOUT: "You have been logged out because the time to enter the call result "
+    "ran out too many times in a row. Please sign in again on the website to keep calling. "
+    "Goodbye.",
     EndReason.LOGOUT: "You are logged out. Thank you for volunteering. Goodbye.",
 }
 

@@ -176,7 +176,7 @@ async def test_a_volunteer_goes_from_sign_up_to_log_out_by_clicking(
     await phone.wait_hung_up()
 
 
-async def test_a_volunteer_who_misses_the_wrap_up_deadline_lands_on_the_timeout_page(
+async def test_a_missed_wrap_up_deadline_logs_out_when_the_campaign_says_so(
     app_url: str,
     engine: Engine,
     pbx_pair: PbxPair,
@@ -185,7 +185,11 @@ async def test_a_volunteer_who_misses_the_wrap_up_deadline_lands_on_the_timeout_
     shot: Shot,
     card_latencies: list[float],
 ) -> None:
-    campaign = await make_campaign(engine, voters_csv([("10", 3)]), wrapup_seconds=3)
+    """logout_after_missed_wrapups 1: the first miss logs out (without the setting the
+    volunteer is only paused: test_wrapup_deadline.py)."""
+    campaign = await make_campaign(
+        engine, voters_csv([("10", 3)]), wrapup_seconds=3, logout_after_missed_wrapups=1
+    )
     page = await new_page(1280, 800)
     await sign_in(page, app_url, engine, campaign)
     phone = await call_in(page, pbx_pair, carrier)

@@ -80,10 +80,14 @@ async def test_voter_and_volunteer_hear_each_other_through_the_engine(
     assert heard_by_voter > -40, "the voter did not hear the volunteer"
 
 
-async def test_missing_the_wrapup_deadline_logs_out_and_hangs_up_the_phone(
+async def test_missing_the_wrapup_deadline_logs_out_and_hangs_up_the_phone_when_set(
     engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
 ) -> None:
-    volunteer = await one_volunteer(engine, pbx_pair, carrier, [("13", 2)], wrapup_seconds=3)
+    """With the campaign's logout_after_missed_wrapups (here 1); without it the volunteer is
+    only paused (tests/e2e/test_wrapup_deadline.py)."""
+    volunteer = await one_volunteer(
+        engine, pbx_pair, carrier, [("13", 2)], wrapup_seconds=3, logout_after_missed_wrapups=1
+    )
     await volunteer.wait_state(SessionState.TALKING, timeout=30)
     # The voter hangs up after ~10 s of talk; nobody enters a result.
     await volunteer.wait_state(SessionState.WRAP_UP, timeout=30)

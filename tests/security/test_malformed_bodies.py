@@ -33,6 +33,7 @@ JSON_ROUTES = {
     ("POST", "/api/signin"),
     ("POST", "/api/session/result"),
     ("PUT", "/api/session/result"),
+    ("PUT", "/api/session/result/draft"),
     ("POST", "/api/operator/login"),
     ("POST", "/api/operator/campaigns"),
     ("PATCH", "/api/operator/campaigns/{id}"),

@@ -269,6 +269,7 @@ async def test_an_operator_creates_a_campaign_through_the_form(
         "max_lines_per_volunteer": "8",
         "abandon_target": "2.5",
         "wrapup_seconds": "60",
+        "logout_after_missed_wrapups": "3",
         "active": "on",
     }
     too_high = {**form, "abandon_target": "3.5"}
@@ -279,6 +280,7 @@ async def test_an_operator_creates_a_campaign_through_the_form(
     assert response.status == 303, await response.text()
     campaign = await engine.store.campaign_by_name("Fall Drive")
     assert campaign is not None and campaign.max_attempts == 2
+    assert campaign.logout_after_missed_wrapups == 3
     assert (campaign.dial_mode, campaign.mobile_dial_mode) == ("predictive", "preview")
     assert (campaign.max_lines_per_volunteer, campaign.abandon_target) == (8, 2.5)
     assert not campaign.unknown_lines_as_mobile  # an unticked box

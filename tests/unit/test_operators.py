@@ -124,6 +124,16 @@ async def test_a_campaign_needs_a_name(service: OperatorService) -> None:
         ),
         pytest.param({"wrapup_seconds": "60"}, "wrapup_seconds must be", id="wrapup_seconds"),
         pytest.param(
+            {"logout_after_missed_wrapups": -1},
+            r"logout_after_missed_wrapups must be a whole number of at least 0 \(0: never\)",
+            id="logout_after_missed_wrapups negative",
+        ),
+        pytest.param(
+            {"logout_after_missed_wrapups": 1.5},
+            "logout_after_missed_wrapups must be a whole number",
+            id="logout_after_missed_wrapups fraction",
+        ),
+        pytest.param(
             {"calling_hours_start": "9am"}, "calling hours start '9am' is not a time", id="hours"
         ),
         pytest.param(

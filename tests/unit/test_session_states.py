@@ -22,7 +22,7 @@ LEGAL = [
     (S.WRAP_UP, E.RESULT_SAVED_PAUSE, S.PAUSED),
     (S.READY, E.PAUSE, S.PAUSED),
     (S.PAUSED, E.RESUME, S.READY),
-    (S.WRAP_UP, E.WRAPUP_TIMEOUT, S.LOGGED_OUT),
+    (S.WRAP_UP, E.WRAPUP_TIMEOUT, S.PAUSED),  # logged out only by the campaign's setting
     # preview dialing: ready → card → ringing → talking, and every way back
     (S.READY, E.PREVIEW_OFFERED, S.PREVIEWING),
     (S.PREVIEWING, E.CALL_PLACED, S.RINGING),

@@ -125,6 +125,7 @@ async def test_saving_again_edits_the_result_and_keeps_the_old_version(store: Sq
             "session_id": session_id,
             "volunteer_id": first.volunteer_id,
             "updated_at": T0,
+            "status": "final",
             "edited_at": later,
         }
     ]

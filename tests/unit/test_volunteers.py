@@ -447,14 +447,17 @@ async def test_a_contact_term_code_adds_nothing_to_the_dnc_list(
     assert not await store.is_dnc(VOTER_PHONE, campaign.id)
 
 
-async def test_a_missed_wrapup_deadline_logs_the_session_out(
+async def test_a_missed_wrapup_deadline_logs_the_session_out_when_the_campaign_says_so(
     service: VolunteerService, campaign: Campaign, store: SqliteStore, calls: RecordingCalls
 ) -> None:
-    campaign = await store.update_campaign(campaign.id, wrapup_seconds=1)
+    campaign = await store.update_campaign(
+        campaign.id, wrapup_seconds=1, logout_after_missed_wrapups=1
+    )
     session, _ = await in_wrap_up(service, campaign)
     await wait_until(lambda: calls.released, timeout=5, what="the wrap-up deadline")
     after = await store.get_session(session.id)
     assert (after.state, after.end_reason) == (SessionState.LOGGED_OUT, "timeout")
+    assert after.missed_wrapups == 1
     assert calls.released == [(session.id, "timeout")]
 
 
@@ -548,7 +551,13 @@ async def test_view_shows_the_call_card_and_the_saved_result(
     assert view["call"]["attempt_id"] == attempt.id
     assert view["call"]["voter"]["first_name"] == "Ana"
     assert "Hello Ana" in view["call"]["script"]
-    assert view["result"] == {"term_code": "talked", "answers": {"q1": "yes"}, "notes": "call back"}
+    assert view["result"] == {
+        "term_code": "talked",
+        "answers": {"q1": "yes"},
+        "notes": "call back",
+        "status": "final",
+    }
+    assert view["wrapup_missed"] is None
     assert [t["code"] for t in view["campaign"]["term_codes"]] == ["talked", "no_contact", "remove"]
 
 

@@ -320,6 +320,37 @@ async def test_a_saved_result_can_be_edited(
     assert view["state"] == "paused"
 
 
+async def test_a_draft_is_saved_as_typed_and_becomes_the_result_with_next(
+    engine: Engine, client: TestClient[Any, Any], campaign: Campaign
+) -> None:
+    await _voters(engine, campaign)
+    volunteer = await sign_in(client, campaign.id)
+    session = await in_wrap_up(engine, campaign, volunteer.session_id)
+    path, headers = "/api/session/result/draft", volunteer.headers
+    missing = await client.put(path, headers=headers, json={"notes": "hi"})
+    assert missing.status == 400
+    assert (await missing.json())["error"]["field"] == "attempt_id"
+    draft = await client.put(
+        path, headers=headers, json={"attempt_id": session.attempt_id, "notes": " call back "}
+    )
+    assert draft.status == 200, await draft.text()
+    body = await draft.json()
+    assert (body["status"], body["term_code"], body["notes"]) == ("draft", "", "call back")
+    view = await (await client.get("/api/session", headers=headers)).json()
+    assert (view["state"], view["result"]["status"]) == ("wrap-up", "draft")
+    earlier = await client.put(path, headers=headers, json={"attempt_id": 0, "notes": "x"})
+    assert earlier.status == 409
+    assert "an earlier call" in (await earlier.json())["error"]["message"]
+    final = await client.post(
+        "/api/session/result", headers=headers, json={"term_code": "talked", "then": "pause"}
+    )
+    assert (await final.json())["status"] == "final"
+    late = await client.put(path, headers=headers, json={"attempt_id": session.attempt_id})
+    assert late.status == 409  # the page's last draft, after Next: nothing changes
+    kept = await engine.store.result_for_attempt(session.attempt_id or 0)
+    assert kept is not None and (kept.term_code, kept.notes) == ("talked", "")
+
+
 async def test_logout_answers_the_logged_out_view(
     client: TestClient[Any, Any], campaign: Campaign
 ) -> None:

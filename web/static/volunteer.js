@@ -3,7 +3,7 @@
 // rendered server-side in a sandbox) is inserted as HTML. The survey form is in
 // volunteer-survey.js (loaded first on the session page).
 "use strict";
-/* global PhonebankSurvey, PhonebankSoftphone, PhonebankPreview, PhonebankIdle */
+/* global PhonebankSurvey, PhonebankSoftphone, PhonebankPreview, PhonebankIdle, PhonebankDraft */
 
 (() => {
   const TOKEN_KEY = "phonebank.token";
@@ -175,6 +175,8 @@
       this.retry = 500;
       this.deadline = null;
       this.events = 0;  // WebSocket events seen: an HTTP answer older than one is not drawn
+      this.drafts = PhonebankDraft.attach(this);  // the result saved as it is entered
+      this.wrapUpFocused = null;
     }
 
     async start() {
@@ -294,6 +296,7 @@
       }
       $("survey").addEventListener("change", () => PhonebankSurvey.showFollowUps($("survey")));
       $("survey").addEventListener("submit", (event) => event.preventDefault());
+      act("missed-ready", "/api/session/ready");
     }
 
     async act(method, path, body) {
@@ -314,6 +317,7 @@
         showError($("session-error"), new Error("Choose a call result first."));
         return;
       }
+      this.drafts.cancel();  // the result itself is sent now
       const body = {
         term_code: this.termCode,
         answers: PhonebankSurvey.answers($("survey")),
@@ -346,11 +350,17 @@
       const connecting = ["waiting for phone", "connected", "phone disconnected"].includes(state);
       $("step-connect").hidden = !connecting;
       $("step-waiting").hidden = state !== "ready";
-      $("step-paused").hidden = state !== "paused";
+      if (state !== "paused") view.wrapup_missed = null;  // a miss is told only until resumed
+      const missed = view.wrapup_missed;
+      $("step-paused").hidden = state !== "paused" || Boolean(missed);
+      $("step-missed").hidden = !missed;
+      $("missed-message").textContent = missed || "";
+      $("status").hidden = Boolean(missed);  // the break's panel says it (and is announced)
       const preview = PhonebankPreview.isPreview(state);
       const onCall = (state === "talking" || state === "wrap-up" || preview) && view.call;
       $("step-call").hidden = !onCall;
-      this.focusStep(state === "ringing" ? "ringing-title" : onCall ? "voter-name" : STEP_HEADINGS[state]);
+      this.focusStep(state === "ringing" ? "ringing-title" : onCall ? "voter-name"
+        : missed ? "missed-title" : STEP_HEADINGS[state]);
       if (state === "talking") PhonebankPreview.notice("");
       $("dialer-doing").textContent = view.campaign?.dial_mode === "preview" ? PREVIEW_WAITING : AUTO_WAITING;
       if (connecting) this.renderConnect(view);
@@ -410,12 +420,20 @@
         this.attemptId = view.call.attempt_id;
         this.renderVoter(view.call, view.campaign);
         this.termCode = null;
+        this.drafts.reset();
         this.renderTermCodes(view.campaign.term_codes);
         if (view.result) this.restoreResult(view.result);
         this.markShown(view.call.attempt_id);
       }
       const wrapUp = view.state === "wrap-up";
       $("wrapup").hidden = !wrapUp;
+      $("countdown-line").hidden = !wrapUp;
+      if (wrapUp && this.wrapUpFocused !== view.call.attempt_id) {
+        // the call ended: keyboard users land on the call results
+        this.wrapUpFocused = view.call.attempt_id;
+        const codes = $("term-codes");
+        (codes.querySelector("[aria-pressed=true]") || codes.querySelector("button"))?.focus();
+      }
       $("end-call").hidden = view.state !== "talking";
       $("cue").hidden = view.state !== "talking";
       $("next-step").hidden = !wrapUp || !this.termCode;
@@ -472,7 +490,10 @@
       row.replaceChildren();
       for (const code of codes) {
         const button = el("button", { type: "button", class: "button", "aria-pressed": "false", "data-code": code.code }, code.label);
-        button.addEventListener("click", () => this.chooseTermCode(code.code));
+        button.addEventListener("click", () => {
+          this.chooseTermCode(code.code);
+          this.drafts.schedule();
+        });
         row.append(button);
       }
     }
@@ -499,6 +520,7 @@
           $("countdown-bar").max = Math.max(1, Math.ceil(left));
         }
         $("countdown").textContent = String(Math.max(0, Math.ceil(left)));
+        if (left < 1 && this.drafts.pending) this.drafts.flush();  // beat the deadline
         $("countdown-bar").value = Math.max(0, left);
         $("countdown").parentElement.classList.toggle("urgent", left <= 10);
       }

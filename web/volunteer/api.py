@@ -16,6 +16,7 @@ from engine.sessions.service import VolunteerService
 from web import body as fields
 from web.appkeys import engine_of
 from web.auth import client_address, volunteer_view
+from web.errors import FieldError
 from web.shapes import json_response, result_json
 
 SIGNUP_NOTE = (
@@ -160,6 +161,24 @@ async def edit_result(request: web.Request, session: Session) -> web.Response:
     result = await engine_of(request).volunteers.edit_result(
         session.id,
         fields.text(body, "term_code"),
+        fields.mapping(body, "answers"),
+        _notes(body),
+    )
+    return json_response(result_json(result))
+
+
+@volunteer_view
+async def save_draft(request: web.Request, session: Session) -> web.Response:
+    """Save the result as it is being typed (a draft, no effect until sent or kept at the
+    wrap-up deadline); ``attempt_id`` names the call it is for."""
+    body = await fields.read_json(request)
+    attempt_id = fields.optional_id(body, "attempt_id")
+    if attempt_id is None:
+        raise FieldError("attempt_id", "'attempt_id' is required: the call these answers are for")
+    result = await engine_of(request).volunteers.save_draft(
+        session.id,
+        attempt_id,
+        fields.optional_text(body, "term_code"),
         fields.mapping(body, "answers"),
         _notes(body),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.models import Attempt, CallState
+from engine.models import Attempt, CallState, ResultStatus
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, from_iso, to_iso
 from engine.store.sqlite.worker import on_worker
@@ -35,16 +35,21 @@ class PacingMixin(SqliteBase):
         self, campaign_id: int, after_result_id: int, limit: int
     ) -> list[tuple[int, float]]:
         """(result id, seconds from the call's end to its first saved result) for results
-        after ``after_result_id``, in id order."""
+        after ``after_result_id``, in id order, up to the first one still a draft (it is
+        learned once it is saved: drafts are numbered when the volunteer starts typing)."""
         rows = self._all(
-            "SELECT r.id, r.created_at, a.ended_at FROM results AS r "
+            "SELECT r.id, r.created_at, r.status, a.ended_at FROM results AS r "
             "JOIN attempts AS a ON a.id = r.attempt_id "
-            "WHERE r.campaign_id = ? AND r.id > ? AND a.ended_at IS NOT NULL "
+            "WHERE r.campaign_id = ? AND r.id > ? "
             "ORDER BY r.id LIMIT ?",
             (campaign_id, after_result_id, limit),
         )
         out = []
         for row in rows:
+            if row["status"] == ResultStatus.DRAFT:
+                break
+            if row["ended_at"] is None:
+                continue  # saved while the call was still on: no wrap-up to learn
             saved, ended = from_iso(row["created_at"]), from_iso(row["ended_at"])
             assert saved is not None and ended is not None
             out.append((row["id"], (saved - ended).total_seconds()))

@@ -1,4 +1,10 @@
-"""Call results (term code, survey answers, notes), their edit history and the CSV export."""
+"""Call results (term code, survey answers, notes), their edit history and the CSV export.
+
+A result starts as a DRAFT while the volunteer types (updated in place, no history); it
+becomes FINAL when sent with Next (its created_at is then the moment it was first saved for
+good), or TIMED_OUT when the wrap-up ended without Next (close_draft). Editing a FINAL or
+TIMED_OUT result keeps the previous version in the history and makes it FINAL.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from engine.models import VOTER_CARD_FIELDS, Attempt, Result, Session
+from engine.errors import Conflict
+from engine.models import VOTER_CARD_FIELDS, Attempt, Result, ResultStatus, Session
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, encode_record, from_iso, to_iso, to_json
 from engine.store.sqlite.worker import on_worker
@@ -70,51 +77,139 @@ class ResultsMixin(SqliteBase):
         notes: str,
         now: datetime,
     ) -> Result:
-        """Create the attempt's result (voter and campaign from the attempt, volunteer from the
-        session), or edit its term code, answers and notes, keeping the previous version in
-        the history (the last HISTORY_KEPT versions). Raises NotFound for an unknown attempt
-        or session."""
+        """Create the attempt's FINAL result (voter and campaign from the attempt, volunteer
+        from the session); or finish its draft in place; or edit its term code, answers and
+        notes, keeping the previous version in the history (the last HISTORY_KEPT versions).
+        Raises NotFound for an unknown attempt or session."""
         with immediate(self.conn) as conn:
-            attempt = decode(Attempt, self._get("attempts", attempt_id, "call attempt"))
-            session = decode(Session, self._get("sessions", session_id, "session"))
             row = self._one("SELECT * FROM results WHERE attempt_id = ?", (attempt_id,))
             if row is None:
-                result_id = self._insert(
-                    "results",
-                    encode_record(
-                        Result(
-                            id=0,
-                            attempt_id=attempt_id,
-                            voter_id=attempt.voter_id,
-                            campaign_id=attempt.campaign_id,
-                            session_id=session_id,
-                            volunteer_id=session.volunteer_id,
-                            term_code=term_code,
-                            answers=dict(answers),
-                            notes=notes,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    ),
+                result_id = self._new_result(
+                    attempt_id, session_id, term_code, answers, notes, now, ResultStatus.FINAL
                 )
             else:
                 result_id = row["id"]
-                old = {
-                    name: row[name]
-                    for name in ("term_code", "notes", "session_id", "volunteer_id", "updated_at")
-                }
-                old["answers"] = json.loads(row["answers"])
-                self._insert(
-                    "result_history",
-                    {"result_id": result_id, "edited_at": to_iso(now), "version": to_json(old)},
-                )
-                conn.execute(_TRIM_HISTORY, (result_id, result_id, HISTORY_KEPT))
+                if row["status"] != ResultStatus.DRAFT:
+                    self._keep_version(row, now)
+                    created = row["created_at"]
+                else:
+                    created = to_iso(now)  # first saved for good now, not at the first keystroke
                 conn.execute(
-                    "UPDATE results SET term_code = ?, answers = ?, notes = ?, "
-                    "updated_at = ? WHERE id = ?",
+                    "UPDATE results SET term_code = ?, answers = ?, notes = ?, status = ?, "
+                    "created_at = ?, updated_at = ? WHERE id = ?",
+                    (
+                        term_code,
+                        to_json(dict(answers)),
+                        notes,
+                        ResultStatus.FINAL.value,
+                        created,
+                        to_iso(now),
+                        result_id,
+                    ),
+                )
+            return decode(Result, self._get("results", result_id, "result"))
+
+    @on_worker
+    def save_draft(
+        self,
+        attempt_id: int,
+        session_id: int,
+        term_code: str,
+        answers: Mapping[str, Any],
+        notes: str,
+        now: datetime,
+    ) -> Result:
+        """Create or update in place the attempt's DRAFT result (no history: a draft is what
+        is being typed). ``term_code`` may be '' (none chosen yet). Raises Conflict when the
+        attempt's result was already saved (FINAL or TIMED_OUT), NotFound for an unknown
+        attempt or session."""
+        with immediate(self.conn) as conn:
+            row = self._one("SELECT * FROM results WHERE attempt_id = ?", (attempt_id,))
+            if row is None:
+                result_id = self._new_result(
+                    attempt_id, session_id, term_code, answers, notes, now, ResultStatus.DRAFT
+                )
+            elif row["status"] != ResultStatus.DRAFT:
+                raise Conflict(
+                    "this call's result is already saved: change it with PUT /api/session/result"
+                )
+            else:
+                result_id = row["id"]
+                conn.execute(
+                    "UPDATE results SET term_code = ?, answers = ?, notes = ?, updated_at = ? "
+                    "WHERE id = ?",
                     (term_code, to_json(dict(answers)), notes, to_iso(now), result_id),
                 )
             return decode(Result, self._get("results", result_id, "result"))
+
+    @on_worker
+    def close_draft(self, attempt_id: int, now: datetime) -> Result | None:
+        """The wrap-up ended without Next: the attempt's draft becomes TIMED_OUT (created_at
+        and updated_at ``now``), except an empty one (no term code, answers or notes), which
+        is deleted. Returns the attempt's result afterwards (whatever its status), or None."""
+        with immediate(self.conn) as conn:
+            row = self._one("SELECT * FROM results WHERE attempt_id = ?", (attempt_id,))
+            if row is None or row["status"] != ResultStatus.DRAFT:
+                return None if row is None else decode(Result, row)
+            if not row["term_code"] and not json.loads(row["answers"]) and not row["notes"].strip():
+                conn.execute("DELETE FROM results WHERE id = ?", (row["id"],))
+                return None
+            conn.execute(
+                "UPDATE results SET status = ?, created_at = ?, updated_at = ? WHERE id = ?",
+                (ResultStatus.TIMED_OUT.value, to_iso(now), to_iso(now), row["id"]),
+            )
+            return decode(Result, self._get("results", row["id"], "result"))
+
+    @on_worker
+    def open_drafts(self) -> list[Result]:
+        """Every DRAFT result, oldest first (after a restart: drafts whose wrap-up is over)."""
+        rows = self._all(
+            "SELECT * FROM results WHERE status = ? ORDER BY id", (ResultStatus.DRAFT.value,)
+        )
+        return [decode(Result, row) for row in rows]
+
+    def _new_result(
+        self,
+        attempt_id: int,
+        session_id: int,
+        term_code: str,
+        answers: Mapping[str, Any],
+        notes: str,
+        now: datetime,
+        status: ResultStatus,
+    ) -> int:
+        attempt = decode(Attempt, self._get("attempts", attempt_id, "call attempt"))
+        session = decode(Session, self._get("sessions", session_id, "session"))
+        return self._insert(
+            "results",
+            encode_record(
+                Result(
+                    id=0,
+                    attempt_id=attempt_id,
+                    voter_id=attempt.voter_id,
+                    campaign_id=attempt.campaign_id,
+                    session_id=session_id,
+                    volunteer_id=session.volunteer_id,
+                    term_code=term_code,
+                    answers=dict(answers),
+                    notes=notes,
+                    created_at=now,
+                    updated_at=now,
+                    status=status,
+                )
+            ),
+        )
+
+    def _keep_version(self, row: Mapping[str, Any], now: datetime) -> None:
+        """Put the result's current version in its history (the last HISTORY_KEPT kept)."""
+        keys = ("term_code", "notes", "session_id", "volunteer_id", "updated_at", "status")
+        old = {name: row[name] for name in keys}
+        old["answers"] = json.loads(row["answers"])
+        self._insert(
+            "result_history",
+            {"result_id": row["id"], "edited_at": to_iso(now), "version": to_json(old)},
+        )
+        self.conn.execute(_TRIM_HISTORY, (row["id"], row["id"], HISTORY_KEPT))
 
     @on_worker
     def result_for_attempt(self, attempt_id: int) -> Result | None:
