@@ -124,7 +124,9 @@ async def counted_preview() -> AsyncIterator[tuple[PreviewRig, CollectorRegistry
     """Preview calls on a fake ARI, counting into a registry of their own."""
     registry = CollectorRegistry()
     store = SqliteStore.open(":memory:")
-    campaign = await store.create_campaign("Fall", dial_mode="preview")
+    campaign = await store.create_campaign(
+        "Fall", dial_mode="preview", calling_hours_start="00:00", calling_hours_end="24:00"
+    )
     await store.add_voters(campaign.id, [Row(f"+1202555{n:04d}") for n in range(1, 6)])
     sessions = PreviewSessions(store)
     async with FakeAri() as fake, AriClient.connect(fake.settings()) as ari:
