@@ -29,6 +29,7 @@ from engine.models import (
     VoterStatus,
 )
 from engine.store.changes import AttemptChanges, SessionChanges
+from engine.store.result_rows import ResultCounts, ResultFilter, ResultRecord
 
 VoterInput = VoterDetails
 """A voter row as the importer produces it (engine.voters.csv_rows.VoterRow)."""
@@ -251,6 +252,33 @@ class Store(Protocol):
     async def save_pacing(self, campaign_id: int, learned: str, now: datetime) -> None: ...
 
     async def close(self) -> None: ...
+
+    # --- the results report (issue 14, results that report; engine/store/result_rows.py) --
+    async def result_page(
+        self, campaign_id: int, where: ResultFilter, offset: int, limit: int
+    ) -> list[ResultRecord]:
+        """The results ``where`` matches, latest first, from ``offset``, at most ``limit``."""
+
+    def result_records(self, campaign_id: int) -> AsyncIterator[ResultRecord]:
+        """Every result of the campaign, oldest first, read a page at a time."""
+
+    async def result_extra_keys(self, campaign_id: int) -> list[str]:
+        """Every extra voter-list field of the voters with a result, in first-seen order."""
+
+    async def result_answer_keys(self, campaign_id: int) -> list[str]:
+        """Every question id the campaign's results answer, in first-seen order."""
+
+    async def result_volunteers(self, campaign_id: int) -> list[tuple[int, str]]:
+        """(id, name) of the volunteers with a result in the campaign, by name."""
+
+    async def voter_zones(self, campaign_id: int) -> dict[str, int]:
+        """How many of the campaign's voters are in each known time zone."""
+
+    async def result_counts(
+        self, campaign_id: int, where: ResultFilter, latest: int
+    ) -> ResultCounts:
+        """Counts over the results ``where`` matches, with each text question's ``latest``
+        newest answers (ResultCounts)."""
 
 
 __all__ = ["SessionState", "Store", "VoterInput"]

@@ -15,6 +15,7 @@ from web import body as fields
 from web.appkeys import OPERATOR_SOCKETS, engine_of
 from web.auth import bearer_token, client_address, operator_view
 from web.errors import STREAMING, FieldError
+from web.operator.report_params import export_choices
 from web.operator_sockets import token_key
 from web.shapes import campaign_json, dnc_json, json_response
 from web.uploads import uploaded_file
@@ -160,10 +161,12 @@ async def stats(request: web.Request, operator: Operator) -> web.Response:
 
 @operator_view
 async def results_csv(request: web.Request, operator: Operator) -> web.StreamResponse:
-    """The campaign's results as a CSV download, streamed as it is read."""
+    """The campaign's results as a CSV download, streamed as it is read; ``choices``:
+    joined (the default) or columns (web/operator/report_params.py)."""
     engine = engine_of(request)
     campaign = await engine.store.get_campaign(campaign_id(request))
-    chunks = engine.operators.results_csv(operator.username, campaign.id)
+    choices = export_choices(request.query)
+    chunks = engine.operators.results_csv(operator.username, campaign.id, choices)
     first = await anext(chunks)
     response = web.StreamResponse(
         headers={

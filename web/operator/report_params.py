@@ -1,0 +1,61 @@
+"""Reading the results report's query parameters (the Results page's filters and the export's
+``choices``), with one sentence for each thing that is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from engine.errors import InvalidInput
+from engine.reports.export_columns import Choices
+from engine.reports.report import ResultFilter, day_range
+
+FILTERS = ("from", "to", "volunteer", "term_code", "outcome")
+"""The Results page's filter parameters: dates (YYYY-MM-DD, in the campaign's zone), the
+volunteer's id, a term code and an outcome."""
+
+_DAY_NAMES = {"from": "start date", "to": "end date"}
+
+
+def export_choices(query: Mapping[str, str]) -> Choices:
+    """The ``choices`` parameter (joined when absent). Raises InvalidInput."""
+    value = query.get("choices", "") or Choices.JOINED
+    try:
+        return Choices(value)
+    except ValueError:
+        raise InvalidInput(
+            "choices must be 'joined' (one column per question) or 'columns' (a 0/1 column "
+            "per option of a multiple-choice question)"
+        ) from None
+
+
+def chosen_filters(query: Mapping[str, str]) -> dict[str, str]:
+    return {key: query.get(key, "").strip() for key in FILTERS}
+
+
+def result_filter(chosen: Mapping[str, str], zone: ZoneInfo) -> ResultFilter:
+    """The filter the page's parameters ask for. Raises InvalidInput."""
+    since, until = day_range(zone, _day(chosen, "from"), _day(chosen, "to"))
+    volunteer = chosen.get("volunteer", "")
+    if volunteer and not volunteer.isdigit():
+        raise InvalidInput("choose the volunteer from the list")
+    return ResultFilter(
+        since=since,
+        until=until,
+        volunteer_id=int(volunteer) if volunteer else None,
+        term_code=chosen.get("term_code", ""),
+        outcome=chosen.get("outcome", ""),
+    )
+
+
+def _day(chosen: Mapping[str, str], key: str) -> date | None:
+    text = chosen.get(key, "")
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"the {_DAY_NAMES[key]} must be a date like 2026-12-03, not '{text[:20]}'"
+        ) from None
