@@ -24,7 +24,7 @@ async def volunteer_session(store: Store, campaign_id: int, name: str, at: datet
         volunteer.id,
         campaign_id,
         AudioMode.PHONE,
-        f"{zlib.crc32(key.encode()):010d}",
+        pin,
         f"token-{key}",
         at,
     )
