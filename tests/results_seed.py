@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from engine.models import AudioMode, CallOutcome, CallState, ResultStatus, VoterDetails
+from engine.models import (
+    AudioMode,
+    CallOutcome,
+    CallState,
+    ResultStatus,
+    VoterDetails,
+    VoterStatus,
+)
 from engine.store.base import Store
 from engine.store.sqlite.store import SqliteStore
 
@@ -46,7 +53,7 @@ async def seed_result(
     ``at``; the result's id. The status is set in the database when not final (the wrap-up
     code owns how a draft or a timed-out result is made)."""
     await store.add_voters(campaign_id, [voter])
-    [(_, attempt)] = await store.claim_voters(campaign_id, 1, at, {"", voter.timezone}, 99)
+    [(claimed, attempt)] = await store.claim_voters(campaign_id, 1, at, {"", voter.timezone}, 99)
     await store.update_attempt(
         attempt.id,
         state=CallState.ENDED,
@@ -56,6 +63,7 @@ async def seed_result(
         ended_at=at - timedelta(seconds=10),
         outcome=CallOutcome.CONTACT,
     )
+    await store.release_voter(claimed.id, VoterStatus.DONE)
     result = await store.save_result(attempt.id, session_id, term_code, answers, notes, at)
     if status != ResultStatus.FINAL:
         assert isinstance(store, SqliteStore)
