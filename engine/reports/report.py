@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from engine.clock import utc_now
 from engine.errors import InvalidInput
 from engine.models import Campaign, ResultStatus
 from engine.reports.answers import AnswerLine, answer_lines, questions
@@ -89,7 +90,7 @@ async def results_report(
         for record in records
     ]
     return ResultsReport(
-        zone=zone_name(zone, datetime.now(zone)),
+        zone=zone_name(zone, utc_now()),
         matched=sum(counts.statuses.values()),
         counted=sum(counts.statuses.get(str(s), 0) for s in COUNTED),
         being_entered=counts.statuses.get(str(ResultStatus.DRAFT), 0),
