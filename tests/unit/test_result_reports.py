@@ -150,6 +150,13 @@ async def test_the_results_page_shows_the_tallies_and_rejects_a_bad_date(
     bad = await client.get(f"/operator/campaigns/{campaign.id}/results?from=12/02/2026")
     assert bad.status == 400
     assert "the start date must be a date like 2026-12-03" in await bad.text()
+    far = await client.get(f"/operator/campaigns/{campaign.id}/results?to=9999-12-31")
+    assert far.status == 400 and "between the years 1970 and 2999" in await far.text()
+    huge = "9" * 40
+    odd = await client.get(
+        f"/operator/campaigns/{campaign.id}/results?offset={huge}&volunteer={huge}"
+    )
+    assert odd.status == 400 and "choose the volunteer from the list" in await odd.text()
     csv_bad = await client.get(f"/operator/campaigns/{campaign.id}/results.csv?choices=x")
     assert csv_bad.status == 400
 

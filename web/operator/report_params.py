@@ -15,6 +15,12 @@ FILTERS = ("from", "to", "volunteer", "term_code", "outcome")
 """The Results page's filter parameters: dates (YYYY-MM-DD, in the campaign's zone), the
 volunteer's id, a term code and an outcome."""
 
+_MAX_DIGITS = 15
+"""Longer numbers are no id or offset SQLite could hold, so they are refused, not sent."""
+
+_YEARS = (1970, 2999)
+"""Dates outside these years are refused (the far ends of the calendar overflow in a zone)."""
+
 _DAY_NAMES = {"from": "start date", "to": "end date"}
 
 
@@ -30,6 +36,12 @@ def export_choices(query: Mapping[str, str]) -> Choices:
         ) from None
 
 
+def page_offset(query: Mapping[str, str]) -> int:
+    """The ``offset`` parameter: 0 when absent or not a plain number."""
+    text = query.get("offset", "")
+    return int(text) if text.isdigit() and len(text) <= _MAX_DIGITS else 0
+
+
 def chosen_filters(query: Mapping[str, str]) -> dict[str, str]:
     return {key: query.get(key, "").strip() for key in FILTERS}
 
@@ -38,7 +50,7 @@ def result_filter(chosen: Mapping[str, str], zone: ZoneInfo) -> ResultFilter:
     """The filter the page's parameters ask for. Raises InvalidInput."""
     since, until = day_range(zone, _day(chosen, "from"), _day(chosen, "to"))
     volunteer = chosen.get("volunteer", "")
-    if volunteer and not volunteer.isdigit():
+    if volunteer and not (volunteer.isdigit() and len(volunteer) <= _MAX_DIGITS):
         raise InvalidInput("choose the volunteer from the list")
     return ResultFilter(
         since=since,
@@ -54,8 +66,12 @@ def _day(chosen: Mapping[str, str], key: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
+        day = None
+    if day is None or not _YEARS[0] <= day.year <= _YEARS[1]:
         raise InvalidInput(
-            f"the {_DAY_NAMES[key]} must be a date like 2026-12-03, not '{text[:20]}'"
-        ) from None
+            f"the {_DAY_NAMES[key]} must be a date like 2026-12-03 between the years "
+            f"{_YEARS[0]} and {_YEARS[1]}, not '{text[:20]}'"
+        )
+    return day

@@ -22,7 +22,12 @@ from engine.reports.report import (
 from web.appkeys import engine_of
 from web.operator.auth import OperatorSession, operator_page
 from web.operator.render import load_campaign, page
-from web.operator.report_params import chosen_filters, export_choices, result_filter
+from web.operator.report_params import (
+    chosen_filters,
+    export_choices,
+    page_offset,
+    result_filter,
+)
 
 
 @operator_page
@@ -38,7 +43,7 @@ async def results(request: web.Request, session: OperatorSession) -> web.Respons
         where = result_filter(chosen, zone)
     except InvalidInput as exc:
         error, where = str(exc), ResultFilter(since=utc_now(), until=utc_now())
-    offset = int(request.query["offset"]) if request.query.get("offset", "").isdigit() else 0
+    offset = page_offset(request.query)
     report = await results_report(store, campaign, zone, where, offset)
     previous, following = pages(report.matched, offset)
     base = f"/operator/campaigns/{campaign.id}/results"
