@@ -35,6 +35,7 @@ from engine.security import field_limits
 from engine.security.login_limits import LoginLimiter
 from engine.security.password_hasher import PasswordHasher
 from engine.store.base import Store
+from engine.store.result_rows import ResultFilter
 from engine.voters.calling_hours import zones_within_hours
 from engine.voters.importer import ImportSummary, import_voters
 
@@ -273,13 +274,18 @@ class OperatorService:
         }
 
     async def results_csv(
-        self, actor: str, campaign_id: int, choices: Choices = Choices.JOINED
+        self,
+        actor: str,
+        campaign_id: int,
+        choices: Choices = Choices.JOINED,
+        where: ResultFilter | None = None,
     ) -> AsyncIterator[str]:
-        """The campaign's results as CSV text chunks, safe to open in a spreadsheet, the
-        header row first even when there are none (engine/reports/export.py)."""
+        """The campaign's results (those ``where`` matches) as CSV text chunks, safe to open
+        in a spreadsheet, the header row first even when there are none
+        (engine/reports/export.py)."""
         campaign = await self.store.get_campaign(campaign_id)
         await self.store.audit(actor, "results.export", {"campaign_id": campaign_id}, self.clock())
-        async for chunk in results_csv(self.store, campaign, choices):
+        async for chunk in results_csv(self.store, campaign, choices, where):
             yield chunk
 
 

@@ -15,12 +15,16 @@ from engine.reports.export_columns import Choices, export_columns, export_row
 from engine.reports.time_zone import campaign_zone
 from engine.security.csv_cells import safe_cell
 from engine.store.base import Store
+from engine.store.result_rows import ResultFilter
 
 CHUNK = 65536
 """Characters gathered before a chunk is handed out."""
 
 
-async def results_csv(store: Store, campaign: Campaign, choices: Choices) -> AsyncIterator[str]:
+async def results_csv(
+    store: Store, campaign: Campaign, choices: Choices, where: ResultFilter | None = None
+) -> AsyncIterator[str]:
+    """The results ``where`` matches (all when None), oldest first, as CSV chunks."""
     zone = campaign_zone(campaign, await store.voter_zones(campaign.id))
     answered = await store.result_answer_keys(campaign.id)
     survey = with_unknown(questions(campaign.survey), answered)
@@ -28,7 +32,7 @@ async def results_csv(store: Store, campaign: Campaign, choices: Choices) -> Asy
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([safe_cell(column.name) for column in columns])
-    async for record in store.result_records(campaign.id):
+    async for record in store.result_records(campaign.id, where):
         row = export_row(columns, survey, campaign.term_codes, record, zone)
         writer.writerow([safe_cell(cell) for cell in row])
         if buffer.tell() > CHUNK:

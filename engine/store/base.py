@@ -259,8 +259,10 @@ class Store(Protocol):
     ) -> list[ResultRecord]:
         """The results ``where`` matches, latest first, from ``offset``, at most ``limit``."""
 
-    def result_records(self, campaign_id: int) -> AsyncIterator[ResultRecord]:
-        """Every result of the campaign, oldest first, read a page at a time."""
+    def result_records(
+        self, campaign_id: int, where: ResultFilter | None = None
+    ) -> AsyncIterator[ResultRecord]:
+        """The results ``where`` matches (all when None), oldest first, a page at a time."""
 
     async def result_extra_keys(self, campaign_id: int) -> list[str]:
         """Every extra voter-list field of the voters with a result, in first-seen order."""

@@ -196,6 +196,14 @@ async def test_the_results_page_reports_answers_tallies_filters_and_exports(
     await expect(rows).to_have_count(3)
     await expect_tally(page, support, "Yes", "2", "66.7 %")
     await expect_tally(page, support, "No", "1", "33.3 %")
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Export the 3 filtered results (CSV)").click()
+    filtered = (await (await download_info.value).path()).read_text()
+    assert {r["first_name"] for r in csv.DictReader(io.StringIO(filtered))} == {
+        "Seed0",
+        "Seed1",
+        "Seed2",
+    }
     await shot(page, "filtered")
     await page.set_viewport_size({"width": 375, "height": 900})
     await shot(page, "filtered")

@@ -161,11 +161,22 @@ async def test_the_results_page_shows_the_tallies_and_rejects_a_bad_date(
     assert csv_bad.status == 400
 
 
-async def test_the_api_export_takes_the_choices_parameter(
+async def test_the_api_export_takes_the_choices_and_filter_parameters(
     engine: Engine, client: TestClient[Any, Any], headers: dict[str, str], campaign: Campaign
 ) -> None:
+    ada = await volunteer_session(engine.store, campaign.id, "Ada", DAY1)
+    bo = await volunteer_session(engine.store, campaign.id, "Bo", DAY2)
+    for n, (session, at) in enumerate([(ada, DAY1), (bo, DAY2)]):
+        await seed_result(
+            engine.store, campaign.id, Row(f"+1202555{n:04d}"), session, at, "talked", {}
+        )
+    [_, (bo_id, _)] = await engine.store.result_volunteers(campaign.id)
     url = f"/api/operator/campaigns/{campaign.id}/results.csv"
     assert (await client.get(url + "?choices=columns", headers=headers)).status == 200
+    by_bo = await client.get(url + f"?volunteer={bo_id}", headers=headers)
+    assert [r["volunteer"] for r in csv.DictReader(io.StringIO(await by_bo.text()))] == ["Bo"]
+    day2 = await client.get(url + "?from=2026-12-03&to=2026-12-03", headers=headers)
+    assert [r["volunteer"] for r in csv.DictReader(io.StringIO(await day2.text()))] == ["Bo"]
     bad = await client.get(url + "?choices=both", headers=headers)
     assert bad.status == 400
     assert "choices must be 'joined'" in (await bad.json())["error"]["message"]

@@ -36,6 +36,12 @@ def export_choices(query: Mapping[str, str]) -> Choices:
         ) from None
 
 
+def export_options(query: Mapping[str, str], zone: ZoneInfo) -> tuple[Choices, ResultFilter]:
+    """The export's ``choices`` and the results it is limited to (the Results page's filter
+    parameters). Raises InvalidInput."""
+    return export_choices(query), result_filter(chosen_filters(query), zone)
+
+
 def page_offset(query: Mapping[str, str]) -> int:
     """The ``offset`` parameter: 0 when absent or not a plain number."""
     text = query.get("offset", "")

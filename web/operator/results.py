@@ -24,7 +24,7 @@ from web.operator.auth import OperatorSession, operator_page
 from web.operator.render import load_campaign, page
 from web.operator.report_params import (
     chosen_filters,
-    export_choices,
+    export_options,
     page_offset,
     result_filter,
 )
@@ -64,6 +64,7 @@ async def results(request: web.Request, session: OperatorSession) -> web.Respons
         "term_codes": campaign.term_codes,
         "outcomes": [str(o) for o in CallOutcome],
         "volunteers": await store.result_volunteers(campaign.id),
+        "export_filtered": f"{base}.csv?{urlencode(kept)}",
     }
     return page(request, session, "operator/results.html", context, 400 if error else 200)
 
@@ -72,8 +73,9 @@ async def results(request: web.Request, session: OperatorSession) -> web.Respons
 async def results_csv(request: web.Request, session: OperatorSession) -> web.StreamResponse:
     """Every result as CSV (engine/reports/export.py: safe to open in a spreadsheet)."""
     campaign = await load_campaign(request)
+    zone = await report_zone(engine_of(request).store, campaign)
     try:
-        choices = export_choices(request.query)
+        choices, where = export_options(request.query, zone)
     except InvalidInput as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     slug = re.sub(r"[^a-z0-9]+", "-", campaign.name.lower()).strip("-") or "campaign"
@@ -84,7 +86,8 @@ async def results_csv(request: web.Request, session: OperatorSession) -> web.Str
             "Cache-Control": "no-store",
         }
     )
-    chunks = engine_of(request).operators.results_csv(session.username, campaign.id, choices)
+    operators = engine_of(request).operators
+    chunks = operators.results_csv(session.username, campaign.id, choices, where)
     first = await anext(chunks)
     await response.prepare(request)
     await response.write(first.encode())

@@ -106,11 +106,15 @@ class ResultReportsMixin(SqliteBase):
         )
         return [_record(row) for row in rows]
 
-    async def result_records(self, campaign_id: int) -> AsyncIterator[ResultRecord]:
-        """Every result of the campaign, oldest first, read a page at a time."""
+    async def result_records(
+        self, campaign_id: int, where: ResultFilter | None = None
+    ) -> AsyncIterator[ResultRecord]:
+        """The results ``where`` matches (all when None), oldest first, read a page at a
+        time."""
+        conditions, params = _where(campaign_id, where or ResultFilter())
+        sql = _RECORD + conditions + " AND r.id > ? ORDER BY r.id LIMIT ?"
         last_id = 0
-        sql = _RECORD + " WHERE r.campaign_id = ? AND r.id > ? ORDER BY r.id LIMIT ?"
-        while page := await self.worker.run(partial(self._all, sql, (campaign_id, last_id, _PAGE))):
+        while page := await self.worker.run(partial(self._all, sql, [*params, last_id, _PAGE])):
             for row in page:
                 yield _record(row)
             last_id = page[-1]["id"]
