@@ -3,9 +3,7 @@ results, keep the do-not-call list. Every change is written to the audit log."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import math
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -32,13 +30,15 @@ from engine.notifier import DialingView
 from engine.operators.logins import TOKEN_LIFETIME, OperatorLogins
 from engine.operators.stats import volunteers_on_shift
 from engine.operators.time_zone import valid_time_zone
+from engine.reports.export import results_csv
+from engine.reports.export_columns import Choices
 from engine.scripts.render import check_script
 from engine.scripts.survey import check_survey
 from engine.security import field_limits
-from engine.security.csv_cells import safe_cell
 from engine.security.login_limits import LoginLimiter
 from engine.security.password_hasher import PasswordHasher
 from engine.store.base import Store
+from engine.store.result_rows import ResultFilter
 from engine.voters.calling_hours import zones_within_hours
 from engine.voters.importer import ImportSummary, import_voters
 
@@ -293,25 +293,20 @@ class OperatorService:
             ),
         }
 
-    async def results_csv(self, actor: str, campaign_id: int) -> AsyncIterator[str]:
-        """The campaign's results as CSV text chunks, safe to open in a spreadsheet."""
-        await self.store.get_campaign(campaign_id)
+    async def results_csv(
+        self,
+        actor: str,
+        campaign_id: int,
+        choices: Choices = Choices.JOINED,
+        where: ResultFilter | None = None,
+    ) -> AsyncIterator[str]:
+        """The campaign's results (those ``where`` matches) as CSV text chunks, safe to open
+        in a spreadsheet, the header row first even when there are none
+        (engine/reports/export.py)."""
+        campaign = await self.store.get_campaign(campaign_id)
         await self.store.audit(actor, "results.export", {"campaign_id": campaign_id}, self.clock())
-        header: list[str] | None = None
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        async for row in self.store.results(campaign_id):
-            if header is None:
-                header = list(row)
-                writer.writerow([safe_cell(key) for key in header])
-            writer.writerow([safe_cell(row.get(key)) for key in header])
-            if buffer.tell() > 65536:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        if header is None:
-            writer.writerow(["no results yet"])
-        yield buffer.getvalue()
+        async for chunk in results_csv(self.store, campaign, choices, where):
+            yield chunk
 
 
 def _rate(part: int, whole: int) -> float:

@@ -29,6 +29,7 @@ from engine.models import (
     VoterStatus,
 )
 from engine.store.changes import AttemptChanges, SessionChanges
+from engine.store.result_rows import ResultCounts, ResultFilter, ResultRecord
 
 VoterInput = VoterDetails
 """A voter row as the importer produces it (engine.voters.csv_rows.VoterRow)."""
@@ -297,6 +298,7 @@ class Store(Protocol):
     async def calls_placed(self, campaign_id: int, since: datetime) -> int:
         """Calls the phone system accepted (originated) since ``since``; claims that never
         reached it are not counted."""
+
     # --- result drafts and the wrap-up deadline (issue 14 item 1) ------------------------
     async def save_draft(
         self,
@@ -316,6 +318,32 @@ class Store(Protocol):
 
     async def open_drafts(self) -> list[Result]:
         """Every DRAFT result, oldest first."""
+
+    # --- the results report (issue 14, results that report; engine/store/result_rows.py) --
+    async def result_page(
+        self, campaign_id: int, where: ResultFilter, offset: int, limit: int
+    ) -> list[ResultRecord]:
+        """The results ``where`` matches, latest first, from ``offset``, at most ``limit``."""
+
+    def result_records(
+        self, campaign_id: int, where: ResultFilter | None = None
+    ) -> AsyncIterator[ResultRecord]:
+        """The results ``where`` matches (all when None), oldest first, a page at a time."""
+
+    async def result_extra_keys(self, campaign_id: int) -> list[str]:
+        """Every extra voter-list field of the voters with a result, in first-seen order."""
+
+    async def result_answer_keys(self, campaign_id: int) -> list[str]:
+        """Every question id the campaign's results answer, in first-seen order."""
+
+    async def result_volunteers(self, campaign_id: int) -> list[tuple[int, str]]:
+        """(id, name) of the volunteers with a result in the campaign, by name."""
+
+    async def result_counts(
+        self, campaign_id: int, where: ResultFilter, latest: int
+    ) -> ResultCounts:
+        """Counts over the results ``where`` matches, with each text question's ``latest``
+        newest answers (ResultCounts)."""
 
 
 __all__ = ["SessionState", "Store", "VoterInput"]

@@ -10,11 +10,13 @@ from aiohttp import web
 
 from engine.errors import InvalidInput
 from engine.models import Campaign, Operator
+from engine.reports.report import report_zone
 from engine.voters.importer import ImportSummary
 from web import body as fields
 from web.appkeys import OPERATOR_SOCKETS, engine_of
 from web.auth import bearer_token, client_address, operator_view
 from web.errors import STREAMING, FieldError
+from web.operator.report_params import export_options
 from web.operator_sockets import token_key
 from web.shapes import campaign_json, dnc_json, json_response
 from web.uploads import uploaded_file
@@ -160,10 +162,14 @@ async def stats(request: web.Request, operator: Operator) -> web.Response:
 
 @operator_view
 async def results_csv(request: web.Request, operator: Operator) -> web.StreamResponse:
-    """The campaign's results as a CSV download, streamed as it is read."""
+    """The campaign's results as a CSV download, streamed as it is read; ``choices``:
+    joined (the default) or columns; the Results page's filters limit it
+    (web/operator/report_params.py)."""
     engine = engine_of(request)
     campaign = await engine.store.get_campaign(campaign_id(request))
-    chunks = engine.operators.results_csv(operator.username, campaign.id)
+    zone = await report_zone(engine.store, campaign)
+    choices, where = export_options(request.query, zone)
+    chunks = engine.operators.results_csv(operator.username, campaign.id, choices, where)
     first = await anext(chunks)
     response = web.StreamResponse(
         headers={

@@ -1,5 +1,6 @@
-"""The operator's results table (filtered by term code, outcome and volunteer) with the CSV
-export, and the do-not-call list (add; remove after a confirmation page)."""
+"""The operator's Results page (tallies with a chart and the results with their answers,
+filtered by dates, volunteer, term code and outcome) with the CSV export, and the do-not-call
+list (add; remove after a confirmation page)."""
 
 from __future__ import annotations
 
@@ -8,48 +9,75 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from engine.clock import utc_now
 from engine.errors import InvalidInput, NotFound
 from engine.models import CallOutcome
+from engine.reports.report import (
+    PAGE_SIZE,
+    ResultFilter,
+    pages,
+    report_zone,
+    results_report,
+)
 from web.appkeys import engine_of
 from web.operator.auth import OperatorSession, operator_page
 from web.operator.render import load_campaign, page
-
-MAX_ROWS = 500
-"""Rows shown in the table; the CSV export has them all."""
-COLUMNS = ("first_name", "last_name", "phone", "outcome", "term_code", "volunteer", "notes")
-FILTERS = ("term_code", "outcome", "volunteer")
+from web.operator.report_params import (
+    chosen_filters,
+    export_options,
+    page_offset,
+    result_filter,
+)
 
 
 @operator_page
 async def results(request: web.Request, session: OperatorSession) -> web.Response:
+    """The campaign's results: tallies with their chart, then the results themselves, a page
+    at a time, as the filters choose (engine/reports/report.py)."""
     campaign = await load_campaign(request)
-    chosen = {key: request.query.get(key, "") for key in FILTERS}
-    rows: list[dict[str, str]] = []
-    matched = 0
-    volunteers: set[str] = set()
-    async for row in engine_of(request).store.results(campaign.id):
-        volunteers.add(str(row.get("volunteer") or ""))
-        if all(not want or str(row.get(key) or "") == want for key, want in chosen.items()):
-            matched += 1
-            if len(rows) < MAX_ROWS:
-                rows.append({key: "" if row.get(key) is None else str(row[key]) for key in COLUMNS})
+    store = engine_of(request).store
+    zone = await report_zone(store, campaign)
+    chosen = chosen_filters(request.query)
+    error = ""
+    try:
+        where = result_filter(chosen, zone)
+    except InvalidInput as exc:
+        error, where = str(exc), ResultFilter(since=utc_now(), until=utc_now())
+    offset = page_offset(request.query)
+    report = await results_report(store, campaign, zone, where, offset)
+    previous, following = pages(report.matched, offset)
+    base = f"/operator/campaigns/{campaign.id}/results"
+    kept = {key: value for key, value in chosen.items() if value}
     context = {
         "campaign": campaign,
-        "rows": rows,
-        "matched": matched,
+        "report": report,
         "chosen": chosen,
-        "max_rows": MAX_ROWS,
+        "filtered": bool(kept),
+        "error": error,
+        "page_size": PAGE_SIZE,
+        "previous": None
+        if previous is None
+        else f"{base}?{urlencode({**kept, 'offset': previous})}",
+        "following": None
+        if following is None
+        else f"{base}?{urlencode({**kept, 'offset': following})}",
         "term_codes": campaign.term_codes,
         "outcomes": [str(o) for o in CallOutcome],
-        "volunteers": sorted(v for v in volunteers if v),
+        "volunteers": await store.result_volunteers(campaign.id),
+        "export_filtered": f"{base}.csv?{urlencode(kept)}",
     }
-    return page(request, session, "operator/results.html", context)
+    return page(request, session, "operator/results.html", context, 400 if error else 200)
 
 
 @operator_page
 async def results_csv(request: web.Request, session: OperatorSession) -> web.StreamResponse:
-    """Every result as CSV (OperatorService.results_csv: safe to open in a spreadsheet)."""
+    """Every result as CSV (engine/reports/export.py: safe to open in a spreadsheet)."""
     campaign = await load_campaign(request)
+    zone = await report_zone(engine_of(request).store, campaign)
+    try:
+        choices, where = export_options(request.query, zone)
+    except InvalidInput as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
     slug = re.sub(r"[^a-z0-9]+", "-", campaign.name.lower()).strip("-") or "campaign"
     response = web.StreamResponse(
         headers={
@@ -58,7 +86,8 @@ async def results_csv(request: web.Request, session: OperatorSession) -> web.Str
             "Cache-Control": "no-store",
         }
     )
-    chunks = engine_of(request).operators.results_csv(session.username, campaign.id)
+    operators = engine_of(request).operators
+    chunks = operators.results_csv(session.username, campaign.id, choices, where)
     first = await anext(chunks)
     await response.prepare(request)
     await response.write(first.encode())

@@ -27,6 +27,7 @@ from engine.store.sqlite.in_use import DatabaseHold
 from engine.store.sqlite.migrations import migrate
 from engine.store.sqlite.operators import OperatorsMixin
 from engine.store.sqlite.pacing import PacingMixin
+from engine.store.sqlite.result_reports import ResultReportsMixin
 from engine.store.sqlite.results import ResultsMixin
 from engine.store.sqlite.sessions import SessionsMixin
 from engine.store.sqlite.voters import VotersMixin
@@ -53,6 +54,7 @@ class SqliteStore(
     OperatorsMixin,
     PacingMixin,
     AvailabilityMixin,
+    ResultReportsMixin,
 ):
     """Every Store method over one SQLite connection, used by the store's worker thread only
     (``db`` and ``conn`` may be used directly only while no store call is running, as tests
