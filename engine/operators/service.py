@@ -7,7 +7,7 @@ import csv
 import dataclasses
 import io
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -201,10 +201,16 @@ class OperatorService:
         campaign_id: int,
         source: Path | BinaryIO,
         progress: Callable[[int, int, int | None], None] | None = None,
+        choices: Mapping[str, str] | None = None,
     ) -> ImportSummary:
         await self.store.get_campaign(campaign_id)
         summary = await import_voters(
-            self.store, campaign_id, source, default_region=self.default_region, progress=progress
+            self.store,
+            campaign_id,
+            source,
+            default_region=self.default_region,
+            progress=progress,
+            choices=choices,
         )
         await self.store.audit(
             actor,

@@ -17,12 +17,14 @@ from aiohttp import web
 
 from engine.errors import InvalidInput
 from engine.notifier import ImportProgressEvent
-from engine.voters.csv_rows import SAMPLE_BYTES, RowError, open_voter_file
+from engine.voters.csv_rows import SAMPLE_BYTES, RowError, encoding_name, open_voter_file
+from engine.voters.headers import TARGET_LABELS
+from engine.voters.importer import ImportSummary
 from web.appkeys import engine_of
 from web.operator.api import summary_json
 from web.operator.auth import OperatorSession, operator_page, same_token
 from web.operator.render import load_campaign, page
-from web.uploads import uploaded_file
+from web.uploads import parse_mapping, uploaded_list
 
 PREVIEW_ROWS = 5
 KEPT_REPORTS = 50
@@ -45,13 +47,15 @@ async def list_page(request: web.Request, session: OperatorSession) -> web.Respo
 
 @operator_page
 async def preview(request: web.Request, session: OperatorSession) -> web.Response:
-    """How the columns of a file's first 64 KB map onto voter fields, and its first rows."""
+    """How the columns of a file's first 64 KB map onto voter fields (with the operator's
+    ``?mapping=`` choices so far), and its first rows."""
     data = await request.content.read(SAMPLE_BYTES)
     if len(data) == SAMPLE_BYTES and b"\n" in data:
         data = data[: data.rindex(b"\n") + 1]  # drop a row cut in half
     region = engine_of(request).operators.default_region
     try:
-        with open_voter_file(io.BytesIO(data), region) as voter_file:
+        choices = parse_mapping(request.query.get("mapping", ""))
+        with open_voter_file(io.BytesIO(data), region, choices) as voter_file:
             columns = voter_file.header_map.describe()
             missing = voter_file.header_map.missing()
             rows = []
@@ -59,7 +63,12 @@ async def preview(request: web.Request, session: OperatorSession) -> web.Respons
                 rows.append(
                     {"line": row.line, "error": row.reason}
                     if isinstance(row, RowError)
-                    else {"name": f"{row.first_name} {row.last_name}".strip(), "phone": row.phone}
+                    else {
+                        "name": f"{row.first_name} {row.last_name}".strip(),
+                        "phone": row.phone,
+                        "zip": row.zip,
+                        "city": row.city,
+                    }
                 )
                 if len(rows) == PREVIEW_ROWS:
                     break
@@ -72,7 +81,9 @@ async def preview(request: web.Request, session: OperatorSession) -> web.Respons
             "missing": missing,
             "rows": rows,
             "encoding": encoding,
+            "encoding_name": encoding_name(encoding),
             "delimiter": delimiter,
+            "targets": [{"value": k, "label": v} for k, v in TARGET_LABELS.items()],
         }
     )
 
@@ -95,21 +106,30 @@ async def import_list(request: web.Request, session: OperatorSession) -> web.Str
 
     wants_json = "application/json" in request.headers.get("Accept", "")
     try:
-        async with uploaded_file(request) as path:
+        async with uploaded_list(request) as upload:
             summary = await engine.operators.import_list(
-                session.username, campaign.id, path, progress
+                session.username, campaign.id, upload.path, progress, upload.choices
             )
     except InvalidInput as exc:
         if wants_json:
             return web.json_response({"error": str(exc)}, status=400)
         report: dict[str, Any] = {"error": str(exc)}
         return page(request, session, "operator/list_report.html", _ctx(campaign, report), 400)
-    report = summary_json(summary)
+    report = page_report(summary)
     if summary.invalid:
         report["rejected_url"] = _keep(request, session, campaign.id, summary.rejected_rows_csv())
     if wants_json:
         return web.json_response(report)
     return page(request, session, "operator/list_report.html", _ctx(campaign, report))
+
+
+def page_report(summary: ImportSummary) -> dict[str, Any]:
+    """The API's summary with every kept rejected row (the page lists them page by page)."""
+    report = summary_json(summary)
+    report["errors"] = [{"line": e.line, "reason": e.reason} for e in summary.errors]
+    report["errors_not_listed"] = summary.errors_not_kept
+    report["encoding_name"] = encoding_name(summary.encoding)
+    return report
 
 
 def _ctx(campaign: Any, report: dict[str, Any]) -> dict[str, Any]:
