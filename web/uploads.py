@@ -25,10 +25,12 @@ MAX_MAPPING_BYTES = 64 * 1024
 
 @dataclass
 class UploadedList:
-    """The uploaded file and the column mapping sent with it ({} when none was)."""
+    """The uploaded file, the column mapping sent with it ({} when none was), and the form's
+    other text fields."""
 
     path: Path
     choices: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 @contextlib.asynccontextmanager
@@ -39,12 +41,12 @@ async def uploaded_list(request: web.Request) -> AsyncIterator[UploadedList]:
     mapping that is not a JSON object of texts, and UploadTooLarge beyond MAX_UPLOAD_BYTES."""
     with tempfile.TemporaryDirectory(prefix="phonebank-upload-") as folder:
         upload = UploadedList(Path(folder) / "voters.csv")
-        texts: dict[str, str] = {}
         with upload.path.open("wb") as out:
-            size = await _receive(request, out, texts)
+            size = await _receive(request, out, upload.fields)
         if size == 0:
             raise FieldError("file", "the uploaded file is empty")
-        upload.choices = parse_mapping(texts.get("mapping") or request.query.get("mapping", ""))
+        mapping = upload.fields.get("mapping") or request.query.get("mapping", "")
+        upload.choices = parse_mapping(mapping)
         yield upload
 
 

@@ -237,6 +237,17 @@ class OperatorService:
         )
         return number
 
+    async def add_dnc_numbers(
+        self, actor: str, phones: list[str], campaign_id: int | None, reason: str
+    ) -> int:
+        """Put E.164 ``phones`` (engine.dnc.numbers_file) on a list; how many were new."""
+        if campaign_id is not None:
+            await self.store.get_campaign(campaign_id)
+        added = await self.store.add_dnc_many(phones, campaign_id, reason, actor, self.clock())
+        details = {"numbers": len(phones), "added": added, "campaign_id": campaign_id}
+        await self.store.audit(actor, "dnc.import", details, self.clock())
+        return added
+
     async def remove_dnc(self, actor: str, phone: str, campaign_id: int | None) -> None:
         number = self.normalize_phone(phone)
         if not await self.store.remove_dnc(number, campaign_id):
