@@ -59,7 +59,7 @@ TARGET_LABELS: dict[str, str] = {
     "phone": "Phone",
     "first_name": "First name",
     "last_name": "Last name",
-    "name": "Full name (split into first and last)",
+    "name": "Full name (first and last)",
     "address": "Address",
     "city": "City",
     "state": "State",
