@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from engine.errors import InvalidInput
 from engine.voters.csv_rows import normalise_phone
@@ -19,6 +20,9 @@ from engine.voters.line_types import header_key
 
 MAX_BYTES = 20 * 1024 * 1024
 _PHONE_HEADERS = frozenset(FIELD_ALIASES["phone"])
+_TOO_LARGE = (
+    f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it and upload the parts"
+)
 
 
 @dataclass
@@ -33,13 +37,17 @@ class NumbersFile:
     """Lines with a number an earlier line already had."""
 
 
+def read_numbers_file(path: Path, default_region: str = "US") -> NumbersFile:
+    """read_numbers on a file, refused by its size before it is read. Raises InvalidInput."""
+    if path.stat().st_size > MAX_BYTES:
+        raise InvalidInput(_TOO_LARGE)
+    return read_numbers(path.read_bytes(), default_region)
+
+
 def read_numbers(data: bytes, default_region: str = "US") -> NumbersFile:
     """The numbers in ``data``. Raises InvalidInput for an empty, binary or too large file."""
     if len(data) > MAX_BYTES:
-        raise InvalidInput(
-            f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it and upload"
-            " the parts"
-        )
+        raise InvalidInput(_TOO_LARGE)
     if b"\0" in data or data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise InvalidInput("the file is not CSV text: save it as 'CSV UTF-8' and upload that")
     text = _decode(data)

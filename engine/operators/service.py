@@ -243,7 +243,10 @@ class OperatorService:
         """Put E.164 ``phones`` (engine.dnc.numbers_file) on a list; how many were new."""
         if campaign_id is not None:
             await self.store.get_campaign(campaign_id)
-        added = await self.store.add_dnc_many(phones, campaign_id, reason, actor, self.clock())
+        added = 0
+        for start in range(0, len(phones), 1000):  # other store work goes on between batches
+            batch = phones[start : start + 1000]
+            added += await self.store.add_dnc_many(batch, campaign_id, reason, actor, self.clock())
         details = {"numbers": len(phones), "added": added, "campaign_id": campaign_id}
         await self.store.audit(actor, "dnc.import", details, self.clock())
         return added

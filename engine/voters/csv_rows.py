@@ -119,6 +119,8 @@ class VoterFile:
         self._choices = choices or {}
         self.bytes_total = _remaining_size(stream)
         self.bytes_done = 0
+        self.short_rows = 0
+        """Rows imported with their missing trailing fields left empty."""
         sample = stream.read(SAMPLE_BYTES)
         whole = len(sample) < SAMPLE_BYTES
         _reject_non_text(sample)
@@ -145,7 +147,10 @@ class VoterFile:
                 continue
             if not any(f.strip() for f in fields):
                 continue
-            yield _voter_row(fields, line, self.header_map, self.default_region)
+            row = _voter_row(fields, line, self.header_map, self.default_region)
+            if len(fields) < len(self.header_map.headers) and not isinstance(row, RowError):
+                self.short_rows += 1
+            yield row
             done += 1
             if progress is not None and done % PROGRESS_EVERY == 0:
                 progress(done, self.bytes_done, self.bytes_total)

@@ -90,6 +90,8 @@ class ImportSummary:
         default_factory=lambda: {"mobile": 0, "landline": 0, "unknown": 0}
     )
     """Valid rows by line type (engine.voters.line_types), for campaigns that preview mobiles."""
+    short_rows: int = 0
+    """Valid rows that left out trailing columns (those fields are empty)."""
     header: tuple[str, ...] = ()
     encoding: str = ""
     delimiter: str = ","
@@ -135,6 +137,7 @@ async def import_voters(
             await _store_batch(store, campaign_id, batch, dnc_phones, summary)
             if progress is not None:
                 progress(summary.total_rows, voter_file.bytes_done, voter_file.bytes_total)
+        summary.short_rows = voter_file.short_rows
     summary.elapsed_seconds = time.monotonic() - started
     return summary
 

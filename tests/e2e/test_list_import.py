@@ -130,6 +130,9 @@ async def test_a_ragged_file_imports_with_only_the_overfull_line_reported(
     await expect(rows.first).to_contain_text("5")
     await expect(rows.first).to_contain_text("row has 6 fields, header has 5")
     await expect(page.locator("#errors-range")).to_contain_text("Rejected rows 1–1 of 1")
+    await expect(page.locator("#report-lines")).to_contain_text(
+        "1 row had fewer columns than the header: the missing fields were left empty."
+    )
     names = {(v.first_name, v.last_name, v.zip) for v in await voters_of(engine, campaign_id)}
     assert names == {("Ana", "Diaz", "20001"), ("Bo", "", ""), ("Cy", "Ng", "")}
     await check(page, shot, "ragged-report")

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from engine.app import Engine
 from engine.dnc.numbers_file import read_numbers
+from engine.errors import InvalidInput
 from engine.models import Campaign
 from tests.unit.web_support import bearer, operator_token, sign_in
 
@@ -128,3 +129,15 @@ async def test_the_dnc_list_names_who_added_each_number(
         ("Ada", True),
         ("olive", False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"PK\x03\x04 workbook", "not CSV text"),
+    ],
+)
+def test_a_numbers_file_that_is_not_a_list_is_refused(data: bytes, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        read_numbers(data)

@@ -259,6 +259,14 @@ def test_row_missing_trailing_optional_columns_is_imported_with_them_empty() -> 
     ]
 
 
+async def test_the_summary_counts_rows_imported_without_their_trailing_columns(
+    store: SqliteStore, campaign_id: int
+) -> None:
+    text = f"phone,first_name,zip\n{PHONE},Ana\n+12125550124,Bo,10001\nFay\n"
+    summary = await import_voters(store, campaign_id, io.BytesIO(text.encode()))
+    assert (summary.imported, summary.short_rows, summary.invalid) == (2, 1, 1)
+
+
 def test_row_missing_its_phone_column_is_reported_with_its_line() -> None:
     [error] = errors_of(f"first_name,last_name,phone\nAna,Diaz,{PHONE}\nBo,Lee\n")
     assert str(error) == (

@@ -144,6 +144,7 @@ def summary_json(summary: ImportSummary) -> dict[str, Any]:
         "dnc": summary.dnc,
         "invalid": summary.invalid,
         "total_rows": summary.total_rows,
+        "short_rows": summary.short_rows,
         "line_types": dict(summary.line_types),
         "columns": list(summary.header),
         "encoding": summary.encoding,

@@ -5,6 +5,7 @@ phone numbers."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import OrderedDict
 from typing import Any
@@ -12,7 +13,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from engine.dnc.numbers_file import read_numbers
+from engine.dnc.numbers_file import read_numbers_file
 from engine.errors import InvalidInput, NotFound
 from web.appkeys import engine_of
 from web.operator.auth import OperatorSession, operator_page, same_token
@@ -81,10 +82,10 @@ async def preview_numbers(request: web.Request, session: OperatorSession) -> web
     engine = engine_of(request)
     try:
         async with uploaded_list(request) as upload:
-            data = upload.path.read_bytes()
             campaign_id = _campaign_filter(upload.fields.get("campaign_id", ""))
             reason = upload.fields.get("reason", "").strip() or "from a list of numbers"
-        found = read_numbers(data, engine.operators.default_region)
+            region = engine.operators.default_region
+            found = await asyncio.to_thread(read_numbers_file, upload.path, region)
         name = "" if campaign_id is None else (await engine.store.get_campaign(campaign_id)).name
     except (InvalidInput, NotFound) as exc:
         return await _dnc(request, session, f"That file was not added: {exc}.", "", 400)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
-from engine.dnc.numbers_file import read_numbers
+from engine.dnc.numbers_file import read_numbers_file
 from engine.models import Operator
 from web.appkeys import engine_of
 from web.auth import operator_view
@@ -23,12 +25,12 @@ async def add_numbers(request: web.Request, operator: Operator) -> web.Response:
     parameters come as form fields or in the query string."""
     engine = engine_of(request)
     async with uploaded_list(request) as upload:
-        data = upload.path.read_bytes()
         params = {**request.query, **upload.fields}
+        region = engine.operators.default_region
+        found = await asyncio.to_thread(read_numbers_file, upload.path, region)
     campaign_id = _whole_number(params.get("campaign_id", ""), "campaign_id")
     reason = params.get("reason", "").strip() or "from a list of numbers"
     dry_run = params.get("dry_run", "").lower() in ("1", "true", "yes")
-    found = read_numbers(data, engine.operators.default_region)
     if campaign_id is not None:
         await engine.store.get_campaign(campaign_id)
     listed = {e.phone for e in await engine.store.list_dnc(campaign_id)}

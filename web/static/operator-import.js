@@ -68,7 +68,8 @@ function showMapping(data, state, preview) {
         $(`map-${position}`)?.focus();
       } else {
         state.choices = before;
-        $("mapping-status").textContent = "That mapping was not applied.";
+        select.value = column.target;
+        $("mapping-status").textContent = "That change was not applied: see the message below.";
       }
     });
     const label = el("label", `Use of column “${header}”`, {for: select.id, class: "sr-only"});
@@ -144,7 +145,9 @@ function showReport(data) {
   const lines = data.line_types || {};
   $("report-lines").textContent = `${count(data.total_rows)} rows read (${data.encoding_name}). Line types: ` +
     `${count(lines.mobile)} mobile, ${count(lines.landline)} landline, ${count(lines.unknown)} unknown ` +
-    "(campaigns can leave mobile numbers to volunteers to call by hand).";
+    "(campaigns can leave mobile numbers to volunteers to call by hand)." +
+    (data.short_rows ? ` ${count(data.short_rows)} row${data.short_rows === 1 ? "" : "s"} had fewer ` +
+      "columns than the header: the missing fields were left empty." : "");
   const rejected = $("report-rejected");
   rejected.replaceChildren();
   if (data.rejected_url) {
