@@ -69,6 +69,7 @@ OPERATOR_PAGES: tuple[AbstractRouteDef, ...] = (
     web.post(CAMPAIGN_PAGE + "/list/preview", operator_lists.preview),
     web.post(CAMPAIGN_PAGE + "/list/import", operator_lists.import_list),
     web.get(CAMPAIGN_PAGE + "/list/rejected/{key}", operator_lists.rejected_rows),
+    web.get(CAMPAIGN_PAGE + "/list/report/{key}", operator_lists.report_page),
     web.get(CAMPAIGN_PAGE + "/dashboard", operator_live.dashboard),
     web.get(CAMPAIGN_PAGE + "/stats", operator_live.stats),
     web.get(CAMPAIGN_PAGE + "/results", operator_results.results),

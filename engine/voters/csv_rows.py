@@ -68,7 +68,7 @@ class RowError:
     raw: list[str]
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        return f"line {self.line:,}: {self.reason}"
 
 
 def split_full_name(name: str) -> tuple[str, str]:

@@ -172,8 +172,8 @@ def _check_choices(chosen: Mapping[int, str], headers: Sequence[str]) -> None:
             )
         if target in _SINGLE and target in seen:
             raise InvalidInput(
-                f"two columns are chosen as {target}: {_column(seen[target], headers)} and "
-                f"{_column(index, headers)}; choose one"
+                f"two columns are chosen as {TARGET_LABELS[target]!r}:"
+                f" {_column(seen[target], headers)} and {_column(index, headers)}; choose one"
             )
         seen[target] = index
     if "name" in seen and _NAME_PARTS & seen.keys():

@@ -97,7 +97,10 @@ def test_header_keys_ignore_case_and_accents() -> None:
         ({"zip": "phone number"}, "cannot be used as 'phone number'"),
         ({"Kreis": "city"}, "names a column 'Kreis' the file does not have"),
         ({"7": "city"}, "the file has 3 columns"),
-        ({"1": "city", "2": "city"}, "two columns are chosen as city"),
+        (
+            {"1": "city", "2": "city"},
+            "two columns are chosen as 'City': column 1 \\('a'\\) and column 2",
+        ),
         ({"1": "name", "2": "first_name"}, "either a full-name column"),
     ],
 )

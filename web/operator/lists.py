@@ -28,10 +28,12 @@ from web.uploads import parse_mapping, uploaded_list
 
 PREVIEW_ROWS = 5
 KEPT_REPORTS = 50
+ERRORS_PER_PAGE = 50
+"""Rejected rows per page of the report (the page's script pages them the same way)."""
 
 
-class RejectedRows(OrderedDict[str, tuple[str, int, str]]):
-    """Rejected-rows CSVs of recent imports: key -> (operator, campaign id, CSV text)."""
+class RejectedRows(OrderedDict[str, tuple[str, int, str, dict[str, Any]]]):
+    """Rejected rows of recent imports: key -> (operator, campaign id, CSV text, report)."""
 
 
 REJECTED = web.AppKey("operator_rejected_rows", RejectedRows)
@@ -117,10 +119,27 @@ async def import_list(request: web.Request, session: OperatorSession) -> web.Str
         return page(request, session, "operator/list_report.html", _ctx(campaign, report), 400)
     report = page_report(summary)
     if summary.invalid:
-        report["rejected_url"] = _keep(request, session, campaign.id, summary.rejected_rows_csv())
+        key = _keep(request, session, campaign.id, summary.rejected_rows_csv(), report)
+        report["rejected_url"] = f"/operator/campaigns/{campaign.id}/list/rejected/{key}"
+        report["report_url"] = f"/operator/campaigns/{campaign.id}/list/report/{key}"
     if wants_json:
         return web.json_response(report)
     return page(request, session, "operator/list_report.html", _ctx(campaign, report))
+
+
+@operator_page
+async def report_page(request: web.Request, session: OperatorSession) -> web.Response:
+    """A page of a recent import's rejected rows (``?page=``, from 1), for the report page
+    without JavaScript."""
+    campaign = await load_campaign(request)
+    kept = _kept(request, session)
+    number = request.query.get("page", "1")
+    return page(
+        request,
+        session,
+        "operator/list_report.html",
+        _ctx(campaign, kept[3], int(number) if number.isdigit() else 1),
+    )
 
 
 def page_report(summary: ImportSummary) -> dict[str, Any]:
@@ -132,25 +151,51 @@ def page_report(summary: ImportSummary) -> dict[str, Any]:
     return report
 
 
-def _ctx(campaign: Any, report: dict[str, Any]) -> dict[str, Any]:
-    return {"campaign": campaign, "report": report}
+def _ctx(campaign: Any, report: dict[str, Any], number: int = 1) -> dict[str, Any]:
+    """The report page's context: the rejected rows of page ``number``."""
+    errors = report.get("errors", [])
+    pages = max(1, -(-len(errors) // ERRORS_PER_PAGE))
+    number = min(max(1, number), pages)
+    first = (number - 1) * ERRORS_PER_PAGE
+    shown = errors[first : first + ERRORS_PER_PAGE]
+    return {
+        "campaign": campaign,
+        "report": report,
+        "errors": shown,
+        "first": first + 1,
+        "page_number": number,
+        "pages": pages,
+    }
 
 
-def _keep(request: web.Request, session: OperatorSession, campaign_id: int, text: str) -> str:
+def _keep(
+    request: web.Request,
+    session: OperatorSession,
+    campaign_id: int,
+    text: str,
+    report: dict[str, Any],
+) -> str:
     kept = request.app[REJECTED]
     key = secrets.token_urlsafe(16)
-    kept[key] = (session.username, campaign_id, text)
+    kept[key] = (session.username, campaign_id, text, report)
     while len(kept) > KEPT_REPORTS:
         kept.popitem(last=False)
-    return f"/operator/campaigns/{campaign_id}/list/rejected/{key}"
+    return key
 
 
-@operator_page
-async def rejected_rows(request: web.Request, session: OperatorSession) -> web.Response:
+def _kept(request: web.Request, session: OperatorSession) -> tuple[str, int, str, dict[str, Any]]:
+    """The kept import of the URL's key, only for the operator who imported it."""
     kept = request.app[REJECTED].get(request.match_info["key"])
     campaign_id = int(request.match_info["id"])
     if kept is None or kept[1] != campaign_id or not same_token(kept[0], session.username):
         raise web.HTTPNotFound(text="that report is gone: import the file again to see it")
+    return kept
+
+
+@operator_page
+async def rejected_rows(request: web.Request, session: OperatorSession) -> web.Response:
+    kept = _kept(request, session)
+    campaign_id = kept[1]
     return web.Response(
         text=kept[2],
         content_type="text/csv",
