@@ -189,6 +189,7 @@ async def test_the_dnc_list_names_who_added_each_number_and_takes_a_csv(
         f"{username} (operator)"
     )
     await expect(table).not_to_contain_text("session ")
+    await expect(table.locator("tr", has_text="+12025550131")).to_contain_text(" UTC")
     await check(page, shot, "dnc-added-by")
 
     numbers = "Telefon,Notiz\n(202) 555-0141,asked\nruft nie an,x\n202-555-0142,\n+12025550132,\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import OrderedDict
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlencode
 
@@ -55,6 +56,7 @@ async def _dnc(
         "error": error,
         "done": done or request.query.get("done", ""),
         "csrf_query": urlencode({"csrf_token": session.csrf_token}),
+        "utc": UTC,
     }
     return page(request, session, "operator/dnc.html", context, status)
 

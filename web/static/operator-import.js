@@ -176,6 +176,7 @@ function showErrors(errors, total, page) {
     `${count(total)}${unlisted}; page ${count(page + 1)} of ${count(pages)}.`;
   const previous = $("errors-previous");
   const next = $("errors-next");
+  $("errors-pager").hidden = pages <= 1;
   previous.disabled = page === 0;
   next.disabled = page >= pages - 1;
   previous.onclick = () => showErrors(errors, total, page - 1);
