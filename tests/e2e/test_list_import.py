@@ -14,8 +14,13 @@ from itertools import count
 from playwright.async_api import FilePayload, Page, expect
 
 from engine.app import Engine
+from engine.ari.client import AriClient
 from engine.errors import NotFound
-from engine.models import Voter
+from engine.models import AfterResult, SessionState, Voter
+from testbed.behaviours import voter_number
+from testbed.events import EventLog
+from testbed.pair import PbxPair
+from testbed.shift import SimVolunteer, make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import assert_fits
 
@@ -220,3 +225,33 @@ async def test_the_dnc_list_names_who_added_each_number_and_takes_a_csv(
         "+12025550142",
     }
     await check(page, shot, "dnc-csv-added")
+
+
+async def test_a_volunteers_remove_number_names_them_on_the_dnc_list(
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+) -> None:
+    """A real call on the PBX pair: the volunteer talks to the voter and chooses Remove
+    Number; the operator's list shows the volunteer's name, not their session."""
+    page, _ = await signed_in(engine, app_url, new_page)
+    campaign = await make_campaign(engine, voters_csv([("10", 61)]), dial_mode="power")
+    volunteer = await SimVolunteer.sign_in(engine, campaign, 61)
+    await volunteer.call_in(pbx_pair, carrier)
+    assert volunteer.phone is not None
+    try:
+        await engine.volunteers.start_calling(volunteer.session.id)
+        session = await volunteer.wait_state(SessionState.TALKING, timeout=40)
+        await engine.volunteers.end_call(session.id)
+        await volunteer.wait_state(SessionState.WRAP_UP, timeout=10)
+        await engine.volunteers.submit_result(session.id, "remove", {}, "", AfterResult.PAUSE)
+    finally:
+        await volunteer.phone.hangup()
+    await page.goto(f"{app_url}/operator/dnc?campaign_id={campaign.id}")
+    row = page.locator("#dnc-table tr", has_text=voter_number("10", 61))
+    await expect(row).to_contain_text("Remove Number")
+    await expect(row).to_contain_text("Vol 61 (volunteer)")
+    await check(page, shot, "dnc-remove-number")
