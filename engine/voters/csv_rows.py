@@ -110,13 +110,19 @@ class VoterFile:
     """An open CSV voter list: its format and mapped header, then its rows (read once)."""
 
     def __init__(
-        self, stream: BinaryIO, default_region: str = "US", choices: Choices | None = None
+        self,
+        stream: BinaryIO,
+        default_region: str = "US",
+        choices: Choices | None = None,
+        require_phone: bool = True,
     ) -> None:
         """Reads the first 64 KB and the header, mapped with the operator's ``choices`` if
         any. Raises InvalidInput for an empty file, a binary file, a file without a header or
+        (unless not ``require_phone``, for a preview that lets the operator choose it)
         without a phone column, and for choices that do not fit the header."""
         self.default_region = default_region
         self._choices = choices or {}
+        self._require_phone = require_phone
         self.bytes_total = _remaining_size(stream)
         self.bytes_done = 0
         self.short_rows = 0
@@ -183,22 +189,28 @@ class VoterFile:
         header_map = map_headers(header, resolve_choices(self._choices, header))
         if not header_map.phone_columns:
             names = ", ".join(h for h in header_map.headers if h)
-            if self._choices:
-                raise InvalidInput("no column is used as the phone: choose the phone column")
             if any(normalise_phone(f.strip(), self.default_region) for f in header):
                 raise InvalidInput(
                     f"the file has no header: its first line ({names}) looks like a voter; add a"
                     " first line naming the columns, e.g. first_name,last_name,phone"
                 )
+            if not self._require_phone:
+                return header_map
+            if self._choices:
+                raise InvalidInput("no column is used as the phone: choose the phone column")
             raise InvalidInput(
                 f"no phone column found: the header has {names!r}; name one column 'phone'"
+                " (or choose the phone column in the upload preview, or with 'mapping')"
             )
         return header_map
 
 
 @contextmanager
 def open_voter_file(
-    source: Source, default_region: str = "US", choices: Choices | None = None
+    source: Source,
+    default_region: str = "US",
+    choices: Choices | None = None,
+    require_phone: bool = True,
 ) -> Iterator[VoterFile]:
     """A VoterFile for a path (opened and closed here) or a binary file object (left open).
 
@@ -206,9 +218,9 @@ def open_voter_file(
     """
     if isinstance(source, str | os.PathLike):
         with open(source, "rb") as stream:
-            yield VoterFile(stream, default_region, choices)
+            yield VoterFile(stream, default_region, choices, require_phone)
     else:
-        yield VoterFile(source, default_region, choices)
+        yield VoterFile(source, default_region, choices, require_phone)
 
 
 def read_voter_rows(

@@ -112,6 +112,27 @@ async def test_a_german_list_is_mapped_in_the_preview_and_imported_as_mapped(
     await check(page, shot, "german-report")
 
 
+async def test_an_unrecognised_phone_column_is_chosen_in_the_preview(
+    app_url: str, engine: Engine, new_page: PageFactory, shot: Shot
+) -> None:
+    page, _ = await signed_in(engine, app_url, new_page)
+    campaign_id = await list_page(engine, app_url, page)
+    await choose_file(page, "kontakte.csv", "Vorname,Kontakt\nAna,+12025550151\n")
+    alert = page.locator("#preview-error")
+    await expect(alert).to_have_text(
+        "No column was recognised as the phone number: choose it under “Used as” before importing."
+    )
+    await expect(page.get_by_label("Use of column “Kontakt”")).to_have_value("extra")
+    await check(page, shot, "no-phone-column")
+    await page.get_by_label("Use of column “Kontakt”").select_option("phone")
+    await expect(alert).to_be_empty()
+    await expect(page.locator("#mapping-rows")).to_contain_text("Ana · +12025550151")
+    await page.get_by_role("button", name="Import").click()
+    await expect(page.locator("#report-counts")).to_contain_text("imported1")
+    [voter] = await voters_of(engine, campaign_id)
+    assert (voter.first_name, voter.phone) == ("Ana", "+12025550151")
+
+
 async def test_a_ragged_file_imports_with_only_the_overfull_line_reported(
     app_url: str, engine: Engine, new_page: PageFactory, shot: Shot
 ) -> None:

@@ -28,6 +28,9 @@ from web.uploads import parse_mapping, uploaded_list
 
 PREVIEW_ROWS = 5
 KEPT_REPORTS = 50
+NO_PHONE_COLUMN = (
+    "No column was recognised as the phone number: choose it under “Used as” before importing."
+)
 ERRORS_PER_PAGE = 50
 """Rejected rows per page of the report (the page's script pages them the same way)."""
 
@@ -57,11 +60,12 @@ async def preview(request: web.Request, session: OperatorSession) -> web.Respons
     region = engine_of(request).operators.default_region
     try:
         choices = parse_mapping(request.query.get("mapping", ""))
-        with open_voter_file(io.BytesIO(data), region, choices) as voter_file:
+        with open_voter_file(io.BytesIO(data), region, choices, False) as voter_file:
             columns = voter_file.header_map.describe()
             missing = voter_file.header_map.missing()
-            rows = []
-            for row in voter_file.rows():
+            has_phone = bool(voter_file.header_map.phone_columns)
+            rows: list[dict[str, Any]] = []
+            for row in voter_file.rows() if has_phone else ():
                 rows.append(
                     {"line": row.line, "error": row.reason}
                     if isinstance(row, RowError)
@@ -86,6 +90,7 @@ async def preview(request: web.Request, session: OperatorSession) -> web.Respons
             "encoding_name": encoding_name(encoding),
             "delimiter": delimiter,
             "targets": [{"value": k, "label": v} for k, v in TARGET_LABELS.items()],
+            "problem": "" if has_phone else NO_PHONE_COLUMN,
         }
     )
 

@@ -28,7 +28,7 @@
         error.textContent = data.error || "This file cannot be read as a voter list.";
         return false;
       }
-      error.textContent = "";
+      error.textContent = data.problem || "";
       showMapping(data, state, preview);
       return true;
     };
@@ -86,6 +86,7 @@
     $("mapping-rows").replaceChildren(...data.rows.map((r) => el("li", r.error
       ? `line ${r.line}: rejected — ${r.error}`
       : [r.name || "(no name)", r.phone, r.zip, r.city].filter(Boolean).join(" · "))));
+    $("mapping-rows-heading").hidden = !data.rows.length;
     $("mapping").hidden = false;
   }
 
