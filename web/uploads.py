@@ -89,7 +89,7 @@ async def _receive(request: web.Request, out: BinaryIO, texts: dict[str, str]) -
     if request.content_type in RAW_TYPES:
         return await _copy(request.content.read, out)
     raise InvalidInput(
-        f"send the voter list as multipart/form-data (field 'file') or as a text/csv body, "
+        f"send the file as multipart/form-data (field 'file') or as a text/csv body, "
         f"not {request.content_type}"
     )
 
