@@ -370,6 +370,11 @@ class DncEntry:
     reason: str
     created_at: datetime
     created_by: str
+    """As stored: the operator's username, or "session <id>" for a volunteer's Remove Number."""
+    added_by: str = ""
+    """Who added it, by name: the operator's username or the volunteer's name (read only)."""
+    added_by_volunteer: bool = False
+    """True when a volunteer added it (Remove Number), False for an operator."""
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,19 @@ from pathlib import Path
 
 from engine.app import Engine
 from engine.config import Config
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound
+from engine.voters.csv_rows import Choices, RowError, read_voter_rows
 
 
-def import_list(cfg: Config, path: Path, campaign: str, create: bool) -> int:
-    return asyncio.run(_import(cfg, path, campaign, create))
+def import_list(
+    cfg: Config, path: Path, campaign: str, create: bool, choices: Choices | None = None
+) -> int:
+    return asyncio.run(_import(cfg, path, campaign, create, choices or {}))
 
 
-async def _import(cfg: Config, path: Path, campaign_name: str, create: bool) -> int:
+async def _import(
+    cfg: Config, path: Path, campaign_name: str, create: bool, choices: Choices
+) -> int:
     async with Engine.running(cfg) as engine:
         campaign = await engine.store.campaign_by_name(campaign_name)
         if campaign is None:
@@ -27,6 +32,8 @@ async def _import(cfg: Config, path: Path, campaign_name: str, create: bool) -> 
                     f"there is no campaign called '{campaign_name}' (campaigns: "
                     f"{names}); add --create to make it"
                 )
+            region = engine.operators.default_region
+            await asyncio.to_thread(check_importable, path, region, choices)
             campaign = await engine.operators.create_campaign("cli", campaign_name)
         started = time.monotonic()
 
@@ -34,7 +41,7 @@ async def _import(cfg: Config, path: Path, campaign_name: str, create: bool) -> 
             share = f" ({100 * done / total:.0f} %)" if total else ""
             print(f"\r{rows:,} rows read{share}", end="", file=sys.stderr, flush=True)
 
-        summary = await engine.operators.import_list("cli", campaign.id, path, progress)
+        summary = await engine.operators.import_list("cli", campaign.id, path, progress, choices)
         print(file=sys.stderr)
         print(
             f"campaign '{campaign.name}': {summary.imported:,} imported, {summary.merged:,} "
@@ -46,6 +53,21 @@ async def _import(cfg: Config, path: Path, campaign_name: str, create: bool) -> 
         if summary.invalid > 20:
             print(f"  ... and {summary.invalid - 20:,} more invalid rows")
     return 0
+
+
+def check_importable(path: Path, region: str, choices: Choices) -> None:
+    """Read the whole file once, before a campaign is created for it. Raises InvalidInput if
+    it cannot be read as a voter list or has no row with a valid phone number."""
+    first_error: RowError | None = None
+    try:
+        for row in read_voter_rows(path, region, choices=choices):
+            if not isinstance(row, RowError):
+                return
+            first_error = first_error or row
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    why = f" (the first rejected row: {first_error})" if first_error else ""
+    raise InvalidInput(f"{path} has no voter with a valid phone number{why}")
 
 
 def add_operator(cfg: Config, username: str, password_stdin: bool) -> int:

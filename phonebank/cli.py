@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from engine.config import Config, load_config
-from engine.errors import PhonebankError
+from engine.errors import InvalidInput, PhonebankError
 from engine.pbx.dialer import start_dialer
 from engine.pbx.rootfs import ensure_runtime, existing_runtime
 from engine.pbx.run import PbxRun, load_run
@@ -61,7 +61,20 @@ def _parser() -> argparse.ArgumentParser:
     imp = commands.add_parser("import", help="import a voter list (CSV) into a campaign")
     imp.add_argument("file", type=Path)
     imp.add_argument("--campaign", required=True, help="campaign name")
-    imp.add_argument("--create", action="store_true", help="create the campaign if missing")
+    imp.add_argument(
+        "--create",
+        action="store_true",
+        help="create the campaign if missing (not when the file is rejected)",
+    )
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=USE",
+        help="read COLUMN (a header, or a position from 1) as USE: phone, first_name, "
+        "last_name, name, address, city, state, zip, party, age, line_type, mobile_flag, "
+        "extra or ignore (repeat for more columns)",
+    )
     imp.set_defaults(func=cmd_import)
 
     operator = commands.add_parser("operator", help="manage operator accounts")
@@ -172,7 +185,13 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
-    return import_list(cfg, args.file, args.campaign, args.create)
+    choices = {}
+    for item in args.map:
+        column, sep, use = item.partition("=")
+        if not sep or not column.strip():
+            raise InvalidInput(f"--map {item!r}: write it as COLUMN=USE, e.g. --map Telefon=phone")
+        choices[column.strip()] = use.strip()
+    return import_list(cfg, args.file, args.campaign, args.create, choices)
 
 
 def cmd_operator_add(cfg: Config, args: argparse.Namespace) -> int:

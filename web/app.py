@@ -32,6 +32,7 @@ from web.errors import error_middleware
 from web.event_stream import close_all
 from web.metrics_listener import metrics_listener
 from web.operator.auth import SESSIONS, OperatorSessions
+from web.operator.dnc import PENDING, PendingNumbers
 from web.operator.lists import REJECTED, RejectedRows
 from web.operator_sockets import OperatorSockets
 from web.pages import page_templates
@@ -54,6 +55,7 @@ def create_app(engine: Engine, cfg: WebConfig) -> web.Application:
     app[OPERATOR_SOCKETS] = OperatorSockets()
     app[SESSIONS] = OperatorSessions()
     app[REJECTED] = RejectedRows()
+    app[PENDING] = PendingNumbers()
     app[TEMPLATES] = page_templates()
     app.on_shutdown.append(close_all)
     softphone = engine.telephony.softphones.ws_url if engine.telephony else None

@@ -12,6 +12,8 @@ from aiohttp.web_routedef import AbstractRouteDef
 
 from web import health
 from web.operator import api as operator_api
+from web.operator import dnc as operator_dnc
+from web.operator import dnc_api as operator_dnc_api
 from web.operator import events as operator_events
 from web.operator import lists as operator_lists
 from web.operator import live as operator_live
@@ -68,14 +70,17 @@ OPERATOR_PAGES: tuple[AbstractRouteDef, ...] = (
     web.post(CAMPAIGN_PAGE + "/list/preview", operator_lists.preview),
     web.post(CAMPAIGN_PAGE + "/list/import", operator_lists.import_list),
     web.get(CAMPAIGN_PAGE + "/list/rejected/{key}", operator_lists.rejected_rows),
+    web.get(CAMPAIGN_PAGE + "/list/report/{key}", operator_lists.report_page),
     web.get(CAMPAIGN_PAGE + "/dashboard", operator_live.dashboard),
     web.get(CAMPAIGN_PAGE + "/stats", operator_live.stats),
     web.get(CAMPAIGN_PAGE + "/results", operator_results.results),
     web.get(CAMPAIGN_PAGE + "/results.csv", operator_results.results_csv),
-    web.get("/operator/dnc", operator_results.dnc_page),
-    web.post("/operator/dnc", operator_results.add_dnc),
-    web.get("/operator/dnc/remove", operator_results.confirm_remove),
-    web.post("/operator/dnc/remove", operator_results.remove_dnc),
+    web.get("/operator/dnc", operator_dnc.dnc_page),
+    web.post("/operator/dnc", operator_dnc.add_dnc),
+    web.post("/operator/dnc/upload", operator_dnc.preview_numbers),
+    web.post("/operator/dnc/upload/confirm", operator_dnc.add_numbers),
+    web.get("/operator/dnc/remove", operator_dnc.confirm_remove),
+    web.post("/operator/dnc/remove", operator_dnc.remove_dnc),
 )
 
 OPERATOR_API: tuple[AbstractRouteDef, ...] = (
@@ -92,6 +97,7 @@ OPERATOR_API: tuple[AbstractRouteDef, ...] = (
     web.get("/api/operator/dnc", operator_api.list_dnc),
     web.post("/api/operator/dnc", operator_api.add_dnc),
     web.delete("/api/operator/dnc", operator_api.remove_dnc),
+    web.post("/api/operator/dnc/numbers", operator_dnc_api.add_numbers),
     web.get("/api/operator/audit", operator_api.audit),
 )
 

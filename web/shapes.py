@@ -66,4 +66,6 @@ def dnc_json(entry: DncEntry) -> dict[str, Any]:
         "reason": entry.reason,
         "created_at": entry.created_at.isoformat(),
         "created_by": entry.created_by,
+        "added_by": entry.added_by,
+        "added_by_volunteer": entry.added_by_volunteer,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -216,10 +216,16 @@ class OperatorService:
         campaign_id: int,
         source: Path | BinaryIO,
         progress: Callable[[int, int, int | None], None] | None = None,
+        choices: Mapping[str, str] | None = None,
     ) -> ImportSummary:
         await self.store.get_campaign(campaign_id)
         summary = await import_voters(
-            self.store, campaign_id, source, default_region=self.default_region, progress=progress
+            self.store,
+            campaign_id,
+            source,
+            default_region=self.default_region,
+            progress=progress,
+            choices=choices,
         )
         await self.store.audit(
             actor,
@@ -245,6 +251,20 @@ class OperatorService:
             actor, "dnc.add", {"phone": number, "campaign_id": campaign_id}, self.clock()
         )
         return number
+
+    async def add_dnc_numbers(
+        self, actor: str, phones: list[str], campaign_id: int | None, reason: str
+    ) -> int:
+        """Put E.164 ``phones`` (engine.dnc.numbers_file) on a list; how many were new."""
+        if campaign_id is not None:
+            await self.store.get_campaign(campaign_id)
+        added = 0
+        for start in range(0, len(phones), 1000):  # other store work goes on between batches
+            batch = phones[start : start + 1000]
+            added += await self.store.add_dnc_many(batch, campaign_id, reason, actor, self.clock())
+        details = {"numbers": len(phones), "added": added, "campaign_id": campaign_id}
+        await self.store.audit(actor, "dnc.import", details, self.clock())
+        return added
 
     async def remove_dnc(self, actor: str, phone: str, campaign_id: int | None) -> None:
         number = self.normalize_phone(phone)

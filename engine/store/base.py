@@ -7,7 +7,7 @@ where they say so, and engine.errors.Conflict for a broken uniqueness rule.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Unpack
@@ -207,6 +207,11 @@ class Store(Protocol):
     ) -> None:
         """Idempotent. Pending/retry voters with this phone (in that campaign, or all for the
         global list) become DNC."""
+
+    async def add_dnc_many(
+        self, phones: Sequence[str], campaign_id: int | None, reason: str, by: str, now: datetime
+    ) -> int:
+        """add_dnc for each phone, in one transaction; how many were not listed yet."""
 
     async def remove_dnc(self, phone: str, campaign_id: int | None) -> bool: ...
     async def is_dnc(self, phone: str, campaign_id: int) -> bool:

@@ -14,7 +14,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -25,7 +25,7 @@ from engine.errors import InvalidInput
 from engine.models import LineType, VoterDetails
 from engine.security.csv_cells import safe_cell
 from engine.voters.calling_hours import voter_timezone
-from engine.voters.headers import HeaderMap, map_headers
+from engine.voters.headers import HeaderMap, map_headers, resolve_choices
 from engine.voters.line_types import flagged_line_type, line_type, listed_line_type
 
 Source = str | os.PathLike[str] | BinaryIO
@@ -37,6 +37,22 @@ SAMPLE_BYTES = 64 * 1024
 MAX_LINE_BYTES = 1024 * 1024
 
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v"}
+
+ENCODING_NAMES = {
+    "utf-8": "Unicode (UTF-8)",
+    "utf-8-sig": "Unicode (UTF-8 with byte-order mark)",
+    "cp1252": "Windows Western (cp1252)",
+}
+"""The encodings a list is read in, named for people."""
+
+Choices = Mapping[str, str]
+"""The operator's column mapping: a column (header text, or position from 1) -> what it is
+used as (engine.voters.headers.TARGET_LABELS)."""
+
+
+def encoding_name(encoding: str) -> str:
+    """ "Windows Western (cp1252)" for "cp1252"."""
+    return ENCODING_NAMES.get(encoding, encoding)
 
 
 VoterRow = VoterDetails
@@ -52,7 +68,7 @@ class RowError:
     raw: list[str]
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        return f"line {self.line:,}: {self.reason}"
 
 
 def split_full_name(name: str) -> tuple[str, str]:
@@ -93,12 +109,24 @@ def _e164(number: phonenumbers.PhoneNumber) -> str:
 class VoterFile:
     """An open CSV voter list: its format and mapped header, then its rows (read once)."""
 
-    def __init__(self, stream: BinaryIO, default_region: str = "US") -> None:
-        """Reads the first 64 KB and the header. Raises InvalidInput for an empty file, a binary
-        file, a file without a header or without a phone column."""
+    def __init__(
+        self,
+        stream: BinaryIO,
+        default_region: str = "US",
+        choices: Choices | None = None,
+        require_phone: bool = True,
+    ) -> None:
+        """Reads the first 64 KB and the header, mapped with the operator's ``choices`` if
+        any. Raises InvalidInput for an empty file, a binary file, a file without a header or
+        (unless not ``require_phone``, for a preview that lets the operator choose it)
+        without a phone column, and for choices that do not fit the header."""
         self.default_region = default_region
+        self._choices = choices or {}
+        self._require_phone = require_phone
         self.bytes_total = _remaining_size(stream)
         self.bytes_done = 0
+        self.short_rows = 0
+        """Rows imported with their missing trailing fields left empty."""
         sample = stream.read(SAMPLE_BYTES)
         whole = len(sample) < SAMPLE_BYTES
         _reject_non_text(sample)
@@ -125,7 +153,10 @@ class VoterFile:
                 continue
             if not any(f.strip() for f in fields):
                 continue
-            yield _voter_row(fields, line, self.header_map, self.default_region)
+            row = _voter_row(fields, line, self.header_map, self.default_region)
+            if len(fields) < len(self.header_map.headers) and not isinstance(row, RowError):
+                self.short_rows += 1
+            yield row
             done += 1
             if progress is not None and done % PROGRESS_EVERY == 0:
                 progress(done, self.bytes_done, self.bytes_total)
@@ -155,7 +186,7 @@ class VoterFile:
             raise InvalidInput(f"the header line cannot be read as CSV: {exc}") from exc
         if header is None:
             raise InvalidInput("the file is empty: it has no header and no voter rows")
-        header_map = map_headers(header)
+        header_map = map_headers(header, resolve_choices(self._choices, header))
         if not header_map.phone_columns:
             names = ", ".join(h for h in header_map.headers if h)
             if any(normalise_phone(f.strip(), self.default_region) for f in header):
@@ -163,30 +194,43 @@ class VoterFile:
                     f"the file has no header: its first line ({names}) looks like a voter; add a"
                     " first line naming the columns, e.g. first_name,last_name,phone"
                 )
+            if not self._require_phone:
+                return header_map
+            if self._choices:
+                raise InvalidInput("no column is used as the phone: choose the phone column")
             raise InvalidInput(
                 f"no phone column found: the header has {names!r}; name one column 'phone'"
+                " (or choose the phone column in the upload preview, or with 'mapping')"
             )
         return header_map
 
 
 @contextmanager
-def open_voter_file(source: Source, default_region: str = "US") -> Iterator[VoterFile]:
+def open_voter_file(
+    source: Source,
+    default_region: str = "US",
+    choices: Choices | None = None,
+    require_phone: bool = True,
+) -> Iterator[VoterFile]:
     """A VoterFile for a path (opened and closed here) or a binary file object (left open).
 
     Raises InvalidInput as VoterFile does, and OSError if the path cannot be read.
     """
     if isinstance(source, str | os.PathLike):
         with open(source, "rb") as stream:
-            yield VoterFile(stream, default_region)
+            yield VoterFile(stream, default_region, choices, require_phone)
     else:
-        yield VoterFile(source, default_region)
+        yield VoterFile(source, default_region, choices, require_phone)
 
 
 def read_voter_rows(
-    source: Source, default_region: str = "US", progress: Progress | None = None
+    source: Source,
+    default_region: str = "US",
+    progress: Progress | None = None,
+    choices: Choices | None = None,
 ) -> Iterator[VoterRow | RowError]:
     """Every voter row or row error in the file; raises InvalidInput as VoterFile does."""
-    with open_voter_file(source, default_region) as voter_file:
+    with open_voter_file(source, default_region, choices) as voter_file:
         yield from voter_file.rows(progress)
 
 
@@ -205,9 +249,21 @@ def _voter_row(
     fields: list[str], line: int, header_map: HeaderMap, region: str
 ) -> VoterRow | RowError:
     width = len(header_map.headers)
-    if len(fields) < width or any(f.strip() for f in fields[width:]):
-        return RowError(line, f"row has {len(fields)} fields, header has {width}", fields)
-    values = [f.strip() for f in fields[:width]]
+    if any(f.strip() for f in fields[width:]):
+        return RowError(
+            line,
+            f"row has {len(fields)} fields, header has {width}: the last ones are under no column",
+            fields,
+        )
+    phone_at = header_map.phone_columns[0]
+    if len(fields) <= phone_at:  # a short row may leave out trailing optional columns only
+        return RowError(
+            line,
+            f"row has {len(fields)} fields, header has {width}: the phone column"
+            f" ({header_map.headers[phone_at] or phone_at + 1}) is missing",
+            fields,
+        )
+    values = [f.strip() for f in fields[:width]] + [""] * (width - len(fields))
     raw_phone = next((values[i] for i in header_map.phone_columns if values[i]), "")
     if not raw_phone:
         return RowError(line, "no phone number", fields)

@@ -20,6 +20,7 @@ from engine.voters.csv_rows import (
     MAX_LINE_BYTES,
     PROGRESS_EVERY,
     SAMPLE_BYTES,
+    Choices,
     Progress,
     RowError,
     Source,
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "PROGRESS_EVERY",
     "SAMPLE_BYTES",
+    "Choices",
     "ColumnMapping",
     "HeaderMap",
     "ImportSummary",
@@ -88,6 +90,8 @@ class ImportSummary:
         default_factory=lambda: {"mobile": 0, "landline": 0, "unknown": 0}
     )
     """Valid rows by line type (engine.voters.line_types), for campaigns that preview mobiles."""
+    short_rows: int = 0
+    """Valid rows that left out trailing columns (those fields are empty)."""
     header: tuple[str, ...] = ()
     encoding: str = ""
     delimiter: str = ","
@@ -111,16 +115,18 @@ async def import_voters(
     default_region: str = "US",
     progress: Progress | None = None,
     batch_size: int = 1000,
+    choices: Choices | None = None,
 ) -> ImportSummary:
     """Import a CSV voter list into a campaign, batch by batch.
 
     Parsing runs in a worker thread so the event loop keeps dialing; ``progress`` is called on
-    the loop after each batch. Raises InvalidInput if the file is not a usable voter list (see
+    the loop after each batch; ``choices`` is the operator's column mapping (VoterFile).
+    Raises InvalidInput if the file is not a usable voter list (see
     VoterFile) and OSError if the path cannot be read; bad rows only end up in the summary.
     """
     started = time.monotonic()
     dnc_phones = await store.dnc_phones(campaign_id)
-    with open_voter_file(source, default_region) as voter_file:
+    with open_voter_file(source, default_region, choices) as voter_file:
         summary = ImportSummary(
             header=voter_file.header_map.headers,
             encoding=voter_file.encoding,
@@ -131,6 +137,7 @@ async def import_voters(
             await _store_batch(store, campaign_id, batch, dnc_phones, summary)
             if progress is not None:
                 progress(summary.total_rows, voter_file.bytes_done, voter_file.bytes_total)
+        summary.short_rows = voter_file.short_rows
     summary.elapsed_seconds = time.monotonic() - started
     return summary
 

@@ -12,6 +12,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 import phonenumbers
@@ -53,8 +54,11 @@ _NOT_A_LETTER = re.compile(r"[\W_]+")
 
 
 def header_key(header: str) -> str:
-    """A header without case, spaces or punctuation: "Phone Type" → "phonetype"."""
-    return _NOT_A_LETTER.sub("", header.casefold())
+    """A header without case, accents, spaces or punctuation: "Phone Type" → "phonetype",
+    "Código postal" → "codigopostal"."""
+    decomposed = unicodedata.normalize("NFKD", header.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NOT_A_LETTER.sub("", plain)
 
 
 def listed_line_type(value: str) -> LineType | None:

@@ -52,6 +52,7 @@ OTHER_ROUTES = {
     ("POST", "/api/session/logout"),
     ("POST", "/api/operator/logout"),
     ("POST", "/api/operator/campaigns/{id}/voters"),
+    ("POST", "/api/operator/dnc/numbers"),
 }
 """Routes that take no JSON (the body is ignored, or is a CSV upload): never a 500."""
 

@@ -141,7 +141,7 @@ def test_describe_shows_the_line_type_columns() -> None:
     assert [(m.header, m.target) for m in mapping] == [
         ("phone", "phone"),
         ("Phone Type", "line_type"),
-        ("is_cell", "line_type"),
+        ("is_cell", "mobile_flag"),
         ("precinct", "extra"),
     ]
 

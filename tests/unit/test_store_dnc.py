@@ -21,14 +21,16 @@ async def test_adding_a_phone_twice_keeps_one_entry(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, [])
     await store.add_dnc(PHONE, campaign_id, "asked", "ann", T0)
     await store.add_dnc(PHONE, campaign_id, "again", "bob", T0)
-    assert await store.list_dnc(campaign_id) == [DncEntry(PHONE, campaign_id, "asked", T0, "ann")]
+    assert await store.list_dnc(campaign_id) == [
+        DncEntry(PHONE, campaign_id, "asked", T0, "ann", "ann")
+    ]
 
 
 async def test_the_global_list_is_separate_from_the_campaign_list(store: SqliteStore) -> None:
     campaign_id = await campaign_with_voters(store, [])
     await store.add_dnc(PHONE, None, "asked", "admin", T0)
     await store.add_dnc(PHONE, None, "asked", "admin", T0)
-    assert await store.list_dnc() == [DncEntry(PHONE, None, "asked", T0, "admin")]
+    assert await store.list_dnc() == [DncEntry(PHONE, None, "asked", T0, "admin", "admin")]
     assert await store.list_dnc(campaign_id) == []
 
 

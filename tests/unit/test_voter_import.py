@@ -158,7 +158,7 @@ def test_second_phone_column_is_used_when_the_first_is_blank() -> None:
 def test_describe_lists_every_column_in_order() -> None:
     mapping = map_headers(["Full Name", "Cell", "Mobile", "Precinct"]).describe()
     assert [(m.header, m.target) for m in mapping] == [
-        ("Full Name", "first_name + last_name"),
+        ("Full Name", "name"),
         ("Cell", "phone"),
         ("Mobile", "extra"),
         ("Precinct", "extra"),
@@ -248,12 +248,37 @@ def test_blank_phone_is_reported() -> None:
 
 def test_row_with_too_many_fields_is_reported() -> None:
     [error] = errors_of(f"first_name,phone\nAna,{PHONE},x,y\n")
-    assert str(error) == "line 2: row has 4 fields, header has 2"
+    assert str(error) == "line 2: row has 4 fields, header has 2: the last ones are under no column"
 
 
-def test_row_with_too_few_fields_is_reported() -> None:
-    [error] = errors_of(f"first_name,last_name,phone\nAna,{PHONE}\n")
-    assert error.reason == "row has 2 fields, header has 3"
+def test_row_missing_trailing_optional_columns_is_imported_with_them_empty() -> None:
+    rows = rows_of(f"phone,first_name,last_name,zip,precinct\n{PHONE},Ana\n+12125550124\n")
+    assert [(r.first_name, r.last_name, r.zip) for r in rows if isinstance(r, VoterRow)] == [
+        ("Ana", "", ""),
+        ("", "", ""),
+    ]
+
+
+async def test_the_summary_counts_rows_imported_without_their_trailing_columns(
+    store: SqliteStore, campaign_id: int
+) -> None:
+    text = f"phone,first_name,zip\n{PHONE},Ana\n+12125550124,Bo,10001\nFay\n"
+    summary = await import_voters(store, campaign_id, io.BytesIO(text.encode()))
+    assert (summary.imported, summary.short_rows, summary.invalid) == (2, 1, 1)
+
+
+def test_row_missing_its_phone_column_is_reported_with_its_line() -> None:
+    [error] = errors_of(f"first_name,last_name,phone\nAna,Diaz,{PHONE}\nBo,Lee\n")
+    assert str(error) == (
+        "line 3: row has 2 fields, header has 3: the phone column (phone) is missing"
+    )
+
+
+def test_ragged_file_imports_every_row_but_the_one_without_a_phone() -> None:
+    text = f"phone,first_name,last_name,city\n{PHONE},Ana,Diaz,,,\n+12125550124,Bo\n,Cy,Ng\n"
+    rows = rows_of(text)
+    assert [type(r).__name__ for r in rows] == ["VoterDetails", "VoterDetails", "RowError"]
+    assert str(rows[2]) == "line 4: no phone number"
 
 
 def test_trailing_empty_fields_are_tolerated() -> None:

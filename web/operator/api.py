@@ -11,6 +11,7 @@ from aiohttp import web
 from engine.errors import InvalidInput
 from engine.models import Campaign, Operator
 from engine.reports.report import report_zone
+from engine.voters.csv_rows import encoding_name
 from engine.voters.importer import ImportSummary
 from web import body as fields
 from web.appkeys import OPERATOR_SOCKETS, engine_of
@@ -19,7 +20,7 @@ from web.errors import STREAMING, FieldError
 from web.operator.report_params import export_options
 from web.operator_sockets import token_key
 from web.shapes import campaign_json, dnc_json, json_response
-from web.uploads import uploaded_file
+from web.uploads import uploaded_list
 
 MAX_IMPORT_ERRORS = 100
 """Import problems listed in the upload's answer; the count covers them all."""
@@ -111,8 +112,9 @@ async def update_campaign(request: web.Request, operator: Operator) -> web.Respo
 
 @operator_view
 async def upload_voters(request: web.Request, operator: Operator) -> web.Response:
-    """Import a voter CSV (multipart field ``file``, or a raw text/csv body); the campaign's
-    dashboards get an ``import`` event after each batch."""
+    """Import a voter CSV (multipart field ``file``, or a raw text/csv body) read with the
+    optional column ``mapping`` (form field or query parameter); the campaign's dashboards get
+    an ``import`` event after each batch."""
     engine = engine_of(request)
     campaign = await engine.store.get_campaign(campaign_id(request))
 
@@ -129,8 +131,10 @@ async def upload_voters(request: web.Request, operator: Operator) -> web.Respons
             },
         )
 
-    async with uploaded_file(request) as path:
-        summary = await engine.operators.import_list(operator.username, campaign.id, path, progress)
+    async with uploaded_list(request) as upload:
+        summary = await engine.operators.import_list(
+            operator.username, campaign.id, upload.path, progress, upload.choices
+        )
     return json_response(summary_json(summary))
 
 
@@ -142,9 +146,11 @@ def summary_json(summary: ImportSummary) -> dict[str, Any]:
         "dnc": summary.dnc,
         "invalid": summary.invalid,
         "total_rows": summary.total_rows,
+        "short_rows": summary.short_rows,
         "line_types": dict(summary.line_types),
         "columns": list(summary.header),
         "encoding": summary.encoding,
+        "encoding_name": encoding_name(summary.encoding),
         "delimiter": summary.delimiter,
         "elapsed_seconds": round(summary.elapsed_seconds, 3),
         "errors": [

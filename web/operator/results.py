@@ -1,6 +1,6 @@
 """The operator's Results page (tallies with a chart and the results with their answers,
-filtered by dates, volunteer, term code and outcome) with the CSV export, and the do-not-call
-list (add; remove after a confirmation page)."""
+filtered by dates, volunteer, term code and outcome) with the CSV export (the do-not-call
+pages are web/operator/dnc.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from engine.clock import utc_now
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
 from engine.models import CallOutcome
 from engine.reports.report import (
     PAGE_SIZE,
@@ -95,74 +95,3 @@ async def results_csv(request: web.Request, session: OperatorSession) -> web.Str
         await response.write(chunk.encode())
     await response.write_eof()
     return response
-
-
-def _campaign_filter(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
-
-
-@operator_page
-async def dnc_page(request: web.Request, session: OperatorSession) -> web.Response:
-    return await _dnc(request, session, "", "")
-
-
-async def _dnc(
-    request: web.Request, session: OperatorSession, error: str, done: str, status: int = 200
-) -> web.Response:
-    engine = engine_of(request)
-    campaign_id = _campaign_filter(request.query.get("campaign_id", ""))
-    campaigns = await engine.store.list_campaigns()
-    context = {
-        "entries": await engine.store.list_dnc(campaign_id),
-        "campaigns": campaigns,
-        "names": {c.id: c.name for c in campaigns},
-        "campaign_id": campaign_id,
-        "error": error,
-        "done": done or request.query.get("done", ""),
-    }
-    return page(request, session, "operator/dnc.html", context, status)
-
-
-@operator_page
-async def add_dnc(request: web.Request, session: OperatorSession) -> web.StreamResponse:
-    form = await request.post()
-    campaign_id = _campaign_filter(str(form.get("campaign_id", "")))
-    try:
-        phone = await engine_of(request).operators.add_dnc(
-            session.username,
-            str(form.get("phone", "")),
-            campaign_id,
-            str(form.get("reason", "")).strip() or "added by an operator",
-        )
-    except (InvalidInput, NotFound) as exc:
-        return await _dnc(request, session, str(exc), "", 400)
-    raise web.HTTPSeeOther(_back(campaign_id, f"added {phone}"))
-
-
-@operator_page
-async def confirm_remove(request: web.Request, session: OperatorSession) -> web.Response:
-    """Ask before taking a number off a do-not-call list."""
-    campaign_id = _campaign_filter(request.query.get("campaign_id", ""))
-    name = ""
-    if campaign_id is not None:
-        name = (await engine_of(request).store.get_campaign(campaign_id)).name
-    context = {"phone": request.query.get("phone", ""), "campaign_id": campaign_id, "name": name}
-    return page(request, session, "operator/dnc_remove.html", context)
-
-
-@operator_page
-async def remove_dnc(request: web.Request, session: OperatorSession) -> web.StreamResponse:
-    form = await request.post()
-    campaign_id = _campaign_filter(str(form.get("campaign_id", "")))
-    phone = str(form.get("phone", ""))
-    try:
-        await engine_of(request).operators.remove_dnc(session.username, phone, campaign_id)
-    except (InvalidInput, NotFound) as exc:
-        return await _dnc(request, session, str(exc), "", 400)
-    raise web.HTTPSeeOther(_back(campaign_id, f"removed {phone}"))
-
-
-def _back(campaign_id: int | None, done: str) -> str:
-    """The list's page, saying what was just done."""
-    query = {"campaign_id": str(campaign_id)} if campaign_id else {}
-    return "/operator/dnc?" + urlencode({**query, "done": done})
