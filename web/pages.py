@@ -14,20 +14,36 @@ import jinja2
 from aiohttp import web
 
 from web.appkeys import TEMPLATES
+from web.phone_format import format_phone
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 
 
-def page_templates() -> jinja2.Environment:
-    """The templates' environment: every value escaped, an undefined name an error."""
-    return jinja2.Environment(
+def page_templates(region: str = "US") -> jinja2.Environment:
+    """The templates' environment: every value escaped, an undefined name an error; the
+    `phone` filter formats numbers for reading in ``region`` (web/phone_format.py)."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+    def phone(text: object, in_region: str = region) -> str:
+        return format_phone(text, in_region)
+
+    env.filters["phone"] = phone
+    return env
+
+
+FAVICON = STATIC / "favicon.svg"
+
+
+async def favicon(request: web.Request) -> web.FileResponse:
+    """/favicon.ico, for browsers that ask for it before reading the page's icon link."""
+    return web.FileResponse(FAVICON, headers={"Content-Type": "image/svg+xml"})
 
 
 def render(

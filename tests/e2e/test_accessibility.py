@@ -116,8 +116,13 @@ async def log_out_volunteer(page: Page, world: World) -> None:
 
 
 async def log_in_operator(page: Page, world: World) -> None:
+    await operator_logs_in(page, world.engine)
+
+
+async def operator_logs_in(page: Page, engine: Engine) -> None:
+    """On the login page: a new operator logs in."""
     username = f"olive-{uuid.uuid4().hex[:4]}"
-    await world.engine.operators.add_operator(username, PASSWORD)
+    await engine.operators.add_operator(username, PASSWORD)
     await page.get_by_label("Username").fill(username)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()
@@ -206,3 +211,88 @@ async def test_axe_finds_no_serious_violation_on_any_page(
     if world.phone:
         await world.phone.hangup()
     assert not problems, json.dumps(problems, indent=1)
+
+
+FOCUS_RING = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let behind = "rgb(255, 255, 255)";
+  for (let node = el.parentElement; node; node = node.parentElement) {
+    const colour = getComputedStyle(node).backgroundColor;
+    const parts = rgb(colour);
+    if (parts.length < 4 || parts[3] > 0) { behind = colour; break; }
+  }
+  const style = getComputedStyle(el);
+  const [a, b] = [lum(rgb(style.outlineColor)), lum(rgb(behind))];
+  return {
+    control: `${el.tagName}#${el.id} ${(el.textContent || el.name || "").trim().slice(0, 30)}`,
+    shown: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+    ratio: Math.round(((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) * 100) / 100,
+  };
+}"""
+
+
+async def signed_in_operator(engine: Engine, page: Page, app_url: str) -> None:
+    await page.goto(app_url + "/operator/login")
+    await operator_logs_in(page, engine)
+    await expect(page.get_by_role("heading", name="Campaigns", exact=True)).to_be_visible()
+
+
+async def test_every_control_shows_a_focus_ring_of_at_least_3_to_1(
+    app_url: str, engine: Engine, new_page: PageFactory
+) -> None:
+    """Tabbing through the sign-in page and the do-not-call page (selects, inputs, buttons,
+    links, a table): each control gets an outline of 2 px or more, with a contrast of 3:1 or
+    more against what is behind it (WCAG 2.2, 2.4.13)."""
+    campaign = await engine.operators.create_campaign("test", f"Focus {uuid.uuid4().hex[:4]}")
+    await engine.operators.add_dnc("test", "+12025550188", None, "asked")
+    page = await new_page(1280, 900)
+    weak: list[object] = []
+    seen = 0
+    await signed_in_operator(engine, page, app_url)
+    for path in (f"/signin?campaign={campaign.id}", "/operator/dnc"):
+        await page.goto(app_url + path)
+        await page.locator("body").focus()
+        controls: set[str] = set()
+        for _ in range(40):
+            await page.keyboard.press("Tab")
+            ring = await page.evaluate(FOCUS_RING)
+            if ring is None or ring["control"] in controls:
+                break
+            controls.add(ring["control"])
+            if not ring["shown"] or ring["ratio"] < 3:
+                weak.append({"page": path, **ring})
+        seen += len(controls)
+    assert seen >= 12, f"only {seen} controls were reached by Tab"
+    assert not weak, json.dumps(weak, indent=1)
+
+
+async def test_the_sign_in_form_starts_in_the_login_id(
+    app_url: str, engine: Engine, new_page: PageFactory
+) -> None:
+    await engine.operators.create_campaign("test", f"Autofocus {uuid.uuid4().hex[:4]}")
+    page = await new_page(375, 800)
+    await page.goto(app_url + "/signin")
+    await expect(page.get_by_label("Login ID")).to_be_focused()
+    await page.keyboard.type("ABC")  # typing at once goes into the field
+    await expect(page.get_by_label("Login ID")).to_have_value("ABC")
+
+
+async def test_the_favicon_is_linked_from_pages_and_served(
+    app_url: str, new_page: PageFactory
+) -> None:
+    page = await new_page(1280, 800)
+    for path in ("/", "/operator/login"):
+        await page.goto(app_url + path)
+        icon = await page.locator("link[rel=icon]").get_attribute("href")
+        assert icon and icon.startswith("/static/favicon.svg")
+        linked = await page.request.get(app_url + icon)
+        assert linked.ok and linked.headers["content-type"].startswith("image/svg+xml")
+        assert "<svg" in await linked.text()
+    asked = await page.request.get(app_url + "/favicon.ico")
+    assert asked.ok and asked.headers["content-type"].startswith("image/svg+xml")
