@@ -83,6 +83,14 @@ class PinInUseEvent(TypedDict):
     message: str
 
 
+class PinRejectedEvent(TypedDict):
+    """A wrong PIN came from the phone of a session waiting for it (engine/callin/wrong_pin.py)."""
+
+    type: Literal["pin_rejected"]
+    session_id: int
+    message: str
+
+
 class ImportProgressEvent(TypedDict):
     """A batch of a voter list was imported (for the campaign's dashboards)."""
 
@@ -108,6 +116,7 @@ Payload = (
     | DialingEvent
     | TelephonyEvent
     | PinInUseEvent
+    | PinRejectedEvent
     | ImportProgressEvent
 )
 """Every declared payload the engine publishes."""

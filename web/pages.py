@@ -39,11 +39,7 @@ def page_templates(region: str = "US") -> jinja2.Environment:
 
 
 FAVICON = STATIC / "favicon.svg"
-
-
-async def favicon(request: web.Request) -> web.FileResponse:
-    """/favicon.ico, for browsers that ask for it before reading the page's icon link."""
-    return web.FileResponse(FAVICON, headers={"Content-Type": "image/svg+xml"})
+"""The site's icon: linked from base.html, and served as /favicon.ico."""
 
 
 def render(

@@ -18,7 +18,7 @@ from web.operator import live as operator_live
 from web.operator import metrics as operator_metrics
 from web.operator import pages as operator_pages
 from web.operator import results as operator_results
-from web.pages import STATIC, favicon
+from web.pages import STATIC
 from web.volunteer import api as volunteer_api
 from web.volunteer import events as volunteer_events
 from web.volunteer import pages as volunteer_pages
@@ -113,7 +113,7 @@ METRICS_LISTENER: tuple[AbstractRouteDef, ...] = (
 
 STATIC_FILES: tuple[AbstractRouteDef, ...] = (
     web.static("/static/", STATIC, name="static", append_version=True),
-    web.get("/favicon.ico", favicon),
+    web.get("/favicon.ico", volunteer_pages.favicon),
 )
 
 ROUTES = (

@@ -18,7 +18,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from engine.models import Attempt, Campaign, EndReason, Session, SessionState, Voter
+from engine.models import (
+    Attempt,
+    AudioMode,
+    Campaign,
+    EndReason,
+    Session,
+    SessionState,
+    Voter,
+)
 from engine.notifier import Notifier, PreviewEndedEvent, VoterCardHeader
 from engine.scripts.render import render_script
 from engine.sessions.states import (
@@ -81,7 +89,11 @@ class SessionLedger:
                 "type": "session",
                 "session_id": session.id,
                 "state": str(session.state),
-                "message": describe(session.state, phone=session.channel_id is not None),
+                "message": describe(
+                    session.state,
+                    phone=session.channel_id is not None,
+                    computer=session.audio_mode == AudioMode.BROWSER,
+                ),
                 "phone": session.channel_id is not None,
                 "wrapup_deadline": session.wrapup_deadline.isoformat()
                 if session.wrapup_deadline

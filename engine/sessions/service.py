@@ -143,6 +143,11 @@ class VolunteerService:
         if session.state == SessionState.READY:
             return session  # a double click
         if session.state in (SessionState.WAITING_FOR_PHONE, SessionState.PHONE_DISCONNECTED):
+            if session.audio_mode == AudioMode.BROWSER:
+                raise NotAllowed(
+                    "your computer's audio is not connected yet: allow the microphone, or "
+                    "reload this page; calling starts once it is connected"
+                )
             raise NotAllowed(
                 f"call {self.callin_number} and enter your PIN {session.pin} "
                 "first; calling starts once your phone is connected"
@@ -216,7 +221,11 @@ class VolunteerService:
         view: dict[str, Any] = {
             "session_id": session.id,
             "state": str(session.state),
-            "message": describe(session.state, phone=session.channel_id is not None),
+            "message": describe(
+                session.state,
+                phone=session.channel_id is not None,
+                computer=session.audio_mode == AudioMode.BROWSER,
+            ),
             "phone": session.channel_id is not None,
             "pin": session.pin,
             "callin_number": self.callin_number,
