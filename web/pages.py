@@ -13,8 +13,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from engine.voters.phone_display import format_phone
 from web.appkeys import TEMPLATES
-from web.phone_format import format_phone
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -22,7 +22,7 @@ STATIC = HERE / "static"
 
 def page_templates(region: str = "US") -> jinja2.Environment:
     """The templates' environment: every value escaped, an undefined name an error; the
-    `phone` filter formats numbers for reading in ``region`` (web/phone_format.py)."""
+    `phone` filter formats numbers for reading in ``region`` (engine/voters/phone_display.py)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),

@@ -28,6 +28,7 @@ from engine.sessions.preview import PreviewActions
 from engine.sessions.results import ResultActions
 from engine.sessions.states import LIVE_STATES, PREVIEW_STATES, SessionEvent, describe
 from engine.store.base import Store
+from engine.voters.phone_display import format_phone
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,11 @@ class VolunteerService:
         hasher: PasswordHasher | None = None,
         login_limiter: LoginLimiter | None = None,
         signup_limiter: SignupLimiter | None = None,
+        region: str = "US",
     ) -> None:
         self.store = store
+        self.region = region
+        """Where the call-in number is shown in national format (engine.default_region)."""
         self.ledger = ledger
         self.calls = calls
         self.callin_number = callin_number
@@ -229,6 +233,7 @@ class VolunteerService:
             "phone": session.channel_id is not None,
             "pin": session.pin,
             "callin_number": self.callin_number,
+            "callin_number_display": format_phone(self.callin_number, self.region),
             "audio_mode": str(session.audio_mode),
             "campaign": {
                 "id": campaign.id,

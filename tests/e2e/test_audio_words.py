@@ -125,6 +125,9 @@ async def test_a_wrong_pin_typed_on_the_volunteers_phone_shows_on_their_page_onl
     await sign_in(page, app_url, engine, campaign, "(202) 555-0177")  # as typed at sign-up
     await page.get_by_role("button", name="Sign In").click()
     await expect(page.locator("#pin")).to_have_text(re.compile(r"^\d+$"))
+    callin = engine.volunteers.callin_number  # E.164, e.g. +18005550100
+    shown = f"({callin[2:5]}) {callin[5:8]}-{callin[8:]}"
+    await expect(page.locator("#callin-number")).to_have_text(shown)  # formatted for reading
     other = await new_page(375, 800)  # another volunteer, waiting for their own phone
     await sign_in(other, app_url, engine, campaign, "+12025550188")
     await other.get_by_role("button", name="Sign In").click()

@@ -1,9 +1,9 @@
-"""The templates' `phone` filter: numbers as people read them (web/phone_format.py)."""
+"""The templates' `phone` filter: numbers as people read them (engine/voters/phone_display.py)."""
 
 from __future__ import annotations
 
+from engine.voters.phone_display import format_phone
 from web.pages import page_templates
-from web.phone_format import format_phone
 
 
 def test_a_number_in_the_region_is_shown_in_national_format() -> None:

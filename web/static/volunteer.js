@@ -275,7 +275,7 @@
 
     showFallback() {
       this.fallback = true;
-      $("fallback-number").textContent = this.view.callin_number;
+      $("fallback-number").textContent = this.view.callin_number_display || this.view.callin_number;
       $("fallback-number").href = `tel:${this.view.callin_number}`;
       $("fallback-pin").textContent = this.view.pin;
       $("softphone-fallback").hidden = false;
@@ -381,7 +381,7 @@
         : (computer ? "Connect your computer's audio" : "Call in from your phone");
       $("callin-details").hidden = computer;
       $("callin-notice").hidden = computer;
-      $("callin-number").textContent = view.callin_number;
+      $("callin-number").textContent = view.callin_number_display || view.callin_number;
       $("callin-number").href = `tel:${view.callin_number}`;
       $("pin").textContent = view.pin;
       $("phone-state").classList.toggle("connected", connected);
@@ -402,8 +402,8 @@
       const computer = view.audio_mode === "browser" && !this.fallback;
       $("phone-lost").textContent = !gone ? "" : computer
         ? "Your computer's audio is disconnected. Reload this page to reconnect it, or call "
-          + `${view.callin_number} from a phone and enter your PIN ${view.pin} followed by #.`
-        : `Your phone is disconnected. Call ${view.callin_number} again and enter your PIN `
+          + `${view.callin_number_display} from a phone and enter your PIN ${view.pin} followed by #.`
+        : `Your phone is disconnected. Call ${view.callin_number_display} again and enter your PIN `
           + `${view.pin} followed by # to reconnect.`;
       $("phone-lost").hidden = !gone;
     }

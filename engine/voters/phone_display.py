@@ -1,4 +1,5 @@
-"""Phone numbers as people read them: the `phone` filter of the page templates.
+"""Phone numbers as people read them: the `phone` filter of the page templates (web/pages.py)
+and the call-in number on the volunteer's page.
 
     {{ voter.phone|phone }}           → "(415) 555-0134" for a number in the campaigns' region
     {{ number|phone("GB") }}          → the national format of another region
