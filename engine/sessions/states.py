@@ -154,7 +154,7 @@ def next_session_state(
 _COMPUTER_DESCRIPTIONS: dict[SessionState, str] = {
     _S.WAITING_FOR_PHONE: "Connecting your computer's audio: allow the microphone if your "
     "browser asks.",
-    _S.CONNECTED: "Your computer's audio is connected. Press Start calling when you're ready.",
+    _S.CONNECTED: "You're connected through your computer. Press Start calling when you're ready.",
     _S.PHONE_DISCONNECTED: "Your computer's audio is disconnected, so no calls come to you. "
     "Reload this page to reconnect it.",
 }

@@ -78,7 +78,7 @@ async def test_a_computer_audio_volunteer_never_reads_phone(
     start = page.get_by_role("button", name="Click here to start calling")
     await expect(start).to_be_visible()
     await expect(page.locator("#status")).to_have_text(
-        "Your computer's audio is connected. Press Start calling when you're ready."
+        "You're connected through your computer. Press Start calling when you're ready."
     )
     await no_phone_words(page, "connected")
 

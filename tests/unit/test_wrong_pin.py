@@ -43,5 +43,5 @@ def test_computer_audio_sentences_never_mention_a_phone() -> None:
         for connected in (True, False):
             text = describe(state, phone=connected, computer=True)
             assert not re.search(r"\bphone\b", text, re.IGNORECASE), (state, text)
-    assert "computer's audio is connected" in describe(SessionState.CONNECTED, computer=True)
+    assert "through your computer" in describe(SessionState.CONNECTED, computer=True)
     assert "phone" in describe(SessionState.PHONE_DISCONNECTED)
