@@ -13,9 +13,12 @@ APT_PACKAGES := debootstrap espeak-ng sox chromium chromium-driver \
 	$(if $(shell command -v npm),,nodejs npm)
 JSSIP_VERSION := 3.12.0
 JSSIP := web/static/vendor/jssip.min.js
+# axe-core: the accessibility checker the e2e suite runs on every page (tests only; never served).
+AXE_VERSION := 4.10.3
+AXE := build/vendor/axe.min.js
 PYTEST_ARGS ?=
 
-.PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup bench-lag setup deps venv pbx jssip clean
+.PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup bench-lag setup deps venv pbx jssip axe clean
 
 # The whole system with the carrier simulator as the phone network (testbed/cli.py); in
 # production, `phonebank run` starts the dialer PBX alone and calls through [trunk].
@@ -55,7 +58,7 @@ bench-signup: setup
 bench-lag: venv
 	$(BIN)/python bench/event_loop_lag.py --voters 100000 --seconds 40
 
-setup: deps venv pbx jssip
+setup: deps venv pbx jssip axe
 
 # Debian packages: installed only when one is missing.
 deps:
@@ -86,6 +89,15 @@ $(JSSIP):
 	cd build/npm && npm pack --silent jssip@$(JSSIP_VERSION) >/dev/null
 	tar -xzf build/npm/jssip-$(JSSIP_VERSION).tgz -C build/npm package/dist/jssip.min.js
 	cp build/npm/package/dist/jssip.min.js $@
+
+# axe-core for tests/e2e/test_accessibility.py, from npm at a pinned version, like JsSIP.
+axe: $(AXE)
+
+$(AXE):
+	mkdir -p build/npm $(dir $@)
+	cd build/npm && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	tar -xzf build/npm/axe-core-$(AXE_VERSION).tgz -C build/npm package/axe.min.js
+	cp build/npm/package/axe.min.js $@
 
 clean:
 	rm -rf $(VENV) build $(dir $(JSSIP)) .mypy_cache .pytest_cache .ruff_cache *.egg-info

@@ -99,6 +99,7 @@ class Engine:
             VolunteerService,
             store,
             callin_number=cfg.pbx.callin_number,
+            region=cfg.engine.default_region,
             hasher=hasher,
             signup_limiter=signups,
         )

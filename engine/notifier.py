@@ -89,6 +89,14 @@ class PinInUseEvent(TypedDict):
     message: str
 
 
+class PinRejectedEvent(TypedDict):
+    """A wrong PIN came from the phone of a session waiting for it (engine/callin/wrong_pin.py)."""
+
+    type: Literal["pin_rejected"]
+    session_id: int
+    message: str
+
+
 class ImportProgressEvent(TypedDict):
     """A batch of a voter list was imported (for the campaign's dashboards)."""
 
@@ -128,6 +136,7 @@ Payload = (
     | DialingEvent
     | TelephonyEvent
     | PinInUseEvent
+    | PinRejectedEvent
     | ImportProgressEvent
     | AvailabilityEvent
 )

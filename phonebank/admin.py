@@ -12,6 +12,7 @@ from engine.app import Engine
 from engine.config import Config
 from engine.errors import InvalidInput, NotFound
 from engine.voters.csv_rows import Choices, RowError, read_voter_rows
+from phonebank.onboarding import site_url
 
 
 def import_list(
@@ -84,7 +85,7 @@ def add_operator(cfg: Config, username: str, password_stdin: bool) -> int:
 async def _add_operator(cfg: Config, username: str, password: str) -> int:
     async with Engine.running(cfg) as engine:
         operator = await engine.operators.add_operator(username, password)
-    print(f"operator '{operator.username}' added; sign in at POST /api/operator/login")
+    print(f"operator '{operator.username}' added; log in at {site_url(cfg.web)}/operator/login")
     return 0
 
 

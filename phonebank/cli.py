@@ -181,7 +181,7 @@ START_HINT = "'phonebank pbx start' starts it; 'python -m testbed start' with th
 
 
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
-    return serve(cfg)
+    return serve(cfg, args.config)
 
 
 def cmd_import(cfg: Config, args: argparse.Namespace) -> int:

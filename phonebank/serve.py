@@ -13,7 +13,7 @@ import logging
 import signal
 import socket
 from collections.abc import Callable, Coroutine
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine.app import Engine
@@ -26,6 +26,7 @@ from engine.pbx.dialer import real_trunk_of, start_dialer
 from engine.pbx.ports import port_free
 from engine.pbx.run import PbxRun, config_fingerprint
 from engine.pbx.supervisor import PbxSupervisor
+from phonebank.onboarding import phonebank_command, running_lines, site_url
 from web.app import run_web
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def check_web_port(web: WebConfig) -> None:
         )
 
 
-def serve(cfg: Config) -> int:
+def serve(cfg: Config, config: Path | None = None) -> int:
     """Start (or re-attach to) the dialer PBX alone and serve until SIGINT or SIGTERM.
 
     Raises SetupError (the web port is taken, no [trunk] is configured) before anything is
@@ -63,20 +64,23 @@ def serve(cfg: Config) -> int:
     run = adopt_run(cfg.pbx, cfg.pbx.name, config_fingerprint(cfg.pbx, real)) or start_dialer(
         cfg.pbx, cfg.pbx.name, real
     )
-    return serve_on(cfg, run)
+    return serve_on(cfg, run, config=config)
 
 
-def serve_on(cfg: Config, run: PbxRun, companion: Companion | None = None) -> int:
+def serve_on(
+    cfg: Config, run: PbxRun, companion: Companion | None = None, config: Path | None = None
+) -> int:
     """Run the engine and the web app on the started ``run`` (supervised) until SIGINT or
-    SIGTERM, with ``companion`` beside them; stop ``run`` at the end."""
+    SIGTERM, with ``companion`` beside them; stop ``run`` at the end. ``config`` is the
+    configuration file the command was given, named in the hints it prints."""
     try:
-        return asyncio.run(_serve(cfg, run, companion))
+        return asyncio.run(_serve(cfg, run, companion, config))
     finally:
         run.stop()
         print("stopped everything phonebank started")
 
 
-async def _serve(cfg: Config, pbx: PbxRun, companion: Companion | None) -> int:
+async def _serve(cfg: Config, pbx: PbxRun, companion: Companion | None, config: Path | None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -103,6 +107,9 @@ async def _serve(cfg: Config, pbx: PbxRun, companion: Companion | None) -> int:
                 f"log {instance.path('log')}/messages.log"
             )
         print(f"web app and API at {url} (docs/api.md); call-in number {cfg.pbx.callin_number}")
+        operators = await engine.store.count_operators()
+        for line in running_lines(site_url(cfg.web, url), operators, config, phonebank_command()):
+            print(line)
         print("phonebank is running; press Ctrl-C to stop.", flush=True)
         await stop.wait()
         supervision.cancel()

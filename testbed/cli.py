@@ -60,11 +60,11 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     pair = adopt_pair(cfg.pbx, cfg.pbx.name, cfg.trunk) or start_pair(
         cfg.pbx, cfg.pbx.name, real_trunk=cfg.trunk
     )
-    return serve_on(cfg, pair, _demo(pair) if args.demo else None)
+    return serve_on(cfg, pair, _demo(pair) if args.demo else None, args.config)
 
 
 def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
-    return cmd_run(cfg, argparse.Namespace(demo=True))
+    return cmd_run(cfg, argparse.Namespace(demo=True, config=args.config))
 
 
 def cmd_build(cfg: Config, args: argparse.Namespace) -> int:

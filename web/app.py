@@ -56,7 +56,7 @@ def create_app(engine: Engine, cfg: WebConfig) -> web.Application:
     app[SESSIONS] = OperatorSessions()
     app[REJECTED] = RejectedRows()
     app[PENDING] = PendingNumbers()
-    app[TEMPLATES] = page_templates()
+    app[TEMPLATES] = page_templates(engine.operators.default_region)
     app.on_shutdown.append(close_all)
     softphone = engine.telephony.softphones.ws_url if engine.telephony else None
     app.on_response_prepare.append(add_security_headers(security_headers(softphone)))

@@ -13,21 +13,33 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from engine.voters.phone_display import format_phone
 from web.appkeys import TEMPLATES
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 
 
-def page_templates() -> jinja2.Environment:
-    """The templates' environment: every value escaped, an undefined name an error."""
-    return jinja2.Environment(
+def page_templates(region: str = "US") -> jinja2.Environment:
+    """The templates' environment: every value escaped, an undefined name an error; the
+    `phone` filter formats numbers for reading in ``region`` (engine/voters/phone_display.py)."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+    def phone(text: object, in_region: str = region) -> str:
+        return format_phone(text, in_region)
+
+    env.filters["phone"] = phone
+    return env
+
+
+FAVICON = STATIC / "favicon.svg"
+"""The site's icon: linked from base.html, and served as /favicon.ico."""
 
 
 def render(

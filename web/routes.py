@@ -120,6 +120,7 @@ METRICS_LISTENER: tuple[AbstractRouteDef, ...] = (
 
 STATIC_FILES: tuple[AbstractRouteDef, ...] = (
     web.static("/static/", STATIC, name="static", append_version=True),
+    web.get("/favicon.ico", volunteer_pages.favicon),
 )
 
 ROUTES = (

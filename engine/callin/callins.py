@@ -2,7 +2,8 @@
 
 Each call-in is one task (`on_start`) that owns the conversation: ARI event handlers only hand
 it digits (`on_dtmf` never waits), so prompts and goodbyes it waits for hold up nobody else.
-Wrong PIN: prompt again; the third failure hears conf-invalidpin and is hung up. A PIN of an
+Wrong PIN: prompt again (and the page waiting for that caller's phone is told: wrong_pin.py); the
+third failure hears conf-invalidpin and is hung up. A PIN of an
 ended session counts as wrong. No digit for `pin_idle_seconds`, or more than
 `pin_entry_seconds` in all: goodbye. Wrong PINs are limited per caller ID and over all callers
 (engine/callin/pin_limits.py); a refused caller hears why and is hung up without their PIN being
@@ -27,6 +28,7 @@ from engine.ari.event_types import Channel
 from engine.audio.media import Player
 from engine.audio.sounds import SoundLibrary
 from engine.callin.pin_limits import PinGuard, Refusal
+from engine.callin.wrong_pin import WrongPinNotices, wrong_pin_message
 from engine.config import CallinConfig
 from engine.errors import AriError, AriNotFound
 from engine.models import Session
@@ -132,6 +134,8 @@ class CallIns:
         self.pin_length = pin_length
         self.cfg = cfg or CallinConfig()
         self.guard = PinGuard(self.cfg)
+        self.wrong_pins = WrongPinNotices(store, notifier)
+        """Tells the page waiting for the caller's phone that its PIN was not accepted."""
         self.clock = clock
         self.callers: dict[str, _Caller] = {}
         self._owners: dict[str, asyncio.Task[Any]] = {}
@@ -183,6 +187,7 @@ class CallIns:
         await self.ari.answer(caller.channel_id)
         refused = self.guard.refusal(caller.number, self.clock())
         if refused is not None:
+            await self.wrong_pins.tell(caller.number, _locked_message(refused))
             await self._refuse_locked(caller, refused)
             return
         await self._prompt(caller, PROMPT)
@@ -244,6 +249,9 @@ class CallIns:
         )
         for lockout in started:
             _log_lockout(caller, lockout)
+        tries_left = MAX_PIN_FAILURES - caller.entry.failures
+        message = _locked_message(started[-1]) if started else wrong_pin_message(tries_left)
+        await self.wrong_pins.tell(caller.number, message)
         if started:
             await self._refuse_locked(caller, started[-1])
             return True
@@ -314,6 +322,10 @@ class CallIns:
 
 def _who(caller: _Caller) -> tuple[str, str]:
     return caller.channel_id, caller.number or "unknown"
+
+
+def _locked_message(refused: Refusal) -> str:
+    return wrong_pin_message(0, refused.wait, refused.scope)
 
 
 def _log_lockout(caller: _Caller, lockout: Refusal) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from engine.models import (
     Attempt,
+    AudioMode,
     Campaign,
     EndReason,
     ResultStatus,
@@ -93,7 +94,12 @@ class SessionLedger:
             "type": "session",
             "session_id": session.id,
             "state": str(session.state),
-            "message": note or describe(session.state, phone=session.channel_id is not None),
+            "message": note
+            or describe(
+                session.state,
+                phone=session.channel_id is not None,
+                computer=session.audio_mode == AudioMode.BROWSER,
+            ),
             "phone": session.channel_id is not None,
             "wrapup_deadline": session.wrapup_deadline.isoformat()
             if session.wrapup_deadline

@@ -28,6 +28,7 @@ from engine.sessions.preview import PreviewActions
 from engine.sessions.results import ResultActions
 from engine.sessions.states import LIVE_STATES, PREVIEW_STATES, SessionEvent, describe
 from engine.store.base import Store
+from engine.voters.phone_display import format_phone
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,13 @@ class VolunteerService:
         login_limiter: LoginLimiter | None = None,
         signup_limiter: SignupLimiter | None = None,
         availability: Callable[[int], dict[str, Any] | None] = lambda campaign_id: None,
+        region: str = "US",
     ) -> None:
         self.store = store
         self.availability = availability
         """Why nobody of a campaign can be called now, or None (engine/dialer/idle_watch.py)."""
+        self.region = region
+        """Where the call-in number is shown in national format (engine.default_region)."""
         self.ledger = ledger
         self.calls = calls
         self.callin_number = callin_number
@@ -147,6 +151,11 @@ class VolunteerService:
         if session.state == SessionState.READY:
             return session  # a double click
         if session.state in (SessionState.WAITING_FOR_PHONE, SessionState.PHONE_DISCONNECTED):
+            if session.audio_mode == AudioMode.BROWSER:
+                raise NotAllowed(
+                    "your computer's audio is not connected yet: allow the microphone, or "
+                    "reload this page; calling starts once it is connected"
+                )
             raise NotAllowed(
                 f"call {self.callin_number} and enter your PIN {session.pin} "
                 "first; calling starts once your phone is connected"
@@ -231,10 +240,15 @@ class VolunteerService:
         view: dict[str, Any] = {
             "session_id": session.id,
             "state": str(session.state),
-            "message": describe(session.state, phone=session.channel_id is not None),
+            "message": describe(
+                session.state,
+                phone=session.channel_id is not None,
+                computer=session.audio_mode == AudioMode.BROWSER,
+            ),
             "phone": session.channel_id is not None,
             "pin": session.pin,
             "callin_number": self.callin_number,
+            "callin_number_display": format_phone(self.callin_number, self.region),
             "audio_mode": str(session.audio_mode),
             "campaign": {
                 "id": campaign.id,

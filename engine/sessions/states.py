@@ -152,9 +152,32 @@ def next_session_state(
     return after if phone else WITHOUT_PHONE.get(after, after)
 
 
-def describe(state: SessionState, *, phone: bool = True) -> str:
+# issue 14 item 7: a volunteer on computer audio never reads "your phone".
+_COMPUTER_DESCRIPTIONS: dict[SessionState, str] = {
+    _S.WAITING_FOR_PHONE: "Connecting your computer's audio: allow the microphone if your "
+    "browser asks.",
+    _S.CONNECTED: "You're connected through your computer. Press Start calling when you're ready.",
+    _S.PHONE_DISCONNECTED: "Your computer's audio is disconnected, so no calls come to you. "
+    "Reload this page to reconnect it.",
+}
+
+_COMPUTER_WITHOUT_AUDIO_DESCRIPTIONS: dict[SessionState, str] = {
+    _S.PAUSED: "Paused, and your computer's audio is disconnected. Reload this page to "
+    "reconnect it before you resume.",
+    _S.WRAP_UP: "The call has ended and your computer's audio is disconnected. Save the "
+    "result, then reload this page to take the next call.",
+}
+
+
+def describe(state: SessionState, *, phone: bool = True, computer: bool = False) -> str:
     """A sentence for the volunteer's screen saying where they are and what to do next;
-    ``phone``: whether their phone (or browser audio) is on the line."""
+    ``phone``: whether their phone (or browser audio) is on the line; ``computer``: whether
+    they talk through the browser ("Call using computer") rather than a phone."""
+    if computer:
+        if not phone and state in _COMPUTER_WITHOUT_AUDIO_DESCRIPTIONS:
+            return _COMPUTER_WITHOUT_AUDIO_DESCRIPTIONS[state]
+        if state in _COMPUTER_DESCRIPTIONS:
+            return _COMPUTER_DESCRIPTIONS[state]
     if not phone and state in _WITHOUT_PHONE_DESCRIPTIONS:
         return _WITHOUT_PHONE_DESCRIPTIONS[state]
     return _DESCRIPTIONS[state]

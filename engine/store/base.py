@@ -226,6 +226,9 @@ class Store(Protocol):
         """Raises Conflict if the username exists."""
 
     async def get_operator(self, username: str) -> Operator | None: ...
+    async def count_operators(self) -> int:
+        """How many operator accounts exist (none: `phonebank run` says how to add one)."""
+
     async def add_api_token(
         self, operator_id: int, token_hash: str, label: str, now: datetime | None = None
     ) -> None: ...

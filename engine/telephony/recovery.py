@@ -41,8 +41,9 @@ PBX_DOWN_MESSAGE = (
     "automatically as soon as it is back."
 )
 PBX_BACK_MESSAGE = (
-    "The phone system is back and calls resume. If your phone was cut off, call back in "
-    "with your PIN."
+    "The phone system is back and calls resume. If you called in by phone and were cut off, "
+    "call back in with your PIN; computer audio reconnects by itself (reload the page if it "
+    "does not)."
 )
 RESUME_RETRY_S = 0.5
 

@@ -231,7 +231,7 @@ async def test_a_denied_microphone_says_so_and_offers_the_phone(
         await expect(error).to_have_attribute("data-kind", "denied")
         await expect(page.locator("#softphone-fallback")).to_be_visible()
         view = await engine.volunteers.view(await session_id_of(page))
-        await expect(page.locator("#fallback-number")).to_have_text(view["callin_number"])
+        await expect(page.locator("#fallback-number")).to_have_text(view["callin_number_display"])
         await expect(page.locator("#fallback-pin")).to_have_text(view["pin"])
         await expect(page.locator("#connect-title")).to_have_text("Call in from your phone")
         await shot(page, "denied")

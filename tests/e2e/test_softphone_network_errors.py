@@ -85,7 +85,7 @@ async def expect_phone_offered(
     await expect(error).to_have_attribute("data-kind", kind)
     await expect(page.locator("#softphone-fallback")).to_be_visible()
     view = await engine.volunteers.view(await session_id_of(page))
-    await expect(page.locator("#fallback-number")).to_have_text(view["callin_number"])
+    await expect(page.locator("#fallback-number")).to_have_text(view["callin_number_display"])
     await expect(page.locator("#fallback-pin")).to_have_text(view["pin"])
     await expect(page.locator("#softphone-state-text")).to_have_text(
         "Your computer's audio is not connected."

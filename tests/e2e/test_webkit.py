@@ -90,7 +90,7 @@ async def test_webkit_without_webrtc_steers_the_volunteer_to_the_phone(
     view = await engine.volunteers.view(session_id)
     await webkit.wait_for_visible("#softphone-fallback")
     assert await webkit.text("#fallback-pin") == view["pin"]
-    assert await webkit.text("#fallback-number") == view["callin_number"]
+    assert await webkit.text("#fallback-number") == view["callin_number_display"]
     assert await webkit.text("#connect-title") == "Call in from your phone"
     assert not await webkit.evaluate(VISIBLE, "#mute"), "a Mute button with nothing to mute"
     await browser_shot(webkit, "session")

@@ -133,13 +133,22 @@ def test_pbx_commands_start_report_and_stop_the_pair(tmp_path: Path) -> None:
 
 
 async def test_make_run_starts_the_carrier_simulator_beside_the_dialer_pbx(tmp_path: Path) -> None:
-    """`make run` runs `python -m testbed run`: the simulator is the default phone network."""
+    """`make run` runs `python -m testbed run`: the simulator is the default phone network.
+    It prints the operator pages' address and, with no operator yet, the exact command that
+    adds one (naming the configuration file it was given)."""
     assert "$(BIN)/python -m testbed run" in (ROOT / "Makefile").read_text()
     env = run_env(tmp_path, "make-run")
     cfg = load_config(environ=env)
-    run = Run(TESTBED_RUN, env, tmp_path / "run.log")
+    config = tmp_path / "my phonebank.toml"
+    config.write_text("# settings come from the environment in this test\n")
+    command = [*TESTBED_RUN[:-1], "--config", str(config), "run"]
+    run = Run(command, env, tmp_path / "run.log")
     try:
-        await run.url()
+        url = await run.url()
+        printed = run.log.read_text()
+        assert f"operator pages at {url}/operator " in printed
+        add = f"phonebank --config '{config}' operator add NAME`"
+        assert add in printed and f"then log in at {url}/operator/login" in printed
         pbx = recorded_run(cfg)
         assert pbx is not None
         assert [i.spec.name for i in pbx.instances] == ["dialer", "carrier"]

@@ -72,7 +72,10 @@ async def test_phonebank_run_with_a_real_trunk_starts_no_carrier_simulator(tmp_p
     cfg = load_config(environ=env)
     run = Run(PHONEBANK_RUN, env, tmp_path / "run.log")
     try:
-        await run.url()
+        url = await run.url()
+        printed = run.log.read_text()
+        assert f"operator pages at {url}/operator " in printed
+        assert re.search(r"`\S*phonebank operator add NAME`", printed), printed
         pbx = recorded_run(cfg)
         assert pbx is not None
         assert [i.spec.name for i in pbx.instances] == ["dialer"]

@@ -117,3 +117,23 @@ def test_operator_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "operator 'olga' added" in result.stdout
+
+
+def test_operator_add_points_to_the_login_page_on_the_configured_address(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*PHONEBANK, "operator", "add", "olga", "--password-stdin"],
+        input="a long password\n",
+        env={
+            **os.environ,
+            "PHONEBANK_ENGINE_DATABASE": str(tmp_path / "db.sqlite"),
+            "PHONEBANK_WEB_HOST": "0.0.0.0",
+            "PHONEBANK_WEB_PORT": "8091",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "log in at http://localhost:8091/operator/login" in result.stdout
+    assert "/api/" not in result.stdout

@@ -132,6 +132,7 @@
     $("ended-logout").hidden = true;  // until we know why the session ended
     try {
       const view = await api("GET", "/api/session");
+      document.body.dataset.audio = view.audio_mode === "browser" ? "computer" : "phone";
       $(view.end_reason === "timeout" ? "ended-timeout" : "ended-logout").hidden = false;
     } catch {
       $("ended-logout").hidden = false;  // an unknown token: the generic text
@@ -150,9 +151,9 @@
     window.phonebankShift = shift;  // for tests and debugging
   }
 
-  const AUTO_WAITING = "The dialer is calling voters for you. Most calls don't answer or reach a "
-    + "voicemail; those are skipped. When a person answers you hear a beep on your phone and "
-    + "their details appear here at once.";
+  const AUTO_WAITING = (computer) => "The dialer is calling voters for you. Most calls don't "
+    + "answer or reach a voicemail; those are skipped. When a person answers you hear a beep "
+    + `${computer ? "in your headset" : "on your phone"} and their details appear here at once.`;
   const PREVIEW_WAITING = "The next voter's card appears here in a moment: you see who it is "
     + "before you press Call.";
 
@@ -235,6 +236,10 @@
         const line = $("call-notice");
         line.textContent = event.message;
         line.hidden = false;
+      } else if (event.type === "pin_rejected") {
+        // a wrong PIN was typed on this volunteer's phone: say so (and how many tries are left)
+        $("pin-rejected").textContent = event.message;
+        $("pin-rejected").hidden = false;
       } else if (event.type === "dialing") {
         // the trunk to the carrier is down (or back): the same notice as on load
         showDialingHeld(event);
@@ -276,7 +281,7 @@
 
     showFallback() {
       this.fallback = true;
-      $("fallback-number").textContent = this.view.callin_number;
+      $("fallback-number").textContent = this.view.callin_number_display || this.view.callin_number;
       $("fallback-number").href = `tel:${this.view.callin_number}`;
       $("fallback-pin").textContent = this.view.pin;
       $("softphone-fallback").hidden = false;
@@ -362,8 +367,11 @@
       this.focusStep(state === "ringing" ? "ringing-title" : onCall ? "voter-name"
         : missed ? "missed-title" : STEP_HEADINGS[state]);
       if (state === "talking") PhonebankPreview.notice("");
-      $("dialer-doing").textContent = view.campaign?.dial_mode === "preview" ? PREVIEW_WAITING : AUTO_WAITING;
+      const computer = view.audio_mode === "browser" && !this.fallback;
+      document.body.dataset.audio = computer ? "computer" : "phone";  // .for-phone / .for-computer
+      $("dialer-doing").textContent = view.campaign?.dial_mode === "preview" ? PREVIEW_WAITING : AUTO_WAITING(computer);
       if (connecting) this.renderConnect(view);
+      if (view.phone) $("pin-rejected").hidden = true;  // the right PIN came at last
       this.renderPhoneLost(view);
       if (state === "ready" && previous !== "ready") this.readySince = Date.now();
       PhonebankIdle.show(view.availability);
@@ -388,7 +396,7 @@
         : (computer ? "Connect your computer's audio" : "Call in from your phone");
       $("callin-details").hidden = computer;
       $("callin-notice").hidden = computer;
-      $("callin-number").textContent = view.callin_number;
+      $("callin-number").textContent = view.callin_number_display || view.callin_number;
       $("callin-number").href = `tel:${view.callin_number}`;
       $("pin").textContent = view.pin;
       $("phone-state").classList.toggle("connected", connected);
@@ -409,8 +417,8 @@
       const computer = view.audio_mode === "browser" && !this.fallback;
       $("phone-lost").textContent = !gone ? "" : computer
         ? "Your computer's audio is disconnected. Reload this page to reconnect it, or call "
-          + `${view.callin_number} from a phone and enter your PIN ${view.pin} followed by #.`
-        : `Your phone is disconnected. Call ${view.callin_number} again and enter your PIN `
+          + `${view.callin_number_display} from a phone and enter your PIN ${view.pin} followed by #.`
+        : `Your phone is disconnected. Call ${view.callin_number_display} again and enter your PIN `
           + `${view.pin} followed by # to reconnect.`;
       $("phone-lost").hidden = !gone;
     }

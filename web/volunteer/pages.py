@@ -5,6 +5,7 @@
 /signin            sign in to a campaign with phone or browser ("Call using computer") audio
 /session           the shift: call-in, waiting, the voter card, wrap-up
 /logged-out        why the session ended (log-out or a missed wrap-up deadline)
+/favicon.ico       the site's icon, for browsers that ask for it by that name
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from aiohttp import web
 from engine.errors import NotFound
 from engine.models import Campaign
 from web.appkeys import engine_of
-from web.pages import render
+from web.pages import FAVICON, render
 
 
 async def _active_campaigns(request: web.Request) -> list[Campaign]:
@@ -49,3 +50,8 @@ async def session(request: web.Request) -> web.Response:
 
 async def logged_out(request: web.Request) -> web.Response:
     return render(request, "volunteer/logged_out.html", {})
+
+
+async def favicon(request: web.Request) -> web.FileResponse:
+    """/favicon.ico, for browsers that ask for it before reading the page's icon link."""
+    return web.FileResponse(FAVICON, headers={"Content-Type": "image/svg+xml"})

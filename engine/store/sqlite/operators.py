@@ -40,6 +40,11 @@ class OperatorsMixin(SqliteBase):
         return None if row is None else decode(Operator, row)
 
     @on_worker
+    def count_operators(self) -> int:
+        row = self._one("SELECT count(*) AS n FROM operators")
+        return int(row["n"]) if row else 0
+
+    @on_worker
     def add_api_token(
         self, operator_id: int, token_hash: str, label: str, now: datetime | None = None
     ) -> None:
