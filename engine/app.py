@@ -36,7 +36,6 @@ from engine.metrics.telephony import TelephonyCollector
 from engine.models import EndReason
 from engine.notifier import DialingView, Notifier
 from engine.operators.service import OperatorService
-from engine.operators.time_zone import campaign_zone
 from engine.security.login_limits import SignupLimiter, SignupPolicy
 from engine.security.password_hasher import PasswordHasher
 from engine.sessions.ledger import SessionLedger
@@ -46,6 +45,7 @@ from engine.store.sqlite.store import SqliteStore
 from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.runtime import Telephony
 from engine.telephony.softphone import Softphones
+from engine.time_zone import campaign_zone
 
 log = logging.getLogger(__name__)
 

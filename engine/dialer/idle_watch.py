@@ -40,7 +40,7 @@ class IdleWatch:
         self.store = store
         self.notifier = notifier
         self.zone_of = zone_of
-        """The campaign's zone from its voters' (engine/operators/time_zone.py campaign_zone)."""
+        """The campaign's zone from its voters' (engine/time_zone.py campaign_zone)."""
         self.clock = clock
         self.monotonic = monotonic
         self.every_s = every_s

@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.models import Campaign, TermCodeKind
-from engine.operators.time_zone import campaign_zone, zone_label
 from engine.store.base import Store
+from engine.time_zone import campaign_zone, zone_label
 
 HOURS = 12
 

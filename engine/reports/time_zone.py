@@ -1,44 +1,14 @@
-"""The campaign's time zone for the results report: its own setting, else the zone most of
-its voters are in, else UTC.
-
-The same rule and signature as engine/operators/time_zone.py ``campaign_zone`` (the live
-dashboard's, issue 14 item 5); the two are to be unified when both are merged."""
+"""How the results report names its campaign's time zone and writes times in it. Which zone
+that is: engine/time_zone.py ``campaign_zone``."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from engine.models import Campaign
+from engine.time_zone import UTC_ZONE, campaign_zone
 
-UTC_ZONE = ZoneInfo("UTC")
-
-
-def campaign_zone(campaign: Campaign, voter_zones: Counter[str] | Mapping[str, int]) -> ZoneInfo:
-    """``campaign.time_zone`` when it names a zone; else the zone with the most voters (the
-    alphabetically first of a tie); else UTC."""
-    for name in [campaign.time_zone, *_by_count(voter_zones)]:
-        zone = _zone(name)
-        if zone is not None:
-            return zone
-    return UTC_ZONE
-
-
-def _by_count(voter_zones: Mapping[str, int]) -> list[str]:
-    return sorted(
-        (name for name, n in voter_zones.items() if n > 0), key=lambda z: (-voter_zones[z], z)
-    )
-
-
-def _zone(name: str) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+__all__ = ["UTC_ZONE", "campaign_zone", "local_time", "zone_name"]
 
 
 def zone_name(zone: ZoneInfo, when: datetime) -> str:

@@ -30,6 +30,7 @@ from tests.helpers import wait_until
 AXE = Path(__file__).resolve().parents[2] / "build" / "vendor" / "axe.min.js"
 PASSWORD = "correct horse battery"
 BLOCKING = ("serious", "critical")
+WRAPUP_SECONDS = 15
 
 RUN_AXE = """async () => {
   const found = await axe.run(document, {resultTypes: ["violations"]});
@@ -75,7 +76,10 @@ class Screen:
 
 async def make_campaigns(page: Page, world: World) -> None:
     # A voter who rings for 4 s first, so the session page shows "ready" before the call.
-    world.campaign = await make_campaign(world.engine, voters_csv([("14", 4)]), ring_seconds=20)
+    # A short wrap-up, so the page soon shows "Time ran out" (issue 14 item 1).
+    world.campaign = await make_campaign(
+        world.engine, voters_csv([("14", 4)]), ring_seconds=20, wrapup_seconds=WRAPUP_SECONDS
+    )
     name = f"Empty {uuid.uuid4().hex[:4]}"
     world.empty = await world.engine.operators.create_campaign("test", name)
     await page.reload()
@@ -111,6 +115,10 @@ async def end_call(page: Page, world: World) -> None:
     await world.engine.volunteers.end_call(world.session_id)
 
 
+async def miss_the_deadline(page: Page, world: World) -> None:
+    await world.wait_session(SessionState.PAUSED)
+
+
 async def log_out_volunteer(page: Page, world: World) -> None:
     await page.get_by_role("button", name="Log out").first.click()
 
@@ -141,6 +149,18 @@ async def import_file(page: Page, world: World) -> None:
     await page.get_by_role("button", name="Import").click()
 
 
+async def add_question(page: Page, world: World) -> None:
+    await page.get_by_role("button", name="Add question").click()
+
+
+async def check_dnc_file(page: Page, world: World) -> None:
+    numbers = "phone\n+12025550177\nnot a number\n"
+    await page.get_by_label("CSV file").set_input_files(
+        files=[FilePayload(name="dnc.csv", mimeType="text/csv", buffer=numbers.encode())]
+    )
+    await page.get_by_role("button", name="Check the file").click()
+
+
 async def add_dnc(page: Page, world: World) -> None:
     await world.engine.operators.add_dnc("test", "+12025550199", None, "asked")
     await page.reload()
@@ -159,18 +179,22 @@ SCREENS: tuple[Screen, ...] = (
     Screen("session: ready", "", "#step-waiting", start_calling),
     Screen("session: in a call", "", "#voter-card", talk),
     Screen("session: wrap-up", "", "#wrapup", end_call),
+    Screen("session: time ran out", "", "#step-missed", miss_the_deadline),
     Screen("logged out", "", "#ended-logout", log_out_volunteer),
     Screen("not found", "/no-such-page", "h1"),
     # The operator's pages.
     Screen("campaign form: new", "/operator/campaigns/new", "form"),
     Screen("campaign form: edit", "/operator/campaigns/{campaign}", "form"),
+    Screen("campaign form: a new question", "", "#survey-builder .builder-card", add_question),
     Screen("list: empty", "/operator/campaigns/{empty}/list", ".empty"),
     Screen("list: preview", "", "#mapping-table", choose_file),
     Screen("list: report", "", "#report-counts", import_file),
     Screen("dashboard", "/operator/campaigns/{campaign}/dashboard", "#live-status"),
     Screen("results", "/operator/campaigns/{campaign}/results", "main h1"),
+    Screen("results: filtered", "/operator/campaigns/{campaign}/results?from=2020-01-01", "h1"),
     Screen("do not call: empty", "/operator/dnc", ".empty"),
     Screen("do not call", "/operator/dnc", "#dnc-table", add_dnc),
+    Screen("do not call: file check", "", "#dnc-preview", check_dnc_file),
     Screen("do not call: remove", "/operator/dnc/remove?phone=%2B12025550199", "form"),
 )
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from engine.app import Engine
 from engine.errors import InvalidInput
 from engine.models import Campaign
-from engine.operators.time_zone import campaign_zone, valid_time_zone
+from engine.time_zone import campaign_zone, valid_time_zone
 from tests.unit.test_operator_pages import log_in
 
 

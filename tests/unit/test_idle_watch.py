@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from engine.dialer.idle_watch import IdleWatch
 from engine.models import AudioMode
 from engine.notifier import Notifier
-from engine.operators.time_zone import campaign_zone
 from engine.store.sqlite.store import SqliteStore
+from engine.time_zone import campaign_zone
 from tests.unit.store_helpers import Row, phones
 
 NIGHT = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)  # 10 p.m. in New York

@@ -16,7 +16,7 @@ from aiohttp import web
 from engine.dialer.modes import DIAL_MODE_LABELS
 from engine.errors import Conflict, InvalidInput, LoginFailed, RateLimited
 from engine.models import Campaign, DialMode, Voter
-from engine.operators.service import WHOLE_NUMBER_SETTINGS, ZERO_OR_MORE_SETTINGS
+from engine.operators.campaign_settings import WHOLE_NUMBER_SETTINGS, ZERO_OR_MORE_SETTINGS
 from engine.scripts.render import SAMPLE_VOLUNTEER, check_script, render_script
 from web.appkeys import OPERATOR_SOCKETS, engine_of
 from web.auth import client_address

@@ -1,4 +1,5 @@
-"""The campaign's time zone: the one the dashboard and the results report times in."""
+"""The campaign's time zone: the one the live dashboard, the idle explanation and the results
+report give times in (issue 14 items 2, 4 and 5). One rule for all of them."""
 
 from __future__ import annotations
 
@@ -13,15 +14,14 @@ UTC_ZONE = ZoneInfo("UTC")
 
 
 def campaign_zone(campaign: Campaign, voter_zones: Counter[str] | Mapping[str, int]) -> ZoneInfo:
-    """The campaign's ``time_zone`` when set; else the zone most of its voters are in (the
-    alphabetically first on a tie, so the answer is stable); UTC when no voter's zone is
-    known. ``voter_zones``: voters per IANA zone ('' for unknown, ignored)."""
-    if campaign.time_zone:
-        return _zone(campaign.time_zone) or UTC_ZONE
-    known = sorted(
-        ((-count, name) for name, count in voter_zones.items() if name and count > 0),
+    """The campaign's ``time_zone`` when it names a zone; else the zone most of its voters are
+    in (the alphabetically first on a tie, so the answer is stable); UTC when no voter's zone
+    is known. ``voter_zones``: voters per IANA zone ('' for unknown, ignored)."""
+    by_count = sorted(
+        (name for name, count in voter_zones.items() if name and count > 0),
+        key=lambda name: (-voter_zones[name], name),
     )
-    for _, name in known:
+    for name in [campaign.time_zone, *by_count]:
         zone = _zone(name)
         if zone is not None:
             return zone
@@ -52,6 +52,8 @@ def _zone_names() -> frozenset[str]:
 
 
 def _zone(name: str) -> ZoneInfo | None:
+    if not name:
+        return None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
