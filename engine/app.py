@@ -95,6 +95,7 @@ class Engine:
             hasher=hasher,
             token_lifetime=timedelta(hours=cfg.logins.operator_token_hours),
         )
+        region = cfg.engine.default_region
         volunteer_service = functools.partial(
             VolunteerService,
             store,
@@ -106,7 +107,7 @@ class Engine:
         try:
             if ari_settings is None:
                 none = _NoTelephony()
-                ledger = SessionLedger(store, notifier, none, none, clock=utc_now)
+                ledger = SessionLedger(store, notifier, none, none, clock=utc_now, region=region)
                 volunteers = volunteer_service(ledger, none)
                 yield cls(store, notifier, ledger, volunteers, operator_service(), metrics)
                 return
@@ -123,7 +124,7 @@ class Engine:
                     cfg.turn,
                 )
                 legs = PhoneLegs(ari, player, sounds, softphones)
-                ledger = SessionLedger(store, notifier, wakeups, legs, clock=utc_now)
+                ledger = SessionLedger(store, notifier, wakeups, legs, clock=utc_now, region=region)
                 trunk = outbound_trunk(cfg)
                 no_answers = RecentNoAnswers(store, settle_voter)
                 publish_call = call_publisher(notifier)

@@ -42,6 +42,7 @@ from engine.sessions.states import (
     next_session_state,
 )
 from engine.store.base import Store
+from engine.voters.phone_display import format_phone
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,11 @@ class SessionLedger:
         release: PhoneRelease,
         *,
         clock: Callable[[], datetime],
+        region: str = "US",
     ) -> None:
         self.store = store
+        self.region = region
+        """Where voters' numbers are shown in national format (engine.default_region)."""
         self.notifier = notifier
         self.waker = waker
         self.release = release
@@ -213,7 +217,11 @@ class SessionLedger:
         volunteer = await self.store.get_volunteer(session.volunteer_id)
         return {
             "attempt_id": attempt.id,
-            "voter": {"id": voter.id, **voter.fields()},
+            "voter": {
+                "id": voter.id,
+                **voter.fields(),
+                "phone_display": format_phone(voter.phone, self.region),
+            },
             "script": render_script(campaign.script, voter.fields(), volunteer.name.split()[0]),
         }
 

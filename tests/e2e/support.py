@@ -19,6 +19,7 @@ from engine.app import Engine
 from engine.ari.client import AriClient, AriSettings
 from engine.audio.sounds import SoundLibrary
 from engine.config import load_config
+from engine.voters.phone_display import format_phone
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
@@ -169,6 +170,14 @@ async def volunteer_path_by_phone(
     )
     voter = await engine.store.get_voter((await engine.store.get_attempt(attempt_id)).voter_id)
     await page.wait_for_text("#voter-name", f"^{voter.first_name} {voter.last_name}$")
+    # the voter's number as people read it, in national format (issue 14): "(202) 555-0142"
+    shown = await page.wait_for_js(
+        "const dt = [...document.querySelectorAll('#voter-fields dt')]"
+        ".find((d) => d.textContent === 'Phone');"
+        "return dt ? dt.nextElementSibling.textContent : null;",
+        what="the voter's phone on the card",
+    )
+    assert shown == format_phone(voter.phone, "US")
     assert await page.text("#script") == (f"Hi {voter.first_name}, this is Ada with the campaign.")
     await page.click("#q-support-0")
     await page.fill("#notes", "Friendly")

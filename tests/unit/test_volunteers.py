@@ -323,6 +323,7 @@ async def test_a_connected_call_publishes_the_voter_and_the_rendered_script(
     [card] = [e for e in events(queue) if e["type"] == "voter"]
     assert (card["session_id"], card["attempt_id"]) == (session.id, attempt.id)
     assert card["voter"]["phone"] == VOTER_PHONE
+    assert card["voter"]["phone_display"] == "(202) 555-0123"
     assert card["script"] == "<p>Hello Ana &lt;b&gt;, this is Ann.</p>"
 
 

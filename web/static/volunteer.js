@@ -461,8 +461,8 @@
       const fields = $("voter-fields");
       fields.replaceChildren();
       const address = [voter.address, voter.city, voter.state, voter.zip].filter(Boolean).join(", ");
-      const rows = [["Age", voter.age], ["Address", address], ["Phone", voter.phone], ["Party", voter.party]];
-      const known = new Set(["id", "first_name", "last_name", "phone", "address", "city", "state", "zip", "party", "age"]);
+      const rows = [["Age", voter.age], ["Address", address], ["Phone", voter.phone_display || voter.phone], ["Party", voter.party]];
+      const known = new Set(["id", "first_name", "last_name", "phone", "phone_display", "address", "city", "state", "zip", "party", "age"]);
       for (const [key, value] of Object.entries(voter)) {
         if (!known.has(key)) rows.push([key.replace(/_/g, " "), value]);
       }
