@@ -1,8 +1,11 @@
-"""Fixtures shared by all tiers: where artifacts go, and the real telephone test bed.
+"""Fixtures shared by all tiers: where artifacts go, the real telephone test bed, and a
+PostgreSQL server.
 
 The PBX pair (a dialer PBX and a carrier simulator) is started once per session, only when a
 test asks for it: the fixture builds whatever is missing (rootfs, voices) instead of skipping,
-picks free ports, and stops both Asterisk processes at the end.
+picks free ports, and stops both Asterisk processes at the end. The PostgreSQL server
+(testbed/postgres.py) is likewise started once per session (per pytest-xdist worker) by the
+first test that asks for it, in a temporary directory on a free port, and stopped at the end.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from engine.errors import AriNotFound
 from engine.pbx.instance import AsteriskInstance
 from testbed.events import EventLog
 from testbed.pair import PbxPair, start_pair
+from testbed.postgres import PostgresServer
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
 
@@ -30,6 +34,19 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test session (this worker's own)."""
+    with PostgresServer.start() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_server: PostgresServer) -> str:
+    """The address of an empty database 'phonebank' on the session's PostgreSQL server."""
+    return postgres_server.create_database("phonebank")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""SqliteStore: opening, migrations, campaigns, operators and the audit log."""
+"""The stores: opening and migrations (SQLite), campaigns, operators and the audit log."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from sqlite_utils import Database
 
 from engine.errors import Conflict, InvalidInput, NotFound, SetupError
 from engine.models import DEFAULT_TERM_CODES, Campaign, TermCode, TermCodeKind
+from engine.store.base import Store
 from engine.store.sqlite.migrations import MIGRATIONS, migrate
 from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import T0
+
+pytestmark = pytest.mark.every_store
 
 # --- opening and migrations ----------------------------------------------------------------
 
@@ -53,6 +56,7 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None
         SqliteStore.open(path)
 
 
+@pytest.mark.sqlite_only
 async def test_a_failed_migration_leaves_no_trace(store: SqliteStore) -> None:
     def broken(db: Database) -> None:
         db.execute("CREATE TABLE half (id INTEGER PRIMARY KEY)")
@@ -101,7 +105,7 @@ async def test_a_version_1_database_keeps_its_campaigns_and_voters_when_upgraded
 # --- campaigns -----------------------------------------------------------------------------
 
 
-async def test_new_campaign_has_the_model_defaults(store: SqliteStore) -> None:
+async def test_new_campaign_has_the_model_defaults(store: Store) -> None:
     campaign = await store.create_campaign("Fall")
     assert campaign.created_at is not None
     assert campaign.created_at.tzinfo is UTC
@@ -109,7 +113,7 @@ async def test_new_campaign_has_the_model_defaults(store: SqliteStore) -> None:
     assert campaign.term_codes == list(DEFAULT_TERM_CODES)
 
 
-async def test_campaign_settings_round_trip(store: SqliteStore) -> None:
+async def test_campaign_settings_round_trip(store: Store) -> None:
     survey = [
         {
             "id": "q1",
@@ -140,31 +144,31 @@ async def test_campaign_settings_round_trip(store: SqliteStore) -> None:
     )
 
 
-async def test_term_codes_given_as_dicts_become_term_codes(store: SqliteStore) -> None:
+async def test_term_codes_given_as_dicts_become_term_codes(store: Store) -> None:
     campaign = await store.create_campaign(
         "Fall", term_codes=[{"code": "x", "label": "X", "kind": "remove"}]
     )
     assert campaign.term_codes == [TermCode("x", "X", TermCodeKind.REMOVE)]
 
 
-async def test_campaign_names_are_unique_ignoring_case_and_spaces(store: SqliteStore) -> None:
+async def test_campaign_names_are_unique_ignoring_case_and_spaces(store: Store) -> None:
     await store.create_campaign("Fall Canvass")
     with pytest.raises(Conflict, match="already exists"):
         await store.create_campaign("  fall canvass ")
 
 
-async def test_a_blank_campaign_name_is_invalid(store: SqliteStore) -> None:
+async def test_a_blank_campaign_name_is_invalid(store: Store) -> None:
     with pytest.raises(InvalidInput):
         await store.create_campaign("   ")
 
 
-async def test_campaign_by_name_ignores_case_and_spaces(store: SqliteStore) -> None:
+async def test_campaign_by_name_ignores_case_and_spaces(store: Store) -> None:
     campaign = await store.create_campaign("Fall Canvass")
     assert await store.campaign_by_name(" FALL canvass") == campaign
     assert await store.campaign_by_name("Spring") is None
 
 
-async def test_update_campaign_sets_only_the_given_fields(store: SqliteStore) -> None:
+async def test_update_campaign_sets_only_the_given_fields(store: Store) -> None:
     campaign = await store.create_campaign("Fall", retry_minutes=30)
     updated = await store.update_campaign(campaign.id, active=False, script="Hi {{ first_name }}")
     assert (updated.active, updated.script, updated.retry_minutes) == (
@@ -175,7 +179,7 @@ async def test_update_campaign_sets_only_the_given_fields(store: SqliteStore) ->
     assert await store.get_campaign(campaign.id) == updated
 
 
-async def test_renaming_a_campaign_to_a_taken_name_conflicts(store: SqliteStore) -> None:
+async def test_renaming_a_campaign_to_a_taken_name_conflicts(store: Store) -> None:
     await store.create_campaign("Fall")
     spring = await store.create_campaign("Spring")
     with pytest.raises(Conflict):
@@ -184,7 +188,7 @@ async def test_renaming_a_campaign_to_a_taken_name_conflicts(store: SqliteStore)
     assert await store.campaign_by_name("winter") is not None
 
 
-async def test_unknown_campaign_setting_is_a_type_error(store: SqliteStore) -> None:
+async def test_unknown_campaign_setting_is_a_type_error(store: Store) -> None:
     with pytest.raises(TypeError, match="colour"):
         await store.create_campaign("Fall", colour="red")
     campaign = await store.create_campaign("Fall")
@@ -192,20 +196,20 @@ async def test_unknown_campaign_setting_is_a_type_error(store: SqliteStore) -> N
         await store.update_campaign(campaign.id, colour="red")
 
 
-async def test_unknown_campaign_is_not_found(store: SqliteStore) -> None:
+async def test_unknown_campaign_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.get_campaign(42)
     with pytest.raises(NotFound):
         await store.update_campaign(42, active=False)
 
 
-async def test_list_campaigns_oldest_first(store: SqliteStore) -> None:
+async def test_list_campaigns_oldest_first(store: Store) -> None:
     fall = await store.create_campaign("Fall")
     spring = await store.create_campaign("Spring")
     assert await store.list_campaigns() == [fall, spring]
 
 
-async def test_naive_datetimes_are_refused(store: SqliteStore) -> None:
+async def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await store.create_campaign("Fall", created_at=T0.replace(tzinfo=None))
 
@@ -213,31 +217,31 @@ async def test_naive_datetimes_are_refused(store: SqliteStore) -> None:
 # --- operators and audit ---------------------------------------------------------------------
 
 
-async def test_operator_usernames_are_unique_ignoring_case(store: SqliteStore) -> None:
+async def test_operator_usernames_are_unique_ignoring_case(store: Store) -> None:
     await store.add_operator("admin", "hash")
     with pytest.raises(Conflict):
         await store.add_operator("Admin", "other")
 
 
-async def test_get_operator_ignores_case(store: SqliteStore) -> None:
+async def test_get_operator_ignores_case(store: Store) -> None:
     operator = await store.add_operator("admin", "hash")
     assert await store.get_operator("ADMIN") == operator
     assert await store.get_operator("nobody") is None
 
 
-async def test_api_token_finds_its_operator(store: SqliteStore) -> None:
+async def test_api_token_finds_its_operator(store: Store) -> None:
     operator = await store.add_operator("admin", "hash")
     await store.add_api_token(operator.id, "tokenhash", "laptop")
     assert await store.operator_by_token_hash("tokenhash") == operator
     assert await store.operator_by_token_hash("other") is None
 
 
-async def test_api_token_for_unknown_operator_is_not_found(store: SqliteStore) -> None:
+async def test_api_token_for_unknown_operator_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.add_api_token(7, "tokenhash", "laptop")
 
 
-async def test_audit_log_is_newest_first_with_its_detail(store: SqliteStore) -> None:
+async def test_audit_log_is_newest_first_with_its_detail(store: Store) -> None:
     await store.audit("admin", "campaign.create", {"name": "Fall"}, T0)
     await store.audit("admin", "campaign.pause", {"id": 1}, T0 + timedelta(seconds=1))
     log = await store.audit_log(limit=1)

@@ -1,4 +1,4 @@
-"""SqliteStore.claim_voters: which voters are callable, in which order, and never twice."""
+"""Store.claim_voters on both stores: which voters are callable, in which order, never twice."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from typing import Any
 import pytest
 
 from engine.models import Attempt, CallState, Voter, VoterStatus
+from engine.store.base import Store
 from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, Row, campaign_with_voters, phones
+
+pytestmark = pytest.mark.every_store
 
 LA = "America/Los_Angeles"
 
 
 async def claim(
-    store: SqliteStore,
+    store: Store,
     campaign_id: int,
     count: int = 10,
     now: datetime = T0,
@@ -29,12 +32,12 @@ async def claim(
     return await store.claim_voters(campaign_id, count, now, zones, max_attempts)
 
 
-async def claimed_phones(store: SqliteStore, campaign_id: int, **kwargs: Any) -> list[str]:
+async def claimed_phones(store: Store, campaign_id: int, **kwargs: Any) -> list[str]:
     return [voter.phone for voter, _ in await claim(store, campaign_id, **kwargs)]
 
 
 async def test_claim_marks_voters_in_flight_and_creates_claimed_attempts(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     [(voter, attempt)] = await claim(store, campaign_id)
@@ -49,12 +52,12 @@ async def test_claim_marks_voters_in_flight_and_creates_claimed_attempts(
     assert await store.get_attempt(attempt.id) == attempt
 
 
-async def test_claim_returns_at_most_count_voters(store: SqliteStore) -> None:
+async def test_claim_returns_at_most_count_voters(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(5))
     assert len(await claim(store, campaign_id, count=2)) == 2
 
 
-async def test_claim_never_returns_a_voter_in_flight(store: SqliteStore) -> None:
+async def test_claim_never_returns_a_voter_in_flight(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(3))
     first = await claimed_phones(store, campaign_id, count=2)
     second = await claimed_phones(store, campaign_id, count=5)
@@ -63,7 +66,7 @@ async def test_claim_never_returns_a_voter_in_flight(store: SqliteStore) -> None
 
 
 async def test_claim_orders_by_next_attempt_nulls_first_then_import_order(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     numbers = phones(4)
     campaign_id = await campaign_with_voters(store, numbers)
@@ -80,7 +83,7 @@ async def test_claim_orders_by_next_attempt_nulls_first_then_import_order(
     ]
 
 
-async def test_claim_skips_voters_to_retry_later(store: SqliteStore) -> None:
+async def test_claim_skips_voters_to_retry_later(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(2))
     [(voter, _)] = await claim(store, campaign_id, count=1)
     await store.release_voter(voter.id, VoterStatus.RETRY, T0 + timedelta(seconds=1))
@@ -89,7 +92,7 @@ async def test_claim_skips_voters_to_retry_later(store: SqliteStore) -> None:
     assert await claimed_phones(store, campaign_id, now=later) == [voter.phone]
 
 
-async def test_claim_skips_voters_out_of_attempts(store: SqliteStore) -> None:
+async def test_claim_skips_voters_out_of_attempts(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     [(voter, _)] = await claim(store, campaign_id, max_attempts=1)
     await store.release_voter(voter.id, VoterStatus.RETRY)
@@ -97,7 +100,7 @@ async def test_claim_skips_voters_out_of_attempts(store: SqliteStore) -> None:
     assert await claimed_phones(store, campaign_id, max_attempts=2) == [voter.phone]
 
 
-async def test_claim_skips_done_and_dnc_voters(store: SqliteStore) -> None:
+async def test_claim_skips_done_and_dnc_voters(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(2))
     claimed = await claim(store, campaign_id)
     await store.release_voter(claimed[0][0].id, VoterStatus.DONE)
@@ -106,9 +109,7 @@ async def test_claim_skips_done_and_dnc_voters(store: SqliteStore) -> None:
 
 
 @pytest.mark.parametrize("scope", ["campaign", "global"])
-async def test_claim_skips_a_phone_listed_while_it_was_in_flight(
-    store: SqliteStore, scope: str
-) -> None:
+async def test_claim_skips_a_phone_listed_while_it_was_in_flight(store: Store, scope: str) -> None:
     """add_dnc leaves in-flight voters alone, so a voter released as RETRY after its phone
     was listed must still be skipped."""
     campaign_id = await campaign_with_voters(store, phones(1))
@@ -120,7 +121,7 @@ async def test_claim_skips_a_phone_listed_while_it_was_in_flight(
     assert await claim(store, campaign_id) == []
 
 
-async def test_claim_skips_time_zones_outside_calling_hours(store: SqliteStore) -> None:
+async def test_claim_skips_time_zones_outside_calling_hours(store: Store) -> None:
     campaign = await store.create_campaign("Fall")
     await store.add_voters(
         campaign.id,
@@ -137,12 +138,12 @@ async def test_claim_skips_time_zones_outside_calling_hours(store: SqliteStore) 
     ]
 
 
-async def test_claim_with_no_time_zones_claims_nothing(store: SqliteStore) -> None:
+async def test_claim_with_no_time_zones_claims_nothing(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     assert await claim(store, campaign_id, zones=[]) == []
 
 
-async def test_claim_takes_only_the_campaigns_voters(store: SqliteStore) -> None:
+async def test_claim_takes_only_the_campaigns_voters(store: Store) -> None:
     fall = await campaign_with_voters(store, phones(2), name="Fall")
     await campaign_with_voters(store, phones(2, start=10), name="Spring")
     assert await claimed_phones(store, fall) == phones(2)

@@ -1,4 +1,4 @@
-"""SqliteStore attempts, results (with history and export) and call statistics."""
+"""The stores' attempts, results (with history and export) and call statistics."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import pytest
 
 from engine.errors import NotFound
 from engine.models import CallOutcome, CallState
+from engine.store.base import Store
+from engine.store.postgresql import results as postgres_results
 from engine.store.sqlite import results as sqlite_results
-from engine.store.sqlite.store import SqliteStore
 from tests.unit.store_helpers import NY, T0, Row, campaign_with_voters, phones, session_for
 
+pytestmark = pytest.mark.every_store
 
-async def claimed(store: SqliteStore, count: int = 1) -> tuple[int, list[int]]:
+
+async def claimed(store: Store, count: int = 1) -> tuple[int, list[int]]:
     """A campaign with ``count`` claimed voters: (campaign_id, [attempt ids])."""
     campaign_id = await campaign_with_voters(store, phones(count))
     pairs = await store.claim_voters(campaign_id, count, T0, [NY], 3)
@@ -24,7 +27,7 @@ async def claimed(store: SqliteStore, count: int = 1) -> tuple[int, list[int]]:
 # --- attempts ------------------------------------------------------------------------------
 
 
-async def test_update_attempt_sets_fields(store: SqliteStore) -> None:
+async def test_update_attempt_sets_fields(store: Store) -> None:
     _, [attempt_id] = await claimed(store)
     answered = T0 + timedelta(seconds=9)
     attempt = await store.update_attempt(
@@ -45,20 +48,20 @@ async def test_update_attempt_sets_fields(store: SqliteStore) -> None:
     assert await store.get_attempt(attempt_id) == attempt
 
 
-async def test_an_unknown_attempt_field_is_a_type_error(store: SqliteStore) -> None:
+async def test_an_unknown_attempt_field_is_a_type_error(store: Store) -> None:
     _, [attempt_id] = await claimed(store)
     with pytest.raises(TypeError):
         await store.update_attempt(attempt_id, colour="red")  # type: ignore[call-arg]
 
 
-async def test_unknown_attempt_is_not_found(store: SqliteStore) -> None:
+async def test_unknown_attempt_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.get_attempt(42)
     with pytest.raises(NotFound):
         await store.update_attempt(42, state=CallState.ENDED)
 
 
-async def test_attempt_by_channel(store: SqliteStore) -> None:
+async def test_attempt_by_channel(store: Store) -> None:
     _, [attempt_id] = await claimed(store)
     await store.update_attempt(attempt_id, channel_id="dialer-1")
     found = await store.attempt_by_channel("dialer-1")
@@ -66,13 +69,13 @@ async def test_attempt_by_channel(store: SqliteStore) -> None:
     assert await store.attempt_by_channel("dialer-2") is None
 
 
-async def test_open_attempts_are_those_not_ended(store: SqliteStore) -> None:
+async def test_open_attempts_are_those_not_ended(store: Store) -> None:
     _, [first, second] = await claimed(store, 2)
     await store.update_attempt(first, state=CallState.ENDED)
     assert [a.id for a in await store.open_attempts()] == [second]
 
 
-async def test_list_attempts_of_a_campaign(store: SqliteStore) -> None:
+async def test_list_attempts_of_a_campaign(store: Store) -> None:
     campaign_id, ids = await claimed(store, 2)
     spring = await campaign_with_voters(store, phones(1, start=50), name="Spring")
     await store.claim_voters(spring, 1, T0, [NY], 3)
@@ -82,7 +85,7 @@ async def test_list_attempts_of_a_campaign(store: SqliteStore) -> None:
 # --- results -------------------------------------------------------------------------------
 
 
-async def test_first_save_creates_the_result_from_attempt_and_session(store: SqliteStore) -> None:
+async def test_first_save_creates_the_result_from_attempt_and_session(store: Store) -> None:
     campaign_id, [attempt_id] = await claimed(store)
     session_id = await session_for(store, campaign_id)
     result = await store.save_result(attempt_id, session_id, "talked", {"q1": "y"}, "nice", T0)
@@ -103,7 +106,7 @@ async def test_first_save_creates_the_result_from_attempt_and_session(store: Sql
     assert await store.result_for_attempt(attempt_id) == result
 
 
-async def test_saving_again_edits_the_result_and_keeps_the_old_version(store: SqliteStore) -> None:
+async def test_saving_again_edits_the_result_and_keeps_the_old_version(store: Store) -> None:
     campaign_id, [attempt_id] = await claimed(store)
     session_id = await session_for(store, campaign_id)
     first = await store.save_result(attempt_id, session_id, "talked", {"q1": "y"}, "", T0)
@@ -131,12 +134,12 @@ async def test_saving_again_edits_the_result_and_keeps_the_old_version(store: Sq
     ]
 
 
-async def test_no_result_before_the_first_save(store: SqliteStore) -> None:
+async def test_no_result_before_the_first_save(store: Store) -> None:
     _, [attempt_id] = await claimed(store)
     assert await store.result_for_attempt(attempt_id) is None
 
 
-async def test_saving_a_result_for_an_unknown_attempt_is_not_found(store: SqliteStore) -> None:
+async def test_saving_a_result_for_an_unknown_attempt_is_not_found(store: Store) -> None:
     campaign_id, _ = await claimed(store)
     session_id = await session_for(store, campaign_id)
     with pytest.raises(NotFound):
@@ -146,7 +149,7 @@ async def test_saving_a_result_for_an_unknown_attempt_is_not_found(store: Sqlite
 # --- export --------------------------------------------------------------------------------
 
 
-async def test_export_row_has_voter_extra_and_call_fields(store: SqliteStore) -> None:
+async def test_export_row_has_voter_extra_and_call_fields(store: Store) -> None:
     campaign = await store.create_campaign("Fall")
     await store.add_voters(
         campaign.id,
@@ -201,7 +204,7 @@ async def test_export_row_has_voter_extra_and_call_fields(store: SqliteStore) ->
     ]
 
 
-async def test_export_rows_share_the_same_keys_when_extra_fields_differ(store: SqliteStore) -> None:
+async def test_export_rows_share_the_same_keys_when_extra_fields_differ(store: Store) -> None:
     campaign = await store.create_campaign("Fall")
     await store.add_voters(
         campaign.id,
@@ -215,10 +218,9 @@ async def test_export_rows_share_the_same_keys_when_extra_fields_differ(store: S
     assert [(row["ward"], row["email"]) for row in rows] == [("6", ""), ("", "b@x")]
 
 
-async def test_export_reads_page_after_page(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_export_reads_page_after_page(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite_results, "_PAGE", 2)
+    monkeypatch.setattr(postgres_results, "_PAGE", 2)
     campaign_id, attempt_ids = await claimed(store, 5)
     session_id = await session_for(store, campaign_id)
     for attempt_id in attempt_ids:
@@ -231,14 +233,14 @@ async def test_export_reads_page_after_page(
 
 
 async def ended(
-    store: SqliteStore, attempt_id: int, outcome: CallOutcome, at: datetime, verdict: str = "HUMAN"
+    store: Store, attempt_id: int, outcome: CallOutcome, at: datetime, verdict: str = "HUMAN"
 ) -> None:
     await store.update_attempt(
         attempt_id, state=CallState.ENDED, outcome=outcome, ended_at=at, amd_verdict=verdict
     )
 
 
-async def test_abandon_counts_count_live_answers_since(store: SqliteStore) -> None:
+async def test_abandon_counts_count_live_answers_since(store: Store) -> None:
     campaign_id, ids = await claimed(store, 6)
     await ended(store, ids[0], CallOutcome.ABANDONED, T0)
     await ended(store, ids[1], CallOutcome.CONTACT, T0)
@@ -249,7 +251,7 @@ async def test_abandon_counts_count_live_answers_since(store: SqliteStore) -> No
 
 
 async def test_a_live_answer_still_on_the_line_counts_from_its_amd_verdict(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     campaign_id, [attempt_id] = await claimed(store)
     await store.update_attempt(
@@ -263,12 +265,12 @@ async def test_a_live_answer_still_on_the_line_counts_from_its_amd_verdict(
     assert await store.abandon_counts(campaign_id, T0 + timedelta(seconds=1)) == (0, 0)
 
 
-async def test_abandon_counts_are_zero_without_calls(store: SqliteStore) -> None:
+async def test_abandon_counts_are_zero_without_calls(store: Store) -> None:
     campaign_id, _ = await claimed(store)
     assert await store.abandon_counts(campaign_id, T0) == (0, 0)
 
 
-async def test_outcome_counts_since(store: SqliteStore) -> None:
+async def test_outcome_counts_since(store: Store) -> None:
     campaign_id, ids = await claimed(store, 4)
     await ended(store, ids[0], CallOutcome.BUSY, T0)
     await ended(store, ids[1], CallOutcome.BUSY, T0 + timedelta(seconds=1))

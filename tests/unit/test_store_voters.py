@@ -1,4 +1,4 @@
-"""SqliteStore voters: import and merging, counts, release."""
+"""The stores' voters: import and merging, counts, release."""
 
 from __future__ import annotations
 
@@ -9,21 +9,25 @@ import pytest
 
 from engine.errors import NotFound
 from engine.models import Voter, VoterDetails, VoterStatus
-from engine.store.sqlite.store import SqliteStore
-from tests.unit.store_helpers import NY, T0, Row, phones
+from engine.store.base import Store
+from tests.unit.store_helpers import NY, T0, Row, execute, phones
+
+pytestmark = pytest.mark.every_store
 
 
 @pytest.fixture
-async def campaign_id(store: SqliteStore) -> int:
+async def campaign_id(store: Store) -> int:
     return (await store.create_campaign("Fall")).id
 
 
-async def only_voter(store: SqliteStore, campaign_id: int) -> Voter:
-    [(voter_id,)] = store.db.execute("SELECT id FROM voters WHERE campaign_id = ?", [campaign_id])
+async def only_voter(store: Store, campaign_id: int) -> Voter:
+    [(voter_id,)] = await execute(
+        store, "SELECT id FROM voters WHERE campaign_id = ?", [campaign_id]
+    )
     return await store.get_voter(int(voter_id))
 
 
-async def test_add_voters_stores_every_field(store: SqliteStore, campaign_id: int) -> None:
+async def test_add_voters_stores_every_field(store: Store, campaign_id: int) -> None:
     row = Row(
         "+12025550001",
         first_name="Ann",
@@ -61,14 +65,14 @@ async def test_add_voters_stores_every_field(store: SqliteStore, campaign_id: in
     )
 
 
-async def test_a_known_phone_is_merged_not_inserted(store: SqliteStore, campaign_id: int) -> None:
+async def test_a_known_phone_is_merged_not_inserted(store: Store, campaign_id: int) -> None:
     await store.add_voters(campaign_id, [Row(p) for p in phones(3)])
     assert await store.add_voters(campaign_id, [Row(p) for p in phones(4, start=1)]) == (2, 2)
     assert (await store.voter_counts(campaign_id))[VoterStatus.PENDING] == 5
 
 
 async def test_merging_fills_blank_fields_and_adds_extra_keys(
-    store: SqliteStore, campaign_id: int
+    store: Store, campaign_id: int
 ) -> None:
     await store.add_voters(
         campaign_id,
@@ -91,17 +95,17 @@ async def test_merging_fills_blank_fields_and_adds_extra_keys(
     assert voter.extra == {"ward": "6", "precinct": "12", "email": "a@x.org"}
 
 
-async def test_merging_keeps_status_and_attempts(store: SqliteStore, campaign_id: int) -> None:
+async def test_merging_keeps_status_and_attempts(store: Store, campaign_id: int) -> None:
     await store.add_voters(campaign_id, [Row("+12025550001")])
     voter = await only_voter(store, campaign_id)
-    store.db.execute("UPDATE voters SET status = 'done', attempts = 2 WHERE id = ?", [voter.id])
+    await execute(store, "UPDATE voters SET status = 'done', attempts = 2 WHERE id = ?", [voter.id])
     await store.add_voters(campaign_id, [Row("+12025550001", first_name="Ann")])
     merged = await store.get_voter(voter.id)
     assert (merged.status, merged.attempts, merged.first_name) == (VoterStatus.DONE, 2, "Ann")
 
 
 async def test_a_phone_repeated_in_one_call_counts_as_merged(
-    store: SqliteStore, campaign_id: int
+    store: Store, campaign_id: int
 ) -> None:
     rows = [Row("+12025550001", first_name="Ann"), Row("+12025550001", last_name="Lee")]
     assert await store.add_voters(campaign_id, rows) == (1, 1)
@@ -109,9 +113,7 @@ async def test_a_phone_repeated_in_one_call_counts_as_merged(
     assert (voter.first_name, voter.last_name) == ("Ann", "Lee")
 
 
-async def test_a_phone_repeated_in_a_later_batch_is_merged(
-    store: SqliteStore, campaign_id: int
-) -> None:
+async def test_a_phone_repeated_in_a_later_batch_is_merged(store: Store, campaign_id: int) -> None:
     numbers = phones(700)
     rows = [Row(p) for p in numbers] + [Row(numbers[0], first_name="Ann")]
     assert await store.add_voters(campaign_id, rows) == (700, 1)
@@ -119,7 +121,7 @@ async def test_a_phone_repeated_in_a_later_batch_is_merged(
     assert voter.first_name == "Ann"
 
 
-async def test_add_voters_is_all_or_nothing(store: SqliteStore, campaign_id: int) -> None:
+async def test_add_voters_is_all_or_nothing(store: Store, campaign_id: int) -> None:
     def rows() -> Iterator[VoterDetails]:
         yield from (Row(p) for p in phones(600))
         raise OSError("file vanished")
@@ -130,7 +132,7 @@ async def test_add_voters_is_all_or_nothing(store: SqliteStore, campaign_id: int
 
 
 async def test_voters_on_the_campaign_dnc_list_are_imported_as_dnc(
-    store: SqliteStore, campaign_id: int
+    store: Store, campaign_id: int
 ) -> None:
     await store.add_dnc("+12025550001", campaign_id, "asked", "admin", T0)
     await store.add_voters(campaign_id, [Row(p) for p in phones(3)])
@@ -139,28 +141,26 @@ async def test_voters_on_the_campaign_dnc_list_are_imported_as_dnc(
 
 
 async def test_voters_on_the_global_dnc_list_are_imported_as_dnc(
-    store: SqliteStore, campaign_id: int
+    store: Store, campaign_id: int
 ) -> None:
     await store.add_dnc("+12025550001", None, "asked", "admin", T0)
     await store.add_voters(campaign_id, [Row("+12025550001")])
     assert (await only_voter(store, campaign_id)).status == VoterStatus.DNC
 
 
-async def test_another_campaigns_dnc_list_does_not_apply(
-    store: SqliteStore, campaign_id: int
-) -> None:
+async def test_another_campaigns_dnc_list_does_not_apply(store: Store, campaign_id: int) -> None:
     other = await store.create_campaign("Spring")
     await store.add_dnc("+12025550001", other.id, "asked", "admin", T0)
     await store.add_voters(campaign_id, [Row("+12025550001")])
     assert (await only_voter(store, campaign_id)).status == VoterStatus.PENDING
 
 
-async def test_add_voters_to_an_unknown_campaign_is_not_found(store: SqliteStore) -> None:
+async def test_add_voters_to_an_unknown_campaign_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.add_voters(42, [Row("+12025550001")])
 
 
-async def test_voter_counts_list_every_status(store: SqliteStore, campaign_id: int) -> None:
+async def test_voter_counts_list_every_status(store: Store, campaign_id: int) -> None:
     await store.add_voters(campaign_id, [Row(p) for p in phones(2)])
     assert await store.voter_counts(campaign_id) == {
         VoterStatus.PENDING: 2,
@@ -171,9 +171,7 @@ async def test_voter_counts_list_every_status(store: SqliteStore, campaign_id: i
     }
 
 
-async def test_release_voter_sets_status_and_next_attempt(
-    store: SqliteStore, campaign_id: int
-) -> None:
+async def test_release_voter_sets_status_and_next_attempt(store: Store, campaign_id: int) -> None:
     await store.add_voters(campaign_id, [Row("+12025550001")])
     voter = await only_voter(store, campaign_id)
     later = T0 + timedelta(hours=1)
@@ -183,7 +181,7 @@ async def test_release_voter_sets_status_and_next_attempt(
 
 
 async def test_release_voter_can_refund_the_attempt_a_failure_of_ours_used(
-    store: SqliteStore, campaign_id: int
+    store: Store, campaign_id: int
 ) -> None:
     await store.add_voters(campaign_id, [Row("+12025550001")])
     [(voter, _)] = await store.claim_voters(campaign_id, 1, T0, {"", NY}, 3)
@@ -192,7 +190,7 @@ async def test_release_voter_can_refund_the_attempt_a_failure_of_ours_used(
     assert (await store.get_voter(voter.id)).attempts == 0
 
 
-async def test_unknown_voter_is_not_found(store: SqliteStore) -> None:
+async def test_unknown_voter_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.get_voter(42)
     with pytest.raises(NotFound):

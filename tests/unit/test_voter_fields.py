@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from engine.models import VOTER_CARD_FIELDS, VOTER_FIELDS, Voter, VoterDetails
+from engine.store import voter_rows
 from engine.store.base import VoterInput
 from engine.store.sqlite import results as sqlite_results
-from engine.store.sqlite import voters as sqlite_voters
 from engine.voters.csv_rows import VoterRow
 from engine.voters.headers import FIELD_ALIASES, map_headers
 
@@ -35,8 +35,8 @@ def test_the_importer_and_the_store_take_the_one_declaration() -> None:
 
 
 def test_the_store_merges_every_listed_field_but_the_phone() -> None:
-    assert set(sqlite_voters._MERGED_FIELDS) == set(VOTER_FIELDS) - {"phone"}
-    assert "age" not in sqlite_voters._TEXT_FIELDS
+    assert set(voter_rows.MERGED_FIELDS) == set(VOTER_FIELDS) - {"phone"}
+    assert "age" not in voter_rows.TEXT_FIELDS
     assert sqlite_results._VOTER_COLUMNS == CARD
 
 

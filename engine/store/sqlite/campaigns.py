@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from typing import Any
 
 from engine.clock import utc_now
-from engine.errors import Conflict, InvalidInput
 from engine.models import Campaign
+from engine.store.campaign_rules import campaign_settings, clean_name, name_key, name_taken
 from engine.store.sqlite.base import SqliteBase
-from engine.store.sqlite.rows import decode, encode_record, term_code, to_iso
+from engine.store.sqlite.rows import decode, encode_record, to_iso
 from engine.store.sqlite.worker import on_worker
 
 
@@ -21,28 +20,28 @@ class CampaignsMixin(SqliteBase):
         TermCode objects or {code, label, kind} dicts. created_at defaults to now.
         Raises Conflict if a campaign of that name (case-insensitive, trimmed) exists, and
         InvalidInput for a blank name."""
-        name = _clean_name(name)
-        draft = Campaign(id=0, name=name, **_normalise(settings))
+        name = clean_name(name)
+        draft = Campaign(id=0, name=name, **campaign_settings(settings))
         record = encode_record(draft)
-        record.update(name_key=_name_key(name), created_at=to_iso(draft.created_at or utc_now()))
+        record.update(name_key=name_key(name), created_at=to_iso(draft.created_at or utc_now()))
         try:
             campaign_id = self._insert("campaigns", record)
         except sqlite3.IntegrityError as error:
-            raise _name_taken(name) from error
+            raise name_taken(name) from error
         return decode(Campaign, self._get("campaigns", campaign_id, "campaign"))
 
     @on_worker
     def update_campaign(self, /, campaign_id: int, **settings: Any) -> Campaign:
         """Set Campaign fields. Raises NotFound, Conflict if renamed to a taken name."""
-        fields = _normalise(settings)
+        fields = campaign_settings(settings)
         columns = {}
         if "name" in fields:
-            fields["name"] = _clean_name(fields["name"])
-            columns["name_key"] = _name_key(fields["name"])
+            fields["name"] = clean_name(fields["name"])
+            columns["name_key"] = name_key(fields["name"])
         try:
             return self._update("campaigns", Campaign, campaign_id, "campaign", fields, columns)
         except sqlite3.IntegrityError as error:
-            raise _name_taken(str(fields.get("name", ""))) from error
+            raise name_taken(str(fields.get("name", ""))) from error
 
     @on_worker
     def get_campaign(self, campaign_id: int) -> Campaign:
@@ -52,36 +51,10 @@ class CampaignsMixin(SqliteBase):
     @on_worker
     def campaign_by_name(self, name: str) -> Campaign | None:
         """Case-insensitive, trimmed."""
-        row = self._one("SELECT * FROM campaigns WHERE name_key = ?", (_name_key(name),))
+        row = self._one("SELECT * FROM campaigns WHERE name_key = ?", (name_key(name),))
         return None if row is None else decode(Campaign, row)
 
     @on_worker
     def list_campaigns(self) -> list[Campaign]:
         """Oldest first."""
         return [decode(Campaign, row) for row in self._all("SELECT * FROM campaigns ORDER BY id")]
-
-
-def _normalise(settings: dict[str, Any]) -> dict[str, Any]:
-    allowed = {f.name for f in dataclasses.fields(Campaign)} - {"id"}
-    unknown = sorted(set(settings) - allowed)
-    if unknown:
-        raise TypeError(f"not campaign settings: {', '.join(unknown)}")
-    fields = dict(settings)
-    if "term_codes" in fields:
-        fields["term_codes"] = [term_code(item) for item in fields["term_codes"]]
-    return fields
-
-
-def _clean_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise InvalidInput("A campaign needs a name.")
-    return name
-
-
-def _name_key(name: str) -> str:
-    return name.strip().casefold()
-
-
-def _name_taken(name: str) -> Conflict:
-    return Conflict(f"A campaign named {name!r} already exists: choose another name.")

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import functools
 import json
-import types
 import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from engine.models import TermCode, TermCodeKind
+from engine.models import TermCode
+from engine.store.fields import Kind, field_kinds, term_code, term_code_json
 
 T = TypeVar("T")
-
-Kind = Literal["time", "enum", "json", "bool", "term_codes", "plain"]
 
 
 def to_iso(when: datetime) -> str:
@@ -40,7 +37,7 @@ def to_json(value: Any) -> str:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, TermCode):
-        return {"code": value.code, "label": value.label, "kind": value.kind.value}
+        return term_code_json(value)
     if isinstance(value, datetime):
         return to_iso(value)
     raise TypeError(f"cannot store {type(value).__name__} as JSON: {value!r}")
@@ -72,16 +69,9 @@ def encode_record(obj: Any, without: tuple[str, ...] = ("id",)) -> dict[str, Any
     }
 
 
-def term_code(value: TermCode | Mapping[str, Any]) -> TermCode:
-    """A TermCode from itself or from a {code, label, kind} dict (raises KeyError/ValueError)."""
-    if isinstance(value, TermCode):
-        return value
-    return TermCode(str(value["code"]), str(value["label"]), TermCodeKind(value["kind"]))
-
-
 def decode(cls: type[T], row: Mapping[str, Any]) -> T:
     """Build dataclass ``cls`` from a row; columns that are not fields are ignored."""
-    kinds = _field_kinds(typing.cast(type, cls))
+    kinds = field_kinds(typing.cast(type, cls))
     values = {name: _decode_value(kinds[name], row[name]) for name in kinds if name in row}
     return cls(**values)
 
@@ -101,25 +91,3 @@ def _decode_value(kind: tuple[Kind, Any], value: Any) -> Any:
     if what == "term_codes":
         return [term_code(item) for item in json.loads(value)]
     return value
-
-
-@functools.cache
-def _field_kinds(cls: type) -> dict[str, tuple[Kind, Any]]:
-    hints = typing.get_type_hints(cls)
-    return {f.name: _kind(hints[f.name]) for f in dataclasses.fields(cls)}
-
-
-def _kind(hint: Any) -> tuple[Kind, Any]:
-    if isinstance(hint, types.UnionType):
-        (hint,) = [arg for arg in typing.get_args(hint) if arg is not types.NoneType]
-    if hint is datetime:
-        return ("time", None)
-    if hint is bool:
-        return ("bool", None)
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return ("enum", hint)
-    if typing.get_origin(hint) is list and typing.get_args(hint) == (TermCode,):
-        return ("term_codes", None)
-    if typing.get_origin(hint) in (list, dict):
-        return ("json", None)
-    return ("plain", None)

@@ -10,24 +10,22 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from engine.models import VOTER_FIELDS, Attempt, CallState, Voter, VoterStatus
+from engine.models import Attempt, CallState, Voter, VoterStatus
 from engine.store.base import VoterInput
 from engine.store.sqlite.base import SqliteBase, fetch_all, immediate
 from engine.store.sqlite.rows import decode, encode_record, from_iso, to_iso, to_json
 from engine.store.sqlite.worker import on_worker
+from engine.store.voter_rows import MERGED_FIELDS, import_record, merge
 
 _BATCH = 500
 """Import rows handled per round of queries (each phone is a parameter of an IN list)."""
 
-_MERGED_FIELDS = tuple(name for name in VOTER_FIELDS if name != "phone")
-_TEXT_FIELDS = tuple(name for name in _MERGED_FIELDS if name not in ("age", "extra", "source_line"))
-
 _INSERT_VOTER = f"""
-INSERT INTO voters (campaign_id, phone, {", ".join(_MERGED_FIELDS)}, status, attempts)
-VALUES (?, ?, {", ".join("?" * len(_MERGED_FIELDS))}, ?, 0)"""
+INSERT INTO voters (campaign_id, phone, {", ".join(MERGED_FIELDS)}, status, attempts)
+VALUES (?, ?, {", ".join("?" * len(MERGED_FIELDS))}, ?, 0)"""
 
 _UPDATE_MERGED = f"""
-UPDATE voters SET {", ".join(f"{name} = ?" for name in _MERGED_FIELDS)} WHERE id = ?"""
+UPDATE voters SET {", ".join(f"{name} = ?" for name in MERGED_FIELDS)} WHERE id = ?"""
 
 _CALLABLE = """
 SELECT * FROM voters AS v
@@ -186,7 +184,7 @@ def _add_batch(
         row["phone"]: {**row, "extra": json.loads(row["extra"])}
         for row in fetch_all(
             conn,
-            f"SELECT id, phone, {', '.join(_MERGED_FIELDS)} FROM voters "
+            f"SELECT id, phone, {', '.join(MERGED_FIELDS)} FROM voters "
             f"WHERE campaign_id = ? AND phone IN ({marks})",
             [campaign_id, *phones],
         )
@@ -204,12 +202,12 @@ def _add_batch(
     changed: dict[str, dict[str, Any]] = {}
     merged = 0
     for row in batch:
-        record = _record(row)
+        record = import_record(row)
         if row.phone in new:
-            _merge(new[row.phone], record)
+            merge(new[row.phone], record)
             merged += 1
         elif row.phone in existing:
-            if _merge(existing[row.phone], record):
+            if merge(existing[row.phone], record):
                 changed[row.phone] = existing[row.phone]
             merged += 1
         else:
@@ -232,25 +230,5 @@ def _add_batch(
     return len(new), merged
 
 
-def _record(row: VoterInput) -> dict[str, Any]:
-    record: dict[str, Any] = {name: str(getattr(row, name) or "") for name in _TEXT_FIELDS}
-    record.update(age=row.age, extra=dict(row.extra), source_line=row.source_line)
-    return record
-
-
-def _merge(target: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Fill target's blank fields and extra values from ``new``; True if anything changed."""
-    changed = False
-    for name in (*_TEXT_FIELDS, "age", "source_line"):
-        if target[name] in ("", None) and new[name] not in ("", None):
-            target[name] = new[name]
-            changed = True
-    for key, value in new["extra"].items():
-        if key not in target["extra"] or (value and not target["extra"][key]):
-            target["extra"][key] = value
-            changed = True
-    return changed
-
-
 def _merged_values(record: dict[str, Any]) -> list[Any]:
-    return [to_json(record[name]) if name == "extra" else record[name] for name in _MERGED_FIELDS]
+    return [to_json(record[name]) if name == "extra" else record[name] for name in MERGED_FIELDS]
