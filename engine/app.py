@@ -41,7 +41,7 @@ from engine.security.password_hasher import PasswordHasher
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.service import PIN_LENGTH, VolunteerService
 from engine.store.base import Store
-from engine.store.sqlite.store import SqliteStore
+from engine.store.open import open_store
 from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.runtime import Telephony
 from engine.telephony.softphone import Softphones
@@ -77,7 +77,7 @@ class Engine:
         """Open the store and, given ARI settings, connect to the dialer PBX, recover what an
         earlier run left open and start dialing. Everything stops on exit."""
         own_store = store is None
-        store = store or SqliteStore.open(cfg.engine.database)
+        store = store or await open_store(cfg.engine.database)
         notifier = Notifier()
         metrics = EngineMetrics(store)
         loop_lag = asyncio.create_task(metrics.loop_lag.run(), name="event-loop lag")

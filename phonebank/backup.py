@@ -8,22 +8,25 @@ from pathlib import Path
 
 from engine.clock import utc_now
 from engine.config import Config
+from engine.store.open import sqlite_path
 from engine.store.sqlite.backup import DatabaseSummary, back_up, restore
 
 
 def backup_database(cfg: Config, target: Path, force: bool) -> int:
     started = time.monotonic()
-    summary = back_up(cfg.engine.database, target, force=force)
+    database = sqlite_path(cfg.engine.database)
+    summary = back_up(database, target, force=force)
     print(
-        f"backed up {cfg.engine.database} to {target} in {time.monotonic() - started:.1f} s: "
+        f"backed up {database} to {target} in {time.monotonic() - started:.1f} s: "
         + describe(summary)
     )
     return 0
 
 
 def restore_database(cfg: Config, source: Path) -> int:
-    restored = restore(cfg.engine.database, source, utc_now())
-    print(f"restored {source} into {cfg.engine.database}: {describe(restored.summary)}")
+    database = sqlite_path(cfg.engine.database)
+    restored = restore(database, source, utc_now())
+    print(f"restored {source} into {database}: {describe(restored.summary)}")
     if restored.kept is not None:
         print(f"the database it replaced is kept as {restored.kept}")
     print("start phonebank as usual; it brings a backup of an older schema up to date")

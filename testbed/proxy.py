@@ -195,7 +195,7 @@ async def running_proxied_app(
         cfg = load_config(environ={})
         cfg = dataclasses.replace(
             cfg,
-            engine=dataclasses.replace(cfg.engine, database=database),
+            engine=dataclasses.replace(cfg.engine, database=str(database)),
             web=dataclasses.replace(cfg.web, port=web_port, public_url=caddy.url),
         )
         sounds = SoundLibrary(pair.dialer.runtime.host_path(SOUNDS), SOUNDS)

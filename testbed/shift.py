@@ -34,7 +34,7 @@ async def running_engine(
 ) -> AsyncIterator[Engine]:
     """The engine on ``pair`` with its database at ``database`` (and a carrier ``trunk``)."""
     cfg = load_config()
-    cfg = dataclasses.replace(cfg, engine=dataclasses.replace(cfg.engine, database=database))
+    cfg = dataclasses.replace(cfg, engine=dataclasses.replace(cfg.engine, database=str(database)))
     if trunk is not None:
         cfg = dataclasses.replace(cfg, trunk=trunk)
     runtime = pair.dialer.runtime

@@ -84,8 +84,9 @@ class TrunkConfig:
 class EngineConfig:
     """The dialer engine."""
 
-    database: Path = Path("/var/lib/phonebank/phonebank.db")
-    """SQLite database file (WAL mode)."""
+    database: str = "/var/lib/phonebank/phonebank.db"
+    """The SQLite database file (WAL mode), or a postgresql://USER:PASSWORD@HOST:PORT/DATABASE
+    URL for the PostgreSQL store (engine/store/open.py)."""
     default_region: str = "US"
     """Region for phone numbers written without a country code (ISO 3166 code)."""
     originates_per_second: float = 20.0

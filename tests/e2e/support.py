@@ -255,7 +255,7 @@ async def engine_behind_proxy(
     cfg = load_config(environ=settings)
     cfg = dataclasses.replace(
         cfg,
-        engine=dataclasses.replace(cfg.engine, database=database),
+        engine=dataclasses.replace(cfg.engine, database=str(database)),
         web=dataclasses.replace(cfg.web, host="127.0.0.1", port=web_port),
     )
     spec = pair.dialer.spec
