@@ -34,9 +34,9 @@ async def open_store(setting: str | os.PathLike[str]) -> Store:
 
 def backend_of(setting: str | os.PathLike[str]) -> Backend:
     """Which store ``setting`` names: "postgresql" for a postgresql:// (or postgres://) URL,
-    "sqlite" for a file path (or ":memory:"). Raises ConfigError, naming the key, for an empty setting, a URL of another
-    kind or a PostgreSQL URL libpq cannot read; the message never repeats the URL (it may
-    hold a password)."""
+    "sqlite" for a file path (or ":memory:"). Raises ConfigError, naming the key, for an
+    empty setting, a URL of another kind or a PostgreSQL URL libpq cannot read; the message
+    never repeats the URL (it may hold a password)."""
     text = str(setting).strip()
     if not text:
         raise ConfigError(

@@ -20,18 +20,36 @@ from engine.store.voter_rows import MERGED_FIELDS, import_record, merge
 _BATCH = 500
 """Import rows handled per round of queries."""
 
-_INSERT_VOTER = f"""
-INSERT INTO voters (campaign_id, phone, {", ".join(MERGED_FIELDS)}, status, attempts)
-VALUES (%s, %s, {", ".join(["%s"] * len(MERGED_FIELDS))}, %s, 0)"""
+_COPY_VOTERS = f"""
+COPY voters (campaign_id, phone, {", ".join(MERGED_FIELDS)}, status, attempts) FROM STDIN"""
+"""New voters go in with COPY: a 100,000-row list in seconds, not the minute of one INSERT
+per row."""
+
+_EXISTING = f"""
+SELECT v.id, v.phone, {", ".join(f"v.{name}" for name in MERGED_FIELDS)}
+FROM unnest(%s::text[]) AS given(phone)
+CROSS JOIN LATERAL (
+    SELECT * FROM voters WHERE campaign_id = %s AND phone = given.phone LIMIT 1) AS v"""
+"""The batch's phones already in the campaign, one index probe each (the unique index on
+(campaign_id, phone)). The LIMIT keeps the planner from turning this into a scan of the
+campaign's voters: while a new campaign's list goes in, the statistics still say it has
+none, and `phone = ANY(...)` over its voters made a 100,000-row import quadratic."""
+
+_LISTED = """
+SELECT given.phone FROM unnest(%s::text[]) AS given(phone)
+CROSS JOIN LATERAL (
+    SELECT 1 FROM dnc
+    WHERE dnc.phone = given.phone AND (dnc.campaign_id IS NULL OR dnc.campaign_id = %s)
+    LIMIT 1) AS listed"""
+"""The batch's phones on the campaign's or the global do-not-call list (index dnc_phone)."""
 
 _UPDATE_MERGED = f"""
 UPDATE voters SET {", ".join(f"{name} = %s" for name in MERGED_FIELDS)} WHERE id = %s"""
 
-_CLAIM = """
-WITH picked AS (
-    SELECT v.id FROM voters AS v
+_CALLABLE = """
+    SELECT v.id, v.next_attempt_at FROM voters AS v
     WHERE v.campaign_id = %(campaign)s
-      AND v.status IN (%(pending)s, %(retry)s)
+      AND v.status = %({status})s
       AND (v.next_attempt_at IS NULL OR v.next_attempt_at <= %(now)s)
       AND v.attempts < %(max_attempts)s
       AND v.timezone = ANY(%(zones)s)
@@ -41,13 +59,25 @@ WITH picked AS (
           WHERE d.phone = v.phone AND (d.campaign_id IS NULL OR d.campaign_id = v.campaign_id))
     ORDER BY v.next_attempt_at NULLS FIRST, v.id
     LIMIT %(count)s
-    FOR UPDATE SKIP LOCKED)
+    FOR UPDATE SKIP LOCKED"""
+
+_CLAIM = f"""
+WITH pending AS ({_CALLABLE.format(status="pending")}),
+retry AS ({_CALLABLE.format(status="retry")}),
+picked AS (
+    SELECT id FROM (SELECT * FROM pending UNION ALL SELECT * FROM retry) AS callable
+    ORDER BY next_attempt_at NULLS FIRST, id
+    LIMIT %(count)s)
 UPDATE voters SET status = %(in_flight)s, attempts = voters.attempts + 1
 FROM picked WHERE voters.id = picked.id
 RETURNING voters.*"""
 """The callable voters, oldest next_attempt_at first, then import order, locked as they are
 read: a voter another transaction is claiming is skipped, not waited for; one it has just
-claimed is no longer callable when re-checked (READ COMMITTED re-reads a locked row)."""
+claimed is no longer callable when re-checked (READ COMMITTED re-reads a locked row). Each
+status is read in the order of the voters_callable index and stops after the count, as in
+the SQLite store: `status IN (...)` would sort every callable voter of the campaign (150 ms
+a claim at 100,000 voters). Up to count voters of the status not taken stay locked until
+the claim commits, a moment later."""
 
 
 class VotersMixin(PostgresBase):
@@ -173,23 +203,9 @@ async def _add_batch(
     """Insert or merge one batch of import rows; returns (inserted, merged)."""
     phones = sorted({row.phone for row in batch})
     existing = {
-        row["phone"]: row
-        for row in await fetch_all(
-            conn,
-            f"SELECT id, phone, {', '.join(MERGED_FIELDS)} FROM voters "
-            "WHERE campaign_id = %s AND phone = ANY(%s)",
-            (campaign_id, phones),
-        )
+        row["phone"]: row for row in await fetch_all(conn, _EXISTING, (phones, campaign_id))
     }
-    on_dnc = {
-        row["phone"]
-        for row in await fetch_all(
-            conn,
-            "SELECT phone FROM dnc WHERE phone = ANY(%s) "
-            "AND (campaign_id IS NULL OR campaign_id = %s)",
-            (phones, campaign_id),
-        )
-    }
+    on_dnc = {row["phone"] for row in await fetch_all(conn, _LISTED, (phones, campaign_id))}
     new: dict[str, dict[str, Any]] = {}
     changed: dict[str, dict[str, Any]] = {}
     merged = 0
@@ -205,22 +221,15 @@ async def _add_batch(
         else:
             new[row.phone] = record
     async with conn.cursor() as cursor:
-        await cursor.executemany(
-            _INSERT_VOTER,
-            [
-                (
-                    campaign_id,
-                    phone,
-                    *_merged_values(record),
-                    (VoterStatus.DNC if phone in on_dnc else VoterStatus.PENDING).value,
-                )
-                for phone, record in new.items()
-            ],
-        )
-        await cursor.executemany(
-            _UPDATE_MERGED,
-            [(*_merged_values(record), record["id"]) for record in changed.values()],
-        )
+        async with cursor.copy(_COPY_VOTERS) as copy:
+            for phone, record in new.items():
+                status = VoterStatus.DNC if phone in on_dnc else VoterStatus.PENDING
+                await copy.write_row((campaign_id, phone, *_merged_values(record), status.value, 0))
+        if changed:
+            await cursor.executemany(
+                _UPDATE_MERGED,
+                [(*_merged_values(record), record["id"]) for record in changed.values()],
+            )
     return len(new), merged
 
 
