@@ -267,3 +267,28 @@ async def test_every_write_is_committed_before_it_returns(tmp_path: Path) -> Non
     finally:
         await writer.close()
         await reader.close()
+
+
+async def test_operators_are_counted_and_removed_with_their_tokens(store: Store) -> None:
+    admin = await store.add_operator("admin", "hash")
+    await store.add_operator("other", "hash")
+    await store.add_api_token(admin.id, "one", "laptop", T0)
+    await store.add_api_token(admin.id, "two", "phone", T0 + timedelta(hours=1))
+    assert await store.count_operators() == 2
+    assert await store.operator_by_token_hash("two", issued_after=T0) == admin
+    assert await store.operator_by_token_hash("one", issued_after=T0) is None
+    assert await store.remove_operator("ADMIN") == (admin, 2)
+    assert await store.count_operators() == 1
+    with pytest.raises(NotFound):
+        await store.remove_operator("admin")
+
+
+async def test_api_tokens_are_deleted_one_by_operator_or_by_age(store: Store) -> None:
+    admin = await store.add_operator("admin", "hash")
+    for n in range(4):
+        await store.add_api_token(admin.id, f"token{n}", "", T0 + timedelta(hours=n))
+    assert await store.delete_api_tokens(token_hash="token3") == 1
+    assert await store.delete_api_tokens(issued_before=T0 + timedelta(hours=1)) == 1
+    assert await store.delete_api_tokens(operator_id=admin.id) == 2
+    with pytest.raises(ValueError, match="needs a token"):
+        await store.delete_api_tokens()

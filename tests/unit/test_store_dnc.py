@@ -107,3 +107,18 @@ async def test_dnc_phones_joins_the_campaign_and_global_lists(store: Store) -> N
     await store.add_dnc(phones(1, start=1)[0], None, "asked", "admin", T0)
     await store.add_dnc(phones(1, start=2)[0], spring, "asked", "ann", T0)
     assert await store.dnc_phones(fall) == set(phones(2))
+
+
+async def test_adding_many_counts_only_the_new_ones_and_keeps_their_order(store: Store) -> None:
+    campaign_id = await campaign_with_voters(store, phones(3))
+    await store.add_dnc(phones(1, 1)[0], campaign_id, "asked", "ann", T0)
+    given = [phones(1, 2)[0], phones(1, 1)[0], phones(1, 0)[0], phones(1, 2)[0]]
+    assert await store.add_dnc_many(given, campaign_id, "list", "admin", T0) == 2
+    assert [entry.phone for entry in await store.list_dnc(campaign_id)] == [
+        phones(1, 1)[0],
+        phones(1, 2)[0],
+        phones(1, 0)[0],
+    ]
+    assert await statuses(store, campaign_id) == {VoterStatus.DNC: 3}
+    with pytest.raises(NotFound):
+        await store.add_dnc_many(given, 99, "list", "admin", T0)

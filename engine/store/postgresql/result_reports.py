@@ -129,9 +129,9 @@ class ResultReportsMixin(PostgresBase):
     async def result_volunteers(self, campaign_id: int) -> list[tuple[int, str]]:
         """(id, name) of the volunteers with a result in the campaign, by name."""
         rows = await self._all(
-            "SELECT DISTINCT vol.id, vol.name FROM results AS r JOIN volunteers AS vol "
-            'ON vol.id = r.volunteer_id WHERE r.campaign_id = %s ORDER BY vol.name COLLATE "C",'
-            " vol.id",
+            "SELECT vol.id, vol.name FROM volunteers AS vol WHERE EXISTS (SELECT 1 FROM results"
+            " AS r WHERE r.volunteer_id = vol.id AND r.campaign_id = %s)"
+            ' ORDER BY vol.name COLLATE "C", vol.id',
             (campaign_id,),
         )
         return [(row["id"], row["name"]) for row in rows]
