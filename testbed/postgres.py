@@ -17,6 +17,7 @@ import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -160,12 +161,23 @@ class PostgresServer:
         return self.dsn(name)
 
     def stop(self) -> None:
-        """Stop the server (fast shutdown: sessions are cut) and remove its directory."""
+        """Stop the server (fast shutdown: sessions are cut; SIGKILL by its PID if pg_ctl
+        fails) and remove its directory."""
         try:
             if (self.data / "postmaster.pid").exists():
-                _run(stop_command(self.binaries, self.data), self.user)
+                try:
+                    _run(stop_command(self.binaries, self.data), self.user)
+                except SetupError:
+                    log.warning("pg_ctl stop failed; killing PostgreSQL in %s", self.root)
+                    _kill(self.data / "postmaster.pid")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _kill(pid_file: Path) -> None:
+    """SIGKILL the postmaster whose PID heads ``pid_file`` (its children exit with it)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
 
 
 def _run(command: Sequence[str], user: str | None) -> None:

@@ -42,15 +42,23 @@ async def session_for(
 
 async def empty_postgres_store(dsn: str) -> PostgresStore:
     """A PostgreSQL store on ``dsn`` with every table emptied and ids starting at 1 again, as
-    in a new database (faster than creating one per test)."""
+    in a new database (faster than creating one per test). DELETE with the foreign keys off
+    (the server's own superuser): TRUNCATE of every table takes 100 ms, this a few."""
     store = await PostgresStore.open(dsn, pool_size=(1, 4))
-    async with store.pool.connection() as conn:
+    async with store.pool.connection() as conn, conn.transaction():
         cursor = await conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename <> 'migrations'"
         )
-        tables = ", ".join(row["tablename"] for row in await cursor.fetchall())
-        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        tables = [row["tablename"] for row in await cursor.fetchall()]
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        for table in tables:
+            await conn.execute(f"DELETE FROM {table}")
+        await conn.execute(
+            "SELECT setval(sequence, 1, false) FROM (SELECT pg_get_serial_sequence(table_name,"
+            " 'id') AS sequence FROM information_schema.columns WHERE table_schema = 'public'"
+            " AND column_name = 'id' AND is_identity = 'YES') AS identities"
+        )
     return store
 
 
