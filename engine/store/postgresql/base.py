@@ -48,9 +48,10 @@ async def insert(conn: Connection, table: str, record: Mapping[str, Any]) -> int
 async def get_row(
     conn: Connection, table: str, row_id: int, what: str, *, lock: bool = False
 ) -> dict[str, Any]:
-    """The row with this id (locked FOR UPDATE when ``lock``). Raises NotFound naming
-    ``what``."""
-    suffix = " FOR UPDATE" if lock else ""
+    """The row with this id; with ``lock``, locked until the transaction ends against other
+    writers of it (FOR NO KEY UPDATE: rows that refer to it may still be added). Raises
+    NotFound naming ``what``."""
+    suffix = " FOR NO KEY UPDATE" if lock else ""
     row = await fetch_one(conn, f"SELECT * FROM {table} WHERE id = %s{suffix}", (row_id,))
     if row is None:
         raise NotFound(f"There is no {what} with id {row_id}.")

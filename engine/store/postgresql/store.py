@@ -62,9 +62,6 @@ class PostgresStore(
     """Every Store method over a pool of connections to one PostgreSQL database; several
     stores, in several processes, may share it."""
 
-    def __init__(self, pool: Pool) -> None:
-        super().__init__(pool)
-
     @classmethod
     async def open(cls, dsn: str, pool_size: tuple[int, int] = POOL_SIZE) -> PostgresStore:
         """Connect to the database at ``dsn`` (a postgresql:// URL or libpq key=value string),
