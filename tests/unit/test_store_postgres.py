@@ -17,7 +17,15 @@ from engine.pbx.ports import pick_port
 from engine.store.postgresql.migrations import MIGRATIONS, migrate
 from engine.store.postgresql.store import PostgresStore
 from testbed.postgres import PostgresServer
-from tests.unit.store_helpers import NY, T0, campaign_with_voters, empty_postgres_store, phones
+from tests.unit.store_helpers import (
+    NY,
+    T0,
+    Row,
+    campaign_with_voters,
+    empty_postgres_store,
+    phones,
+    session_for,
+)
 
 _names = itertools.count(1)
 
@@ -175,3 +183,37 @@ async def test_concurrent_claimers_never_share_a_voter(
     assert sorted(every) == list(range(1, 401))
     assert sum(1 for mine in claimed if mine) > 1
     assert len(await store.list_attempts(campaign_id)) == 400
+
+
+# --- writers that SQLite puts in a queue take turns --------------------------------------------
+
+
+async def test_concurrent_writers_of_one_thing_take_turns(
+    store: PostgresStore, postgres_dsn: str
+) -> None:
+    """Two engines import the same list, sign the same volunteer up and save the same call's
+    result at once: no uniqueness error, and the same outcome as one after the other."""
+    other = await PostgresStore.open(postgres_dsn)
+    try:
+        campaign = await store.create_campaign("Fall")
+        rows = [Row(phone) for phone in phones(300)]
+        imports = await asyncio.gather(
+            store.add_voters(campaign.id, rows), other.add_voters(campaign.id, rows)
+        )
+        assert sorted(imports) == [(0, 300), (300, 0)]
+        ann, again = await asyncio.gather(
+            store.add_volunteer("Ann", "ann@example.org", "+12025550100"),
+            other.add_volunteer("Ann", "ANN@example.org ", "+12025550100"),
+        )
+        assert ann == again
+        session_id = await session_for(store, campaign.id)
+        [(_, attempt)] = await store.claim_voters(campaign.id, 1, T0, [NY], 3)
+        await asyncio.gather(
+            store.save_result(attempt.id, session_id, "talked", {}, "", T0),
+            other.save_result(attempt.id, session_id, "no_contact", {}, "", T0),
+        )
+        result = await store.result_for_attempt(attempt.id)
+        assert result is not None
+        assert len(await store.result_history(result.id)) == 1
+    finally:
+        await other.close()
