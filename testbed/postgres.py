@@ -131,7 +131,14 @@ class PostgresServer:
         binaries, user = bin_dir(), server_user()
         root = Path(tempfile.mkdtemp(prefix="phonebank-pg-"))
         if user is not None:
-            entry = pwd.getpwnam(user)
+            try:
+                entry = pwd.getpwnam(user)
+            except KeyError:
+                shutil.rmtree(root, ignore_errors=True)
+                raise SetupError(
+                    f"There is no {user!r} user to run PostgreSQL as (it refuses root):"
+                    " run `make deps` (Debian's postgresql package creates it)."
+                ) from None
             os.chown(root, entry.pw_uid, entry.pw_gid)
         try:
             _run(initdb_command(binaries, root / "data"), user)
