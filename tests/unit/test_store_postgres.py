@@ -217,3 +217,18 @@ async def test_concurrent_writers_of_one_thing_take_turns(
         assert len(await store.result_history(result.id)) == 1
     finally:
         await other.close()
+
+
+# --- the test server ---------------------------------------------------------------------------
+
+
+def test_each_test_server_has_its_own_port_and_directory(postgres_server: PostgresServer) -> None:
+    """What lets every pytest-xdist worker start its own: a free port, a directory of its
+    own, owned by the unprivileged user; stopping it removes the directory."""
+    with PostgresServer.start() as second:
+        assert second.port != postgres_server.port
+        assert second.root != postgres_server.root
+        assert second.data.stat().st_uid != 0
+        root = second.root
+    assert not root.exists()
+    assert postgres_server.data.exists()
