@@ -167,6 +167,12 @@ class PostgresServer:
               "-U", SERVER_USER, name], self.user)  # fmt: skip
         return self.dsn(name)
 
+    def restart(self) -> None:
+        """Stop the server (cutting every session) and start it again on the same port."""
+        log_file = str(self.root / "server.log")  # not our pipe: run() would wait for its end
+        command = [str(self.binaries / "pg_ctl"), "--pgdata", str(self.data), "--log", log_file]
+        _run([*command, "-m", "fast", "-w", "restart"], self.user)
+
     def stop(self) -> None:
         """Stop the server (fast shutdown: sessions are cut; SIGKILL by its PID if pg_ctl
         fails) and remove its directory."""

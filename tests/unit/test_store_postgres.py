@@ -232,3 +232,17 @@ def test_each_test_server_has_its_own_port_and_directory(postgres_server: Postgr
         root = second.root
     assert not root.exists()
     assert postgres_server.data.exists()
+
+
+async def test_the_store_carries_on_after_the_server_restarts() -> None:
+    """Connections the server cut are checked and replaced when next taken from the pool: no
+    store call fails because of the restart."""
+    with PostgresServer.start() as server:
+        store = await PostgresStore.open(server.create_database("restarted"), pool_size=(2, 2))
+        try:
+            campaign = await store.create_campaign("Fall")
+            await asyncio.to_thread(server.restart)
+            assert await store.get_campaign(campaign.id) == campaign
+            assert len(await store.list_campaigns()) == 1
+        finally:
+            await store.close()

@@ -89,6 +89,8 @@ class PostgresStore(
             connection_class=AsyncConnection[DictRow],
             # autocommit: a transaction only where a method opens one; rows as dicts
             kwargs={"autocommit": True, "row_factory": dict_row, "options": OPTIONS},
+            # a connection the server dropped (a restart, a failover) is replaced before use
+            check=AsyncConnectionPool.check_connection,
             min_size=pool_size[0],
             max_size=pool_size[1],
             open=False,
