@@ -1,5 +1,7 @@
-"""The store interface. engine/store/sqlite/ implements it; a PostgreSQL store can sit beside
-it later without touching callers. Every method commits before it returns.
+"""The store interface. engine/store/sqlite/ implements it over SQLite (one machine, the
+default) and engine/store/postgresql/ over PostgreSQL (several engines on one database);
+engine/store/open.py opens the one `engine.database` names. Every method commits before it
+returns.
 
 Times are timezone-aware UTC datetimes. Methods raise engine.errors.NotFound for an unknown id
 where they say so, and engine.errors.Conflict for a broken uniqueness rule.
