@@ -3,7 +3,9 @@ seeds, the predictive campaign told the true world and learning it as the engine
 and warm-started); the drifting worlds; small teams; the learning window's trade-off.
 
 .venv/bin/python -m bench.pacing [--quick] [--hours H] [--seeds S] [--jobs J] [--true-model]
-                                 [--no-drift] [--no-small] [--no-windows]
+                                 [--no-drift] [--no-small] [--drift-seeds S] [--windows]
+
+The window sweep (--windows) is left out by default to keep the run near 10 minutes.
 """
 
 from __future__ import annotations
@@ -42,21 +44,22 @@ def jobs_for(args: argparse.Namespace, hours: float, seeds: int) -> list[Job]:
             for name in ("manual", "power-1", "predictive", "learning")
             for seed in range(seeds)
         ]
-    if not args.no_drift:
+    drift_seeds = min(seeds, args.drift_seeds)
+    if not args.no_drift or args.windows:
         jobs += [
             (name, n, world, hours, seed, WINDOW_S)
             for world in ("step", "smooth")
             for n in DRIFT_VOLUNTEERS
             for name in ("told the truth", "learning cold")
-            for seed in range(seeds)
+            for seed in range(drift_seeds)
         ]
-    if not args.no_windows:
+    if args.windows:
         jobs += [
             ("learning cold", n, "step", hours, seed, window)
             for n in WINDOW_VOLUNTEERS
             for window in WINDOWS
             if window != WINDOW_S
-            for seed in range(seeds)
+            for seed in range(drift_seeds)
         ]
     return jobs
 
@@ -76,10 +79,11 @@ def main() -> None:
     ap.add_argument("--true-model", action="store_true", help="predictive told the truth only")
     ap.add_argument("--no-drift", action="store_true", help="leave out the drifting worlds")
     ap.add_argument("--no-small", action="store_true", help="leave out 2 to 4 volunteers")
-    ap.add_argument("--no-windows", action="store_true", help="leave out the window sweep")
+    ap.add_argument("--drift-seeds", type=int, default=2, help="seeds of the drifting worlds")
+    ap.add_argument("--windows", action="store_true", help="add the learning window sweep")
     args = ap.parse_args()
     if args.true_model:
-        args.no_drift = args.no_small = args.no_windows = True
+        args.no_drift, args.no_small, args.windows = True, True, False
     hours, seeds = (2.0, 1) if args.quick else (args.hours, args.seeds)
     jobs = sorted(jobs_for(args, hours, seeds), key=cost, reverse=True)
     started = time.monotonic()
@@ -90,9 +94,9 @@ def main() -> None:
     print_table(rows, CONTACT_RATES, VOLUNTEERS)
     if not args.no_small:
         print_small(rows, CONTACT_RATES, (1, *SMALL))
-    if not args.no_drift:
+    if not args.no_drift or args.windows:
         print_drift(rows, DRIFT_VOLUNTEERS)
-    if not args.no_windows:
+    if args.windows:
         print_windows(rows, WINDOW_VOLUNTEERS, WINDOWS)
 
 
