@@ -82,7 +82,7 @@ def run_job(job: Job) -> list[Row]:
         first = LearningCampaign(PREDICTIVE, p, n, hours, seed, Learned.with_window(window))
         cold = first.run()
         learned = Learned.from_json(first.pacing.learned.to_json())  # saved at the shift's end
-        warm = LearningCampaign(PREDICTIVE, p, n, hours, seed + 7, learned, shift=1).run()
+        warm = LearningCampaign(PREDICTIVE, p, n, hours, seed, learned, shift=1).run()
         label = "" if window == WINDOW_S else f" {window / 60:g} min"
         return [
             (f"learning cold{label}", n, world, cold),

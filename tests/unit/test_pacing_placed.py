@@ -110,6 +110,24 @@ def test_a_changed_answer_rate_is_followed_within_the_window() -> None:
     assert learned.model(RING_OUT_S).person_rate == pytest.approx(0.20, abs=0.01)
 
 
+def test_a_step_in_the_answer_rate_restarts_the_window_within_minutes() -> None:
+    """10 % for an hour, then 20 %: the last two minutes of counted calls stand out, so the
+    window restarts from them instead of taking its 30 minutes to follow (over-dialing
+    meanwhile). Four minutes after the step it reads about 18 % (the two minutes it restarted
+    from straddle the step); without a restart, about 12 %."""
+    calls = stream(50, 60.0, 0.10) + stream(50, 10.0, 0.20, first_id=10**6, start_s=3600.0)
+    learned = Learned()
+    feed(learned, calls, 3600.0 + 4 * 60.0)
+    assert 0.17 < learned.model(RING_OUT_S).person_rate <= 0.20
+    assert sum(learned.placed.counts.values()) < 1000  # the recent calls only
+
+
+def test_noise_alone_does_not_restart_the_window() -> None:
+    learned = Learned()
+    feed(learned, stream(20, 120.0, 0.10, seed=5), 120 * 60.0)
+    assert sum(learned.placed.counts.values()) > 3000  # 30 minutes of 20 volunteers' calls
+
+
 def test_the_next_shift_starts_from_what_the_last_one_learned() -> None:
     """A shift at 20 %, saved; the next day's first minutes still read 20 % (not the 10 %
     prior), and the old calls slide out as the new shift's calls come in."""

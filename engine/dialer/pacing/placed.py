@@ -15,6 +15,7 @@ in, so a new shift starts from the last one's mix (a warm start). No I/O here.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,13 @@ MIN_CALLS = 2000
 """The window keeps at least this many counted calls, however long ago they were placed: a
 small team places ~1,300 calls in 30 minutes at 10 volunteers, a 0.8-point error on 10 %."""
 PAUSE_S = 300.0
+RECENT_S = 120.0
+"""The last minutes of counted calls, compared with the whole window to notice a change."""
+SHIFT_Z = 4.0
+"""A contact rate in the recent calls this many standard errors from the window's is a change
+in the list's answer rate (an evening starting, another part of the list): the window restarts
+from the recent calls. By chance that happens about once in five 8-hour shifts."""
+MIN_RECENT = 100
 """No call placed for this long is a pause: the window's clock stops until dialing resumes."""
 
 PERSON, MACHINE, NO_ANSWER, FAILED = "person", "machine", "no answer", "failed"
@@ -158,6 +166,30 @@ class PlacedCalls:
             oldest = self.newest_s - self.window_s
             while len(self.counted) > self.min_calls and self.counted[0][0] < oldest:
                 self.counts[self.counted.popleft()[1]] -= 1
+        self._restart_on_a_change()
+
+    def _restart_on_a_change(self) -> None:
+        """Keep only the last RECENT_S of counted calls if their contact rate is SHIFT_Z
+        standard errors away from the window's: the window would take its whole length to
+        follow, over-dialing (the rate went up) or idling volunteers (it went down) meanwhile."""
+        n = len(self.counted)
+        if n < 2 * MIN_RECENT:
+            return
+        since = self.counted[-1][0] - RECENT_S
+        recent = people = 0
+        for placed, kind in reversed(self.counted):
+            if placed < since:
+                break
+            recent += 1
+            people += kind == PERSON
+        if recent < MIN_RECENT or recent * 2 > n:
+            return
+        rate = self.counts[PERSON] / n
+        spread = math.sqrt(max(rate * (1.0 - rate), 0.25 / n) / recent)
+        if abs(people / recent - rate) <= SHIFT_Z * spread:
+            return
+        while self.counted and self.counted[0][0] < since:
+            self.counts[self.counted.popleft()[1]] -= 1
 
     def young_people(self) -> int:
         """People among the calls too recent to count (a ceiling counts them)."""
