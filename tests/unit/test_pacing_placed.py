@@ -119,7 +119,7 @@ def test_a_step_in_the_answer_rate_restarts_the_window_within_minutes() -> None:
     learned = Learned()
     feed(learned, calls, 3600.0 + 4 * 60.0)
     assert 0.17 < learned.model(RING_OUT_S).person_rate <= 0.20
-    assert sum(learned.placed.counts.values()) < 1000  # the recent calls only
+    assert sum(learned.placed.counts.values()) < 1500  # not the ~8,000 of a 30-minute window
 
 
 def test_noise_alone_does_not_restart_the_window() -> None:
