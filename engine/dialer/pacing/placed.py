@@ -10,7 +10,9 @@ only calls old enough has no such bias, at the cost of learning ~40 s late.
 
 The window is measured in dialing time: when a campaign starts placing calls again after a
 pause (the next shift, or a break), what it learned is kept and slides out as new calls come
-in, so a new shift starts from the last one's mix (a warm start). No I/O here.
+in, so a new shift starts from the last one's mix (a warm start). When the last two minutes'
+contact rate stands far from the window's, the window restarts from them (a changed answer
+rate is followed in minutes, not in the window's length). No I/O here.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ RECENT_S = 120.0
 SHIFT_Z = 4.0
 """A contact rate in the recent calls this many standard errors from the window's is a change
 in the list's answer rate (an evening starting, another part of the list): the window restarts
-from the recent calls. By chance that happens about once in five 8-hour shifts."""
+from the recent calls. By chance alone that happens at most about once in five 8-hour
+shifts (a 1-in-16,000 chance at each of 2,880 refreshes)."""
 MIN_RECENT = 100
+"""Fewer recent calls than this say too little to restart on."""
 """No call placed for this long is a pause: the window's clock stops until dialing resumes."""
 
 PERSON, MACHINE, NO_ANSWER, FAILED = "person", "machine", "no answer", "failed"
