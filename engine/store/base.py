@@ -277,8 +277,8 @@ class Store(Protocol):
     async def placed_attempts(
         self, campaign_id: int, from_id: int, since: datetime, limit: int
     ) -> list[Attempt]:
-        """The campaign's attempts from id ``from_id`` on, ended or not, in id order; with
-        ``from_id`` 0, from the first one placed since ``since``."""
+        """The campaign's attempts from id ``from_id`` on, ended or not, in id order, from the
+        first one placed since ``since`` at the earliest."""
 
     async def wrap_ups(
         self, campaign_id: int, after_result_id: int, limit: int

@@ -34,27 +34,28 @@ class PacingMixin(SqliteBase):
     def placed_attempts(
         self, campaign_id: int, from_id: int, since: datetime, limit: int
     ) -> list[Attempt]:
-        """The campaign's attempts from id ``from_id`` on, ended or not, in id order; with
-        ``from_id`` 0, from the first one placed since ``since`` (found through the indexes
-        attempts_campaign_ended and attempts_campaign_open). Reads a range of the primary key:
-        pacing passes the oldest call whose kind it does not know yet, seconds old."""
-        if from_id <= 0:
-            from_id = self._first_attempt_since(campaign_id, since)
-            if from_id <= 0:
-                return []
+        """The campaign's attempts from id ``from_id`` on, ended or not, in id order, leaving
+        out those that ended before ``since`` below the first one placed since then (pacing
+        passes the oldest call whose kind it does not know yet, seconds old, or 0 when it has
+        read nothing; after a pause it skips ahead). Reads a range of the primary key, its
+        start found through the indexes attempts_campaign_ended and attempts_campaign_open."""
+        first = self._first_attempt_since(campaign_id, since)
+        if first <= 0:
+            return []
         rows = self._all(
             "SELECT * FROM attempts WHERE id >= :from AND +campaign_id = :campaign "
             "ORDER BY id LIMIT :limit",
-            {"campaign": campaign_id, "from": from_id, "limit": limit},
+            {"campaign": campaign_id, "from": max(from_id, first), "limit": limit},
         )
         return [decode(Attempt, row) for row in rows]
 
     def _first_attempt_since(self, campaign_id: int, since: datetime) -> int:
-        """The lowest id among the campaign's attempts ended since ``since`` or still open
-        (every call placed since then is one of those); 0 if none."""
+        """About the lowest id among the campaign's attempts ended since ``since`` or still
+        open: every call placed since then is one of those, and has a higher id than the first
+        to end since then (it was claimed before it ended). 0 if there is none."""
         ended = self._one(
-            "SELECT min(id) AS id FROM attempts INDEXED BY attempts_campaign_ended "
-            "WHERE campaign_id = ? AND ended_at >= ?",
+            "SELECT id FROM attempts INDEXED BY attempts_campaign_ended "
+            "WHERE campaign_id = ? AND ended_at >= ? ORDER BY ended_at LIMIT 1",
             (campaign_id, to_iso(since)),
         )
         open_ = self._one(
