@@ -16,7 +16,7 @@ JSSIP := web/static/vendor/jssip.min.js
 # axe-core: the accessibility checker the e2e suite runs on every page (tests only; never served).
 AXE_VERSION := 4.10.3
 AXE := build/vendor/axe.min.js
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 --dist loadfile --durations=40
 
 .PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup bench-lag setup deps venv pbx jssip axe clean
 

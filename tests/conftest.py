@@ -40,7 +40,7 @@ def pbx_pair(artifacts: Path) -> Iterator[PbxPair]:
         yield pair
     finally:
         pair.stop()
-        logs = artifacts / "pbx-logs"
+        logs = artifacts / "pbx-logs" / os.environ.get("PYTEST_XDIST_WORKER", "main")
         for instance in pair.instances:
             target = logs / instance.spec.name
             shutil.rmtree(target, ignore_errors=True)

@@ -20,6 +20,28 @@ from engine.models import (
 from engine.store.base import Store
 from engine.store.sqlite.store import SqliteStore
 
+SURVEY: list[dict[str, Any]] = [
+    {
+        "id": "support",
+        "text": "Will you support Measure A?",
+        "kind": "single",
+        "options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
+    },
+    {
+        "id": "issues",
+        "text": "Which issues matter most?",
+        "kind": "multiple",
+        "options": [
+            {"value": "schools", "label": "Schools"},
+            {"value": "roads", "label": "Roads"},
+            {"value": "parks", "label": "Parks"},
+        ],
+    },
+    {"id": "comment", "text": "Anything else?", "kind": "text"},
+]
+"""A survey with a single-choice, a multiple-choice and a text question (the results
+report's tests)."""
+
 
 async def volunteer_session(store: Store, campaign_id: int, name: str, at: datetime) -> int:
     """A session of a volunteer called ``name`` (created once per name)."""

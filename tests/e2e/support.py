@@ -24,7 +24,7 @@ from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.shift import SOUNDS, make_campaign, voters_csv
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CLOSE_TIMEOUT_S
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CLOSE_TIMEOUT_S, Shot
 from tests.e2e.other_browsers import DrivenPage
 from web.app import run_web
 
@@ -268,3 +268,12 @@ async def engine_behind_proxy(
 def pbx_ws(pair: PbxPair) -> str:
     """host:port of the dialer PBX's HTTP server, where Asterisk serves /ws."""
     return f"127.0.0.1:{pair.dialer.spec.http_port}"
+
+
+async def both_widths(page: Page, shot: Shot, step: str) -> None:
+    """Screenshots at 1280 px and 375 px, and no sideways scrolling at either."""
+    await shot(page, step)
+    await page.set_viewport_size({"width": 375, "height": 900})
+    await shot(page, step)
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await assert_fits(page)

@@ -23,7 +23,7 @@ from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory, Shot
-from tests.e2e.support import assert_fits
+from tests.e2e.support import both_widths
 
 PASSWORD = "correct horse battery"
 
@@ -55,15 +55,6 @@ async def choose_file(page: Page, name: str, content: str) -> None:
     await page.get_by_label("CSV file").set_input_files(
         files=[FilePayload(name=name, mimeType="text/csv", buffer=content.encode())]
     )
-
-
-async def check(page: Page, shot: Shot, step: str) -> None:
-    """Screenshots at 1280 px and 375 px, and no sideways scrolling at either."""
-    await shot(page, step)
-    await page.set_viewport_size({"width": 375, "height": 900})
-    await shot(page, step)
-    await page.set_viewport_size({"width": 1280, "height": 900})
-    await assert_fits(page)
 
 
 async def voters_of(engine: Engine, campaign_id: int) -> list[Voter]:
@@ -105,7 +96,7 @@ async def test_a_german_list_is_mapped_in_the_preview_and_imported_as_mapped(
     await expect(page.locator("#mapping-rows")).to_contain_text("Jürgen Groß · +12025550101")
     await page.get_by_label("Use of column “Notiz”").select_option("ignore")
     await expect(page.get_by_label("Use of column “Notiz”")).to_have_value("ignore")
-    await check(page, shot, "german-mapping")
+    await both_widths(page, shot, "german-mapping")
 
     await page.get_by_role("button", name="Import").click()
     await expect(page.locator("#report-counts")).to_contain_text("imported2")
@@ -115,7 +106,7 @@ async def test_a_german_list_is_mapped_in_the_preview_and_imported_as_mapped(
         ("Jürgen", "Groß", "10115", "Berlin", {}),
         ("Anna", "Weiß", "80331", "München", {}),
     ]
-    await check(page, shot, "german-report")
+    await both_widths(page, shot, "german-report")
 
 
 async def test_an_unrecognised_phone_column_is_chosen_in_the_preview(
@@ -129,7 +120,7 @@ async def test_an_unrecognised_phone_column_is_chosen_in_the_preview(
         "No column was recognised as the phone number: choose it under “Used as” before importing."
     )
     await expect(page.get_by_label("Use of column “Kontakt”")).to_have_value("extra")
-    await check(page, shot, "no-phone-column")
+    await both_widths(page, shot, "no-phone-column")
     await page.get_by_label("Use of column “Kontakt”").select_option("phone")
     await expect(alert).to_be_empty()
     await expect(page.locator("#mapping-rows")).to_contain_text("Ana · +12025550151")
@@ -167,7 +158,7 @@ async def test_a_ragged_file_imports_with_only_the_overfull_line_reported(
     )
     names = {(v.first_name, v.last_name, v.zip) for v in await voters_of(engine, campaign_id)}
     assert names == {("Ana", "Diaz", "20001"), ("Bo", "", ""), ("Cy", "Ng", "")}
-    await check(page, shot, "ragged-report")
+    await both_widths(page, shot, "ragged-report")
 
 
 async def test_a_long_error_list_is_paged_with_its_total(
@@ -189,7 +180,7 @@ async def test_a_long_error_list_is_paged_with_its_total(
     await page.get_by_role("button", name="Next page").click()
     await expect(page.locator("#errors-range")).to_contain_text("Rejected rows 51–100 of 1,200")
     await expect(rows.first).to_contain_text("53")
-    await check(page, shot, "errors-page-2")
+    await both_widths(page, shot, "errors-page-2")
     for _ in range(22):
         await page.get_by_role("button", name="Next page").click()
     await expect(page.locator("#errors-range")).to_contain_text("1,151–1,200 of 1,200; page 24")
@@ -222,7 +213,7 @@ async def test_the_dnc_list_names_who_added_each_number_and_takes_a_csv(
     )
     await expect(table).not_to_contain_text("session ")
     await expect(table.locator("tr", has_text=shown("+12025550131"))).to_contain_text(" UTC")
-    await check(page, shot, "dnc-added-by")
+    await both_widths(page, shot, "dnc-added-by")
 
     numbers = "Telefon,Notiz\n(202) 555-0141,asked\nruft nie an,x\n202-555-0142,\n+12025550132,\n"
     await page.get_by_label("CSV file").set_input_files(
@@ -238,7 +229,7 @@ async def test_the_dnc_list_names_who_added_each_number_and_takes_a_csv(
     await expect(counts).to_contain_text("1 line not a phone number")
     await expect(page.locator("#dnc-not-numbers")).to_contain_text("ruft nie an")
     assert len(await engine.store.list_dnc(campaign.id)) == 2  # nothing added yet
-    await check(page, shot, "dnc-csv-preview")
+    await both_widths(page, shot, "dnc-csv-preview")
 
     await page.get_by_role("button", name="Add 2 numbers").click()
     await expect(page.locator("#done")).to_contain_text("added 2 numbers from the file")
@@ -251,7 +242,7 @@ async def test_the_dnc_list_names_who_added_each_number_and_takes_a_csv(
         "+12025550141",
         "+12025550142",
     }
-    await check(page, shot, "dnc-csv-added")
+    await both_widths(page, shot, "dnc-csv-added")
 
 
 async def test_a_volunteers_remove_number_names_them_on_the_dnc_list(
@@ -281,4 +272,4 @@ async def test_a_volunteers_remove_number_names_them_on_the_dnc_list(
     row = page.locator("#dnc-table tr", has_text=shown(voter_number("10", 61)))
     await expect(row).to_contain_text("Remove Number")
     await expect(row).to_contain_text("Vol 61 (volunteer)")
-    await check(page, shot, "dnc-remove-number")
+    await both_widths(page, shot, "dnc-remove-number")

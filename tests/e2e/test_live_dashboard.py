@@ -20,7 +20,7 @@ from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory, Shot
-from tests.e2e.support import assert_fits
+from tests.e2e.support import both_widths
 from tests.e2e.test_volunteer_path import call_in, sign_in
 
 PASSWORD = "a dashboard password"
@@ -43,14 +43,6 @@ async def log_in_to_dashboard(page: Page, app_url: str, engine: Engine, campaign
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()
     await expect(page.locator("#live-status")).to_have_text(re.compile("^Live"))
-
-
-async def both_widths(page: Page, shot: Shot, step: str) -> None:
-    await shot(page, step)
-    await page.set_viewport_size({"width": 375, "height": 900})
-    await shot(page, step)
-    await page.set_viewport_size({"width": 1280, "height": 900})
-    await assert_fits(page)
 
 
 async def test_an_empty_shift_explains_itself_and_places_no_call(

@@ -23,7 +23,7 @@ from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer
 from tests.e2e.conftest import PageFactory, Shot
-from tests.e2e.support import assert_fits
+from tests.e2e.support import both_widths
 
 PASSWORD = "correct horse battery"
 
@@ -61,15 +61,6 @@ async def volunteer_taking_calls(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def check(page: Page, shot: Shot, step: str) -> None:
-    """Screenshots at 1280 px and 375 px, and no sideways scrolling at either."""
-    await shot(page, step)
-    await page.set_viewport_size({"width": 375, "height": 900})
-    await shot(page, step)
-    await page.set_viewport_size({"width": 1280, "height": 900})
-    await assert_fits(page)
 
 
 async def log_in(page: Page, app_url: str, username: str) -> None:
@@ -114,14 +105,14 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     page = await new_page(1280, 900)
 
     await page.goto(app_url + "/operator")
-    await check(page, shot, "login")
+    await both_widths(page, shot, "login")
     await log_in(page, app_url, username)
-    await check(page, shot, "campaigns")
+    await both_widths(page, shot, "campaigns")
 
     name = f"Ward {uuid.uuid4().hex[:4]}"
     campaign_id = await create_campaign(page, name)
     await expect(page.locator("#join-url")).to_have_value(f"{app_url}/join/{campaign_id}")
-    await check(page, shot, "campaign-saved")
+    await both_widths(page, shot, "campaign-saved")
 
     # The list: mapping preview, upload with progress, report, rejected rows.
     await page.get_by_role("link", name="Next: upload your voter list").click()
@@ -133,7 +124,7 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     await expect(mapping).to_contain_text("Cell Phone")
     await expect(page.get_by_label("Use of column “Cell Phone”")).to_have_value("phone")
     await expect(page.get_by_label("Use of column “Precinct”")).to_have_value("extra")
-    await check(page, shot, "list-mapping")
+    await both_widths(page, shot, "list-mapping")
     await page.get_by_role("button", name="Import").click()
     report = page.locator("#report-counts")
     await expect(report).to_contain_text("imported6")
@@ -144,7 +135,7 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     await expect(report).to_contain_text("rejected1")
     await expect(page.locator("#progress-label")).to_have_text("Import finished.")
     await expect(page.locator("#voters-now")).to_contain_text("pending6")
-    await check(page, shot, "list-report")
+    await both_widths(page, shot, "list-report")
     async with page.expect_download() as download_info:
         await page.locator("#rejected-link").click()
     rejected = (await (await download_info.value).path()).read_text()
@@ -157,7 +148,7 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     pacing = page.locator("#pacing-mode")
     await expect(pacing).to_contain_text("Power dialing. Never above 3% abandons.")
     await expect(page.locator('[data-stat="abandons_allowed_now"]')).to_have_text("4")
-    await check(page, shot, "dashboard-before")
+    await both_widths(page, shot, "dashboard-before")
     campaign = await engine.store.get_campaign(campaign_id)
     volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
     await volunteer.call_in(pbx_pair, carrier)
@@ -176,14 +167,14 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     await expect(pacing).to_contain_text("Learned from 2 calls.", timeout=15_000)
     await expect(page.locator('[data-stat="learned_contact_rate"]')).to_have_text("100% of calls")
     await expect(page.locator('[data-stat="abandons_30_days"]')).to_have_text("0 of 2 answers")
-    await check(page, shot, "dashboard-after")
+    await both_widths(page, shot, "dashboard-after")
 
     # Results: the table, filters and the CSV export.
     await page.get_by_role("link", name="Results").click()
     table = page.locator("#results-table tbody tr")
     await expect(table).to_have_count(2)
     await expect(table.first).to_contain_text("Vol 1")
-    await check(page, shot, "results")
+    await both_widths(page, shot, "results")
     await page.get_by_label("Term code").select_option("remove")
     await page.get_by_role("button", name="Apply").click()
     await expect(page.locator("#no-results")).to_contain_text("No results match")
@@ -201,15 +192,15 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     await page.get_by_label("Phone number").fill("(202) 555-0199")
     await page.get_by_role("button", name="Add to the list").click()
     await expect(page.locator("#dnc-table")).to_contain_text("(202) 555-0199")
-    await check(page, shot, "dnc")
+    await both_widths(page, shot, "dnc")
     await page.get_by_role("link", name="Remove (202) 555-0199…").click()
     await expect(page.get_by_role("heading")).to_contain_text("Remove (202) 555-0199")
-    await check(page, shot, "dnc-confirm")
+    await both_widths(page, shot, "dnc-confirm")
     await page.get_by_role("button", name="Yes, remove it").click()
     await expect(page.locator("#done")).to_contain_text("removed")
 
     await page.get_by_role("link", name="Campaigns", exact=True).click()
     await expect(page.get_by_role("link", name=name)).to_be_visible()
-    await check(page, shot, "campaigns-one")
+    await both_widths(page, shot, "campaigns-one")
     await page.get_by_role("button", name=f"Log out {username}").click()
     await expect(page.get_by_role("heading", name="Operator login")).to_be_visible()

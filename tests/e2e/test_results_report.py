@@ -26,29 +26,10 @@ from testbed.shift import SimVolunteer
 from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import assert_fits
 from tests.e2e.test_operator_path import PASSWORD, log_in
-from tests.results_seed import seed_result, volunteer_session
+from tests.results_seed import SURVEY, seed_result, volunteer_session
 from tests.unit.store_helpers import Row
 
 NY = ZoneInfo("America/New_York")
-SURVEY: list[dict[str, Any]] = [
-    {
-        "id": "support",
-        "text": "Will you support Measure A?",
-        "kind": "single",
-        "options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
-    },
-    {
-        "id": "issues",
-        "text": "Which issues matter most?",
-        "kind": "multiple",
-        "options": [
-            {"value": "schools", "label": "Schools"},
-            {"value": "roads", "label": "Roads"},
-            {"value": "parks", "label": "Parks"},
-        ],
-    },
-    {"id": "comment", "text": "Anything else?", "kind": "text"},
-]
 TERM_CODES = [
     {"code": "talked", "label": "Talked to Correct Person", "kind": "contact"},
     {"code": "refused", "label": "Refused to talk", "kind": "contact"},

@@ -18,7 +18,7 @@ from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory, Shot
-from tests.e2e.support import assert_fits
+from tests.e2e.support import both_widths
 from tests.e2e.test_volunteer_path import call_in, sign_in
 
 PASSWORD = "correct horse battery"
@@ -32,15 +32,6 @@ BRANCHED = [
      "options": [{"value": "yes_a_sign", "label": "Yes, a sign"}, {"value": "no", "label": "No"}],
      "ask_if": {"question": "support", "answer": "yes"}},
 ]  # fmt: skip
-
-
-async def both_widths(page: Page, shot: Shot, step: str) -> None:
-    """Screenshots at 1280 and 375 px, and no sideways scrolling at either."""
-    await shot(page, step)
-    await page.set_viewport_size({"width": 375, "height": 900})
-    await shot(page, step)
-    await page.set_viewport_size({"width": 1280, "height": 900})
-    await assert_fits(page)
 
 
 async def log_in(page: Page, app_url: str, engine: Engine) -> None:

@@ -19,26 +19,8 @@ from engine.reports.report import day_range
 from engine.reports.tallies import OptionCount, question_tallies, term_code_tally
 from engine.reports.time_zone import campaign_zone, local_time, zone_name
 from engine.store.result_rows import ResultCounts, ResultRecord, TextAnswer
+from tests.results_seed import SURVEY
 
-SURVEY: list[dict[str, Any]] = [
-    {
-        "id": "support",
-        "text": "Will you support Measure A?",
-        "kind": "single",
-        "options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}],
-    },
-    {
-        "id": "issues",
-        "text": "Which issues matter most?",
-        "kind": "multiple",
-        "options": [
-            {"value": "schools", "label": "Schools"},
-            {"value": "roads", "label": "Roads"},
-            {"value": "parks", "label": "Parks"},
-        ],
-    },
-    {"id": "comment", "text": "Anything else?", "kind": "text"},
-]
 CODES = [
     TermCode("talked", "Talked to Correct Person", TermCodeKind.CONTACT),
     TermCode("refused", "Refused", TermCodeKind.CONTACT),
