@@ -178,6 +178,7 @@
       this.events = 0;  // WebSocket events seen: an HTTP answer older than one is not drawn
       this.drafts = PhonebankDraft.attach(this);  // the result saved as it is entered
       this.wrapUpFocused = null;
+      this.leaving = false;  // on the way to the logged-out page
     }
 
     async start() {
@@ -202,7 +203,7 @@
       socket.addEventListener("message", (message) => this.onEvent(JSON.parse(message.data)));
       socket.addEventListener("open", () => { this.retry = 500; });
       socket.addEventListener("close", () => {
-        if (this.view?.state === "logged out") return;
+        if (this.leaving || this.view?.state === "logged out") return;
         setTimeout(() => this.connect(), this.retry);
         this.retry = Math.min(this.retry * 2, 8000);
       });
@@ -331,8 +332,7 @@
       };
       if (!(await this.act("POST", "/api/session/result", body))) return;
       if (then === "logout") {
-        this.socket?.close();
-        location.replace("/logged-out");
+        this.leave();
         return;
       }
       const seen = this.events;
@@ -340,14 +340,23 @@
       if (this.events === seen) this.render(view);
     }
 
+    // Go to the logged-out page once. The result's reply and the socket's "logged out" event
+    // both lead here; a second location.replace() would abort the first navigation.
+    leave() {
+      if (this.leaving) return;
+      this.leaving = true;
+      clearInterval(this.timer);
+      this.softphone?.stop();
+      this.socket?.close();
+      location.replace("/logged-out");
+    }
+
     render(view) {
       const previous = this.view?.state;
       this.view = view;
       const state = view.state;
       if (state === "logged out") {
-        this.softphone?.stop();
-        this.socket?.close();
-        location.replace("/logged-out");
+        this.leave();
         return;
       }
       $("campaign-name").textContent = view.campaign?.name ?? "";
