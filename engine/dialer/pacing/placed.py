@@ -34,6 +34,7 @@ MIN_CALLS = 2000
 """The window keeps at least this many counted calls, however long ago they were placed: a
 small team places ~1,300 calls in 30 minutes at 10 volunteers, a 0.8-point error on 10 %."""
 PAUSE_S = 300.0
+"""No call placed for this long is a pause: the window's clock stops until dialing resumes."""
 RECENT_S = 120.0
 """The last minutes of counted calls, compared with the whole window to notice a change."""
 SHIFT_Z = 4.0
@@ -43,7 +44,6 @@ from the recent calls. By chance alone that happens at most about once in five 8
 shifts (a 1-in-16,000 chance at each of 2,880 refreshes)."""
 MIN_RECENT = 100
 """Fewer recent calls than this say too little to restart on."""
-"""No call placed for this long is a pause: the window's clock stops until dialing resumes."""
 
 PERSON, MACHINE, NO_ANSWER, FAILED = "person", "machine", "no answer", "failed"
 KINDS = (PERSON, MACHINE, NO_ANSWER, FAILED)
