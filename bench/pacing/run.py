@@ -4,6 +4,7 @@ and warm-started); the drifting worlds; small teams; the learning window's trade
 
 .venv/bin/python -m bench.pacing [--quick] [--hours H] [--seeds S] [--jobs J] [--true-model]
                                  [--no-drift] [--no-small] [--drift-seeds S] [--windows]
+                                 [--volunteers 5,10]
 
 The window sweep (--windows) is left out by default to keep the run near 10 minutes.
 """
@@ -32,7 +33,7 @@ def jobs_for(args: argparse.Namespace, hours: float, seeds: int) -> list[Job]:
     jobs: list[Job] = [
         (name, n, rate, hours, seed, WINDOW_S)
         for rate in CONTACT_RATES
-        for n in VOLUNTEERS
+        for n in args.volunteers
         for name in policies
         for seed in range(seeds)
     ]
@@ -81,6 +82,12 @@ def main() -> None:
     ap.add_argument("--no-small", action="store_true", help="leave out 2 to 4 volunteers")
     ap.add_argument("--drift-seeds", type=int, default=2, help="seeds of the drifting worlds")
     ap.add_argument("--windows", action="store_true", help="add the learning window sweep")
+    ap.add_argument(
+        "--volunteers",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        default=VOLUNTEERS,
+        help="team sizes of the main table, e.g. 5,10 (default: 1,5,10,20,50,100)",
+    )
     args = ap.parse_args()
     if args.true_model:
         args.no_drift, args.no_small, args.windows = True, True, False
@@ -91,7 +98,7 @@ def main() -> None:
         rows: list[Row] = [row for rows in pool.map(run_job, jobs, chunksize=1) for row in rows]
     print(f"{hours:g} simulated hours x {seeds} seed(s) per cell; ", end="")
     print(f"{time.monotonic() - started:.0f} s wall on {args.jobs} process(es)\n")
-    print_table(rows, CONTACT_RATES, VOLUNTEERS)
+    print_table(rows, CONTACT_RATES, args.volunteers)
     if not args.no_small:
         print_small(rows, CONTACT_RATES, (1, *SMALL))
     if not args.no_drift or args.windows:
