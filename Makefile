@@ -42,7 +42,8 @@ lint: venv
 bench: setup
 	$(BIN)/python bench/amd_accuracy.py
 
-# Pacing: the simulator table (about 80 s), then the live check on the PBX pair (about 11 min).
+# Pacing: the simulator tables (about 11 min on 2 cores: the policies told the true world, the
+# predictive campaign learning cold and warm, small teams, drifting worlds; issue 15).
 bench-pacing: venv
 	$(BIN)/python -m bench.pacing
 

@@ -1,8 +1,8 @@
 """A cold start: many volunteers ready at once on a campaign that has learned nothing.
 
-`LearningCampaign` is the simulated campaign with its pacing rebuilt from what it has learned
-every 10 s, as the engine does (engine/dialer/campaign_pacing.py), starting from nothing:
-the reference model (10 % contacts) while the list may answer far more often.
+`LearningCampaign` (bench/pacing/learning_sim.py) is the simulated campaign learning as the
+engine does (engine/dialer/campaign_pacing.py), here starting from nothing: the reference
+model (10 % contacts) while the list may answer far more often.
 
 .venv/bin/python -m bench.pacing.cold_start [--volunteers N] [--minutes M] [--seeds S]
 """
@@ -11,46 +11,10 @@ from __future__ import annotations
 
 import argparse
 
-from bench.pacing.sim import FAILING, MACHINE, NO_ANSWER, PERSON, Campaign, Params, RunResult
-from engine.dialer.modes import pacing_for
-from engine.dialer.pacing.learning import FAILED, Learned
-from engine.dialer.pacing.learning import MACHINE as LEARNED_MACHINE
-from engine.dialer.pacing.learning import NO_ANSWER as LEARNED_NO_ANSWER
-from engine.dialer.pacing.learning import PERSON as LEARNED_PERSON
-from engine.models import Campaign as CampaignSettings
-from engine.models import DialMode
+from bench.pacing.learning_sim import PREDICTIVE, LearningCampaign
+from bench.pacing.sim import Params, RunResult
 
-LEARN_EVERY_S = 10.0
-_LEARNED_KIND = {
-    PERSON: LEARNED_PERSON,
-    MACHINE: LEARNED_MACHINE,
-    NO_ANSWER: LEARNED_NO_ANSWER,
-    FAILING: FAILED,
-}
-PREDICTIVE = CampaignSettings(id=1, name="cold start", dial_mode=DialMode.PREDICTIVE)
-
-
-class LearningCampaign(Campaign):
-    def __init__(
-        self, settings: CampaignSettings, p: Params, n: int, hours: float, seed: int
-    ) -> None:
-        self.settings = settings
-        self.learned = Learned()
-        self.model = self.learned.model(p.ring_out_s)
-        super().__init__(pacing_for(settings, self.model), p, n, hours, seed)
-        self.learned_at = 0.0
-
-    def learn(self, kind: int) -> None:
-        super().learn(kind)
-        self.learned.outcomes.append(_LEARNED_KIND[kind])
-
-    def decide(self, t: float) -> None:
-        if t - self.learned_at >= LEARN_EVERY_S:
-            self.learned_at = t
-            model = self.learned.model(self.p.ring_out_s)
-            if model != self.model:
-                self.model, self.policy = model, pacing_for(self.settings, model)
-        super().decide(t)
+__all__ = ["PREDICTIVE", "LearningCampaign", "cold_start"]
 
 
 def cold_start(

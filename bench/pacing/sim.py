@@ -8,8 +8,10 @@ every second and whenever a volunteer becomes ready); `simulate_manual` and
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -40,6 +42,23 @@ class Params:
     wrap_up: LogNormal = field(default_factory=lambda: LogNormal(15.0, 0.5))
     amd_person: tuple[float, float] = (1.0, 3.0)
     amd_machine: tuple[float, float] = (2.0, 4.0)
+    machine_answer_time: LogNormal | None = None
+    """When machines answer; None: as people do (`answer_time`)."""
+    schedule: tuple[tuple[float, float], ...] = ()
+    """A drifting world: (hour, contact rate) points, linear in between (two points at the
+    same hour make a step); empty: `contact_rate` all shift."""
+
+    def rate_at(self, t: float) -> float:
+        """The contact rate `t` seconds into the shift."""
+        points, hour = self.schedule, t / 3600.0
+        if not points:
+            return self.contact_rate
+        if hour <= points[0][0]:
+            return points[0][1]
+        for (h0, r0), (h1, r1) in itertools.pairwise(points):
+            if hour < h1:
+                return r0 if h1 == h0 else r0 + (r1 - r0) * (hour - h0) / (h1 - h0)
+        return points[-1][1]
 
     def model(self) -> PacingModel:
         """What a campaign would have learned about this world (the true parameters)."""
@@ -53,6 +72,7 @@ class Params:
             amd_machine_s=self.amd_machine,
             talk=self.talk,
             wrap_up=self.wrap_up,
+            machine_answer_time=self.machine_answer_time,
         )
 
 
@@ -72,6 +92,21 @@ class RunResult:
     abandons: int = 0
     talk_s: float = 0.0
     waits: list[float] = field(default_factory=list)
+    answer_times: list[float] = field(default_factory=list)
+    """When each live answer came (seconds into the shift)."""
+    abandon_times: list[float] = field(default_factory=list)
+
+    def worst_window(self, minutes: float = 30.0, step_s: float = 60.0) -> float:
+        """The highest abandon rate over any `minutes`-long window of the shift (windows
+        starting every `step_s`), as a fraction."""
+        span, worst, start = minutes * 60.0, 0.0, 0.0
+        answers, abandons = sorted(self.answer_times), sorted(self.abandon_times)
+        while start + span <= self.hours * 3600.0 + 1e-9:
+            live = bisect_left(answers, start + span) - bisect_left(answers, start)
+            lost = bisect_left(abandons, start + span) - bisect_left(abandons, start)
+            worst = max(worst, lost / live if live else 0.0)
+            start += step_s
+        return worst
 
     @property
     def contacts_per_hour(self) -> float:
@@ -128,17 +163,21 @@ class Campaign:
             elif kind == ANSWER:
                 del self.ringing[ref]
                 self.in_amd[ref] = t
+                self.answered(t, ref)
             elif kind == VERDICT:
                 del self.in_amd[ref]
                 self.person(t, ref)
             elif kind == END:
                 self.ringing.pop(ref, None)
                 self.in_amd.pop(ref, None)
-                self.learn(self.kinds.pop(ref, FAILING))
+                call_kind = self.kinds.pop(ref, FAILING)
+                self.ended(t, ref, call_kind)
+                self.learn(call_kind)
             elif kind == CHECK:
                 if any(c == ref for c, _ in self.waiting):
                     self.waiting = deque((c, w) for c, w in self.waiting if c != ref)
                     self.out.abandons += 1
+                    self.out.abandon_times.append(t)
             elif kind == FREE:
                 self.volunteer_free(t, ref)
         return self.out
@@ -169,6 +208,25 @@ class Campaign:
         self.rang.append(person)
         self.rang_people += person
 
+    # What the dialer's store would record (bench/pacing/learning_sim.py keeps it).
+    def placed(self, t: float, call: int) -> None:
+        """A call was placed."""
+
+    def answered(self, t: float, call: int) -> None:
+        """A person or a machine answered the call; AMD starts."""
+
+    def verdict(self, t: float, call: int) -> None:
+        """AMD said HUMAN: the call looks for a volunteer."""
+
+    def ended(self, t: float, call: int, kind: int) -> None:
+        """A call that no volunteer took ended (a machine, a ring-out, a failure)."""
+
+    def talked(self, t: float, since: float) -> None:
+        """A volunteer's call, connected at `since`, ended."""
+
+    def wrapped_up(self, t: float, since: float) -> None:
+        """A volunteer saved a result, having started the wrap-up at `since`."""
+
     def decide(self, t: float) -> None:
         placed = self.policy.calls_to_place(self.state(t))
         self.decisions.append(placed)
@@ -181,11 +239,14 @@ class Campaign:
         self.next_call += 1
         self.out.calls += 1
         self.ringing[call] = t
-        u = rng.random()
-        if u < p.contact_rate + p.machine_rate:
-            answer = t + draw(rng, p.answer_time)
+        self.placed(t, call)
+        u, contact_rate = rng.random(), p.rate_at(t)
+        if u < contact_rate + p.machine_rate:
+            person = u < contact_rate
+            law = p.answer_time if person else (p.machine_answer_time or p.answer_time)
+            answer = t + draw(rng, law)
             self.push(answer, ANSWER, call)
-            if u < p.contact_rate:
+            if person:
                 self.kinds[call] = PERSON
                 self.push(answer + rng.uniform(*p.amd_person), VERDICT, call)
             else:
@@ -203,7 +264,9 @@ class Campaign:
 
     def person(self, t: float, call: int) -> None:
         self.out.live_answers += 1
+        self.out.answer_times.append(t)
         self.kinds.pop(call, None)
+        self.verdict(t, call)
         self.learn(PERSON)
         if self.ready:
             volunteer, since = self.ready.popleft()
@@ -222,11 +285,11 @@ class Campaign:
 
     def volunteer_free(self, t: float, volunteer: int) -> None:
         if volunteer in self.talking:
-            del self.talking[volunteer]
+            self.talked(t, self.talking.pop(volunteer))
             self.wrapping[volunteer] = t
             self.push(t + draw(self.rng, self.p.wrap_up), FREE, volunteer)
             return
-        del self.wrapping[volunteer]
+        self.wrapped_up(t, self.wrapping.pop(volunteer))
         if self.waiting:
             self.waiting.popleft()
             self.connect(t, volunteer, t)
@@ -249,8 +312,8 @@ def simulate_manual(p: Params, volunteers: int, hours: float, seed: int) -> RunR
         while t < horizon:
             out.calls += 1
             t += MANUAL_DIAL_S
-            u = rng.random()
-            if u < p.contact_rate:
+            u, contact_rate = rng.random(), p.rate_at(t)
+            if u < contact_rate:
                 t += draw(rng, p.answer_time)
                 if t >= horizon:
                     break
@@ -261,7 +324,7 @@ def simulate_manual(p: Params, volunteers: int, hours: float, seed: int) -> RunR
                 out.talk_s += min(talk, horizon - t)
                 t += talk + draw(rng, p.wrap_up)
                 since = t
-            elif u < p.contact_rate + p.machine_rate:
+            elif u < contact_rate + p.machine_rate:
                 t += draw(rng, p.answer_time) + MANUAL_MACHINE_LISTEN_S + MANUAL_NO_CONTACT_NOTE_S
             elif rng.random() < p.no_answer:
                 t += p.ring_out_s + MANUAL_NO_CONTACT_NOTE_S

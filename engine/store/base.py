@@ -276,14 +276,16 @@ class Store(Protocol):
         """Attempts that ended after ``ended_after`` (all when None), or at that moment with
         an id above ``after_id``; earliest end first, then by id."""
 
+    async def placed_attempts(
+        self, campaign_id: int, from_id: int, since: datetime, limit: int
+    ) -> list[Attempt]:
+        """The campaign's attempts from id ``from_id`` on, ended or not, in id order, from the
+        first one placed since ``since`` at the earliest."""
+
     async def wrap_ups(
         self, campaign_id: int, after_result_id: int, limit: int
     ) -> list[tuple[int, float]]:
         """(result id, seconds from the call's end to its first saved result), in id order."""
-
-    async def people_on_the_line(self, campaign_id: int) -> int:
-        """Live answers to automatic calls still connecting, talking or hearing the
-        abandon message."""
 
     async def load_pacing(self, campaign_id: int) -> str | None:
         """The campaign's learned pacing data (JSON text), None if nothing was saved."""

@@ -6,8 +6,7 @@ test module that needs a different one declares its own of the same name.
 The store contract tests (tests/unit/test_store*.py) run on both stores: a module marked
 ``pytest.mark.every_store`` gets each of its tests that use ``store`` once on SQLite and once
 on PostgreSQL (the session's server, tests/conftest.py); ``pytest.mark.sqlite_only`` keeps a
-test on SQLite (it checks SQLite's own machinery), and ``pytest.mark.postgres_todo`` expects
-the PostgreSQL run to fail (strict xfail: a method the PostgreSQL store does not have yet)."""
+test on SQLite (it checks SQLite's own machinery)."""
 
 from __future__ import annotations
 
@@ -28,8 +27,6 @@ from tests.unit.fake_ari import FakeAri
 from tests.unit.store_helpers import empty_postgres_store
 from tests.unit.web_support import OPERATOR, api_client, running_engine
 
-STORES = ("sqlite", "postgresql")
-
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run the ``store`` tests of modules marked every_store on each store (see above)."""
@@ -40,13 +37,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         or test.get_closest_marker("sqlite_only") is not None
     ):
         return
-    todo = test.get_closest_marker("postgres_todo") is not None
-    later = pytest.mark.xfail(strict=True, reason="not yet on PostgreSQL")
     metafunc.parametrize(
         "store",
         [
             pytest.param("sqlite", id="sqlite"),
-            pytest.param("postgresql", id="postgresql", marks=[later] if todo else []),
+            pytest.param("postgresql", id="postgresql"),
         ],
         indirect=True,
     )

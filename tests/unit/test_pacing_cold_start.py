@@ -7,6 +7,7 @@ answer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bench.pacing.cold_start import PREDICTIVE, cold_start
 from engine.dialer.modes import pacing_for
@@ -20,6 +21,7 @@ from engine.dialer.pacing.base import (
 from engine.dialer.pacing.learning import Learned
 from engine.dialer.pacing.model import PacingModel
 from engine.models import Attempt, CallOutcome, CallState
+from tests.unit.pacing_streams import T0
 
 
 @dataclass(frozen=True)
@@ -38,16 +40,35 @@ def test_contact_rate_ceiling_is_one_until_calls_are_seen_then_narrows() -> None
     assert contact_rate_ceiling(1000, 1000) == 1.0
 
 
-def test_learned_ceiling_counts_people_on_the_line_and_leaves_fast_failures_out() -> None:
+def test_learned_ceiling_counts_young_people_and_leaves_fast_failures_out() -> None:
     learned = Learned()
-    for outcome in [CallOutcome.BUSY] * 30 + [CallOutcome.MACHINE] * 9:
-        learned.observe(
+    for n, outcome in enumerate([CallOutcome.BUSY] * 30 + [CallOutcome.MACHINE] * 9):
+        learned.see_placed(
             Attempt(
-                id=1, campaign_id=1, voter_id=1, phone="+1", state=CallState.ENDED, outcome=outcome
+                id=n + 1,
+                campaign_id=1,
+                voter_id=1,
+                phone="+1",
+                state=CallState.ENDED,
+                originated_at=T0,
+                ended_at=T0 + timedelta(seconds=5),
+                outcome=outcome,
+                amd_verdict="MACHINE" if outcome == CallOutcome.MACHINE else "",
             )
         )
+    learned.advance(T0 + timedelta(minutes=1), 28.0)
+    talking = Attempt(
+        id=40,
+        campaign_id=1,
+        voter_id=1,
+        phone="+1",
+        state=CallState.CONNECTED,
+        originated_at=T0 + timedelta(seconds=50),
+        amd_verdict="HUMAN",
+    )
+    learned.see_placed(talking)  # too recent to count, a person already
     # One person still talking, among ten calls that rang through: the busy ones say nothing.
-    assert learned.contact_rate_high(people_on_the_line=1) == contact_rate_ceiling(1, 10)
+    assert learned.contact_rate_high() == contact_rate_ceiling(1, 10)
 
 
 def test_guard_counts_calls_in_flight_as_potential_abandons() -> None:

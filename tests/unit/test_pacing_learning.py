@@ -1,8 +1,10 @@
-"""What pacing learns from finished calls, how it is stored, and the campaign pacing that
-reads it back after a restart."""
+"""What pacing learns from placed and finished calls, how it is stored, and the campaign
+pacing that reads it back after a restart (the window of placed calls itself:
+tests/unit/test_pacing_placed.py)."""
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from datetime import timedelta
@@ -11,12 +13,14 @@ import pytest
 
 from engine.dialer.campaign_pacing import CampaignPacing
 from engine.dialer.pacing.base import AbandonGuard, PacingState
-from engine.dialer.pacing.learning import MIN_SAMPLES, PRIOR_ATTEMPTS, Learned
-from engine.dialer.pacing.model import PacingModel
+from engine.dialer.pacing.learning import MIN_SAMPLES, PRIOR_ATTEMPTS, Learned, moved
+from engine.dialer.pacing.model import LogNormal, PacingModel
 from engine.dialer.pacing.policies import PredictivePacing, VicidialAdaptivePacing
 from engine.models import Attempt, CallOutcome, CallState, Campaign, DialMode
-from engine.store.sqlite.store import SqliteStore
+from engine.store.base import Store
 from tests.unit.store_helpers import NY, T0, campaign_with_voters, phones, session_for
+
+pytestmark = pytest.mark.every_store  # the tests that use the store run on SQLite and PostgreSQL
 
 
 def attempt(
@@ -25,6 +29,7 @@ def attempt(
     amd_s: float = 2.0,
     talk_s: float = 60.0,
     verdict: str = "HUMAN",
+    id: int = 1,
 ) -> Attempt:
     placed = T0
     answered = None if answer_s is None else placed + timedelta(seconds=answer_s)
@@ -34,7 +39,7 @@ def attempt(
         seconds=talk_s if bridged else 1.0
     )
     return Attempt(
-        id=1,
+        id=id,
         campaign_id=1,
         voter_id=1,
         phone="+12025550100",
@@ -53,15 +58,22 @@ def test_nothing_learned_gives_the_reference_model() -> None:
     assert Learned().model(28.0) == PacingModel()
 
 
+def placed(learned: Learned, *calls: Attempt) -> None:
+    """The calls were placed (at T0) and read; an hour later they are all counted."""
+    for call in calls:
+        learned.see_placed(call)
+    learned.advance(T0 + timedelta(hours=1), 28.0)
+
+
 def test_outcome_mix_moves_from_the_prior_towards_what_was_seen() -> None:
     learned = Learned()
-    for n in range(200):
+    for n in range(1, 201):
         if n % 5 == 0:
-            learned.observe(attempt(CallOutcome.CONTACT))
+            placed(learned, attempt(CallOutcome.CONTACT, id=n))
         elif n % 5 == 1:
-            learned.observe(attempt(CallOutcome.MACHINE, verdict="MACHINE"))
+            placed(learned, attempt(CallOutcome.MACHINE, verdict="MACHINE", id=n))
         else:
-            learned.observe(attempt(CallOutcome.NO_ANSWER, answer_s=None))
+            placed(learned, attempt(CallOutcome.NO_ANSWER, answer_s=None, id=n))
     model = learned.model(28.0)
     expected = (40 + PRIOR_ATTEMPTS * 0.10) / (200 + PRIOR_ATTEMPTS)
     assert model.person_rate == pytest.approx(expected, abs=0.003)
@@ -73,11 +85,13 @@ def test_durations_are_fitted_once_there_are_enough_samples() -> None:
     learned = Learned()
     rng = random.Random(1)
     for _ in range(MIN_SAMPLES - 1):
-        learned.observe(attempt(CallOutcome.CONTACT, talk_s=30.0))
+        learned.observe_ended(attempt(CallOutcome.CONTACT, talk_s=30.0))
     assert learned.model(28.0).talk == PacingModel().talk
-    for _ in range(200):
+    for n in range(200):
         talk = rng.uniform(20.0, 40.0)
-        learned.observe(attempt(CallOutcome.CONTACT, answer_s=6.0, amd_s=1.5, talk_s=talk))
+        call = attempt(CallOutcome.CONTACT, answer_s=6.0, amd_s=1.5, talk_s=talk, id=n + 1)
+        placed(learned, call)
+        learned.observe_ended(call)
         learned.observe_wrap_up(rng.uniform(4.0, 6.0))
     model = learned.model(20.0)
     assert model.talk.mean == pytest.approx(30.0, abs=1.0)
@@ -87,28 +101,27 @@ def test_durations_are_fitted_once_there_are_enough_samples() -> None:
     assert model.amd_person_s[0] == pytest.approx(1.5, abs=0.3)
 
 
-def test_preview_calls_and_unfinished_attempts_teach_nothing() -> None:
+def test_preview_calls_teach_no_talk_time() -> None:
     learned = Learned()
-    learned.observe(attempt(CallOutcome.CONTACT, verdict=""))
-    unfinished = Attempt(id=2, campaign_id=1, voter_id=1, phone="+1", state=CallState.DIALING)
-    learned.observe(unfinished)
-    assert learned.calls_seen == 0 and not learned.outcomes
+    learned.observe_ended(attempt(CallOutcome.CONTACT, verdict=""))
+    assert not learned.talk_s
 
 
 def test_a_slightly_different_sample_gives_an_equal_model() -> None:
     """Rounded models let the policy reuse its cached tables."""
     a, b = Learned(), Learned()
     for n in range(300):
-        a.observe(attempt(CallOutcome.CONTACT, talk_s=60.0 + n % 7))
-        b.observe(attempt(CallOutcome.CONTACT, talk_s=60.0 + n % 7))
-    b.observe(attempt(CallOutcome.CONTACT, talk_s=61.0))
+        a.observe_ended(attempt(CallOutcome.CONTACT, talk_s=60.0 + n % 7))
+        b.observe_ended(attempt(CallOutcome.CONTACT, talk_s=60.0 + n % 7))
+    b.observe_ended(attempt(CallOutcome.CONTACT, talk_s=61.0))
     assert a.model(28.0) == b.model(28.0)
 
 
 def test_learned_data_round_trips_through_json() -> None:
     learned = Learned()
-    for outcome in (CallOutcome.CONTACT, CallOutcome.BUSY, CallOutcome.ABANDONED):
-        learned.observe(attempt(outcome))
+    for n, outcome in enumerate((CallOutcome.CONTACT, CallOutcome.BUSY, CallOutcome.ABANDONED)):
+        placed(learned, attempt(outcome, id=n + 1))
+        learned.observe_ended(attempt(outcome, id=n + 1))
     learned.observe_wrap_up(12.0)
     learned.ended_after = T0
     learned.last_attempt_id = 5
@@ -129,7 +142,7 @@ def test_damaged_learned_data_is_refused(text: str) -> None:
 
 
 async def finished_calls(
-    store: SqliteStore,
+    store: Store,
     campaign_id: int,
     session_id: int,
     outcomes: list[CallOutcome],
@@ -155,7 +168,7 @@ async def finished_calls(
             )
 
 
-async def test_campaign_pacing_learns_saves_and_resumes_after_a_restart(store: SqliteStore) -> None:
+async def test_campaign_pacing_learns_saves_and_resumes_after_a_restart(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(6))
     campaign = await store.update_campaign(campaign_id, dial_mode=DialMode.PREDICTIVE)
     pacing = await CampaignPacing.load(store, campaign)
@@ -178,14 +191,14 @@ async def test_campaign_pacing_learns_saves_and_resumes_after_a_restart(store: S
     assert again.learned.calls_seen == 4
 
 
-async def test_damaged_learned_data_starts_learning_over(store: SqliteStore) -> None:
+async def test_damaged_learned_data_starts_learning_over(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     await store.save_pacing(campaign_id, "not json", T0)
     pacing = await CampaignPacing.load(store, await store.get_campaign(campaign_id))
     assert pacing.learned.calls_seen == 0
 
 
-async def test_the_policy_keeps_its_memory_until_the_settings_change(store: SqliteStore) -> None:
+async def test_the_policy_keeps_its_memory_until_the_settings_change(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     campaign = await store.update_campaign(campaign_id, dial_mode=DialMode.ADAPTIVE)
     pacing = await CampaignPacing.load(store, campaign)
@@ -198,7 +211,7 @@ async def test_the_policy_keeps_its_memory_until_the_settings_change(store: Sqli
     assert isinstance(pacing.policy.inner, PredictivePacing)
 
 
-async def test_decisions_use_the_30_day_abandon_counts(store: SqliteStore) -> None:
+async def test_decisions_use_the_30_day_abandon_counts(store: Store) -> None:
     campaign_id = await campaign_with_voters(store, phones(1))
     campaign = Campaign(id=campaign_id, name="Fall", dial_mode=DialMode.PREDICTIVE)
     pacing = await CampaignPacing.load(store, campaign)
@@ -213,38 +226,79 @@ async def test_decisions_use_the_30_day_abandon_counts(store: SqliteStore) -> No
     assert pacing.decide(state) > 2
 
 
-def test_people_still_on_the_line_count_as_people_already() -> None:
-    learned = Learned()
-    for _ in range(90):
-        learned.observe(attempt(CallOutcome.NO_ANSWER, answer_s=None))
-    for _ in range(5):
-        learned.observe(attempt(CallOutcome.CONTACT))
-    early = learned.model(28.0)
-    fair = learned.model(28.0, people_on_the_line=5)
-    assert fair.person_rate > early.person_rate
-    assert fair.person_rate == pytest.approx((10 + PRIOR_ATTEMPTS * 0.1) / (100 + 50), abs=0.003)
+def test_what_the_learner_before_issue_15_saved_still_loads() -> None:
+    """Its window of ended calls' kinds starts the placed window (and slides out as calls are
+    placed); its one answer time serves people and machines alike."""
+    old = {
+        "outcomes": ["person"] * 30 + ["machine"] * 70 + ["no answer"] * 100,
+        "answer_s": [8.0] * 30,
+        "amd_person_s": [],
+        "amd_machine_s": [],
+        "talk_s": [60.0] * 30,
+        "wrap_up_s": [],
+        "fail_s": [],
+        "calls_seen": 200,
+        "ended_after": T0.isoformat(),
+        "last_attempt_id": 200,
+        "last_result_id": 12,
+    }
+    learned = Learned.from_json(json.dumps(old))
+    model = learned.model(28.0)
+    assert model.person_rate == pytest.approx((30 + 5) / 250, abs=0.003)
+    assert model.answer_time.mean == model.machine_answer.mean == 8.0
+    assert model.talk.mean == 60.0
+    assert (learned.last_attempt_id, learned.last_result_id) == (200, 12)
+
+
+def test_a_model_that_wanders_by_a_rounding_step_keeps_the_policy() -> None:
+    base = PacingModel()
+    assert not moved(base, replace(base, person_rate=0.1025))
+    assert not moved(base, replace(base, talk=LogNormal(92.0, 0.8)))
+    assert moved(base, replace(base, person_rate=0.105))
+    assert moved(base, replace(base, talk=LogNormal(95.0, 0.8)))
+    assert moved(base, replace(base, machine_answer_time=LogNormal(16.0, 0.35, 2.0, 26.0)))
 
 
 def test_how_fast_numbers_fail_is_learned() -> None:
     learned = Learned()
-    for _ in range(MIN_SAMPLES):
-        busy = attempt(CallOutcome.BUSY, answer_s=None)
+    for n in range(MIN_SAMPLES):
+        busy = attempt(CallOutcome.BUSY, answer_s=None, id=n + 1)
         assert busy.originated_at is not None
-        learned.observe(replace(busy, ended_at=busy.originated_at + timedelta(seconds=0.4)))
+        placed(learned, replace(busy, ended_at=busy.originated_at + timedelta(seconds=0.4)))
     assert learned.model(28.0).fail_time_max_s == 0.5
 
 
-async def test_people_on_the_line_are_counted_by_the_store(store: SqliteStore) -> None:
-    campaign_id = await campaign_with_voters(store, phones(3))
-    pairs = await store.claim_voters(campaign_id, 3, T0, [NY], 3)
-    (_, a), (_, b), (_, c) = pairs
-    await store.update_attempt(a.id, state=CallState.CONNECTED, amd_verdict="HUMAN")
-    await store.update_attempt(b.id, state=CallState.CONNECTING, amd_verdict="NOTSURE")
-    await store.update_attempt(c.id, state=CallState.CONNECTED)  # a preview call: no AMD
-    assert await store.people_on_the_line(campaign_id) == 2
+async def test_placed_attempts_are_read_in_progress_or_ended(store: Store) -> None:
+    """From an id on (the oldest call pacing has not classified), or, with nothing read yet or
+    after a pause, from the first call placed since the window's start: ended, talking or
+    still ringing."""
+    campaign_id = await campaign_with_voters(store, phones(4))
+    pairs = await store.claim_voters(campaign_id, 4, T0, [NY], 3)
+    (_, old), (_, ended), (_, talking), (_, ringing) = pairs
+    await store.update_attempt(
+        old.id, state=CallState.ENDED, originated_at=T0, ended_at=T0 + timedelta(seconds=30)
+    )
+    later = T0 + timedelta(hours=1)
+    await store.update_attempt(
+        ended.id, state=CallState.ENDED, originated_at=later, ended_at=later + timedelta(seconds=3)
+    )
+    await store.update_attempt(talking.id, state=CallState.CONNECTED, amd_verdict="HUMAN")
+    await store.update_attempt(ringing.id, state=CallState.DIALING, originated_at=later)
+    since = later - timedelta(minutes=30)
+    fresh = await store.placed_attempts(campaign_id, 0, since, 10)
+    assert [a.id for a in fresh] == [ended.id, talking.id, ringing.id]
+    assert fresh[1].amd_verdict == "HUMAN" and fresh[2].ended_at is None
+    assert [a.id for a in await store.placed_attempts(campaign_id, talking.id, since, 10)] == [
+        talking.id,
+        ringing.id,
+    ]
+    after_a_pause = await store.placed_attempts(campaign_id, old.id, since, 2)
+    assert [a.id for a in after_a_pause] == [ended.id, talking.id]  # the old one is skipped
+    other = await campaign_with_voters(store, phones(1, start=10), name="Spring")
+    assert await store.placed_attempts(other, 0, since, 10) == []
 
 
-async def test_calls_that_end_at_the_same_moment_are_each_read_once(store: SqliteStore) -> None:
+async def test_calls_that_end_at_the_same_moment_are_each_read_once(store: Store) -> None:
     """The read cursor is (end time, id): a batch that stops between two calls ending in the
     same microsecond neither skips nor repeats the second."""
     campaign_id = await campaign_with_voters(store, phones(3))

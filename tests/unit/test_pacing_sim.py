@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.pacing.frontier import InformedCampaign, InformedPacing, at_abandon
-from bench.pacing.sim import Params, simulate, simulate_manual, simulate_oracle
+from bench.pacing.sim import Params, RunResult, simulate, simulate_manual, simulate_oracle
 from engine.dialer.pacing.base import PowerPacing
 from engine.dialer.pacing.policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
 
@@ -90,3 +92,19 @@ def test_contacts_at_an_abandon_rate_are_interpolated_between_points() -> None:
     assert at_abandon(points, 4.0) == "30.5"
     assert at_abandon(points, 0.5) == "< 28.0"
     assert at_abandon(points, 6.0) == "> 31.0"
+
+
+def test_a_drifting_world_steps_and_slides_between_its_points() -> None:
+    step = Params(schedule=((0.0, 0.10), (2.0, 0.10), (2.0, 0.20), (4.0, 0.05)))
+    assert step.rate_at(3600.0) == 0.10
+    assert step.rate_at(2 * 3600.0) == 0.20  # the step
+    assert step.rate_at(3 * 3600.0) == pytest.approx(0.125)  # halfway down to 5 %
+    assert step.rate_at(9 * 3600.0) == 0.05
+    assert Params(contact_rate=0.3).rate_at(100.0) == 0.3
+
+
+def test_the_worst_half_hour_is_found_among_sliding_windows() -> None:
+    out = RunResult(volunteers=1, hours=2.0)
+    out.answer_times = [60.0 * m for m in range(120)]  # one live answer a minute
+    out.abandon_times = [3000.0, 3060.0, 3120.0]  # three in minutes 50-52
+    assert out.worst_window() == pytest.approx(3 / 30)

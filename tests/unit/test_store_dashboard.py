@@ -51,7 +51,6 @@ async def test_attempts_by_hour_and_in_flight(store: Store) -> None:
     ]
     assert hours[0].hour.tzinfo == T0.tzinfo
     assert await store.attempts_in_flight(campaign_id) == 1
-    assert await store.people_on_the_line(campaign_id) == 1
     assert await store.calls_placed(campaign_id, T0) == 4
     assert await store.calls_placed(campaign_id, T0 + timedelta(minutes=1)) == 0
 

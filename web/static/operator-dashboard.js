@@ -177,7 +177,9 @@ function showPacing(s) {
   setStat("abandon_target", steers ? s.abandon_target + "%" : "–");
   setStat("abandons_30_days", `${number.format(s.abandons_30_days)} of ${number.format(s.live_answers_30_days)} answers`);
   setStat("abandons_allowed_now", automatic ? s.abandons_allowed_now : "–");
-  setStat("learned_contact_rate", known(learned.contact_rate) ? learned.contact_rate + "% of calls" : "–");
+  // a call counts once its outcome must be known (ring time + 10 s after it was placed)
+  setStat("learned_contact_rate", known(learned.contact_rate) ? learned.contact_rate + "% of calls"
+    : learned.calls_seen ? "counting the first calls" : "–");
   setStat("learned_talk", seconds(learned.talk_seconds));
   setStat("learned_wrap_up", seconds(learned.wrap_up_seconds));
   const last = s.pacing && s.pacing.last_decision;

@@ -78,7 +78,7 @@ class PacingModel:
     """Share of placed calls a person answers: the contact rate."""
     machine_rate: float = 0.27
     answer_time: LogNormal = field(default_factory=lambda: LogNormal(12.0, 0.35, 2.0, 26.0))
-    """Seconds from placing a call until a person (or machine) answers."""
+    """Seconds from placing a call until a person answers it."""
     ring_out_s: float = 28.0
     """Unanswered calls are given up after this long."""
     fail_time_max_s: float = 5.0
@@ -89,6 +89,13 @@ class PacingModel:
     amd_machine_s: tuple[float, float] = (2.0, 4.0)
     talk: LogNormal = field(default_factory=lambda: LogNormal(90.0, 0.8))
     wrap_up: LogNormal = field(default_factory=lambda: LogNormal(15.0, 0.5))
+    machine_answer_time: LogNormal | None = None
+    """Seconds from placing a call until a machine answers it; None: as people do
+    (`answer_time`). Machines often pick up later than people."""
+
+    @property
+    def machine_answer(self) -> LogNormal:
+        return self.machine_answer_time or self.answer_time
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -99,6 +106,8 @@ class PacingModel:
         raw = json.loads(text)
         for key in ("answer_time", "talk", "wrap_up"):
             raw[key] = LogNormal(**raw[key])
+        if raw.get("machine_answer_time") is not None:
+            raw["machine_answer_time"] = LogNormal(**raw["machine_answer_time"])
         for key in ("amd_person_s", "amd_machine_s"):
             raw[key] = tuple(raw[key])
         return cls(**raw)
@@ -131,10 +140,9 @@ def _row(ps: list[float]) -> tuple[float, ...]:
 
 
 def _still_ringing_person(m: PacingModel, e: float) -> float:
-    fa = m.answer_time.cdf(e)
     other = 1.0 - m.person_rate - m.machine_rate
-    person = m.person_rate * (1.0 - fa)
-    machine = m.machine_rate * (1.0 - fa)
+    person = m.person_rate * (1.0 - m.answer_time.cdf(e))
+    machine = m.machine_rate * (1.0 - m.machine_answer.cdf(e))
     no_answer = other * m.no_answer_share * (1.0 if e < m.ring_out_s else 0.0)
     failing = other * (1.0 - m.no_answer_share) * max(0.0, 1.0 - e / m.fail_time_max_s)
     total = person + machine + no_answer + failing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.models import Attempt, CallState, ResultStatus
+from engine.models import Attempt, ResultStatus
 from engine.store.postgresql.base import PostgresBase
 from engine.store.postgresql.rows import aware, decode
 
@@ -51,21 +51,29 @@ class PacingMixin(PostgresBase):
             out.append((row["id"], (row["created_at"] - row["ended_at"]).total_seconds()))
         return out
 
-    async def people_on_the_line(self, campaign_id: int) -> int:
-        """Live answers to automatic calls still connecting, talking or hearing the
-        abandon message (from the open attempts only: index attempts_campaign_open)."""
-        row = await self._one(
-            "SELECT count(*) AS n FROM attempts "
-            "WHERE campaign_id = %s AND state <> 'ended' AND state IN (%s, %s, %s) "
-            "AND amd_verdict <> ''",
-            (
-                campaign_id,
-                CallState.CONNECTING.value,
-                CallState.CONNECTED.value,
-                CallState.ABANDONING.value,
-            ),
+    async def placed_attempts(
+        self, campaign_id: int, from_id: int, since: datetime, limit: int
+    ) -> list[Attempt]:
+        """The campaign's attempts from id ``from_id`` on, ended or not, in id order, leaving
+        out those that ended before ``since`` below the first one placed since then (as the
+        SQLite store: engine/store/sqlite/pacing.py). The start is found through the indexes
+        attempts_campaign_ended and attempts_campaign_open; then a primary-key range."""
+        first = await self._one(
+            "SELECT least("
+            "(SELECT id FROM attempts WHERE campaign_id = %(campaign)s "
+            "AND ended_at >= %(since)s ORDER BY ended_at LIMIT 1), "
+            "(SELECT min(id) FROM attempts WHERE campaign_id = %(campaign)s "
+            "AND state <> 'ended')) AS id",
+            {"campaign": campaign_id, "since": aware(since)},
         )
-        return int(row["n"]) if row else 0
+        if first is None or first["id"] is None:
+            return []
+        rows = await self._all(
+            "SELECT * FROM attempts WHERE id >= %(from)s AND campaign_id = %(campaign)s "
+            "ORDER BY id LIMIT %(limit)s",
+            {"campaign": campaign_id, "from": max(from_id, int(first["id"])), "limit": limit},
+        )
+        return [decode(Attempt, row) for row in rows]
 
     async def load_pacing(self, campaign_id: int) -> str | None:
         """The campaign's learned pacing data (JSON text), None if nothing was saved."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.models import Attempt, CallState, ResultStatus
+from engine.models import Attempt, ResultStatus
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, from_iso, to_iso
 from engine.store.sqlite.worker import on_worker
@@ -31,6 +31,42 @@ class PacingMixin(SqliteBase):
         return [decode(Attempt, row) for row in rows]
 
     @on_worker
+    def placed_attempts(
+        self, campaign_id: int, from_id: int, since: datetime, limit: int
+    ) -> list[Attempt]:
+        """The campaign's attempts from id ``from_id`` on, ended or not, in id order, leaving
+        out those that ended before ``since`` below the first one placed since then (pacing
+        passes the oldest call whose kind it does not know yet, seconds old, or 0 when it has
+        read nothing; after a pause it skips ahead). Reads a range of the primary key, its
+        start found through the indexes attempts_campaign_ended and attempts_campaign_open."""
+        first = self._first_attempt_since(campaign_id, since)
+        if first <= 0:
+            return []
+        rows = self._all(
+            "SELECT * FROM attempts WHERE id >= :from AND +campaign_id = :campaign "
+            "ORDER BY id LIMIT :limit",
+            {"campaign": campaign_id, "from": max(from_id, first), "limit": limit},
+        )
+        return [decode(Attempt, row) for row in rows]
+
+    def _first_attempt_since(self, campaign_id: int, since: datetime) -> int:
+        """About the lowest id among the campaign's attempts ended since ``since`` or still
+        open: every call placed since then is one of those, and has a higher id than the first
+        to end since then (it was claimed before it ended). 0 if there is none."""
+        ended = self._one(
+            "SELECT id FROM attempts INDEXED BY attempts_campaign_ended "
+            "WHERE campaign_id = ? AND ended_at >= ? ORDER BY ended_at LIMIT 1",
+            (campaign_id, to_iso(since)),
+        )
+        open_ = self._one(
+            "SELECT min(id) AS id FROM attempts INDEXED BY attempts_campaign_open "
+            "WHERE campaign_id = ? AND state != 'ended'",
+            (campaign_id,),
+        )
+        ids = [int(row["id"]) for row in (ended, open_) if row and row["id"] is not None]
+        return min(ids, default=0)
+
+    @on_worker
     def wrap_ups(
         self, campaign_id: int, after_result_id: int, limit: int
     ) -> list[tuple[int, float]]:
@@ -54,23 +90,6 @@ class PacingMixin(SqliteBase):
             assert saved is not None and ended is not None
             out.append((row["id"], (saved - ended).total_seconds()))
         return out
-
-    @on_worker
-    def people_on_the_line(self, campaign_id: int) -> int:
-        """Live answers to automatic calls still connecting, talking or hearing the
-        abandon message (from the open attempts only: index attempts_campaign_open)."""
-        row = self._one(
-            "SELECT count(*) AS n FROM attempts INDEXED BY attempts_campaign_open "
-            "WHERE campaign_id = ? AND state != 'ended' AND state IN (?, ?, ?) "
-            "AND amd_verdict != ''",
-            (
-                campaign_id,
-                CallState.CONNECTING.value,
-                CallState.CONNECTED.value,
-                CallState.ABANDONING.value,
-            ),
-        )
-        return int(row["n"]) if row else 0
 
     @on_worker
     def load_pacing(self, campaign_id: int) -> str | None:
