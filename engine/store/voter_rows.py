@@ -4,6 +4,8 @@ added; status and attempts are the store's own)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.models import VOTER_FIELDS
@@ -33,3 +35,33 @@ def merge(target: dict[str, Any], new: dict[str, Any]) -> bool:
             target["extra"][key] = value
             changed = True
     return changed
+
+
+@dataclass
+class SplitBatch:
+    """One import batch sorted out against the voters the campaign already has."""
+
+    new: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Records to insert, by phone (rows repeating a phone merged into the first)."""
+    changed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Existing voters' records that the batch filled in, by phone (each has its "id")."""
+    merged: int = 0
+    """Rows merged into a voter already there or earlier in the batch."""
+
+
+def split_batch(batch: Sequence[VoterInput], existing: Mapping[str, dict[str, Any]]) -> SplitBatch:
+    """Which rows of ``batch`` are new voters and which fill in ``existing`` ones (records by
+    phone, with their MERGED_FIELDS; those merged into are changed in place)."""
+    split = SplitBatch()
+    for row in batch:
+        record = import_record(row)
+        if row.phone in split.new:
+            merge(split.new[row.phone], record)
+            split.merged += 1
+        elif row.phone in existing:
+            if merge(existing[row.phone], record):
+                split.changed[row.phone] = existing[row.phone]
+            split.merged += 1
+        else:
+            split.new[row.phone] = record
+    return split

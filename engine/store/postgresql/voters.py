@@ -15,7 +15,7 @@ from engine.models import Attempt, CallState, Voter, VoterStatus
 from engine.store.base import VoterInput
 from engine.store.postgresql.base import Connection, PostgresBase, fetch_all, fetch_one
 from engine.store.postgresql.rows import aware, decode, encode_record, to_json
-from engine.store.voter_rows import MERGED_FIELDS, import_record, merge
+from engine.store.voter_rows import MERGED_FIELDS, split_batch
 
 _BATCH = 500
 """Import rows handled per round of queries."""
@@ -206,20 +206,8 @@ async def _add_batch(
         row["phone"]: row for row in await fetch_all(conn, _EXISTING, (phones, campaign_id))
     }
     on_dnc = {row["phone"] for row in await fetch_all(conn, _LISTED, (phones, campaign_id))}
-    new: dict[str, dict[str, Any]] = {}
-    changed: dict[str, dict[str, Any]] = {}
-    merged = 0
-    for row in batch:
-        record = import_record(row)
-        if row.phone in new:
-            merge(new[row.phone], record)
-            merged += 1
-        elif row.phone in existing:
-            if merge(existing[row.phone], record):
-                changed[row.phone] = existing[row.phone]
-            merged += 1
-        else:
-            new[row.phone] = record
+    split = split_batch(batch, existing)
+    new, changed = split.new, split.changed
     async with conn.cursor() as cursor:
         async with cursor.copy(_COPY_VOTERS) as copy:
             for phone, record in new.items():
@@ -230,7 +218,7 @@ async def _add_batch(
                 _UPDATE_MERGED,
                 [(*_merged_values(record), record["id"]) for record in changed.values()],
             )
-    return len(new), merged
+    return len(new), split.merged
 
 
 def _merged_values(record: dict[str, Any]) -> list[Any]:

@@ -15,7 +15,7 @@ from engine.store.base import VoterInput
 from engine.store.sqlite.base import SqliteBase, fetch_all, immediate
 from engine.store.sqlite.rows import decode, encode_record, from_iso, to_iso, to_json
 from engine.store.sqlite.worker import on_worker
-from engine.store.voter_rows import MERGED_FIELDS, import_record, merge
+from engine.store.voter_rows import MERGED_FIELDS, split_batch
 
 _BATCH = 500
 """Import rows handled per round of queries (each phone is a parameter of an IN list)."""
@@ -198,20 +198,8 @@ def _add_batch(
             [*phones, campaign_id],
         )
     }
-    new: dict[str, dict[str, Any]] = {}
-    changed: dict[str, dict[str, Any]] = {}
-    merged = 0
-    for row in batch:
-        record = import_record(row)
-        if row.phone in new:
-            merge(new[row.phone], record)
-            merged += 1
-        elif row.phone in existing:
-            if merge(existing[row.phone], record):
-                changed[row.phone] = existing[row.phone]
-            merged += 1
-        else:
-            new[row.phone] = record
+    split = split_batch(batch, existing)
+    new, changed = split.new, split.changed
     conn.executemany(
         _INSERT_VOTER,
         [
@@ -227,7 +215,7 @@ def _add_batch(
     conn.executemany(
         _UPDATE_MERGED, [(*_merged_values(record), record["id"]) for record in changed.values()]
     )
-    return len(new), merged
+    return len(new), split.merged
 
 
 def _merged_values(record: dict[str, Any]) -> list[Any]:
