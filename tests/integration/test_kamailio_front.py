@@ -112,6 +112,18 @@ async def call_in(
 ) -> tuple[str, VolunteerPhone]:
     """A volunteer's phone calls in through Kamailio; the node that gets the call answers it
     and plays the PIN prompt. Returns the node's name and the phone (answered)."""
+    name, _, phone = await call_in_on(pbx_pair, carrier, bed, listeners, timeout)
+    return name, phone
+
+
+async def call_in_on(
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    bed: Bed,
+    listeners: Listeners,
+    timeout: float = 10.0,
+) -> tuple[str, str, VolunteerPhone]:
+    """As call_in, also returning the call's channel id on the node."""
     ari, events = carrier
     marks = {name: log.mark() for name, (_, log) in listeners.items()}
     dialing = asyncio.create_task(
@@ -122,7 +134,7 @@ async def call_in(
         node_ari = listeners[name][0]
         await node_ari.answer(channel_id)
         await node_ari.play("channels", channel_id, "sound:conf-getpin")
-        return name, await dialing
+        return name, channel_id, await dialing
     except BaseException:
         dialing.cancel()
         raise
@@ -143,20 +155,25 @@ async def hang_up_all(phones: list[VolunteerPhone], listeners: Listeners) -> Non
 async def test_call_ins_reach_a_node_through_kamailio_and_spread_over_both(
     pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], bed: Bed
 ) -> None:
-    """Four call-ins held at once: call-load distribution gives each node two."""
+    """Four call-ins held at once: call-load distribution gives each node two. A node's
+    hangup reaches the carrier through Kamailio."""
     assert bed.front.destinations() == {"node1": "active", "node2": "active"}
     phones: list[VolunteerPhone] = []
     async with listening(bed) as listeners:
         try:
             landed = []
             for _ in range(4):
-                name, phone = await call_in(pbx_pair, carrier, bed, listeners)
-                landed.append(name)
+                name, channel_id, phone = await call_in_on(pbx_pair, carrier, bed, listeners)
+                landed.append((name, channel_id))
                 phones.append(phone)
-            assert sorted(landed) == ["node1", "node1", "node2", "node2"], landed
+            assert sorted(name for name, _ in landed) == ["node1", "node1", "node2", "node2"]
             for name, (ari, _) in listeners.items():
                 states = [c["state"] for c in await ari.list_channels()]
                 assert states == ["Up", "Up"], (name, states)
+            # A node ends a call: its BYE reaches the phone along the recorded route.
+            name, channel_id = landed[0]
+            await listeners[name][0].hangup(channel_id)
+            await phones[0].wait_hung_up()
         finally:
             await hang_up_all(phones, listeners)
 
