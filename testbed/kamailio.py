@@ -197,6 +197,14 @@ class KamailioFront:
                 states[by_uri.get(dest["URI"], dest["URI"])] = STATES[dest["FLAGS"][0]]
         return states
 
+    def mark(self, name: str, state: str) -> None:
+        """Set node ``name``'s state by hand ('active' or 'inactive'; probing continues)."""
+        self.rpc("dispatcher.set_state", state[0] + "p", NODE_SET, self._nodes[name])
+
+    def probe(self, on: bool) -> None:
+        """Stop or resume the OPTIONS probes of every node."""
+        self.rpc("dispatcher.ping_active", int(on))
+
     def stop(self) -> None:
         """Stop Kamailio by its PID (SIGTERM, then SIGKILL) and remove its directory."""
         if self.pid is not None:

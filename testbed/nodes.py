@@ -14,11 +14,12 @@ import dataclasses
 import os
 import shutil
 import signal
+import subprocess
 from collections.abc import Iterator
 
 from engine.config import PbxConfig
 from engine.pbx.dialer import PeerLink, dialer_instance, pick_dialer_ports
-from engine.pbx.instance import AsteriskInstance
+from engine.pbx.instance import AsteriskInstance, stop_pid
 from engine.pbx.rootfs import ensure_runtime
 from engine.pbx.run import PbxRun, config_fingerprint, open_run_dir, start_run
 
@@ -69,3 +70,22 @@ def restart(node: PbxRun, timeout: float = 30.0) -> None:
     """Start a node's Asterisk again (same ports and credentials) and record its new PID."""
     node.dialer.restart(timeout)
     node.save_owner(os.getpid())
+
+
+@contextlib.contextmanager
+def draining(instance: AsteriskInstance) -> Iterator[None]:
+    """`core stop gracefully` on a node (maintenance): it keeps its calls, refuses new INVITEs
+    and OPTIONS with 503, and exits after its last call. The CLI command returns only then, so
+    it runs in the background and is stopped by its PID on leaving the block."""
+    command = instance.runtime.command("-C", str(instance.conf), "-rx", "core stop gracefully")
+    cli = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield
+    finally:
+        stop_pid(cli.pid, 5.0, cli)

@@ -26,7 +26,7 @@ from engine.config import load_config
 from engine.pbx.run import PbxRun
 from testbed.events import Event, EventLog
 from testbed.kamailio import KamailioFront
-from testbed.nodes import kill, restart, running_node, used_ports
+from testbed.nodes import draining, kill, restart, running_node, used_ports
 from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.waiting import wait_until
@@ -243,6 +243,53 @@ async def test_a_call_in_sent_to_a_node_that_just_died_goes_to_the_other(
     restart(bed.nodes[idle])
     await wait_until(
         lambda: front.destinations()[idle] == "active",
+        timeout=front.detection_bound + MARGIN_S,
+        what="Kamailio to take the restarted node back",
+    )
+
+
+async def test_a_draining_node_leaves_the_rotation_and_its_503_sends_a_call_in_on(
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], bed: Bed
+) -> None:
+    """`core stop gracefully` on the node with fewer calls: its 503 to the probes takes it out
+    of the rotation. Marked active again by hand (probes paused), it is chosen for the next
+    call-in by load, refuses it with 503, and Kamailio sends the call to the other node."""
+    front = bed.front
+    phones = []
+    async with listening(bed) as listeners:
+        landed = []
+        for _ in range(3):
+            name, phone = await call_in(pbx_pair, carrier, bed, listeners)
+            landed.append(name)
+            phones.append(phone)
+        drained = min(NODES, key=landed.count)
+        other = next(name for name in NODES if name != drained)
+        try:
+            with draining(bed.nodes[drained].dialer):
+                await wait_until(
+                    lambda: front.destinations()[drained] == "inactive",
+                    timeout=front.detection_bound + MARGIN_S,
+                    what="Kamailio to take the draining node out",
+                )
+                front.probe(False)
+                front.mark(drained, "active")
+                name, phone = await call_in(pbx_pair, carrier, bed, listeners)
+                phones.append(phone)
+                assert name == other
+                assert front.destinations()[drained] == "inactive"
+                assert "failed with 503" in front.output(200)
+                await hang_up_all(phones, {other: listeners[other]})
+                await wait_until(
+                    lambda: not bed.nodes[drained].dialer.running(),
+                    timeout=10,
+                    what="the drained node to stop after its last call",
+                )
+        finally:
+            front.probe(True)
+            await hang_up_all(phones, {other: listeners[other]})
+    restart(bed.nodes[drained])
+    await wait_until(
+        lambda: front.destinations()[drained] == "active",
         timeout=front.detection_bound + MARGIN_S,
         what="Kamailio to take the restarted node back",
     )
