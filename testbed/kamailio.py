@@ -33,7 +33,7 @@ import jinja2
 
 from engine.errors import SetupError
 from engine.pbx.dialer import PeerLink
-from engine.pbx.instance import stop_pid
+from engine.pbx.instance import owner_alive, process_started, stop_pid
 from engine.pbx.ports import pick_port, port_free
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ MODULE_DIRS = (
 SERVER_USER = "kamailio"
 """The system user Debian's package creates, used when the tests run as root."""
 TEMPLATE = Path(__file__).with_name("kamailio.cfg.j2")
+PREFIX = "phonebank-kamailio-"
 NODE_SET = 1
 """The dispatcher set holding the dialer nodes."""
 STATES = {"A": "active", "I": "inactive", "T": "trying", "D": "disabled"}
@@ -74,8 +75,9 @@ class KamailioFront:
         the nodes need its address first). Raises SetupError if Kamailio is not installed."""
         if not Path(KAMAILIO).exists():
             raise SetupError("Kamailio is not installed: run `make deps` (Debian's kamailio).")
+        reap_orphans()
         port = pick_port(socket.SOCK_DGRAM, what="Kamailio front")
-        root = Path(tempfile.mkdtemp(prefix="phonebank-kamailio-"))
+        root = Path(tempfile.mkdtemp(prefix=PREFIX))
         return cls(root, port, probe_interval, reply_timeout)
 
     @property
@@ -137,6 +139,8 @@ class KamailioFront:
                 cwd=self.root,
             )
         self.pid = self._proc.pid
+        owner = {"owner_pid": os.getpid(), "owner_started": process_started(os.getpid())}
+        (self.root / "owner.json").write_text(json.dumps({**owner, "pid": self.pid}))
         log.info("Kamailio front started, pid %d, SIP on %s", self.pid, self.address)
         try:
             self._wait_ready(timeout)
@@ -213,6 +217,27 @@ class KamailioFront:
             self.pid = None
             self._proc = None
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def reap_orphans() -> None:
+    """Stop the Kamailio fronts of test sessions that died without stopping them (their
+    owner.json names a dead owner), and remove their directories."""
+    for owner_file in Path(tempfile.gettempdir()).glob(f"{PREFIX}*/owner.json"):
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            owner = json.loads(owner_file.read_text())
+            if owner_alive(owner["owner_pid"], owner["owner_started"]):
+                continue
+            if str(owner_file.parent) in _cmdline(owner["pid"]):
+                log.warning("stopping Kamailio pid %d left behind by a dead test", owner["pid"])
+                stop_pid(owner["pid"], 5.0)
+            shutil.rmtree(owner_file.parent, ignore_errors=True)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def module_dir() -> str:
