@@ -7,10 +7,11 @@ BIN := $(VENV)/bin
 # npm fetches JsSIP (the browser softphone); Debian's nodejs/npm only when npm is missing.
 # The deployment tests (issue 13) add the container tools, the front proxy, the TURN relay,
 # the other browsers (Firefox ESR, WebKitGTK) and iptables for the remote-volunteer network.
-# PostgreSQL (issue 16): the store tests start their own server (testbed/postgres.py).
+# PostgreSQL and Kamailio (issue 16): tests start their own servers (testbed/postgres.py,
+# testbed/kamailio.py).
 APT_PACKAGES := debootstrap espeak-ng sox chromium chromium-driver \
 	podman buildah runc uidmap slirp4netns fuse-overlayfs caddy coturn \
-	firefox-esr webkit2gtk-driver xvfb iptables postgresql \
+	firefox-esr webkit2gtk-driver xvfb iptables postgresql kamailio \
 	$(if $(shell command -v npm),,nodejs npm)
 JSSIP_VERSION := 3.12.0
 JSSIP := web/static/vendor/jssip.min.js

@@ -45,15 +45,20 @@ class VolunteerPhone:
         caller: str = "+12025550199",
         number: str | None = None,
         answer_timeout: float = 10.0,
+        via: str | None = None,
     ) -> VolunteerPhone:
         """Dial the call-in number and return once the dialer PBX has answered.
+
+        ``via``: send the call to this SIP address (host:port: the Kamailio front of several
+        dialer nodes) instead of the dialer PBX's.
 
         Raises TimeoutError if the call is not answered within ``answer_timeout`` seconds.
         """
         number = number or str(pair.dialer.spec.extra["callin_number"])
         channel_id = f"phone-{uuid.uuid4().hex[:12]}"
+        target = f"PJSIP/{number}@dialer" if via is None else f"PJSIP/dialer/sip:{number}@{via}"
         await ari.originate(
-            f"PJSIP/{number}@dialer",
+            target,
             channel_id=channel_id,
             app=CARRIER_APP,
             app_args="phone",
