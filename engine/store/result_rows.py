@@ -27,6 +27,20 @@ class ResultFilter:
     term_code: str = ""
     outcome: str = ""
 
+    def conditions(self, campaign_id: int) -> list[tuple[str, Any]]:
+        """The SQL conditions on results ``r`` (and their attempts ``a``), each with its one
+        placeholder written ``{}`` for the store to fill in, and its value (times as given:
+        each store encodes them its own way)."""
+        wanted: list[tuple[str, Any]] = [
+            ("r.campaign_id = {}", campaign_id),
+            ("r.created_at >= {}", self.since),
+            ("r.created_at < {}", self.until),
+            ("r.volunteer_id = {}", self.volunteer_id),
+            ("r.term_code = {}", self.term_code or None),
+            ("a.outcome = {}", self.outcome or None),
+        ]
+        return [(condition, value) for condition, value in wanted if value is not None]
+
 
 @dataclass(frozen=True)
 class ResultRecord:

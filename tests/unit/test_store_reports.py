@@ -176,6 +176,15 @@ async def test_counts_follow_the_volunteer_and_date_filters(
     later = ResultFilter(since=T0 + timedelta(minutes=30))
     assert (await store.result_counts(campaign_id, later, latest=5)).term_codes == {"talked": 1}
     assert [v for v, _ in await store.result_volunteers(campaign_id)] == [ada, bo]
+    earlier = ResultFilter(until=T0 + timedelta(minutes=30), term_code="talked")
+    assert (await store.result_counts(campaign_id, earlier, latest=5)).statuses == {
+        "final": 2,
+        "timed out": 1,
+    }
+    other_code = ResultFilter(term_code="refused")
+    assert (await store.result_counts(campaign_id, other_code, latest=5)).statuses == {}
+    no_outcome = ResultFilter(outcome="no answer")
+    assert (await store.result_counts(campaign_id, no_outcome, latest=5)).statuses == {}
 
 
 async def test_the_result_page_is_latest_first_with_its_voter_and_call(

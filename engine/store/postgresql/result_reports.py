@@ -8,6 +8,7 @@ PostgreSQL's json_typeof says string/number/boolean/null/array/object."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from engine.models import VOTER_CARD_FIELDS, ResultStatus
@@ -45,24 +46,9 @@ _CHOICE_VALUES = """ CROSS JOIN LATERAL json_array_elements(CASE WHEN json_typeo
 
 
 def _where(campaign_id: int, where: ResultFilter) -> tuple[str, list[Any]]:
-    conditions = ["r.campaign_id = %s"]
-    params: list[Any] = [campaign_id]
-    if where.since is not None:
-        conditions.append("r.created_at >= %s")
-        params.append(aware(where.since))
-    if where.until is not None:
-        conditions.append("r.created_at < %s")
-        params.append(aware(where.until))
-    if where.volunteer_id is not None:
-        conditions.append("r.volunteer_id = %s")
-        params.append(where.volunteer_id)
-    if where.term_code:
-        conditions.append("r.term_code = %s")
-        params.append(where.term_code)
-    if where.outcome:
-        conditions.append("a.outcome = %s")
-        params.append(where.outcome)
-    return " WHERE " + " AND ".join(conditions), params
+    conditions = where.conditions(campaign_id)
+    params = [aware(v) if isinstance(v, datetime) else v for _, v in conditions]
+    return " WHERE " + " AND ".join(c.format("%s") for c, _ in conditions), params
 
 
 def _record(row: dict[str, Any]) -> ResultRecord:

@@ -47,24 +47,9 @@ END) AS o"""
 
 
 def _where(campaign_id: int, where: ResultFilter) -> tuple[str, list[Any]]:
-    conditions = ["r.campaign_id = ?"]
-    params: list[Any] = [campaign_id]
-    if where.since is not None:
-        conditions.append("r.created_at >= ?")
-        params.append(to_iso(where.since))
-    if where.until is not None:
-        conditions.append("r.created_at < ?")
-        params.append(to_iso(where.until))
-    if where.volunteer_id is not None:
-        conditions.append("r.volunteer_id = ?")
-        params.append(where.volunteer_id)
-    if where.term_code:
-        conditions.append("r.term_code = ?")
-        params.append(where.term_code)
-    if where.outcome:
-        conditions.append("a.outcome = ?")
-        params.append(where.outcome)
-    return " WHERE " + " AND ".join(conditions), params
+    conditions = where.conditions(campaign_id)
+    params = [to_iso(v) if isinstance(v, datetime) else v for _, v in conditions]
+    return " WHERE " + " AND ".join(c.format("?") for c, _ in conditions), params
 
 
 def _record(row: dict[str, Any]) -> ResultRecord:
