@@ -42,6 +42,8 @@ FRAME_MS = 20
 FRAME_BYTES = 320
 """8 kHz, signed 16-bit little-endian mono PCM: 160 samples per frame."""
 FULL_SCALE = 32768.0
+SPEECH_LEVEL_WEIGHT = 0.1
+"""Weight of each new speech frame in the speaker's running level."""
 
 Verdict = Literal["HUMAN", "MACHINE", "NOTSURE"]
 
@@ -77,6 +79,8 @@ class StreamingDetector:
                 settings.human_pause_ms,
             )
         )
+        self._speech_dbfs: float | None = None
+        """Running average level of the speaker's speech frames."""
         self._first: Decision | None = None
         self._done = False
 
@@ -93,6 +97,11 @@ class StreamingDetector:
     def decision(self) -> Decision | None:
         """The first verdict, once reached."""
         return self._first
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will be decided: the audio tap can stop."""
+        return self._done
 
     def feed(self, frame: bytes) -> Decision | None:
         """Take the next frame; return a Decision when one is reached (the first verdict, or a
@@ -125,7 +134,15 @@ class StreamingDetector:
             frame_tone = self._bank.strongest(samples)
             tonal = frame_tone if frame_tone.purity >= s.tone_purity else None
         tone = self._tones.push(tonal, at_ms)
-        speech = tonal is None and dbfs >= s.speech_floor_dbfs and self._vad.is_speech(frame)
+        loud_enough = dbfs >= s.speech_floor_dbfs and (
+            self._speech_dbfs is None or dbfs >= self._speech_dbfs - s.quiet_below_speech_db
+        )
+        speech = tonal is None and loud_enough and self._vad.is_speech(frame)
+        if speech:
+            level = self._speech_dbfs
+            self._speech_dbfs = (
+                dbfs if level is None else level + SPEECH_LEVEL_WEIGHT * (dbfs - level)
+            )
         return tone, speech
 
     def _first_verdict(self, tone: Tone | None) -> Decision | None:

@@ -27,6 +27,9 @@ class StreamingAmdSettings:
     """silero speech probability above which a frame is speech; ignored by the others."""
     speech_floor_dbfs: float = -45.0
     """Frames quieter than this are silence whatever the VAD says (and the VAD is not run)."""
+    quiet_below_speech_db: float = 12.0
+    """Frames this far below the speaker's own level (a running average over their speech)
+    count as silence: a TV or a street behind a person does not fill their pause."""
     min_speech_ms: int = 60
     """A burst of speech shorter than this (a click, a breath) does not start an utterance."""
     utterance_end_ms: int = 200
@@ -110,6 +113,8 @@ def _problems(s: StreamingAmdSettings) -> list[str]:
         problems.append("utterance_end_ms must not exceed human_pause_ms")
     if s.human_pause_ms >= s.max_analysis_ms or s.long_greeting_ms >= s.max_analysis_ms:
         problems.append("human_pause_ms and long_greeting_ms must be below max_analysis_ms")
+    if s.quiet_below_speech_db <= 0:
+        problems.append(f"quiet_below_speech_db must be positive, not {s.quiet_below_speech_db}")
     if not 0.0 < s.tone_purity <= 1.0:
         problems.append(f"tone_purity must be in (0, 1], not {s.tone_purity}")
     if not 0.0 < s.tone_low_hz < s.tone_high_hz < 4000.0:
