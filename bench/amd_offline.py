@@ -33,8 +33,8 @@ SILENT_FIRST_S = 1.0
 
 TRADEOFF: dict[str, tuple[int | float, ...]] = {
     "human_pause_ms": (300, 500, 600),
-    "long_greeting_ms": (1500, 2200, 2600),
-    "quiet_below_speech_db": (15.0, 21.0, 24.0),
+    "long_greeting_ms": (1800, 2600),
+    "quiet_below_speech_db": (12.0, 24.0),
 }
 """The thresholds varied one at a time (the others at their defaults) by ``--tradeoff``."""
 
