@@ -32,7 +32,8 @@ SILENT_FIRST_S = 1.0
 
 
 TRADEOFF: dict[str, tuple[int | float, ...]] = {
-    "human_pause_ms": (300, 500, 600),
+    "human_pause_ms": (300, 400, 700),
+    "short_greeting_ms": (0, 800),
     "long_greeting_ms": (1800, 2600),
     "quiet_below_speech_db": (12.0, 24.0),
 }

@@ -8,7 +8,8 @@ and a voice-activity flag (engine/amd/vad.py) feed the greeting's timing
 - a tone of ``tone_min_ms`` → MACHINE (cause BEEP, or SIT for announcement tones);
 - a greeting longer than ``long_greeting_ms`` → MACHINE (LONGGREETING);
 - a greeting followed by ``human_pause_ms`` of silence (and no tone under way) → HUMAN
-  (GREETING);
+  (GREETING), or by only ``short_pause_ms`` if it lasted at most ``short_greeting_ms`` (a word
+  or two: "Hello?") → HUMAN (SHORTGREETING);
 - nothing decided by ``max_analysis_ms`` → NOTSURE (INITIALSILENCE if nobody spoke, else
   TOOLONG).
 
@@ -172,8 +173,12 @@ class StreamingDetector:
             return Decision("MACHINE", tone.kind, t.now_ms)
         if t.greeting_ms > s.long_greeting_ms:
             return Decision("MACHINE", "LONGGREETING", t.now_ms)
-        if t.greetings_ended and not self._tones.in_tone:
+        if self._tones.in_tone:
+            return None
+        if t.greetings_ended:
             return Decision("HUMAN", "GREETING", t.now_ms)
+        if 0 < t.greeting_ms <= s.short_greeting_ms and t.silence_ms >= s.short_pause_ms:
+            return Decision("HUMAN", "SHORTGREETING", t.now_ms)
         if t.now_ms >= s.max_analysis_ms:
             cause = "INITIALSILENCE" if t.first_onset_ms is None else "TOOLONG"
             return Decision("NOTSURE", cause, t.now_ms)
