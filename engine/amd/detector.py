@@ -95,7 +95,8 @@ class StreamingDetector:
     @property
     def first_utterance_end_ms(self) -> int | None:
         """Audio time the first utterance ended (its last speech), known ``utterance_end_ms``
-        later; None until then, or if it was too long to be a person's greeting."""
+        later; None until then, and None if the first verdict is MACHINE (a greeting too long
+        for a person, a beep, SIT)."""
         end = self._timeline.first_utterance_end_ms
         if end is None or (self._first is not None and self._first.verdict == "MACHINE"):
             return None

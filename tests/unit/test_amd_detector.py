@@ -3,10 +3,12 @@ tones, silence and noise."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.amd.detector import FRAME_MS, SPEECH_TAIL_MS, StreamingAmdSettings, StreamingDetector
 from engine.amd.settings import VadName
+from testbed import hard_sounds
 from tests.unit.amd_frames import decisions, frames, mixed, ms_of, noise, silence, speech, tone
 
 LEAD_MS = 200
@@ -85,6 +87,20 @@ def test_special_information_tones_are_a_machine_with_cause_sit() -> None:
     found = decisions(StreamingDetector(), silence(100) + sit + speech("The number you have"))
     assert [(d.verdict, d.cause) for d in found] == [("MACHINE", "SIT")]
     assert found[0].at_ms == pytest.approx(100 + SETTINGS.tone_min_ms, abs=FRAME_MS)
+
+
+def test_the_high_special_information_tones_are_a_sit_too() -> None:
+    sit = tone(985.2, 380) + tone(1428.5, 380) + tone(1776.7, 380)
+    found = decisions(StreamingDetector(), silence(200) + sit + silence(3000))
+    assert [(d.verdict, d.cause) for d in found] == [("MACHINE", "SIT")]
+
+
+def test_music_chords_are_not_a_beep() -> None:
+    """Three notes at once with their harmonics: no single frequency holds the frame."""
+    chords = hard_sounds.music(4.0, np.random.default_rng(3))
+    pcm = (chords * 32767).astype("<i2").tobytes()
+    found = decisions(StreamingDetector(), pcm + silence(2000))
+    assert found and all(d.cause not in ("BEEP", "SIT") for d in found)
 
 
 def test_a_beep_after_the_human_verdict_retracts_it() -> None:
