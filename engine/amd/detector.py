@@ -11,7 +11,8 @@ and a voice-activity flag (engine/amd/vad.py) feed the greeting's timing
   (GREETING), or by only ``short_pause_ms`` if it lasted at most ``short_greeting_ms`` (a word
   or two: "Hello?") → HUMAN (SHORTGREETING);
 - nothing decided by ``max_analysis_ms`` → NOTSURE (INITIALSILENCE if nobody spoke, else
-  TOOLONG).
+  TOOLONG); a greeting under way then is heard out first (at most ``long_greeting_ms`` more:
+  it ends as a person's, or grows into a machine's).
 
 After HUMAN the detector keeps listening for ``retract_ms`` and returns MACHINE once more
 (a retraction: cause BEEP, SIT, LONGGREETING, or MANYWORDS when ``retract_speech_ms`` of
@@ -180,7 +181,10 @@ class StreamingDetector:
             return Decision("HUMAN", "GREETING", t.now_ms)
         if 0 < t.greeting_ms <= s.short_greeting_ms and t.silence_ms >= s.short_pause_ms:
             return Decision("HUMAN", "SHORTGREETING", t.now_ms)
-        if t.now_ms >= s.max_analysis_ms:
+        hearing_out = t.greeting_start_ms is not None and t.now_ms < s.max_analysis_ms + (
+            s.long_greeting_ms
+        )
+        if t.now_ms >= s.max_analysis_ms and not hearing_out:
             cause = "INITIALSILENCE" if t.first_onset_ms is None else "TOOLONG"
             return Decision("NOTSURE", cause, t.now_ms)
         return None

@@ -43,7 +43,8 @@ class StreamingAmdSettings:
     long_greeting_ms: int = 2200
     """A greeting (speech with no pause of ``human_pause_ms``) longer than this is a machine."""
     max_analysis_ms: int = 5000
-    """No verdict by then: NOTSURE (the campaign's NOTSURE rule decides)."""
+    """No verdict by then: NOTSURE (the campaign's NOTSURE rule decides) — unless a greeting is
+    under way, which is heard out for at most ``long_greeting_ms`` more."""
     retract_ms: int = 3000
     """After HUMAN, keep listening this long for a beep, announcement tones or a long greeting,
     and retract to MACHINE if one comes (used by early connect)."""

@@ -160,6 +160,14 @@ def test_a_tv_talking_behind_a_person_does_not_fill_their_pause() -> None:
     assert after_pause - SLACK_MS <= found[0].at_ms <= after_pause + SPEECH_TAIL_MS + SLACK_MS
 
 
+def test_a_machine_that_starts_late_is_heard_out_past_the_limit() -> None:
+    """Speech under way at max_analysis_ms: a long greeting still ends as MACHINE, not NOTSURE."""
+    found = decisions(StreamingDetector(), silence(3500) + LONG + silence(1000))
+    assert [(d.verdict, d.cause) for d in found] == [("MACHINE", "LONGGREETING")]
+    threshold = 3500 + SETTINGS.long_greeting_ms
+    assert SETTINGS.max_analysis_ms < threshold < found[0].at_ms <= threshold + ONSET_SLACK_MS
+
+
 def test_a_person_after_a_long_silence_is_still_human() -> None:
     found = decisions(StreamingDetector(), silence(2500) + HELLO + silence(1000))
     assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SHORTGREETING")]
