@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from engine.amd.greeting import GreetingRules, GreetingTimeline
+from engine.amd.greeting import GreetingFeatures, GreetingRules, GreetingTimeline
 from engine.amd.settings import StreamingAmdSettings
 from engine.amd.tones import Tone, ToneBank, ToneTracker
 from engine.amd.vad import make_vad
@@ -36,6 +36,7 @@ __all__ = [
     "FRAME_BYTES",
     "FRAME_MS",
     "Decision",
+    "GreetingFeatures",
     "StreamingAmdSettings",
     "StreamingDetector",
     "Verdict",
@@ -107,6 +108,11 @@ class StreamingDetector:
     def decision(self) -> Decision | None:
         """The first verdict, once reached."""
         return self._first
+
+    def features(self) -> GreetingFeatures:
+        """The timing evidence so far: initial silence, the first utterance and the pause after
+        it, total speech, utterances (log it with the verdict)."""
+        return self._timeline.features()
 
     @property
     def finished(self) -> bool:

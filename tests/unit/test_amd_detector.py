@@ -67,6 +67,19 @@ def test_the_end_of_the_first_utterance_is_known_before_the_human_verdict() -> N
     assert seen_at == pytest.approx(end + SETTINGS.utterance_end_ms, abs=SLACK_MS)
 
 
+def test_the_timing_features_describe_initial_silence_utterances_and_the_pause() -> None:
+    word = speech("Yes?")
+    detector = StreamingDetector(StreamingAmdSettings(short_greeting_ms=0))
+    decisions(detector, silence(700) + HELLO + silence(900) + word + silence(300))
+    features = detector.features()
+    assert features.initial_silence_ms == pytest.approx(700, abs=ONSET_SLACK_MS)
+    assert features.first_utterance_ms == pytest.approx(ms_of(HELLO), abs=ONSET_SLACK_MS)
+    assert features.pause_after_first_ms == pytest.approx(900, abs=ONSET_SLACK_MS)
+    assert features.utterances == 2
+    spoken = ms_of(HELLO) + ms_of(word)
+    assert spoken - 2 * ONSET_SLACK_MS <= features.total_speech_ms <= spoken + SLACK_MS
+
+
 def test_a_long_greeting_is_a_machine_as_soon_as_it_outlasts_a_person() -> None:
     found = decisions(StreamingDetector(), silence(LEAD_MS) + LONG)
     assert [(d.verdict, d.cause) for d in found] == [("MACHINE", "LONGGREETING")]
