@@ -41,6 +41,7 @@ from engine.models import Session
 from engine.notifier import DialingEvent, DialingView, Notifier
 from engine.sessions.control import BrowserLogin
 from engine.sessions.ledger import SessionLedger
+from engine.sessions.placement import on_node
 from engine.sessions.states import LIVE_STATES, PREVIEW_STATES
 from engine.store.base import Store
 from engine.telephony.event_lanes import EventLanes
@@ -78,8 +79,12 @@ class Telephony:
         trunk: str,
         pin_length: int,
         callin: CallinConfig | None = None,
+        node: str | None = None,
     ) -> None:
         self.ari = ari
+        self.node = node
+        """This dialer node's name (None: the only node); sessions whose leg joins here
+        record it."""
         self.store = store
         self.notifier = notifier
         self.sounds = sounds
@@ -116,6 +121,7 @@ class Telephony:
             trunk=trunk,
             notify=self.notify,
             phone_gone=self.phone_gone,
+            node=node,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self.lanes = EventLanes(self.handle)
@@ -224,6 +230,9 @@ class Telephony:
             )
         await self.ari.add_channel(bridge_id, channel_id)
         self.legs.add(channel_id, session.id)
+        if self.node is not None and session.node != self.node:
+            log.info("session %d: now on node %s", session.id, self.node)
+            session = await self.store.update_session(session.id, node=self.node)
         if old and old != channel_id:
             self.legs.pop(old)
             with contextlib.suppress(AriNotFound):
@@ -317,6 +326,8 @@ class Telephony:
         event: DialingEvent = {"type": "dialing", **self.gate.view()}
         campaigns: set[int] = set()
         for session in await self.store.live_sessions():
+            if not on_node(session, self.node):
+                continue
             self.notifier.publish(session.campaign_id, session.id, event)
             campaigns.add(session.campaign_id)
         log.info("told %d campaign(s): %s", len(campaigns), event["message"] or "dialing resumed")

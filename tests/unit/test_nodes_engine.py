@@ -1,0 +1,145 @@
+"""One engine driving two dialer nodes (issue 16), each a fake ARI (tests/unit/fake_ari.py):
+each node's stack is its own, sessions record their node, every request about a session
+goes to its node, each node dials only for its own volunteers, and a node detached at run
+time leaves the other running."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from engine.app import Engine, NodeSpec
+from engine.audio.sounds import SoundLibrary
+from engine.config import load_config
+from engine.models import Campaign, EndReason, Session
+from engine.nodes.runtime import NodeRuntime
+from engine.store.sqlite.store import SqliteStore
+from tests.helpers import wait_until
+from tests.unit.fake_ari import FakeAri
+
+CSV = "first_name,phone,zip\nAnn,+12025550101,20001\nBob,+12025550102,20001\n"
+
+
+@dataclass
+class TwoNodes:
+    engine: Engine
+    fakes: dict[str, FakeAri]
+    campaign: Campaign
+
+    def node(self, name: str) -> NodeRuntime:
+        return self.engine.nodes[name]
+
+    async def signed_in(self, email: str, mode: str = "phone") -> Session:
+        signup = await self.engine.volunteers.sign_up("Ada", email, "+12025550100")
+        signin = await self.engine.volunteers.sign_in(
+            signup.login_id, signup.password, self.campaign.id, mode, "test"
+        )
+        return signin.session
+
+    async def called_in(self, email: str, node: str, channel_id: str) -> Session:
+        """A volunteer whose phone's call-in reached ``node`` (its PIN accepted)."""
+        session = await self.signed_in(email)
+        await self.node(node).telephony.join_session(session, channel_id)
+        return await self.engine.store.get_session(session.id)
+
+
+@pytest.fixture
+async def nodes(tmp_path: Path) -> AsyncIterator[TwoNodes]:
+    store = SqliteStore.open(":memory:")
+    sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
+    cfg = load_config(environ={})
+    async with FakeAri() as one, FakeAri() as two:
+        specs = [
+            NodeSpec("node1", one.settings(), "ws://127.0.0.1:1/ws"),
+            NodeSpec("node2", two.settings(), "ws://127.0.0.1:2/ws"),
+        ]
+        async with Engine.running(cfg, sounds=sounds, store=store, nodes=specs) as engine:
+            campaign = await engine.operators.create_campaign(
+                "test",
+                "Two nodes",
+                dial_mode="power",
+                calling_hours_start="00:00",
+                calling_hours_end="24:00",
+            )
+            await engine.operators.import_list("test", campaign.id, io.BytesIO(CSV.encode()))
+            await wait_until(
+                lambda: all(n.ari.connected for n in engine.nodes.values()), 5, "both nodes"
+            )
+            yield TwoNodes(engine, {"node1": one, "node2": two}, campaign)
+    await store.close()
+
+
+async def test_each_node_has_its_own_stack_and_both_are_healthy(nodes: TwoNodes) -> None:
+    node1, node2 = nodes.node("node1"), nodes.node("node2")
+    assert list(nodes.engine.nodes) == ["node1", "node2"]
+    assert node1.ari is not node2.ari and node1.dialer is not node2.dialer
+    assert node1.telephony.softphones.ws_url == "ws://127.0.0.1:1/ws"
+    assert nodes.fakes["node1"].connected_websockets == 1
+    assert nodes.fakes["node2"].connected_websockets == 1
+    assert nodes.engine.node_health() == {"node1": True, "node2": True}
+
+
+async def test_a_call_in_belongs_to_the_node_that_delivered_it(nodes: TwoNodes) -> None:
+    session = await nodes.called_in("ann@example.org", "node2", "phone-1")
+    assert session.node == "node2"
+    assert nodes.fakes["node2"].requests_to("POST", "/bridges")
+    assert not nodes.fakes["node1"].requests_to("POST", "/bridges")
+
+
+async def test_each_node_dials_only_for_its_own_volunteers(nodes: TwoNodes) -> None:
+    """A ready volunteer on node2: node2 places the call (its channel id names it); node1,
+    with nobody ready, places nothing."""
+    session = await nodes.called_in("ann@example.org", "node2", "phone-1")
+    await nodes.engine.volunteers.start_calling(session.id)
+    fake1, fake2 = nodes.fakes["node1"], nodes.fakes["node2"]
+    await wait_until(lambda: fake2.requests_to("POST", "/channels"), 5, "node2 to dial")
+    [call] = fake2.requests_to("POST", "/channels")
+    assert call.query["channelId"].startswith("node2.call-")
+    assert not fake1.requests_to("POST", "/channels")
+
+
+async def test_a_browser_volunteer_gets_the_healthy_node_with_fewer_channels(
+    nodes: TwoNodes,
+) -> None:
+    await nodes.called_in("ann@example.org", "node1", "phone-1")  # node1 holds a leg
+    browser = await nodes.signed_in("bob@example.org", mode="browser")
+    assert (await nodes.engine.store.get_session(browser.id)).node == "node2"
+    login = nodes.engine.router.browser_login(browser.id) if nodes.engine.router else None
+    assert login is not None and login.ws_url == "ws://127.0.0.1:2/ws"
+    assert [r for r in nodes.fakes["node2"].requests if login.endpoint in r.path]
+    assert not [r for r in nodes.fakes["node1"].requests if r.method == "PUT"]
+
+
+async def test_an_unhealthy_node_takes_no_browser_volunteer(nodes: TwoNodes) -> None:
+    await nodes.fakes["node2"].drop_websockets()
+    await wait_until(lambda: not nodes.node("node2").ari.connected, 5, "node2 to drop")
+    assert nodes.engine.node_health() == {"node1": True, "node2": False}
+    browser = await nodes.signed_in("bob@example.org", mode="browser")
+    assert (await nodes.engine.store.get_session(browser.id)).node == "node1"
+
+
+async def test_releasing_a_session_goes_to_its_node(nodes: TwoNodes) -> None:
+    """Logging out plays the goodbye on the session's node (node1), never on the other."""
+    session = await nodes.called_in("ann@example.org", "node1", "phone-1")
+    await nodes.engine.volunteers.log_out(session.id)
+    fake1, fake2 = nodes.fakes["node1"], nodes.fakes["node2"]
+    await wait_until(lambda: fake1.requests_to("POST", "/channels/phone-1/play"), 5, "goodbye")
+    assert not [r for r in fake2.requests if "phone-1" in r.path]
+    assert (await nodes.engine.store.get_session(session.id)).end_reason == EndReason.LOGOUT
+
+
+async def test_a_detached_node_stops_and_the_other_carries_on(nodes: TwoNodes) -> None:
+    session = await nodes.called_in("ann@example.org", "node1", "phone-1")
+    await nodes.engine.detach("node2")
+    fake2 = nodes.fakes["node2"]
+    await wait_until(lambda: fake2.connected_websockets == 0, 5, "node2's events to close")
+    assert list(nodes.engine.nodes) == ["node1"]
+    assert nodes.engine.node_health() == {"node1": True}
+    await nodes.engine.volunteers.start_calling(session.id)
+    fake1 = nodes.fakes["node1"]
+    await wait_until(lambda: fake1.requests_to("POST", "/channels"), 5, "node1 still dials")
+    assert not fake2.requests_to("POST", "/channels")
