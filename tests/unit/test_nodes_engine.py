@@ -20,6 +20,7 @@ from engine.nodes.runtime import NodeRuntime
 from engine.store.sqlite.store import SqliteStore
 from tests.helpers import wait_until
 from tests.unit.fake_ari import FakeAri
+from tests.unit.web_support import api_client
 
 CSV = "first_name,phone,zip\nAnn,+12025550101,20001\nBob,+12025550102,20001\n"
 
@@ -115,6 +116,7 @@ async def test_a_browser_volunteer_gets_the_healthy_node_with_fewer_channels(
 
 
 async def test_an_unhealthy_node_takes_no_browser_volunteer(nodes: TwoNodes) -> None:
+    nodes.fakes["node2"].refuse_websockets = True  # it stays down
     await nodes.fakes["node2"].drop_websockets()
     await wait_until(lambda: not nodes.node("node2").ari.connected, 5, "node2 to drop")
     assert nodes.engine.node_health() == {"node1": True, "node2": False}
@@ -143,3 +145,31 @@ async def test_a_detached_node_stops_and_the_other_carries_on(nodes: TwoNodes) -
     fake1 = nodes.fakes["node1"]
     await wait_until(lambda: fake1.requests_to("POST", "/channels"), 5, "node1 still dials")
     assert not fake2.requests_to("POST", "/channels")
+
+
+async def test_health_lists_each_node_and_is_degraded_while_one_is_down(
+    nodes: TwoNodes,
+) -> None:
+    async with api_client(nodes.engine) as client:
+        response = await client.get("/api/health")
+        assert response.status == 200
+        assert await response.json() == {
+            "status": "ok",
+            "nodes": {"node1": "healthy", "node2": "healthy"},
+        }
+        policy = response.headers["Content-Security-Policy"]
+        assert "ws://127.0.0.1:1 ws://127.0.0.1:2" in policy  # each node's softphone socket
+        nodes.fakes["node2"].refuse_websockets = True  # it stays down
+        await nodes.fakes["node2"].drop_websockets()
+        await wait_until(lambda: not nodes.node("node2").ari.connected, 5, "node2 to drop")
+        response = await client.get("/api/health")
+        assert response.status == 200
+        body = await response.json()
+        assert body == {"status": "degraded", "nodes": {"node1": "healthy", "node2": "unhealthy"}}
+        await nodes.engine.detach("node2")
+        nodes.fakes["node1"].refuse_websockets = True  # it stays down
+        await nodes.fakes["node1"].drop_websockets()
+        await wait_until(lambda: not nodes.node("node1").ari.connected, 5, "node1 to drop")
+        response = await client.get("/api/health")
+        assert response.status == 503
+        assert (await response.json())["nodes"] == {"node1": "unhealthy"}
