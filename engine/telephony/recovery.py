@@ -137,12 +137,16 @@ class PbxRecovery:
         self.started_at = started
         return restarted
 
-    async def reconcile(self) -> None:
-        """End what vanished while the websocket was away."""
-        alive = {c["id"] for c in await self.ari.list_channels()}
+    async def reconcile(self, alive: set[str] | None = None) -> None:
+        """End what vanished while the websocket was away (``alive``: the channels that still
+        exist; None: ask Asterisk, who also says which calls were answered meanwhile)."""
+        asked = alive is None
+        if alive is None:
+            alive = {c["id"] for c in await self.ari.list_channels()}
         for channel_id in [c for c in self.calls.by_channel if c not in alive]:
             call = self.calls.by_channel[channel_id]
-            await self._note_gap(call.attempt_id, channel_id)
+            if asked:
+                await self._note_gap(call.attempt_id, channel_id)
             await self.calls.on_lost(channel_id, "it vanished while the PBX was away")
         for channel_id in [c for c in self.preview.by_channel if c not in alive]:
             await self.preview.on_lost(channel_id)

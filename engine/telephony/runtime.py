@@ -59,6 +59,11 @@ after the carrier fell silent: calls ending this long before the last online rea
 given back too when it goes down."""
 
 
+NODE_LOST_S = 3.0
+"""How long one of several dialer nodes may stay unreachable before its calls and phone legs
+are taken for gone (a single node waits for its PBX instead: engine/telephony/recovery.py)."""
+
+
 class Telephony:
     def __init__(
         self,
@@ -168,9 +173,21 @@ class Telephony:
                 await self.on_ChannelDestroyed(event)
             case PhonebankDisconnected():
                 self.recovery.on_disconnected(event.reason)
+                if self.node is not None:
+                    self.spawn(self._lose_node_after(NODE_LOST_S))
             case PhonebankReconnected():
                 log.warning("ARI events reconnected; checking which calls survived")
                 self.spawn(self.recovery.on_reconnected())
+
+    async def _lose_node_after(self, seconds: float) -> None:
+        """One of several nodes stayed away ``seconds``: take it for dead. Its calls end as
+        lost (claims released, answered ones counted), and its volunteers' sessions wait for
+        their phones, so they call back in and land on another node."""
+        await asyncio.sleep(seconds)
+        if self.ari.connected:
+            return
+        log.error("node %s: away for %.0f s: ending its calls and phone legs", self.node, seconds)
+        await self.recovery.reconcile(alive=set())
 
     def on_StasisStart(self, event: StasisStart) -> None:
         channel, args = event.channel, event.args

@@ -14,7 +14,9 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import itertools
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +27,16 @@ from engine.app import Engine, NodeSpec
 from engine.ari.client import AriClient, AriSettings
 from engine.audio.sounds import SoundLibrary
 from engine.config import load_config
-from engine.models import CallOutcome, VoterStatus
+from engine.errors import PhonebankError
+from engine.models import AfterResult, Attempt, CallOutcome, SessionState, VoterStatus
 from engine.pbx.run import PbxRun
+from engine.telephony.runtime import NODE_LOST_S
 from testbed.behaviours import behaviour_of, voter_number
 from testbed.events import EventLog
 from testbed.kamailio import KamailioFront
-from testbed.nodes import running_carrier_behind, running_node, used_ports
+from testbed.nodes import kill, restart, running_carrier_behind, running_node, used_ports
 from testbed.pair import PbxPair
+from testbed.phones import VolunteerPhone
 from testbed.shift import SOUNDS, SimVolunteer, make_campaign, voters_csv
 from tests.conftest import ari_with_events
 from tests.helpers import wait_until
@@ -164,3 +169,125 @@ async def test_ten_volunteers_split_over_two_nodes_work_a_list_through_kamailio(
         assert "carrier" in bed.front.output(2000)  # the calls went out through Kamailio
         for volunteer in volunteers:
             await engine.volunteers.log_out(volunteer.session.id)
+
+
+async def take_calls(volunteer: SimVolunteer, stop: asyncio.Event) -> int:
+    """As answer_calls, for a shift where a node dies: a result the session can no longer
+    take (its phone gone meanwhile) is not counted. Returns the results kept."""
+    kept = 0
+    while not stop.is_set():
+        try:
+            session = await volunteer.wait_state(
+                SessionState.TALKING, SessionState.WRAP_UP, timeout=1
+            )
+        except AssertionError:
+            continue
+        try:
+            if session.state == SessionState.TALKING:
+                await asyncio.sleep(1.0)
+                if (await volunteer.refresh()).state == SessionState.TALKING:
+                    await volunteer.engine.volunteers.end_call(session.id)
+                await volunteer.wait_state(SessionState.WRAP_UP, timeout=10)
+            await volunteer.engine.volunteers.submit_result(
+                session.id, "talked", {"support": "yes"}, "", then=AfterResult.READY
+            )
+            kept += 1
+        except PhonebankError:
+            continue
+    return kept
+
+
+def overlapping(attempts: list[Attempt]) -> bool:
+    """Whether two attempts on one number were in flight at once."""
+    spans = sorted((a.claimed_at, a.ended_at) for a in attempts)
+    return any(
+        end is None or later is None or later < end
+        for (_, end), (later, _) in itertools.pairwise(spans)
+    )
+
+
+async def test_a_killed_node_ends_its_volunteers_sessions_and_they_call_back_in_elsewhere(
+    pbx_pair: PbxPair,
+    bed: Bed,
+    bed_carrier: tuple[AriClient, EventLog],
+    postgres_dsn: str,
+) -> None:
+    """kill -9 one node mid-shift: within NODE_LOST_S its volunteers' sessions lose their
+    phone (the page says so), its calls end and their voters are given back; they call back
+    in through Kamailio, land on the other node and the list is worked to the end, with no
+    result lost, no voter left claimed and no voter dialed twice at once."""
+    async with multinode_engine(bed, postgres_dsn) as engine:
+        rows = [("10", 70 + v) for v in range(24)] + [("20", 70 + v) for v in range(4)]
+        campaign = await make_campaign(engine, voters_csv(rows))
+        volunteers = [await SimVolunteer.sign_in(engine, campaign, n) for n in range(6)]
+        await asyncio.gather(*(v.call_in(pbx_pair, bed_carrier) for v in volunteers))
+        for volunteer in volunteers:
+            await engine.volunteers.start_calling(volunteer.session.id)
+        stop = asyncio.Event()
+        workers = [asyncio.create_task(take_calls(v, stop)) for v in volunteers]
+
+        async def some_contacts() -> bool:
+            attempts = await engine.store.list_attempts(campaign.id)
+            return sum(a.outcome == CallOutcome.CONTACT for a in attempts) >= 4
+
+        await wait_until(some_contacts, timeout=40, what="the shift to be under way")
+        victim = (await volunteers[0].refresh()).node
+        survivor = next(name for name in NODES if name != victim)
+        on_victim = [v for v in volunteers if (await v.refresh()).node == victim]
+        kill(bed.nodes[victim].dialer)
+        killed = time.monotonic()
+        try:
+
+            async def phones_dropped() -> bool:
+                return all([(await v.refresh()).channel_id is None for v in on_victim])
+
+            await wait_until(phones_dropped, timeout=NODE_LOST_S + 5, what="sessions to end")
+            print(f"node lost: sessions told after {time.monotonic() - killed:.1f} s")
+            for volunteer in on_victim:
+                session = await volunteer.refresh()
+                view = await engine.volunteers.view(session.id)
+                assert not view["phone"] and view["message"], view  # phone gone, and why
+                assert session.state != SessionState.TALKING
+            await wait_until(
+                lambda: bed.front.destinations()[victim] == "inactive",
+                timeout=bed.front.detection_bound + 2,
+                what="Kamailio to drop the dead node",
+            )
+            for volunteer in on_victim:  # they call back in
+                phone = await VolunteerPhone.call_in(pbx_pair, *bed_carrier)
+                await phone.send_dtmf(volunteer.session.pin)
+
+                async def back(v: SimVolunteer = volunteer) -> bool:
+                    return (await v.refresh()).channel_id is not None
+
+                await wait_until(back, timeout=20, what="the volunteer to be back")
+                assert volunteer.session.node == survivor
+                if volunteer.session.state != SessionState.READY:
+                    with contextlib.suppress(PhonebankError):
+                        await engine.volunteers.start_calling(volunteer.session.id)
+
+            async def list_finished() -> bool:
+                counts = await engine.store.voter_counts(campaign.id)
+                return not counts.get(VoterStatus.PENDING) and not counts.get(VoterStatus.IN_FLIGHT)
+
+            await wait_until(list_finished, timeout=60, what="the list to be worked")
+            await wait_until(
+                lambda: not engine.nodes[survivor].telephony.calls.by_channel,
+                timeout=20,
+                what="the last calls to end",
+            )
+            stop.set()
+            kept = sum(await asyncio.gather(*workers))
+            attempts = await engine.store.list_attempts(campaign.id)
+            assert all(a.ended_at is not None for a in attempts)  # no voter left claimed
+            by_number = collections.defaultdict(list)
+            for attempt in attempts:
+                by_number[attempt.phone].append(attempt)
+            assert not [p for p, a in by_number.items() if overlapping(a)]  # no double dial
+            results = [c async for c in engine.operators.results_csv("test", campaign.id)]
+            assert "".join(results).count("\n") - 1 >= kept  # every posted result kept
+            for volunteer in volunteers:
+                await engine.volunteers.log_out(volunteer.session.id)
+        finally:
+            stop.set()
+            restart(bed.nodes[victim])
