@@ -38,7 +38,7 @@ from engine.calls.wakeups import Wakeups
 from engine.config import CallinConfig
 from engine.errors import AriError, AriNotFound
 from engine.models import Session
-from engine.notifier import DialingEvent, DialingView, Notifier
+from engine.notifier import DialingEvent, DialingView, Notifier, TelephonyEvent
 from engine.sessions.control import BrowserLogin
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.placement import on_node
@@ -209,8 +209,21 @@ class Telephony:
         await self.preview.on_gone(channel_id, event.cause, event.tech_cause)
 
     def notify(self, *, available: bool, message: str) -> None:
-        """Tell every page (volunteers' and operators') whether the phone system works."""
-        self.notifier.broadcast({"type": "telephony", "available": available, "message": message})
+        """Tell every page (volunteers' and operators') whether the phone system works; one
+        of several nodes tells only its own volunteers and their campaigns' dashboards."""
+        event: TelephonyEvent = {"type": "telephony", "available": available, "message": message}
+        if self.node is None:
+            self.notifier.broadcast(event)
+        else:
+            self.spawn(self._notify_node(event))
+
+    async def _notify_node(self, event: TelephonyEvent) -> None:
+        by_campaign: dict[int, list[int]] = {}
+        for session in await self.store.live_sessions():
+            if on_node(session, self.node):
+                by_campaign.setdefault(session.campaign_id, []).append(session.id)
+        for campaign_id, session_ids in by_campaign.items():
+            self.notifier.publish_to_sessions(campaign_id, session_ids, event)
 
     def spawn(self, coro: Awaitable[Any]) -> None:
         """Run a handler that waits (prompts, the 2 s connect window) without blocking events."""

@@ -5,10 +5,12 @@ time leaves the other running."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
@@ -173,3 +175,24 @@ async def test_health_lists_each_node_and_is_degraded_while_one_is_down(
         response = await client.get("/api/health")
         assert response.status == 503
         assert (await response.json())["nodes"] == {"node1": "unhealthy"}
+
+
+async def test_a_node_going_away_tells_only_its_own_volunteers(nodes: TwoNodes) -> None:
+    on1 = await nodes.called_in("ann@example.org", "node1", "phone-1")
+    on2 = await nodes.called_in("bob@example.org", "node2", "phone-2")
+    with (
+        nodes.engine.notifier.session_events(on1.id) as first,
+        nodes.engine.notifier.session_events(on2.id) as second,
+    ):
+        nodes.fakes["node2"].refuse_websockets = True
+        await nodes.fakes["node2"].drop_websockets()
+
+        seen: dict[int, list[str]] = {on1.id: [], on2.id: []}
+
+        def told(session_id: int, queue: asyncio.Queue[dict[str, Any]]) -> bool:
+            while not queue.empty():
+                seen[session_id].append(str(queue.get_nowait().get("type")))
+            return "telephony" in seen[session_id]
+
+        await wait_until(lambda: told(on2.id, second), 5, "node2's volunteer to be told")
+        assert not told(on1.id, first), seen
