@@ -26,6 +26,7 @@ from engine.clock import utc_now
 from engine.config import Config
 from engine.dialer.idle_watch import IdleWatch
 from engine.dialer.loop import Dialer
+from engine.errors import AriError, AriUnavailable
 from engine.metrics.nodes import NodesCollector
 from engine.metrics.registry import EngineMetrics
 from engine.models import EndReason
@@ -87,8 +88,12 @@ class Engine:
         return bool(self.nodes) and all(n.ari.connected for n in self.nodes.values())
 
     def node_health(self) -> dict[str, bool]:
-        """Each named node: healthy (ARI events connected, trunk up) or not."""
-        return {} if self.router is None else self.router.health()
+        """Each named node: healthy (ARI events connected, trunk up) or not; a configured
+        node that is not attached (unreachable at start, or detached) is not."""
+        if self.router is None:
+            return {}
+        configured = {} if self.shared is None else dict.fromkeys(self.shared.node_names, False)
+        return configured | self.router.health()
 
     async def attach(self, spec: NodeSpec) -> NodeRuntime:
         """Connect to one more dialer node and start its stack (recovering its own calls
@@ -166,7 +171,8 @@ class Engine:
             router = NodeRouter(store)
             ledger = SessionLedger(store, notifier, router, router, clock=utc_now, region=region)
             idle = IdleWatch(store, notifier, campaign_zone)
-            shared = NodeShared(cfg, store, notifier, metrics, sounds, ledger, idle)
+            names = tuple(spec.name for spec in nodes if spec.name is not None)
+            shared = NodeShared(cfg, store, notifier, metrics, sounds, ledger, idle, names)
             volunteers = volunteer_service(ledger, router, availability=idle.current)
             operators = operator_service(
                 dialing=router.dialing,
@@ -180,7 +186,14 @@ class Engine:
                 metrics.registry.register(collector)
             try:
                 for spec in nodes:
-                    await engine.attach(spec)
+                    try:
+                        await engine.attach(spec)
+                    except AriError as exc:
+                        if spec.name is None:
+                            raise
+                        log.error("node %s: not attached (%s); going on without it", spec.name, exc)
+                if not engine._detach:
+                    raise AriUnavailable("none of the dialer nodes ([[nodes]]) answered ARI")
                 if named:
                     await ledger.recover()  # once for all nodes (each recovered its own calls)
                 yield engine

@@ -80,6 +80,8 @@ class NodeShared:
     sounds: SoundLibrary
     sessions: SessionLedger
     idle: IdleWatch
+    node_names: tuple[str, ...] = ()
+    """The named nodes the engine was started with (attached or not)."""
 
 
 class NodeRuntime:

@@ -17,6 +17,7 @@ import pytest
 from engine.app import Engine, NodeSpec
 from engine.audio.sounds import SoundLibrary
 from engine.config import load_config
+from engine.errors import AriUnavailable
 from engine.models import Campaign, EndReason, Session
 from engine.nodes.runtime import NodeRuntime
 from engine.store.sqlite.store import SqliteStore
@@ -142,7 +143,7 @@ async def test_a_detached_node_stops_and_the_other_carries_on(nodes: TwoNodes) -
     fake2 = nodes.fakes["node2"]
     await wait_until(lambda: fake2.connected_websockets == 0, 5, "node2's events to close")
     assert list(nodes.engine.nodes) == ["node1"]
-    assert nodes.engine.node_health() == {"node1": True}
+    assert nodes.engine.node_health() == {"node1": True, "node2": False}  # still configured
     await nodes.engine.volunteers.start_calling(session.id)
     fake1 = nodes.fakes["node1"]
     await wait_until(lambda: fake1.requests_to("POST", "/channels"), 5, "node1 still dials")
@@ -174,7 +175,7 @@ async def test_health_lists_each_node_and_is_degraded_while_one_is_down(
         await wait_until(lambda: not nodes.node("node1").ari.connected, 5, "node1 to drop")
         response = await client.get("/api/health")
         assert response.status == 503
-        assert (await response.json())["nodes"] == {"node1": "unhealthy"}
+        assert (await response.json())["nodes"] == {"node1": "unhealthy", "node2": "unhealthy"}
 
 
 async def test_a_node_going_away_tells_only_its_own_volunteers(nodes: TwoNodes) -> None:
@@ -196,3 +197,25 @@ async def test_a_node_going_away_tells_only_its_own_volunteers(nodes: TwoNodes) 
 
         await wait_until(lambda: told(on2.id, second), 5, "node2's volunteer to be told")
         assert not told(on1.id, first), seen
+
+
+async def test_a_node_unreachable_at_start_is_left_out_and_shown_unhealthy(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore.open(":memory:")
+    sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
+    async with FakeAri() as one, FakeAri() as gone:
+        await gone.stop()  # nothing listens there any more
+        specs = [
+            NodeSpec("node1", one.settings(), "ws://127.0.0.1:1/ws"),
+            NodeSpec("node2", gone.settings(), "ws://127.0.0.1:2/ws"),
+        ]
+        cfg = load_config(environ={})
+        async with Engine.running(cfg, sounds=sounds, store=store, nodes=specs) as engine:
+            assert list(engine.nodes) == ["node1"]
+            await wait_until(lambda: engine.node_health()["node1"], 5, "node1")
+            assert engine.node_health() == {"node1": True, "node2": False}
+        with pytest.raises(AriUnavailable, match="none of the dialer nodes"):
+            async with Engine.running(cfg, sounds=sounds, store=store, nodes=specs[1:]):
+                pass
+    await store.close()
