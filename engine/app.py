@@ -30,6 +30,7 @@ from engine.errors import AriError, AriUnavailable
 from engine.metrics.nodes import NodesCollector
 from engine.metrics.registry import EngineMetrics
 from engine.models import EndReason
+from engine.nodes.orphans import close_unowned_attempts
 from engine.nodes.router import NodeRouter
 from engine.nodes.runtime import NodeRuntime, NodeShared, NodeSpec, softphone_ws_url
 from engine.notifier import DialingView, Notifier
@@ -129,6 +130,7 @@ class Engine:
         """Open the store and, given ARI settings (one dialer PBX) or ``nodes``, connect to
         the dialer node(s), recover what an earlier run left open and start dialing.
         Everything stops on exit."""
+        started = utc_now()
         own_store = store is None
         store = store or await open_store(cfg.engine.database)
         notifier = Notifier()
@@ -196,6 +198,8 @@ class Engine:
                     raise AriUnavailable("none of the dialer nodes ([[nodes]]) answered ARI")
                 if named:
                     await ledger.recover()  # once for all nodes (each recovered its own calls)
+                    attached = [name for name in engine._detach if name is not None]
+                    await close_unowned_attempts(store, started, attached)
                 yield engine
             finally:
                 for name in reversed(list(engine._detach)):

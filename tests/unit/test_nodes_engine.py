@@ -9,6 +9,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -18,7 +19,7 @@ from engine.app import Engine, NodeSpec
 from engine.audio.sounds import SoundLibrary
 from engine.config import load_config
 from engine.errors import AriUnavailable
-from engine.models import Campaign, EndReason, Session
+from engine.models import Campaign, EndReason, Session, VoterStatus
 from engine.nodes.runtime import NodeRuntime
 from engine.store.sqlite.store import SqliteStore
 from tests.helpers import wait_until
@@ -218,4 +219,38 @@ async def test_a_node_unreachable_at_start_is_left_out_and_shown_unhealthy(
         with pytest.raises(AriUnavailable, match="none of the dialer nodes"):
             async with Engine.running(cfg, sounds=sounds, store=store, nodes=specs[1:]):
                 pass
+    await store.close()
+
+
+async def test_attempts_an_earlier_run_left_that_no_node_holds_are_closed_at_start(
+    tmp_path: Path,
+) -> None:
+    """Claimed but not placed (no channel), or on a node not attached now: closed as lost
+    and their voters given back, so no voter stays claimed; node1's own is closed by its
+    recovery (its channel is gone)."""
+    store = SqliteStore.open(":memory:")
+    sounds = SoundLibrary(tmp_path, PurePosixPath("/sounds"))
+    cfg = load_config(environ={})
+    async with Engine.running(cfg, store=store) as engine:
+        campaign = await engine.operators.create_campaign(
+            "test", "Left over", calling_hours_start="00:00", calling_hours_end="24:00"
+        )
+        csv = CSV + "Cy,+12025550103,20001\n"
+        await engine.operators.import_list("test", campaign.id, io.BytesIO(csv.encode()))
+    earlier = datetime.now(UTC) - timedelta(minutes=5)
+    claimed = await store.claim_voters(campaign.id, 3, earlier, ["America/New_York", ""], 3)
+    assert len(claimed) == 3
+    channels = ["node1.call-1-aa", None, "node3.call-3-cc"]
+    for (_, attempt), channel in zip(claimed, channels, strict=True):
+        if channel is not None:
+            await store.update_attempt(attempt.id, channel_id=channel)
+    async with FakeAri() as one, FakeAri() as two:
+        specs = [
+            NodeSpec("node1", one.settings(), "ws://127.0.0.1:1/ws"),
+            NodeSpec("node2", two.settings(), "ws://127.0.0.1:2/ws"),
+        ]
+        async with Engine.running(cfg, sounds=sounds, store=store, nodes=specs):
+            assert await store.open_attempts() == []
+            counts = await store.voter_counts(campaign.id)
+            assert not counts.get(VoterStatus.IN_FLIGHT), counts
     await store.close()
