@@ -3,7 +3,10 @@
     async with Engine.running(cfg, ari_settings, sounds) as engine:
         ...  # engine.volunteers / engine.operators serve the web app
 
-Without ARI settings (unit tests, `phonebank import`) it runs the services alone.
+Without ARI settings (unit tests, `phonebank import`) it runs the services alone. With
+``nodes`` (``[[nodes]]``, issue 16) it drives several dialer nodes, one NodeRuntime each
+(engine/nodes/): sessions record their node and NodeRouter sends every request about a
+session to it; nodes can be attached and detached while running.
 """
 
 from __future__ import annotations
@@ -12,40 +15,36 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlsplit
+from typing import cast
 
-from engine.ari.client import AriClient, AriSettings
-from engine.audio.media import Player
+from engine.ari.client import AriSettings
 from engine.audio.sounds import SoundLibrary
-from engine.calls.gate import DialingGate
-from engine.calls.no_answers import RecentNoAnswers
-from engine.calls.outbound import OutboundCalls
-from engine.calls.ports import call_publisher
-from engine.calls.preview import PreviewCalls
-from engine.calls.voter_release import settle_voter
-from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
-from engine.config import Config, outbound_trunk
+from engine.config import Config
 from engine.dialer.idle_watch import IdleWatch
 from engine.dialer.loop import Dialer
+from engine.errors import AriError, AriUnavailable
+from engine.metrics.nodes import NodesCollector
 from engine.metrics.registry import EngineMetrics
-from engine.metrics.telephony import TelephonyCollector
 from engine.models import EndReason
+from engine.nodes.orphans import close_unowned_attempts
+from engine.nodes.router import NodeRouter
+from engine.nodes.runtime import NodeRuntime, NodeShared, NodeSpec, softphone_ws_url
 from engine.notifier import DialingView, Notifier
 from engine.operators.service import OperatorService
 from engine.security.login_limits import SignupLimiter, SignupPolicy
 from engine.security.password_hasher import PasswordHasher
 from engine.sessions.ledger import SessionLedger
-from engine.sessions.service import PIN_LENGTH, VolunteerService
+from engine.sessions.service import VolunteerService
 from engine.store.base import Store
 from engine.store.open import open_store
-from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.runtime import Telephony
-from engine.telephony.softphone import Softphones
 from engine.time_zone import campaign_zone
+
+__all__ = ["Engine", "NodeSpec", "softphone_ws_url"]
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +57,65 @@ class Engine:
     volunteers: VolunteerService
     operators: OperatorService
     metrics: EngineMetrics
-    telephony: Telephony | None = None
-    dialer: Dialer | None = None
+    router: NodeRouter | None = None
+    """The attached dialer nodes (None: no PBX: unit tests, `phonebank import`)."""
+    shared: NodeShared | None = None
+    _detach: dict[str | None, contextlib.AsyncExitStack] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> dict[str | None, NodeRuntime]:
+        """The attached nodes' runtimes by name (None: the only node)."""
+        if self.router is None:
+            return {}
+        return {name: cast(NodeRuntime, node) for name, node in self.router.nodes.items()}
+
+    @property
+    def telephony(self) -> Telephony | None:
+        """The first node's telephony (the only one without ``[[nodes]]``)."""
+        first = next(iter(self.nodes.values()), None)
+        return None if first is None else first.telephony
+
+    @property
+    def dialer(self) -> Dialer | None:
+        """The first node's dialer loop."""
+        first = next(iter(self.nodes.values()), None)
+        return None if first is None else first.dialer
 
     def ari_connected(self) -> bool | None:
-        """Whether the ARI events connection to the dialer PBX is open (None: no PBX)."""
-        return None if self.telephony is None else self.telephony.ari.connected
+        """Whether the ARI events connections to the dialer nodes are all open (None: no
+        PBX)."""
+        if self.router is None:
+            return None
+        return bool(self.nodes) and all(n.ari.connected for n in self.nodes.values())
+
+    def node_health(self) -> dict[str, bool]:
+        """Each named node: healthy (ARI events connected, trunk up) or not; a configured
+        node that is not attached (unreachable at start, or detached) is not."""
+        if self.router is None:
+            return {}
+        configured = {} if self.shared is None else dict.fromkeys(self.shared.node_names, False)
+        return configured | self.router.health()
+
+    async def attach(self, spec: NodeSpec) -> NodeRuntime:
+        """Connect to one more dialer node and start its stack (recovering its own calls
+        and sessions). Raises ValueError if a node of that name is attached."""
+        assert self.router is not None and self.shared is not None
+        if spec.name in self._detach:
+            raise ValueError(f"node {spec.name!r} is already attached")
+        stack = contextlib.AsyncExitStack()
+        runtime = await stack.enter_async_context(NodeRuntime.running(spec, self.shared))
+        self._detach[spec.name] = stack
+        self.router.nodes[spec.name] = runtime
+        return runtime
+
+    async def detach(self, name: str | None) -> None:
+        """Stop a node's stack (its tasks, its ARI connection); other nodes carry on. Its
+        sessions stay recorded on it until their volunteers connect again elsewhere."""
+        assert self.router is not None
+        self.router.nodes.pop(name, None)
+        stack = self._detach.pop(name, None)
+        if stack is not None:
+            await stack.aclose()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -73,9 +125,12 @@ class Engine:
         ari_settings: AriSettings | None = None,
         sounds: SoundLibrary | None = None,
         store: Store | None = None,
+        nodes: Sequence[NodeSpec] | None = None,
     ) -> AsyncIterator[Engine]:
-        """Open the store and, given ARI settings, connect to the dialer PBX, recover what an
-        earlier run left open and start dialing. Everything stops on exit."""
+        """Open the store and, given ARI settings (one dialer PBX) or ``nodes``, connect to
+        the dialer node(s), recover what an earlier run left open and start dialing.
+        Everything stops on exit."""
+        started = utc_now()
         own_store = store is None
         store = store or await open_store(cfg.engine.database)
         notifier = Notifier()
@@ -104,112 +159,53 @@ class Engine:
             hasher=hasher,
             signup_limiter=signups,
         )
+        if nodes is None and ari_settings is not None:
+            ws_url = softphone_ws_url(ari_settings.url, cfg.web.public_url)
+            nodes = [NodeSpec(None, ari_settings, ws_url)]
         try:
-            if ari_settings is None:
+            if not nodes:
                 none = _NoTelephony()
                 ledger = SessionLedger(store, notifier, none, none, clock=utc_now, region=region)
                 volunteers = volunteer_service(ledger, none)
                 yield cls(store, notifier, ledger, volunteers, operator_service(), metrics)
                 return
             assert sounds is not None
-            async with AriClient.connect(ari_settings) as ari:
-                wakeups = Wakeups()
-                idle = IdleWatch(store, notifier, campaign_zone)
-                gate = DialingGate()
-                player = Player(ari)
-                softphones = Softphones(
-                    ari,
-                    softphone_ws_url(ari_settings.url, cfg.web.public_url),
-                    cfg.web,
-                    cfg.turn,
-                )
-                legs = PhoneLegs(ari, player, sounds, softphones)
-                ledger = SessionLedger(store, notifier, wakeups, legs, clock=utc_now, region=region)
-                trunk = outbound_trunk(cfg)
-                no_answers = RecentNoAnswers(store, settle_voter)
-                publish_call = call_publisher(notifier)
-                calls = OutboundCalls(
-                    ari,
-                    store,
-                    player,
-                    sounds,
-                    gate,
-                    no_answers,
-                    wakeups,
-                    ledger,
-                    publish_call,
-                    trunk=trunk,
-                    counts=metrics.calls,
-                )
-                preview = PreviewCalls(
-                    ari,
-                    store,
-                    player,
-                    gate,
-                    no_answers,
-                    ledger,
-                    publish_call,
-                    trunk=trunk,
-                    connecting=calls.reserved,
-                    counts=metrics.calls,
-                )
-                metrics.registry.register(
-                    TelephonyCollector(ari, lambda: len(calls.by_channel) + len(preview.by_channel))
-                )
-                telephony = Telephony(
-                    ari,
-                    store,
-                    notifier,
-                    sounds,
-                    sessions=ledger,
-                    legs=legs,
-                    player=player,
-                    softphones=softphones,
-                    gate=gate,
-                    wakeups=wakeups,
-                    no_answers=no_answers,
-                    calls=calls,
-                    preview=preview,
-                    trunk=trunk,
-                    pin_length=PIN_LENGTH,
-                    callin=cfg.callin,
-                )
-                dialer = Dialer(
-                    store,
-                    gate,
-                    wakeups,
-                    ledger,
-                    calls,
-                    preview,
-                    idle,
-                    originates_per_second=cfg.engine.originates_per_second,
-                )
-                volunteers = volunteer_service(ledger, telephony, availability=idle.current)
-                operators = operator_service(
-                    dialing=telephony.dialing,
-                    live_pacing=dialer.pacing_summary,
-                    availability=idle.current,
-                )
-                await telephony.recover()
-                tasks = [
-                    asyncio.create_task(telephony.run(), name="telephony"),
-                    asyncio.create_task(dialer.run(), name="dialer"),
-                    asyncio.create_task(telephony.watch_trunk(), name="trunk watch"),
-                ]
-                try:
-                    yield cls(
-                        store, notifier, ledger, volunteers, operators, metrics, telephony, dialer
-                    )
-                finally:
-                    for task in tasks:
-                        task.cancel()
-                    await asyncio.gather(*tasks, return_exceptions=True)
+            router = NodeRouter(store)
+            ledger = SessionLedger(store, notifier, router, router, clock=utc_now, region=region)
+            idle = IdleWatch(store, notifier, campaign_zone)
+            names = tuple(spec.name for spec in nodes if spec.name is not None)
+            shared = NodeShared(cfg, store, notifier, metrics, sounds, ledger, idle, names)
+            volunteers = volunteer_service(ledger, router, availability=idle.current)
+            operators = operator_service(
+                dialing=router.dialing,
+                live_pacing=router.pacing_summary,
+                availability=idle.current,
+            )
+            engine = cls(store, notifier, ledger, volunteers, operators, metrics, router, shared)
+            named = [spec for spec in nodes if spec.name is not None]
+            collector = NodesCollector(router) if named else None
+            if collector is not None:
+                metrics.registry.register(collector)
+            try:
+                for spec in nodes:
                     try:
-                        await dialer.close()
-                    except Exception:
-                        log.exception("saving what pacing learned failed")
-                    await telephony.close()
-                    await legs.close()
+                        await engine.attach(spec)
+                    except AriError as exc:
+                        if spec.name is None:
+                            raise
+                        log.error("node %s: not attached (%s); going on without it", spec.name, exc)
+                if not engine._detach:
+                    raise AriUnavailable("none of the dialer nodes ([[nodes]]) answered ARI")
+                if named:
+                    await ledger.recover()  # once for all nodes (each recovered its own calls)
+                    attached = [name for name in engine._detach if name is not None]
+                    await close_unowned_attempts(store, started, attached)
+                yield engine
+            finally:
+                for name in reversed(list(engine._detach)):
+                    await engine.detach(name)
+                if collector is not None:
+                    metrics.registry.unregister(collector)
         finally:
             loop_lag.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -240,12 +236,3 @@ class _NoTelephony:
 
     def dialing(self) -> DialingView:
         return {"paused": False, "message": ""}
-
-
-def softphone_ws_url(ari_url: str, public_url: str = "") -> str:
-    """SIP over WebSocket is served by the same Asterisk HTTP server as ARI, at /ws; behind
-    the TLS proxy (``public_url``) pages reach it as wss://<public host[:port]>/ws."""
-    if public_url:
-        return f"wss://{urlsplit(public_url).netloc}/ws"
-    scheme, rest = ari_url.rstrip("/").split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws"

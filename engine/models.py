@@ -322,6 +322,9 @@ class Session:
     end_reason: EndReason = EndReason.OPEN
     missed_wrapups: int = 0
     """Wrap-up deadlines in a row that passed without a saved result."""
+    node: str = ""
+    """The dialer node (``[[nodes]]`` name) its phone or browser leg lives on; '' until one is
+    chosen."""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,13 @@ NO_PHONE_NETWORK = (
     "to use the carrier simulator"
 )
 
+NODES_NOT_SERVED = (
+    "[[nodes]] is set, but `phonebank run` (and `python -m testbed run`) still start and drive "
+    "one dialer PBX of their own: several nodes are driven by the engine with "
+    "Engine.running(nodes=node_specs(cfg)) (docs/architecture.md, 'Several dialer nodes'); "
+    "remove [[nodes]] from the configuration to use `phonebank run`"
+)
+
 Companion = Callable[[Engine, str], Coroutine[Any, Any, None]]
 """Work run beside the engine and the web app once both are up, given the engine and the web
 app's URL, and cancelled at the end (the test bed's demo volunteers)."""
@@ -55,9 +62,11 @@ def check_web_port(web: WebConfig) -> None:
 def serve(cfg: Config, config: Path | None = None) -> int:
     """Start (or re-attach to) the dialer PBX alone and serve until SIGINT or SIGTERM.
 
-    Raises SetupError (the web port is taken, no [trunk] is configured) before anything is
-    started, or PbxStartError."""
+    Raises SetupError (the web port is taken, no [trunk] is configured, [[nodes]] is set)
+    before anything is started, or PbxStartError."""
     check_web_port(cfg.web)
+    if cfg.nodes:
+        raise SetupError(NODES_NOT_SERVED)
     real = real_trunk_of(cfg.trunk)
     if real is None:
         raise SetupError(NO_PHONE_NETWORK)

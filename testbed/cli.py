@@ -14,8 +14,9 @@ from pathlib import Path
 
 from engine.app import Engine
 from engine.config import Config
+from engine.errors import SetupError
 from phonebank.cli import print_run, run_cli
-from phonebank.serve import Companion, check_web_port, serve_on
+from phonebank.serve import NODES_NOT_SERVED, Companion, check_web_port, serve_on
 from testbed.demo import load_demo
 from testbed.pair import PbxPair, adopt_pair, prepare, start_pair
 
@@ -55,8 +56,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
-    """Raises SetupError (the web port is taken) before anything is started."""
+    """Raises SetupError (the web port is taken, [[nodes]] is set) before anything is
+    started."""
     check_web_port(cfg.web)
+    if cfg.nodes:
+        raise SetupError(NODES_NOT_SERVED)
     pair = adopt_pair(cfg.pbx, cfg.pbx.name, cfg.trunk) or start_pair(
         cfg.pbx, cfg.pbx.name, real_trunk=cfg.trunk
     )

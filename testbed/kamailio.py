@@ -96,8 +96,10 @@ class KamailioFront:
         reply timeout."""
         return self.probe_interval + self.reply_timeout
 
-    def render(self, nodes: dict[str, int]) -> Path:
-        """Write kamailio.cfg and dispatcher.list for ``nodes`` (name: SIP port on 127.0.0.1)."""
+    def render(self, nodes: dict[str, int], carrier_port: int | None = None) -> Path:
+        """Write kamailio.cfg and dispatcher.list for ``nodes`` (name: SIP port on 127.0.0.1);
+        calls the nodes place go to the carrier at ``carrier_port`` on 127.0.0.1 (None: no
+        carrier, they are refused)."""
         self._nodes = {name: f"sip:127.0.0.1:{port}" for name, port in nodes.items()}
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE.parent),
@@ -111,16 +113,20 @@ class KamailioFront:
             module_dir=module_dir(),
             probe_interval=self.probe_interval,
             reply_timeout_ms=int(self.reply_timeout * 1000),
+            carrier=f"127.0.0.1:{carrier_port}" if carrier_port else "",
         )
         (self.root / "kamailio.cfg").write_text(config)
         lines = [f"{NODE_SET} {uri} 0 0 duid={name}" for name, uri in self._nodes.items()]
         (self.root / "dispatcher.list").write_text("\n".join(lines) + "\n")
         return self.root / "kamailio.cfg"
 
-    def start(self, nodes: dict[str, int], timeout: float = 15.0) -> None:
-        """Render the configuration and run Kamailio until its RPC answers.
+    def start(
+        self, nodes: dict[str, int], timeout: float = 15.0, carrier_port: int | None = None
+    ) -> None:
+        """Render the configuration and run Kamailio until its RPC answers (``carrier_port``:
+        see render).
         Raises SetupError with Kamailio's output when it exits or does not answer in time."""
-        cfg = self.render(nodes)
+        cfg = self.render(nodes, carrier_port)
         command = [KAMAILIO, "-DD", "-E", "-f", str(cfg), "-m", "32", "-M", "4"]
         command += ["-Y", str(self.root)]
         user = server_user()

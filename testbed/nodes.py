@@ -22,6 +22,8 @@ from engine.pbx.dialer import PeerLink, dialer_instance, pick_dialer_ports
 from engine.pbx.instance import AsteriskInstance, stop_pid
 from engine.pbx.rootfs import ensure_runtime
 from engine.pbx.run import PbxRun, config_fingerprint, open_run_dir, start_run
+from testbed.carrier import carrier_instance, pick_carrier_ports
+from testbed.pair import PbxPair
 
 
 def used_ports(run: PbxRun) -> set[int]:
@@ -56,6 +58,40 @@ def running_node(cfg: PbxConfig, tag: str, link: PeerLink, avoid: set[int]) -> I
     finally:
         node.stop()
         shutil.rmtree(node.run_dir, ignore_errors=True)
+
+
+def start_carrier_behind(
+    cfg: PbxConfig, pair: PbxPair, tag: str, front_port: int, avoid: set[int]
+) -> PbxRun:
+    """Start one more carrier simulator as run ``tag``, trunked to the Kamailio front at
+    ``front_port`` (its endpoint 'dialer'): it sends volunteers' call-ins to the front and
+    takes the calls every node places through it, playing the voters with ``pair``'s voices.
+    Raises SetupError or PbxStartError."""
+    cfg = dataclasses.replace(cfg, carrier_sip_port=0, carrier_http_port=0)
+    runtime = ensure_runtime(cfg)
+    base = open_run_dir(cfg, runtime, tag, ("carrier",))
+    ports = pick_carrier_ports(cfg)
+    used = avoid | {front_port, ports.sip, ports.http}
+    carrier = carrier_instance(
+        runtime, base, ports, used, front_port, (pair.voices_dir, pair.voices)
+    )
+    notes = {"voices_dir": str(pair.voices_dir)}
+    run = PbxRun((carrier,), runtime.host_path(base), config_fingerprint(cfg, None), notes)
+    start_run(run, cfg.start_timeout, detached=False)
+    return run
+
+
+@contextlib.contextmanager
+def running_carrier_behind(
+    cfg: PbxConfig, pair: PbxPair, tag: str, front_port: int, avoid: set[int]
+) -> Iterator[PbxRun]:
+    """A throwaway carrier behind the front: stopped and its run directory removed on exit."""
+    run = start_carrier_behind(cfg, pair, tag, front_port, avoid)
+    try:
+        yield run
+    finally:
+        run.stop()
+        shutil.rmtree(run.run_dir, ignore_errors=True)
 
 
 def kill(instance: AsteriskInstance) -> None:

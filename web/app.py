@@ -58,7 +58,7 @@ def create_app(engine: Engine, cfg: WebConfig) -> web.Application:
     app[PENDING] = PendingNumbers()
     app[TEMPLATES] = page_templates(engine.operators.default_region)
     app.on_shutdown.append(close_all)
-    softphone = engine.telephony.softphones.ws_url if engine.telephony else None
+    softphone = [node.telephony.softphones.ws_url for node in engine.nodes.values()]
     app.on_response_prepare.append(add_security_headers(security_headers(softphone)))
     setup_routes(app)
     return app

@@ -13,10 +13,28 @@ ARI_DOWN = (
 )
 
 
+NODES_DOWN = (
+    "phonebank reaches none of its dialer nodes (Asterisk ARI and trunk): calls are on hold"
+    " until one is back; check the dialer nodes."
+)
+
+
 async def health(request: web.Request) -> web.Response:
     """Anonymous: 200 while serving with ARI connected (or with no PBX attached), 503 while
-    ARI is disconnected."""
-    connected = engine_of(request).ari_connected()
+    ARI is disconnected. With several dialer nodes: each node's health under "nodes"; 200
+    ("ok", or "degraded" while some node is unhealthy) while one node is healthy, else 503."""
+    engine = engine_of(request)
+    nodes = engine.node_health()
+    if nodes:
+        states = {name: "healthy" if ok else "unhealthy" for name, ok in nodes.items()}
+        if all(nodes.values()):
+            return web.json_response({"status": "ok", "nodes": states})
+        if any(nodes.values()):
+            return web.json_response({"status": "degraded", "nodes": states})
+        return web.json_response(
+            {"status": "down", "nodes": states, "message": NODES_DOWN}, status=503
+        )
+    connected = engine.ari_connected()
     if connected is None:
         return web.json_response({"status": "ok", "ari": "not used"})
     if connected:

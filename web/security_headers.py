@@ -10,7 +10,7 @@ governed by CSP.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -21,12 +21,16 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000")
 ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
 
-def content_security_policy(softphone_ws_url: str | None) -> str:
-    """The policy; ``softphone_ws_url`` (ws:// or wss://) is added to connect-src."""
+def content_security_policy(softphone_ws_url: str | Sequence[str] | None) -> str:
+    """The policy; ``softphone_ws_url`` (ws:// or wss://; one per dialer node) is added to
+    connect-src."""
     connect = ["'self'"]
-    if softphone_ws_url:
-        parts = urlsplit(softphone_ws_url)
-        connect.append(f"{parts.scheme}://{parts.netloc}")
+    urls = [softphone_ws_url] if isinstance(softphone_ws_url, str) else softphone_ws_url or []
+    for url in urls:
+        parts = urlsplit(url)
+        source = f"{parts.scheme}://{parts.netloc}"
+        if url and source not in connect:
+            connect.append(source)
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
@@ -41,7 +45,7 @@ def content_security_policy(softphone_ws_url: str | None) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-def security_headers(softphone_ws_url: str | None) -> dict[str, str]:
+def security_headers(softphone_ws_url: str | Sequence[str] | None) -> dict[str, str]:
     return {
         "Content-Security-Policy": content_security_policy(softphone_ws_url),
         "X-Content-Type-Options": "nosniff",

@@ -29,6 +29,7 @@ from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
 from engine.errors import AriError, AriNotFound
 from engine.models import Session, SessionState
+from engine.sessions.placement import on_node
 from engine.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,11 @@ class Answers:
         steps: CallSteps,
         tasks: Tasks,
         counts: CallCounts = NO_COUNTS,
+        node: str | None = None,
     ) -> None:
         self.ari = ari
+        self.node = node
+        """The node the calls live on: only its volunteers can take them."""
         self.store = store
         self.player = player
         self.sounds = sounds
@@ -129,7 +133,7 @@ class Answers:
 
     async def _reserve_volunteer(self, campaign_id: int) -> Session | None:
         for session in await self.sessions.ready_sessions(campaign_id):
-            if session.id not in self.reserved:
+            if session.id not in self.reserved and on_node(session, self.node):
                 self.reserved.add(session.id)
                 return session
         return None

@@ -35,6 +35,7 @@ from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
 from engine.errors import AriError, AriUnavailable
 from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
+from engine.sessions.placement import node_channel_id
 from engine.store.base import Store
 
 __all__ = ["CONNECT_WINDOW_S", "LiveCall", "OutboundCalls"]
@@ -61,8 +62,12 @@ class OutboundCalls:
         *,
         trunk: str,
         counts: CallCounts = NO_COUNTS,
+        node: str | None = None,
     ) -> None:
         self.ari = ari
+        self.node = node
+        """The dialer node these calls live on (None: the only one): they are connected only
+        to its sessions (engine/sessions/placement.py)."""
         self.store = store
         self.gate = gate
         self.wakeups = wakeups
@@ -72,7 +77,7 @@ class OutboundCalls:
         self.tasks = Tasks()
         self.steps = CallSteps(store, no_answers, publish_call, counts)
         self.answers = Answers(
-            ari, store, player, sounds, sessions, wakeups, self.steps, self.tasks, counts
+            ari, store, player, sounds, sessions, wakeups, self.steps, self.tasks, counts, node
         )
         self.by_channel: dict[str, LiveCall] = {}
 
@@ -110,7 +115,7 @@ class OutboundCalls:
 
     def register(self, campaign: Campaign, voter: Voter, attempt: Attempt) -> LiveCall:
         """Track a claimed attempt at once, so pacing counts it before it is originated."""
-        channel_id = f"call-{attempt.id}-{uuid.uuid4().hex[:8]}"
+        channel_id = node_channel_id(self.node, f"call-{attempt.id}-{uuid.uuid4().hex[:8]}")
         call = LiveCall(attempt.id, campaign, voter, channel_id, owner=self._owner(channel_id))
         return self._track(call)
 

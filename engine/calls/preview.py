@@ -41,6 +41,7 @@ from engine.models import (
     SessionState,
     VoterStatus,
 )
+from engine.sessions.placement import node_channel_id
 from engine.sessions.states import SessionEvent
 from engine.store.base import Store
 from engine.voters.calling_hours import within_hours, zones_open_now
@@ -65,7 +66,10 @@ class PreviewCalls:
         trunk: str,
         connecting: set[int],
         counts: CallCounts = NO_COUNTS,
+        node: str | None = None,
     ) -> None:
+        self.node = node
+        """The node the preview calls live on (their channel ids carry its name)."""
         self.ari = ari
         self.store = store
         self.player = player
@@ -150,7 +154,9 @@ class PreviewCalls:
             message, status = problem
             await self._give_back(call, status)
             return message
-        call.channel_id = f"preview-{call.attempt_id}-{uuid.uuid4().hex[:8]}"
+        call.channel_id = node_channel_id(
+            self.node, f"preview-{call.attempt_id}-{uuid.uuid4().hex[:8]}"
+        )
         self.by_channel[call.channel_id] = call
         await self.steps.step(
             call, CallEvent.ORIGINATED, channel_id=call.channel_id, originated_at=utc_now()

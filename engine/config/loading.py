@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from engine.config.nodes import check_nodes
 from engine.config.sections import (
     STATIC_TURN,
     CallinConfig,
@@ -47,6 +48,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     _check_turn(config.turn, config.web)
     _check_callin(config.callin)
     _check_logins(config.logins)
+    check_nodes(config.nodes)
     rtp_port_range(config.pbx.dialer_rtp_ports)
     if config.pbx.watchdog_seconds <= 0:
         raise ConfigError(
@@ -172,6 +174,10 @@ def _build(cls: type[Any], data: Mapping[str, Any], environ: Mapping[str, str], 
     for f in dataclasses.fields(cls):
         name = f"{prefix}{f.name}"
         hint = hints[f.name]
+        item = _table_array_item(hint)
+        if item is not None:
+            values[f.name] = _build_table_array(item, data.get(f.name, []), name)
+            continue
         if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             section = data.get(f.name, {})
             if not isinstance(section, Mapping):
@@ -184,6 +190,24 @@ def _build(cls: type[Any], data: Mapping[str, Any], environ: Mapping[str, str], 
         elif f.name in data:
             values[f.name] = _convert(hint, data[f.name], name)
     return cls(**values)
+
+
+def _table_array_item(hint: Any) -> type[Any] | None:
+    """The dataclass of a ``tuple[Section, ...]`` field (an array of tables), else None."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = args[0]
+        if isinstance(item, type) and dataclasses.is_dataclass(item):
+            return item
+    return None
+
+
+def _build_table_array(item: type[Any], raw: Any, name: str) -> tuple[Any, ...]:
+    """``[[name]]`` tables, each built like a section (no environment overrides: an array has
+    no stable names for them)."""
+    if not isinstance(raw, list) or not all(isinstance(t, Mapping) for t in raw):
+        raise ConfigError(f"config key '{name}' must be an array of tables ([[{name}]])")
+    return tuple(_build(item, table, {}, prefix=f"{name}[{i}].") for i, table in enumerate(raw))
 
 
 def _convert(hint: Any, raw: Any, name: str) -> Any:

@@ -209,6 +209,23 @@ class LoginsConfig:
 
 
 @dataclass(frozen=True)
+class NodeConfig:
+    """One dialer Asterisk node the engine drives (``[[nodes]]``, issue 16)."""
+
+    name: str = ""
+    """A short unique name: letters, digits, '-' and '_' (sessions record it)."""
+    ari_url: str = ""
+    """The node's ARI base address, e.g. ``http://10.0.0.11:8088``."""
+    ari_user: str = ""
+    ari_password: str = ""
+    sip_address: str = ""
+    """``host:port`` where the SIP front (Kamailio) or the carrier reaches the node."""
+    ws_url: str = ""
+    """The browser softphone's WebSocket for this node, e.g. ``wss://dial.example.org/node1/ws``;
+    empty: derived from ``ari_url`` (or ``web.public_url``) as for a single node."""
+
+
+@dataclass(frozen=True)
 class Config:
     pbx: PbxConfig = field(default_factory=PbxConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
@@ -217,6 +234,8 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     turn: TurnConfig = field(default_factory=TurnConfig)
     logins: LoginsConfig = field(default_factory=LoginsConfig)
+    nodes: tuple[NodeConfig, ...] = ()
+    """The dialer nodes; empty: the one dialer PBX that `phonebank run` starts."""
     log_level: str = "INFO"
 
 

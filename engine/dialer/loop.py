@@ -22,6 +22,7 @@ from engine.dialer.pacing.base import PacingState
 from engine.errors import PhonebankError
 from engine.models import Campaign, Session, SessionState
 from engine.sessions.ledger import SessionLedger
+from engine.sessions.placement import on_node
 from engine.store.base import Store
 from engine.voters.calling_hours import zones_open_now
 from engine.voters.line_types import automatic_line_types, preview_line_types
@@ -45,8 +46,12 @@ class Dialer:
         idle: IdleWatch,
         *,
         originates_per_second: float = 20.0,
+        node: str | None = None,
     ) -> None:
         self.store = store
+        self.node = node
+        """The dialer node whose volunteers this loop paces (None: the only node); voter
+        claims stay shared and atomic, so two nodes never dial one voter at once."""
         self.gate = gate
         self.wakeups = wakeups
         self.sessions = sessions
@@ -114,7 +119,7 @@ class Dialer:
         calls by phase and for how long."""
         now = utc_now()
         clock = time.monotonic()
-        sessions = await self.store.live_sessions(campaign.id)
+        sessions = [s for s in await self.store.live_sessions(campaign.id) if self._ours(s)]
         dialing, connecting = self.calls.in_flight(campaign.id)
         ringing, amd = self.calls.dialing_elapsed(campaign.id, clock)
         return PacingState(
@@ -140,7 +145,7 @@ class Dialer:
             return 0
         pacing = await self.campaign_pacing(campaign)
         await pacing.refresh(self.store, now)
-        ready = await self.sessions.ready_sessions(campaign.id)
+        ready = [s for s in await self.sessions.ready_sessions(campaign.id) if self._ours(s)]
         state = await self.pacing_state(campaign, len(ready))
         wanted = pacing.decide(state)
         claimed = []
@@ -176,13 +181,16 @@ class Dialer:
         return len(claimed)
 
     async def _offer_previews(self, campaign: Campaign, zones: set[str]) -> None:
-        ready = await self.sessions.ready_sessions(campaign.id)
+        ready = [s for s in await self.sessions.ready_sessions(campaign.id) if self._ours(s)]
         if not ready:
             return
         if await self.preview.offer(campaign, ready, zones):
             await self.idle.dialing(campaign.id)
         else:
             await self.idle.nothing_to_dial(campaign)
+
+    def _ours(self, session: Session) -> bool:
+        return on_node(session, self.node)
 
     async def _pace(self) -> None:
         wait = self._last_originate + self.interval - time.monotonic()

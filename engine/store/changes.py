@@ -37,3 +37,4 @@ class SessionChanges(TypedDict, total=False):
     ended_at: datetime | None
     end_reason: EndReason
     missed_wrapups: int
+    node: str

@@ -30,6 +30,7 @@ from engine.clock import utc_now
 from engine.errors import AriError, AriNotFound
 from engine.models import Attempt, CallState, SessionState
 from engine.sessions.ledger import SessionLedger
+from engine.sessions.placement import channel_on_node, on_node
 from engine.store.base import Store
 from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.softphone import Softphones
@@ -69,8 +70,13 @@ class PbxRecovery:
         trunk: str,
         notify: Notify,
         phone_gone: Callable[[str], Awaitable[None]],
+        node: str | None = None,
     ) -> None:
         self.ari = ari
+        self.node = node
+        """This node's name (None: the only node). A named node adopts or closes only the
+        calls whose channel ids carry its name and the sessions on it, and leaves the
+        sessions' own recovery (wrap-up deadlines, previews) to the engine, done once."""
         self.store = store
         self.sessions = sessions
         self.gate = gate
@@ -131,12 +137,16 @@ class PbxRecovery:
         self.started_at = started
         return restarted
 
-    async def reconcile(self) -> None:
-        """End what vanished while the websocket was away."""
-        alive = {c["id"] for c in await self.ari.list_channels()}
+    async def reconcile(self, alive: set[str] | None = None) -> None:
+        """End what vanished while the websocket was away (``alive``: the channels that still
+        exist; None: ask Asterisk, who also says which calls were answered meanwhile)."""
+        asked = alive is None
+        if alive is None:
+            alive = {c["id"] for c in await self.ari.list_channels()}
         for channel_id in [c for c in self.calls.by_channel if c not in alive]:
             call = self.calls.by_channel[channel_id]
-            await self._note_gap(call.attempt_id, channel_id)
+            if asked:
+                await self._note_gap(call.attempt_id, channel_id)
             await self.calls.on_lost(channel_id, "it vanished while the PBX was away")
         for channel_id in [c for c in self.preview.by_channel if c not in alive]:
             await self.preview.on_lost(channel_id)
@@ -168,6 +178,8 @@ class PbxRecovery:
         alive = {c["id"]: c for c in await self.ari.list_channels()}
         talking: set[int] = set()
         for attempt in await self.store.open_attempts():
+            if not channel_on_node(self.node, attempt.channel_id):
+                continue
             channel = alive.get(attempt.channel_id or "")
             if channel is not None and await self._adopt(attempt, channel, alive):
                 if attempt.state == CallState.CONNECTED and attempt.session_id is not None:
@@ -181,6 +193,8 @@ class PbxRecovery:
                 attempt = await self.store.get_attempt(attempt.id)
             await close_orphan(self.store, attempt, "the engine restarted during the call")
         for session in await self.store.live_sessions():
+            if not on_node(session, self.node):
+                continue
             if session.channel_id and session.channel_id in alive:
                 self.legs.add(session.channel_id, session.id)
                 log.info(
@@ -190,7 +204,8 @@ class PbxRecovery:
                     await self.sessions.call_ended(session)
             elif session.channel_id:
                 await self.sessions.phone_dropped(session)
-        await self.sessions.recover()
+        if self.node is None:
+            await self.sessions.recover()
 
     async def _adopt(
         self, attempt: Attempt, channel: dict[str, Any], alive: dict[str, Any]

@@ -38,9 +38,10 @@ from engine.calls.wakeups import Wakeups
 from engine.config import CallinConfig
 from engine.errors import AriError, AriNotFound
 from engine.models import Session
-from engine.notifier import DialingEvent, DialingView, Notifier
+from engine.notifier import DialingEvent, DialingView, Notifier, TelephonyEvent
 from engine.sessions.control import BrowserLogin
 from engine.sessions.ledger import SessionLedger
+from engine.sessions.placement import on_node
 from engine.sessions.states import LIVE_STATES, PREVIEW_STATES
 from engine.store.base import Store
 from engine.telephony.event_lanes import EventLanes
@@ -56,6 +57,11 @@ QUALIFY_WINDOW_S = 15.0
 """The trunk reads online for up to one qualify round (10 s + 3 s timeout on a real trunk)
 after the carrier fell silent: calls ending this long before the last online reading are
 given back too when it goes down."""
+
+
+NODE_LOST_S = 3.0
+"""How long one of several dialer nodes may stay unreachable before its calls and phone legs
+are taken for gone (a single node waits for its PBX instead: engine/telephony/recovery.py)."""
 
 
 class Telephony:
@@ -78,8 +84,12 @@ class Telephony:
         trunk: str,
         pin_length: int,
         callin: CallinConfig | None = None,
+        node: str | None = None,
     ) -> None:
         self.ari = ari
+        self.node = node
+        """This dialer node's name (None: the only node); sessions whose leg joins here
+        record it."""
         self.store = store
         self.notifier = notifier
         self.sounds = sounds
@@ -116,6 +126,7 @@ class Telephony:
             trunk=trunk,
             notify=self.notify,
             phone_gone=self.phone_gone,
+            node=node,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self.lanes = EventLanes(self.handle)
@@ -162,9 +173,21 @@ class Telephony:
                 await self.on_ChannelDestroyed(event)
             case PhonebankDisconnected():
                 self.recovery.on_disconnected(event.reason)
+                if self.node is not None:
+                    self.spawn(self._lose_node_after(NODE_LOST_S))
             case PhonebankReconnected():
                 log.warning("ARI events reconnected; checking which calls survived")
                 self.spawn(self.recovery.on_reconnected())
+
+    async def _lose_node_after(self, seconds: float) -> None:
+        """One of several nodes stayed away ``seconds``: take it for dead. Its calls end as
+        lost (claims released, answered ones counted), and its volunteers' sessions wait for
+        their phones, so they call back in and land on another node."""
+        await asyncio.sleep(seconds)
+        if self.ari.connected:
+            return
+        log.error("node %s: away for %.0f s: ending its calls and phone legs", self.node, seconds)
+        await self.recovery.reconcile(alive=set())
 
     def on_StasisStart(self, event: StasisStart) -> None:
         channel, args = event.channel, event.args
@@ -186,8 +209,21 @@ class Telephony:
         await self.preview.on_gone(channel_id, event.cause, event.tech_cause)
 
     def notify(self, *, available: bool, message: str) -> None:
-        """Tell every page (volunteers' and operators') whether the phone system works."""
-        self.notifier.broadcast({"type": "telephony", "available": available, "message": message})
+        """Tell every page (volunteers' and operators') whether the phone system works; one
+        of several nodes tells only its own volunteers and their campaigns' dashboards."""
+        event: TelephonyEvent = {"type": "telephony", "available": available, "message": message}
+        if self.node is None:
+            self.notifier.broadcast(event)
+        else:
+            self.spawn(self._notify_node(event))
+
+    async def _notify_node(self, event: TelephonyEvent) -> None:
+        by_campaign: dict[int, list[int]] = {}
+        for session in await self.store.live_sessions():
+            if on_node(session, self.node):
+                by_campaign.setdefault(session.campaign_id, []).append(session.id)
+        for campaign_id, session_ids in by_campaign.items():
+            self.notifier.publish_to_sessions(campaign_id, session_ids, event)
 
     def spawn(self, coro: Awaitable[Any]) -> None:
         """Run a handler that waits (prompts, the 2 s connect window) without blocking events."""
@@ -224,6 +260,9 @@ class Telephony:
             )
         await self.ari.add_channel(bridge_id, channel_id)
         self.legs.add(channel_id, session.id)
+        if self.node is not None and session.node != self.node:
+            log.info("session %d: now on node %s", session.id, self.node)
+            session = await self.store.update_session(session.id, node=self.node)
         if old and old != channel_id:
             self.legs.pop(old)
             with contextlib.suppress(AriNotFound):
@@ -317,6 +356,8 @@ class Telephony:
         event: DialingEvent = {"type": "dialing", **self.gate.view()}
         campaigns: set[int] = set()
         for session in await self.store.live_sessions():
+            if not on_node(session, self.node):
+                continue
             self.notifier.publish(session.campaign_id, session.id, event)
             campaigns.add(session.campaign_id)
         log.info("told %d campaign(s): %s", len(campaigns), event["message"] or "dialing resumed")

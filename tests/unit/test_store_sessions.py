@@ -143,3 +143,13 @@ async def test_pins_in_use_are_those_of_live_sessions(store: Store, campaign_id:
     await session_for(store, campaign_id, pin="2222", email="bob@example.org")
     await store.update_session(ann, state=SessionState.LOGGED_OUT)
     assert await store.pins_in_use() == {"2222"}
+
+
+async def test_a_session_records_the_node_its_leg_lives_on(store: Store, campaign_id: int) -> None:
+    """Issue 16: '' until a node is chosen; kept once set, and seen by every reader."""
+    session_id = await session_for(store, campaign_id)
+    assert (await store.get_session(session_id)).node == ""
+    updated = await store.update_session(session_id, node="node2")
+    assert updated.node == "node2"
+    assert (await store.get_session(session_id)).node == "node2"
+    assert [s.node for s in await store.live_sessions(campaign_id)] == ["node2"]

@@ -16,7 +16,13 @@ from engine.store.postgresql.base import Connection, fetch_one
 from engine.store.postgresql.rows import aware
 from engine.store.postgresql.schema import V1_SCHEMA
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA,)
+V2_NODES = """
+-- Issue 16: the dialer node a session's phone or browser leg lives on ('' before one is
+-- chosen).
+ALTER TABLE sessions ADD COLUMN node text NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_NODES)
 
 LOCK_KEY = 0x70686F6E  # 'phon': the advisory lock migrations hold
 """pg_advisory_xact_lock key: one migrating engine at a time per database."""

@@ -221,11 +221,18 @@ ALTER TABLE sessions ADD COLUMN missed_wrapups INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX results_campaign_volunteer ON results (campaign_id, volunteer_id, created_at);
 """
 
+_V5_NODES = """
+-- Issue 16: the dialer node a session's phone or browser leg lives on ('' before one is
+-- chosen, and on databases from before several nodes).
+ALTER TABLE sessions ADD COLUMN node TEXT NOT NULL DEFAULT '';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_SCHEMA,
     _V2_PACING,
     _V3_OPEN_ATTEMPTS,
     _V4_EXPERIENCE,
+    _V5_NODES,
 )
 
 
