@@ -1,0 +1,154 @@
+"""The streaming answering-machine detector: one 20 ms frame at a time, a verdict as soon as
+the evidence is enough.
+
+Per frame: the level, a pure-tone check (beeps, special-information tones; engine/amd/tones.py),
+and a voice-activity flag (engine/amd/vad.py) feed the greeting's timing
+(engine/amd/greeting.py). Then, in this order:
+
+- a tone of ``tone_min_ms`` → MACHINE (cause BEEP, or SIT for announcement tones);
+- a greeting longer than ``long_greeting_ms`` → MACHINE (LONGGREETING);
+- a greeting followed by ``human_pause_ms`` of silence (and no tone under way) → HUMAN
+  (GREETING);
+- nothing decided by ``max_analysis_ms`` → NOTSURE (INITIALSILENCE if nobody spoke, else
+  TOOLONG).
+
+After HUMAN the detector keeps listening for ``retract_ms`` and returns MACHINE once more
+(a retraction: cause BEEP, SIT or LONGGREETING) if a tone or a long greeting follows — what
+early connect uses to take the volunteer back out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from engine.amd.greeting import GreetingRules, GreetingTimeline
+from engine.amd.settings import StreamingAmdSettings
+from engine.amd.tones import Tone, ToneBank, ToneTracker
+from engine.amd.vad import make_vad
+
+__all__ = [
+    "FRAME_BYTES",
+    "FRAME_MS",
+    "Decision",
+    "StreamingAmdSettings",
+    "StreamingDetector",
+    "Verdict",
+]
+
+FRAME_MS = 20
+FRAME_BYTES = 320
+"""8 kHz, signed 16-bit little-endian mono PCM: 160 samples per frame."""
+FULL_SCALE = 32768.0
+
+Verdict = Literal["HUMAN", "MACHINE", "NOTSURE"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    cause: str
+    at_ms: int
+    """Audio time since answer when the verdict was reached (end of the deciding frame)."""
+
+
+DEFAULT_SETTINGS = StreamingAmdSettings()
+
+
+def _frames(ms: int) -> int:
+    return max(1, -(-ms // FRAME_MS))
+
+
+class StreamingDetector:
+    """Feed every frame of the answered call, in order, from the moment of answer."""
+
+    def __init__(self, settings: StreamingAmdSettings = DEFAULT_SETTINGS) -> None:
+        self._settings = settings
+        self._vad = make_vad(settings)
+        self._bank = ToneBank(FRAME_BYTES // 2, settings.tone_low_hz, settings.tone_high_hz)
+        self._tones = ToneTracker(_frames(settings.tone_min_ms), settings.sit_tolerance_hz)
+        self._timeline = GreetingTimeline(
+            GreetingRules(
+                FRAME_MS,
+                settings.min_speech_ms,
+                settings.utterance_end_ms,
+                settings.human_pause_ms,
+            )
+        )
+        self._first: Decision | None = None
+        self._done = False
+
+    @property
+    def first_utterance_end_ms(self) -> int | None:
+        """Audio time the first utterance ended (its last speech), known ``utterance_end_ms``
+        later; None until then, or if it was too long to be a person's greeting."""
+        end = self._timeline.first_utterance_end_ms
+        if end is None or (self._first is not None and self._first.verdict == "MACHINE"):
+            return None
+        return end
+
+    @property
+    def decision(self) -> Decision | None:
+        """The first verdict, once reached."""
+        return self._first
+
+    def feed(self, frame: bytes) -> Decision | None:
+        """Take the next frame; return a Decision when one is reached (the first verdict, or a
+        retraction to MACHINE after HUMAN), else None.
+
+        Raises ValueError for a frame that is not FRAME_BYTES long.
+        """
+        if len(frame) != FRAME_BYTES:
+            raise ValueError(f"a frame is {FRAME_BYTES} bytes (20 ms at 8 kHz), not {len(frame)}")
+        if self._done:
+            return None
+        at_ms = self._timeline.now_ms
+        tone, speech = self._features(frame, at_ms)
+        self._timeline.push(speech)
+        decision = self._retraction(tone) if self._first else self._first_verdict(tone)
+        if decision is not None:
+            self._first = self._first or decision
+            self._done = decision.verdict != "HUMAN" or self._settings.retract_ms == 0
+        elif self._first is not None and self._listened_after_human():
+            self._done = True
+        return decision
+
+    def _features(self, frame: bytes, at_ms: int) -> tuple[Tone | None, bool]:
+        s = self._settings
+        samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+        rms = float(np.sqrt(np.mean(samples * samples)))
+        dbfs = 20.0 * np.log10(rms / FULL_SCALE) if rms > 0 else -120.0
+        tonal = None
+        if dbfs >= s.tone_min_dbfs:
+            frame_tone = self._bank.strongest(samples)
+            tonal = frame_tone if frame_tone.purity >= s.tone_purity else None
+        tone = self._tones.push(tonal, at_ms)
+        speech = tonal is None and dbfs >= s.speech_floor_dbfs and self._vad.is_speech(frame)
+        return tone, speech
+
+    def _first_verdict(self, tone: Tone | None) -> Decision | None:
+        s, t = self._settings, self._timeline
+        if tone is not None:
+            return Decision("MACHINE", tone.kind, t.now_ms)
+        if t.greeting_ms > s.long_greeting_ms:
+            return Decision("MACHINE", "LONGGREETING", t.now_ms)
+        if t.greetings_ended and not self._tones.in_tone:
+            return Decision("HUMAN", "GREETING", t.now_ms)
+        if t.now_ms >= s.max_analysis_ms:
+            cause = "INITIALSILENCE" if t.first_onset_ms is None else "TOOLONG"
+            return Decision("NOTSURE", cause, t.now_ms)
+        return None
+
+    def _retraction(self, tone: Tone | None) -> Decision | None:
+        s, t = self._settings, self._timeline
+        if tone is not None:
+            return Decision("MACHINE", tone.kind, t.now_ms)
+        if t.greeting_ms > s.long_greeting_ms:
+            return Decision("MACHINE", "LONGGREETING", t.now_ms)
+        return None
+
+    def _listened_after_human(self) -> bool:
+        assert self._first is not None
+        return self._timeline.now_ms >= self._first.at_ms + self._settings.retract_ms

@@ -1,0 +1,118 @@
+"""The streaming detector's verdicts and their timing, on recorded frames: espeak-ng speech,
+tones, silence and noise."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.amd.detector import FRAME_MS, StreamingAmdSettings, StreamingDetector
+from engine.amd.settings import VadName
+from tests.unit.amd_frames import decisions, frames, ms_of, noise, silence, speech, tone
+
+LEAD_MS = 200
+HELLO = speech("Hello?")
+LONG = speech(
+    "Hi, you have reached the Johnson family. We can't come to the phone right now, "
+    "but please leave a message after the beep."
+)
+SETTINGS = StreamingAmdSettings()
+SLACK_MS = 3 * FRAME_MS
+"""How far a verdict may trail its threshold: the VAD's hangover after the last syllable."""
+ONSET_SLACK_MS = 5 * FRAME_MS
+"""How late the first syllable may be heard (a soft "H" under the level floor)."""
+
+
+@pytest.mark.parametrize("vad", ["webrtc", "silero", "energy"])
+def test_a_short_greeting_then_silence_is_human_a_pause_after_it(vad: VadName) -> None:
+    detector = StreamingDetector(StreamingAmdSettings(vad=vad))
+    found = decisions(detector, silence(LEAD_MS) + HELLO + silence(3000))
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "GREETING")]
+    spoken_end = LEAD_MS + ms_of(HELLO)
+    after_pause = spoken_end + SETTINGS.human_pause_ms
+    assert after_pause - SLACK_MS <= found[0].at_ms <= after_pause + SLACK_MS
+
+
+def test_the_end_of_the_first_utterance_is_known_before_the_human_verdict() -> None:
+    detector = StreamingDetector()
+    seen_at = None
+    for index, frame in enumerate(frames(silence(LEAD_MS) + HELLO + silence(1000))):
+        verdict = detector.feed(frame)
+        if seen_at is None and detector.first_utterance_end_ms is not None:
+            seen_at = (index + 1) * FRAME_MS
+        if verdict is not None:
+            assert seen_at is not None and seen_at < verdict.at_ms
+            break
+    end = detector.first_utterance_end_ms
+    assert end is not None and abs(end - (LEAD_MS + ms_of(HELLO))) <= SLACK_MS
+    assert seen_at == pytest.approx(end + SETTINGS.utterance_end_ms, abs=SLACK_MS)
+
+
+def test_a_long_greeting_is_a_machine_as_soon_as_it_outlasts_a_person() -> None:
+    found = decisions(StreamingDetector(), silence(LEAD_MS) + LONG)
+    assert [(d.verdict, d.cause) for d in found] == [("MACHINE", "LONGGREETING")]
+    threshold = LEAD_MS + SETTINGS.long_greeting_ms
+    assert threshold < found[0].at_ms <= threshold + ONSET_SLACK_MS
+
+
+def test_a_beep_right_after_a_short_greeting_is_a_machine_not_a_pause() -> None:
+    audio = silence(LEAD_MS) + speech("Leave a message.") + silence(300) + tone(1000, 500)
+    found = decisions(StreamingDetector(), audio + silence(2000))
+    assert [(d.verdict, d.cause) for d in found] == [("MACHINE", "BEEP")]
+    beep_start = LEAD_MS + ms_of(speech("Leave a message.")) + 300
+    assert found[0].at_ms == pytest.approx(beep_start + SETTINGS.tone_min_ms, abs=SLACK_MS)
+
+
+def test_special_information_tones_are_a_machine_with_cause_sit() -> None:
+    sit = tone(913.8, 274) + tone(1370.6, 274) + tone(1776.7, 380)
+    found = decisions(StreamingDetector(), silence(100) + sit + speech("The number you have"))
+    assert [(d.verdict, d.cause) for d in found] == [("MACHINE", "SIT")]
+    assert found[0].at_ms == pytest.approx(100 + SETTINGS.tone_min_ms, abs=FRAME_MS)
+
+
+def test_a_beep_after_the_human_verdict_retracts_it() -> None:
+    audio = silence(LEAD_MS) + HELLO + silence(800) + tone(1000, 400) + silence(1000)
+    found = decisions(StreamingDetector(), audio)
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "GREETING"), ("MACHINE", "BEEP")]
+    beep_start = LEAD_MS + ms_of(HELLO) + 800
+    assert found[1].at_ms == pytest.approx(beep_start + SETTINGS.tone_min_ms, abs=FRAME_MS)
+
+
+def test_a_greeting_that_pauses_then_goes_on_and_on_is_retracted_to_machine() -> None:
+    audio = silence(LEAD_MS) + speech("Hi, this is Carlos.") + silence(600) + LONG
+    found = decisions(StreamingDetector(), audio)
+    assert [(d.verdict, d.cause) for d in found] == [
+        ("HUMAN", "GREETING"),
+        ("MACHINE", "LONGGREETING"),
+    ]
+    resumed = LEAD_MS + ms_of(speech("Hi, this is Carlos.")) + 600
+    threshold = resumed + SETTINGS.long_greeting_ms
+    assert threshold < found[1].at_ms <= threshold + ONSET_SLACK_MS
+
+
+def test_after_the_retraction_window_nothing_more_is_said() -> None:
+    quiet_ms = SETTINGS.human_pause_ms + SETTINGS.retract_ms + 200
+    audio = silence(LEAD_MS) + HELLO + silence(quiet_ms) + tone(1000, 500)
+    found = decisions(StreamingDetector(), audio)
+    assert [d.verdict for d in found] == ["HUMAN"]
+
+
+def test_silence_until_the_limit_is_notsure() -> None:
+    found = decisions(StreamingDetector(), silence(SETTINGS.max_analysis_ms + 1000))
+    assert [(d.verdict, d.cause, d.at_ms) for d in found] == [
+        ("NOTSURE", "INITIALSILENCE", SETTINGS.max_analysis_ms)
+    ]
+
+
+def test_steady_line_noise_is_not_speech() -> None:
+    found = decisions(StreamingDetector(), noise(SETTINGS.max_analysis_ms + 200, level=0.01))
+    assert [(d.verdict, d.cause) for d in found] == [("NOTSURE", "INITIALSILENCE")]
+
+
+def test_a_person_after_a_long_silence_is_still_human() -> None:
+    found = decisions(StreamingDetector(), silence(2500) + HELLO + silence(1000))
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "GREETING")]
+
+
+def test_a_frame_of_the_wrong_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="320 bytes"):
+        StreamingDetector().feed(bytes(160))
