@@ -21,6 +21,7 @@ from engine.ari.client import AriClient, AriSettings
 from engine.audio.media import Player
 from engine.audio.sounds import SoundLibrary
 from engine.calls.gate import DialingGate
+from engine.calls.listening import Listening, rtp_receiver
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
 from engine.calls.ports import call_publisher
@@ -112,7 +113,10 @@ class Engine:
                 yield cls(store, notifier, ledger, volunteers, operator_service(), metrics)
                 return
             assert sounds is not None
-            async with AriClient.connect(ari_settings) as ari:
+            async with (
+                AriClient.connect(ari_settings) as ari,
+                contextlib.AsyncExitStack() as stack,
+            ):
                 wakeups = Wakeups()
                 idle = IdleWatch(store, notifier, campaign_zone)
                 gate = DialingGate()
@@ -128,6 +132,7 @@ class Engine:
                 trunk = outbound_trunk(cfg)
                 no_answers = RecentNoAnswers(store, settle_voter)
                 publish_call = call_publisher(notifier)
+                receiver = await stack.enter_async_context(rtp_receiver())
                 calls = OutboundCalls(
                     ari,
                     store,
@@ -140,6 +145,8 @@ class Engine:
                     publish_call,
                     trunk=trunk,
                     counts=metrics.calls,
+                    listening=Listening(ari, receiver, app=ari_settings.app),
+                    amd_engine=cfg.amd.engine,
                 )
                 preview = PreviewCalls(
                     ari,
@@ -190,6 +197,7 @@ class Engine:
                     live_pacing=dialer.pacing_summary,
                     availability=idle.current,
                 )
+                await calls.streaming.sweep()  # an earlier engine's taps, before re-tapping
                 await telephony.recover()
                 tasks = [
                     asyncio.create_task(telephony.run(), name="telephony"),

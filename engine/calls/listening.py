@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -245,6 +245,17 @@ class Listening:
         for channel_id in list(self.taps):
             with contextlib.suppress(AriError):
                 await self.stop(channel_id)
+
+
+@contextlib.asynccontextmanager
+async def rtp_receiver() -> AsyncIterator[RtpReceiver]:
+    """The engine's RTP receiver on a free loopback port (the dialer PBX runs on this host),
+    closed on exit."""
+    receiver = await RtpReceiver.bound()
+    try:
+        yield receiver
+    finally:
+        receiver.close()
 
 
 def _stray(item: Json, owned: set[str]) -> bool:

@@ -221,11 +221,19 @@ ALTER TABLE sessions ADD COLUMN missed_wrapups INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX results_campaign_volunteer ON results (campaign_id, volunteer_id, created_at);
 """
 
+_V5_STREAMING_AMD = """
+-- Issue 17: the engine's own streaming answering-machine detector, chosen per campaign.
+ALTER TABLE campaigns ADD COLUMN amd_engine TEXT NOT NULL DEFAULT '';  -- '': amd.engine
+ALTER TABLE campaigns ADD COLUMN amd_thresholds TEXT NOT NULL DEFAULT '{}';  -- JSON object
+ALTER TABLE campaigns ADD COLUMN early_connect INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_SCHEMA,
     _V2_PACING,
     _V3_OPEN_ATTEMPTS,
     _V4_EXPERIENCE,
+    _V5_STREAMING_AMD,
 )
 
 

@@ -1,0 +1,100 @@
+"""The engine's own streaming answering-machine detector (amd.engine = streaming) on the PBX
+pair: the voter's audio reaches the engine through a snoop + externalMedia tap, the detector's
+verdict drives the same paths as AMD()'s, and no tap is left on the dialer PBX."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from engine.app import Engine
+from engine.ari.client import AriClient
+from engine.calls.listening import TAP_PREFIX
+from engine.models import Attempt, CallOutcome, SessionState
+from testbed.events import EventLog
+from testbed.pair import PbxPair
+from testbed.shift import SimVolunteer, make_campaign, voters_csv
+from tests.conftest import ari_settings
+from tests.helpers import wait_until
+
+
+@contextlib.asynccontextmanager
+async def dialer_rest(pbx_pair: PbxPair) -> AsyncIterator[AriClient]:
+    """REST only on the dialer PBX (no Stasis app: the engine is app 'phonebank')."""
+    async with AriClient.connect(ari_settings(pbx_pair.dialer, app="")) as ari:
+        yield ari
+
+
+async def taps_left(ari: AriClient) -> list[str]:
+    channels = [c["id"] for c in await ari.list_channels()]
+    bridges = [b["id"] for b in await ari.list_bridges()]
+    return [i for i in channels + bridges if str(i).startswith(TAP_PREFIX)]
+
+
+async def no_taps_left(pbx_pair: PbxPair) -> None:
+    async with dialer_rest(pbx_pair) as ari:
+        await wait_until(
+            lambda: _none(taps_left(ari)), timeout=5, what="every tap removed from the dialer"
+        )
+
+
+async def _none(found: Any) -> bool:
+    return not await found
+
+
+async def streaming_volunteer(
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    rows: list[tuple[str, int]],
+    **settings: Any,
+) -> SimVolunteer:
+    csv = voters_csv(rows)
+    campaign = await make_campaign(engine, csv, amd_engine="streaming", **settings)
+    volunteer = await SimVolunteer.sign_in(engine, campaign, 1)
+    await volunteer.call_in(pbx_pair, carrier)
+    await engine.volunteers.start_calling(volunteer.session.id)
+    return volunteer
+
+
+async def ended_attempt(engine: Engine, campaign_id: int) -> Attempt | None:
+    attempts = await engine.store.list_attempts(campaign_id)
+    return next((a for a in attempts if a.outcome is not None), None)
+
+
+async def test_a_person_is_called_human_by_the_streaming_detector_and_bridged(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
+    volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("10", 1)])
+    session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
+    assert session.attempt_id is not None
+    attempt = await engine.store.get_attempt(session.attempt_id)
+    assert attempt.amd_verdict == "HUMAN", attempt.amd_cause
+    assert attempt.amd_cause.startswith("GREETING-"), attempt.amd_cause
+    assert attempt.answered_at and attempt.amd_at and attempt.bridged_at
+    to_verdict = (attempt.amd_at - attempt.answered_at).total_seconds()
+    to_bridge = (attempt.bridged_at - attempt.answered_at).total_seconds()
+    print(f"answer → HUMAN {to_verdict:.3f} s, answer → bridged {to_bridge:.3f} s")
+    assert 0 < to_verdict < 2.0
+    assert to_verdict <= to_bridge < to_verdict + 0.5
+    await no_taps_left(pbx_pair)  # while the call goes on: the tap ends with the verdict
+    await engine.volunteers.end_call(session.id)
+    await volunteer.wait_state(SessionState.WRAP_UP)
+
+
+async def test_a_machine_is_called_machine_by_the_streaming_detector_and_not_bridged(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
+    volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("20", 1)])
+    campaign_id = volunteer.session.campaign_id
+    attempt = await wait_until(
+        lambda: ended_attempt(engine, campaign_id), timeout=30, what="the machine's verdict"
+    )
+    assert attempt.amd_verdict == "MACHINE", attempt.amd_cause
+    assert attempt.outcome == CallOutcome.MACHINE
+    assert attempt.bridged_at is None and attempt.session_id is None
+    assert attempt.answered_at and attempt.amd_at
+    print(f"answer → MACHINE {(attempt.amd_at - attempt.answered_at).total_seconds():.3f} s")
+    assert (await volunteer.refresh()).state == SessionState.READY
+    await no_taps_left(pbx_pair)
