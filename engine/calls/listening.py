@@ -35,6 +35,8 @@ TAP_PREFIX = "amdtap-"
 JOIN_TRIES = 100
 JOIN_RETRY_S = 0.005
 """The tap's channels are joined within JOIN_TRIES × JOIN_RETRY_S of their creation."""
+SLOW_TAP_MS = 100
+"""Making a tap takes ~10 ms; slower ones are logged (the detector misses that much audio)."""
 NO_AUDIO_VERDICT_S = 1.0
 """A tap whose detector has not decided this long after its analysis limit (no audio arrived
 at all) ends NOTSURE, cause NOAUDIO."""
@@ -123,6 +125,9 @@ class Listening:
                 return
             try:
                 await self._make(tap)
+                made_ms = 1000 * (time.monotonic() - tap.started_at)
+                if made_ms > SLOW_TAP_MS:
+                    log.warning("call %s: the tap took %.0f ms to make", channel_id, made_ms)
             except AriError:
                 self.taps.pop(channel_id, None)
                 await self._remove(tap)
