@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from engine.app import Engine
@@ -14,7 +15,7 @@ from engine.calls.listening import TAP_PREFIX
 from engine.models import Attempt, CallOutcome, SessionState
 from testbed.events import EventLog
 from testbed.pair import PbxPair
-from testbed.shift import SimVolunteer, make_campaign, voters_csv
+from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
 from tests.conftest import ari_settings
 from tests.helpers import wait_until
 
@@ -97,4 +98,29 @@ async def test_a_machine_is_called_machine_by_the_streaming_detector_and_not_bri
     assert attempt.answered_at and attempt.amd_at
     print(f"answer → MACHINE {(attempt.amd_at - attempt.answered_at).total_seconds():.3f} s")
     assert (await volunteer.refresh()).state == SessionState.READY
+    await no_taps_left(pbx_pair)
+
+
+async def test_a_voter_hanging_up_while_listened_to_leaves_no_tap(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
+    """Behaviour 35 answers and hangs up at once: the tap is torn down whether it was made
+    before the hang-up or was still being made."""
+    volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("35", 1)])
+    campaign_id = volunteer.session.campaign_id
+    attempt = await wait_until(
+        lambda: ended_attempt(engine, campaign_id), timeout=30, what="the hang-up"
+    )
+    assert attempt.outcome == CallOutcome.HUNG_UP_DURING_AMD, attempt.outcome
+    assert attempt.bridged_at is None
+    await no_taps_left(pbx_pair)
+
+
+async def test_stopping_the_engine_while_it_listens_removes_the_tap(
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
+    async with running_engine(pbx_pair, tmp_path / "engine.db") as engine:
+        await streaming_volunteer(engine, pbx_pair, carrier, [("20", 2)])
+        async with dialer_rest(pbx_pair) as ari:
+            await wait_until(lambda: taps_left(ari), timeout=30, what="a tap on the machine's call")
     await no_taps_left(pbx_pair)
