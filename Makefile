@@ -20,7 +20,7 @@ AXE_VERSION := 4.10.3
 AXE := build/vendor/axe.min.js
 PYTEST_ARGS ?= -n 2 --dist loadfile --durations=40
 
-.PHONY: run test lint unit integration e2e bench bench-pacing bench-frontier bench-live bench-signup bench-lag setup deps venv pbx jssip axe clean
+.PHONY: run test lint unit integration e2e bench bench-amd-offline bench-pacing bench-frontier bench-live bench-signup bench-lag setup deps venv pbx jssip axe clean
 
 # The whole system with the carrier simulator as the phone network (testbed/cli.py); in
 # production, `phonebank run` starts the dialer PBX alone and calls through [trunk].
@@ -42,6 +42,12 @@ lint: venv
 
 bench: setup
 	$(BIN)/python bench/amd_accuracy.py
+
+# The streaming answering-machine detector (issue 17) offline on both voice sets, every VAD and
+# the thresholds' trade-off (about 2 min; docs/testbed.md "The streaming detector").
+bench-amd-offline: deps venv
+	$(BIN)/python bench/amd_offline.py --repeat 3
+	$(BIN)/python bench/amd_offline.py --vad webrtc --tradeoff
 
 # Pacing: the simulator tables (about 11 min on 2 cores: the policies told the true world, the
 # predictive campaign learning cold and warm, small teams, drifting worlds; issue 15).

@@ -23,9 +23,13 @@ from engine.pbx.instance import AsteriskInstance
 from engine.pbx.rootfs import AsteriskRuntime, ensure_runtime
 from engine.pbx.run import PbxRun, config_fingerprint, load_run, open_run_dir, start_run
 from testbed.carrier import carrier_instance, link_to, pick_carrier_ports
+from testbed.hard_voices import ensure_hard_voices
+from testbed.hard_voices import recipe_hash as hard_recipe_hash
 from testbed.voices import ensure_voices, load_manifest
 
 RECIPE = Path(__file__).resolve().parents[1] / "data" / "voices.toml"
+HARD_RECIPE = RECIPE.with_name("voices-hard.toml")
+"""The harder answering-machine evaluation set (issue 17), built beside the voices."""
 INSTANCES = ("dialer", "carrier")
 
 
@@ -66,10 +70,17 @@ def voices_parent(cfg: PbxConfig, runtime: AsteriskRuntime) -> PurePosixPath:
     )
 
 
+def hard_voices_dir(cfg: PbxConfig, runtime: AsteriskRuntime) -> PurePosixPath:
+    """Where the harder AMD set is, as Asterisk sees it (``<voices parent>/<recipe hash>``)."""
+    return voices_parent(cfg, runtime) / hard_recipe_hash(HARD_RECIPE)
+
+
 def prepare(cfg: PbxConfig) -> tuple[AsteriskRuntime, Path]:
-    """Build or reuse the rootfs and the voices; return the runtime and the voices' host path."""
+    """Build or reuse the rootfs, the voices and the harder AMD set; return the runtime and the
+    voices' host path (the harder set is beside it: ``hard_voices_dir``)."""
     runtime = ensure_runtime(cfg)
     voices = ensure_voices(RECIPE, runtime.host_path(voices_parent(cfg, runtime)))
+    ensure_hard_voices(HARD_RECIPE, runtime.host_path(voices_parent(cfg, runtime)))
     return runtime, voices
 
 
@@ -101,7 +112,7 @@ def start_pair(
     carrier = carrier_instance(
         runtime, base, carrier_ports, used, dialer_ports.sip, (voices_dir, manifest)
     )
-    notes = {"voices_dir": str(voices_dir)}
+    notes = {"voices_dir": str(voices_dir), "hard_voices_dir": str(hard_voices_dir(cfg, runtime))}
     pair = PbxPair(
         (dialer, carrier), runtime.host_path(base), fingerprint(cfg, real), notes, manifest
     )

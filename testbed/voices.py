@@ -117,7 +117,7 @@ def _build_one(
 ) -> VoiceFile:
     name = f"{kind}-{index}"
     raw, speech, final = (out / f"{name}.{part}.wav" for part in ("raw", "speech", "final"))
-    _run(
+    run_tool(
         [
             "espeak-ng",
             "-v",
@@ -133,7 +133,7 @@ def _build_one(
         ]
     )
     # Phone-line format, peak-normalised, with 0.2 s of lead-in like a real line.
-    _run(
+    run_tool(
         [
             "sox",
             str(raw),
@@ -157,7 +157,7 @@ def _build_one(
     parts = [str(speech)]
     if "beep_hz" in section:
         beep = out / f"{name}.beep.wav"
-        _run(
+        run_tool(
             [
                 "sox",
                 "-n",
@@ -181,7 +181,7 @@ def _build_one(
         )
         parts.append(str(beep))
     pause = float(section.get("pause_after", 0.0))
-    _run(
+    run_tool(
         ["sox", *parts, str(final), "pad", "0", str(pause)]
         if len(parts) > 1 or pause
         else ["sox", *parts, str(final)]
@@ -189,7 +189,7 @@ def _build_one(
     target = out / f"{name}.wav"
     if noisy:
         noise = out / f"{name}.noise.wav"
-        _run(
+        run_tool(
             [
                 "sox",
                 "-n",
@@ -207,7 +207,7 @@ def _build_one(
                 str(noise_level),
             ]
         )
-        _run(["sox", "-m", "-v", "1", str(final), "-v", "1", str(noise), str(target)])
+        run_tool(["sox", "-m", "-v", "1", str(final), "-v", "1", str(noise), str(target)])
     else:
         final.rename(target)
     for leftover in out.glob(f"{name}.*.wav"):
@@ -221,7 +221,8 @@ def _seconds(path: Path) -> float:
     return round(float(out.stdout.strip()), 3)
 
 
-def _run(cmd: list[str]) -> None:
+def run_tool(cmd: list[str]) -> None:
+    """Run espeak-ng or sox; raises SetupError with its message when it fails."""
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SetupError(

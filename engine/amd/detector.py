@@ -13,7 +13,8 @@ and a voice-activity flag (engine/amd/vad.py) feed the greeting's timing
   TOOLONG).
 
 After HUMAN the detector keeps listening for ``retract_ms`` and returns MACHINE once more
-(a retraction: cause BEEP, SIT or LONGGREETING) if a tone or a long greeting follows — what
+(a retraction: cause BEEP, SIT, LONGGREETING, or MANYWORDS when ``retract_speech_ms`` of
+speech follows: a person who has greeted waits for the caller, a machine reads on) — what
 early connect uses to take the volunteer back out.
 """
 
@@ -42,6 +43,12 @@ FRAME_MS = 20
 FRAME_BYTES = 320
 """8 kHz, signed 16-bit little-endian mono PCM: 160 samples per frame."""
 FULL_SCALE = 32768.0
+SPEECH_LEVEL_DECAY_DB = 0.05
+"""The speaker's level is the loudest speech frame heard, falling this much per speech frame
+(2.5 dB per second of speech) so that it follows a voice that grows quieter."""
+SPEECH_TAIL_MS = 120
+"""After a frame at the speaker's level, quieter speech frames still count for this long: the
+fading end of a word is not yet the pause after it."""
 
 Verdict = Literal["HUMAN", "MACHINE", "NOTSURE"]
 
@@ -77,7 +84,11 @@ class StreamingDetector:
                 settings.human_pause_ms,
             )
         )
+        self._speech_dbfs: float | None = None
+        """The speaker's level: the peak of their speech frames, slowly falling."""
+        self._since_loud_ms = SPEECH_TAIL_MS
         self._first: Decision | None = None
+        self._speech_at_first_ms = 0
         self._done = False
 
     @property
@@ -94,6 +105,11 @@ class StreamingDetector:
         """The first verdict, once reached."""
         return self._first
 
+    @property
+    def finished(self) -> bool:
+        """Nothing more will be decided: the audio tap can stop."""
+        return self._done
+
     def feed(self, frame: bytes) -> Decision | None:
         """Take the next frame; return a Decision when one is reached (the first verdict, or a
         retraction to MACHINE after HUMAN), else None.
@@ -109,6 +125,8 @@ class StreamingDetector:
         self._timeline.push(speech)
         decision = self._retraction(tone) if self._first else self._first_verdict(tone)
         if decision is not None:
+            if self._first is None:
+                self._speech_at_first_ms = self._timeline.total_speech_ms
             self._first = self._first or decision
             self._done = decision.verdict != "HUMAN" or self._settings.retract_ms == 0
         elif self._first is not None and self._listened_after_human():
@@ -125,8 +143,28 @@ class StreamingDetector:
             frame_tone = self._bank.strongest(samples)
             tonal = frame_tone if frame_tone.purity >= s.tone_purity else None
         tone = self._tones.push(tonal, at_ms)
-        speech = tonal is None and dbfs >= s.speech_floor_dbfs and self._vad.is_speech(frame)
-        return tone, speech
+        return tone, tonal is None and self._is_speech(frame, dbfs)
+
+    def _is_speech(self, frame: bytes, dbfs: float) -> bool:
+        """Speech by the VAD, above the floor, and loud for this speaker — or in the soft tail
+        (``SPEECH_TAIL_MS``) of their last loud frame."""
+        s, level = self._settings, self._speech_dbfs
+        if dbfs < s.speech_floor_dbfs:
+            self._since_loud_ms += FRAME_MS
+            return False
+        loud = level is None or dbfs >= level - s.quiet_below_speech_db
+        if not loud and self._since_loud_ms >= SPEECH_TAIL_MS:
+            self._since_loud_ms += FRAME_MS
+            return False
+        if not self._vad.is_speech(frame):
+            self._since_loud_ms += FRAME_MS
+            return False
+        if loud:
+            self._since_loud_ms = 0
+            self._speech_dbfs = dbfs if level is None else max(dbfs, level - SPEECH_LEVEL_DECAY_DB)
+        else:
+            self._since_loud_ms += FRAME_MS
+        return True
 
     def _first_verdict(self, tone: Tone | None) -> Decision | None:
         s, t = self._settings, self._timeline
@@ -147,6 +185,8 @@ class StreamingDetector:
             return Decision("MACHINE", tone.kind, t.now_ms)
         if t.greeting_ms > s.long_greeting_ms:
             return Decision("MACHINE", "LONGGREETING", t.now_ms)
+        if t.total_speech_ms - self._speech_at_first_ms >= s.retract_speech_ms:
+            return Decision("MACHINE", "MANYWORDS", t.now_ms)
         return None
 
     def _listened_after_human(self) -> bool:

@@ -27,19 +27,24 @@ class StreamingAmdSettings:
     """silero speech probability above which a frame is speech; ignored by the others."""
     speech_floor_dbfs: float = -45.0
     """Frames quieter than this are silence whatever the VAD says (and the VAD is not run)."""
+    quiet_below_speech_db: float = 18.0
+    """Frames this far below the speaker's own level (the peak of their speech, slowly
+    falling) count as silence: a TV or a street behind a person does not fill their pause."""
     min_speech_ms: int = 60
     """A burst of speech shorter than this (a click, a breath) does not start an utterance."""
     utterance_end_ms: int = 200
     """Silence that ends an utterance: it sets ``first_utterance_end_ms`` (early connect)."""
     human_pause_ms: int = 400
     """Silence after a short greeting that makes it a person: HUMAN."""
-    long_greeting_ms: int = 1800
+    long_greeting_ms: int = 2200
     """A greeting (speech with no pause of ``human_pause_ms``) longer than this is a machine."""
     max_analysis_ms: int = 5000
     """No verdict by then: NOTSURE (the campaign's NOTSURE rule decides)."""
     retract_ms: int = 3000
     """After HUMAN, keep listening this long for a beep, announcement tones or a long greeting,
     and retract to MACHINE if one comes (used by early connect)."""
+    retract_speech_ms: int = 1500
+    """After HUMAN, this much more speech within ``retract_ms`` is a machine reading on."""
     tone_min_ms: int = 140
     """A pure tone at least this long is a beep (answering machines) or an announcement tone."""
     tone_min_dbfs: float = -40.0
@@ -101,6 +106,7 @@ def _problems(s: StreamingAmdSettings) -> list[str]:
         "long_greeting_ms",
         "max_analysis_ms",
         "tone_min_ms",
+        "retract_speech_ms",
     ):
         if getattr(s, name) <= 0:
             problems.append(f"{name} must be positive, not {getattr(s, name)}")
@@ -110,6 +116,8 @@ def _problems(s: StreamingAmdSettings) -> list[str]:
         problems.append("utterance_end_ms must not exceed human_pause_ms")
     if s.human_pause_ms >= s.max_analysis_ms or s.long_greeting_ms >= s.max_analysis_ms:
         problems.append("human_pause_ms and long_greeting_ms must be below max_analysis_ms")
+    if s.quiet_below_speech_db <= 0:
+        problems.append(f"quiet_below_speech_db must be positive, not {s.quiet_below_speech_db}")
     if not 0.0 < s.tone_purity <= 1.0:
         problems.append(f"tone_purity must be in (0, 1], not {s.tone_purity}")
     if not 0.0 < s.tone_low_hz < s.tone_high_hz < 4000.0:

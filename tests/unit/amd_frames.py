@@ -74,3 +74,11 @@ def frames(pcm: bytes) -> Iterable[bytes]:
 def decisions(detector: StreamingDetector, pcm: bytes) -> list[Decision]:
     """Every Decision the detector returns over ``pcm``."""
     return [d for frame in frames(pcm) if (d := detector.feed(frame)) is not None]
+
+
+def mixed(voice: bytes, background: bytes, level: float) -> bytes:
+    """``background`` (looped) at ``level`` under ``voice``."""
+    v = np.frombuffer(voice, dtype="<i2").astype(np.float64)
+    b = np.frombuffer(background, dtype="<i2").astype(np.float64)
+    under = np.tile(b, len(v) // len(b) + 1)[: len(v)]
+    return (v + level * under).clip(-32768, 32767).astype("<i2").tobytes()
