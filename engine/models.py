@@ -353,6 +353,9 @@ class Attempt:
     ended_at: datetime | None = None
     hangup_cause: int | None = None
     outcome: CallOutcome | None = None
+    heard_machine: bool = False
+    """Early connect put this machine through to a volunteer before the detector knew it was
+    one; the volunteer was taken back out (session_id says who heard it)."""
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,16 @@ answer time) — for answers.py to act on: HUMAN to a ready volunteer, MACHINE h
 the voicemail message, NOTSURE by the campaign's rule. The cause is the detector's, with the
 audio time of the decision in ms (e.g. "GREETING-1120"). The tap is removed once the verdict
 has been acted on, or when the call ends first.
+
+Early connect (a campaign's early_connect): at the end of the voter's first words the call is
+put through as a person (cause "EARLY-<ms>") and the tap stays. The detector's verdict then
+either confirms it (HUMAN: its cause replaces EARLY; the tap stays for the retraction window)
+or takes it back (MACHINE, at once or as a retraction: Answers.take_back).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from functools import partial
@@ -34,6 +40,10 @@ log = logging.getLogger(__name__)
 AMD_CONTEXT = "phonebank-amd"
 LISTEN_CONTEXT = "phonebank-listen"
 _BEFORE_VERDICT = (CallPhase.RINGING, CallPhase.ANSWERED)
+_PUT_THROUGH = (CallPhase.CONNECTING, CallPhase.CONNECTED)
+RETRACT_GRACE_S = 0.2
+"""After an early connect confirmed HUMAN, the tap stays this much past the detector's
+retraction window."""
 
 
 def detector_settings(campaign: Campaign) -> StreamingAmdSettings:
@@ -82,13 +92,18 @@ class StreamingAmd:
 
         def decided(verdict: str, cause: str, at_ms: int) -> None:
             args = (StasisArg.OUTBOUND.value, verdict, f"{cause}-{at_ms}", answered_at)
-            call.owner.post(partial(self._verdict, call, args))
+            call.owner.post(partial(self._verdict, call, args, settings.retract_ms))
+
+        def first_words(end_ms: int) -> None:
+            args = (StasisArg.OUTBOUND.value, "HUMAN", f"EARLY-{end_ms}", answered_at)
+            call.owner.post(partial(self._early, call, args))
 
         try:
             await self.listening.start(
                 call.channel_id,
                 StreamingDetector(settings),
                 decided,
+                on_utterance_end=first_words if call.campaign.early_connect else None,
                 max_analysis_ms=settings.max_analysis_ms,
             )
         except AriNotFound:
@@ -97,14 +112,37 @@ class StreamingAmd:
             log.warning("call %s: cannot listen (%s): NOTSURE", call.channel_id, exc)
             decided("NOTSURE", "NOTAP", 0)
 
-    async def _verdict(self, call: LiveCall, args: Sequence[str]) -> None:
-        """A job of the call's owner: the detector's first decision acts as AMD()'s would;
-        later ones (a retraction after HUMAN) come after the call has moved on."""
+    async def _early(self, call: LiveCall, args: Sequence[str]) -> None:
+        """A job of the call's owner: early connect — the voter's first words ended, so put
+        them through as a person now and keep listening."""
         if call.phase not in _BEFORE_VERDICT:
             return
-        log.info("call %s: streaming verdict %s (%s)", call.channel_id, args[1], args[2])
+        log.info("call %s: early connect after the first words (%s)", call.channel_id, args[2])
+        call.early = True
         await self.answers.on_verdict(call, args)
-        self.stop(call.channel_id)
+
+    async def _verdict(self, call: LiveCall, args: Sequence[str], retract_ms: int) -> None:
+        """A job of the call's owner: the detector's first decision acts as AMD()'s would.
+        After an early connect, MACHINE (first verdict or a retraction after HUMAN) takes
+        the call back from the volunteer; HUMAN keeps listening for a retraction."""
+        verdict = args[1]
+        if call.phase in _BEFORE_VERDICT:
+            log.info("call %s: streaming verdict %s (%s)", call.channel_id, verdict, args[2])
+            await self.answers.on_verdict(call, args)
+            self.stop(call.channel_id)
+        elif call.early and call.phase in _PUT_THROUGH and verdict == "MACHINE":
+            await self.answers.take_back(call, args)
+            self.stop(call.channel_id)
+        elif call.early and call.phase in _PUT_THROUGH and verdict == "HUMAN":
+            await self.answers.confirm(call, args)
+            self.tasks.start(self._stop_after(call.channel_id, retract_ms), "retract window")
+        else:
+            self.stop(call.channel_id)
+
+    async def _stop_after(self, channel_id: str, retract_ms: int) -> None:
+        """Listen for a retraction as long as the detector may make one."""
+        await asyncio.sleep(retract_ms / 1000 + RETRACT_GRACE_S)
+        self.stop(channel_id)
 
     def stop(self, channel_id: str) -> None:
         """Stop listening to the call (it has its verdict, or it ended)."""

@@ -13,6 +13,7 @@ from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.calls.listening import TAP_PREFIX
 from engine.models import Attempt, CallOutcome, SessionState
+from testbed.audio import rms_dbfs
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
@@ -123,4 +124,39 @@ async def test_stopping_the_engine_while_it_listens_removes_the_tap(
         await streaming_volunteer(engine, pbx_pair, carrier, [("20", 2)])
         async with dialer_rest(pbx_pair) as ari:
             await wait_until(lambda: taps_left(ari), timeout=30, what="a tap on the machine's call")
+    await no_taps_left(pbx_pair)
+
+
+async def test_early_connect_puts_a_pausing_machine_through_then_takes_it_back(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
+    """A machine whose greeting pauses after its first words is put through at that pause
+    (early connect); the detector's MACHINE then takes it back: the volunteer hears a short
+    tone and is ready again with no result owed, the attempt says a volunteer heard it."""
+    # Voices 1 and 4 pause after their first words: 1 is then a long greeting (MACHINE at
+    # once), 4 is first taken for a person and retracted (MANYWORDS).
+    rows = [("20", 1), ("20", 4)]
+    volunteer = await streaming_volunteer(
+        engine, pbx_pair, carrier, rows, early_connect=True, max_attempts=1
+    )
+    campaign_id = volunteer.session.campaign_id
+    assert volunteer.phone is not None
+    recording = await volunteer.phone.start_recording()
+
+    async def all_ended() -> list[Attempt] | None:
+        attempts = await engine.store.list_attempts(campaign_id)
+        return attempts if len([a for a in attempts if a.outcome]) == len(rows) else None
+
+    attempts = await wait_until(all_ended, timeout=30, what="every machine's call")
+    heard = rms_dbfs(await volunteer.phone.stop_recording(recording))
+    taken_back = [a for a in attempts if a.heard_machine]
+    print({a.phone[-4:]: (a.amd_verdict, a.amd_cause, a.heard_machine) for a in attempts})
+    assert all(a.outcome == CallOutcome.MACHINE for a in attempts)
+    assert len(taken_back) == 2, "a pausing machine was not put through early"
+    assert all(a.bridged_at and a.session_id == volunteer.session.id for a in taken_back)
+    assert all(a.amd_verdict == "MACHINE" for a in taken_back)
+    assert heard > -40, "the volunteer heard nothing of the machines put through"
+    session = await volunteer.refresh()
+    assert session.state == SessionState.READY and session.attempt_id is None
+    assert await engine.store.result_for_attempt(taken_back[0].id) is None
     await no_taps_left(pbx_pair)

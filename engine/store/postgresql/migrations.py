@@ -21,6 +21,8 @@ V2_STREAMING_AMD = """
 ALTER TABLE campaigns ADD COLUMN amd_engine text NOT NULL DEFAULT '';  -- '': amd.engine
 ALTER TABLE campaigns ADD COLUMN amd_thresholds json NOT NULL DEFAULT '{}';
 ALTER TABLE campaigns ADD COLUMN early_connect boolean NOT NULL DEFAULT false;
+-- Early connect put a machine through to a volunteer before it was recognised.
+ALTER TABLE attempts ADD COLUMN heard_machine boolean NOT NULL DEFAULT false;
 """
 
 MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_STREAMING_AMD)

@@ -226,6 +226,8 @@ _V5_STREAMING_AMD = """
 ALTER TABLE campaigns ADD COLUMN amd_engine TEXT NOT NULL DEFAULT '';  -- '': amd.engine
 ALTER TABLE campaigns ADD COLUMN amd_thresholds TEXT NOT NULL DEFAULT '{}';  -- JSON object
 ALTER TABLE campaigns ADD COLUMN early_connect INTEGER NOT NULL DEFAULT 0;
+-- Early connect put a machine through to a volunteer before it was recognised.
+ALTER TABLE attempts ADD COLUMN heard_machine INTEGER NOT NULL DEFAULT 0;
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
