@@ -10,10 +10,15 @@ the voicemail message, NOTSURE by the campaign's rule. The cause is the detector
 audio time of the decision in ms (e.g. "GREETING-1120"). The tap is removed once the verdict
 has been acted on, or when the call ends first.
 
+After a HUMAN verdict the tap stays for the detector's retraction window (its `retract_ms`;
+0: none): a machine that paused like a person and then reads on, beeps or gives a SIT is
+taken back from the volunteer (MACHINE: Answers.take_back — out of the bridge, a short beep,
+the volunteer ready again; the attempt's heard_machine says it happened).
+
 Early connect (a campaign's early_connect): at the end of the voter's first words the call is
 put through as a person (cause "EARLY-<ms>") and the tap stays. The detector's verdict then
-either confirms it (HUMAN: its cause replaces EARLY; the tap stays for the retraction window)
-or takes it back (MACHINE, at once or as a retraction: Answers.take_back).
+either confirms it (HUMAN: its cause replaces EARLY; the retraction window follows) or takes
+it back (MACHINE, at once or as a retraction).
 """
 
 from __future__ import annotations
@@ -118,7 +123,7 @@ class StreamingAmd:
         if call.phase not in _BEFORE_VERDICT:
             return
         log.info("call %s: early connect after the first words (%s)", call.channel_id, args[2])
-        call.early = True
+        call.retractable = True
         await self.answers.on_verdict(call, args)
 
     async def _verdict(self, call: LiveCall, args: Sequence[str], retract_ms: int) -> None:
@@ -129,18 +134,25 @@ class StreamingAmd:
         if call.phase in _BEFORE_VERDICT:
             log.info("call %s: streaming verdict %s (%s)", call.channel_id, verdict, args[2])
             await self.answers.on_verdict(call, args)
-            self.stop(call.channel_id)
-        elif call.early and call.phase in _PUT_THROUGH and verdict == "MACHINE":
+            if verdict == "HUMAN" and retract_ms > 0 and call.phase in _PUT_THROUGH:
+                call.retractable = True
+                self._stop_after(call.channel_id, retract_ms)
+            else:
+                self.stop(call.channel_id)
+        elif call.retractable and call.phase in _PUT_THROUGH and verdict == "MACHINE":
             await self.answers.take_back(call, args)
             self.stop(call.channel_id)
-        elif call.early and call.phase in _PUT_THROUGH and verdict == "HUMAN":
-            await self.answers.confirm(call, args)
-            self.tasks.start(self._stop_after(call.channel_id, retract_ms), "retract window")
+        elif call.retractable and call.phase in _PUT_THROUGH and verdict == "HUMAN":
+            await self.answers.confirm(call, args)  # after an early connect
+            self._stop_after(call.channel_id, retract_ms)
         else:
             self.stop(call.channel_id)
 
-    async def _stop_after(self, channel_id: str, retract_ms: int) -> None:
+    def _stop_after(self, channel_id: str, retract_ms: int) -> None:
         """Listen for a retraction as long as the detector may make one."""
+        self.tasks.start(self._stop_later(channel_id, retract_ms), f"retract window {channel_id}")
+
+    async def _stop_later(self, channel_id: str, retract_ms: int) -> None:
         await asyncio.sleep(retract_ms / 1000 + RETRACT_GRACE_S)
         self.stop(channel_id)
 

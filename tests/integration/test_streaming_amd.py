@@ -80,7 +80,10 @@ async def test_a_person_is_called_human_by_the_streaming_detector_and_bridged(
     print(f"answer → HUMAN {to_verdict:.3f} s, answer → bridged {to_bridge:.3f} s")
     assert 0 < to_verdict < 2.0
     assert to_verdict <= to_bridge < to_verdict + 0.5
-    await no_taps_left(pbx_pair)  # while the call goes on: the tap ends with the verdict
+    # While the call goes on: the tap ends when the detector's retraction window (3 s) has
+    # passed with no machine heard.
+    await no_taps_left(pbx_pair)
+    assert (await engine.store.get_attempt(attempt.id)).heard_machine is False
     await engine.volunteers.end_call(session.id)
     await volunteer.wait_state(SessionState.WRAP_UP)
 
@@ -159,4 +162,23 @@ async def test_early_connect_puts_a_pausing_machine_through_then_takes_it_back(
     session = await volunteer.refresh()
     assert session.state == SessionState.READY and session.attempt_id is None
     assert await engine.store.result_for_attempt(taken_back[0].id) is None
+    await no_taps_left(pbx_pair)
+
+
+async def test_a_machine_taken_for_a_person_is_taken_back_when_it_reads_on(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
+    """Machine voice 4 pauses like a person after its first words (HUMAN, put through) and
+    then reads on: the detector retracts (MANYWORDS) and the volunteer is taken back out."""
+    volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("20", 4)])
+    campaign_id = volunteer.session.campaign_id
+    attempt = await wait_until(
+        lambda: ended_attempt(engine, campaign_id), timeout=30, what="the machine's call"
+    )
+    assert attempt.outcome == CallOutcome.MACHINE
+    assert (attempt.amd_verdict, attempt.heard_machine) == ("MACHINE", True), attempt.amd_cause
+    assert attempt.amd_cause.startswith("MANYWORDS-")
+    assert attempt.bridged_at is not None and attempt.session_id == volunteer.session.id
+    session = await volunteer.refresh()
+    assert session.state == SessionState.READY and session.attempt_id is None
     await no_taps_left(pbx_pair)
