@@ -4,12 +4,12 @@ verdict and answer → voter bridged to a ready volunteer, for either detector.
 Starts its own dialer PBX and carrier simulator (free ports) and the engine; VOLUNTEERS
 simulated volunteers call in and take the calls of a campaign whose voters are every surveyed
 greeting (people plain and silent first, answering machines, carrier voicemail) ROUNDS times.
-Each volunteer ends a call 0.3 s after it is put through and saves a result. The figures come
-from the attempts as the API shows them (answered_at, amd_at, bridged_at). Figures go to
-docs/testbed.md.
+Each volunteer ends a call TALK seconds (4) after it is put through and saves a result. The
+figures come from the attempts as the API shows them (answered_at, amd_at, bridged_at).
+Figures go to docs/testbed.md.
 
     .venv/bin/python bench/amd_accuracy.py [--engine app_amd|streaming|both] [--rounds N]
-        [--volunteers N] [--amd-args ARGS] [--thresholds JSON]
+        [--volunteers N] [--amd-args ARGS] [--thresholds JSON] [--early-connect] [--talk S]
 """
 
 from __future__ import annotations
@@ -50,12 +50,12 @@ def voters(pair: PbxPair, rounds: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-async def take_calls(engine: Engine, volunteer: SimVolunteer) -> None:
-    """Take each call put through, end it after a moment and save a result; forever."""
+async def take_calls(engine: Engine, volunteer: SimVolunteer, talk_s: float) -> None:
+    """Take each call put through, end it after `talk_s` and save a result; forever."""
     session_id = volunteer.session.id
     while True:
         await volunteer.wait_state(SessionState.TALKING, timeout=3600)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(talk_s)
         if (await volunteer.refresh()).state == SessionState.TALKING:
             await engine.volunteers.end_call(session_id)
         await volunteer.wait_state(SessionState.WRAP_UP)
@@ -68,6 +68,8 @@ async def run(pair: PbxPair, amd_engine: str, args: argparse.Namespace) -> list[
         settings["amd_args"] = args.amd_args
     if args.thresholds:
         settings["amd_thresholds"] = json.loads(args.thresholds)
+    if args.early_connect:
+        settings["early_connect"] = True
     tmp = Path(tempfile.mkdtemp(prefix="phonebank-bench-amd-"))
     async with running_engine(pair, tmp / "bench.db") as engine, carrier_link(pair) as carrier:
         campaign = await make_campaign(engine, voters(pair, args.rounds), **settings)
@@ -76,7 +78,7 @@ async def run(pair: PbxPair, amd_engine: str, args: argparse.Namespace) -> list[
             sim = await SimVolunteer.sign_in(engine, campaign, n)
             await sim.call_in(pair, carrier)
             sims.append(sim)
-        loops = [asyncio.create_task(take_calls(engine, sim)) for sim in sims]
+        loops = [asyncio.create_task(take_calls(engine, sim, args.talk)) for sim in sims]
         for sim in sims:
             await engine.volunteers.start_calling(sim.session.id)
 
@@ -86,7 +88,7 @@ async def run(pair: PbxPair, amd_engine: str, args: argparse.Namespace) -> list[
             return ended if len(ended) == 36 * args.rounds else None
 
         attempts: list[Attempt] = await wait_until(
-            all_ended, timeout=60 + 40 * args.rounds, what="every call"
+            all_ended, timeout=60 + 60 * args.rounds, what="every call"
         )
         for loop in loops:
             loop.cancel()
@@ -131,10 +133,18 @@ def report(amd_engine: str, attempts: list[Attempt]) -> None:
     print(f"  people called MACHINE: {sum(a.amd_verdict == 'MACHINE' for a in people)}")
     print(f"  people NOTSURE: {sum(a.amd_verdict == 'NOTSURE' for a in people)}")
     print(f"  machines passed as HUMAN: {sum(a.amd_verdict == 'HUMAN' for a in machines)}")
+    heard = [a for a in machines if a.heard_machine]
+    heard_for = [
+        (a.amd_at - a.bridged_at).total_seconds() for a in heard if a.amd_at and a.bridged_at
+    ]
+    print(
+        f"  machines a volunteer heard (put through, then taken back): {len(heard)} of"
+        f" {len(machines)}; heard for {seconds(heard_for)}"
+    )
     print(f"  answer -> HUMAN verdict: {seconds(to_verdict)}")
     print(f"  answer -> bridged:       {seconds(to_bridge)}")
     print(f"  answer -> MACHINE:       {seconds(to_machine)}")
-    if amd_engine == "streaming":
+    if amd_engine.startswith("streaming"):
         # The cause ends with the audio time of the decision: what the wall clock adds to it
         # is the tap's delay (audio lost before the tap, transport, the event loop).
         lag = [
@@ -155,12 +165,21 @@ def main() -> None:
     parser.add_argument("--volunteers", type=int, default=4)
     parser.add_argument("--amd-args", default="", help="AMD() arguments (app_amd)")
     parser.add_argument("--thresholds", default="", help="streaming thresholds, a JSON object")
+    parser.add_argument("--early-connect", action="store_true", help="streaming: early connect")
+    parser.add_argument(
+        "--talk",
+        type=float,
+        default=4.0,
+        help="seconds a volunteer stays on each call (a"
+        " machine taken for a person is taken back within the detector's 3 s retract_ms)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     engines = ("app_amd", "streaming") if args.engine == "both" else (args.engine,)
     with running_pair(load_config().pbx, f"bench-amd-{os.getpid()}") as pair:
         for amd_engine in engines:
-            report(amd_engine, asyncio.run(run(pair, amd_engine, args)))
+            label = f"{amd_engine} + early connect" if args.early_connect else amd_engine
+            report(label, asyncio.run(run(pair, amd_engine, args)))
 
 
 if __name__ == "__main__":
