@@ -32,7 +32,8 @@ SILENT_FIRST_S = 1.0
 
 
 TRADEOFF: dict[str, tuple[int | float, ...]] = {
-    "human_pause_ms": (300, 500, 600),
+    "human_pause_ms": (300, 400, 700),
+    "short_greeting_ms": (0, 800),
     "long_greeting_ms": (1800, 2600),
     "quiet_below_speech_db": (12.0, 24.0),
 }
@@ -142,53 +143,63 @@ def quantile(values: list[float], q: float) -> float | None:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
 
 
-def summary(outcomes: list[Outcome]) -> dict[str, float | int | None]:
+Figures = dict[str, float | int | None]
+
+
+def summary(outcomes: list[Outcome]) -> Figures:
     people = [o for o in outcomes if o.clip.expected == "HUMAN"]
     machines = [o for o in outcomes if o.clip.expected == "MACHINE"]
     human_s = [o.first_ms / 1000 for o in people if o.first == "HUMAN" and o.first_ms]
     trigger_s = [o.trigger_ms / 1000 for o in people if o.trigger_ms]
-    cpu = sum(o.cpu_s for o in outcomes) / sum(o.audio_s for o in outcomes)
-    # Early connect: the volunteer joins at the trigger; a machine is heard until retracted.
-    bridged = [o for o in machines if o.trigger_ms is not None]
-    heard_s = [
-        (o.final_ms - o.trigger_ms) / 1000
-        for o in bridged
-        if o.final == "MACHINE" and o.final_ms and o.trigger_ms
-    ]
     after_speech_s = [
         o.first_ms / 1000 - o.clip.speech_end_s
         for o in people
         if o.first == "HUMAN" and o.first_ms and o.clip.speech_end_s
     ]
-    saved_s = [
-        (o.first_ms - o.trigger_ms) / 1000
-        for o in people
-        if o.first == "HUMAN" and o.first_ms and o.trigger_ms
-    ]
-
-    def pct(part: int, whole: int) -> float:
-        return round(100.0 * part / whole, 1) if whole else 0.0
-
+    cpu = sum(o.cpu_s for o in outcomes) / sum(o.audio_s for o in outcomes)
     return {
         "clips": len(outcomes),
-        "right_first_pct": pct(sum(o.first == o.clip.expected for o in outcomes), len(outcomes)),
+        "right_first_pct": _pct(sum(o.first == o.clip.expected for o in outcomes), len(outcomes)),
         "people_machine_first": sum(o.first == "MACHINE" for o in people),
         "people_machine_final": sum(o.final == "MACHINE" for o in people),
         "people_notsure": sum(o.first == "NOTSURE" for o in people),
-        "machines_human_first_pct": pct(sum(o.first == "HUMAN" for o in machines), len(machines)),
-        "machines_human_final_pct": pct(sum(o.final == "HUMAN" for o in machines), len(machines)),
+        "machines_human_first_pct": _pct(sum(o.first == "HUMAN" for o in machines), len(machines)),
+        "machines_human_final_pct": _pct(sum(o.final == "HUMAN" for o in machines), len(machines)),
         "machines_notsure": sum(o.first == "NOTSURE" for o in machines),
         "human_median_s": _round(quantile(human_s, 0.5)),
         "human_p95_s": _round(quantile(human_s, 0.95)),
         "human_after_speech_median_s": _round(quantile(after_speech_s, 0.5)),
         "trigger_median_s": _round(quantile(trigger_s, 0.5)),
         "trigger_p95_s": _round(quantile(trigger_s, 0.95)),
-        "early_machines_bridged_pct": pct(len(bridged), len(machines)),
-        "early_machines_kept_pct": pct(sum(o.final != "MACHINE" for o in bridged), len(machines)),
-        "early_machine_heard_median_s": _round(quantile(heard_s, 0.5)),
-        "early_saved_median_s": _round(quantile(saved_s, 0.5)),
+        **early_connect(people, machines),
         "cpu_ms_per_call_s": round(1000 * cpu, 3),
     }
+
+
+def early_connect(people: list[Outcome], machines: list[Outcome]) -> Figures:
+    """The volunteer joins at the trigger; a machine is heard until it is retracted."""
+    bridged = [o for o in machines if o.trigger_ms is not None]
+    heard_s = [
+        (o.final_ms - o.trigger_ms) / 1000
+        for o in bridged
+        if o.final == "MACHINE" and o.final_ms and o.trigger_ms
+    ]
+    saved_s = [
+        (o.first_ms - o.trigger_ms) / 1000
+        for o in people
+        if o.first == "HUMAN" and o.first_ms and o.trigger_ms
+    ]
+    kept = sum(o.final != "MACHINE" for o in bridged)
+    return {
+        "early_machines_bridged_pct": _pct(len(bridged), len(machines)),
+        "early_machines_kept_pct": _pct(kept, len(machines)),
+        "early_machine_heard_median_s": _round(quantile(heard_s, 0.5)),
+        "early_saved_median_s": _round(quantile(saved_s, 0.5)),
+    }
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
 
 
 def _round(value: float | None) -> float | None:

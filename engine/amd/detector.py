@@ -8,9 +8,11 @@ and a voice-activity flag (engine/amd/vad.py) feed the greeting's timing
 - a tone of ``tone_min_ms`` → MACHINE (cause BEEP, or SIT for announcement tones);
 - a greeting longer than ``long_greeting_ms`` → MACHINE (LONGGREETING);
 - a greeting followed by ``human_pause_ms`` of silence (and no tone under way) → HUMAN
-  (GREETING);
+  (GREETING), or by only ``short_pause_ms`` if it lasted at most ``short_greeting_ms`` (a word
+  or two: "Hello?") → HUMAN (SHORTGREETING);
 - nothing decided by ``max_analysis_ms`` → NOTSURE (INITIALSILENCE if nobody spoke, else
-  TOOLONG).
+  TOOLONG); a greeting under way then is heard out first (at most ``long_greeting_ms`` more:
+  it ends as a person's, or grows into a machine's).
 
 After HUMAN the detector keeps listening for ``retract_ms`` and returns MACHINE once more
 (a retraction: cause BEEP, SIT, LONGGREETING, or MANYWORDS when ``retract_speech_ms`` of
@@ -25,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from engine.amd.greeting import GreetingRules, GreetingTimeline
+from engine.amd.greeting import GreetingFeatures, GreetingRules, GreetingTimeline
 from engine.amd.settings import StreamingAmdSettings
 from engine.amd.tones import Tone, ToneBank, ToneTracker
 from engine.amd.vad import make_vad
@@ -34,6 +36,7 @@ __all__ = [
     "FRAME_BYTES",
     "FRAME_MS",
     "Decision",
+    "GreetingFeatures",
     "StreamingAmdSettings",
     "StreamingDetector",
     "Verdict",
@@ -94,7 +97,8 @@ class StreamingDetector:
     @property
     def first_utterance_end_ms(self) -> int | None:
         """Audio time the first utterance ended (its last speech), known ``utterance_end_ms``
-        later; None until then, or if it was too long to be a person's greeting."""
+        later; None until then, and None if the first verdict is MACHINE (a greeting too long
+        for a person, a beep, SIT)."""
         end = self._timeline.first_utterance_end_ms
         if end is None or (self._first is not None and self._first.verdict == "MACHINE"):
             return None
@@ -104,6 +108,11 @@ class StreamingDetector:
     def decision(self) -> Decision | None:
         """The first verdict, once reached."""
         return self._first
+
+    def features(self) -> GreetingFeatures:
+        """The timing evidence so far: initial silence, the first utterance and the pause after
+        it, total speech, utterances (log it with the verdict)."""
+        return self._timeline.features()
 
     @property
     def finished(self) -> bool:
@@ -172,9 +181,16 @@ class StreamingDetector:
             return Decision("MACHINE", tone.kind, t.now_ms)
         if t.greeting_ms > s.long_greeting_ms:
             return Decision("MACHINE", "LONGGREETING", t.now_ms)
-        if t.greetings_ended and not self._tones.in_tone:
+        if self._tones.in_tone:
+            return None
+        if t.greetings_ended:
             return Decision("HUMAN", "GREETING", t.now_ms)
-        if t.now_ms >= s.max_analysis_ms:
+        if 0 < t.greeting_ms <= s.short_greeting_ms and t.silence_ms >= s.short_pause_ms:
+            return Decision("HUMAN", "SHORTGREETING", t.now_ms)
+        hearing_out = t.greeting_start_ms is not None and t.now_ms < s.max_analysis_ms + (
+            s.long_greeting_ms
+        )
+        if t.now_ms >= s.max_analysis_ms and not hearing_out:
             cause = "INITIALSILENCE" if t.first_onset_ms is None else "TOOLONG"
             return Decision("NOTSURE", cause, t.now_ms)
         return None

@@ -19,6 +19,19 @@ class GreetingRules:
     human_pause_ms: int
 
 
+@dataclass(frozen=True)
+class GreetingFeatures:
+    """The timing evidence so far (ms of audio time), for logs and for the decision."""
+
+    initial_silence_ms: int
+    first_utterance_ms: int | None
+    """Length of the first utterance, once it has ended."""
+    pause_after_first_ms: int | None
+    """Silence after the first utterance: until the second began, or until now."""
+    total_speech_ms: int
+    utterances: int
+
+
 class GreetingTimeline:
     def __init__(self, rules: GreetingRules) -> None:
         self._rules = rules
@@ -28,6 +41,7 @@ class GreetingTimeline:
         self.utterances = 0
         self.first_onset_ms: int | None = None
         self.first_utterance_end_ms: int | None = None
+        self.second_onset_ms: int | None = None
         self.greeting_start_ms: int | None = None
         """Start of the greeting under way, or None while in a pause of ``human_pause_ms``."""
         self.last_speech_end_ms: int | None = None
@@ -52,6 +66,19 @@ class GreetingTimeline:
             return 0
         return self.last_speech_end_ms - self.greeting_start_ms
 
+    def features(self) -> GreetingFeatures:
+        first, end = self.first_onset_ms, self.first_utterance_end_ms
+        pause = None
+        if end is not None:
+            pause = (self.now_ms if self.second_onset_ms is None else self.second_onset_ms) - end
+        return GreetingFeatures(
+            initial_silence_ms=self.initial_silence_ms,
+            first_utterance_ms=None if first is None or end is None else end - first,
+            pause_after_first_ms=pause,
+            total_speech_ms=self.total_speech_ms,
+            utterances=self.utterances,
+        )
+
     def push(self, speech: bool) -> None:
         frame_ms = self._rules.frame_ms
         start_ms = self.now_ms
@@ -72,6 +99,8 @@ class GreetingTimeline:
             self._silence_run_ms = 0
             if self.first_onset_ms is None:
                 self.first_onset_ms = onset
+            elif self.second_onset_ms is None:
+                self.second_onset_ms = onset
             if self.greeting_start_ms is None:
                 self.greeting_start_ms = onset
         elif self._in_utterance:

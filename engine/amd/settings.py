@@ -34,12 +34,17 @@ class StreamingAmdSettings:
     """A burst of speech shorter than this (a click, a breath) does not start an utterance."""
     utterance_end_ms: int = 200
     """Silence that ends an utterance: it sets ``first_utterance_end_ms`` (early connect)."""
-    human_pause_ms: int = 400
+    human_pause_ms: int = 500
     """Silence after a short greeting that makes it a person: HUMAN."""
+    short_greeting_ms: int = 600
+    """A greeting this short (a word or two: "Hello?") needs only ``short_pause_ms`` of silence
+    after it to be a person; 0 turns this off."""
+    short_pause_ms: int = 200
     long_greeting_ms: int = 2200
     """A greeting (speech with no pause of ``human_pause_ms``) longer than this is a machine."""
     max_analysis_ms: int = 5000
-    """No verdict by then: NOTSURE (the campaign's NOTSURE rule decides)."""
+    """No verdict by then: NOTSURE (the campaign's NOTSURE rule decides) — unless a greeting is
+    under way, which is heard out for at most ``long_greeting_ms`` more."""
     retract_ms: int = 3000
     """After HUMAN, keep listening this long for a beep, announcement tones or a long greeting,
     and retract to MACHINE if one comes (used by early connect)."""
@@ -110,6 +115,10 @@ def _problems(s: StreamingAmdSettings) -> list[str]:
     ):
         if getattr(s, name) <= 0:
             problems.append(f"{name} must be positive, not {getattr(s, name)}")
+    if s.short_greeting_ms < 0 or s.short_greeting_ms >= s.long_greeting_ms:
+        problems.append("short_greeting_ms must be 0 (off) or below long_greeting_ms")
+    if not 0 < s.short_pause_ms <= s.human_pause_ms:
+        problems.append("short_pause_ms must be positive and at most human_pause_ms")
     if s.retract_ms < 0:
         problems.append(f"retract_ms must be 0 or more, not {s.retract_ms}")
     if s.utterance_end_ms > s.human_pause_ms:
