@@ -58,8 +58,10 @@ async def take_calls(engine: Engine, volunteer: SimVolunteer, talk_s: float) -> 
         await asyncio.sleep(talk_s)
         if (await volunteer.refresh()).state == SessionState.TALKING:
             await engine.volunteers.end_call(session_id)
-        await volunteer.wait_state(SessionState.WRAP_UP)
-        await engine.volunteers.submit_result(session_id, "talked", {}, "", AfterResult.READY)
+        # READY: a machine taken back from the volunteer (no result owed)
+        session = await volunteer.wait_state(SessionState.WRAP_UP, SessionState.READY)
+        if session.state == SessionState.WRAP_UP:
+            await engine.volunteers.submit_result(session_id, "talked", {}, "", AfterResult.READY)
 
 
 async def run(pair: PbxPair, amd_engine: str, args: argparse.Namespace) -> list[Attempt]:
