@@ -311,8 +311,10 @@ class OutboundCalls:
 
     async def close(self) -> None:
         """Stop every call's owner and helpers (the engine is stopping)."""
-        await self.tasks.close()
+        # Taps first: a tap being made is removed once it is complete (it holds the tap's
+        # lock), where cancelling its job could leave a channel Asterisk made a moment later.
         await self.streaming.close()
+        await self.tasks.close()
 
     # --- the end -------------------------------------------------------------------------
     async def _give_back(self, call: LiveCall, reason: str) -> None:

@@ -183,3 +183,24 @@ async def test_a_machine_taken_for_a_person_is_taken_back_when_it_reads_on(
     session = await volunteer.refresh()
     assert session.state == SessionState.READY and session.attempt_id is None
     await no_taps_left(pbx_pair)
+
+
+async def test_an_engine_restarted_while_it_listens_listens_again(
+    pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog], tmp_path: Path
+) -> None:
+    """The call waits in Stasis for a verdict the stopped engine can no longer give: the next
+    engine (recovery) taps it again and its detector decides; the person is put through."""
+    database = tmp_path / "engine.db"
+    async with running_engine(pbx_pair, database) as engine:
+        volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("10", 2)])
+        async with dialer_rest(pbx_pair) as ari:
+            await wait_until(lambda: taps_left(ari), timeout=30, what="a tap on the call")
+    async with running_engine(pbx_pair, database) as engine:
+        volunteer.engine = engine
+        session = await volunteer.wait_state(SessionState.TALKING, timeout=15)
+        assert session.attempt_id is not None
+        attempt = await engine.store.get_attempt(session.attempt_id)
+        assert attempt.amd_verdict == "HUMAN" and attempt.bridged_at, attempt.amd_cause
+        await engine.volunteers.end_call(session.id)
+        await volunteer.wait_state(SessionState.WRAP_UP)
+    await no_taps_left(pbx_pair)
