@@ -124,8 +124,7 @@ class Answers:
         volunteer for it) and the detector now says MACHINE. The volunteer is taken back out
         with a short tone and is ready again, no result owed; the machine is hung up or gets
         the campaign's message."""
-        amd = amd_result(args)
-        self.counts.verdict(amd.verdict)
+        amd = amd_result(args)  # not counted again: phonebank_amd_verdicts has its first
         heard = call.phase == CallPhase.CONNECTED and call.session_id is not None
         if heard and call.session_id is not None:
             await self._release_volunteer(call, call.session_id)

@@ -127,9 +127,10 @@ class StreamingAmd:
         await self.answers.on_verdict(call, args)
 
     async def _verdict(self, call: LiveCall, args: Sequence[str], retract_ms: int) -> None:
-        """A job of the call's owner: the detector's first decision acts as AMD()'s would.
-        After an early connect, MACHINE (first verdict or a retraction after HUMAN) takes
-        the call back from the volunteer; HUMAN keeps listening for a retraction."""
+        """A job of the call's owner: the detector's first decision acts as AMD()'s would;
+        after HUMAN the tap stays for the retraction window. On a call put through while the
+        detector listens (HUMAN, or early connect), MACHINE takes it back from the volunteer
+        and, after an early connect, HUMAN confirms it."""
         verdict = args[1]
         if call.phase in _BEFORE_VERDICT:
             log.info("call %s: streaming verdict %s (%s)", call.channel_id, verdict, args[2])
