@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 CONNECT_WINDOW_S = 2.0
 """A live answer not connected to a volunteer within this time is abandoned."""
 BEEP = "sound:beep"
+AMD_CONTEXT = "phonebank-amd"
+"""The dialplan context that runs AMD() and hands its verdict to the engine."""
 TAKEN_BACK_TONE = "sound:beeperr"
 """What a volunteer hears when early connect takes a machine back from them: Asterisk's short
 error beep (0.5 s). Not an indication tone: ARI plays those until stopped, and every later
@@ -113,6 +115,13 @@ class Answers:
         await self.steps.step(call, CallEvent.DEAD_AIR)
         await self.hangup(call.channel_id)
         return True
+
+    async def to_app_amd(self, call: LiveCall) -> None:
+        """Send an answered call waiting for the streaming detector to the dialplan's AMD()
+        (phonebank-amd), whose verdict comes back through Stasis. Raises AriError."""
+        if call.campaign.amd_args:
+            await self.ari.set_variable(call.channel_id, "PHONEBANK_AMD", call.campaign.amd_args)
+        await self.ari.continue_in_dialplan(call.channel_id, AMD_CONTEXT, "s", 1)
 
     async def confirm(self, call: LiveCall, args: Sequence[str]) -> None:
         """A job of the call's owner: the detector confirms the person early connect put

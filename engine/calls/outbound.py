@@ -21,7 +21,7 @@ from engine.ari.client import AriClient
 from engine.ari.event_types import Channel
 from engine.audio.media import Player
 from engine.audio.sounds import SoundLibrary
-from engine.calls.answers import CONNECT_WINDOW_S, Answers
+from engine.calls.answers import AMD_CONTEXT, CONNECT_WINDOW_S, Answers
 from engine.calls.causes import outcome_for_cause
 from engine.calls.ending import CallSteps
 from engine.calls.gate import TRUNK_DOWN, DialingGate
@@ -33,7 +33,7 @@ from engine.calls.owner import CallOwner, Tasks
 from engine.calls.ports import NO_COUNTS, CallCounts, PublishCall, SessionEvents
 from engine.calls.stasis import AmdVerdict, is_person
 from engine.calls.states import CallEvent, CallPhase, Moved, gone_event
-from engine.calls.streaming import AMD_CONTEXT, StreamingAmd
+from engine.calls.streaming import StreamingAmd
 from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
 from engine.config import AmdEngine

@@ -30,7 +30,7 @@ from functools import partial
 
 from engine.amd.detector import StreamingDetector
 from engine.amd.settings import StreamingAmdSettings
-from engine.calls.answers import Answers
+from engine.calls.answers import AMD_CONTEXT, Answers
 from engine.calls.listening import Listening
 from engine.calls.live import LiveCall
 from engine.calls.owner import Tasks
@@ -42,7 +42,6 @@ from engine.models import Campaign
 
 log = logging.getLogger(__name__)
 
-AMD_CONTEXT = "phonebank-amd"
 LISTEN_CONTEXT = "phonebank-listen"
 _BEFORE_VERDICT = (CallPhase.RINGING, CallPhase.ANSWERED)
 _PUT_THROUGH = (CallPhase.CONNECTING, CallPhase.CONNECTED)
@@ -114,8 +113,21 @@ class StreamingAmd:
         except AriNotFound:
             return  # the voter hung up meanwhile: its ChannelDestroyed follows
         except AriError as exc:
-            log.warning("call %s: cannot listen (%s): NOTSURE", call.channel_id, exc)
-            decided("NOTSURE", "NOTAP", 0)
+            await self._to_app_amd(call, exc)
+
+    async def _to_app_amd(self, call: LiveCall, why: AriError) -> None:
+        """The PBX refused the tap (e.g. it runs without chan_rtp): let AMD() decide in the
+        dialplan instead; its verdict arrives as any AMD() verdict does. If even that fails,
+        NOTSURE/NOTAP, and the campaign's NOTSURE rule applies."""
+        log.warning("call %s: cannot listen (%s); AMD() decides instead", call.channel_id, why)
+        try:
+            await self.answers.to_app_amd(call)
+        except AriNotFound:
+            return
+        except AriError as exc:
+            log.warning("call %s: nor can AMD() (%s): NOTSURE", call.channel_id, exc)
+            args = (StasisArg.OUTBOUND.value, "NOTSURE", "NOTAP-0", "")
+            await self.answers.on_verdict(call, args)
 
     async def _early(self, call: LiveCall, args: Sequence[str]) -> None:
         """A job of the call's owner: early connect — the voter's first words ended, so put

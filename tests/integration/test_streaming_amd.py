@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -203,4 +203,31 @@ async def test_an_engine_restarted_while_it_listens_listens_again(
         assert attempt.amd_verdict == "HUMAN" and attempt.bridged_at, attempt.amd_cause
         await engine.volunteers.end_call(session.id)
         await volunteer.wait_state(SessionState.WRAP_UP)
+    await no_taps_left(pbx_pair)
+
+
+@contextlib.contextmanager
+def without_chan_rtp(pbx_pair: PbxPair) -> Iterator[None]:
+    """The dialer PBX without externalMedia for a while (an older PBX: no chan_rtp)."""
+    pbx_pair.dialer.cli("module unload chan_rtp.so")
+    try:
+        yield
+    finally:
+        pbx_pair.dialer.cli("module load chan_rtp.so")
+
+
+async def test_a_pbx_that_cannot_tap_the_call_lets_app_amd_decide(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
+    with without_chan_rtp(pbx_pair):
+        volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("10", 3)])
+        session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
+    assert session.attempt_id is not None
+    attempt = await engine.store.get_attempt(session.attempt_id)
+    # AMD()'s cause, not the detector's: e.g. HUMAN-800-... from app_amd
+    assert attempt.amd_verdict == "HUMAN" and not attempt.amd_cause.startswith("NOTAP")
+    assert not re.fullmatch(r"(SHORT)?GREETING-\d+", attempt.amd_cause), attempt.amd_cause
+    assert attempt.bridged_at is not None
+    await engine.volunteers.end_call(session.id)
+    await volunteer.wait_state(SessionState.WRAP_UP)
     await no_taps_left(pbx_pair)
