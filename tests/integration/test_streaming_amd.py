@@ -5,7 +5,9 @@ verdict drives the same paths as AMD()'s, and no tap is left on the dialer PBX."
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,9 @@ from testbed.audio import rms_dbfs
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, running_engine, voters_csv
-from tests.conftest import ari_settings
+from tests.conftest import ari_settings, ari_with_events
 from tests.helpers import wait_until
+from tests.integration.fault_helpers import own_pair, supervised
 
 
 @contextlib.asynccontextmanager
@@ -231,3 +234,28 @@ async def test_a_pbx_that_cannot_tap_the_call_lets_app_amd_decide(
     await engine.volunteers.end_call(session.id)
     await volunteer.wait_state(SessionState.WRAP_UP)
     await no_taps_left(pbx_pair)
+
+
+async def test_a_killed_pbx_takes_the_taps_with_it_and_the_engine_forgets_them(
+    tmp_path: Path,
+) -> None:
+    async with (
+        own_pair("tapkill") as pair,
+        ari_with_events(pair.carrier) as carrier,
+        supervised(pair) as supervisor,
+        running_engine(pair, tmp_path / "tapkill.db") as engine,
+    ):
+        assert engine.telephony is not None
+        listening = engine.telephony.calls.streaming.listening
+        assert listening is not None
+        await streaming_volunteer(engine, pair, carrier, [("20", 2)])
+        await wait_until(lambda: listening.receiver.routes > 0, 30, "the engine to listen")
+        assert pair.dialer.pid is not None
+        os.kill(pair.dialer.pid, signal.SIGKILL)
+        await wait_until(lambda: supervisor.restarts == 1, 20, "the dialer PBX to be restarted")
+        await wait_until(
+            lambda: not listening.taps and listening.receiver.routes == 0,
+            15,
+            "the engine to forget the call's tap",
+        )
+        await no_taps_left(pair)
