@@ -222,6 +222,15 @@ class Campaign:
     """How long a number may ring before the dialer gives up."""
     amd_args: str = ""
     """AMD() arguments; empty uses pbx.amd_args."""
+    amd_engine: str = ""
+    """Who tells people from machines: ``app_amd`` (Asterisk's AMD()), ``streaming`` (the
+    engine's own detector, engine/amd/) or empty: the configuration's amd.engine."""
+    amd_thresholds: dict[str, Any] = field(default_factory=dict)
+    """The streaming detector's thresholds that differ from its defaults
+    (engine/amd/settings.py StreamingAmdSettings, e.g. {"human_pause_ms": 400})."""
+    early_connect: bool = False
+    """Streaming detector only: put the voter through at the end of their first utterance and
+    keep listening; a machine found after that is taken back from the volunteer."""
     time_zone: str = ""
     """IANA zone the dashboard and the results report times in; empty: the zone most of the
     campaign's voters are in (UTC when unknown)."""
@@ -347,6 +356,9 @@ class Attempt:
     ended_at: datetime | None = None
     hangup_cause: int | None = None
     outcome: CallOutcome | None = None
+    heard_machine: bool = False
+    """Early connect put this machine through to a volunteer before the detector knew it was
+    one; the volunteer was taken back out (session_id says who heard it)."""
 
 
 @dataclass(frozen=True)

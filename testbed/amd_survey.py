@@ -1,7 +1,7 @@
 """Call every synthetic greeting through the real trunk and record app_amd's verdicts.
 
-Used by the integration test (which checks the verdicts) and by bench/amd_accuracy.py (which
-prints the accuracy and timing recorded in docs/testbed.md).
+Used by the integration test (which checks the verdicts). bench/amd_accuracy.py measures both
+detectors through the engine instead, and takes the greetings' codes and kinds from here.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Typed wrappers of ARI's /channels endpoints: originate, answer, hang up, variables, DTMF,
-music on hold, snoop, and list.
+music on hold, snoop, external media, and list.
 
 Every method raises what AriRest.request raises: AriNotFound (HTTP 404, usually a hangup race),
 AriUnauthorized, AriUnavailable or AriError.
@@ -137,6 +137,30 @@ class Channels(AriResource):
         }
         path = f"/channels/{_seg(channel_id)}/snoop"
         return json_object(await self._rest.request("POST", path, params=params))
+
+    async def external_media(
+        self,
+        *,
+        app: str,
+        external_host: str,
+        audio_format: str = "ulaw",
+        channel_id: str | None = None,
+    ) -> Json:
+        """Create an externalMedia channel (chan_rtp) in Stasis `app` that sends the audio of
+        whatever it is bridged with as RTP over UDP to `external_host` (host:port); returns
+        the Channel, whose channelvars name the local address it sends from
+        (UNICASTRTP_LOCAL_ADDRESS, UNICASTRTP_LOCAL_PORT)."""
+        params: Query = {
+            "app": app,
+            "external_host": external_host,
+            "format": audio_format,
+            "encapsulation": "rtp",
+            "transport": "udp",
+            "channelId": channel_id,
+        }
+        return json_object(
+            await self._rest.request("POST", "/channels/externalMedia", params=params)
+        )
 
     async def list_channels(self) -> list[Json]:
         return json_array(await self._rest.request("GET", "/channels"))

@@ -30,6 +30,7 @@ from engine.clock import utc_now
 from engine.errors import AriError, AriNotFound
 from engine.models import Session, SessionState
 from engine.sessions.placement import on_node
+from engine.sessions.states import SessionEvent
 from engine.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,14 @@ log = logging.getLogger(__name__)
 CONNECT_WINDOW_S = 2.0
 """A live answer not connected to a volunteer within this time is abandoned."""
 BEEP = "sound:beep"
+AMD_CONTEXT = "phonebank-amd"
+"""The dialplan context that runs AMD() and hands its verdict to the engine."""
+TAKEN_BACK_TONE = "sound:beeperr"
+"""What a volunteer hears when early connect takes a machine back from them: Asterisk's short
+error beep (0.5 s). Not an indication tone: ARI plays those until stopped, and every later
+beep on that channel would queue behind it."""
+TAKEN_BACK_NOTE = "That was an answering machine. You're ready for the next call."
+"""What a volunteer reads then."""
 
 
 class Answers:
@@ -110,6 +119,59 @@ class Answers:
         await self.steps.step(call, CallEvent.DEAD_AIR)
         await self.hangup(call.channel_id)
         return True
+
+    async def to_app_amd(self, call: LiveCall) -> None:
+        """Send an answered call waiting for the streaming detector to the dialplan's AMD()
+        (phonebank-amd), whose verdict comes back through Stasis. Raises AriError."""
+        if call.campaign.amd_args:
+            await self.ari.set_variable(call.channel_id, "PHONEBANK_AMD", call.campaign.amd_args)
+        await self.ari.continue_in_dialplan(call.channel_id, AMD_CONTEXT, "s", 1)
+
+    async def confirm(self, call: LiveCall, args: Sequence[str]) -> None:
+        """A job of the call's owner: the detector confirms the person early connect put
+        through; its cause replaces EARLY-<ms> on the attempt."""
+        await self.store.update_attempt(call.attempt_id, amd_cause=amd_result(args).cause)
+
+    async def take_back(self, call: LiveCall, args: Sequence[str]) -> None:
+        """A job of the call's owner: early connect put the call through (or was seeking a
+        volunteer for it) and the detector now says MACHINE. The volunteer is taken back out
+        with a short tone and is ready again, no result owed; the machine is hung up or gets
+        the campaign's message."""
+        amd = amd_result(args)  # not counted again: phonebank_amd_verdicts has its first
+        heard = call.phase == CallPhase.CONNECTED and call.session_id is not None
+        if heard and call.session_id is not None:
+            await self._release_volunteer(call, call.session_id)
+        fields: dict[str, Any] = {
+            "amd_verdict": amd.verdict,
+            "amd_cause": amd.cause,
+            "amd_at": utc_now(),
+            "heard_machine": heard,
+        }
+        log.info("call %s: a machine after an early connect; taken back", call.channel_id)
+        if call.campaign.voicemail_message:
+            await self.steps.step(call, CallEvent.VOICEMAIL_STARTED, **fields)
+            await self._leave_message(call)
+        else:
+            await self.steps.step(call, CallEvent.MACHINE, **fields)
+            await self.hangup(call.channel_id)
+
+    async def _release_volunteer(self, call: LiveCall, session_id: int) -> None:
+        call.session_id = None
+        self.counts.taken_back()
+        session = await self.store.get_session(session_id)
+        if session.bridge_id:
+            with contextlib.suppress(AriNotFound):
+                await self.ari.remove_channel(session.bridge_id, call.channel_id)
+        if session.channel_id:
+            with contextlib.suppress(AriNotFound):
+                await self.player.play("channels", session.channel_id, TAKEN_BACK_TONE)
+        if call.campaign.hold_music and session.bridge_id:
+            with contextlib.suppress(AriError):
+                await self.ari.start_bridge_moh(session.bridge_id)
+        await self.sessions.transition(
+            session, SessionEvent.CALL_TAKEN_BACK, note=TAKEN_BACK_NOTE, attempt_id=None
+        )
+        self.wakeups.wake(call.campaign.id)
 
     # --- connecting (beside the owner) ----------------------------------------------------
     async def _connect(self, call: LiveCall) -> None:

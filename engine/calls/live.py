@@ -28,6 +28,10 @@ class LiveCall:
     """time.monotonic() of the answer: from then on the call is in AMD (for pacing)."""
     unconfirmed: bool = False
     """Its originate got no answer (the PBX down or frozen): it may or may not exist."""
+    retractable: bool = False
+    """Put through as a person by the streaming detector, which still listens: at the end of
+    the voter's first words (early connect) or on its HUMAN verdict (within its retract_ms).
+    A MACHINE verdict then takes it back (Answers.take_back)."""
     rang: bool = False
     """The carrier answered the INVITE with ringing (180) or an answer: the network works."""
 

@@ -1,4 +1,5 @@
-"""Outbound calls: originate through the trunk into AMD, then connect, abandon or leave a
+"""Outbound calls: originate through the trunk into AMD (or the engine's streaming detector,
+streaming.py), then connect, abandon or leave a
 message (answers.py), and record how each attempt ended.
 
 Every originated channel is tracked from the start (the Stasis app is subscribed to the trunk
@@ -20,10 +21,11 @@ from engine.ari.client import AriClient
 from engine.ari.event_types import Channel
 from engine.audio.media import Player
 from engine.audio.sounds import SoundLibrary
-from engine.calls.answers import CONNECT_WINDOW_S, Answers
+from engine.calls.answers import AMD_CONTEXT, CONNECT_WINDOW_S, Answers
 from engine.calls.causes import outcome_for_cause
 from engine.calls.ending import CallSteps
 from engine.calls.gate import TRUNK_DOWN, DialingGate
+from engine.calls.listening import Listening
 from engine.calls.live import LiveCall
 from engine.calls.lost_calls import give_back_voter
 from engine.calls.no_answers import RecentNoAnswers
@@ -31,8 +33,10 @@ from engine.calls.owner import CallOwner, Tasks
 from engine.calls.ports import NO_COUNTS, CallCounts, PublishCall, SessionEvents
 from engine.calls.stasis import AmdVerdict, is_person
 from engine.calls.states import CallEvent, CallPhase, Moved, gone_event
+from engine.calls.streaming import StreamingAmd
 from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
+from engine.config import AmdEngine
 from engine.errors import AriError, AriUnavailable
 from engine.models import Attempt, CallOutcome, CallState, Campaign, Session, Voter
 from engine.sessions.placement import node_channel_id
@@ -63,6 +67,8 @@ class OutboundCalls:
         trunk: str,
         counts: CallCounts = NO_COUNTS,
         node: str | None = None,
+        listening: Listening | None = None,
+        amd_engine: AmdEngine = "app_amd",
     ) -> None:
         self.ari = ari
         self.node = node
@@ -78,6 +84,9 @@ class OutboundCalls:
         self.steps = CallSteps(store, no_answers, publish_call, counts)
         self.answers = Answers(
             ari, store, player, sounds, sessions, wakeups, self.steps, self.tasks, counts, node
+        )
+        self.streaming = StreamingAmd(
+            listening, self.answers, self.tasks, default_engine=amd_engine
         )
         self.by_channel: dict[str, LiveCall] = {}
 
@@ -165,7 +174,9 @@ class OutboundCalls:
         if not self.gate.open:
             await self._give_back(call, f"not placed: {self.gate.why()}")
             return
-        variables = {"PHONEBANK_AMD": campaign.amd_args} if campaign.amd_args else None
+        context = self.streaming.context(campaign)
+        amd_args = campaign.amd_args if context == AMD_CONTEXT else ""
+        variables = {"PHONEBANK_AMD": amd_args} if amd_args else None
         await self.steps.step(
             call, CallEvent.ORIGINATED, channel_id=channel_id, originated_at=utc_now()
         )
@@ -173,7 +184,7 @@ class OutboundCalls:
             await self.ari.originate(
                 f"PJSIP/{voter.phone}@{self.trunk}",
                 channel_id=channel_id,
-                context="phonebank-amd",
+                context=context,
                 extension="s",
                 priority=1,
                 timeout=campaign.ring_seconds,
@@ -241,6 +252,15 @@ class OutboundCalls:
             return
         call.owner.post(partial(self.answers.on_verdict, call, args))
 
+    def on_listen(self, channel_id: str, args: Sequence[str]) -> None:
+        """StasisStart of an answered call the streaming detector is to hear ("listen", ...)."""
+        call = self.by_channel.get(channel_id)
+        if call is None:
+            log.warning("outbound channel %s is not ours; hanging up", channel_id)
+            self.tasks.start(self.answers.hangup(channel_id), f"hang up {channel_id}")
+            return
+        self.streaming.on_listen(call, args)
+
     async def on_gone(self, channel_id: str, cause: int, tech_cause: int | None = None) -> None:
         """The voter's channel is destroyed: record the outcome and free the voter.
         `tech_cause`: the SIP status that ended it, when Asterisk says."""
@@ -296,6 +316,9 @@ class OutboundCalls:
 
     async def close(self) -> None:
         """Stop every call's owner and helpers (the engine is stopping)."""
+        # Taps first: a tap being made is removed once it is complete (it holds the tap's
+        # lock), where cancelling its job could leave a channel Asterisk made a moment later.
+        await self.streaming.close()
         await self.tasks.close()
 
     # --- the end -------------------------------------------------------------------------
@@ -324,6 +347,7 @@ class OutboundCalls:
         was connected to; None if it had ended already."""
         if self.by_channel.pop(call.channel_id, None) is None:
             return None
+        self.streaming.stop(call.channel_id)
         moved = await self.steps.step(call, event, cause=cause)
         if call.session_id is not None:
             session = await self.store.get_session(call.session_id)

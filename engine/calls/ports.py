@@ -45,6 +45,10 @@ class CallCounts(Protocol):
         """A call ended with this outcome (an abandon is one)."""
         ...
 
+    def taken_back(self) -> None:
+        """Early connect put a machine through to a volunteer, who was taken back out."""
+        ...
+
 
 class NoCounts:
     """CallCounts that count nothing, for whoever does not watch (unit tests, benches)."""
@@ -59,6 +63,9 @@ class NoCounts:
         return None
 
     def ended(self, outcome: CallOutcome) -> None:
+        return None
+
+    def taken_back(self) -> None:
         return None
 
 

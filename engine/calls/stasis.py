@@ -16,6 +16,8 @@ class StasisArg(StrEnum):
     """A volunteer calling in (the dialplan's call-in extension)."""
     OUTBOUND = "outbound"
     """An automatic call after answering-machine detection: verdict, cause, answer time."""
+    LISTEN = "listen"
+    """An automatic call just answered, for the engine's streaming detector: answer time."""
     PREVIEW = "preview"
     """A preview call the volunteer placed, answered."""
     BROWSER = "browser"

@@ -81,7 +81,9 @@ class CallEvent(StrEnum):
     """AMD heard a person (or NOTSURE, when the campaign treats that as a person); a preview
     call is answered by a person who is awaited."""
     MACHINE = "machine"
-    """AMD heard an answering machine and the campaign leaves no message: hang up."""
+    """AMD heard an answering machine and the campaign leaves no message: hang up. Also
+    after an early connect (a streaming verdict that came after the voter was put through,
+    or while a volunteer was sought), as VOICEMAIL_STARTED is."""
     VOICEMAIL_STARTED = "voicemail started"
     DEAD_AIR = "dead air"
     """Answered but not one RTP packet arrives: hang up, the network's failure."""
@@ -166,6 +168,9 @@ def _table() -> dict[tuple[CallPhase, CallEvent], Moved]:
     for phase in (_P.RINGING, _P.ANSWERED):  # a verdict may overtake the Up state change
         for event, after in _VERDICTS.items():
             table[phase, event] = Moved(after)
+    for phase in (_P.CONNECTING, _P.CONNECTED):  # early connect: a machine after all
+        table[phase, _E.MACHINE] = Moved(_P.HANGING_UP)
+        table[phase, _E.VOICEMAIL_STARTED] = Moved(_P.LEAVING_VOICEMAIL)
     for phase in _UNCHARGED:
         table[phase, _E.GIVEN_BACK] = Moved(_P.ENDED)
     for phase in _LIVE:

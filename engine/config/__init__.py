@@ -7,7 +7,10 @@ start-up with a :class:`~engine.errors.ConfigError` naming the key and what is w
 
 from engine.config.loading import load_config, outbound_trunk, rtp_port_range
 from engine.config.sections import (
+    AMD_ENGINES,
     STATIC_TURN,
+    AmdConfig,
+    AmdEngine,
     AsteriskSource,
     CallinConfig,
     Config,
@@ -23,7 +26,10 @@ from engine.config.sections import (
 )
 
 __all__ = [
+    "AMD_ENGINES",
     "STATIC_TURN",
+    "AmdConfig",
+    "AmdEngine",
     "AsteriskSource",
     "CallinConfig",
     "Config",

@@ -96,6 +96,19 @@ class EngineConfig:
     configured ([trunk] host), else 'carrier' (the simulator)."""
 
 
+AmdEngine = Literal["app_amd", "streaming"]
+AMD_ENGINES: tuple[AmdEngine, ...] = ("app_amd", "streaming")
+
+
+@dataclass(frozen=True)
+class AmdConfig:
+    """Telling people from answering machines (a campaign's amd_engine overrides it)."""
+
+    engine: AmdEngine = "app_amd"
+    """``app_amd``: Asterisk's AMD() in the dialplan (pbx.amd_args); ``streaming``: the
+    engine listens to each answered call and decides with its own detector (engine/amd/)."""
+
+
 @dataclass(frozen=True)
 class CallinConfig:
     """Volunteers calling in with their PIN: timeouts and the limits on guessing PINs
@@ -229,6 +242,7 @@ class NodeConfig:
 class Config:
     pbx: PbxConfig = field(default_factory=PbxConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
+    amd: AmdConfig = field(default_factory=AmdConfig)
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     callin: CallinConfig = field(default_factory=CallinConfig)
     web: WebConfig = field(default_factory=WebConfig)

@@ -49,6 +49,12 @@ class CallMetrics:
             buckets=BRIDGE_BUCKETS,
             registry=registry,
         )
+        self._taken_back = Counter(
+            "phonebank_machines_heard_by_volunteers",
+            "Machines early connect put through to a volunteer before the detector knew them"
+            " (the volunteer was taken back out).",
+            registry=registry,
+        )
         for result in ("ok", "failed"):
             self._originates.labels(result)
         for verdict in sorted(VERDICTS):
@@ -62,6 +68,9 @@ class CallMetrics:
 
     def bridged(self, seconds: float) -> None:
         self._bridge.observe(seconds)
+
+    def taken_back(self) -> None:
+        self._taken_back.inc()
 
     def ended(self, outcome: CallOutcome) -> None:
         self._outcomes.labels(str(outcome)).inc()

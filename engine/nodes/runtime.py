@@ -22,6 +22,7 @@ from engine.ari.client import AriClient, AriSettings
 from engine.audio.media import Player
 from engine.audio.sounds import SoundLibrary
 from engine.calls.gate import TRUNK_DOWN, DialingGate
+from engine.calls.listening import Listening, rtp_receiver
 from engine.calls.no_answers import RecentNoAnswers
 from engine.calls.outbound import OutboundCalls
 from engine.calls.ports import call_publisher
@@ -123,7 +124,7 @@ class NodeRuntime:
         """Connect to the node's ARI, recover what an earlier run left open on it and start
         its telephony, trunk watch and dialer loop; all stopped on exit."""
         cfg, store, sessions = shared.cfg, shared.store, shared.sessions
-        async with AriClient.connect(spec.ari) as ari:
+        async with AriClient.connect(spec.ari) as ari, rtp_receiver() as receiver:
             wakeups = Wakeups()
             gate = DialingGate()
             player = Player(ari)
@@ -146,6 +147,8 @@ class NodeRuntime:
                 trunk=trunk,
                 counts=counts,
                 node=spec.name,
+                listening=Listening(ari, receiver, app=spec.ari.app),
+                amd_engine=cfg.amd.engine,
             )
             preview = PreviewCalls(
                 ari,
@@ -199,6 +202,7 @@ class NodeRuntime:
             runtime = cls(spec, telephony, dialer, legs)
             tasks: list[asyncio.Task[None]] = []
             try:
+                await calls.streaming.sweep()  # an earlier engine's taps, before re-tapping
                 await telephony.recover()
                 label = f" {spec.name}" if spec.name else ""
                 tasks = [

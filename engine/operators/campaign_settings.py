@@ -8,9 +8,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from engine.amd.settings import StreamingAmdSettings
+from engine.config import AMD_ENGINES
 from engine.dialer.modes import DIAL_MODES
 from engine.dialer.pacing.base import ABANDON_LIMIT
-from engine.errors import InvalidInput
+from engine.errors import ConfigError, InvalidInput
 from engine.models import Campaign, DncScope, TermCode, TermCodeKind
 from engine.scripts.render import check_script
 from engine.scripts.survey import check_survey
@@ -30,7 +32,13 @@ WHOLE_NUMBER_SETTINGS = (
 """Campaign settings that are whole numbers of at least 1."""
 ZERO_OR_MORE_SETTINGS = ("logout_after_missed_wrapups",)
 """Campaign settings that are whole numbers of at least 0 (0: off)."""
-YES_NO_SETTINGS = ("connect_notsure", "hold_music", "unknown_lines_as_mobile", "active")
+YES_NO_SETTINGS = (
+    "connect_notsure",
+    "hold_music",
+    "unknown_lines_as_mobile",
+    "early_connect",
+    "active",
+)
 """Campaign settings that are true or false."""
 EDITABLE = {f.name for f in dataclasses.fields(Campaign)} - {"id", "created_at"}
 
@@ -103,6 +111,7 @@ def checked_settings(
     if "survey" in clean:
         check_survey(clean["survey"])
     _check_pacing(clean)
+    _check_amd(clean)
     if clean.get("dnc_scope", DncScope.CAMPAIGN) not in tuple(DncScope):
         raise InvalidInput("dnc_scope must be 'campaign' or 'global'")
     if clean.get("caller_id"):
@@ -158,3 +167,19 @@ def _check_pacing(clean: dict[str, Any]) -> None:
                 f"abandon_target must be between 0.1 and {limit:g} percent (the legal limit)"
             )
         clean["abandon_target"] = float(target)
+
+
+def _check_amd(clean: dict[str, Any]) -> None:
+    """The answering-machine detector must be one we have, its thresholds ones it knows."""
+    engine = clean.get("amd_engine", "")
+    if engine and engine not in AMD_ENGINES:
+        engines = ", ".join(AMD_ENGINES)
+        raise InvalidInput(f"amd_engine must be empty or one of {engines}, not {engine!r}")
+    if "amd_thresholds" in clean:
+        thresholds = clean["amd_thresholds"]
+        if not isinstance(thresholds, dict):
+            raise InvalidInput('amd_thresholds must be an object, like {"human_pause_ms": 400}')
+        try:
+            StreamingAmdSettings.from_mapping(thresholds)
+        except ConfigError as exc:
+            raise InvalidInput(f"amd_thresholds: {exc}") from None

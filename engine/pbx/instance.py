@@ -99,6 +99,9 @@ ROLE_MODULES = {
         "app_amd.so",
         "app_waitforsilence.so",
         "chan_bridge_media.so",
+        # Streaming AMD (engine/calls/listening.py): the voter's audio as RTP to the engine.
+        "res_rtp_multicast.so",  # chan_rtp needs its symbols
+        "chan_rtp.so",
         # The browser softphone: SIP over WebSocket, DTLS-SRTP, opus.
         "res_pjsip_transport_websocket.so",
         "res_srtp.so",

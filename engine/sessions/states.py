@@ -29,6 +29,8 @@ class SessionEvent(StrEnum):
     START_CALLING = "start calling"
     CALL_CONNECTED = "call connected"
     CALL_ENDED = "call ended"
+    CALL_TAKEN_BACK = "call taken back"
+    """Early connect put a machine through; the volunteer is taken back out: no result owed."""
     RESULT_SAVED_READY = "result saved, ready"
     RESULT_SAVED_PAUSE = "result saved, pause"
     PAUSE = "pause"
@@ -62,6 +64,7 @@ TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     (_S.CONNECTED, _E.START_CALLING): _S.READY,
     (_S.READY, _E.CALL_CONNECTED): _S.TALKING,
     (_S.TALKING, _E.CALL_ENDED): _S.WRAP_UP,
+    (_S.TALKING, _E.CALL_TAKEN_BACK): _S.READY,
     (_S.WRAP_UP, _E.RESULT_SAVED_READY): _S.READY,
     (_S.WRAP_UP, _E.RESULT_SAVED_PAUSE): _S.PAUSED,
     # The deadline passed without Next: what was typed is kept, the volunteer takes a break

@@ -25,6 +25,7 @@ class AttemptChanges(TypedDict, total=False):
     ended_at: datetime | None
     hangup_cause: int | None
     outcome: CallOutcome | None
+    heard_machine: bool
 
 
 class SessionChanges(TypedDict, total=False):

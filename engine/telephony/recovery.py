@@ -24,6 +24,8 @@ from engine.calls.gate import PBX_DOWN, DialingGate
 from engine.calls.lost_calls import GAP_VARIABLE, give_back_voter, lost_outcome, parse_gap
 from engine.calls.outbound import OutboundCalls
 from engine.calls.preview import PreviewCalls
+from engine.calls.stasis import StasisArg
+from engine.calls.streaming import LISTEN_CONTEXT
 from engine.calls.voter_release import settle_voter
 from engine.calls.wakeups import Wakeups
 from engine.clock import utc_now
@@ -230,6 +232,10 @@ class PbxRecovery:
         log.warning(
             "call %s: survived the engine restart (%s); carrying on", call.channel_id, call.state
         )
+        if answered and _waits_for_listener(channel) and attempt.amd_verdict == "":
+            # Answered for the streaming detector, which died with the old engine: listen
+            # again (the answer time is lost with it).
+            self.calls.on_listen(call.channel_id, (StasisArg.LISTEN.value, ""))
         return True
 
 
@@ -255,3 +261,9 @@ async def close_orphan(store: Store, attempt: Attempt, reason: str) -> None:
         attempt.voter_id,
         status,
     )
+
+
+def _waits_for_listener(channel: dict[str, Any]) -> bool:
+    """The channel sits in the Stasis app from phonebank-listen, waiting for a verdict."""
+    dialplan = channel.get("dialplan") or {}
+    return dialplan.get("context") == LISTEN_CONTEXT and dialplan.get("app_name") == "Stasis"

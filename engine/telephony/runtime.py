@@ -195,6 +195,8 @@ class Telephony:
             self.spawn(self.callins.on_start(channel))
         elif args[:1] == (StasisArg.OUTBOUND,):
             self.calls.on_verdict(channel, args)
+        elif args[:1] == (StasisArg.LISTEN,):
+            self.calls.on_listen(channel.id, args)
         elif args[:1] == (StasisArg.PREVIEW,):
             self.preview.on_answer(channel)
         elif args[:1] == (StasisArg.BROWSER,):

@@ -30,6 +30,11 @@ STEPS: list[tuple[CallPhase, CallEvent, CallPhase]] = [
     (P.RINGING, E.NOT_PUT_THROUGH, P.FAILING),
     (P.CONNECTING, E.VOLUNTEER_FOUND, P.CONNECTED),
     (P.CONNECTING, E.NO_VOLUNTEER, P.ABANDONING),
+    # Early connect: the streaming detector says MACHINE after the voter was put through.
+    (P.CONNECTING, E.MACHINE, P.HANGING_UP),
+    (P.CONNECTED, E.MACHINE, P.HANGING_UP),
+    (P.CONNECTING, E.VOICEMAIL_STARTED, P.LEAVING_VOICEMAIL),
+    (P.CONNECTED, E.VOICEMAIL_STARTED, P.LEAVING_VOICEMAIL),
 ]
 """Moves that do not end the call (verdicts are listed apart)."""
 

@@ -91,3 +91,10 @@ def test_a_bad_rtp_range_is_named(raw: str) -> None:
 def test_a_good_rtp_range_loads() -> None:
     cfg = load_config(environ={"PHONEBANK_PBX_DIALER_RTP_PORTS": "10000-19999"})
     assert rtp_port_range(cfg.pbx.dialer_rtp_ports) == (10000, 19999)
+
+
+def test_amd_engine_is_app_amd_unless_set_and_refuses_others() -> None:
+    assert load_config(environ={}).amd.engine == "app_amd"
+    assert load_config(environ={"PHONEBANK_AMD_ENGINE": "streaming"}).amd.engine == "streaming"
+    with pytest.raises(ConfigError, match="PHONEBANK_AMD_ENGINE must be one of"):
+        load_config(environ={"PHONEBANK_AMD_ENGINE": "magic"})

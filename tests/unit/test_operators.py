@@ -189,6 +189,16 @@ async def test_a_campaign_needs_a_name(service: OperatorService) -> None:
         ),
         pytest.param({"dnc_scope": "everywhere"}, "dnc_scope must be", id="dnc_scope"),
         pytest.param({"caller_id": "12"}, "caller_id '12' is not a valid phone", id="caller_id"),
+        pytest.param({"amd_engine": "magic"}, "amd_engine must be empty or one of", id="amd"),
+        pytest.param(
+            {"amd_thresholds": {"human_pause_ms": "soon"}},
+            "amd_thresholds: amd.human_pause_ms: expected whole milliseconds",
+            id="amd_thresholds",
+        ),
+        pytest.param(
+            {"amd_thresholds": {"beep_ms": 10}}, "unknown setting", id="amd_threshold name"
+        ),
+        pytest.param({"early_connect": "yes"}, "early_connect must be true or false", id="early"),
     ],
 )
 async def test_create_campaign_rejects_a_bad_setting_naming_it(
@@ -454,3 +464,21 @@ def test_safe_cell_prefixes_a_formula_start_with_an_apostrophe(text: str) -> Non
 )
 def test_safe_cell_leaves_plain_numbers_and_other_values_as_text(value: object, cell: str) -> None:
     assert safe_cell(value) == cell
+
+
+async def test_a_campaign_keeps_its_answering_machine_detector_and_thresholds(
+    service: OperatorService, store: SqliteStore
+) -> None:
+    campaign = await service.create_campaign(
+        "ops",
+        "Streaming Canvass",
+        amd_engine="streaming",
+        amd_thresholds={"human_pause_ms": 300},
+        early_connect=True,
+    )
+    stored = await store.get_campaign(campaign.id)
+    assert (stored.amd_engine, stored.amd_thresholds, stored.early_connect) == (
+        "streaming",
+        {"human_pause_ms": 300},
+        True,
+    )

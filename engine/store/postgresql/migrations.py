@@ -22,7 +22,16 @@ V2_NODES = """
 ALTER TABLE sessions ADD COLUMN node text NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_NODES)
+V3_STREAMING_AMD = """
+-- Issue 17: the engine's own streaming answering-machine detector, chosen per campaign.
+ALTER TABLE campaigns ADD COLUMN amd_engine text NOT NULL DEFAULT '';  -- '': amd.engine
+ALTER TABLE campaigns ADD COLUMN amd_thresholds json NOT NULL DEFAULT '{}';
+ALTER TABLE campaigns ADD COLUMN early_connect boolean NOT NULL DEFAULT false;
+-- Early connect put a machine through to a volunteer before it was recognised.
+ALTER TABLE attempts ADD COLUMN heard_machine boolean NOT NULL DEFAULT false;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_NODES, V3_STREAMING_AMD)
 
 LOCK_KEY = 0x70686F6E  # 'phon': the advisory lock migrations hold
 """pg_advisory_xact_lock key: one migrating engine at a time per database."""

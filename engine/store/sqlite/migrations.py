@@ -227,12 +227,22 @@ _V5_NODES = """
 ALTER TABLE sessions ADD COLUMN node TEXT NOT NULL DEFAULT '';
 """
 
+_V6_STREAMING_AMD = """
+-- Issue 17: the engine's own streaming answering-machine detector, chosen per campaign.
+ALTER TABLE campaigns ADD COLUMN amd_engine TEXT NOT NULL DEFAULT '';  -- '': amd.engine
+ALTER TABLE campaigns ADD COLUMN amd_thresholds TEXT NOT NULL DEFAULT '{}';  -- JSON object
+ALTER TABLE campaigns ADD COLUMN early_connect INTEGER NOT NULL DEFAULT 0;
+-- Early connect put a machine through to a volunteer before it was recognised.
+ALTER TABLE attempts ADD COLUMN heard_machine INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_SCHEMA,
     _V2_PACING,
     _V3_OPEN_ATTEMPTS,
     _V4_EXPERIENCE,
     _V5_NODES,
+    _V6_STREAMING_AMD,
 )
 
 
