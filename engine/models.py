@@ -197,6 +197,9 @@ class Campaign:
     """Predictive and adaptive modes: the most calls going for every volunteer signed in."""
     abandon_target: float = 2.7
     """Percent of live answers the pacing may abandon over a rolling 30 days (at most 3)."""
+    half_hour_guard: bool = False
+    """Predictive mode: also keep every half hour under 5 % abandons (a small team pays for
+    it in contacts: docs/pacing.md, "The half-hour guard")."""
     mobile_dial_mode: MobileDialMode = MobileDialMode.AS_DIAL_MODE
     """Dial mode for mobile numbers (e.g. preview, so a person places each call); empty: the
     same as dial_mode."""

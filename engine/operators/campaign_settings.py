@@ -30,7 +30,13 @@ WHOLE_NUMBER_SETTINGS = (
 """Campaign settings that are whole numbers of at least 1."""
 ZERO_OR_MORE_SETTINGS = ("logout_after_missed_wrapups",)
 """Campaign settings that are whole numbers of at least 0 (0: off)."""
-YES_NO_SETTINGS = ("connect_notsure", "hold_music", "unknown_lines_as_mobile", "active")
+YES_NO_SETTINGS = (
+    "connect_notsure",
+    "hold_music",
+    "unknown_lines_as_mobile",
+    "half_hour_guard",
+    "active",
+)
 """Campaign settings that are true or false."""
 EDITABLE = {f.name for f in dataclasses.fields(Campaign)} - {"id", "created_at"}
 

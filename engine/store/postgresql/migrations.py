@@ -16,7 +16,13 @@ from engine.store.postgresql.base import Connection, fetch_one
 from engine.store.postgresql.rows import aware
 from engine.store.postgresql.schema import V1_SCHEMA
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA,)
+V2_HALF_HOUR_GUARD = """
+-- Issue 15 (the SQLite store's fifth migration): predictive pacing may also keep every half
+-- hour under 5 % abandons.
+ALTER TABLE campaigns ADD COLUMN half_hour_guard boolean NOT NULL DEFAULT false;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_HALF_HOUR_GUARD)
 
 LOCK_KEY = 0x70686F6E  # 'phon': the advisory lock migrations hold
 """pg_advisory_xact_lock key: one migrating engine at a time per database."""

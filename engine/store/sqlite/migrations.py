@@ -221,11 +221,17 @@ ALTER TABLE sessions ADD COLUMN missed_wrapups INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX results_campaign_volunteer ON results (campaign_id, volunteer_id, created_at);
 """
 
+_V5_HALF_HOUR_GUARD = """
+-- Issue 15: predictive pacing may also keep every half hour under 5 % abandons.
+ALTER TABLE campaigns ADD COLUMN half_hour_guard INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_SCHEMA,
     _V2_PACING,
     _V3_OPEN_ATTEMPTS,
     _V4_EXPERIENCE,
+    _V5_HALF_HOUR_GUARD,
 )
 
 
