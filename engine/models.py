@@ -197,6 +197,8 @@ class Campaign:
     """Predictive and adaptive modes: the most calls going for every volunteer signed in."""
     abandon_target: float = 2.7
     """Percent of live answers the pacing may abandon over a rolling 30 days (at most 3)."""
+    half_hour_guard: bool = False
+    """Predictive: also keep every half hour under 5 % abandons (docs/pacing.md)."""
     mobile_dial_mode: MobileDialMode = MobileDialMode.AS_DIAL_MODE
     """Dial mode for mobile numbers (e.g. preview, so a person places each call); empty: the
     same as dial_mode."""
@@ -226,8 +228,7 @@ class Campaign:
     """Who tells people from machines: ``app_amd`` (Asterisk's AMD()), ``streaming`` (the
     engine's own detector, engine/amd/) or empty: the configuration's amd.engine."""
     amd_thresholds: dict[str, Any] = field(default_factory=dict)
-    """The streaming detector's thresholds that differ from its defaults
-    (engine/amd/settings.py StreamingAmdSettings, e.g. {"human_pause_ms": 400})."""
+    """Streaming detector thresholds that differ from engine/amd/settings.py's defaults."""
     early_connect: bool = False
     """Streaming detector only: put the voter through at the end of their first utterance and
     keep listening; a machine found after that is taken back from the volunteer."""

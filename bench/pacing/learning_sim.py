@@ -12,7 +12,7 @@ of the last refresh, the learned contact-rate ceiling).
 from __future__ import annotations
 
 import asyncio
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -49,8 +49,9 @@ class SimStore:
         self.ended: list[Attempt] = []
         self.ended_keys: list[tuple[datetime, int]] = []
         self.results: list[tuple[int, float]] = []
-        self.live_answers = 0
-        self.abandons = 0
+        self.answer_times: list[float] = []
+        """When each live answer came (seconds into the shift, in order)."""
+        self.abandon_times: list[float] = []
         self.saved: str | None = None
 
     def at(self, t: float) -> datetime:
@@ -62,7 +63,9 @@ class SimStore:
             self.calls[call] = replace(attempt, **fields)  # type: ignore[arg-type]
 
     async def abandon_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
-        return self.abandons, self.live_answers
+        start = (since - self.epoch).total_seconds()
+        live = len(self.answer_times) - bisect_left(self.answer_times, start)
+        return len(self.abandon_times) - bisect_left(self.abandon_times, start), live
 
     async def placed_attempts(
         self, campaign_id: int, from_id: int, since: datetime, limit: int
@@ -120,6 +123,10 @@ class LearningCampaign(Campaign):
         self.pacing = CampaignPacing(settings, learned, model, pacing_for(settings, model))
         super().__init__(self.pacing.policy, p, n, hours, seed)
         self.store = SimStore(shift)
+        self.store.answer_times, self.store.abandon_times = (
+            self.out.answer_times,
+            self.out.abandon_times,
+        )
         self.learned_at = -LEARN_EVERY_S
         self.loop = asyncio.new_event_loop()
 
@@ -132,7 +139,6 @@ class LearningCampaign(Campaign):
     def decide(self, t: float) -> None:
         if t - self.learned_at >= LEARN_EVERY_S:
             self.learned_at = t
-            self.store.live_answers, self.store.abandons = self.out.live_answers, self.out.abandons
             self.loop.run_until_complete(self.pacing.learn(self.store, self.store.at(t)))
         placed = self.pacing.decide(self.state(t))
         self.decisions.append(placed)

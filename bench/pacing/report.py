@@ -13,11 +13,19 @@ TABLE_POLICIES = (
     "power-3",
     "vicidial",
     "predictive",
+    "predictive, guard",
     "learning cold",
     "learning warm",
     "oracle",
 )
 SMALL_POLICIES = ("manual", "power-1", "predictive", "learning cold", "learning warm")
+DRIFT_POLICIES = (
+    "told the truth",
+    "learning cold",
+    "told the truth, guard",
+    "learning cold, guard",
+)
+"""Each without and with the campaign's half-hour guard (engine/dialer/pacing/half_hour.py)."""
 
 
 def cell(rows: Sequence[Row], name: str, n: int, world: str) -> list[RunResult]:
@@ -70,7 +78,8 @@ def print_table(rows: Sequence[Row], rates: Sequence[str], volunteers: Sequence[
                 if not runs:
                     continue
                 cph, occ, wmean, wp95, ab, worst, cpc = pooled(runs)
-                versus = f"{cph / true_cph - 1:+.1%}" if "learning" in name and true_cph else ""
+                compared = "learning" in name or name.endswith(", guard")
+                versus = f"{cph / true_cph - 1:+.1%}" if compared and true_cph else ""
                 print(
                     f"| {_label(rate)} | {n} | {name} | {cph:.1f} | {versus} | {occ:.0%} "
                     f"| {wmean:.0f} | {wp95:.0f} | {ab:.2f} | {worst:.2f} | {cpc:.1f} "
@@ -118,7 +127,7 @@ def print_drift(rows: Sequence[Row], volunteers: Sequence[int]) -> None:
     print("|---|---|---|---|---|---|---|")
     for world in ("step", "smooth"):
         for n in volunteers:
-            for name in ("told the truth", "learning cold"):
+            for name in DRIFT_POLICIES:
                 runs = cell(rows, name, n, world)
                 if runs:
                     print(_drift_line(f"{world} | {n} | {name}", runs))

@@ -3,7 +3,8 @@ seeds, the predictive campaign told the true world and learning it as the engine
 and warm-started); the drifting worlds; small teams; the learning window's trade-off.
 
 .venv/bin/python -m bench.pacing [--quick] [--hours H] [--seeds S] [--jobs J] [--true-model]
-                                 [--no-drift] [--no-small] [--drift-seeds S] [--windows]
+                                 [--no-drift] [--drift-only] [--no-small] [--drift-seeds S]
+                                 [--windows]
                                  [--volunteers 5,10]
 
 The window sweep (--windows) is left out by default to keep the run near 10 minutes.
@@ -15,15 +16,25 @@ import argparse
 import multiprocessing
 import time
 
-from bench.pacing.report import print_drift, print_small, print_table, print_windows
+from bench.pacing.report import DRIFT_POLICIES, print_drift, print_small, print_table, print_windows
 from bench.pacing.worlds import Job, Row, run_job
 from engine.dialer.pacing.placed import WINDOW_S
 
 VOLUNTEERS = (1, 5, 10, 20, 50, 100)
 SMALL = (2, 3, 4)
 CONTACT_RATES = ("0.1", "0.2")
-POLICIES = ("manual", "power-1", "power-3", "vicidial", "predictive", "learning", "oracle")
+POLICIES = (
+    "manual",
+    "power-1",
+    "power-3",
+    "vicidial",
+    "predictive",
+    "predictive, guard",
+    "learning",
+    "oracle",
+)
 DRIFT_VOLUNTEERS = (10, 20, 50, 100)
+
 WINDOWS = (600.0, 1800.0, 3600.0)
 WINDOW_VOLUNTEERS = (20, 100)
 
@@ -51,7 +62,7 @@ def jobs_for(args: argparse.Namespace, hours: float, seeds: int) -> list[Job]:
             (name, n, world, hours, seed, WINDOW_S)
             for world in ("step", "smooth")
             for n in DRIFT_VOLUNTEERS
-            for name in ("told the truth", "learning cold")
+            for name in DRIFT_POLICIES
             for seed in range(drift_seeds)
         ]
     if args.windows:
@@ -79,6 +90,9 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--true-model", action="store_true", help="predictive told the truth only")
     ap.add_argument("--no-drift", action="store_true", help="leave out the drifting worlds")
+    ap.add_argument(
+        "--drift-only", action="store_true", help="only the drifting worlds (and --windows)"
+    )
     ap.add_argument("--no-small", action="store_true", help="leave out 2 to 4 volunteers")
     ap.add_argument("--drift-seeds", type=int, default=2, help="seeds of the drifting worlds")
     ap.add_argument("--windows", action="store_true", help="add the learning window sweep")
@@ -91,6 +105,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.true_model:
         args.no_drift, args.no_small, args.windows = True, True, False
+    if args.drift_only:
+        args.volunteers, args.no_small, args.no_drift = (), True, False
     hours, seeds = (2.0, 1) if args.quick else (args.hours, args.seeds)
     jobs = sorted(jobs_for(args, hours, seeds), key=cost, reverse=True)
     started = time.monotonic()
@@ -98,7 +114,8 @@ def main() -> None:
         rows: list[Row] = [row for rows in pool.map(run_job, jobs, chunksize=1) for row in rows]
     print(f"{hours:g} simulated hours x {seeds} seed(s) per cell; ", end="")
     print(f"{time.monotonic() - started:.0f} s wall on {args.jobs} process(es)\n")
-    print_table(rows, CONTACT_RATES, args.volunteers)
+    if args.volunteers:
+        print_table(rows, CONTACT_RATES, args.volunteers)
     if not args.no_small:
         print_small(rows, CONTACT_RATES, (1, *SMALL))
     if not args.no_drift or args.windows:

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from engine.dialer.pacing.base import Pacing, PacingState, contact_rate_ceiling
+from engine.dialer.pacing.half_hour import HALF_HOUR_S
 from engine.dialer.pacing.model import LogNormal, PacingModel
 
 ABANDON_AFTER_S = 2.0
@@ -183,6 +184,7 @@ class Campaign:
         return self.out
 
     def state(self, t: float) -> PacingState:
+        since = t - HALF_HOUR_S
         return PacingState(
             ready_volunteers=len(self.ready),
             in_flight=len(self.ringing) + len(self.in_amd),
@@ -196,6 +198,8 @@ class Campaign:
             live_answers=self.out.live_answers,
             abandons=self.out.abandons,
             contact_rate_high=contact_rate_ceiling(self.rang_people, len(self.rang)),
+            window_live_answers=self.out.live_answers - bisect_left(self.out.answer_times, since),
+            window_abandons=self.out.abandons - bisect_left(self.out.abandon_times, since),
         )
 
     def learn(self, kind: int) -> None:

@@ -49,12 +49,21 @@ def params(world: str) -> Params:
     return Params(contact_rate=float(world))
 
 
+GUARDED = replace(PREDICTIVE, half_hour_guard=True)
+"""The predictive campaign with its half-hour guard on (engine/dialer/pacing/half_hour.py)."""
+GUARD = ", guard"
+"""A policy name ending so runs the campaign with its half-hour guard on."""
+
+
 class TrueDrift(Campaign):
     """The predictive campaign told the world's current contact rate: its policy rebuilt on the
     true model whenever the rate moved (checked as often as the engine relearns)."""
 
-    def __init__(self, p: Params, n: int, hours: float, seed: int) -> None:
-        super().__init__(pacing_for(PREDICTIVE, p.model()), p, n, hours, seed)
+    def __init__(
+        self, p: Params, n: int, hours: float, seed: int, settings: CampaignSettings = PREDICTIVE
+    ) -> None:
+        super().__init__(pacing_for(settings, p.model()), p, n, hours, seed)
+        self.settings = settings
         self.rate, self.checked_at = p.contact_rate, 0.0
 
     def decide(self, t: float) -> None:
@@ -64,7 +73,7 @@ class TrueDrift(Campaign):
             if abs(rate - self.rate) > 0.002:
                 self.rate = rate
                 model = replace(self.p.model(), person_rate=rate)
-                self.policy = pacing_for(PREDICTIVE, model)
+                self.policy = pacing_for(self.settings, model)
         super().decide(t)
 
 
@@ -72,6 +81,7 @@ def run_job(job: Job) -> list[Row]:
     """One job's runs: most give one row; "learning" gives a cold shift and the next one,
     warm-started from what the first learned."""
     name, n, world, hours, seed, window = job
+    settings = GUARDED if name.endswith(GUARD) else PREDICTIVE
     p = params(world)
     seed = seed * 1_000_003 + n * 101 + int(p.contact_rate * 100)
     if name == "manual":
@@ -88,11 +98,11 @@ def run_job(job: Job) -> list[Row]:
             (f"learning cold{label}", n, world, cold),
             (f"learning warm{label}", n, world, warm),
         ]
-    if name == "learning cold":
-        campaign = LearningCampaign(PREDICTIVE, p, n, hours, seed, Learned.with_window(window))
+    if name.startswith("learning cold"):
+        campaign = LearningCampaign(settings, p, n, hours, seed, Learned.with_window(window))
         label = "" if window == WINDOW_S else f" {window / 60:g} min"
         return [(name + label, n, world, campaign.run())]
-    if name == "told the truth":
-        return [(name, n, world, TrueDrift(p, n, hours, seed).run())]
-    policy = pacing_for(CAMPAIGNS[name], p.model())
+    if name.startswith("told the truth"):
+        return [(name, n, world, TrueDrift(p, n, hours, seed, settings).run())]
+    policy = pacing_for(GUARDED if name == "predictive" + GUARD else CAMPAIGNS[name], p.model())
     return [(name, n, world, simulate(policy, p, n, hours, seed))]

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from engine.dialer.modes import pacing_for
 from engine.dialer.pacing.base import Pacing, PacingState
+from engine.dialer.pacing.half_hour import HALF_HOUR_S
 from engine.dialer.pacing.learning import Learned, moved
 from engine.dialer.pacing.model import PacingModel
 from engine.models import Attempt, Campaign
@@ -27,6 +28,7 @@ LEARN_EVERY_S = 10.0
 SAVE_EVERY_S = 60.0
 """How often what was learned is written to the store (and at shutdown)."""
 ABANDON_WINDOW = timedelta(days=30)
+HALF_HOUR = timedelta(seconds=HALF_HOUR_S)
 BATCH = 5000
 """Attempts read at most per refresh (100 volunteers place ~10 calls a second)."""
 
@@ -54,6 +56,7 @@ def _settings_key(campaign: Campaign) -> tuple[Any, ...]:
         campaign.lines_per_volunteer,
         campaign.max_lines_per_volunteer,
         campaign.abandon_target,
+        campaign.half_hour_guard,
         campaign.ring_seconds,
     )
 
@@ -67,6 +70,9 @@ class CampaignPacing:
     policy: Pacing
     abandons: int = 0
     live_answers: int = 0
+    window_abandons: int = 0
+    """Abandons of the last half hour (read only with the campaign's half-hour guard)."""
+    window_live_answers: int = 0
     last_decision: dict[str, Any] = field(default_factory=dict)
     _learned_at: float = 0.0
     _saved_at: float = field(default_factory=time.monotonic)
@@ -105,13 +111,18 @@ class CampaignPacing:
             await self.save(store, now)
 
     async def learn(self, store: PacingStore, now: datetime) -> None:
-        """Read the 30-day abandon counts, the calls placed since the oldest one whose kind
+        """Read the 30-day abandon counts (and the last half hour's, with the campaign's
+        half-hour guard), the calls placed since the oldest one whose kind
         is not known yet (in progress or ended), newly ended calls and saved results; count
         the calls now old enough; rebuild a predictive policy if the rounded model moved."""
         campaign_id, learned = self.campaign.id, self.learned
         self.abandons, self.live_answers = await store.abandon_counts(
             campaign_id, now - ABANDON_WINDOW
         )
+        if self.campaign.half_hour_guard:
+            self.window_abandons, self.window_live_answers = await store.abandon_counts(
+                campaign_id, now - HALF_HOUR
+            )
         since = now - timedelta(seconds=learned.placed.window_s)
         placed = await store.placed_attempts(campaign_id, learned.placed.read_from(), since, BATCH)
         for attempt in placed:
@@ -151,13 +162,15 @@ class CampaignPacing:
         self._saved_at = time.monotonic()
 
     def decide(self, state: PacingState) -> int:
-        """Ask the policy, with the 30-day abandon counts and the highest plausible contact
-        rate filled in; remember the answer for the dashboard."""
+        """Ask the policy, with the 30-day abandon counts (and the half hour's), and the highest
+        plausible contact rate filled in; remember the answer for the dashboard."""
         state = replace(
             state,
             live_answers=self.live_answers,
             abandons=self.abandons,
             contact_rate_high=self.learned.contact_rate_high(),
+            window_live_answers=self.window_live_answers,
+            window_abandons=self.window_abandons,
         )
         wanted = self.policy.calls_to_place(state)
         self.last_decision = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine.dialer.pacing.base import AbandonGuard, Pacing, PowerPacing
+from engine.dialer.pacing.half_hour import HALF_HOUR_LIMIT
 from engine.dialer.pacing.model import PacingModel
 from engine.dialer.pacing.policies import PredictivePacing, PreviewPacing, VicidialAdaptivePacing
 from engine.errors import InvalidInput
@@ -22,6 +23,7 @@ def _predictive(campaign: Campaign, model: PacingModel) -> Pacing:
         model=model,
         target_abandon=campaign.abandon_target / 100.0,
         max_lines_per_volunteer=float(campaign.max_lines_per_volunteer),
+        window_limit=HALF_HOUR_LIMIT if campaign.half_hour_guard else 0.0,
     )
     return AbandonGuard(policy)
 

@@ -37,6 +37,7 @@ YES_NO_SETTINGS = (
     "hold_music",
     "unknown_lines_as_mobile",
     "early_connect",
+    "half_hour_guard",
     "active",
 )
 """Campaign settings that are true or false."""

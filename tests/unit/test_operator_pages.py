@@ -270,6 +270,7 @@ async def test_an_operator_creates_a_campaign_through_the_form(
         "abandon_target": "2.5",
         "wrapup_seconds": "60",
         "logout_after_missed_wrapups": "3",
+        "half_hour_guard": "on",
         "active": "on",
     }
     too_high = {**form, "abandon_target": "3.5"}
@@ -284,6 +285,7 @@ async def test_an_operator_creates_a_campaign_through_the_form(
     assert (campaign.dial_mode, campaign.mobile_dial_mode) == ("predictive", "preview")
     assert (campaign.max_lines_per_volunteer, campaign.abandon_target) == (8, 2.5)
     assert not campaign.unknown_lines_as_mobile  # an unticked box
+    assert campaign.half_hour_guard
     assert [t.code for t in campaign.term_codes] == ["talked", "remove"]
     bad = await client.post("/operator/campaigns/new", data={**form, "survey": "[{"})
     assert bad.status == 400

@@ -226,6 +226,46 @@ async def test_decisions_use_the_30_day_abandon_counts(store: Store) -> None:
     assert pacing.decide(state) > 2
 
 
+async def test_the_half_hour_guard_reads_the_last_half_hours_counts(store: Store) -> None:
+    """With the campaign's half-hour guard on, pacing reads the last 30 minutes' abandons
+    and live answers (the 30-day counts as before) and hands them to the policy."""
+    campaign_id = await campaign_with_voters(store, phones(3))
+    campaign = await store.update_campaign(
+        campaign_id, dial_mode=DialMode.PREDICTIVE, half_hour_guard=True
+    )
+    pacing = await CampaignPacing.load(store, campaign)
+    assert isinstance(pacing.policy, AbandonGuard)
+    assert isinstance(pacing.policy.inner, PredictivePacing)
+    assert pacing.policy.inner.window_limit == 0.05
+    session_id = await session_for(store, campaign_id)
+    outcomes = [CallOutcome.CONTACT, CallOutcome.ABANDONED, CallOutcome.CONTACT]
+    await finished_calls(store, campaign_id, session_id, outcomes)
+    await pacing.learn(store, T0 + timedelta(minutes=1))
+    assert (pacing.window_abandons, pacing.window_live_answers) == (1, 3)
+    await pacing.learn(store, T0 + timedelta(minutes=31))  # the calls left the half hour
+    assert (pacing.window_abandons, pacing.window_live_answers) == (0, 0)
+    assert (pacing.abandons, pacing.live_answers) == (1, 3)
+
+
+async def test_decisions_hand_the_half_hour_counts_to_the_policy(store: Store) -> None:
+    campaign_id = await campaign_with_voters(store, phones(1))
+    campaign = Campaign(
+        id=campaign_id, name="Fall", dial_mode=DialMode.PREDICTIVE, half_hour_guard=True
+    )
+    pacing = await CampaignPacing.load(store, campaign)
+    seen: list[PacingState] = []
+
+    class Recording:
+        def calls_to_place(self, state: PacingState) -> int:
+            seen.append(state)
+            return 0
+
+    pacing.policy = Recording()
+    pacing.window_live_answers, pacing.window_abandons = 100, 12
+    pacing.decide(PacingState(ready_volunteers=1, in_flight=0, connecting=0, voters_available=9))
+    assert (seen[0].window_live_answers, seen[0].window_abandons) == (100, 12)
+
+
 def test_what_the_learner_before_issue_15_saved_still_loads() -> None:
     """Its window of ended calls' kinds starts the placed window (and slides out as calls are
     placed); its one answer time serves people and machines alike."""

@@ -65,7 +65,7 @@ TEXTS = (
     "abandon_message",
     "voicemail_message",
 )
-FLAGS = ("connect_notsure", "unknown_lines_as_mobile", "active")
+FLAGS = ("connect_notsure", "unknown_lines_as_mobile", "half_hour_guard", "active")
 NEW_CAMPAIGN_DIAL_MODE = DialMode.PREDICTIVE
 """What the form suggests for a new campaign: it keeps volunteers busiest within the
 abandon limit."""
@@ -175,6 +175,7 @@ async def save_campaign(request: web.Request, session: OperatorSession) -> web.S
     except (InvalidInput, Conflict) as exc:
         values["active"] = "on" if form.get("active") else ""
         values["connect_notsure"] = "on" if form.get("connect_notsure") else ""
+        values["half_hour_guard"] = "on" if form.get("half_hour_guard") else ""
         return _campaign_form(request, session, campaign, values, str(exc), 400)
     raise web.HTTPSeeOther(f"/operator/campaigns/{saved.id}?saved=1")
 

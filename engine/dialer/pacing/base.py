@@ -47,6 +47,11 @@ class PacingState:
     contact_rate_high: float = 1.0
     """The highest share of calls a person may plausibly answer, given the calls seen so far
     (`contact_rate_ceiling`); 1.0 when nothing is known: any call may be a person."""
+    window_live_answers: int = 0
+    """People who answered in the last half hour (read only for a campaign with the half-hour
+    guard, engine/dialer/pacing/half_hour.py)."""
+    window_abandons: int = 0
+    """Of those, how many were abandoned."""
 
 
 class Pacing(Protocol):

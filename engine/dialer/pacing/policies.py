@@ -14,6 +14,12 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from engine.dialer.pacing.base import PacingState
+from engine.dialer.pacing.half_hour import (
+    HALF_HOUR_GAIN,
+    HALF_HOUR_MARGIN,
+    half_hour_budget,
+    half_hour_factor,
+)
 from engine.dialer.pacing.model import HorizonTables, PacingModel, horizon_tables
 from engine.errors import InvalidInput
 
@@ -158,6 +164,10 @@ class PredictivePacing:
     cuts θ by 26 % (gain `steer_gain`); larger campaigns take smaller steps, by the square
     root of their size (`steer_gain_for`). A spent budget drives θ to `theta_min`, where the
     policy barely over-dials.
+
+    With `window_limit` set (the campaign's half-hour guard), θ is also cut while the last
+    half hour's abandons run short of that share of its live answers, less a margin
+    (engine/dialer/pacing/half_hour.py).
     """
 
     model: PacingModel = field(default_factory=PacingModel)
@@ -170,6 +180,11 @@ class PredictivePacing:
     max_lines_per_volunteer: float = 12.0
     steer_volunteers: float = 5.0
     patience_s: float = 2.0
+    window_limit: float = 0.0
+    """The most the last half hour may abandon (0: no half-hour guard); θ is cut while the
+    half hour runs short of abandons to spend (engine/dialer/pacing/half_hour.py)."""
+    window_margin: float = HALF_HOUR_MARGIN
+    window_gain: float = HALF_HOUR_GAIN
 
     def __post_init__(self) -> None:
         if not 0.0 < self.target_abandon < 1.0:
@@ -184,6 +199,8 @@ class PredictivePacing:
         """θ = theta_ref * exp(gain * budget left), clipped to [theta_min, theta_max]."""
         left = self.budget_left(state)
         theta = self.theta_ref * math.exp(self.steer_gain_for(state) * left)
+        if self.window_limit > 0.0:
+            theta *= half_hour_factor(self.half_hour_budget(state), self.window_gain)
         return min(self.theta_max, max(self.theta_min, theta))
 
     def steer_gain_for(self, state: PacingState) -> float:
@@ -200,6 +217,16 @@ class PredictivePacing:
         """
         volunteers = max(1, _volunteers(state))
         return self.steer_gain * math.sqrt(min(1.0, self.steer_volunteers / volunteers))
+
+    def half_hour_budget(self, state: PacingState) -> float:
+        """Abandons the last half hour can still take, less the margin (negative: short)."""
+        return half_hour_budget(
+            state.window_live_answers,
+            state.window_abandons,
+            self.model.person_rate * state.in_flight,
+            self.window_limit,
+            self.window_margin,
+        )
 
     def budget_left(self, state: PacingState) -> float:
         """Abandons the target still allows this shift (negative when overspent)."""

@@ -31,7 +31,13 @@ ALTER TABLE campaigns ADD COLUMN early_connect boolean NOT NULL DEFAULT false;
 ALTER TABLE attempts ADD COLUMN heard_machine boolean NOT NULL DEFAULT false;
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_NODES, V3_STREAMING_AMD)
+V4_HALF_HOUR_GUARD = """
+-- Issue 15 (the SQLite store's seventh migration): predictive pacing may also keep every half
+-- hour under 5 % abandons.
+ALTER TABLE campaigns ADD COLUMN half_hour_guard boolean NOT NULL DEFAULT false;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_NODES, V3_STREAMING_AMD, V4_HALF_HOUR_GUARD)
 
 LOCK_KEY = 0x70686F6E  # 'phon': the advisory lock migrations hold
 """pg_advisory_xact_lock key: one migrating engine at a time per database."""

@@ -236,6 +236,11 @@ ALTER TABLE campaigns ADD COLUMN early_connect INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE attempts ADD COLUMN heard_machine INTEGER NOT NULL DEFAULT 0;
 """
 
+_V7_HALF_HOUR_GUARD = """
+-- Issue 15: predictive pacing may also keep every half hour under 5 % abandons.
+ALTER TABLE campaigns ADD COLUMN half_hour_guard INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_SCHEMA,
     _V2_PACING,
@@ -243,6 +248,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V4_EXPERIENCE,
     _V5_NODES,
     _V6_STREAMING_AMD,
+    _V7_HALF_HOUR_GUARD,
 )
 
 
