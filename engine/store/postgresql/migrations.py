@@ -13,11 +13,12 @@ from datetime import datetime
 
 from engine.errors import SetupError
 from engine.store.postgresql.base import Connection, fetch_one
+from engine.store.postgresql.budget_schema import V3_LIVE_ANSWER_COUNTS
 from engine.store.postgresql.cluster_schema import V2_CLUSTER
 from engine.store.postgresql.rows import aware
 from engine.store.postgresql.schema import V1_SCHEMA
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_CLUSTER)
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_CLUSTER, V3_LIVE_ANSWER_COUNTS)
 
 LOCK_KEY = 0x70686F6E  # 'phon': the advisory lock migrations hold
 """pg_advisory_xact_lock key: one migrating engine at a time per database."""

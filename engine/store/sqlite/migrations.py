@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from engine.errors import SetupError
 from engine.store.sqlite.base import immediate
+from engine.store.sqlite.budget_schema import V5_LIVE_ANSWER_COUNTS
 from engine.store.sqlite.rows import to_iso
 
 Migration = str | Callable[[Database], None]
@@ -226,6 +227,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V2_PACING,
     _V3_OPEN_ATTEMPTS,
     _V4_EXPERIENCE,
+    V5_LIVE_ANSWER_COUNTS,
 )
 
 
