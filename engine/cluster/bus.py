@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engine.cluster.connection import LOST, Connection, close_quietly, connect
+from engine.cluster.connection import LOST, Connection, Deadline, close_quietly, connect
 from engine.errors import ClusterUnavailable, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ NOTIFY_LIMIT = 7900
 MAX_BODY = 1_000_000
 """Largest message accepted at all, in bytes of JSON."""
 KEEP_ROWS_S = 60
+SEND_TIMEOUT_S = 3.0
+"""A publish (or a large message's read) that takes longer counts as a lost connection."""
 QUEUE_SIZE = 4096
 
 
@@ -130,6 +132,7 @@ class PgBus:
         self._subscribers = Subscribers()
         self._publisher: Connection | None = None
         self._publishing = asyncio.Lock()
+        self._deadline = Deadline(SEND_TIMEOUT_S)
         self.listening = asyncio.Event()
         """Set while the listener is connected (tests and health checks wait for it)."""
 
@@ -158,11 +161,10 @@ class PgBus:
         async with self._publishing:
             for attempt in (1, 2):
                 try:
-                    await self._send(text, size)
+                    await self._deadline(self._send(text, size))
                     return
                 except LOST as error:
-                    await close_quietly(self._publisher)
-                    self._publisher = None
+                    await self._drop_publisher()
                     if attempt == 2:
                         raise ClusterUnavailable(
                             f"The other engines cannot be reached: {error}".strip()
@@ -235,15 +237,10 @@ class PgBus:
         busy waiting)."""
         async with self._publishing:
             try:
-                conn = await self._publisher_connection()
-                cursor = await conn.execute(
-                    "SELECT body FROM bus_messages WHERE id = %s", (row_id,)
-                )
-                row = await cursor.fetchone()
+                row = await self._deadline(self._read(row_id))
             except LOST as error:
                 log.warning("bus %s: could not read message %s: %s", self._engine_id, row_id, error)
-                await close_quietly(self._publisher)
-                self._publisher = None
+                await self._drop_publisher()
                 return None
         if row is None:
             log.warning(
@@ -252,13 +249,27 @@ class PgBus:
             return None
         return str(row["body"])
 
+    async def _read(self, row_id: int) -> dict[str, Any] | None:
+        conn = await self._publisher_connection()
+        cursor = await conn.execute("SELECT body FROM bus_messages WHERE id = %s", (row_id,))
+        return await cursor.fetchone()
+
+    async def _delete_old_rows(self) -> None:
+        conn = await self._publisher_connection()
+        await conn.execute(
+            "DELETE FROM bus_messages WHERE created_at < now() - make_interval(secs => %s)",
+            (KEEP_ROWS_S,),
+        )
+
     async def _forget_old_rows(self) -> None:
         try:
             async with self._publishing:
-                conn = await self._publisher_connection()
-                await conn.execute(
-                    "DELETE FROM bus_messages WHERE created_at < now() - make_interval(secs => %s)",
-                    (KEEP_ROWS_S,),
-                )
+                await self._deadline(self._delete_old_rows())
         except LOST as error:
             log.warning("bus %s: could not delete old messages: %s", self._engine_id, error)
+            await self._drop_publisher()
+
+    async def _drop_publisher(self) -> None:
+        """Close the publisher connection after an error; the next use opens a new one."""
+        await close_quietly(self._publisher)
+        self._publisher = None

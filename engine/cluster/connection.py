@@ -4,12 +4,16 @@ peer lost without a FIN (a pulled cable, a frozen host) is noticed in seconds, n
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
 Connection = psycopg.AsyncConnection[DictRow]
+T = TypeVar("T")
 
 KEEPALIVE_IDLE_S = 5
 KEEPALIVE_INTERVAL_S = 2
@@ -52,3 +56,33 @@ async def close_quietly(conn: Connection | None) -> None:
     if conn is not None and not conn.closed:
         with contextlib.suppress(*LOST):
             await conn.close()
+
+
+class Deadline:
+    """Awaits database work for at most ``seconds``. At the deadline it raises TimeoutError at
+    once and leaves the work to be cancelled in the background: a plain ``wait_for`` would
+    wait for psycopg's cancellation, which asks the server over the network that is gone and
+    can take as long again (measured: past 10 s), too late to stop driving a node in time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._stuck: set[asyncio.Future[Any]] = set()
+
+    async def __call__(self, work: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if task in done:
+            return task.result()
+        task.cancel()
+        self._stuck.add(task)
+        task.add_done_callback(self._forget)
+        raise TimeoutError(f"no answer from PostgreSQL within {self.seconds:g} s")
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._stuck.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: the connection is being replaced anyway

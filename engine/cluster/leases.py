@@ -17,16 +17,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from engine.cluster import engines
-from engine.cluster.connection import LOST, Connection, close_quietly, connect
+from engine.cluster.connection import LOST, Connection, Deadline, close_quietly, connect
 from engine.cluster.engines import STALE_AFTER_S, EngineIdentity
 from engine.cluster.plan import LOCK_SPACE, Peer, Plan, lock_key, lock_keys, plan
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 NodeCallback = Callable[[str], Awaitable[None]]
 """``on_won(node)`` starts driving a node; ``on_lost(node)`` stops at once."""
@@ -51,6 +49,10 @@ class LeaseSettings:
     """A lock-connection query slower than this counts as a lost connection."""
     retry_s: float = 1.0
     """Wait between reconnection attempts."""
+
+    def __post_init__(self) -> None:
+        if self.interval_s >= self.query_timeout_s:
+            raise ValueError("a lease's interval must be shorter than its query timeout")
 
 
 class NodeLeases:
@@ -78,6 +80,7 @@ class NodeLeases:
         self._settings = settings
         self._owned: set[str] = set()
         self._free_since: dict[str, float] = {}
+        self._bounded = Deadline(settings.query_timeout_s)
 
     @property
     def owned(self) -> frozenset[str]:
@@ -116,9 +119,13 @@ class NodeLeases:
             for node in step.take:
                 await self._take(conn, node)
             await self._bounded(engines.heartbeat(conn, self._me, self._owned))
-            # Waiting on the socket, not asleep: a connection that breaks raises here at once.
-            async for _ in conn.notifies(timeout=self._settings.interval_s):
-                pass
+            await self._bounded(self._idle(conn))
+
+    async def _idle(self, conn: Connection) -> None:
+        """Wait one interval on the socket, not asleep: a connection that breaks raises here
+        at once."""
+        async for _ in conn.notifies(timeout=self._settings.interval_s):
+            pass
 
     async def _survey(self, conn: Connection, now: float) -> Plan:
         """Read the live peers and the held node locks; give up any node whose lock we no
@@ -210,9 +217,6 @@ class NodeLeases:
         except LOST:
             pass
         await close_quietly(conn)
-
-    async def _bounded(self, work: Awaitable[T]) -> T:
-        return await asyncio.wait_for(work, self._settings.query_timeout_s)
 
 
 class LocalLeases:

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from engine.cluster.bus import MAX_BODY, LocalBus, Message, PgBus
 from engine.cluster.connection import connect
 from engine.cluster.relay import TOPIC, NotifierRelay, RelayOutbox
 from engine.cluster.remote import NodeActions, RemoteCalls
-from engine.errors import InvalidInput, NotFound, RemoteCallFailed
+from engine.errors import ClusterUnavailable, InvalidInput, NotFound, RemoteCallFailed
 from engine.notifier import Event, Notifier, PinInUseEvent
 from testbed.waiting import wait_until
+from tests.cluster.frozen_link import frozen_link
 
 CAMPAIGN, SESSION = 1, 7
 
@@ -172,3 +174,21 @@ async def test_with_sqlite_the_bus_and_relay_stay_in_the_process() -> None:
     finally:
         relay.cancel()
         await asyncio.gather(relay, return_exceptions=True)
+
+
+async def test_a_publish_into_a_silent_network_fails_in_seconds(cluster_dsn: str) -> None:
+    """No error, no FIN, nothing arrives: publish gives up by its own deadline (two tries of
+    3 s) with ClusterUnavailable, and this engine's own subscribers have the message anyway."""
+    parts = conninfo_to_dict(cluster_dsn)
+    async with frozen_link(str(parts["host"]), int(str(parts["port"]))) as link:
+        bus = PgBus(make_conninfo(cluster_dsn, port=link.port), "cut-off")
+        with bus.subscribe("t") as inbox:
+            await bus.publish("t", {"n": 1})
+            link.freeze()
+            started = time.monotonic()
+            with pytest.raises(ClusterUnavailable, match="cannot be reached"):
+                await bus.publish("t", {"n": 2})
+            took = time.monotonic() - started
+        assert [inbox.get_nowait().payload for _ in range(2)] == [{"n": 1}, {"n": 2}]
+    print(f"publish into a silent network failed after {took:.1f} s")
+    assert took < 8

@@ -11,11 +11,14 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
 from engine.cluster import engines
 from engine.cluster.connection import Connection, connect
 from engine.cluster.engines import this_engine
 from engine.cluster.leases import LeaseSettings, LocalLeases, NodeLeases
 from testbed.waiting import wait_until
+from tests.cluster.frozen_link import frozen_link
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = LeaseSettings(interval_s=0.5, patience_s=1.0)
@@ -169,3 +172,36 @@ async def test_with_sqlite_the_only_engine_owns_every_node() -> None:
     async with running(local):
         await wait_until(lambda: local.owned == {"n1", "n2"}, 2, "both nodes")
     assert won == ["n1", "n2"] and sorted(lost) == ["n1", "n2"] and local.owned == frozenset()
+
+
+async def test_an_engine_cut_off_stops_driving_before_anyone_else_may_start(
+    cluster_dsn: str,
+) -> None:
+    """A silent network (no error, no FIN): the engine gives its node up by its own deadlines
+    (a tick, then a 3 s query deadline); nobody else wins it while PostgreSQL still holds the
+    session, and the other engine wins it once the server drops that session (in production
+    its keepalives do so after ~9 s of silence; here the test terminates it)."""
+    parts = conninfo_to_dict(cluster_dsn)
+    nodes = Nodes()
+    async with frozen_link(str(parts["host"]), int(str(parts["port"]))) as link:
+        via_link = make_conninfo(cluster_dsn, port=link.port)
+        cut_off = nodes.leases(via_link, "cut-off", ["n1"])
+        other = nodes.leases(cluster_dsn, "other", ["n1"])
+        async with running(cut_off):
+            await wait_until(lambda: cut_off.owned == {"n1"}, 10, "cut-off to own n1")
+            async with running(other):
+                await asyncio.sleep(1.5)
+                link.freeze()
+                frozen = time.monotonic()
+                await wait_until(lambda: ("cut-off", "n1") in nodes.lost_at, 10, "fencing")
+                fenced = nodes.lost_at["cut-off", "n1"] - frozen
+                await asyncio.sleep(2)
+                assert other.owned == frozenset(), "the server still holds cut-off's lock"
+                async with await connect(cluster_dsn, "test") as conn:
+                    await conn.execute(
+                        "SELECT pg_terminate_backend(backend_pid) FROM engines"
+                        " WHERE engine_id = 'cut-off'"
+                    )
+                await wait_until(lambda: other.owned == {"n1"}, 10, "the other engine to win")
+    print(f"cut off: on_lost after {fenced:.2f} s of silence")
+    assert fenced < 5 and nodes.overlaps == []
