@@ -119,8 +119,12 @@ def envelope(message: Message) -> str:
 
 
 def opened(text: str) -> Message:
+    """The message in an envelope. Raises ValueError, KeyError or TypeError if it is not one."""
     body = json.loads(text)
-    return Message(body["t"], body["p"], body["o"])
+    topic, payload, origin = body["t"], body["p"], body["o"]
+    if not (isinstance(topic, str) and isinstance(payload, dict) and isinstance(origin, str)):
+        raise TypeError("not a bus envelope")
+    return Message(topic, payload, origin)
 
 
 class PgBus:
@@ -222,15 +226,22 @@ class PgBus:
             await self._forget_old_rows()
 
     async def _receive(self, text: str) -> None:
-        body = json.loads(text)
-        if body.get("o") == self._engine_id:
-            return  # ours: our subscribers had it when we published it
-        if "id" in body:
-            fetched = await self._fetch(int(body["id"]))
-            if fetched is None:
-                return
-            text = fetched
-        self._subscribers.deliver(opened(text))
+        """Hand a notification to the subscribers; one that is not a bus message (someone
+        else's NOTIFY on our channel) is logged and skipped."""
+        try:
+            body = json.loads(text)
+            if body.get("o") == self._engine_id:
+                return  # ours: our subscribers had it when we published it
+            if "id" in body:
+                fetched = await self._fetch(int(body["id"]))
+                if fetched is None:
+                    return
+                text = fetched
+            message = opened(text)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            log.warning("bus %s: skipped a malformed notification (%r)", self._engine_id, error)
+            return
+        self._subscribers.deliver(message)
 
     async def _fetch(self, row_id: int) -> str | None:
         """A large message's envelope, read on the publisher connection (the listener's is

@@ -78,5 +78,11 @@ class NotifierRelay:
     async def _receive(self, inbox: asyncio.Queue[Any]) -> None:
         while True:
             message = await inbox.get()
-            if message.origin != self._bus.engine_id:
-                self._notifier.deliver(decoded(message.payload))
+            if message.origin == self._bus.engine_id:
+                continue
+            try:
+                delivery = decoded(message.payload)
+            except (KeyError, TypeError, ValueError) as error:
+                log.warning("relay: skipped a malformed event from %s (%r)", message.origin, error)
+                continue
+            self._notifier.deliver(delivery)

@@ -39,6 +39,14 @@ def _error(kind: str, message: str) -> PhonebankError:
     return RemoteCallFailed(message)
 
 
+def _well_formed(request: Mapping[str, Any]) -> bool:
+    return (
+        isinstance(request.get("id"), str)
+        and isinstance(request.get("action"), str)
+        and isinstance(request.get("args"), dict)
+    )
+
+
 class RemoteCalls:
     """The caller's side: run() receives the replies to this engine."""
 
@@ -60,13 +68,16 @@ class RemoteCalls:
         reply = message.payload
         if reply.get("to") != self._bus.engine_id:
             return
-        future = self._pending.pop(reply["id"], None)
+        future = self._pending.pop(str(reply.get("id")), None)
         if future is None or future.done():
             return  # answered already, or given up on
-        if "error" in reply:
-            future.set_exception(_error(reply["error"]["kind"], reply["error"]["message"]))
-        else:
-            future.set_result(reply["result"])
+        try:
+            if "error" in reply:
+                future.set_exception(_error(reply["error"]["kind"], reply["error"]["message"]))
+            else:
+                future.set_result(dict(reply["result"]))
+        except (KeyError, TypeError, ValueError) as error:
+            future.set_exception(RemoteCallFailed(f"A malformed reply came back ({error!r})."))
 
     async def call(
         self, node: str, action: str, args: Mapping[str, Any], timeout: float
@@ -104,8 +115,12 @@ class NodeActions:
             async with asyncio.TaskGroup() as tasks:
                 while True:
                     message = await requests.get()
-                    if message.payload.get("node") in self._owned():
-                        tasks.create_task(self._serve(message))
+                    if message.payload.get("node") not in self._owned():
+                        continue
+                    if not _well_formed(message.payload):
+                        log.warning("remote: skipped a malformed request from %s", message.origin)
+                        continue
+                    tasks.create_task(self._serve(message))
 
     async def _serve(self, message: Message) -> None:
         request = message.payload

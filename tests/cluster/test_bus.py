@@ -192,3 +192,33 @@ async def test_a_publish_into_a_silent_network_fails_in_seconds(cluster_dsn: str
         assert [inbox.get_nowait().payload for _ in range(2)] == [{"n": 1}, {"n": 2}]
     print(f"publish into a silent network failed after {took:.1f} s")
     assert took < 8
+
+
+async def test_malformed_notifications_and_requests_are_skipped(cluster_dsn: str) -> None:
+    """Someone else's NOTIFY on the channel, an envelope of the wrong shape, a request without
+    an id, an event that is not a delivery: each is logged and skipped; the bus, the relay and
+    the node's actions go on serving."""
+
+    async def echo(node: str, args: dict[str, Any]) -> dict[str, Any]:
+        return {"node": node, **args}
+
+    async with engines(cluster_dsn, "a", "b") as (a, b):
+        owner = NodeActions(a.bus, lambda: {"n1"}, {"echo": echo})
+        caller = RemoteCalls(b.bus)
+        tasks = [asyncio.create_task(owner.run()), asyncio.create_task(caller.run())]
+        try:
+            async with await connect(cluster_dsn, "test") as conn:
+                for junk in ("not json", '{"o": "x", "t": "t", "p": [1]}', '{"o": "x"}'):
+                    await conn.execute("SELECT pg_notify('phonebank_bus', %s)", (junk,))
+            await b.bus.publish("call", {"node": "n1", "action": "echo"})  # no id, no args
+            await b.bus.publish(TOPIC, {"event": {"type": "x"}})  # not a delivery
+            with a.notifier.session_events(SESSION) as on_a:
+                b.notifier.publish(CAMPAIGN, SESSION, pin_event(1, "b"))
+                event = await asyncio.wait_for(on_a.get(), 5)
+            assert event["message"] == "b 1"
+            assert await caller.call("n1", "echo", {"n": 3}, timeout=5) == {"node": "n1", "n": 3}
+            assert not any(task.done() for task in tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -205,3 +205,22 @@ async def test_an_engine_cut_off_stops_driving_before_anyone_else_may_start(
                 await wait_until(lambda: other.owned == {"n1"}, 10, "the other engine to win")
     print(f"cut off: on_lost after {fenced:.2f} s of silence")
     assert fenced < 5 and nodes.overlaps == []
+
+
+async def test_a_node_that_fails_to_start_is_released_and_tried_again(cluster_dsn: str) -> None:
+    tries: list[str] = []
+    lost_nodes: list[str] = []
+
+    async def won(node: str) -> None:
+        tries.append(node)
+        if len(tries) == 1:
+            raise RuntimeError("ARI unreachable")
+
+    async def lost(node: str) -> None:
+        lost_nodes.append(node)
+
+    leases = NodeLeases(cluster_dsn, this_engine("a"), ["n1"], won, lost, settings=FAST)
+    async with running(leases):
+        await wait_until(lambda: leases.owned == {"n1"}, 10, "the second try to hold")
+        assert tries == ["n1", "n1"] and lost_nodes == [], "a node never started is not lost"
+    assert lost_nodes == ["n1"], "stopping gives up the node that started"
