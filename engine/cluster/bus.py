@@ -195,6 +195,7 @@ class PgBus:
 
     async def run(self) -> None:
         listener: Connection | None = None
+        failures = 0
         try:
             while True:
                 try:
@@ -202,10 +203,12 @@ class PgBus:
                     await listener.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     log.info("bus %s: listening", self._engine_id)
+                    failures = 0
                     await self._listen(listener)
                 except LOST as error:
                     self.listening.clear()
-                    log.warning(
+                    failures += 1
+                    (log.warning if failures % 60 == 1 else log.debug)(
                         "bus %s: listener connection lost (%s); reconnecting (messages sent"
                         " meanwhile are missed)",
                         self._engine_id,

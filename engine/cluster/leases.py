@@ -88,15 +88,19 @@ class NodeLeases:
 
     async def run(self) -> None:
         conn: Connection | None = None
+        failures = 0
         try:
             while True:
                 try:
                     conn = await connect(self._dsn, f"phonebank leases {self._me.engine_id}")
                     await self._bounded(engines.register(conn, self._me, sorted(self._preferred)))
                     log.info("leases %s: connected", self._me.engine_id)
+                    failures = 0
                     await self._hold(conn)
                 except LOST as error:
-                    log.warning(
+                    failures += 1
+                    # Once per outage, then every minute or so: the database may be down long.
+                    (log.warning if failures % 60 == 1 else log.debug)(
                         "leases %s: lock connection lost (%s); giving up nodes %s at once",
                         self._me.engine_id,
                         str(error).strip() or type(error).__name__,
