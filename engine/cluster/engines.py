@@ -72,6 +72,12 @@ def engine_views(rows: Iterable[Mapping[str, Any]], stale_after: float) -> list[
     return sorted(views, key=lambda view: (not view.alive, view.engine_id))
 
 
+def local_view(me: EngineIdentity, nodes: Iterable[str], started_at: datetime) -> EngineView:
+    """With SQLite there is no engines table: the one engine, alive, owning every node."""
+    names = tuple(nodes)
+    return EngineView(me.engine_id, me.host, me.pid, True, names, names, started_at, 0.0)
+
+
 def _names(value: Any) -> list[str]:
     """A json column: psycopg decodes it already, but accept its text too."""
     names = json.loads(value) if isinstance(value, str) else value

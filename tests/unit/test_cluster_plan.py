@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.cluster.engines import engine_views
+from engine.cluster.engines import EngineIdentity, engine_views, local_view
 from engine.cluster.plan import LOCK_SPACE, Peer, fair_share, lock_key, lock_keys, plan
 
 NODES = ("n1", "n2", "n3")
@@ -98,3 +98,14 @@ def test_engine_views_mark_dead_engines_and_show_no_nodes_for_them() -> None:
         ("stale", False, ()),
     ]
     assert views[0].preferred == ("n1",) and views[0].heartbeat_age_s == 0.4
+
+
+def test_with_sqlite_the_view_is_the_one_engine_owning_every_node() -> None:
+    started = datetime(2026, 1, 1, tzinfo=UTC)
+    view = local_view(EngineIdentity("solo", "h", 9), ["n1", "n2"], started)
+    assert (view.engine_id, view.alive, view.nodes, view.started_at) == (
+        "solo",
+        True,
+        ("n1", "n2"),
+        started,
+    )
