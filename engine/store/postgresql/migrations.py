@@ -13,6 +13,8 @@ from datetime import datetime
 
 from engine.errors import SetupError
 from engine.store.postgresql.base import Connection, fetch_one
+from engine.store.postgresql.budget_schema import V4_LIVE_ANSWER_COUNTS
+from engine.store.postgresql.cluster_schema import V3_CLUSTER
 from engine.store.postgresql.rows import aware
 from engine.store.postgresql.schema import V1_SCHEMA
 
@@ -22,7 +24,7 @@ V2_NODES = """
 ALTER TABLE sessions ADD COLUMN node text NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_NODES)
+MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_NODES, V3_CLUSTER, V4_LIVE_ANSWER_COUNTS)
 
 LOCK_KEY = 0x70686F6E  # 'phon': the advisory lock migrations hold
 """pg_advisory_xact_lock key: one migrating engine at a time per database."""

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from engine.errors import SetupError
 from engine.store.sqlite.base import immediate
+from engine.store.sqlite.budget_schema import V6_LIVE_ANSWER_COUNTS
 from engine.store.sqlite.rows import to_iso
 
 Migration = str | Callable[[Database], None]
@@ -233,6 +234,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V3_OPEN_ATTEMPTS,
     _V4_EXPERIENCE,
     _V5_NODES,
+    V6_LIVE_ANSWER_COUNTS,
 )
 
 
