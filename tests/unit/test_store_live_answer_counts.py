@@ -111,14 +111,14 @@ async def test_the_migration_counts_the_attempts_already_recorded(store: Store) 
             await execute(store, f"DROP TRIGGER live_answers_{trigger}")
         await execute(store, "DROP TABLE live_answer_counts")
         await execute(store, "DELETE FROM migrations WHERE version = 6")
-        assert sqlite_migrations.migrate(store.db, T0) == [5]
+        assert sqlite_migrations.migrate(store.db, T0) == [6]
     else:
         await execute(store, "DROP TABLE live_answer_counts")
         await execute(store, "DROP FUNCTION count_live_answers CASCADE")
         await execute(store, "DELETE FROM migrations WHERE version = 4")
         assert isinstance(store, PostgresStore)
         async with store.pool.connection() as conn:
-            assert await postgres_migrations.migrate(conn, T0) == [3]
+            assert await postgres_migrations.migrate(conn, T0) == [4]
     assert await store.abandon_counts(campaign_id, since) == expected
 
 
