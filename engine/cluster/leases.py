@@ -81,6 +81,8 @@ class NodeLeases:
         self._owned: set[str] = set()
         self._free_since: dict[str, float] = {}
         self._bounded = Deadline(settings.query_timeout_s)
+        self.settled = asyncio.Event()
+        """Set after the first tick: the nodes free then are won (and started)."""
 
     @property
     def owned(self) -> frozenset[str]:
@@ -123,6 +125,7 @@ class NodeLeases:
             for node in step.take:
                 await self._take(conn, node)
             await self._bounded(engines.heartbeat(conn, self._me, self._owned))
+            self.settled.set()
             await self._bounded(self._idle(conn))
 
     async def _idle(self, conn: Connection) -> None:
