@@ -254,3 +254,13 @@ async def test_attempts_an_earlier_run_left_that_no_node_holds_are_closed_at_sta
             counts = await store.voter_counts(campaign.id)
             assert not counts.get(VoterStatus.IN_FLIGHT), counts
     await store.close()
+
+
+async def test_metrics_show_each_nodes_health_and_live_channels(nodes: TwoNodes) -> None:
+    await nodes.called_in("ann@example.org", "node2", "phone-1")
+    registry = nodes.engine.metrics.registry
+    for name, channels in (("node1", 0), ("node2", 1)):
+        labels = {"node": name}
+        assert registry.get_sample_value("phonebank_node_healthy", labels) == 1
+        assert registry.get_sample_value("phonebank_node_live_channels", labels) == channels
+    assert registry.get_sample_value("phonebank_ari_connected") is None  # one per node instead
