@@ -145,7 +145,14 @@ async def test_a_killed_engine_s_node_is_taken_over_and_its_bridged_call_goes_on
     async with engine_here(bed, postgres_dsn, "engine-b") as b:
         assert b.cluster is not None and b.cluster.owned == frozenset(NODES)
         campaign = await make_campaign(b, voters_csv(VOTERS))
-        volunteers = [await SimVolunteer.sign_in(b, campaign, n) for n in range(2)]
+        volunteers, tokens = [], {}
+        for n in range(2):
+            signup = await b.volunteers.sign_up(f"Vol {n}", f"vol{n}@x.org", "+12025550111")
+            signin = await b.volunteers.sign_in(
+                signup.login_id, signup.password, campaign.name, "phone", f"test-{n}"
+            )
+            volunteers.append(SimVolunteer(b, signin.session))
+            tokens[signin.session.id] = signin.token
         with engine_process(bed, postgres_dsn, "engine-a", f"{tmp_path}/engine-a.log") as (
             proc,
             a_url,
@@ -166,16 +173,26 @@ async def test_a_killed_engine_s_node_is_taken_over_and_its_bridged_call_goes_on
             on_node = {(await v.refresh()).node: v for v in volunteers}
             assert set(on_node) == set(NODES), on_node  # Kamailio spread them
             theirs = on_node[a_node]
-            with b.notifier.session_events(theirs.session.id) as events_here:
-                for volunteer in volunteers:
-                    await b.volunteers.start_calling(volunteer.session.id)
-                for volunteer in volunteers:
-                    await volunteer.wait_state(SessionState.TALKING, timeout=30)
-                # Engine B's volunteers' WebSockets get the events of a session engine A drives.
-                states = []
-                while not events_here.empty():
-                    states.append(events_here.get_nowait().get("state"))
-                assert "talking" in states, states
+            ours = next(v for node, v in on_node.items() if node != a_node)
+            async with aiohttp.ClientSession() as http:
+                # A volunteer whose node engine B drives, with their page's WebSocket on
+                # engine A's web; and B's subscribers of the session engine A drives.
+                url = f"{a_url}/api/session/events?token={tokens[ours.session.id]}"
+                async with http.ws_connect(url) as socket:
+                    with b.notifier.session_events(theirs.session.id) as events_here:
+                        for volunteer in volunteers:
+                            await b.volunteers.start_calling(volunteer.session.id)
+                        for volunteer in volunteers:
+                            await volunteer.wait_state(SessionState.TALKING, timeout=30)
+                        states = []
+                        while not events_here.empty():
+                            states.append(events_here.get_nowait().get("state"))
+                        assert "talking" in states, states
+                    on_a: list[object] = []
+                    async with asyncio.timeout(5):
+                        while "talking" not in on_a:
+                            message = await socket.receive_json()
+                            on_a.append(message.get("state"))
             session = await theirs.refresh()
             assert session.attempt_id is not None and session.bridge_id is not None
             attempt = await b.store.get_attempt(session.attempt_id)
