@@ -94,11 +94,20 @@ class Engine:
             return None
         return bool(self.nodes) and all(n.ari.connected for n in self.nodes.values())
 
-    def engines_view(self) -> dict[str, object]:
-        """This engine's id and the nodes it drives, for /api/health (empty: one engine)."""
+    async def engines_view(self) -> dict[str, object]:
+        """This engine's id, the nodes it drives and every engine on the database as the
+        engines table says, for /api/health (empty: one engine)."""
         if self.cluster is None:
             return {}
-        return {"engine_id": self.cluster.me.engine_id, "owns": sorted(self.cluster.owned)}
+        views = await self.cluster.engines(self.store)
+        return {
+            "engine_id": self.cluster.me.engine_id,
+            "owns": sorted(self.cluster.owned),
+            "engines": [
+                {"engine_id": view.engine_id, "alive": view.alive, "nodes": list(view.nodes)}
+                for view in views
+            ],
+        }
 
     def node_health(self) -> dict[str, bool]:
         """Each named node: healthy (ARI events connected, trunk up) or not; a configured

@@ -26,7 +26,7 @@ async def health(request: web.Request) -> web.Response:
     of several engines (PostgreSQL): also its id and the nodes it drives, under "engine"."""
     engine = engine_of(request)
     nodes = engine.node_health()
-    cluster = engine.engines_view()
+    cluster = await engine.engines_view()
     if cluster:
         # One of several engines: it reports the nodes it drives now; owning none (the
         # others drive them all) is healthy too.

@@ -21,13 +21,20 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engine.cluster.bus import PgBus
-from engine.cluster.engines import EngineIdentity
+from engine.cluster.engines import (
+    STALE_AFTER_S,
+    EngineIdentity,
+    EngineView,
+    engine_views,
+    read_engines,
+)
 from engine.cluster.leases import LeaseSettings, NodeLeases
 from engine.cluster.relay import NotifierRelay, RelayOutbox
 from engine.cluster.remote import Handler, NodeActions, RemoteCalls
 from engine.models import EndReason, Session
 from engine.notifier import Notifier
 from engine.store.base import Store
+from engine.store.postgresql.store import PostgresStore
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +127,14 @@ class Cluster:
     @property
     def owned(self) -> frozenset[str]:
         return self.leases.owned
+
+    async def engines(self, store: Store) -> list[EngineView]:
+        """Every engine on the database (the engines table), live ones first; none when the
+        store is not PostgreSQL."""
+        if not isinstance(store, PostgresStore):
+            return []
+        async with store.pool.connection() as conn:
+            return engine_views(await read_engines(conn), STALE_AFTER_S)
 
 
 @contextlib.asynccontextmanager

@@ -169,6 +169,18 @@ async def test_a_killed_engine_s_node_is_taken_over_and_its_bridged_call_goes_on
             (a_node,) = a_engine["owns"]
             assert a_engine["engine_id"] == "engine-a" and a_node not in b.cluster.owned
 
+            async def table_agrees() -> bool:
+                """A's /api/health lists both engines alive with the nodes each drives."""
+                listed = (await health(a_url))["engine"]
+                assert isinstance(listed, dict) and b.cluster is not None
+                engines = {e["engine_id"]: (e["alive"], e["nodes"]) for e in listed["engines"]}
+                return engines == {
+                    "engine-a": (True, [a_node]),
+                    "engine-b": (True, sorted(b.cluster.owned)),
+                }
+
+            await wait_until(table_agrees, timeout=5, what="the engines table to agree")
+
             await asyncio.gather(*(v.call_in(pbx_pair, bed_carrier) for v in volunteers))
             on_node = {(await v.refresh()).node: v for v in volunteers}
             assert set(on_node) == set(NODES), on_node  # Kamailio spread them
