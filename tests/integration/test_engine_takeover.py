@@ -135,6 +135,22 @@ async def bridged(ari: AriClient, bridge_id: str, channels: set[str]) -> bool:
     return channels <= held.get(bridge_id, set())
 
 
+async def call_of(engine: Engine, volunteer: SimVolunteer) -> tuple[str, str, set[str]]:
+    """The talking volunteer's node, bridge and the two channels in it."""
+    session = await volunteer.refresh()
+    assert session.attempt_id is not None and session.bridge_id is not None
+    attempt = await engine.store.get_attempt(session.attempt_id)
+    return session.node, session.bridge_id, {attempt.channel_id or "", session.channel_id or ""}
+
+
+async def holds(where: Bed, node: str, bridge_id: str, channels: set[str]) -> bool:
+    """Whether the bridge on ``node`` holds ``channels``, asked of the node's ARI directly."""
+    spec = where.nodes[node].dialer.spec
+    watch = AriSettings(spec.ari_url, spec.ari_user, spec.ari_password, "takeover-watch")
+    async with AriClient.connect(watch) as ari:
+        return await bridged(ari, bridge_id, channels)
+
+
 async def test_a_killed_engine_s_node_is_taken_over_and_its_bridged_call_goes_on(
     pbx_pair: PbxPair,
     bed: Bed,  # noqa: F811
@@ -230,15 +246,33 @@ async def test_a_killed_engine_s_node_is_taken_over_and_its_bridged_call_goes_on
                 assert await bridged(ari, session.bridge_id, call)
                 assert (await theirs.refresh()).state == SessionState.TALKING
 
-        # Results posted afterwards, on engine B, are kept.
-        for volunteer in volunteers:
-            current = await volunteer.refresh()
-            if current.state == SessionState.TALKING:
+        # A new engine starts: B hands it a node, with its talking call, without hanging up;
+        # the new owner adopts the call and B's web actions on it go to that engine.
+        talking = {v.session.id: await call_of(b, v) for v in volunteers}
+        with engine_process(bed, postgres_dsn, "engine-c", f"{tmp_path}/engine-c.log") as (
+            _,
+            c_url,
+        ):
+
+            async def handed_over() -> bool:
+                engine_c = (await health(c_url))["engine"]
+                assert isinstance(engine_c, dict)
+                return b.cluster is not None and len(b.cluster.owned) == len(engine_c["owns"]) == 1
+
+            await wait_until(handed_over, timeout=15, what="engine B to hand a node to engine C")
+            await asyncio.sleep(1)
+            for node, bridge_id, channels in talking.values():
+                assert await holds(bed, node, bridge_id, channels), (node, bridge_id)
+            # Results posted afterwards, on engine B, are kept; ending the call on the node
+            # engine C drives goes through C.
+            for volunteer in volunteers:
+                current = await volunteer.refresh()
+                assert current.state == SessionState.TALKING
                 await b.volunteers.end_call(current.id)
-            await volunteer.wait_state(SessionState.WRAP_UP, timeout=15)
-            await b.volunteers.submit_result(
-                current.id, "talked", {"support": "yes"}, "", then=AfterResult.PAUSE
-            )
+                await volunteer.wait_state(SessionState.WRAP_UP, timeout=15)
+                await b.volunteers.submit_result(
+                    current.id, "talked", {"support": "yes"}, "", then=AfterResult.PAUSE
+                )
         results = "".join([c async for c in b.operators.results_csv("test", campaign.id)])
         assert results.count("\n") == len(volunteers) + 1, results
 
