@@ -6,7 +6,9 @@
 Without ARI settings (unit tests, `phonebank import`) it runs the services alone. With
 ``nodes`` (``[[nodes]]``, issue 16) it drives several dialer nodes, one NodeRuntime each
 (engine/nodes/): sessions record their node and NodeRouter sends every request about a
-session to it; nodes can be attached and detached while running.
+session to it; nodes can be attached and detached while running. With a PostgreSQL store
+and ``[[nodes]]`` it is one of several engines (engine/cluster/wiring.py): it drives the
+nodes whose leases it wins, and hands the others' sessions' requests to them.
 """
 
 from __future__ import annotations
@@ -269,7 +271,8 @@ class Engine:
             list(by_name),
             self.notifier,
             outbox,
-            lambda: (self.store, router),
+            self.store,
+            router,
             on_won,
             on_lost,
         ) as cluster:

@@ -144,20 +144,21 @@ async def clustered(
     nodes: Sequence[str],
     notifier: Notifier,
     outbox: RelayOutbox,
-    local: Callable[[], tuple[Store, LocalNodeActions]],
+    store: Store,
+    local: LocalNodeActions,
     on_won: Callable[[str], Awaitable[None]],
     on_lost: Callable[[str], Awaitable[None]],
     settings: LeaseSettings | None = None,
     first_tick_s: float = 10.0,
 ) -> AsyncIterator[Cluster]:
-    """Run the bus, the relay, the node actions and the leases; yield once the leases have
+    """Run the bus, the relay, the node actions (done by ``local``, this engine's
+    NodeRouter) and the leases; yield once the leases have
     had their first tick (the free nodes won and attached), at most ``first_tick_s``. On
     exit the leases give up every node (``on_lost``) and the rest stops."""
     bus = PgBus(dsn, me.engine_id)
     leases = NodeLeases(dsn, me, nodes, on_won, on_lost, settings=settings or LeaseSettings())
-    store, actions = local()
     calls = RemoteCalls(bus)
-    served = NodeActions(bus, lambda: leases.owned, node_action_handlers(store, actions))
+    served = NodeActions(bus, lambda: leases.owned, node_action_handlers(store, local))
     relay = NotifierRelay(bus, notifier, outbox)
     tasks = [
         asyncio.create_task(bus.run(), name="cluster bus"),
