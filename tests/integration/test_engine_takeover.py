@@ -249,6 +249,7 @@ async def test_a_killed_engine_s_node_is_taken_over_and_its_bridged_call_goes_on
         # A new engine starts: B hands it a node, with its talking call, without hanging up;
         # the new owner adopts the call and B's web actions on it go to that engine.
         talking = {v.session.id: await call_of(b, v) for v in volunteers}
+        started = time.monotonic()
         with engine_process(bed, postgres_dsn, "engine-c", f"{tmp_path}/engine-c.log") as (
             _,
             c_url,
@@ -260,6 +261,8 @@ async def test_a_killed_engine_s_node_is_taken_over_and_its_bridged_call_goes_on
                 return b.cluster is not None and len(b.cluster.owned) == len(engine_c["owns"]) == 1
 
             await wait_until(handed_over, timeout=15, what="engine B to hand a node to engine C")
+            took = time.monotonic() - started
+            print(f"engine C started: handed a node with a talking call {took:.1f} s after")
             await asyncio.sleep(1)
             for node, bridge_id, channels in talking.values():
                 assert await holds(bed, node, bridge_id, channels), (node, bridge_id)
