@@ -6,7 +6,9 @@
 Without ARI settings (unit tests, `phonebank import`) it runs the services alone. With
 ``nodes`` (``[[nodes]]``, issue 16) it drives several dialer nodes, one NodeRuntime each
 (engine/nodes/): sessions record their node and NodeRouter sends every request about a
-session to it; nodes can be attached and detached while running.
+session to it; nodes can be attached and detached while running. With a PostgreSQL store
+and ``[[nodes]]`` it is one of several engines (engine/cluster/wiring.py): it drives the
+nodes whose leases it wins, and hands the others' sessions' requests to them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from typing import cast
 from engine.ari.client import AriSettings
 from engine.audio.sounds import SoundLibrary
 from engine.clock import utc_now
+from engine.cluster.engines import this_engine
+from engine.cluster.relay import RelayOutbox
+from engine.cluster.wiring import Cluster, clustered
 from engine.config import Config
 from engine.dialer.idle_watch import IdleWatch
 from engine.dialer.loop import Dialer
@@ -40,7 +45,7 @@ from engine.security.password_hasher import PasswordHasher
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.service import VolunteerService
 from engine.store.base import Store
-from engine.store.open import open_store
+from engine.store.open import backend_of, open_store
 from engine.telephony.runtime import Telephony
 from engine.time_zone import campaign_zone
 
@@ -60,6 +65,9 @@ class Engine:
     router: NodeRouter | None = None
     """The attached dialer nodes (None: no PBX: unit tests, `phonebank import`)."""
     shared: NodeShared | None = None
+    cluster: Cluster | None = None
+    """With a PostgreSQL store and ``[[nodes]]``: this engine among the others (the nodes it
+    owns now; engine/cluster/wiring.py). None: it drives every node itself."""
     _detach: dict[str | None, contextlib.AsyncExitStack] = field(default_factory=dict)
 
     @property
@@ -88,12 +96,29 @@ class Engine:
             return None
         return bool(self.nodes) and all(n.ari.connected for n in self.nodes.values())
 
+    async def engines_view(self) -> dict[str, object]:
+        """This engine's id, the nodes it drives and every engine on the database as the
+        engines table says, for /api/health (empty: one engine)."""
+        if self.cluster is None:
+            return {}
+        views = await self.cluster.engines(self.store)
+        return {
+            "engine_id": self.cluster.me.engine_id,
+            "owns": sorted(self.cluster.owned),
+            "engines": [
+                {"engine_id": view.engine_id, "alive": view.alive, "nodes": list(view.nodes)}
+                for view in views
+            ],
+        }
+
     def node_health(self) -> dict[str, bool]:
         """Each named node: healthy (ARI events connected, trunk up) or not; a configured
         node that is not attached (unreachable at start, or detached) is not."""
         if self.router is None:
             return {}
         configured = {} if self.shared is None else dict.fromkeys(self.shared.node_names, False)
+        if self.cluster is not None:  # the nodes other engines drive are theirs to report
+            configured = {}
         return configured | self.router.health()
 
     async def attach(self, spec: NodeSpec) -> NodeRuntime:
@@ -133,7 +158,10 @@ class Engine:
         started = utc_now()
         own_store = store is None
         store = store or await open_store(cfg.engine.database)
-        notifier = Notifier()
+        named_nodes = [spec for spec in nodes or () if spec.name is not None]
+        several = bool(named_nodes) and backend_of(cfg.engine.database) == "postgresql"
+        outbox = RelayOutbox() if several else None
+        notifier = Notifier(None if outbox is None else outbox.put)
         metrics = EngineMetrics(store)
         loop_lag = asyncio.create_task(metrics.loop_lag.run(), name="event-loop lag")
         hasher = PasswordHasher(cfg.logins.hash_workers or None)
@@ -187,6 +215,11 @@ class Engine:
             if collector is not None:
                 metrics.registry.register(collector)
             try:
+                if outbox is not None:
+                    async with engine._clustered(cfg, named_nodes, outbox) as cluster:
+                        engine.cluster = cluster
+                        yield engine
+                    return
                 for spec in nodes:
                     try:
                         await engine.attach(spec)
@@ -213,6 +246,41 @@ class Engine:
             hasher.close()
             if own_store:
                 await store.close()
+
+    @contextlib.asynccontextmanager
+    async def _clustered(
+        self, cfg: Config, specs: Sequence[NodeSpec], outbox: RelayOutbox
+    ) -> AsyncIterator[Cluster]:
+        """Own nodes by lease among the engines on this PostgreSQL database: each node won is
+        attached (adopting its calls, re-arming its sessions), each lost is detached."""
+        assert self.router is not None
+        by_name = {spec.name: spec for spec in specs if spec.name is not None}
+        router = self.router
+
+        async def on_won(name: str) -> None:
+            await self.attach(by_name[name])
+            await self.sessions.recover(node=name)
+
+        async def on_lost(name: str) -> None:
+            await self.detach(name)
+
+        me = this_engine(cfg.engine.engine_id or None)
+        async with clustered(
+            str(cfg.engine.database),
+            me,
+            list(by_name),
+            self.notifier,
+            outbox,
+            self.store,
+            router,
+            on_won,
+            on_lost,
+        ) as cluster:
+            router.remote = cluster.remote
+            try:
+                yield cluster
+            finally:
+                router.remote = None
 
 
 class _NoTelephony:

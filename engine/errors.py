@@ -59,3 +59,11 @@ class RateLimited(PhonebankError):
 
 class NotAllowed(PhonebankError):
     """The action does not fit the session's current state (e.g. a result with no call)."""
+
+
+class ClusterUnavailable(PhonebankError):
+    """The other engines cannot be reached (the database behind the event bus is down)."""
+
+
+class RemoteCallFailed(PhonebankError):
+    """The engine that drives a node did not answer in time, or failed to do the action."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict
 
 log = logging.getLogger(__name__)
@@ -143,17 +145,35 @@ Payload = (
 """Every declared payload the engine publishes."""
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One published event and who gets it: the campaign's dashboards and the listed sessions,
+    or ``everyone``. What a relay to other engines sends (engine/cluster/relay.py)."""
+
+    event: Event
+    campaign_id: int | None = None
+    session_ids: tuple[int, ...] = ()
+    everyone: bool = False
+
+
+Outbox = Callable[[Delivery], None]
+"""Where a Notifier also sends what is published here (to the other engines); never blocks."""
+
+
 class Notifier:
-    def __init__(self) -> None:
+    def __init__(self, outbox: Outbox | None = None) -> None:
+        """``outbox``: given every delivery published here (not those ``deliver`` hands in)."""
         self._sessions: dict[int, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._campaigns: dict[int, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._outbox = outbox
 
     def publish(self, campaign_id: int, session_id: int | None, event: Payload) -> None:
         """Send ``event`` to the session's subscribers and the campaign's dashboards.
 
         Adds ``sent_at`` (epoch seconds) so clients can measure delivery latency.
         """
-        self._send(campaign_id, session_id, {**event, "sent_at": time.time()})
+        sessions = () if session_id is None else (session_id,)
+        self._publish(Delivery({**event, "sent_at": time.time()}, campaign_id, sessions))
 
     def publish_card(
         self, campaign_id: int, header: VoterCardHeader, card: Mapping[str, Any]
@@ -161,41 +181,40 @@ class Notifier:
         """Send a voter card (``header`` then the card's fields) to the session named in the
         header and the campaign's dashboards."""
         event = {**header, **card, "sent_at": time.time()}
-        self._send(campaign_id, header["session_id"], event)
-
-    def _send(self, campaign_id: int, session_id: int | None, event: Event) -> None:
-        queues = list(self._campaigns.get(campaign_id, ()))
-        if session_id is not None:
-            queues += self._sessions.get(session_id, ())
-        for queue in queues:
-            if queue.full():
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-            queue.put_nowait(event)
+        self._publish(Delivery(event, campaign_id, (header["session_id"],)))
 
     def publish_to_sessions(
         self, campaign_id: int, session_ids: Iterable[int], event: Payload
     ) -> None:
         """Send ``event`` to the campaign's dashboards once and to each of ``session_ids``."""
         stamped: Event = {**event, "sent_at": time.time()}
-        self._send(campaign_id, None, stamped)
-        for session_id in session_ids:
-            for queue in list(self._sessions.get(session_id, ())):
-                if queue.full():
-                    with contextlib.suppress(asyncio.QueueEmpty):
-                        queue.get_nowait()
-                queue.put_nowait(stamped)
+        self._publish(Delivery(stamped, campaign_id, tuple(session_ids)))
 
     def broadcast(self, event: Payload) -> None:
         """Send ``event`` to every subscriber: every session's page and every dashboard."""
-        stamped: Event = {**event, "sent_at": time.time()}
-        for table in (self._sessions, self._campaigns):
-            for queues in table.values():
-                for queue in queues:
-                    if queue.full():
-                        with contextlib.suppress(asyncio.QueueEmpty):
-                            queue.get_nowait()
-                    queue.put_nowait(stamped)
+        self._publish(Delivery({**event, "sent_at": time.time()}, everyone=True))
+
+    def deliver(self, delivery: Delivery) -> None:
+        """Hand a delivery published by another engine to this process's subscribers (it
+        does not go to the outbox: nothing is echoed back)."""
+        if delivery.everyone:
+            tables = itertools.chain(self._sessions.values(), self._campaigns.values())
+            queues = list(itertools.chain.from_iterable(tables))
+        else:
+            campaign = delivery.campaign_id
+            queues = [] if campaign is None else list(self._campaigns.get(campaign, ()))
+            for session_id in delivery.session_ids:
+                queues += self._sessions.get(session_id, ())
+        for queue in queues:
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(delivery.event)
+
+    def _publish(self, delivery: Delivery) -> None:
+        self.deliver(delivery)
+        if self._outbox is not None:
+            self._outbox(delivery)
 
     @contextlib.contextmanager
     def session_events(self, session_id: int) -> Iterator[asyncio.Queue[Event]]:

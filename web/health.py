@@ -22,9 +22,17 @@ NODES_DOWN = (
 async def health(request: web.Request) -> web.Response:
     """Anonymous: 200 while serving with ARI connected (or with no PBX attached), 503 while
     ARI is disconnected. With several dialer nodes: each node's health under "nodes"; 200
-    ("ok", or "degraded" while some node is unhealthy) while one node is healthy, else 503."""
+    ("ok", or "degraded" while some node is unhealthy) while one node is healthy, else 503. One
+    of several engines (PostgreSQL): also its id and the nodes it drives, under "engine"."""
     engine = engine_of(request)
     nodes = engine.node_health()
+    cluster = await engine.engines_view()
+    if cluster:
+        # One of several engines: it reports the nodes it drives now; owning none (the
+        # others drive them all) is healthy too.
+        states = {name: "healthy" if ok else "unhealthy" for name, ok in nodes.items()}
+        status = "ok" if all(nodes.values()) else "degraded"
+        return web.json_response({"status": status, "nodes": states, "engine": cluster})
     if nodes:
         states = {name: "healthy" if ok else "unhealthy" for name, ok in nodes.items()}
         if all(nodes.values()):

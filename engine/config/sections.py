@@ -94,6 +94,9 @@ class EngineConfig:
     trunk: str = ""
     """PJSIP endpoint outbound calls go through; empty: 'trunk' when a real carrier is
     configured ([trunk] host), else 'carrier' (the simulator)."""
+    engine_id: str = ""
+    """This engine's name among several on one PostgreSQL database (the engines table, the
+    node leases, /api/health); empty: host-pid."""
 
 
 AmdEngine = Literal["app_amd", "streaming"]

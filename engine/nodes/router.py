@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from engine.errors import AriUnavailable
+from engine.errors import AriUnavailable, RemoteCallFailed
 from engine.models import EndReason, Session
 from engine.notifier import DialingView
 from engine.sessions.control import BrowserLogin
@@ -69,6 +69,18 @@ class RoutedNode(Protocol):
     def load(self) -> NodeLoad: ...
 
 
+class RemoteNode(Protocol):
+    """The way to a session's node that another engine drives (engine/cluster/wiring.py)."""
+
+    async def end_call(self, session: Session) -> None: ...
+
+    async def release_session(self, session: Session, reason: EndReason) -> None: ...
+
+    async def place_preview_call(self, session: Session) -> str | None: ...
+
+    async def release_preview(self, session: Session) -> bool: ...
+
+
 class NodeRouter:
     """CallControl, PreviewControl, Waker and PhoneRelease over the attached nodes."""
 
@@ -77,6 +89,15 @@ class NodeRouter:
         self.nodes: dict[str | None, RoutedNode] = {}
         """The attached nodes by name (None: the only node); the engine attaches and
         detaches them."""
+        self.remote: RemoteNode | None = None
+        """With several engines: a session whose node is not attached here is served by the
+        engine that drives it."""
+
+    def _remote_for(self, session: Session) -> RemoteNode | None:
+        """The other engines, when the session's named node is not attached here."""
+        if self.remote is None or not session.node or None in self.nodes:
+            return None
+        return None if session.node in self.nodes else self.remote
 
     def node_of(self, session: Session) -> RoutedNode | None:
         """The node the session lives on: its recorded node if attached, else the only,
@@ -95,6 +116,13 @@ class NodeRouter:
 
     async def release_session(self, session: Session, reason: EndReason) -> None:
         node = self.node_of(session)
+        remote = self._remote_for(session)
+        if remote is not None:
+            try:
+                await remote.release_session(session, reason)
+            except RemoteCallFailed as error:  # its new owner's recovery settles the legs
+                log.warning("session %d: release on node %s: %s", session.id, session.node, error)
+            return
         if node is None:
             log.info(
                 "session %d: its node %r is gone; nothing to release", session.id, session.node
@@ -105,7 +133,10 @@ class NodeRouter:
     # --- CallControl ---------------------------------------------------------------------
     async def end_call(self, session: Session) -> None:
         node = self.node_of(session)
-        if node is not None:
+        remote = self._remote_for(session)
+        if remote is not None:
+            await remote.end_call(session)
+        elif node is not None:
             await node.telephony.end_call(session)
 
     async def open_browser_audio(self, session: Session) -> None:
@@ -141,12 +172,18 @@ class NodeRouter:
     # --- PreviewControl ------------------------------------------------------------------
     async def place_preview_call(self, session: Session) -> str | None:
         node = self.node_of(session)
+        remote = self._remote_for(session)
+        if remote is not None:
+            return await remote.place_preview_call(session)
         if node is None:
             raise AriUnavailable(f"the dialer node of session {session.id} is gone")
         return await node.telephony.place_preview_call(session)
 
     async def release_preview(self, session: Session) -> bool:
         node = self.node_of(session)
+        remote = self._remote_for(session)
+        if remote is not None:
+            return await remote.release_preview(session)
         return True if node is None else await node.telephony.release_preview(session)
 
     # --- operators -----------------------------------------------------------------------

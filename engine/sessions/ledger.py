@@ -280,11 +280,14 @@ class SessionLedger:
             first_name = (await self.store.get_voter(attempt.voter_id)).first_name
         return missed_message(first_name, saved)
 
-    async def recover(self) -> None:
+    async def recover(self, node: str | None = None) -> None:
         """After a restart: re-arm wrap-up deadlines (expired ones pass now); keep the drafts
         of calls whose wrap-up is over; a session left ready without a phone (by an older
-        version) waits for its phone."""
+        version) waits for its phone. ``node``: only the sessions on that node (an engine
+        taking it over from another)."""
         for session in await self.store.live_sessions():
+            if node is not None and session.node != node:
+                continue
             if session.state == SessionState.READY and session.channel_id is None:
                 await self.transition(session, SessionEvent.PHONE_DROPPED)
             elif session.state == SessionState.WRAP_UP and session.wrapup_deadline:
@@ -294,6 +297,8 @@ class SessionLedger:
                 await self.transition(session, SessionEvent.PREVIEW_RELEASED)
         for draft in await self.store.open_drafts():
             owner = await self.store.get_session(draft.session_id)
+            if node is not None and owner.node != node:
+                continue
             in_call = owner.state in (SessionState.TALKING, SessionState.WRAP_UP)
             if not (in_call and owner.attempt_id == draft.attempt_id):
                 await keep_draft(self.store, owner, draft.attempt_id, self.clock())

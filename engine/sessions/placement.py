@@ -25,6 +25,12 @@ def node_channel_id(node: str | None, channel_id: str) -> str:
     return channel_id if node is None else f"{node}.{channel_id}"
 
 
+def local_channel_id(node: str | None, channel_id: str) -> str:
+    """The id node_channel_id was given: ``channel_id`` without its ``<node>.`` prefix."""
+    prefix = f"{node}."
+    return channel_id[len(prefix) :] if node and channel_id.startswith(prefix) else channel_id
+
+
 def channel_on_node(node: str | None, channel_id: str | None) -> bool:
     """Whether a channel id made by node_channel_id belongs to ``node``."""
     return node is None or (channel_id or "").startswith(f"{node}.")

@@ -32,7 +32,7 @@ from engine.clock import utc_now
 from engine.errors import AriError, AriNotFound
 from engine.models import Attempt, CallState, SessionState
 from engine.sessions.ledger import SessionLedger
-from engine.sessions.placement import channel_on_node, on_node
+from engine.sessions.placement import channel_on_node, local_channel_id, on_node
 from engine.store.base import Store
 from engine.telephony.phone_legs import PhoneLegs
 from engine.telephony.softphone import Softphones
@@ -215,7 +215,7 @@ class PbxRecovery:
         """Carry on with an automatic call that outlived the engine: one still ringing or in
         answering-machine detection, or one connected to a volunteer whose phone is still
         there. False when the call cannot be carried on."""
-        if not (attempt.channel_id or "").startswith("call-"):
+        if not local_channel_id(self.node, attempt.channel_id or "").startswith("call-"):
             return False
         session_id = None
         if attempt.state == CallState.CONNECTED and attempt.session_id is not None:

@@ -10,6 +10,7 @@ from engine.sessions.placement import (
     NodeLoad,
     channel_on_node,
     choose_node,
+    local_channel_id,
     node_channel_id,
     on_node,
 )
@@ -58,3 +59,9 @@ def test_channel_ids_carry_their_node_so_a_node_adopts_only_its_own_calls() -> N
     assert not channel_on_node("node2", made)
     assert not channel_on_node("node1", None)
     assert channel_on_node(None, "call-7-ab") and channel_on_node(None, None)
+
+
+def test_a_node_s_channel_id_without_its_prefix_is_the_id_it_was_made_from() -> None:
+    assert local_channel_id("node1", node_channel_id("node1", "call-7-ab")) == "call-7-ab"
+    assert local_channel_id(None, "call-7-ab") == "call-7-ab"
+    assert local_channel_id("node1", "node2.call-7-ab") == "node2.call-7-ab"  # not its own

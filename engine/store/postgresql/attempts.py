@@ -8,6 +8,7 @@ from typing import Unpack
 from engine.models import Attempt, CallOutcome
 from engine.store.base import HourCount
 from engine.store.changes import AttemptChanges
+from engine.store.live_answer_counts import counted_from
 from engine.store.postgresql.base import PostgresBase, update_row
 from engine.store.postgresql.rows import aware, decode, utc
 
@@ -19,6 +20,22 @@ SELECT outcome, amd_verdict FROM attempts
 WHERE campaign_id = %(campaign)s AND ended_at IS NULL AND amd_at >= %(since)s"""
 """The attempts that count for statistics since: those that ended since, and live answers
 still on the line whose answering-machine-detection verdict (amd_at) came since."""
+
+_ABANDON_COUNTS = """
+SELECT coalesce(sum(live), 0)::bigint AS live, coalesce(sum(abandoned), 0)::bigint AS abandoned
+FROM (
+    SELECT live_answers AS live, abandons AS abandoned FROM live_answer_counts
+    WHERE campaign_id = %(campaign)s AND hour >= %(until)s
+    UNION ALL
+    SELECT 1, (outcome = %(abandoned)s)::integer FROM (
+        SELECT outcome, amd_verdict FROM attempts
+        WHERE campaign_id = %(campaign)s AND ended_at >= %(since)s AND ended_at < %(until)s
+        UNION ALL
+        SELECT outcome, amd_verdict FROM attempts
+        WHERE campaign_id = %(campaign)s AND ended_at IS NULL AND amd_at >= %(since)s
+          AND amd_at < %(until)s) AS w
+    WHERE outcome IN (%(contact)s, %(abandoned)s) AND amd_verdict <> '') AS counted"""
+"""The counters' whole hours from %(until)s, and the attempts from %(since)s until then."""
 
 _BY_HOUR = """
 SELECT date_trunc('hour', at) AS hour, count(*) AS attempts,
@@ -71,14 +88,14 @@ class AttemptsMixin(PostgresBase):
         """(abandoned, live answers) since ``since``: live answers are automatic calls (with
         an AMD verdict; preview calls placed by a volunteer cannot be abandoned) whose outcome
         is CONTACT or ABANDONED. An attempt counts from when it ended or, if still on the
-        line, from its AMD verdict (amd_at)."""
+        line, from its AMD verdict (amd_at). Whole hours come from live_answer_counts, the
+        part of an hour before them from the attempts (engine/store/live_answer_counts.py)."""
         row = await self._one(
-            "SELECT count(*) AS live, count(*) FILTER (WHERE outcome = %(abandoned)s) AS abandoned"
-            f" FROM ({_WINDOW}) AS w WHERE outcome IN (%(contact)s, %(abandoned)s)"
-            " AND amd_verdict <> ''",
+            _ABANDON_COUNTS,
             {
                 "campaign": campaign_id,
                 "since": aware(since),
+                "until": counted_from(since),
                 "abandoned": CallOutcome.ABANDONED.value,
                 "contact": CallOutcome.CONTACT.value,
             },

@@ -13,6 +13,8 @@ from datetime import datetime
 
 from engine.errors import SetupError
 from engine.store.postgresql.base import Connection, fetch_one
+from engine.store.postgresql.budget_schema import V6_LIVE_ANSWER_COUNTS
+from engine.store.postgresql.cluster_schema import V5_CLUSTER
 from engine.store.postgresql.rows import aware
 from engine.store.postgresql.schema import V1_SCHEMA
 
@@ -37,7 +39,14 @@ V4_HALF_HOUR_GUARD = """
 ALTER TABLE campaigns ADD COLUMN half_hour_guard boolean NOT NULL DEFAULT false;
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_SCHEMA, V2_NODES, V3_STREAMING_AMD, V4_HALF_HOUR_GUARD)
+MIGRATIONS: tuple[str, ...] = (
+    V1_SCHEMA,
+    V2_NODES,
+    V3_STREAMING_AMD,
+    V4_HALF_HOUR_GUARD,
+    V5_CLUSTER,
+    V6_LIVE_ANSWER_COUNTS,
+)
 
 LOCK_KEY = 0x70686F6E  # 'phon': the advisory lock migrations hold
 """pg_advisory_xact_lock key: one migrating engine at a time per database."""

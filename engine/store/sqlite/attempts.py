@@ -8,6 +8,7 @@ from typing import Unpack
 from engine.models import Attempt, CallOutcome
 from engine.store.base import HourCount
 from engine.store.changes import AttemptChanges
+from engine.store.live_answer_counts import counted_from
 from engine.store.sqlite.base import SqliteBase
 from engine.store.sqlite.rows import decode, to_iso
 from engine.store.sqlite.worker import on_worker
@@ -22,6 +23,22 @@ WHERE campaign_id = :campaign AND ended_at IS NULL AND amd_at >= :since"""
 answers still on the line whose answering-machine-detection verdict (amd_at) came since. Two
 ranges of the index attempts_campaign_window (which holds outcome and amd_verdict too), so
 only the window is read, never the campaign's whole history."""
+
+
+_ABANDON_COUNTS = """
+SELECT coalesce(sum(live), 0) AS live, coalesce(sum(abandoned), 0) AS abandoned FROM (
+    SELECT live_answers AS live, abandons AS abandoned FROM live_answer_counts
+    WHERE campaign_id = :campaign AND hour >= :first_hour
+    UNION ALL
+    SELECT 1, outcome = :abandoned FROM (
+        SELECT outcome, amd_verdict FROM attempts
+        WHERE campaign_id = :campaign AND ended_at >= :since AND ended_at < :until
+        UNION ALL
+        SELECT outcome, amd_verdict FROM attempts
+        WHERE campaign_id = :campaign AND ended_at IS NULL AND amd_at >= :since
+          AND amd_at < :until)
+    WHERE outcome IN (:contact, :abandoned) AND amd_verdict != '')"""
+"""The counters' whole hours from :first_hour, and the attempts from :since until then."""
 
 
 _BY_HOUR = """
@@ -76,17 +93,18 @@ class AttemptsMixin(SqliteBase):
         """(abandoned, live answers) since ``since``: live answers are automatic calls (with
         an AMD verdict; preview calls placed by a volunteer cannot be abandoned) whose outcome
         is CONTACT or ABANDONED. An attempt counts from when it ended or, if still on the
-        line, from its AMD verdict (amd_at)."""
-        row = self._one(
-            "SELECT count(*) AS live, coalesce(sum(outcome = :abandoned), 0) AS abandoned "
-            f"FROM ({_WINDOW}) WHERE outcome IN (:contact, :abandoned) AND amd_verdict != ''",
-            {
-                "campaign": campaign_id,
-                "since": to_iso(since),
-                "abandoned": CallOutcome.ABANDONED.value,
-                "contact": CallOutcome.CONTACT.value,
-            },
-        )
+        line, from its AMD verdict (amd_at). Whole hours come from live_answer_counts, the
+        part of an hour before them from the attempts (engine/store/live_answer_counts.py)."""
+        first_hour = counted_from(since)
+        params = {
+            "campaign": campaign_id,
+            "since": to_iso(since),
+            "until": to_iso(first_hour),
+            "first_hour": to_iso(first_hour)[:13],
+            "abandoned": CallOutcome.ABANDONED.value,
+            "contact": CallOutcome.CONTACT.value,
+        }
+        row = self._one(_ABANDON_COUNTS, params)
         assert row is not None
         return row["abandoned"], row["live"]
 

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from engine.errors import SetupError
 from engine.store.sqlite.base import immediate
+from engine.store.sqlite.budget_schema import V8_LIVE_ANSWER_COUNTS
 from engine.store.sqlite.rows import to_iso
 
 Migration = str | Callable[[Database], None]
@@ -249,6 +250,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V5_NODES,
     _V6_STREAMING_AMD,
     _V7_HALF_HOUR_GUARD,
+    V8_LIVE_ANSWER_COUNTS,
 )
 
 
