@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -24,16 +25,22 @@ class CarrierPorts:
     http: int
 
 
-def pick_carrier_ports(cfg: PbxConfig) -> CarrierPorts:
-    """The simulator's SIP and ARI ports (configured, or free ones). Raises SetupError."""
+def pick_carrier_ports(cfg: PbxConfig, used: AbstractSet[int] = frozenset()) -> CarrierPorts:
+    """The simulator's SIP and ARI ports (configured, or free ones outside ``used``: ports
+    already picked for what is not listening yet). Raises SetupError."""
     sip = pick_port(
-        socket.SOCK_DGRAM, cfg.carrier_sip_port, "carrier simulator's SIP", "pbx.carrier_sip_port"
+        socket.SOCK_DGRAM,
+        cfg.carrier_sip_port,
+        "carrier simulator's SIP",
+        "pbx.carrier_sip_port",
+        used,
     )
     http = pick_port(
         socket.SOCK_STREAM,
         cfg.carrier_http_port,
         "carrier simulator's ARI",
         "pbx.carrier_http_port",
+        used | {sip},
     )
     return CarrierPorts(sip, http)
 

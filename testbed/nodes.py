@@ -70,7 +70,7 @@ def start_carrier_behind(
     cfg = dataclasses.replace(cfg, carrier_sip_port=0, carrier_http_port=0)
     runtime = ensure_runtime(cfg)
     base = open_run_dir(cfg, runtime, tag, ("carrier",))
-    ports = pick_carrier_ports(cfg)
+    ports = pick_carrier_ports(cfg, avoid | {front_port})
     used = avoid | {front_port, ports.sip, ports.http}
     carrier = carrier_instance(
         runtime, base, ports, used, front_port, (pair.voices_dir, pair.voices)

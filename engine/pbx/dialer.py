@@ -53,11 +53,16 @@ def pick_dialer_ports(cfg: PbxConfig, used: set[int]) -> DialerPorts:
     Raises SetupError naming a configured port that is taken."""
     configured = rtp_port_range(cfg.dialer_rtp_ports)
     media = range(configured[0], configured[1] + 1) if configured else range(0)
+    taken = used.union(media)
     sip = pick_port(
-        socket.SOCK_DGRAM, cfg.dialer_sip_port, "dialer PBX's SIP", "pbx.dialer_sip_port", media
+        socket.SOCK_DGRAM, cfg.dialer_sip_port, "dialer PBX's SIP", "pbx.dialer_sip_port", taken
     )
     http = pick_port(
-        socket.SOCK_STREAM, cfg.dialer_http_port, "dialer PBX's ARI", "pbx.dialer_http_port", media
+        socket.SOCK_STREAM,
+        cfg.dialer_http_port,
+        "dialer PBX's ARI",
+        "pbx.dialer_http_port",
+        taken | {sip},
     )
     if configured is None:
         return DialerPorts(sip, http, pick_rtp_range(used | {sip, http}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 import socket
+from collections.abc import Container
 
 from engine.errors import SetupError
 
@@ -24,9 +25,10 @@ def port_free(port: int, kind: int, host: str = "127.0.0.1") -> bool:
 
 
 def pick_port(
-    kind: int, wanted: int = 0, what: str = "port", key: str = "", avoid: range = range(0)
+    kind: int, wanted: int = 0, what: str = "port", key: str = "", avoid: Container[int] = ()
 ) -> int:
-    """Return ``wanted`` if it is free, or any free port outside ``avoid`` when ``wanted`` is 0.
+    """Return ``wanted`` if it is free, or any free port outside ``avoid`` when ``wanted`` is 0
+    (``avoid``: ports picked for what is not listening yet, so free now but taken).
 
     Raises SetupError naming the port, what needs it and the config key to change.
     """
