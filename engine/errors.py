@@ -41,6 +41,12 @@ class Conflict(PhonebankError):
     """The change would break a uniqueness rule (a name or PIN already taken)."""
 
 
+class SessionMoved(Conflict):
+    """A session's state or phone changed between reading it and writing a change computed
+    from it (engine/sessions/ledger.py reads it again and applies its event to what it is
+    now)."""
+
+
 class InvalidInput(PhonebankError):
     """A request or file is malformed; the message says which field and why."""
 

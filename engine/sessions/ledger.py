@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from engine.errors import SessionMoved
 from engine.models import (
     Attempt,
     AudioMode,
@@ -45,6 +46,9 @@ from engine.store.base import Store
 from engine.voters.phone_display import format_phone
 
 log = logging.getLogger(__name__)
+
+_TRANSITION_TRIES = 5
+"""Reads of a session that moved under a transition before it gives up (SessionMoved)."""
 
 
 class Waker(Protocol):
@@ -84,10 +88,24 @@ class SessionLedger:
         self, session: Session, event: SessionEvent, *, note: str | None = None, **fields: Any
     ) -> Session:
         """Apply ``event`` (IllegalTransition if it does not fit), persist, publish (``note``:
-        a sentence shown instead of the state's usual message)."""
-        phone = fields.get("channel_id", session.channel_id) is not None
-        state = next_session_state(session.state, event, phone=phone)
-        updated = await self.store.update_session(session.id, state=state, **fields)
+        a sentence shown instead of the state's usual message).
+
+        The change is written only if the session is still as ``session`` was read: when
+        something else moved it meanwhile (the volunteer's Next racing their phone dropping,
+        or another engine), it is read again and ``event`` applied to what it is now, never
+        written over it — a saved wrap-up must not come back."""
+        for tries_left in reversed(range(_TRANSITION_TRIES)):
+            phone = fields.get("channel_id", session.channel_id) is not None
+            state = next_session_state(session.state, event, phone=phone)
+            try:
+                updated = await self.store.update_session(
+                    session.id, computed_from=session, state=state, **fields
+                )
+                break
+            except SessionMoved:
+                if not tries_left:
+                    raise
+                session = await self.store.get_session(session.id)
         if state != session.state:
             log.info("session %d: %s -[%s]-> %s", session.id, session.state, event, state)
         self.publish_state(updated, note)

@@ -175,8 +175,18 @@ class Store(Protocol):
     async def session_by_pin(self, pin: str) -> Session | None:
         """The most recent session with this PIN (live or ended)."""
 
-    async def update_session(self, session_id: int, **changes: Unpack[SessionChanges]) -> Session:
-        """Set Session fields; setting ``state`` also sets state_since unless given."""
+    async def update_session(
+        self,
+        session_id: int,
+        /,
+        *,
+        computed_from: Session | None = None,
+        **changes: Unpack[SessionChanges],
+    ) -> Session:
+        """Set Session fields; setting ``state`` also sets state_since unless given. With
+        ``computed_from`` (the session as read when the change was worked out), only if the
+        session's state and phone leg are still that one's, else SessionMoved and nothing
+        is written."""
 
     async def live_sessions(self, campaign_id: int | None = None) -> list[Session]:
         """Sessions not LOGGED_OUT, oldest state_since first."""

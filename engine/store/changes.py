@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
-from engine.models import CallOutcome, CallState, EndReason, SessionState
+from engine.errors import SessionMoved
+from engine.models import CallOutcome, CallState, EndReason, Session, SessionState
 
 
 class AttemptChanges(TypedDict, total=False):
@@ -39,3 +40,14 @@ class SessionChanges(TypedDict, total=False):
     end_reason: EndReason
     missed_wrapups: int
     node: str
+
+
+def moved_on(current: Session, computed_from: Session) -> None:
+    """Raises SessionMoved if ``current`` (the stored session, read under the write's lock)
+    is no longer in the state and on the phone leg of ``computed_from`` (the session a change
+    was worked out from): writing the change then would undo what happened meanwhile."""
+    if (current.state, current.channel_id) != (computed_from.state, computed_from.channel_id):
+        raise SessionMoved(
+            f"session {current.id} is now {current.state} (phone leg {current.channel_id}), "
+            f"not {computed_from.state} (phone leg {computed_from.channel_id})"
+        )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, NotFound, SessionMoved
 from engine.models import AudioMode, SessionState
 from engine.store.base import Store
 from tests.unit.store_helpers import T0, session_for
@@ -153,3 +153,19 @@ async def test_a_session_records_the_node_its_leg_lives_on(store: Store, campaig
     assert updated.node == "node2"
     assert (await store.get_session(session_id)).node == "node2"
     assert [s.node for s in await store.live_sessions(campaign_id)] == ["node2"]
+
+
+async def test_a_change_worked_out_from_an_older_read_is_refused(
+    store: Store, campaign_id: int
+) -> None:
+    """computed_from: the session must still be in the state and on the phone leg it was
+    read in, else SessionMoved and nothing is written."""
+    session_id = await session_for(store, campaign_id, pin="1234")
+    read = await store.update_session(session_id, state=SessionState.WRAP_UP, channel_id="leg-1")
+    await store.update_session(session_id, computed_from=read, channel_id=None)  # as read
+    with pytest.raises(SessionMoved):  # the phone leg went meanwhile
+        await store.update_session(session_id, computed_from=read, state=SessionState.READY)
+    moved = await store.update_session(session_id, state=SessionState.PAUSED)
+    with pytest.raises(SessionMoved):  # and the state moved
+        await store.update_session(session_id, computed_from=read, missed_wrapups=3)
+    assert await store.get_session(session_id) == moved

@@ -26,6 +26,7 @@ from engine.sessions import service as volunteers
 from engine.sessions.control import BrowserLogin
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.service import SignIn, VolunteerService
+from engine.sessions.states import SessionEvent
 from engine.store.sqlite.store import SqliteStore
 from tests.helpers import wait_until
 from tests.unit.store_helpers import NY, Row
@@ -484,6 +485,22 @@ async def test_a_result_saved_after_the_phone_dropped_does_not_make_the_voluntee
     view = await service.view(session.id)
     assert view["phone"] is False
     assert "phone is disconnected" in view["message"]
+
+
+async def test_a_phone_drop_worked_out_before_the_result_was_saved_does_not_undo_it(
+    service: VolunteerService, campaign: Campaign
+) -> None:
+    """The phone leg's loss, read while in wrap-up, is written after the volunteer's Next
+    made them ready: it applies to 'ready' (phone disconnected), never brings the wrap-up
+    back, so the same call's result cannot be taken twice (seen with a node killed mid-call,
+    tests/integration/test_multinode_shift.py)."""
+    session, _ = await in_wrap_up(service, campaign)
+    stale = await service.store.get_session(session.id)  # as the phone's loss read it
+    await service.submit_result(session.id, "talked", {}, "", then=AfterResult.READY)
+    after = await service.ledger.transition(stale, SessionEvent.PHONE_DROPPED, channel_id=None)
+    assert (after.state, after.channel_id) == (SessionState.PHONE_DISCONNECTED, None)
+    with pytest.raises(NotAllowed):
+        await service.submit_result(session.id, "talked", {}, "", then=AfterResult.READY)
 
 
 async def test_calling_back_with_the_pin_puts_the_volunteer_back_to_taking_calls(

@@ -10,7 +10,7 @@ from psycopg import errors
 from engine.clock import utc_now
 from engine.errors import Conflict, NotFound
 from engine.models import AudioMode, Login, Session, SessionState, Volunteer
-from engine.store.changes import SessionChanges
+from engine.store.changes import SessionChanges, moved_on
 from engine.store.postgresql.base import PostgresBase, fetch_one, get_row, insert, update_row
 from engine.store.postgresql.rows import aware, decode, encode_record
 
@@ -127,16 +127,25 @@ class SessionsMixin(PostgresBase):
         return None if row is None else decode(Session, row)
 
     async def update_session(
-        self, /, session_id: int, **changes: Unpack[SessionChanges]
+        self,
+        session_id: int,
+        /,
+        *,
+        computed_from: Session | None = None,
+        **changes: Unpack[SessionChanges],
     ) -> Session:
         """Set Session fields; setting ``state`` also sets state_since to now unless given.
-        Raises NotFound, TypeError for a name that is not a Session field, and Conflict if the
-        change would give two live sessions the same PIN."""
+        Raises NotFound, TypeError for a name that is not a Session field, Conflict if the
+        change would give two live sessions the same PIN, and SessionMoved if the session's
+        state or phone leg are no longer ``computed_from``'s (checked on the locked row)."""
         fields: dict[str, Any] = dict(changes)
         if "state" in fields and "state_since" not in fields:
             fields["state_since"] = utc_now()
         try:
             async with self._transaction() as conn:
+                if computed_from is not None:
+                    row = await get_row(conn, "sessions", session_id, "session", lock=True)
+                    moved_on(decode(Session, row), computed_from)
                 return await update_row(conn, "sessions", Session, session_id, "session", fields)
         except errors.UniqueViolation as error:
             raise Conflict(

@@ -9,7 +9,7 @@ from typing import Any, Unpack
 from engine.clock import utc_now
 from engine.errors import Conflict, NotFound
 from engine.models import AudioMode, Login, Session, SessionState, Volunteer
-from engine.store.changes import SessionChanges
+from engine.store.changes import SessionChanges, moved_on
 from engine.store.sqlite.base import SqliteBase, immediate
 from engine.store.sqlite.rows import decode, encode_record, to_iso
 from engine.store.sqlite.worker import on_worker
@@ -125,10 +125,21 @@ class SessionsMixin(SqliteBase):
         return None if row is None else decode(Session, row)
 
     @on_worker
-    def update_session(self, /, session_id: int, **changes: Unpack[SessionChanges]) -> Session:
+    def update_session(
+        self,
+        session_id: int,
+        /,
+        *,
+        computed_from: Session | None = None,
+        **changes: Unpack[SessionChanges],
+    ) -> Session:
         """Set Session fields; setting ``state`` also sets state_since to now unless given.
-        Raises NotFound, TypeError for a name that is not a Session field, and Conflict if the
-        change would give two live sessions the same PIN."""
+        Raises NotFound, TypeError for a name that is not a Session field, Conflict if the
+        change would give two live sessions the same PIN, and SessionMoved if the session's
+        state or phone leg are no longer ``computed_from``'s (the worker runs one call at a
+        time, so reading and writing here cannot be overtaken)."""
+        if computed_from is not None:
+            moved_on(decode(Session, self._get("sessions", session_id, "session")), computed_from)
         fields: dict[str, Any] = dict(changes)
         if "state" in fields and "state_since" not in fields:
             fields["state_since"] = utc_now()
