@@ -66,6 +66,7 @@ async def _serve_nodes(cfg: Config, config: Path | None) -> int:
             print(SQLITE_NOTE)
         else:
             print(f"engine {engine.cluster.me.engine_id} on PostgreSQL, with the engines there")
+        shown = driven_now(engine)
         for line in await node_lines(engine, cfg, problems):
             print(line)
         print(f"web app and API at {url} (docs/api.md); call-in number {cfg.pbx.callin_number}")
@@ -73,7 +74,7 @@ async def _serve_nodes(cfg: Config, config: Path | None) -> int:
         for line in running_lines(site_url(cfg.web, url), operators, config, phonebank_command()):
             print(line)
         print("phonebank is running; press Ctrl-C to stop.", flush=True)
-        watch = asyncio.create_task(watch_ownership(engine), name="node ownership")
+        watch = asyncio.create_task(watch_ownership(engine, shown), name="node ownership")
         await stop.wait()
         watch.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -114,12 +115,16 @@ def owner_text(
     return "NOT driven: it did not answer when attached (see the log)"
 
 
-async def watch_ownership(engine: Engine) -> None:
-    """Print each node this engine starts or stops driving (leases won, lost or handed on)."""
-    driven = {name for name in engine.nodes if name is not None}
+def driven_now(engine: Engine) -> set[str]:
+    return {name for name in engine.nodes if name is not None}
+
+
+async def watch_ownership(engine: Engine, driven: set[str]) -> None:
+    """Print each node this engine starts or stops driving (leases won, lost or handed on)
+    since it drove ``driven``."""
     while True:
         await asyncio.sleep(OWNERSHIP_POLL_S)
-        now = {name for name in engine.nodes if name is not None}
+        now = driven_now(engine)
         for name in sorted(now - driven):
             print(f"node {name}: now driven by this engine", flush=True)
         for name in sorted(driven - now):

@@ -20,6 +20,7 @@ from engine.audio.sounds import SoundLibrary, sound_name
 from engine.config import NodeConfig, load_config
 from engine.errors import SetupError
 from engine.store.sqlite.store import SqliteStore
+from phonebank import serve_nodes
 from phonebank.node_probe import probe_node, probe_nodes
 from phonebank.sounds import fixed_texts
 from tests.helpers import wait_until
@@ -180,3 +181,28 @@ async def test_run_with_a_node_refusing_its_credentials_stops_with_one_sentence(
     assert "a dialer node ([[nodes]]) cannot be used:" in message
     assert "node node1" in message and "ari.conf" in message
     assert "Traceback" not in message
+
+
+class Nodes:
+    """What watch_ownership reads of the engine: the nodes it drives now."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str | None, object] = {"node1": object()}
+
+
+async def test_each_node_won_or_handed_on_later_is_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(serve_nodes, "OWNERSHIP_POLL_S", 0.01)
+    engine = Nodes()
+    watching = serve_nodes.watch_ownership(engine, {"node1"})  # type: ignore[arg-type]
+    watch = asyncio.create_task(watching)
+    engine.nodes = {"node2": object()}  # handed node1 on, won node2
+    await asyncio.sleep(0.2)
+    watch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await watch
+    assert capsys.readouterr().out.splitlines() == [
+        "node node2: now driven by this engine",
+        "node node1: no longer driven by this engine",
+    ]
