@@ -16,7 +16,9 @@ from engine.pbx.run import PbxRun, load_run
 from phonebank.admin import add_operator, import_list, remove_operator
 from phonebank.backup import backup_database, restore_database
 from phonebank.check import add_check_command
+from phonebank.kamailio import write_front
 from phonebank.serve import serve
+from phonebank.sounds import run_write_sounds
 
 log = logging.getLogger("phonebank")
 
@@ -55,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run",
         help="start the dialer PBX, the engine and the web app until Ctrl-C; the phone "
-        "network is the SIP carrier of [trunk] ('python -m testbed run': the simulator)",
+        "network is the SIP carrier of [trunk] ('python -m testbed run': the simulator); "
+        "with [[nodes]], drive those running nodes instead (docs/scaling.md)",
     ).set_defaults(func=cmd_run)
 
     imp = commands.add_parser("import", help="import a voter list (CSV) into a campaign")
@@ -124,11 +127,51 @@ def _parser() -> argparse.ArgumentParser:
     pbx_commands.add_parser(
         "status", help="show whether the PBX is running, its ports and logs"
     ).set_defaults(func=cmd_pbx_status)
+    sounds = pbx_commands.add_parser(
+        "sounds",
+        help="write every message the engine may speak (its own and each campaign's) as WAV "
+        "files into DIR, to install on dialer nodes at their nodes[].sounds_dir",
+    )
+    sounds.add_argument(
+        "--out", type=Path, help="directory to write into (default: engine.sounds_dir)"
+    )
+    sounds.set_defaults(func=cmd_pbx_sounds)
     cli = pbx_commands.add_parser("cli", help="run an Asterisk CLI command on one instance")
     cli.add_argument("instance", choices=["dialer", "carrier"])
     cli.add_argument("command", help='e.g. "pjsip show endpoints"')
     cli.set_defaults(func=cmd_pbx_cli)
+
+    front = commands.add_parser(
+        "kamailio",
+        help="write the Kamailio SIP front's kamailio.cfg and dispatcher.list (the nodes of "
+        "[[nodes]], the carrier of [trunk]) into DIR",
+    )
+    front.add_argument("--out", type=Path, required=True, help="directory, e.g. /etc/kamailio")
+    front.add_argument(
+        "--listen", default="0.0.0.0:5060", help="ADDRESS:PORT of its SIP socket (UDP)"
+    )
+    front.add_argument(
+        "--advertise",
+        default="",
+        help="ADDRESS:PORT the nodes and the carrier send to (needed with 0.0.0.0)",
+    )
+    front.set_defaults(func=cmd_kamailio)
     return parser
+
+
+def cmd_pbx_sounds(cfg: Config, args: argparse.Namespace) -> int:
+    return run_write_sounds(cfg, args.out or cfg.engine.sounds_dir)
+
+
+def cmd_kamailio(cfg: Config, args: argparse.Namespace) -> int:
+    for path in write_front(cfg, args.listen, args.out, args.advertise):
+        print(f"wrote {path}")
+    print(
+        "install them as Kamailio's configuration (Debian: /etc/kamailio/kamailio.cfg), then "
+        "start it; after changing [[nodes]], write them again and run "
+        "`kamcmd dispatcher.reload`"
+    )
+    return 0
 
 
 def cmd_pbx_build(cfg: Config, args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""`phonebank run`: the dialer PBX, the engine and the web app in one process until Ctrl-C.
+"""`phonebank run`: the dialer PBX, the engine and the web app in one process until Ctrl-C
+(with ``[[nodes]]``: the engine and the web app driving those nodes, phonebank/serve_nodes.py).
 
 The phone network is the SIP carrier of ``[trunk]``: only the dialer PBX is started. The test
 bed (`python -m testbed run`, what `make run` runs) starts its carrier simulator beside it and
@@ -27,6 +28,7 @@ from engine.pbx.ports import port_free
 from engine.pbx.run import PbxRun, config_fingerprint
 from engine.pbx.supervisor import PbxSupervisor
 from phonebank.onboarding import phonebank_command, running_lines, site_url
+from phonebank.serve_nodes import serve_nodes
 from web.app import run_web
 
 log = logging.getLogger(__name__)
@@ -36,13 +38,6 @@ NO_PHONE_NETWORK = (
     "trunk.host is not set, so there is no phone network to call through: set [trunk] host "
     "(PHONEBANK_TRUNK_HOST) to your SIP carrier, or run 'make run' (python -m testbed run) "
     "to use the carrier simulator"
-)
-
-NODES_NOT_SERVED = (
-    "[[nodes]] is set, but `phonebank run` (and `python -m testbed run`) still start and drive "
-    "one dialer PBX of their own: several nodes are driven by the engine with "
-    "Engine.running(nodes=node_specs(cfg)) (docs/architecture.md, 'Several dialer nodes'); "
-    "remove [[nodes]] from the configuration to use `phonebank run`"
 )
 
 Companion = Callable[[Engine, str], Coroutine[Any, Any, None]]
@@ -62,11 +57,13 @@ def check_web_port(web: WebConfig) -> None:
 def serve(cfg: Config, config: Path | None = None) -> int:
     """Start (or re-attach to) the dialer PBX alone and serve until SIGINT or SIGTERM.
 
-    Raises SetupError (the web port is taken, no [trunk] is configured, [[nodes]] is set)
-    before anything is started, or PbxStartError."""
+    With ``[[nodes]]``, drive those nodes instead and start no PBX (phonebank/serve_nodes.py).
+
+    Raises SetupError (the web port is taken, no [trunk] is configured) before anything is
+    started, or PbxStartError."""
     check_web_port(cfg.web)
     if cfg.nodes:
-        raise SetupError(NODES_NOT_SERVED)
+        return serve_nodes(cfg, config)
     real = real_trunk_of(cfg.trunk)
     if real is None:
         raise SetupError(NO_PHONE_NETWORK)

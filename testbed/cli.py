@@ -16,7 +16,7 @@ from engine.app import Engine
 from engine.config import Config
 from engine.errors import SetupError
 from phonebank.cli import print_run, run_cli
-from phonebank.serve import NODES_NOT_SERVED, Companion, check_web_port, serve_on
+from phonebank.serve import Companion, check_web_port, serve_on
 from testbed.demo import load_demo
 from testbed.pair import PbxPair, adopt_pair, prepare, start_pair
 
@@ -55,12 +55,19 @@ def parser() -> argparse.ArgumentParser:
     return found
 
 
+TESTBED_NODES = (
+    "[[nodes]] is set, but `python -m testbed run` starts one dialer PBX of its own beside "
+    "the carrier simulator: drive running nodes with `phonebank run` (docs/scaling.md), or "
+    "remove [[nodes]] from the configuration"
+)
+
+
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     """Raises SetupError (the web port is taken, [[nodes]] is set) before anything is
     started."""
     check_web_port(cfg.web)
     if cfg.nodes:
-        raise SetupError(NODES_NOT_SERVED)
+        raise SetupError(TESTBED_NODES)
     pair = adopt_pair(cfg.pbx, cfg.pbx.name, cfg.trunk) or start_pair(
         cfg.pbx, cfg.pbx.name, real_trunk=cfg.trunk
     )

@@ -8,9 +8,9 @@ spread over the healthy nodes by the dispatcher module (call-load distribution, 
     front.stop()
 
 Debian's `kamailio` runs in the foreground (`-DD -E`) from a configuration rendered into a
-temporary directory (testbed/kamailio.cfg.j2), as the package's `kamailio` user when we are
-root, and is stopped by its PID. The dispatcher's state is read through JSON-RPC over a Unix
-datagram socket in that directory (no kamcmd).
+temporary directory (docker/kamailio.cfg.j2, also the production front's template), as the
+package's `kamailio` user when we are root, and is stopped by its PID. The dispatcher's state
+is read through JSON-RPC over a Unix datagram socket in that directory (no kamcmd).
 """
 
 from __future__ import annotations
@@ -29,12 +29,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from engine.errors import SetupError
 from engine.pbx.dialer import PeerLink
 from engine.pbx.instance import owner_alive, process_started, stop_pid
 from engine.pbx.ports import pick_port, port_free
+from phonebank.kamailio import NODE_SET, FrontSettings, dispatcher_list, render_config
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +45,7 @@ MODULE_DIRS = (
 )
 SERVER_USER = "kamailio"
 """The system user Debian's package creates, used when the tests run as root."""
-TEMPLATE = Path(__file__).with_name("kamailio.cfg.j2")
 PREFIX = "phonebank-kamailio-"
-NODE_SET = 1
-"""The dispatcher set holding the dialer nodes."""
 STATES = {"A": "active", "I": "inactive", "T": "trying", "D": "disabled"}
 
 
@@ -101,23 +97,20 @@ class KamailioFront:
         calls the nodes place go to the carrier at ``carrier_port`` on 127.0.0.1 (None: no
         carrier, they are refused)."""
         self._nodes = {name: f"sip:127.0.0.1:{port}" for name, port in nodes.items()}
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATE.parent),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-        )
-        config = env.get_template(TEMPLATE.name).render(
+        settings = FrontSettings(
+            listen=self.address,
+            ping_from=self.address,
+            list_file=str(self.root / "dispatcher.list"),
+            rpc_socket=str(self.root / "rpc.sock"),
+            carrier=f"127.0.0.1:{carrier_port}" if carrier_port else "",
             banner="Written by phonebank's test bed (testbed/kamailio.py); do not edit.",
-            port=self.port,
-            dir=self.root,
-            module_dir=module_dir(),
             probe_interval=self.probe_interval,
             reply_timeout_ms=int(self.reply_timeout * 1000),
-            carrier=f"127.0.0.1:{carrier_port}" if carrier_port else "",
+            module_dir=module_dir(),
         )
-        (self.root / "kamailio.cfg").write_text(config)
-        lines = [f"{NODE_SET} {uri} 0 0 duid={name}" for name, uri in self._nodes.items()]
-        (self.root / "dispatcher.list").write_text("\n".join(lines) + "\n")
+        (self.root / "kamailio.cfg").write_text(render_config(settings))
+        listing = dispatcher_list({name: f"127.0.0.1:{port}" for name, port in nodes.items()})
+        (self.root / "dispatcher.list").write_text(listing)
         return self.root / "kamailio.cfg"
 
     def start(

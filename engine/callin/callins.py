@@ -53,6 +53,13 @@ LOCKED = {
     "overall": "The call-in line is not taking PINs right now because too many wrong PINs "
     "were entered. Please try again in {wait}, or use your computer for audio. Goodbye.",
 }
+
+
+def locked_message(scope: str, minutes: int) -> str:
+    """What a caller refused by a lockout of ``scope`` ('caller' or 'overall') hears."""
+    return LOCKED[scope].format(wait=f"{minutes} minute{'' if minutes == 1 else 's'}")
+
+
 PIN_IN_USE_NOTICE = (
     "Someone called in with your PIN while your phone was connected. They were refused and "
     "your line stayed connected."
@@ -303,7 +310,7 @@ class CallIns:
             refused.wait,
         )
         minutes = max(1, math.ceil(refused.wait / 60))
-        text = LOCKED[refused.scope].format(wait=f"{minutes} minute{'' if minutes == 1 else 's'}")
+        text = locked_message(refused.scope, minutes)
         await self._goodbye(caller, await self.sounds.media_for(text))
 
     async def _goodbye(self, caller: _Caller, media: str | list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from engine.config.sections import NodeConfig
@@ -40,6 +41,11 @@ def check_nodes(nodes: Sequence[NodeConfig]) -> None:
             raise ConfigError(
                 f"{where}.ws_url must be a ws:// or wss:// address, e.g. "
                 f"wss://dial.example.org/{node.name}/ws, not {node.ws_url!r}"
+            )
+        if node.sounds_dir and not PurePosixPath(node.sounds_dir).is_absolute():
+            raise ConfigError(
+                f"{where}.sounds_dir must be an absolute path on the node, e.g. "
+                f"/var/lib/phonebank/sounds, not {node.sounds_dir!r}"
             )
 
 

@@ -97,6 +97,10 @@ class EngineConfig:
     engine_id: str = ""
     """This engine's name among several on one PostgreSQL database (the engines table, the
     node leases, /api/health); empty: host-pid."""
+    sounds_dir: Path = Path("/var/lib/phonebank/sounds")
+    """With ``[[nodes]]``: where the engine writes the messages it speaks (abandon, voicemail,
+    log-out), as WAV files named by their text's hash; each node reads them at its
+    ``nodes[].sounds_dir`` (docs/scaling.md, "Sounds on the nodes")."""
 
 
 AmdEngine = Literal["app_amd", "streaming"]
@@ -239,6 +243,10 @@ class NodeConfig:
     ws_url: str = ""
     """The browser softphone's WebSocket for this node, e.g. ``wss://dial.example.org/node1/ws``;
     empty: derived from ``ari_url`` (or ``web.public_url``) as for a single node."""
+    sounds_dir: str = ""
+    """Where the node's Asterisk reads the engine's sounds (an absolute path on the node: a
+    mount of ``engine.sounds_dir``, or a copy made by ``phonebank pbx sounds``); empty: the
+    same path as ``engine.sounds_dir`` (a node on the engine's machine)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from engine.ari.client import AriClient, AriSettings
@@ -56,6 +57,9 @@ class NodeSpec:
     name: str | None
     ari: AriSettings
     ws_url: str
+    sounds_dir: PurePosixPath | None = None
+    """Where the node's Asterisk reads the engine's sounds; None: where the engine writes
+    them (``NodeShared.sounds``)."""
 
 
 def node_specs(cfg: Config) -> list[NodeSpec]:
@@ -65,6 +69,7 @@ def node_specs(cfg: Config) -> list[NodeSpec]:
             node.name,
             AriSettings(node.ari_url, node.ari_user, node.ari_password, STASIS_APP),
             node.ws_url or softphone_ws_url(node.ari_url, cfg.web.public_url),
+            PurePosixPath(node.sounds_dir) if node.sounds_dir else None,
         )
         for node in cfg.nodes
     ]
@@ -124,12 +129,15 @@ class NodeRuntime:
         """Connect to the node's ARI, recover what an earlier run left open on it and start
         its telephony, trunk watch and dialer loop; all stopped on exit."""
         cfg, store, sessions = shared.cfg, shared.store, shared.sessions
+        sounds = shared.sounds
+        if spec.sounds_dir is not None:
+            sounds = sounds.seen_from(spec.sounds_dir)
         async with AriClient.connect(spec.ari) as ari, rtp_receiver() as receiver:
             wakeups = Wakeups()
             gate = DialingGate()
             player = Player(ari)
             softphones = Softphones(ari, spec.ws_url, cfg.web, cfg.turn)
-            legs = PhoneLegs(ari, player, shared.sounds, softphones)
+            legs = PhoneLegs(ari, player, sounds, softphones)
             trunk = outbound_trunk(cfg)
             no_answers = RecentNoAnswers(store, settle_voter)
             publish_call = call_publisher(shared.notifier)
@@ -138,7 +146,7 @@ class NodeRuntime:
                 ari,
                 store,
                 player,
-                shared.sounds,
+                sounds,
                 gate,
                 no_answers,
                 wakeups,
@@ -173,7 +181,7 @@ class NodeRuntime:
                 ari,
                 store,
                 shared.notifier,
-                shared.sounds,
+                sounds,
                 sessions=sessions,
                 legs=legs,
                 player=player,

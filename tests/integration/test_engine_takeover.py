@@ -4,8 +4,9 @@ no result lost".
 
 The bed of test_multinode_shift (Kamailio, two dialer nodes, a carrier behind Kamailio) and
 two engines with both nodes in their [[nodes]]: engine B runs in this process (the test uses
-its services as the web app would), engine A in a process of its own (testbed/engine_process.py,
-with its web app) so that it can be killed with SIGKILL. B starts first and owns both nodes;
+its services as the web app would), engine A is the production command in a process of its
+own (`python -m phonebank --config FILE run`, with its web app) so that it can be killed with
+SIGKILL. B starts first and owns both nodes;
 when A starts, B hands one to A. Two volunteers call in through Kamailio (one lands on each
 node) and talk to voters; then A is killed while its volunteer's call is bridged.
 """
@@ -89,30 +90,51 @@ async def engine_here(where: Bed, database: str, engine_id: str) -> AsyncIterato
         yield engine
 
 
+def engine_config(where: Bed, database: str, engine_id: str, path: Path) -> Path:
+    """A phonebank.toml for one more engine on ``database`` driving the bed's nodes (as
+    docs/scaling.md has it: each node's ARI, SIP address and where it reads the sounds)."""
+    sounds = sounds_of(where)
+    lines = [
+        "[engine]",
+        f"database = {json.dumps(database)}",
+        f"engine_id = {json.dumps(engine_id)}",
+        f"sounds_dir = {json.dumps(str(sounds.host_dir))}",
+        "[web]",
+        'host = "127.0.0.1"',
+        "port = 0",
+    ]
+    for entry, node in zip(node_entries(where), where.nodes.values(), strict=True):
+        entry |= {
+            "sip_address": f"127.0.0.1:{node.dialer.spec.sip_port}",
+            "sounds_dir": str(sounds.inner_dir),
+        }
+        del entry["ari_app"]  # the product's Stasis app is always 'phonebank'
+        lines += ["[[nodes]]", *(f"{key} = {json.dumps(value)}" for key, value in entry.items())]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 @contextlib.contextmanager
 def engine_process(
     where: Bed, database: str, engine_id: str, log_path: str
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """Engine A: a process of its own, with its web app; yields it and its web URL."""
-    sounds = sounds_of(where)
-    spec = {
-        "database": database,
-        "engine_id": engine_id,
-        "nodes": node_entries(where),
-        "sounds": [str(sounds.host_dir), str(sounds.inner_dir)],
-    }
+    """Another engine: `phonebank run` in a process of its own, with its web app; yields it
+    and its web URL (from what the command prints)."""
+    config = engine_config(where, database, engine_id, Path(f"{log_path}.toml"))
+    command = [sys.executable, "-m", "phonebank", "--config", str(config), "run"]
+    env = os.environ | {"PHONEBANK_WEB_PORT": "0", "PHONEBANK_WEB_HOST": "127.0.0.1"}
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "testbed.engine_process", json.dumps(spec)],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-        )
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
     try:
         assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("ready "), (line, Path(log_path).read_text()[-3000:])
-        yield proc, line.split()[1]
+        printed: list[str] = []
+        while not (url := web_url(printed)):
+            line = proc.stdout.readline()
+            assert line, ("".join(printed), Path(log_path).read_text()[-3000:])
+            printed.append(line)
+        assert any(f"engine {engine_id} on PostgreSQL" in line for line in printed), printed
+        assert sum(line.startswith("node ") for line in printed) == len(where.nodes), printed
+        yield proc, url
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -121,6 +143,15 @@ def engine_process(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def web_url(printed: list[str]) -> str:
+    """The web app's URL from `phonebank run`'s "web app and API at URL ..." line, once
+    printed."""
+    for line in printed:
+        if line.startswith("web app and API at "):
+            return line.split()[5]
+    return ""
 
 
 async def health(url: str) -> dict[str, object]:

@@ -137,15 +137,3 @@ def test_operator_add_points_to_the_login_page_on_the_configured_address(tmp_pat
     assert result.returncode == 0, result.stderr
     assert "log in at http://localhost:8091/operator/login" in result.stdout
     assert "/api/" not in result.stdout
-
-
-def test_run_with_nodes_configured_says_it_drives_its_own_pbx(tmp_path: Path) -> None:
-    """[[nodes]] is read by the engine, not yet by `phonebank run`: refused, not ignored."""
-    config = tmp_path / "phonebank.toml"
-    config.write_text(
-        '[[nodes]]\nname = "node1"\nari_url = "http://10.0.0.11:8088"\nari_user = "pb"\n'
-        'ari_password = "secret"\nsip_address = "10.0.0.11:5060"\n'
-    )
-    result = run("--config", str(config), "run", PHONEBANK_WEB_PORT="0")
-    assert result.returncode == 1
-    assert "[[nodes]] is set, but `phonebank run`" in result.stderr

@@ -99,3 +99,10 @@ def test_an_unknown_node_key_is_named(tmp_path: Path) -> None:
 def test_nodes_as_a_single_table_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"must be an array of tables \(\[\[nodes\]\]\)"):
         load(tmp_path, '[nodes]\nname = "node1"\n')
+
+
+def test_a_node_s_sounds_dir_is_a_path_on_the_node(tmp_path: Path) -> None:
+    (node,) = load(tmp_path, node_toml(extra='sounds_dir = "/srv/phonebank/sounds"'))
+    assert node.sounds_dir == "/srv/phonebank/sounds"
+    with pytest.raises(ConfigError, match=r"nodes\[0\] \('node1'\).sounds_dir must be an abs"):
+        load(tmp_path, node_toml(extra='sounds_dir = "sounds"'))
