@@ -36,8 +36,9 @@ from engine.metrics.nodes import NodesCollector
 from engine.metrics.registry import EngineMetrics
 from engine.models import EndReason
 from engine.nodes.orphans import close_unowned_attempts
+from engine.nodes.proxy_routes import softphone_ws_url
 from engine.nodes.router import NodeRouter
-from engine.nodes.runtime import NodeRuntime, NodeShared, NodeSpec, softphone_ws_url
+from engine.nodes.runtime import NodeRuntime, NodeShared, NodeSpec
 from engine.notifier import DialingView, Notifier
 from engine.operators.service import OperatorService
 from engine.security.login_limits import SignupLimiter, SignupPolicy

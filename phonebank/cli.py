@@ -17,6 +17,7 @@ from phonebank.admin import add_operator, import_list, remove_operator
 from phonebank.backup import backup_database, restore_database
 from phonebank.check import add_check_command
 from phonebank.kamailio import write_front
+from phonebank.proxy import write_node_routes
 from phonebank.serve import serve
 from phonebank.sounds import run_write_sounds
 
@@ -156,7 +157,28 @@ def _parser() -> argparse.ArgumentParser:
         help="ADDRESS:PORT the nodes and the carrier send to (needed with 0.0.0.0)",
     )
     front.set_defaults(func=cmd_kamailio)
+
+    routes = commands.add_parser(
+        "proxy-routes",
+        help="write the front proxy's route to each node's softphone WebSocket (/<node>/ws) "
+        "into DIR, for docker/Caddyfile to import (PHONEBANK_NODE_ROUTES)",
+    )
+    routes.add_argument("--out", type=Path, required=True, help="e.g. /etc/caddy/phonebank-nodes")
+    routes.set_defaults(func=cmd_proxy_routes)
     return parser
+
+
+def cmd_proxy_routes(cfg: Config, args: argparse.Namespace) -> int:
+    written, removed = write_node_routes(cfg, args.out)
+    for path in written:
+        print(f"wrote {path}")
+    for path in removed:
+        print(f"removed {path} (its node is no longer in [[nodes]])")
+    print(
+        f"start Caddy with PHONEBANK_NODE_ROUTES={args.out} (or reload it: `caddy reload`); "
+        "after changing [[nodes]], write them again"
+    )
+    return 0
 
 
 def cmd_pbx_sounds(cfg: Config, args: argparse.Namespace) -> int:

@@ -88,9 +88,12 @@ async def running_caddy(
     caddyfile: Path = CADDYFILE,
     wait_for_certificate: bool = True,
     extra_env: Mapping[str, str] | None = None,
+    node_routes: Mapping[str, str] | None = None,
 ) -> AsyncIterator[RunningCaddy]:
     """Run Caddy in front of the app at ``web`` (host:port) and Asterisk's HTTP server at
-    ``pbx_ws`` (for /ws). The site is ``site`` or https://<host>:<free port>. Yields once
+    ``pbx_ws`` (for /ws), with ``node_routes`` (file name → route, from
+    engine/nodes/proxy_routes.py) imported as in production. The site is ``site`` or
+    https://<host>:<free port>. Yields once
     the HTTPS port accepts connections and, with ``wait_for_certificate``, a TLS handshake
     trusting Caddy's CA succeeds. Caddy is stopped on exit, also when the block fails.
 
@@ -102,12 +105,17 @@ async def running_caddy(
     with tempfile.TemporaryDirectory(prefix="pb-caddy-") as tmp:
         data_dir = Path(tmp) / "data"
         log_path = Path(tmp) / "caddy.log"
+        routes = Path(tmp) / "node-routes"
+        routes.mkdir()
+        for name, route in (node_routes or {}).items():
+            (routes / name).write_text(route)
         env = {
             **os.environ,
             "HOME": tmp,
             "XDG_DATA_HOME": str(data_dir),
             "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
             **caddy_environment(site, tls, web, pbx_ws, data_dir, http_port, https_port),
+            "PHONEBANK_NODE_ROUTES": str(routes),
             **(extra_env or {}),
         }
         with log_path.open("wb") as out:

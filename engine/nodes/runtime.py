@@ -17,7 +17,6 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import urlsplit
 
 from engine.ari.client import AriClient, AriSettings
 from engine.audio.media import Player
@@ -35,6 +34,7 @@ from engine.dialer.idle_watch import IdleWatch
 from engine.dialer.loop import Dialer
 from engine.metrics.registry import EngineMetrics
 from engine.metrics.telephony import TelephonyCollector
+from engine.nodes.proxy_routes import node_ws_url
 from engine.notifier import Notifier
 from engine.sessions.ledger import SessionLedger
 from engine.sessions.placement import NodeLoad
@@ -68,7 +68,8 @@ def node_specs(cfg: Config) -> list[NodeSpec]:
         NodeSpec(
             node.name,
             AriSettings(node.ari_url, node.ari_user, node.ari_password, STASIS_APP),
-            node.ws_url or softphone_ws_url(node.ari_url, cfg.web.public_url),
+            node.ws_url
+            or node_ws_url(node.name, node.ari_url, cfg.web.public_url, len(cfg.nodes) > 1),
             PurePosixPath(node.sounds_dir) if node.sounds_dir else None,
         )
         for node in cfg.nodes
@@ -235,12 +236,3 @@ class NodeRuntime:
                     shared.metrics.registry.unregister(collector)
                 if spec.name is not None:
                     log.info("node %s: detached", spec.name)
-
-
-def softphone_ws_url(ari_url: str, public_url: str = "") -> str:
-    """SIP over WebSocket is served by the same Asterisk HTTP server as ARI, at /ws; behind
-    the TLS proxy (``public_url``) pages reach it as wss://<public host[:port]>/ws."""
-    if public_url:
-        return f"wss://{urlsplit(public_url).netloc}/ws"
-    scheme, rest = ari_url.rstrip("/").split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws"
