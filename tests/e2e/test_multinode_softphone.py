@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -133,7 +134,7 @@ async def test_browser_volunteers_on_two_nodes_talk_through_the_proxy(
             await page.get_by_role("button", name="Click here to start calling").click()
         for index, page in enumerate(pages):
             await expect(page.locator("#voter-name")).not_to_be_empty(timeout=40_000)
-            await wait_until(lambda p=page: both_ways(p), timeout=15, what="audio both ways")
+            await wait_until(functools.partial(both_ways, page), 15, "audio both ways")
             await shot(page, f"talking-on-{placed[index].node}")
         for session_id in sessions:
             session = await engine.store.get_session(session_id)
