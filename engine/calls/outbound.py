@@ -122,9 +122,13 @@ class OutboundCalls:
                 amd.append(now - call.answered_at)
         return ringing, amd
 
+    def channel_name(self, attempt_id: int) -> str:
+        """The channel id an attempt will be dialed on (given to the claim, which records it)."""
+        return node_channel_id(self.node, f"call-{attempt_id}-{uuid.uuid4().hex[:8]}")
+
     def register(self, campaign: Campaign, voter: Voter, attempt: Attempt) -> LiveCall:
         """Track a claimed attempt at once, so pacing counts it before it is originated."""
-        channel_id = node_channel_id(self.node, f"call-{attempt.id}-{uuid.uuid4().hex[:8]}")
+        channel_id = attempt.channel_id or self.channel_name(attempt.id)
         call = LiveCall(attempt.id, campaign, voter, channel_id, owner=self._owner(channel_id))
         return self._track(call)
 

@@ -157,6 +157,7 @@ class Dialer:
                 zones,
                 campaign.max_attempts,
                 automatic_line_types(campaign),
+                channel_name=self.calls.channel_name,
             )
         pacing.placed(len(claimed))
         calls = [self.calls.register(campaign, voter, attempt) for voter, attempt in claimed]

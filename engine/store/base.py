@@ -9,7 +9,7 @@ where they say so, and engine.errors.Conflict for a broken uniqueness rule.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Unpack
@@ -109,9 +109,13 @@ class Store(Protocol):
         timezones: Iterable[str],
         max_attempts: int,
         line_types: frozenset[str] | None = None,
+        *,
+        channel_name: Callable[[int], str] | None = None,
     ) -> list[tuple[Voter, Attempt]]:
         """Atomically pick up to ``count`` callable voters and mark them IN_FLIGHT, creating
-        an Attempt (state CLAIMED, claimed_at=now) for each. Callable: status PENDING or RETRY,
+        an Attempt (state CLAIMED, claimed_at=now) for each, with ``channel_name(its id)`` as
+        its channel id when given (in the same transaction: a node's recovery then knows the
+        claim even if the engine dies before dialing it). Callable: status PENDING or RETRY,
         next_attempt_at null or <= now, attempts < max_attempts, phone not on the campaign's
         or the global DNC list, timezone in ``timezones`` (the zones now within calling
         hours; '' stands for unknown) and, unless ``line_types`` is None, line_type in

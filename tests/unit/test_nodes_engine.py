@@ -256,6 +256,35 @@ async def test_attempts_an_earlier_run_left_that_no_node_holds_are_closed_at_sta
     await store.close()
 
 
+async def test_a_claim_whose_engine_died_before_dialing_is_closed_by_the_nodes_next_owner(
+    nodes: TwoNodes,
+) -> None:
+    """The claim-to-call gap: an engine that claimed voters for node1 and died before
+    originating left attempts with no call. The claim itself records the channel the call
+    was to get, so whoever attaches node1 next (here the same engine again; in a cluster the
+    engine taking over its lease) closes them and gives the voters back."""
+    engine, store = nodes.engine, nodes.engine.store
+    calls = engine.nodes["node1"].telephony.calls
+    await engine.detach("node2")  # nobody dials the list meanwhile
+    await engine.detach("node1")
+    claimed = await store.claim_voters(
+        nodes.campaign.id,
+        2,
+        datetime.now(UTC),
+        ["America/New_York", ""],
+        3,
+        channel_name=calls.channel_name,
+    )
+    assert len(claimed) == 2
+    for _, attempt in claimed:  # recorded with the claim, in its transaction
+        assert (await store.get_attempt(attempt.id)).channel_id == attempt.channel_id
+        assert attempt.channel_id is not None and attempt.channel_id.startswith("node1.call-")
+    await engine.attach(NodeSpec("node1", nodes.fakes["node1"].settings(), "ws://127.0.0.1:1/ws"))
+    assert await store.open_attempts() == []
+    counts = await store.voter_counts(nodes.campaign.id)
+    assert not counts.get(VoterStatus.IN_FLIGHT), counts
+
+
 async def test_metrics_show_each_nodes_health_and_live_channels(nodes: TwoNodes) -> None:
     await nodes.called_in("ann@example.org", "node2", "phone-1")
     registry = nodes.engine.metrics.registry

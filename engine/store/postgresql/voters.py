@@ -5,7 +5,7 @@ other voters, never wait for one another, and never get the same voter twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -123,9 +123,12 @@ class VotersMixin(PostgresBase):
         timezones: Iterable[str],
         max_attempts: int,
         line_types: frozenset[str] | None = None,
+        *,
+        channel_name: Callable[[int], str] | None = None,
     ) -> list[tuple[Voter, Attempt]]:
         """Atomically pick up to ``count`` callable voters and mark them IN_FLIGHT, creating
-        an Attempt (state CLAIMED, claimed_at=now) for each; see Store.claim_voters for the
+        an Attempt (state CLAIMED, claimed_at=now, channel id ``channel_name(id)``) for each;
+        see Store.claim_voters for the
         rules (``line_types`` None: any line type). One transaction; voters another claim
         holds are skipped, so concurrent claims never share a voter."""
         zones = list(dict.fromkeys(timezones))
@@ -150,7 +153,7 @@ class VotersMixin(PostgresBase):
                 (decode(Voter, row) for row in rows),
                 key=lambda v: (v.next_attempt_at is not None, v.next_attempt_at or now, v.id),
             )
-            return [(voter, await _new_attempt(conn, voter, now)) for voter in voters]
+            return [(voter, await _new_attempt(conn, voter, now, channel_name)) for voter in voters]
 
     async def release_voter(
         self,
@@ -177,7 +180,9 @@ class VotersMixin(PostgresBase):
             raise NotFound(f"There is no voter with id {voter_id}.")
 
 
-async def _new_attempt(conn: Connection, voter: Voter, now: datetime) -> Attempt:
+async def _new_attempt(
+    conn: Connection, voter: Voter, now: datetime, channel_name: Callable[[int], str] | None
+) -> Attempt:
     attempt = Attempt(
         id=0,
         campaign_id=voter.campaign_id,
@@ -194,6 +199,13 @@ async def _new_attempt(conn: Connection, voter: Voter, now: datetime) -> Attempt
         list(record.values()),
     )
     assert row is not None
+    if channel_name is not None:
+        row = await fetch_one(
+            conn,
+            "UPDATE attempts SET channel_id = %s WHERE id = %s RETURNING *",
+            (channel_name(row["id"]), row["id"]),
+        )
+        assert row is not None
     return decode(Attempt, row)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -104,10 +104,13 @@ class VotersMixin(SqliteBase):
         timezones: Iterable[str],
         max_attempts: int,
         line_types: frozenset[str] | None = None,
+        *,
+        channel_name: Callable[[int], str] | None = None,
     ) -> list[tuple[Voter, Attempt]]:
         """Atomically pick up to ``count`` callable voters and mark them IN_FLIGHT, creating
-        an Attempt (state CLAIMED, claimed_at=now) for each; see Store.claim_voters for the
-        rules (``line_types`` None: any line type). One BEGIN IMMEDIATE transaction: two
+        an Attempt (state CLAIMED, claimed_at=now, channel id ``channel_name(id)``) for each;
+        see Store.claim_voters for the rules (``line_types`` None: any line type). One BEGIN
+        IMMEDIATE transaction: two
         stores on the same file never claim the same voter."""
         zones = list(dict.fromkeys(timezones))
         kinds = None if line_types is None else sorted(line_types)
@@ -145,7 +148,13 @@ class VotersMixin(SqliteBase):
                     claimed_at=from_iso(claimed_at),
                 )
                 attempt_id = self._insert("attempts", encode_record(attempt))
-                claimed.append((voter, dataclasses.replace(attempt, id=attempt_id)))
+                channel_id = None if channel_name is None else channel_name(attempt_id)
+                if channel_id is not None:
+                    conn.execute(
+                        "UPDATE attempts SET channel_id = ? WHERE id = ?", (channel_id, attempt_id)
+                    )
+                attempt = dataclasses.replace(attempt, id=attempt_id, channel_id=channel_id)
+                claimed.append((voter, attempt))
         return claimed
 
     @on_worker
