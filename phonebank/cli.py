@@ -156,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
         default="",
         help="ADDRESS:PORT the nodes and the carrier send to (needed with 0.0.0.0)",
     )
+    front.add_argument(
+        "--callin-from",
+        default="",
+        help="the carrier's addresses or networks call-ins may come from, comma-separated "
+        "(e.g. 198.51.100.0/24,203.0.113.7); default: any address",
+    )
     front.set_defaults(func=cmd_kamailio)
 
     routes = commands.add_parser(
@@ -186,8 +192,13 @@ def cmd_pbx_sounds(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_kamailio(cfg: Config, args: argparse.Namespace) -> int:
-    for path in write_front(cfg, args.listen, args.out, args.advertise):
+    for path in write_front(cfg, args.listen, args.out, args.advertise, args.callin_from):
         print(f"wrote {path}")
+    if not args.callin_from:
+        print(
+            "call-ins are taken from any address: give --callin-from with your carrier's "
+            "addresses so nobody else can send calls to the nodes"
+        )
     print(
         "install them as Kamailio's configuration (Debian: /etc/kamailio/kamailio.cfg), then "
         "start it; after changing [[nodes]], write them again and run "

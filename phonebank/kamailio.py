@@ -5,6 +5,7 @@ front (testbed/kamailio.py) render.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ class FrontSettings:
     """kamcmd's Unix socket (the ctl module); empty: no ctl module."""
     children: int = 2
     debug: int = 2
+    callin_from: str = ""
+    """Comma-separated networks (CIDR) call-ins may come from (the carrier's); empty: any."""
 
 
 def render_config(settings: FrontSettings) -> str:
@@ -64,7 +67,27 @@ def dispatcher_list(nodes: Mapping[str, str]) -> str:
     return "".join(f"{NODE_SET} sip:{address} 0 0 duid={name}\n" for name, address in nodes.items())
 
 
-def production_front(cfg: Config, listen: str, out: Path, advertise: str = "") -> FrontSettings:
+def callin_networks(sources: str) -> str:
+    """``sources`` ("198.51.100.0/24, 203.0.113.7") as Kamailio's is_in_subnet list, each a
+    network in CIDR form ("198.51.100.0/24,203.0.113.7/32"); "" stays "" (any source).
+    Raises ConfigError naming a part that is not an address or network."""
+    networks = []
+    for part in (p.strip() for p in sources.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as error:
+            raise ConfigError(
+                f"--callin-from: {part!r} is not an IP address or network "
+                "(e.g. 198.51.100.0/24,203.0.113.7)"
+            ) from error
+    return ",".join(networks)
+
+
+def production_front(
+    cfg: Config, listen: str, out: Path, advertise: str = "", callin_from: str = ""
+) -> FrontSettings:
     """The front for ``cfg``'s ``[[nodes]]`` and ``[trunk]`` carrier, listening on ``listen``
     with its files in ``out``. Raises ConfigError for a missing piece."""
     if not cfg.nodes:
@@ -93,12 +116,15 @@ def production_front(cfg: Config, listen: str, out: Path, advertise: str = "") -
         banner="Written by `phonebank kamailio` from docker/kamailio.cfg.j2.",
         advertise=advertise,
         children=4,
+        callin_from=callin_networks(callin_from),
     )
 
 
-def write_front(cfg: Config, listen: str, out: Path, advertise: str = "") -> list[Path]:
+def write_front(
+    cfg: Config, listen: str, out: Path, advertise: str = "", callin_from: str = ""
+) -> list[Path]:
     """Write kamailio.cfg and dispatcher.list into ``out``; returns their paths."""
-    settings = production_front(cfg, listen, out, advertise)
+    settings = production_front(cfg, listen, out, advertise, callin_from)
     out.mkdir(parents=True, exist_ok=True)
     config = out / "kamailio.cfg"
     config.write_text(render_config(settings))

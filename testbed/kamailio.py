@@ -33,7 +33,13 @@ from engine.errors import SetupError
 from engine.pbx.dialer import PeerLink
 from engine.pbx.instance import owner_alive, process_started, stop_pid
 from engine.pbx.ports import pick_port, port_free
-from phonebank.kamailio import NODE_SET, FrontSettings, dispatcher_list, render_config
+from phonebank.kamailio import (
+    NODE_SET,
+    FrontSettings,
+    callin_networks,
+    dispatcher_list,
+    render_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +98,12 @@ class KamailioFront:
         reply timeout."""
         return self.probe_interval + self.reply_timeout
 
-    def render(self, nodes: dict[str, int], carrier_port: int | None = None) -> Path:
+    def render(
+        self, nodes: dict[str, int], carrier_port: int | None = None, callin_from: str = ""
+    ) -> Path:
         """Write kamailio.cfg and dispatcher.list for ``nodes`` (name: SIP port on 127.0.0.1);
         calls the nodes place go to the carrier at ``carrier_port`` on 127.0.0.1 (None: no
-        carrier, they are refused)."""
+        carrier, they are refused); call-ins only from ``callin_from`` (networks; "": any)."""
         self._nodes = {name: f"sip:127.0.0.1:{port}" for name, port in nodes.items()}
         settings = FrontSettings(
             listen=self.address,
@@ -107,6 +115,7 @@ class KamailioFront:
             probe_interval=self.probe_interval,
             reply_timeout_ms=int(self.reply_timeout * 1000),
             module_dir=module_dir(),
+            callin_from=callin_networks(callin_from),
         )
         (self.root / "kamailio.cfg").write_text(render_config(settings))
         listing = dispatcher_list({name: f"127.0.0.1:{port}" for name, port in nodes.items()})
@@ -114,12 +123,16 @@ class KamailioFront:
         return self.root / "kamailio.cfg"
 
     def start(
-        self, nodes: dict[str, int], timeout: float = 15.0, carrier_port: int | None = None
+        self,
+        nodes: dict[str, int],
+        timeout: float = 15.0,
+        carrier_port: int | None = None,
+        callin_from: str = "",
     ) -> None:
-        """Render the configuration and run Kamailio until its RPC answers (``carrier_port``:
-        see render).
+        """Render the configuration and run Kamailio until its RPC answers (``carrier_port``,
+        ``callin_from``: see render).
         Raises SetupError with Kamailio's output when it exits or does not answer in time."""
-        cfg = self.render(nodes, carrier_port)
+        cfg = self.render(nodes, carrier_port, callin_from)
         command = [KAMAILIO, "-DD", "-E", "-f", str(cfg), "-m", "32", "-M", "4"]
         command += ["-Y", str(self.root)]
         user = server_user()

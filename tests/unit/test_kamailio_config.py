@@ -12,7 +12,13 @@ import pytest
 
 from engine.config import Config, NodeConfig, TrunkConfig, load_config
 from engine.errors import ConfigError
-from phonebank.kamailio import TEMPLATE, dispatcher_list, production_front, render_config
+from phonebank.kamailio import (
+    TEMPLATE,
+    callin_networks,
+    dispatcher_list,
+    production_front,
+    render_config,
+)
 from testbed.kamailio import KAMAILIO, KamailioFront
 
 NODES = (
@@ -98,9 +104,27 @@ def test_the_kamailio_command_writes_both_files(tmp_path: Path) -> None:
     assert "listen=udp:10.0.0.5:5060\n" in (out / "kamailio.cfg").read_text()
 
 
-def test_kamailio_accepts_the_production_configuration(tmp_path: Path) -> None:
+def test_call_in_sources_are_networks_and_a_typo_is_named(tmp_path: Path) -> None:
+    assert callin_networks(" 198.51.100.0/24, 203.0.113.7 ,,2001:db8::1") == (
+        "198.51.100.0/24,203.0.113.7/32,2001:db8::1/128"
+    )
+    assert callin_networks("") == ""
+    with pytest.raises(ConfigError, match=r"'carrier\.example' is not an IP address"):
+        callin_networks("203.0.113.7,carrier.example")
+    settings = production_front(production_cfg(), "10.0.0.5:5060", tmp_path, "", "203.0.113.7")
+    text = render_config(settings)
+    assert 'is_in_subnet("$si", "203.0.113.7/32")' in text
+    assert 'loadmodule "ipops.so"' in text
+    anywhere = render_config(production_front(production_cfg(), "10.0.0.5:5060", tmp_path))
+    assert "is_in_subnet" not in anywhere and "ipops" not in anywhere
+
+
+@pytest.mark.parametrize("callin_from", ["", "198.51.100.0/24,203.0.113.7"])
+def test_kamailio_accepts_the_production_configuration(tmp_path: Path, callin_from: str) -> None:
     """`kamailio -c` parses it, loading every module it names (Debian's kamailio)."""
-    settings = production_front(production_cfg(), "127.0.0.1:5060", tmp_path)
+    settings = production_front(
+        production_cfg(), "127.0.0.1:5060", tmp_path, callin_from=callin_from
+    )
     (tmp_path / "kamailio.cfg").write_text(render_config(settings))
     (tmp_path / "dispatcher.list").write_text(dispatcher_list({"node1": "10.0.0.11:5060"}))
     check = subprocess.run(
