@@ -5,7 +5,8 @@ and warm-started); the drifting worlds; small teams; the learning window's trade
 .venv/bin/python -m bench.pacing [--quick] [--hours H] [--seeds S] [--jobs J] [--true-model]
                                  [--no-drift] [--drift-only] [--no-small] [--drift-seeds S]
                                  [--windows]
-                                 [--volunteers 5,10]
+                                 [--volunteers 5,10] [--drift-volunteers 10,20]
+                                 [--drift-policies "learning cold, guard"]
 
 The window sweep (--windows) is left out by default to keep the run near 10 minutes.
 """
@@ -61,8 +62,8 @@ def jobs_for(args: argparse.Namespace, hours: float, seeds: int) -> list[Job]:
         jobs += [
             (name, n, world, hours, seed, WINDOW_S)
             for world in ("step", "smooth")
-            for n in DRIFT_VOLUNTEERS
-            for name in DRIFT_POLICIES
+            for n in args.drift_volunteers
+            for name in args.drift_policies
             for seed in range(drift_seeds)
         ]
     if args.windows:
@@ -97,6 +98,18 @@ def main() -> None:
     ap.add_argument("--drift-seeds", type=int, default=2, help="seeds of the drifting worlds")
     ap.add_argument("--windows", action="store_true", help="add the learning window sweep")
     ap.add_argument(
+        "--drift-volunteers",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        default=DRIFT_VOLUNTEERS,
+        help="team sizes of the drifting worlds (default: 10,20,50,100)",
+    )
+    ap.add_argument(
+        "--drift-policies",
+        type=lambda text: tuple(name.strip() for name in text.split(";")),
+        default=DRIFT_POLICIES,
+        help='drift policies, separated by ";" (default: all four, e.g. "learning cold, guard")',
+    )
+    ap.add_argument(
         "--volunteers",
         type=lambda text: tuple(int(n) for n in text.split(",")),
         default=VOLUNTEERS,
@@ -119,7 +132,7 @@ def main() -> None:
     if not args.no_small:
         print_small(rows, CONTACT_RATES, (1, *SMALL))
     if not args.no_drift or args.windows:
-        print_drift(rows, DRIFT_VOLUNTEERS)
+        print_drift(rows, args.drift_volunteers)
     if args.windows:
         print_windows(rows, WINDOW_VOLUNTEERS, WINDOWS)
 

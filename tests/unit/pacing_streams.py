@@ -48,14 +48,16 @@ def stream(
     machine_answer_mean: float = 12.0,
     first_id: int = 1,
     start_s: float = 0.0,
+    random_kinds: bool = False,
 ) -> list[Call]:
-    """Calls placed over `minutes`; shares person / machine / no answer, the rest fail."""
+    """Calls placed over `minutes`; shares person / machine / no answer, the rest fail
+    (exactly, or each call drawn at random with `random_kinds`, as a real list's calls are)."""
     rng = random.Random(seed)
     gap = 1.0 / (CALLS_PER_VOLUNTEER_S * volunteers)
     calls = []
     for i in range(int(minutes * 60.0 / gap)):
         placed = start_s + i * gap
-        u = (i * GOLDEN) % 1.0
+        u = rng.random() if random_kinds else (i * GOLDEN) % 1.0
         if u < person + machine:
             is_person = u < person
             mean = 12.0 if is_person else machine_answer_mean

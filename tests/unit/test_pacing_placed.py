@@ -128,6 +128,32 @@ def test_noise_alone_does_not_restart_the_window() -> None:
     assert sum(learned.placed.counts.values()) > 3000  # 30 minutes of 20 volunteers' calls
 
 
+def test_a_small_teams_step_restarts_the_window_within_minutes() -> None:
+    """8 volunteers place about 86 calls in two minutes, too few to tell a change from; their
+    last 200 calls are compared instead, so a step from 10 % to 20 % still restarts the
+    window within minutes (before, it took the 2,000 calls of the window, about 45 minutes,
+    while reading 12 % ten minutes after the step and over-dialing)."""
+    calls = stream(8, 60.0, 0.10) + stream(8, 15.0, 0.20, first_id=10**6, start_s=3600.0)
+    learned = Learned()
+    feed(learned, calls, 3600.0)
+    assert sum(learned.placed.counts.values()) >= 2000
+    feed(learned, calls, 3600.0 + 10 * 60.0, start_s=3600.0)
+    assert 0.17 < learned.model(RING_OUT_S).person_rate <= 0.21
+    assert sum(learned.placed.counts.values()) < 1000
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_noise_alone_seldom_restarts_a_small_teams_window(seed: int) -> None:
+    """Calls drawn at random at 10 % contacts, 10 volunteers, 4 hours: the window always
+    holds its 2,000 calls (a restart would leave it with a few hundred for 30 minutes)."""
+    calls = stream(10, 240.0, 0.10, seed=seed, random_kinds=True)
+    learned = Learned()
+    feed(learned, calls, 40 * 60.0)
+    for minutes in range(50, 241, 10):
+        feed(learned, calls, minutes * 60.0, start_s=(minutes - 10) * 60.0)
+        assert sum(learned.placed.counts.values()) >= 2000, f"restarted by {minutes} min"
+
+
 def test_the_next_shift_starts_from_what_the_last_one_learned() -> None:
     """A shift at 20 %, saved; the next day's first minutes still read 20 % (not the 10 %
     prior), and the old calls slide out as the new shift's calls come in."""

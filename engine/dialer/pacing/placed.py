@@ -12,7 +12,8 @@ The window is measured in dialing time: when a campaign starts placing calls aga
 pause (the next shift, or a break), what it learned is kept and slides out as new calls come
 in, so a new shift starts from the last one's mix (a warm start). When the last two minutes'
 contact rate stands far from the window's, the window restarts from them (a changed answer
-rate is followed in minutes, not in the window's length). No I/O here.
+rate is followed in minutes, not in the window's length; a small team's last two minutes hold
+too few calls to tell, so its last 200 calls are compared instead). No I/O here.
 """
 
 from __future__ import annotations
@@ -36,14 +37,21 @@ small team places ~1,300 calls in 30 minutes at 10 volunteers, a 0.8-point error
 PAUSE_S = 300.0
 """No call placed for this long is a pause: the window's clock stops until dialing resumes."""
 RECENT_S = 120.0
-"""The last minutes of counted calls, compared with the whole window to notice a change."""
+"""The last minutes of counted calls (at least RECENT_CALLS of them), compared with the whole
+window to notice a change."""
 SHIFT_Z = 4.0
 """A contact rate in the recent calls this many standard errors from the window's is a change
 in the list's answer rate (an evening starting, another part of the list): the window restarts
 from the recent calls. By chance alone that happens at most about once in five 8-hour
 shifts (a 1-in-16,000 chance at each of 2,880 refreshes)."""
-MIN_RECENT = 100
-"""Fewer recent calls than this say too little to restart on."""
+RECENT_CALLS = 200
+"""When the last RECENT_S hold fewer calls than this (a team of 10 places about 90 in two
+minutes, fewer once more people answer), the recent calls are the last this many instead. A
+small team's change is then noticed within minutes too: with two minutes alone (and at least
+100 calls in them to restart on) a team of 10 never restarted on a step from 10 % to 20 %
+contacts, and its window took the 45 minutes of its 2,000 calls to follow it, over-dialing
+meanwhile (bench/pacing, docs/performance.md). Noise alone restarted none of the simulated
+shifts of 1 to 10 volunteers in fixed worlds."""
 
 PERSON, MACHINE, NO_ANSWER, FAILED = "person", "machine", "no answer", "failed"
 KINDS = (PERSON, MACHINE, NO_ANSWER, FAILED)
@@ -173,20 +181,22 @@ class PlacedCalls:
         self._restart_on_a_change()
 
     def _restart_on_a_change(self) -> None:
-        """Keep only the last RECENT_S of counted calls if their contact rate is SHIFT_Z
-        standard errors away from the window's: the window would take its whole length to
-        follow, over-dialing (the rate went up) or idling volunteers (it went down) meanwhile."""
+        """Keep only the recent calls (the last RECENT_S of counted calls, or the last
+        RECENT_CALLS if those are fewer) if their contact rate is SHIFT_Z standard errors away
+        from the window's: the window would take its whole length to follow, over-dialing
+        (the rate went up) or idling volunteers (it went down) meanwhile."""
         n = len(self.counted)
-        if n < 2 * MIN_RECENT:
+        if n < 2 * RECENT_CALLS:
             return
         since = self.counted[-1][0] - RECENT_S
         recent = people = 0
         for placed, kind in reversed(self.counted):
-            if placed < since:
+            if placed < since and recent >= RECENT_CALLS:
                 break
             recent += 1
             people += kind == PERSON
-        if recent < MIN_RECENT or recent * 2 > n:
+        since = min(since, self.counted[-recent][0])
+        if recent * 2 > n:
             return
         rate = self.counts[PERSON] / n
         spread = math.sqrt(max(rate * (1.0 - rate), 0.25 / n) / recent)
