@@ -6,7 +6,10 @@ simulated volunteers call in and take the calls of a campaign whose voters are e
 greeting (people plain and silent first, answering machines, carrier voicemail) ROUNDS times.
 Each volunteer ends a call TALK seconds (4) after it is put through and saves a result. The
 figures come from the attempts as the API shows them (answered_at, amd_at, bridged_at).
-Figures go to docs/testbed.md.
+Figures go to docs/testbed.md. For the streaming detector it also breaks answer → bridged of
+each person down into the segments of engine/amd/timing.py (answer stamp → tap start → tap
+made → first frame → speech onset → end of first utterance → last speech → decision →
+verdict stored → bridged) and prints each segment's percentiles.
 
     .venv/bin/python bench/amd_accuracy.py [--engine app_amd|streaming|both] [--rounds N]
         [--volunteers N] [--amd-args ARGS] [--thresholds JSON] [--early-connect] [--talk S]
@@ -28,6 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
 
 from bench.live_support import carrier_link, percentile
+from engine.amd.timing import SEGMENTS, TapTiming
 from engine.app import Engine
 from engine.config import load_config
 from engine.models import AfterResult, Attempt, SessionState
@@ -64,7 +68,12 @@ async def take_calls(engine: Engine, volunteer: SimVolunteer, talk_s: float) -> 
             await engine.volunteers.submit_result(session_id, "talked", {}, "", AfterResult.READY)
 
 
-async def run(pair: PbxPair, amd_engine: str, args: argparse.Namespace) -> list[Attempt]:
+Timings = dict[str, TapTiming]
+
+
+async def run(
+    pair: PbxPair, amd_engine: str, args: argparse.Namespace
+) -> tuple[list[Attempt], Timings]:
     settings: dict[str, Any] = {"amd_engine": amd_engine, "ring_seconds": 20}
     if args.amd_args:
         settings["amd_args"] = args.amd_args
@@ -95,7 +104,10 @@ async def run(pair: PbxPair, amd_engine: str, args: argparse.Namespace) -> list[
         for loop in loops:
             loop.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
-    return attempts
+        assert engine.telephony is not None
+        listening = engine.telephony.calls.streaming.listening
+        timings = dict(listening.timings) if listening is not None else {}
+    return attempts, timings
 
 
 def seconds(values: list[float]) -> str:
@@ -108,7 +120,33 @@ def seconds(values: list[float]) -> str:
     )
 
 
-def report(amd_engine: str, attempts: list[Attempt]) -> None:
+def breakdown(people: list[Attempt], timings: Timings) -> None:
+    """Percentiles of each segment of answer → bridged over the people put through at once
+    (HUMAN, not early connect)."""
+    rows = []
+    for a in people:
+        timing = timings.get(a.channel_id or "")
+        if timing is None or not (a.answered_at and a.amd_at and a.bridged_at):
+            continue
+        if a.amd_verdict != "HUMAN" or a.amd_cause.startswith("EARLY"):
+            continue
+        segments = timing.segments(
+            a.answered_at.timestamp(), a.amd_at.timestamp(), a.bridged_at.timestamp()
+        )
+        if segments is not None:
+            rows.append(segments)
+    print(f"  answer -> bridged, segment by segment (people, n={len(rows)}):")
+    print("  | segment | median s | p95 s | max s |")
+    for i, name in enumerate(SEGMENTS):
+        values = sorted(r[i] for r in rows)
+        if values:
+            print(
+                f"  | {name} | {statistics.median(values):.3f} | "
+                f"{percentile(values, 95):.3f} | {values[-1]:.3f} |"
+            )
+
+
+def report(amd_engine: str, attempts: list[Attempt], timings: Timings) -> None:
     def expected(a: Attempt) -> str:
         return BY_CODE[a.phone[-4:-2]].amd or "?"
 
@@ -155,6 +193,7 @@ def report(amd_engine: str, attempts: list[Attempt]) -> None:
             if a.amd_at and a.answered_at and a.amd_cause.rsplit("-", 1)[-1].isdigit()
         ]
         print(f"  verdict time - decision's audio time: {seconds(lag)}")
+        breakdown(people, timings)
     for a in attempts:
         if a.amd_verdict != expected(a):
             print(f"  wrong: {a.phone} expected {expected(a)}: {a.amd_verdict} ({a.amd_cause})")
@@ -181,7 +220,7 @@ def main() -> None:
     with running_pair(load_config().pbx, f"bench-amd-{os.getpid()}") as pair:
         for amd_engine in engines:
             label = f"{amd_engine} + early connect" if args.early_connect else amd_engine
-            report(label, asyncio.run(run(pair, amd_engine, args)))
+            report(label, *asyncio.run(run(pair, amd_engine, args)))
 
 
 if __name__ == "__main__":

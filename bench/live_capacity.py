@@ -6,6 +6,12 @@ more volunteers (phones through the carrier simulator, results through the API: 
 wrap up ~1 s), lets them settle, then holds. A step degrades when verdict → bridge p95 is over
 50 ms, an AMD verdict is not HUMAN, HUMAN verdicts come later than 4.5 s (p95) after the
 answer, a volunteer hears no voice, or RTP loses more than 1 % of its packets.
+
+--amd-engine streaming sets the campaign's amd_engine: the engine's own detector then hears
+every answered call (RTP to the engine's receiver, engine/amd/rtp.py), and each step also
+reports the detector's CPU per call-second of audio, the receiver's (parsing, decoding and the
+detectors), and the packets lost, late (out of order) or delayed by 40 ms or more at the
+engine's receiver; a step whose receiver loses more than 1 % also degrades.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import random
 import re
 import tempfile
@@ -29,6 +36,8 @@ from bench.live_support import (
     unlimited_http,
     warn_if_busy,
 )
+from engine.amd.rtp import RtpCounts
+from engine.amd.timing import DetectorLoad
 from engine.app import Engine
 from engine.config import load_config
 from engine.dialer.pacing.model import LogNormal
@@ -64,6 +73,11 @@ class Step:
     rtp: tuple[int, int]
     """(packets received, lost) over both PBXes' channels at the end of the step."""
     cpu: tuple[float, float, float]
+    human_p50_s: float = float("nan")
+    detector: DetectorLoad | None = None
+    """The streaming detectors' CPU and audio over the step (None: app_amd)."""
+    receiver: RtpCounts | None = None
+    """The engine's RTP receiver over the step (None: app_amd)."""
 
     def problems(self) -> list[str]:
         found = []
@@ -78,6 +92,10 @@ class Step:
         received, lost = self.rtp
         if received and lost / (received + lost) > RTP_LOSS_LIMIT:
             found.append(f"RTP loss {100.0 * lost / (received + lost):.1f} %")
+        if self.receiver is not None and self.receiver.packets:
+            share = self.receiver.lost / (self.receiver.packets + self.receiver.lost)
+            if share > RTP_LOSS_LIMIT:
+                found.append(f"the engine's RTP receiver lost {100.0 * share:.1f} %")
         if self.calls_mean < 0.8 * self.target:
             found.append("the concurrent calls did not reach the step")
         return found
@@ -94,20 +112,44 @@ class Step:
             f"{self.channels_peak[0]} / {self.channels_peak[1]} | "
             f"{percentile(ms, 50):.1f} / {percentile(ms, 95):.1f} / "
             f"{ms[-1] if ms else float('nan'):.1f} ({len(ms)}) | {self.wrong} / {self.verdicts} | "
-            f"{self.human_p95_s:.2f} | {audio} | {loss:.2f} | "
-            f"{asterisk:.0%} | {process:.0%} | {machine:.0%} | {verdict} |"
+            f"{self.human_p50_s:.2f} / {self.human_p95_s:.2f} | {audio} | {loss:.2f} | "
+            f"{asterisk:.0%} | {process:.0%} | {machine:.0%} | {self._listening()} | {verdict} |"
+        )
+
+    def _listening(self) -> str:
+        """Detector CPU ms per call-second, receiver CPU ms per call-second, audio heard
+        (call-seconds), packets at the engine's receiver: received / lost / late / delayed,
+        max delay."""
+        d, r = self.detector, self.receiver
+        if d is None or r is None:
+            return "-"
+        per_s = 1000.0 * r.cpu_s / d.audio_s if d.frames else float("nan")
+        return (
+            f"{d.cpu_ms_per_call_second():.2f} / {per_s:.2f} ms ({d.audio_s:.0f} s); "
+            f"{r.packets} / {r.lost} / {r.late} / {r.delayed}, max {r.max_delay_ms:.0f} ms"
         )
 
 
 HEADER = (
     "| step | voter calls mean / peak | channels peak dialer / carrier "
-    "| verdict → bridge ms p50 / p95 / max (n) | wrong AMD / verdicts | HUMAN verdict p95 s "
+    "| verdict → bridge ms p50 / p95 / max (n) | wrong AMD / verdicts | HUMAN verdict p50 / p95 s "
     "| volunteers hear dBFS | RTP loss % | CPU Asterisks | CPU bench process | CPU machine "
-    "| verdict |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| detector / receiver CPU per call-s (audio); engine RTP received / lost / late / delayed "
+    "| verdict |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
+SIGNUP_LIMITS = {
+    "PHONEBANK_LOGINS_SIGNUPS_PER_ADDRESS": "10000",
+    "PHONEBANK_LOGINS_SIGNUPS_PER_MINUTE": "10000",
+}
+"""Every simulated volunteer signs up from 127.0.0.1: the per-address limit (30 in 10 minutes)
+would refuse the 31st (bench/node_capacity.py lifts it the same way)."""
+
+
 async def capacity(pair: PbxPair, args: argparse.Namespace) -> None:
+    for name, value in SIGNUP_LIMITS.items():
+        os.environ.setdefault(name, value)  # read by load_config in running_engine
     await warn_if_busy()
     steps = [int(s) for s in args.steps.split(",")]
     rng = random.Random(args.seed)
@@ -116,8 +158,11 @@ async def capacity(pair: PbxPair, args: argparse.Namespace) -> None:
     cfg = load_config()
     tmp = Path(tempfile.mkdtemp(prefix="phonebank-capacity-"))
     settings: dict[str, object] = {"ring_seconds": 28, "max_attempts": 1, "wrapup_seconds": 600}
-    settings |= {"dial_mode": "power", "lines_per_volunteer": 1}
-    print(f"Capacity: steps {steps}, {args.hold:g} s each after {SETTLE_S:g} s to settle")
+    settings |= {"dial_mode": "power", "lines_per_volunteer": 1, "amd_engine": args.amd_engine}
+    print(
+        f"Capacity ({args.amd_engine}): steps {steps}, {args.hold:g} s each after "
+        f"{SETTLE_S:g} s to settle"
+    )
     print(HEADER, flush=True)
     async with (
         running_engine(pair, tmp / "capacity.db") as engine,
@@ -164,6 +209,11 @@ async def hold(
     assert engine.telephony is not None
     await asyncio.sleep(SETTLE_S)
     first = len(engine.telephony.calls.bridge_latencies)
+    listening = engine.telephony.calls.streaming.listening
+    load0 = dataclasses.replace(listening.load) if listening else DetectorLoad()
+    counts0 = dataclasses.replace(listening.receiver.counts) if listening else RtpCounts()
+    if listening:
+        listening.receiver.counts.max_delay_ms = 0.0  # the step's own maximum
     clocks = Clocks.read(pair)
     await _sleep_checking(shifts, args.hold / 2)
     talking = [v for v in volunteers if v.talking and v.sim.phone is not None][:2]
@@ -171,6 +221,11 @@ async def hold(
     await _sleep_checking(shifts, args.hold / 2 - RECORD_S)
     rtp = await asyncio.gather(*(asyncio.to_thread(rtp_counts, i) for i in pair.instances))
     used = clocks.used(pair)
+    streaming = args.amd_engine == "streaming" and listening is not None
+    detector = listening.load.minus(load0) if streaming and listening and load0 else None
+    receiver = (
+        listening.receiver.counts.minus(counts0) if streaming and listening and counts0 else None
+    )
     t0, t1 = clocks.wall, time.time()
     attempts = [
         a
@@ -195,9 +250,12 @@ async def hold(
         verdicts=len(attempts),
         wrong=sum(a.amd_verdict != "HUMAN" for a in attempts),
         human_p95_s=percentile(humans, 95) if humans else float("nan"),
+        human_p50_s=percentile(humans, 50) if humans else float("nan"),
         audio_dbfs=[await asyncio.to_thread(rms_dbfs, p) for p in paths],
         rtp=(sum(r[0] for r in rtp), sum(r[1] for r in rtp)),
         cpu=used,
+        detector=detector,
+        receiver=receiver,
     )
 
 

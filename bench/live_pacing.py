@@ -19,6 +19,7 @@ verdict → bridge p95 exceeds 50 ms, an AMD verdict is wrong, the volunteers he
 loses packets or HUMAN verdicts slow down:
 
     .venv/bin/python bench/live_pacing.py --capacity [--steps 20,40,60,80,120,160,200] [--hold 60]
+        [--amd-engine app_amd|streaming]
 """
 
 from __future__ import annotations
@@ -246,6 +247,12 @@ def parse_args() -> argparse.Namespace:
         "--steps", default="20,40,60,80,120,160,200", help="capacity: calls per step"
     )
     parser.add_argument("--hold", type=float, default=60.0, help="capacity: seconds per step")
+    parser.add_argument(
+        "--amd-engine",
+        choices=("app_amd", "streaming"),
+        default="app_amd",
+        help="capacity: the campaign's amd_engine (Asterisk's AMD() or the engine's detector)",
+    )
     return parser.parse_args()
 
 

@@ -105,6 +105,11 @@ class StreamingDetector:
         return end
 
     @property
+    def last_speech_end_ms(self) -> int | None:
+        """Audio time the latest speech heard ended (None before any utterance)."""
+        return self._timeline.last_speech_end_ms
+
+    @property
     def decision(self) -> Decision | None:
         """The first verdict, once reached."""
         return self._first

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from engine.amd.greeting import GreetingFeatures
 from engine.amd.rtp import Address, RtpReceiver
+from engine.amd.timing import DetectorLoad, TapTiming
 from engine.ari.client import AriClient
 from engine.ari.rest import Json
 from engine.errors import AriError, AriNotFound
@@ -40,6 +44,7 @@ SLOW_TAP_MS = 100
 NO_AUDIO_VERDICT_S = 1.0
 """A tap whose detector has not decided this long after its analysis limit (no audio arrived
 at all) ends NOTSURE, cause NOAUDIO."""
+TIMINGS_KEPT = 1000
 
 
 class FrameDetector(Protocol):
@@ -49,6 +54,11 @@ class FrameDetector(Protocol):
 
     @property
     def first_utterance_end_ms(self) -> int | None: ...
+
+    @property
+    def last_speech_end_ms(self) -> int | None: ...
+
+    def features(self) -> GreetingFeatures: ...
 
 
 class _Decision(Protocol):
@@ -90,6 +100,10 @@ class Tap:
     started_at: float = field(default_factory=time.monotonic)
     first_frame_at: float | None = None
     timer: asyncio.TimerHandle | None = None
+    timing: TapTiming = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.timing = TapTiming(self.channel_id, time.time())
 
 
 class Listening:
@@ -100,6 +114,9 @@ class Listening:
         self.receiver = receiver
         self.app = app
         self.taps: dict[str, Tap] = {}
+        self.timings: OrderedDict[str, TapTiming] = OrderedDict()
+        """The last TIMINGS_KEPT taps' timings, by the voter's channel, oldest first."""
+        self.load = DetectorLoad()
 
     def listening(self, channel_id: str) -> bool:
         return channel_id in self.taps
@@ -125,6 +142,7 @@ class Listening:
                 return
             try:
                 await self._make(tap)
+                tap.timing = dataclasses.replace(tap.timing, made=time.time())
                 made_ms = 1000 * (time.monotonic() - tap.started_at)
                 if made_ms > SLOW_TAP_MS:
                     log.warning("call %s: the tap took %.0f ms to make", channel_id, made_ms)
@@ -178,21 +196,40 @@ class Listening:
             return
         if tap.first_frame_at is None:
             tap.first_frame_at = time.monotonic()
+            tap.timing = dataclasses.replace(tap.timing, first_frame=time.time())
             log.debug(
                 "call %s: first audio frame %.0f ms after the tap started",
                 tap.channel_id,
                 1000 * (tap.first_frame_at - tap.started_at),
             )
         tap.frames += 1
+        cpu = time.thread_time()
         decision = tap.detector.feed(frame)
+        self.load.cpu_s += time.thread_time() - cpu
+        self.load.frames += 1
         if tap.on_utterance_end is not None and not tap.utterance_told:
             end_ms = tap.detector.first_utterance_end_ms
             if end_ms is not None:
                 tap.utterance_told = True
                 tap.on_utterance_end(end_ms)
         if decision is not None:
+            if not tap.decided:
+                self._keep_timing(tap, decision.at_ms)
             tap.decided = True
             tap.on_verdict(decision.verdict, decision.cause, decision.at_ms)
+
+    def _keep_timing(self, tap: Tap, decided_ms: int) -> None:
+        features = tap.detector.features()
+        onset = None if features.first_utterance_ms is None else features.initial_silence_ms
+        end = None if onset is None else onset + (features.first_utterance_ms or 0)
+        tap.timing = dataclasses.replace(
+            tap.timing, onset_ms=onset, utterance_end_ms=end,
+            speech_end_ms=tap.detector.last_speech_end_ms, decided_ms=decided_ms,
+            decided=time.time(),
+        )  # fmt: skip
+        self.timings[tap.channel_id] = tap.timing
+        while len(self.timings) > TIMINGS_KEPT:
+            self.timings.popitem(last=False)
 
     def _no_audio(self, tap: Tap) -> None:
         if tap.stopped or tap.decided:

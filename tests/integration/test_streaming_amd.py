@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.calls.listening import TAP_PREFIX
@@ -84,6 +86,17 @@ async def test_a_person_is_called_human_by_the_streaming_detector_and_bridged(
     print(f"answer → HUMAN {to_verdict:.3f} s, answer → bridged {to_bridge:.3f} s")
     assert 0 < to_verdict < 2.0
     assert to_verdict <= to_bridge < to_verdict + 0.5
+    # The tap's timing: its segments run in order and add up to answer → bridged.
+    assert engine.telephony is not None and engine.telephony.calls.streaming.listening
+    listening = engine.telephony.calls.streaming.listening
+    timing = listening.timings[attempt.channel_id or ""]
+    segments = timing.segments(
+        attempt.answered_at.timestamp(), attempt.amd_at.timestamp(), attempt.bridged_at.timestamp()
+    )
+    assert segments is not None, timing
+    assert sum(segments) == pytest.approx(to_bridge, abs=1e-3)
+    assert all(s >= 0 for s in segments[3:6]), segments  # audio time runs forward
+    assert 0 < segments[1] < 1.0 and listening.load.frames > 0, (segments, listening.load)
     # While the call goes on: the tap ends when the detector's retraction window (3 s) has
     # passed with no machine heard.
     await no_taps_left(pbx_pair)

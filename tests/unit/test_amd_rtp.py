@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from engine.amd.rtp import (
     FRAME_BYTES,
     Framer,
+    Lateness,
+    RtpCounts,
     RtpError,
     RtpPacket,
     RtpReceiver,
@@ -98,4 +101,39 @@ async def test_receiver_routes_each_source_to_its_call_and_drops_strangers() -> 
     finally:
         for transport in (*senders, stranger):
             transport.close()
+        receiver.close()
+
+
+def test_framer_counts_packets_lost_and_late() -> None:
+    counts = RtpCounts()
+    framer = Framer(counts)
+    for sequence in (10, 11, 14, 13, 14, 15):  # 12 and 13 skipped; 13 and 14 come again
+        framer.push(parse_rtp(rtp(sequence, b"\x80" * 160)))
+    assert (counts.packets, counts.lost, counts.late) == (4, 2, 2)
+
+
+def test_lateness_is_transit_above_the_streams_best() -> None:
+    lateness = Lateness()
+    timestamp = 0xFFFFFF00  # the 32-bit RTP clock wraps during the call
+    assert lateness.delay_ms(timestamp, 100.0) == 0.0
+    assert lateness.delay_ms((timestamp + 160) & 0xFFFFFFFF, 100.020) == pytest.approx(0.0)
+    assert lateness.delay_ms((timestamp + 320) & 0xFFFFFFFF, 100.095) == pytest.approx(55.0)
+    assert lateness.delay_ms((timestamp + 480) & 0xFFFFFFFF, 100.050) == pytest.approx(0.0)
+    assert lateness.delay_ms((timestamp + 640) & 0xFFFFFFFF, 100.075) == pytest.approx(5.0)
+
+
+def test_counts_since_an_earlier_reading() -> None:
+    since = RtpCounts(100, 3, 1, 7, 55.0, 0.5).minus(RtpCounts(40, 1, 0, 2, 30.0, 0.2))
+    assert (since.packets, since.lost, since.late, since.delayed) == (60, 2, 1, 5)
+    assert since.max_delay_ms == 55.0 and since.cpu_s == pytest.approx(0.3)
+
+
+async def test_receiver_asks_for_a_large_socket_buffer() -> None:
+    receiver = await RtpReceiver.bound()
+    try:
+        default = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with default:
+            kernel_default = default.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        assert receiver.receive_buffer_bytes > kernel_default
+    finally:
         receiver.close()
