@@ -31,7 +31,7 @@ from engine.amd.rtp import Address, RtpReceiver
 from engine.amd.timing import DetectorLoad, TapTiming
 from engine.ari.client import AriClient
 from engine.ari.rest import Json
-from engine.errors import AriError, AriNotFound
+from engine.errors import AriError, AriNotFound, SetupError
 
 log = logging.getLogger(__name__)
 
@@ -290,10 +290,18 @@ class Listening:
 
 
 @contextlib.asynccontextmanager
-async def rtp_receiver() -> AsyncIterator[RtpReceiver]:
-    """The engine's RTP receiver on a free loopback port (the dialer PBX runs on this host),
-    closed on exit."""
-    receiver = await RtpReceiver.bound()
+async def rtp_receiver(host: str = "127.0.0.1") -> AsyncIterator[RtpReceiver]:
+    """The engine's RTP receiver on a free port of ``host`` (amd.listen_address: loopback when
+    the dialer PBX runs on this machine), closed on exit. Raises SetupError naming the
+    setting when this machine has no such address."""
+    try:
+        receiver = await RtpReceiver.bound(host)
+    except OSError as error:
+        raise SetupError(
+            f"cannot listen for the streaming detector's audio on {host} ({error.strerror}): "
+            "set amd.listen_address (PHONEBANK_AMD_LISTEN_ADDRESS) to an address of this "
+            "machine the dialer PBX reaches"
+        ) from error
     try:
         yield receiver
     finally:

@@ -4,6 +4,7 @@ that refuse a bad value with a sentence naming the key."""
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import tomllib
@@ -49,6 +50,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     _check_callin(config.callin)
     _check_logins(config.logins)
     check_nodes(config.nodes)
+    _check_listen_address(config.amd.listen_address)
     rtp_port_range(config.pbx.dialer_rtp_ports)
     if config.pbx.watchdog_seconds <= 0:
         raise ConfigError(
@@ -74,6 +76,18 @@ def rtp_port_range(raw: str) -> tuple[int, int] | None:
             f"ports, between 1024 and 65535), not {raw!r}"
         )
     return low, high
+
+
+def _check_listen_address(address: str) -> None:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None
+    if ip is None or ip.is_unspecified or ip.is_multicast:
+        raise ConfigError(
+            "amd.listen_address must be one IP address of this machine that the dialer PBX "
+            f"(each node) can send audio to, e.g. 127.0.0.1 or 10.0.0.5, not {address!r}"
+        )
 
 
 def _check_ice_servers(raw: str) -> None:

@@ -114,6 +114,11 @@ class AmdConfig:
     engine: AmdEngine = "app_amd"
     """``app_amd``: Asterisk's AMD() in the dialplan (pbx.amd_args); ``streaming``: the
     engine listens to each answered call and decides with its own detector (engine/amd/)."""
+    listen_address: str = "127.0.0.1"
+    """The address of this engine's machine the dialer PBX (every node) sends each answered
+    call's audio to for the streaming detector (RTP, a free UDP port there): loopback when
+    the PBX runs beside the engine; with nodes on other machines, an address of this machine
+    they reach (a private network's)."""
 
 
 @dataclass(frozen=True)

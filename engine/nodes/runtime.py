@@ -133,7 +133,10 @@ class NodeRuntime:
         sounds = shared.sounds
         if spec.sounds_dir is not None:
             sounds = sounds.seen_from(spec.sounds_dir)
-        async with AriClient.connect(spec.ari) as ari, rtp_receiver() as receiver:
+        async with (
+            AriClient.connect(spec.ari) as ari,
+            rtp_receiver(shared.cfg.amd.listen_address) as receiver,
+        ):
             wakeups = Wakeups()
             gate = DialingGate()
             player = Player(ari)

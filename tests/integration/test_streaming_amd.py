@@ -222,6 +222,31 @@ async def test_an_engine_restarted_while_it_listens_listens_again(
     await no_taps_left(pbx_pair)
 
 
+async def test_the_audio_goes_to_the_configured_listen_address(
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """amd.listen_address: where nodes on other machines send the engine the call's audio.
+    Here another loopback address than the default: the tap sends there and the person is
+    still told from a machine and put through."""
+    monkeypatch.setenv("PHONEBANK_AMD_LISTEN_ADDRESS", "127.0.0.2")
+    async with running_engine(pbx_pair, tmp_path / "engine.db") as engine:
+        assert engine.telephony is not None
+        listening = engine.telephony.calls.streaming.listening
+        assert listening is not None and listening.receiver.address[0] == "127.0.0.2"
+        volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("10", 3)])
+        session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
+        assert session.attempt_id is not None
+        attempt = await engine.store.get_attempt(session.attempt_id)
+        assert attempt.amd_verdict == "HUMAN" and attempt.bridged_at, attempt.amd_cause
+        assert listening.load.frames > 0  # the detector heard it through 127.0.0.2
+        await engine.volunteers.end_call(session.id)
+        await volunteer.wait_state(SessionState.WRAP_UP)
+    await no_taps_left(pbx_pair)
+
+
 @contextlib.contextmanager
 def without_chan_rtp(pbx_pair: PbxPair) -> Iterator[None]:
     """The dialer PBX without externalMedia for a while (an older PBX: no chan_rtp)."""

@@ -93,6 +93,14 @@ def test_a_good_rtp_range_loads() -> None:
     assert rtp_port_range(cfg.pbx.dialer_rtp_ports) == (10000, 19999)
 
 
+@pytest.mark.parametrize("address", ["0.0.0.0", "dialer.example.org", "10.0.0.5:4000", ""])
+def test_the_detector_s_listen_address_must_be_one_address_of_this_machine(address: str) -> None:
+    assert load_config(environ={}).amd.listen_address == "127.0.0.1"
+    assert load_config(environ={"PHONEBANK_AMD_LISTEN_ADDRESS": "10.0.0.5"}).amd.listen_address
+    with pytest.raises(ConfigError, match="amd.listen_address must be one IP address"):
+        load_config(environ={"PHONEBANK_AMD_LISTEN_ADDRESS": address})
+
+
 def test_amd_engine_is_app_amd_unless_set_and_refuses_others() -> None:
     assert load_config(environ={}).amd.engine == "app_amd"
     assert load_config(environ={"PHONEBANK_AMD_ENGINE": "streaming"}).amd.engine == "streaming"
