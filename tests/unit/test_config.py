@@ -97,7 +97,7 @@ def test_a_good_rtp_range_loads() -> None:
 def test_the_detector_s_listen_address_must_be_one_address_of_this_machine(address: str) -> None:
     assert load_config(environ={}).amd.listen_address == "127.0.0.1"
     assert load_config(environ={"PHONEBANK_AMD_LISTEN_ADDRESS": "10.0.0.5"}).amd.listen_address
-    with pytest.raises(ConfigError, match="amd.listen_address must be one IP address"):
+    with pytest.raises(ConfigError, match=r"amd\.listen_address must be one IP address"):
         load_config(environ={"PHONEBANK_AMD_LISTEN_ADDRESS": address})
 
 
