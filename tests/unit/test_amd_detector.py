@@ -143,6 +143,22 @@ def test_a_greeting_that_pauses_then_reads_on_is_retracted_to_machine() -> None:
     assert found[1].at_ms <= resumed + SETTINGS.retract_speech_ms + SLACK_MS
 
 
+def test_a_person_saying_hello_again_is_not_taken_back() -> None:
+    """Heard nobody yet, they ask again, pausing to listen each time: short phrases, never
+    a reading on (the hard set's 'hello-again' group)."""
+    audio = (
+        silence(LEAD_MS)
+        + HELLO
+        + silence(1000)
+        + speech("Hello? Who's this?")
+        + silence(1200)
+        + HELLO
+        + silence(SETTINGS.retract_ms)
+    )
+    found = decisions(StreamingDetector(), audio)
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SHORTGREETING")]
+
+
 def test_after_the_retraction_window_nothing_more_is_said() -> None:
     quiet_ms = SETTINGS.human_pause_ms + SETTINGS.retract_ms + 200
     audio = silence(LEAD_MS) + HELLO + silence(quiet_ms) + tone(1000, 500)

@@ -15,7 +15,7 @@ from testbed.hard_voices import ensure_hard_voices
 from testbed.voices import load_manifest
 
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "voices-hard.toml"
-PEOPLE = {"one-word", "with-name", "late", "tv", "street", "cough"}
+PEOPLE = {"one-word", "with-name", "late", "tv", "street", "cough", "hello-again"}
 MACHINES = {"short-greeting", "slow-start", "music", "sit", "mid-pause"}
 
 
