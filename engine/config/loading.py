@@ -21,6 +21,7 @@ from engine.config.sections import (
     CallinConfig,
     Config,
     LoginsConfig,
+    PbxConfig,
     TurnConfig,
     WebConfig,
 )
@@ -52,6 +53,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     check_nodes(config.nodes)
     _check_listen_address(config.amd.listen_address)
     rtp_port_range(config.pbx.dialer_rtp_ports)
+    _check_dialer_http(config.pbx)
     if config.pbx.watchdog_seconds <= 0:
         raise ConfigError(
             f"pbx.watchdog_seconds must be more than 0, not {config.pbx.watchdog_seconds}"
@@ -76,6 +78,22 @@ def rtp_port_range(raw: str) -> tuple[int, int] | None:
             f"ports, between 1024 and 65535), not {raw!r}"
         )
     return low, high
+
+
+def _check_dialer_http(pbx: PbxConfig) -> None:
+    try:
+        ipaddress.ip_address(pbx.dialer_http_bind)
+    except ValueError:
+        raise ConfigError(
+            "pbx.dialer_http_bind must be an IP address of this machine (or 0.0.0.0), e.g. "
+            f"127.0.0.1 or 10.0.0.13, not {pbx.dialer_http_bind!r}"
+        ) from None
+    password = pbx.dialer_ari_password
+    if password and (len(password) < 16 or not password.isascii() or not password.isalnum()):
+        raise ConfigError(
+            "pbx.dialer_ari_password must be at least 16 letters and digits (it guards ARI, "
+            "which can place calls), or empty for a new random one at each start"
+        )
 
 
 def _check_listen_address(address: str) -> None:

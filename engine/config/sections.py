@@ -42,7 +42,16 @@ class PbxConfig:
     dialer_sip_port: int = 0
     """UDP port of the dialer PBX's SIP transport; 0 picks a free one."""
     dialer_http_port: int = 0
-    """Loopback port of the dialer PBX's HTTP server (ARI); 0 picks a free one."""
+    """Port of the dialer PBX's HTTP server (ARI, the softphone WebSocket); 0 picks a free one."""
+    dialer_http_bind: str = "127.0.0.1"
+    """Address that HTTP server listens on: loopback, for an engine on the same machine; a
+    dialer node of several (``[[nodes]]``, docs/scaling.md) listens on its private network's
+    address (or 0.0.0.0) so the engines reach its ARI — plain HTTP with a password: never on
+    a public address."""
+    dialer_ari_password: str = ""
+    """The dialer PBX's ARI password; empty: a new random one at each start (an engine on
+    the same machine reads it from the run's state). A node the engines reach over the
+    network keeps a fixed one, the ``ari_password`` of its ``[[nodes]]`` entry."""
     dialer_rtp_ports: str = ""
     """UDP port range of the dialer PBX's media, e.g. "10000-19999" (the range a firewall must
     open); empty picks a free range of 1,000 ports at each start."""

@@ -93,8 +93,9 @@ def dialer_instance(
         rtp_start=ports.rtp[0],
         rtp_end=ports.rtp[1],
         ari_user="phonebank",
-        ari_password=secrets.token_urlsafe(18),
+        ari_password=cfg.dialer_ari_password or secrets.token_urlsafe(18),
         ari_app=DIALER_APP,
+        http_bind=cfg.dialer_http_bind,
         extra={
             "trunk": dataclasses.asdict(link) if link else None,
             "callin_number": cfg.callin_number,

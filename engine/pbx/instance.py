@@ -138,10 +138,17 @@ class InstanceSpec:
     ari_app: str
     extra: dict[str, Any] = field(default_factory=dict)
     """Role-specific template values (trunk, call-in number, voices...)."""
+    http_bind: str = "127.0.0.1"
+    """The address Asterisk's HTTP server listens on (pbx.dialer_http_bind)."""
+
+    @property
+    def http_host(self) -> str:
+        """Where this machine reaches that server: loopback when it listens everywhere."""
+        return "127.0.0.1" if self.http_bind in ("0.0.0.0", "") else self.http_bind
 
     @property
     def ari_url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"http://{self.http_host}:{self.http_port}"
 
     def dir(self, name: str) -> PurePosixPath:
         return PurePosixPath(self.base) / name
@@ -254,7 +261,7 @@ class AsteriskInstance:
 
     def _check_ports(self) -> None:
         taken = []
-        if not port_free(self.spec.http_port, socket.SOCK_STREAM):
+        if not port_free(self.spec.http_port, socket.SOCK_STREAM, self.spec.http_host):
             taken.append(f"{self.spec.http_port}/tcp (ARI)")
         if not port_free(self.spec.sip_port, socket.SOCK_DGRAM):
             taken.append(f"{self.spec.sip_port}/udp (SIP)")

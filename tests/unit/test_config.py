@@ -93,6 +93,20 @@ def test_a_good_rtp_range_loads() -> None:
     assert rtp_port_range(cfg.pbx.dialer_rtp_ports) == (10000, 19999)
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("PHONEBANK_PBX_DIALER_HTTP_BIND", "node3.example.org", "must be an IP address"),
+        ("PHONEBANK_PBX_DIALER_ARI_PASSWORD", "short1", "at least 16 letters and digits"),
+        ("PHONEBANK_PBX_DIALER_ARI_PASSWORD", "sixteen chars; no", "at least 16 letters"),
+    ],
+)
+def test_bad_node_http_settings_are_named(setting: str, value: str, says: str) -> None:
+    assert load_config(environ={}).pbx.dialer_http_bind == "127.0.0.1"
+    with pytest.raises(ConfigError, match=says):
+        load_config(environ={setting: value})
+
+
 @pytest.mark.parametrize("address", ["0.0.0.0", "dialer.example.org", "10.0.0.5:4000", ""])
 def test_the_detector_s_listen_address_must_be_one_address_of_this_machine(address: str) -> None:
     assert load_config(environ={}).amd.listen_address == "127.0.0.1"
