@@ -10,6 +10,8 @@ fails here first."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bench.pacing.learning_sim import PREDICTIVE, LearningCampaign
@@ -23,10 +25,27 @@ HOURS = 3.0
 
 @pytest.mark.parametrize("volunteers", [2, 4])
 def test_predictive_learning_from_scratch_beats_power_and_preview(volunteers: int) -> None:
+    """With a new campaign's settings, the half-hour guard on: at 2 volunteers it still
+    reaches about 14 % more voters than power (seed 11: 13.3 against 11.7 an hour)."""
     p = Params(contact_rate=0.10)
     learning = LearningCampaign(PREDICTIVE, p, volunteers, HOURS, seed=11).run()
     power = simulate(pacing_for(POWER_1, p.model()), p, volunteers, HOURS, seed=11)
     manual = simulate_manual(p, volunteers, HOURS, seed=11)
-    assert learning.contacts_per_hour > 1.2 * power.contacts_per_hour
+    assert PREDICTIVE.half_hour_guard
+    assert learning.contacts_per_hour > 1.05 * power.contacts_per_hour
     assert power.contacts_per_hour > manual.contacts_per_hour
-    assert learning.abandons <= 0.03 * learning.live_answers + 3  # the guard's budget
+    assert learning.worst_window() <= 0.05
+
+
+@pytest.mark.parametrize("volunteers", [2, 4])
+def test_without_the_half_hour_guard_predictive_beats_power_by_more(volunteers: int) -> None:
+    """The guard turned off: the 30-day rule alone, and about a quarter more contacts at 2
+    and 4 volunteers than with the guard."""
+    p = Params(contact_rate=0.10)
+    unguarded = replace(PREDICTIVE, half_hour_guard=False)
+    learning = LearningCampaign(unguarded, p, volunteers, HOURS, seed=11).run()
+    guarded = LearningCampaign(PREDICTIVE, p, volunteers, HOURS, seed=11).run()
+    power = simulate(pacing_for(POWER_1, p.model()), p, volunteers, HOURS, seed=11)
+    assert learning.contacts_per_hour > 1.2 * power.contacts_per_hour
+    assert learning.contacts_per_hour > 1.1 * guarded.contacts_per_hour
+    assert learning.abandons <= 0.03 * learning.live_answers + 3  # the 30-day guard's budget
