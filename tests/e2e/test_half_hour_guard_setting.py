@@ -23,7 +23,9 @@ async def test_a_coordinator_turns_the_half_hour_guard_on_and_off(
     await page.goto(app_url + "/operator/campaigns/new")
     guard = page.get_by_label(LABEL)
     await expect(guard).to_be_checked()  # on by default for a new campaign
-    await expect(page.locator("#half_hour_guard-hint")).to_contain_text("15% of the contacts with 5 volunteers")
+    await expect(page.locator("#half_hour_guard-hint")).to_contain_text(
+        "15% of the contacts with 5 volunteers"
+    )
     await page.get_by_label("Name", exact=True).fill(f"Unguarded {uuid.uuid4().hex[:4]}")
     await guard.uncheck()
     await page.get_by_role("button", name="Create campaign").click()
