@@ -197,8 +197,8 @@ class Campaign:
     """Predictive and adaptive modes: the most calls going for every volunteer signed in."""
     abandon_target: float = 2.7
     """Percent of live answers the pacing may abandon over a rolling 30 days (at most 3)."""
-    half_hour_guard: bool = False
-    """Predictive: also keep every half hour under 5 % abandons (docs/pacing.md)."""
+    half_hour_guard: bool = True
+    """Predictive: also keep every half hour under 5 % abandons (docs/pacing.md); on if new."""
     mobile_dial_mode: MobileDialMode = MobileDialMode.AS_DIAL_MODE
     """Dial mode for mobile numbers (e.g. preview, so a person places each call); empty: the
     same as dial_mode."""

@@ -13,19 +13,19 @@ TABLE_POLICIES = (
     "power-3",
     "vicidial",
     "predictive",
-    "predictive, guard",
+    "predictive, no guard",
     "learning cold",
     "learning warm",
+    "learning cold, no guard",
+    "learning warm, no guard",
     "oracle",
 )
 SMALL_POLICIES = ("manual", "power-1", "predictive", "learning cold", "learning warm")
-DRIFT_POLICIES = (
-    "told the truth",
-    "learning cold",
-    "told the truth, guard",
-    "learning cold, guard",
-)
-"""Each without and with the campaign's half-hour guard (engine/dialer/pacing/half_hour.py)."""
+DRIFT_POLICIES = ("told the truth", "learning cold")
+"""With the campaign's default settings: its half-hour guard on
+(engine/dialer/pacing/half_hour.py)."""
+NO_GUARD_POLICIES = ("told the truth, no guard", "learning cold, no guard")
+"""The same with the guard turned off (--no-guard)."""
 
 
 def cell(rows: Sequence[Row], name: str, n: int, world: str) -> list[RunResult]:
@@ -78,7 +78,7 @@ def print_table(rows: Sequence[Row], rates: Sequence[str], volunteers: Sequence[
                 if not runs:
                     continue
                 cph, occ, wmean, wp95, ab, worst, cpc = pooled(runs)
-                compared = "learning" in name or name.endswith(", guard")
+                compared = name != "predictive" and ("learning" in name or "predictive" in name)
                 versus = f"{cph / true_cph - 1:+.1%}" if compared and true_cph else ""
                 print(
                     f"| {_label(rate)} | {n} | {name} | {cph:.1f} | {versus} | {occ:.0%} "
@@ -127,7 +127,7 @@ def print_drift(rows: Sequence[Row], volunteers: Sequence[int]) -> None:
     print("|---|---|---|---|---|---|---|")
     for world in ("step", "smooth"):
         for n in volunteers:
-            for name in DRIFT_POLICIES:
+            for name in DRIFT_POLICIES + NO_GUARD_POLICIES:
                 runs = cell(rows, name, n, world)
                 if runs:
                     print(_drift_line(f"{world} | {n} | {name}", runs))

@@ -6,8 +6,11 @@ and warm-started); the drifting worlds; small teams; the learning window's trade
                                  [--no-drift] [--drift-only] [--no-small] [--drift-seeds S]
                                  [--windows]
                                  [--volunteers 5,10] [--drift-volunteers 10,20]
-                                 [--drift-policies "learning cold, guard"]
+                                 [--drift-policies "learning cold"] [--no-guard]
 
+The predictive rows run with a new campaign's default settings: the half-hour guard on.
+"predictive, no guard" (told the truth, guard off) is always in the main table; --no-guard
+adds the learning campaign and the drifting worlds with the guard off too.
 The window sweep (--windows) is left out by default to keep the run near 10 minutes.
 """
 
@@ -18,7 +21,7 @@ import multiprocessing
 import time
 
 from bench.pacing.report import DRIFT_POLICIES, print_drift, print_small, print_table, print_windows
-from bench.pacing.worlds import Job, Row, run_job
+from bench.pacing.worlds import NO_GUARD, Job, Row, run_job
 from engine.dialer.pacing.placed import WINDOW_S
 
 VOLUNTEERS = (1, 5, 10, 20, 50, 100)
@@ -30,7 +33,7 @@ POLICIES = (
     "power-3",
     "vicidial",
     "predictive",
-    "predictive, guard",
+    "predictive, no guard",
     "learning",
     "oracle",
 )
@@ -42,6 +45,11 @@ WINDOW_VOLUNTEERS = (20, 100)
 
 def jobs_for(args: argparse.Namespace, hours: float, seeds: int) -> list[Job]:
     policies = [p for p in POLICIES if not (args.true_model and p == "learning")]
+    if args.no_guard and not args.true_model:
+        policies.append("learning" + NO_GUARD)
+    drift_policies = list(args.drift_policies)
+    if args.no_guard:
+        drift_policies += [p + NO_GUARD for p in args.drift_policies if NO_GUARD not in p]
     jobs: list[Job] = [
         (name, n, rate, hours, seed, WINDOW_S)
         for rate in CONTACT_RATES
@@ -63,7 +71,7 @@ def jobs_for(args: argparse.Namespace, hours: float, seeds: int) -> list[Job]:
             (name, n, world, hours, seed, WINDOW_S)
             for world in ("step", "smooth")
             for n in args.drift_volunteers
-            for name in args.drift_policies
+            for name in drift_policies
             for seed in range(drift_seeds)
         ]
     if args.windows:
@@ -80,7 +88,7 @@ def jobs_for(args: argparse.Namespace, hours: float, seeds: int) -> list[Job]:
 def cost(job: Job) -> float:
     """Longest first, so the pool's last jobs are short."""
     name, n = job[0], job[1]
-    return n * (12 if name == "learning" else 6 if "learning" in name else 1)
+    return n * (12 if name.removesuffix(NO_GUARD) == "learning" else 6 if "learning" in name else 1)
 
 
 def main() -> None:
@@ -98,6 +106,11 @@ def main() -> None:
     ap.add_argument("--drift-seeds", type=int, default=2, help="seeds of the drifting worlds")
     ap.add_argument("--windows", action="store_true", help="add the learning window sweep")
     ap.add_argument(
+        "--no-guard",
+        action="store_true",
+        help="also run learning and the drifting worlds with the half-hour guard off",
+    )
+    ap.add_argument(
         "--drift-volunteers",
         type=lambda text: tuple(int(n) for n in text.split(",")),
         default=DRIFT_VOLUNTEERS,
@@ -107,7 +120,7 @@ def main() -> None:
         "--drift-policies",
         type=lambda text: tuple(name.strip() for name in text.split(";")),
         default=DRIFT_POLICIES,
-        help='drift policies, separated by ";" (default: all four, e.g. "learning cold, guard")',
+        help='drift policies, separated by ";" (default: "told the truth; learning cold")',
     )
     ap.add_argument(
         "--volunteers",

@@ -49,10 +49,11 @@ def params(world: str) -> Params:
     return Params(contact_rate=float(world))
 
 
-GUARDED = replace(PREDICTIVE, half_hour_guard=True)
-"""The predictive campaign with its half-hour guard on (engine/dialer/pacing/half_hour.py)."""
-GUARD = ", guard"
-"""A policy name ending so runs the campaign with its half-hour guard on."""
+UNGUARDED = replace(PREDICTIVE, half_hour_guard=False)
+"""The predictive campaign with its half-hour guard (engine/dialer/pacing/half_hour.py) turned
+off; the default settings (`PREDICTIVE`) have it on, as a new campaign does."""
+NO_GUARD = ", no guard"
+"""A policy name ending so runs the campaign with its half-hour guard off."""
 
 
 class TrueDrift(Campaign):
@@ -81,19 +82,20 @@ def run_job(job: Job) -> list[Row]:
     """One job's runs: most give one row; "learning" gives a cold shift and the next one,
     warm-started from what the first learned."""
     name, n, world, hours, seed, window = job
-    settings = GUARDED if name.endswith(GUARD) else PREDICTIVE
+    settings = UNGUARDED if name.endswith(NO_GUARD) else PREDICTIVE
     p = params(world)
     seed = seed * 1_000_003 + n * 101 + int(p.contact_rate * 100)
     if name == "manual":
         return [(name, n, world, simulate_manual(p, n, hours, seed))]
     if name == "oracle":
         return [(name, n, world, simulate_oracle(p, n, hours, seed))]
-    if name == "learning":
-        first = LearningCampaign(PREDICTIVE, p, n, hours, seed, Learned.with_window(window))
+    if name in ("learning", "learning" + NO_GUARD):
+        first = LearningCampaign(settings, p, n, hours, seed, Learned.with_window(window))
         cold = first.run()
         learned = Learned.from_json(first.pacing.learned.to_json())  # saved at the shift's end
-        warm = LearningCampaign(PREDICTIVE, p, n, hours, seed, learned, shift=1).run()
+        warm = LearningCampaign(settings, p, n, hours, seed, learned, shift=1).run()
         label = "" if window == WINDOW_S else f" {window / 60:g} min"
+        label += name.removeprefix("learning")
         return [
             (f"learning cold{label}", n, world, cold),
             (f"learning warm{label}", n, world, warm),
@@ -104,5 +106,6 @@ def run_job(job: Job) -> list[Row]:
         return [(name + label, n, world, campaign.run())]
     if name.startswith("told the truth"):
         return [(name, n, world, TrueDrift(p, n, hours, seed, settings).run())]
-    policy = pacing_for(GUARDED if name == "predictive" + GUARD else CAMPAIGNS[name], p.model())
+    settings = UNGUARDED if name == "predictive" + NO_GUARD else CAMPAIGNS[name]
+    policy = pacing_for(settings, p.model())
     return [(name, n, world, simulate(policy, p, n, hours, seed))]

@@ -1,5 +1,6 @@
-"""The campaign form's half-hour guard (issue 15), in Chromium: the box says what it costs,
-ticking it saves the setting, the edit form shows it ticked, and unticking it saves that."""
+"""The campaign form's half-hour guard (issue 15), in Chromium: the box says what it costs and
+is ticked for a new campaign (on by default), unticking it saves the setting off, the edit
+form shows it unticked, and ticking it again saves that."""
 
 from __future__ import annotations
 
@@ -21,18 +22,20 @@ async def test_a_coordinator_turns_the_half_hour_guard_on_and_off(
     await log_in(page, app_url, engine)
     await page.goto(app_url + "/operator/campaigns/new")
     guard = page.get_by_label(LABEL)
-    await expect(guard).not_to_be_checked()  # off by default
-    await expect(page.locator("#half_hour_guard-hint")).to_contain_text("10 volunteers")
-    await page.get_by_label("Name", exact=True).fill(f"Guarded {uuid.uuid4().hex[:4]}")
-    await guard.check()
+    await expect(guard).to_be_checked()  # on by default for a new campaign
+    await expect(page.locator("#half_hour_guard-hint")).to_contain_text(
+        "15% of the contacts with 5 volunteers"
+    )
+    await page.get_by_label("Name", exact=True).fill(f"Unguarded {uuid.uuid4().hex[:4]}")
+    await guard.uncheck()
     await page.get_by_role("button", name="Create campaign").click()
     await expect(page.locator("#saved")).to_contain_text("Saved.")
     campaign_id = int(page.url.split("/campaigns/")[1].split("?")[0])
-    assert (await engine.store.get_campaign(campaign_id)).half_hour_guard
+    assert not (await engine.store.get_campaign(campaign_id)).half_hour_guard
 
     await page.goto(f"{app_url}/operator/campaigns/{campaign_id}")
-    await expect(guard).to_be_checked()
-    await guard.uncheck()
+    await expect(guard).not_to_be_checked()
+    await guard.check()
     await page.get_by_role("button", name="Save changes").click()
     await expect(page.locator("#saved")).to_contain_text("Saved.")
-    assert not (await engine.store.get_campaign(campaign_id)).half_hour_guard
+    assert (await engine.store.get_campaign(campaign_id)).half_hour_guard

@@ -113,6 +113,15 @@ async def test_new_campaign_has_the_model_defaults(store: Store) -> None:
     assert campaign.term_codes == list(DEFAULT_TERM_CODES)
 
 
+async def test_a_new_campaign_has_the_half_hour_guard_on_unless_turned_off(store: Store) -> None:
+    """The column's DEFAULT is still off (campaigns stored before keep their value): the store
+    writes the model's default, on, for a new campaign, so no migration changes it."""
+    assert (await store.create_campaign("Fall")).half_hour_guard
+    assert (await store.get_campaign((await store.create_campaign("Spring")).id)).half_hour_guard
+    unguarded = await store.create_campaign("Winter", half_hour_guard=False)
+    assert not (await store.get_campaign(unguarded.id)).half_hour_guard
+
+
 async def test_campaign_settings_round_trip(store: Store) -> None:
     survey = [
         {
