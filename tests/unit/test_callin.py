@@ -117,10 +117,10 @@ async def test_a_wrong_pin_is_prompted_again_and_the_right_one_joins(line: Line)
     await line.call_in("c1")
     await line.dial("c1", "2" + session.pin[1:] if session.pin[0] != "2" else "3" + session.pin[1:])
     await wait_until(
-        lambda: ["sound:conf-invalidpin", "sound:conf-getpin"] in line.plays("c1"), 2.0, "reprompt"
+        lambda: ["sound:conf-invalidpin", "sound:conf-getpin"] in line.plays("c1"), 5.0, "reprompt"
     )
     await line.dial("c1", session.pin)
-    await wait_until(lambda: line.joined("c1"), 2.0, "the caller to join", 0.01)
+    await wait_until(lambda: line.joined("c1"), 5.0, "the caller to join", 0.01)
 
 
 @pytest.mark.parametrize("environ", [{"PHONEBANK_CALLIN_PIN_IDLE_SECONDS": "0.3"}])
@@ -157,12 +157,17 @@ async def test_a_live_pin_with_a_connected_leg_is_refused_and_the_leg_stays(line
     session = await line.sign_in(1)
     await line.call_in("own")
     await line.dial("own", session.pin)
-    await wait_until(lambda: line.joined("own"), 2.0, "the volunteer to join", 0.01)
+
+    async def connected() -> bool:  # bridged, and the session told (a moment later)
+        stored = await line.engine.store.get_session(session.id)
+        return line.joined("own") and stored.channel_id == "own"
+
+    await wait_until(connected, 5.0, "the volunteer to join", 0.01)
     line.fake.respond("GET", "/channels", body=[{"id": "own"}])
     with line.engine.notifier.session_events(session.id) as events:
         await line.call_in("intruder", caller="+12025550666")
         await line.dial("intruder", session.pin)
-        await wait_until(lambda: len(line.plays("intruder")) == 2, 2.0, "the refusal", 0.01)
+        await wait_until(lambda: len(line.plays("intruder")) == 2, 5.0, "the refusal", 0.01)
         notice = events.get_nowait()
     assert notice["type"] == "pin_in_use"
     assert not line.joined("intruder")
@@ -175,11 +180,11 @@ async def test_a_volunteer_whose_leg_is_gone_can_call_back(line: Line) -> None:
     session = await line.sign_in(1)
     await line.call_in("first")
     await line.dial("first", session.pin)
-    await wait_until(lambda: line.joined("first"), 2.0, "the volunteer to join", 0.01)
+    await wait_until(lambda: line.joined("first"), 5.0, "the volunteer to join", 0.01)
     # Asterisk no longer has "first" (GET /channels answers []), its events still to come.
     await line.call_in("again")
     await line.dial("again", session.pin)
-    await wait_until(lambda: line.joined("again"), 2.0, "the volunteer to rejoin", 0.01)
+    await wait_until(lambda: line.joined("again"), 5.0, "the volunteer to rejoin", 0.01)
 
 
 async def _pause(seconds: float) -> None:
