@@ -87,6 +87,11 @@ async def site(bed: Bed, postgres_dsn: str) -> AsyncIterator[Site]:  # noqa: F81
             Engine.running(cfg, sounds=sounds_of(bed), nodes=node_specs(cfg)) as engine,
             run_web(engine, cfg.web),
         ):
+            # A node takes browser volunteers once healthy: ARI events connected and its
+            # trunk to Kamailio qualified (a few seconds after start).
+            await wait_until(
+                lambda: all(engine.node_health().values()), 30, "both nodes to be healthy"
+            )
             yield Site(engine, caddy, caddy.url)
 
 
