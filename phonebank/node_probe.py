@@ -38,9 +38,10 @@ def problem_of(node: NodeConfig, error: BaseException) -> NodeProblem:
         return NodeProblem(
             node.name,
             False,
-            f"{where} does not answer: check that its Asterisk runs, that http.conf binds "
-            "an address this machine reaches (not 127.0.0.1) on that port, and that no "
-            f"firewall drops it ({error})",
+            f"{where} does not answer: check that its Asterisk runs, that its HTTP server "
+            "binds an address this machine reaches on that port (pbx.dialer_http_bind in "
+            "the node's phonebank.toml, or http.conf's bindaddr; not 127.0.0.1), and that "
+            f"no firewall drops it ({error})",
         )
     return NodeProblem(
         node.name,

@@ -65,7 +65,7 @@ async def test_an_unreachable_node_is_named_with_what_to_check_and_is_not_fatal(
     problem = await probe_node(node_of("node2", url))
     assert problem is not None and not problem.fatal
     assert f"node node2 (ari_url {url}) does not answer" in problem.message
-    assert "http.conf" in problem.message and "firewall" in problem.message
+    assert "pbx.dialer_http_bind" in problem.message and "firewall" in problem.message
 
 
 async def test_one_node_down_of_two_is_a_warning_and_all_down_stops_start_up() -> None:
