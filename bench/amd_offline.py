@@ -32,6 +32,7 @@ SILENT_FIRST_S = 1.0
 
 
 TRADEOFF: dict[str, tuple[int | float, ...]] = {
+    "silence_human_ms": (0, 1000, 1200, 1500),
     "human_pause_ms": (300, 400, 700),
     "short_greeting_ms": (0, 800),
     "long_greeting_ms": (1800, 2600),
@@ -171,8 +172,24 @@ def summary(outcomes: list[Outcome]) -> Figures:
         "human_after_speech_median_s": _round(quantile(after_speech_s, 0.5)),
         "trigger_median_s": _round(quantile(trigger_s, 0.5)),
         "trigger_p95_s": _round(quantile(trigger_s, 0.95)),
+        **taken_back(machines),
         **early_connect(people, machines),
         "cpu_ms_per_call_s": round(1000 * cpu, 3),
+    }
+
+
+def taken_back(machines: list[Outcome]) -> Figures:
+    """Machines put through on a first HUMAN verdict and taken back by the retraction: how
+    many, and how long the volunteer heard them (first verdict → retraction)."""
+    heard_s = [
+        (o.final_ms - o.first_ms) / 1000
+        for o in machines
+        if o.first == "HUMAN" and o.final == "MACHINE" and o.final_ms and o.first_ms
+    ]
+    return {
+        "taken_back_pct": _pct(len(heard_s), len(machines)),
+        "taken_back_heard_median_s": _round(quantile(heard_s, 0.5)),
+        "taken_back_heard_max_s": _round(max(heard_s, default=None)),
     }
 
 

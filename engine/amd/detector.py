@@ -10,6 +10,8 @@ and a voice-activity flag (engine/amd/vad.py) feed the greeting's timing
 - a greeting followed by ``human_pause_ms`` of silence (and no tone under way) → HUMAN
   (GREETING), or by only ``short_pause_ms`` if it lasted at most ``short_greeting_ms`` (a word
   or two: "Hello?") → HUMAN (SHORTGREETING);
+- nobody has spoken by ``silence_human_ms`` → HUMAN (SILENCE: a person waiting for the caller
+  to speak first);
 - nothing decided by ``max_analysis_ms`` → NOTSURE (INITIALSILENCE if nobody spoke, else
   TOOLONG); a greeting under way then is heard out first (at most ``long_greeting_ms`` more:
   it ends as a person's, or grows into a machine's).
@@ -17,7 +19,9 @@ and a voice-activity flag (engine/amd/vad.py) feed the greeting's timing
 After HUMAN the detector keeps listening for ``retract_ms`` and returns MACHINE once more
 (a retraction: cause BEEP, SIT, LONGGREETING, or MANYWORDS when ``retract_speech_ms`` of
 speech follows: a person who has greeted waits for the caller, a machine reads on) — what
-early connect uses to take the volunteer back out.
+early connect uses to take the volunteer back out. After a SILENCE verdict the volunteer is
+talking to the line, so a person's answer is no machine: only a tone or a long greeting
+retracts, for ``retract_ms`` from the first speech.
 """
 
 from __future__ import annotations
@@ -65,6 +69,17 @@ class Decision:
 
 
 DEFAULT_SETTINGS = StreamingAmdSettings()
+
+
+def listening_after_human_ms(settings: StreamingAmdSettings, cause: str, at_ms: int) -> int:
+    """How long after a HUMAN verdict (reached at ``at_ms`` for ``cause``) the detector may
+    still retract it: ``retract_ms``, or after SILENCE up to ``retract_ms`` past the first
+    speech, which may come as late as ``max_analysis_ms``."""
+    if settings.retract_ms == 0:
+        return 0
+    if cause == "SILENCE":
+        return settings.max_analysis_ms + settings.retract_ms - at_ms
+    return settings.retract_ms
 
 
 def _frames(ms: int) -> int:
@@ -192,6 +207,8 @@ class StreamingDetector:
             return Decision("HUMAN", "GREETING", t.now_ms)
         if 0 < t.greeting_ms <= s.short_greeting_ms and t.silence_ms >= s.short_pause_ms:
             return Decision("HUMAN", "SHORTGREETING", t.now_ms)
+        if 0 < s.silence_human_ms <= t.now_ms and t.first_onset_ms is None and not t.speaking:
+            return Decision("HUMAN", "SILENCE", t.now_ms)
         hearing_out = t.greeting_start_ms is not None and t.now_ms < s.max_analysis_ms + (
             s.long_greeting_ms
         )
@@ -206,10 +223,21 @@ class StreamingDetector:
             return Decision("MACHINE", tone.kind, t.now_ms)
         if t.greeting_ms > s.long_greeting_ms:
             return Decision("MACHINE", "LONGGREETING", t.now_ms)
+        if self._after_silence:
+            return None
         if t.total_speech_ms - self._speech_at_first_ms >= s.retract_speech_ms:
             return Decision("MACHINE", "MANYWORDS", t.now_ms)
         return None
 
+    @property
+    def _after_silence(self) -> bool:
+        return self._first is not None and self._first.cause == "SILENCE"
+
     def _listened_after_human(self) -> bool:
         assert self._first is not None
-        return self._timeline.now_ms >= self._first.at_ms + self._settings.retract_ms
+        s, t = self._settings, self._timeline
+        if not self._after_silence:
+            return t.now_ms >= self._first.at_ms + s.retract_ms
+        if t.first_onset_ms is None:
+            return t.now_ms >= s.max_analysis_ms
+        return t.now_ms >= t.first_onset_ms + s.retract_ms

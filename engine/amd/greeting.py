@@ -55,6 +55,11 @@ class GreetingTimeline:
         return self.now_ms if self.first_onset_ms is None else self.first_onset_ms
 
     @property
+    def speaking(self) -> bool:
+        """Speech in the last frame (an utterance under way, or a burst that may start one)."""
+        return self._speech_run_ms > 0
+
+    @property
     def silence_ms(self) -> int:
         """Silence since the last speech (0 while speaking)."""
         return self._silence_run_ms

@@ -42,6 +42,13 @@ class StreamingAmdSettings:
     short_pause_ms: int = 200
     long_greeting_ms: int = 2200
     """A greeting (speech with no pause of ``human_pause_ms``) longer than this is a machine."""
+    silence_human_ms: int = 800
+    """Silence this long from answer, nobody having spoken yet, is a person waiting for the
+    caller to speak first (what people do on calls from unknown numbers): HUMAN (cause
+    SILENCE); after it only a tone or a greeting longer than ``long_greeting_ms`` retracts, for
+    ``retract_ms`` from the first speech (a machine that starts slowly reads on; a person
+    answers the volunteer). 0 turns it off (then a silent line is NOTSURE at
+    ``max_analysis_ms``)."""
     max_analysis_ms: int = 5000
     """No verdict by then: NOTSURE (the campaign's NOTSURE rule decides) — unless a greeting is
     under way, which is heard out for at most ``long_greeting_ms`` more."""
@@ -119,6 +126,8 @@ def _problems(s: StreamingAmdSettings) -> list[str]:
         problems.append("short_greeting_ms must be 0 (off) or below long_greeting_ms")
     if not 0 < s.short_pause_ms <= s.human_pause_ms:
         problems.append("short_pause_ms must be positive and at most human_pause_ms")
+    if s.silence_human_ms < 0 or s.silence_human_ms >= s.max_analysis_ms:
+        problems.append("silence_human_ms must be 0 (off) or below max_analysis_ms")
     if s.retract_ms < 0:
         problems.append(f"retract_ms must be 0 or more, not {s.retract_ms}")
     if s.utterance_end_ms > s.human_pause_ms:

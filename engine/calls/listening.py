@@ -60,6 +60,9 @@ class FrameDetector(Protocol):
 
     def features(self) -> GreetingFeatures: ...
 
+    @property
+    def finished(self) -> bool: ...
+
 
 class _Decision(Protocol):
     @property
@@ -74,6 +77,8 @@ OnVerdict = Callable[[str, str, int], None]
 """(verdict, cause, audio ms at the decision): HUMAN, MACHINE or NOTSURE."""
 OnUtteranceEnd = Callable[[int], None]
 """The first utterance ended, this many ms into the audio (the early-connect trigger)."""
+OnFinished = Callable[[], None]
+"""The detector will decide nothing more (its verdict is final): the tap may go."""
 
 
 def tap_ids(channel_id: str) -> tuple[str, str, str]:
@@ -91,12 +96,14 @@ class Tap:
     detector: FrameDetector
     on_verdict: OnVerdict
     on_utterance_end: OnUtteranceEnd | None
+    on_finished: OnFinished | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     source: Address | None = None
     stopped: bool = False
     frames: int = 0
     decided: bool = False
     utterance_told: bool = False
+    finished_told: bool = False
     started_at: float = field(default_factory=time.monotonic)
     first_frame_at: float | None = None
     timer: asyncio.TimerHandle | None = None
@@ -128,14 +135,16 @@ class Listening:
         on_verdict: OnVerdict,
         *,
         on_utterance_end: OnUtteranceEnd | None = None,
+        on_finished: OnFinished | None = None,
         max_analysis_ms: int = 5000,
     ) -> None:
         """Tap the voter's channel and feed its audio to `detector`; `on_verdict` gets each
-        decision (and NOTSURE/NOAUDIO if none comes in time).
+        decision (and NOTSURE/NOAUDIO if none comes in time), `on_finished` is told once the
+        detector has decided for good.
 
         Raises AriNotFound when the voter's channel is gone, AriError when the PBX refused
         the tap (what was made of it is removed first)."""
-        tap = Tap(channel_id, detector, on_verdict, on_utterance_end)
+        tap = Tap(channel_id, detector, on_verdict, on_utterance_end, on_finished)
         self.taps[channel_id] = tap
         async with tap.lock:
             if tap.stopped:
@@ -217,6 +226,10 @@ class Listening:
                 self._keep_timing(tap, decision.at_ms)
             tap.decided = True
             tap.on_verdict(decision.verdict, decision.cause, decision.at_ms)
+        if tap.decided and not tap.finished_told and tap.detector.finished:
+            tap.finished_told = True
+            if tap.on_finished is not None:
+                tap.on_finished()
 
     def _keep_timing(self, tap: Tap, decided_ms: int) -> None:
         features = tap.detector.features()

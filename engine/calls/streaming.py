@@ -8,12 +8,13 @@ decision becomes exactly what AMD() would have handed over — ("outbound", verd
 answer time) — for answers.py to act on: HUMAN to a ready volunteer, MACHINE hung up or given
 the voicemail message, NOTSURE by the campaign's rule. The cause is the detector's, with the
 audio time of the decision in ms (e.g. "GREETING-1120"). The tap is removed once the verdict
-has been acted on, or when the call ends first.
+has been acted on, when the detector will decide nothing more, or when the call ends first.
 
 After a HUMAN verdict the tap stays for the detector's retraction window (its `retract_ms`;
-0: none): a machine that paused like a person and then reads on, beeps or gives a SIT is
-taken back from the volunteer (MACHINE: Answers.take_back — out of the bridge, a short beep,
-the volunteer ready again; the attempt's heard_machine says it happened).
+0: none; after a SILENCE verdict until `retract_ms` past the first speech): a machine that
+paused like a person and then reads on, beeps or gives a SIT is taken back from the volunteer
+(MACHINE: Answers.take_back — out of the bridge, a short beep, the volunteer ready again; the
+attempt's heard_machine says it happened).
 
 Early connect (a campaign's early_connect): at the end of the voter's first words the call is
 put through as a person (cause "EARLY-<ms>") and the tap stays. The detector's verdict then
@@ -28,7 +29,7 @@ import logging
 from collections.abc import Sequence
 from functools import partial
 
-from engine.amd.detector import StreamingDetector
+from engine.amd.detector import StreamingDetector, listening_after_human_ms
 from engine.amd.settings import StreamingAmdSettings
 from engine.calls.answers import AMD_CONTEXT, Answers
 from engine.calls.listening import Listening
@@ -96,7 +97,8 @@ class StreamingAmd:
 
         def decided(verdict: str, cause: str, at_ms: int) -> None:
             args = (StasisArg.OUTBOUND.value, verdict, f"{cause}-{at_ms}", answered_at)
-            call.owner.post(partial(self._verdict, call, args, settings.retract_ms))
+            window_ms = listening_after_human_ms(settings, cause, at_ms)
+            call.owner.post(partial(self._verdict, call, args, window_ms))
 
         def first_words(end_ms: int) -> None:
             args = (StasisArg.OUTBOUND.value, "HUMAN", f"EARLY-{end_ms}", answered_at)
@@ -108,6 +110,7 @@ class StreamingAmd:
                 StreamingDetector(settings),
                 decided,
                 on_utterance_end=first_words if call.campaign.early_connect else None,
+                on_finished=partial(self.stop, call.channel_id),
                 max_analysis_ms=settings.max_analysis_ms,
             )
         except AriNotFound:

@@ -105,6 +105,30 @@ async def test_a_person_is_called_human_by_the_streaming_detector_and_bridged(
     await volunteer.wait_state(SessionState.WRAP_UP)
 
 
+async def test_a_person_who_answers_silently_is_put_through_on_the_silence(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
+    """Behaviour 11: the person says nothing for a second (waiting for the caller to speak),
+    then hello: HUMAN on the silence, before their first word, and nobody taken back."""
+    volunteer = await streaming_volunteer(engine, pbx_pair, carrier, [("11", 2)])
+    session = await volunteer.wait_state(SessionState.TALKING, timeout=30)
+    assert session.attempt_id is not None
+    attempt = await engine.store.get_attempt(session.attempt_id)
+    assert attempt.amd_verdict == "HUMAN", attempt.amd_cause
+    assert re.fullmatch(r"SILENCE-800", attempt.amd_cause), attempt.amd_cause
+    assert attempt.answered_at and attempt.amd_at and attempt.bridged_at
+    to_bridge = (attempt.bridged_at - attempt.answered_at).total_seconds()
+    print(f"answer → bridged {to_bridge:.3f} s")
+    assert 0.7 < to_bridge < 1.3
+    # Their hello comes after the verdict and is no machine: the tap goes once the window
+    # after it has passed (retract_ms past the first speech), and nobody was taken back.
+    await no_taps_left(pbx_pair)
+    assert (await engine.store.get_attempt(attempt.id)).heard_machine is False
+    assert (await volunteer.refresh()).state == SessionState.TALKING
+    await engine.volunteers.end_call(session.id)
+    await volunteer.wait_state(SessionState.WRAP_UP)
+
+
 async def test_a_machine_is_called_machine_by_the_streaming_detector_and_not_bridged(
     engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
 ) -> None:

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.amd.detector import FRAME_MS, SPEECH_TAIL_MS, StreamingAmdSettings, StreamingDetector
+from engine.amd.detector import (
+    FRAME_MS,
+    SPEECH_TAIL_MS,
+    StreamingAmdSettings,
+    StreamingDetector,
+    listening_after_human_ms,
+)
 from engine.amd.settings import VadName
 from testbed import hard_sounds
 from tests.unit.amd_frames import decisions, frames, mixed, ms_of, noise, silence, speech, tone
@@ -166,16 +172,49 @@ def test_after_the_retraction_window_nothing_more_is_said() -> None:
     assert [d.verdict for d in found] == ["HUMAN"]
 
 
-def test_silence_until_the_limit_is_notsure() -> None:
+def test_silence_is_a_person_waiting_for_the_caller_to_speak() -> None:
     found = decisions(StreamingDetector(), silence(SETTINGS.max_analysis_ms + 1000))
+    assert [(d.verdict, d.cause, d.at_ms) for d in found] == [
+        ("HUMAN", "SILENCE", SETTINGS.silence_human_ms)
+    ]
+
+
+def test_without_the_silence_rule_silence_until_the_limit_is_notsure() -> None:
+    detector = StreamingDetector(StreamingAmdSettings(silence_human_ms=0))
+    found = decisions(detector, silence(SETTINGS.max_analysis_ms + 1000))
     assert [(d.verdict, d.cause, d.at_ms) for d in found] == [
         ("NOTSURE", "INITIALSILENCE", SETTINGS.max_analysis_ms)
     ]
 
 
 def test_steady_line_noise_is_not_speech() -> None:
-    found = decisions(StreamingDetector(), noise(SETTINGS.max_analysis_ms + 200, level=0.01))
+    audio = noise(SETTINGS.max_analysis_ms + 200, level=0.01)
+    found = decisions(StreamingDetector(), audio)
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SILENCE")]
+    found = decisions(StreamingDetector(StreamingAmdSettings(silence_human_ms=0)), audio)
     assert [(d.verdict, d.cause) for d in found] == [("NOTSURE", "INITIALSILENCE")]
+
+
+def test_after_silence_a_person_answering_the_volunteer_at_length_is_not_taken_back() -> None:
+    """The volunteer spoke first; a reply of two sentences (more than retract_speech_ms of
+    speech) is a conversation, not a machine reading on."""
+    reply = speech("Yes, this is Maria.") + silence(600) + speech("Who is calling, please?")
+    audio = silence(1600) + reply + silence(SETTINGS.retract_ms)
+    assert ms_of(reply) - 600 > SETTINGS.retract_speech_ms
+    found = decisions(StreamingDetector(), audio)
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SILENCE")]
+
+
+def test_after_silence_a_beep_retracts_the_verdict() -> None:
+    audio = silence(1500) + tone(1000, 400) + silence(1000)
+    found = decisions(StreamingDetector(), audio)
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SILENCE"), ("MACHINE", "BEEP")]
+
+
+def test_after_silence_listening_ends_retract_ms_after_the_first_speech() -> None:
+    audio = silence(1500) + HELLO + silence(SETTINGS.retract_ms) + tone(1000, 500)
+    found = decisions(StreamingDetector(), audio)
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SILENCE")]
 
 
 def test_a_tv_talking_behind_a_person_does_not_fill_their_pause() -> None:
@@ -191,17 +230,39 @@ def test_a_tv_talking_behind_a_person_does_not_fill_their_pause() -> None:
 
 def test_a_machine_that_starts_late_is_heard_out_past_the_limit() -> None:
     """Speech under way at max_analysis_ms: a long greeting still ends as MACHINE, not NOTSURE."""
-    found = decisions(StreamingDetector(), silence(3500) + LONG + silence(1000))
+    detector = StreamingDetector(StreamingAmdSettings(silence_human_ms=0))
+    found = decisions(detector, silence(3500) + LONG + silence(1000))
     assert [(d.verdict, d.cause) for d in found] == [("MACHINE", "LONGGREETING")]
     threshold = 3500 + SETTINGS.long_greeting_ms
     assert SETTINGS.max_analysis_ms < threshold < found[0].at_ms <= threshold + ONSET_SLACK_MS
 
 
+def test_a_machine_that_starts_late_is_taken_back_after_the_silence_verdict() -> None:
+    found = decisions(StreamingDetector(), silence(3500) + LONG + silence(1000))
+    assert [(d.verdict, d.cause) for d in found] == [
+        ("HUMAN", "SILENCE"),
+        ("MACHINE", "LONGGREETING"),
+    ]
+    threshold = 3500 + SETTINGS.long_greeting_ms
+    assert threshold < found[1].at_ms <= threshold + ONSET_SLACK_MS
+
+
 def test_a_person_after_a_long_silence_is_still_human() -> None:
     found = decisions(StreamingDetector(), silence(2500) + HELLO + silence(1000))
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SILENCE")]
+    detector = StreamingDetector(StreamingAmdSettings(silence_human_ms=0))
+    found = decisions(detector, silence(2500) + HELLO + silence(1000))
     assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SHORTGREETING")]
 
 
 def test_a_frame_of_the_wrong_size_is_refused() -> None:
     with pytest.raises(ValueError, match="320 bytes"):
         StreamingDetector().feed(bytes(160))
+
+
+def test_the_tap_stays_for_the_window_in_which_a_retraction_may_come() -> None:
+    assert listening_after_human_ms(SETTINGS, "GREETING", 900) == SETTINGS.retract_ms
+    assert listening_after_human_ms(SETTINGS, "SILENCE", SETTINGS.silence_human_ms) == (
+        SETTINGS.max_analysis_ms + SETTINGS.retract_ms - SETTINGS.silence_human_ms
+    )
+    assert listening_after_human_ms(StreamingAmdSettings(retract_ms=0), "SILENCE", 1000) == 0
