@@ -271,8 +271,14 @@ async def test_an_operator_creates_a_campaign_through_the_form(
         "wrapup_seconds": "60",
         "logout_after_missed_wrapups": "3",
         "half_hour_guard": "on",
+        "amd_engine": "streaming",
+        "early_connect": "on",
         "active": "on",
     }
+    unknown = {**form, "amd_engine": "whisper"}
+    refused = await client.post("/operator/campaigns/new", data=unknown, allow_redirects=False)
+    assert refused.status == 400
+    assert "amd_engine must be empty or one of" in await refused.text()
     too_high = {**form, "abandon_target": "3.5"}
     refused = await client.post("/operator/campaigns/new", data=too_high, allow_redirects=False)
     assert refused.status == 400
@@ -286,6 +292,7 @@ async def test_an_operator_creates_a_campaign_through_the_form(
     assert (campaign.max_lines_per_volunteer, campaign.abandon_target) == (8, 2.5)
     assert not campaign.unknown_lines_as_mobile  # an unticked box
     assert campaign.half_hour_guard
+    assert (campaign.amd_engine, campaign.early_connect) == ("streaming", True)
     assert [t.code for t in campaign.term_codes] == ["talked", "remove"]
     bad = await client.post("/operator/campaigns/new", data={**form, "survey": "[{"})
     assert bad.status == 400

@@ -64,8 +64,13 @@ TEXTS = (
     "time_zone",
     "abandon_message",
     "voicemail_message",
+    "amd_engine",
 )
-FLAGS = ("connect_notsure", "unknown_lines_as_mobile", "half_hour_guard", "active")
+FLAGS = ("connect_notsure", "unknown_lines_as_mobile", "half_hour_guard", "early_connect", "active")
+AMD_ENGINE_LABELS = {
+    "app_amd": "Asterisk's AMD()",
+    "streaming": "phonebank's own detector",
+}
 NEW_CAMPAIGN_DIAL_MODE = DialMode.PREDICTIVE
 """What the form suggests for a new campaign: it keeps volunteers busiest within the
 abandon limit."""
@@ -173,9 +178,8 @@ async def save_campaign(request: web.Request, session: OperatorSession) -> web.S
                 session.username, campaign.id, name=name, **settings
             )
     except (InvalidInput, Conflict) as exc:
-        values["active"] = "on" if form.get("active") else ""
-        values["connect_notsure"] = "on" if form.get("connect_notsure") else ""
-        values["half_hour_guard"] = "on" if form.get("half_hour_guard") else ""
+        for key in FLAGS:
+            values[key] = "on" if form.get(key) else ""
         return _campaign_form(request, session, campaign, values, str(exc), 400)
     raise web.HTTPSeeOther(f"/operator/campaigns/{saved.id}?saved=1")
 
@@ -200,8 +204,16 @@ def _campaign_form(
         "join_url": join,
         "preview": render_script(values["script"], SAMPLE_VOTER.fields(), SAMPLE_VOLUNTEER),
         "dial_modes": DIAL_MODE_LABELS,
+        "amd_engines": AMD_ENGINE_LABELS,
+        "server_amd_engine": AMD_ENGINE_LABELS[_server_amd_engine(request)],
     }
     return page(request, session, "operator/campaign_form.html", context, status)
+
+
+def _server_amd_engine(request: web.Request) -> str:
+    """The detector campaigns use unless they choose one (amd.engine)."""
+    telephony = engine_of(request).telephony
+    return telephony.calls.streaming.default_engine if telephony is not None else "app_amd"
 
 
 def _form_values(campaign: Campaign | None) -> dict[str, str]:
