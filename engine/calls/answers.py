@@ -18,7 +18,7 @@ from typing import Any
 from engine.ari.client import AriClient
 from engine.audio.media import Player
 from engine.audio.sounds import SoundLibrary
-from engine.calls.dead_air import audio_stopped
+from engine.calls.dead_air import audio_stopped, received_packets
 from engine.calls.ending import CallSteps
 from engine.calls.live import LiveCall
 from engine.calls.owner import Tasks
@@ -40,6 +40,8 @@ CONNECT_WINDOW_S = 2.0
 BEEP = "sound:beep"
 AMD_CONTEXT = "phonebank-amd"
 """The dialplan context that runs AMD() and hands its verdict to the engine."""
+SILENCE_CAUSE = "SILENCE"
+"""The streaming detector's cause for a person who has not spoken (engine/amd/detector.py)."""
 TAKEN_BACK_TONE = "sound:beeperr"
 """What a volunteer hears when early connect takes a machine back from them: Asterisk's short
 error beep (0.5 s). Not an indication tone: ARI plays those until stopped, and every later
@@ -91,6 +93,8 @@ class Answers:
         person = is_person(amd.verdict, call.campaign.connect_notsure)
         if amd.verdict == AmdVerdict.NOTSURE and person and await self._dead_air(call):
             return
+        if amd.cause.startswith(SILENCE_CAUSE) and await self._dead_silence(call):
+            return
         fields: dict[str, Any] = {
             "amd_verdict": amd.verdict,
             "amd_cause": amd.cause,
@@ -116,6 +120,22 @@ class Answers:
         except AriNotFound:
             return False  # hung up meanwhile: its ChannelDestroyed follows
         log.warning("call %s: answered but no audio arrives: dead air, hanging up", call.channel_id)
+        await self.steps.step(call, CallEvent.DEAD_AIR)
+        await self.hangup(call.channel_id)
+        return True
+
+    async def _dead_silence(self, call: LiveCall) -> bool:
+        """The streaming detector heard only silence (HUMAN/SILENCE): if not one RTP packet
+        arrived since it began to listen, the line is dead, not a person waiting. Hang it up,
+        like any dead air."""
+        if call.packets_at_listen is None:
+            return False
+        try:
+            if await received_packets(self.ari, call.channel_id) != call.packets_at_listen:
+                return False
+        except AriNotFound:
+            return False  # hung up meanwhile: its ChannelDestroyed follows
+        log.warning("call %s: silent and no audio arrives: dead air, hanging up", call.channel_id)
         await self.steps.step(call, CallEvent.DEAD_AIR)
         await self.hangup(call.channel_id)
         return True

@@ -32,6 +32,10 @@ class LiveCall:
     """Put through as a person by the streaming detector, which still listens: at the end of
     the voter's first words (early connect) or on its HUMAN verdict (within its retract_ms).
     A MACHINE verdict then takes it back (Answers.take_back)."""
+    packets_at_listen: str | None = None
+    """The RTP packets the voter's channel had received when the streaming detector began to
+    listen (CHANNEL(rtcp,rxcount)): a SILENCE verdict on a line that received none since is
+    dead air, not a person waiting."""
     rang: bool = False
     """The carrier answered the INVITE with ringing (180) or an answer: the network works."""
 

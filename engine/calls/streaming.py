@@ -25,6 +25,7 @@ it back (MACHINE, at once or as a retraction).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from functools import partial
@@ -32,6 +33,7 @@ from functools import partial
 from engine.amd.detector import StreamingDetector, listening_after_human_ms
 from engine.amd.settings import StreamingAmdSettings
 from engine.calls.answers import AMD_CONTEXT, Answers
+from engine.calls.dead_air import received_packets
 from engine.calls.listening import Listening
 from engine.calls.live import LiveCall
 from engine.calls.owner import Tasks
@@ -105,6 +107,8 @@ class StreamingAmd:
             call.owner.post(partial(self._early, call, args))
 
         try:
+            with contextlib.suppress(AriError):  # no count: no dead-air check on SILENCE
+                call.packets_at_listen = await received_packets(self.answers.ari, call.channel_id)
             await self.listening.start(
                 call.channel_id,
                 StreamingDetector(settings),

@@ -297,6 +297,24 @@ async def test_notsure_on_a_line_with_no_audio_is_dead_air_our_failure(rig: Rig)
     assert (await rig.ended(call)).outcome == CallOutcome.FAILED
 
 
+@pytest.mark.parametrize(
+    ("now", "expected"), [("7", CallPhase.FAILING), ("40", CallPhase.CONNECTING)]
+)
+async def test_a_silence_verdict_on_a_line_that_received_nothing_is_dead_air(
+    rig: Rig, now: str, expected: CallPhase
+) -> None:
+    """The streaming detector hears a dead line as silence (HUMAN/SILENCE): no packet since
+    it began to listen makes it dead air, hung up; packets arriving make it a person."""
+    call = await rig.placed()
+    await rig.answered(call)
+    call.packets_at_listen = "7"
+    rig.fake.respond("GET", f"/channels/{call.channel_id}/variable", body={"value": now})
+    rig.calls.on_verdict(Channel(call.channel_id), ["outbound", "HUMAN", "SILENCE-800", ""])
+    await rig.settled(call)
+    assert call.phase == expected
+    assert rig.hangups(call) == (1 if expected == CallPhase.FAILING else 0)
+
+
 async def test_a_machine_gets_the_voicemail_message_when_the_campaign_leaves_one(
     rig: Rig,
 ) -> None:
