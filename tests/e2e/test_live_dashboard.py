@@ -16,6 +16,7 @@ from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.dialer.resume_times import local_clock
 from engine.models import AfterResult, SessionState
+from testbed.behaviours import voter_number
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, voters_csv
@@ -103,6 +104,41 @@ async def test_an_empty_shift_explains_itself_and_places_no_call(
         await page.evaluate("sessionStorage.getItem('phonebank.token')")
     )
     await engine.volunteers.log_out(session.id)
+    await phone.wait_hung_up()
+
+
+async def test_a_shift_whose_voters_are_all_on_the_do_not_call_list_says_what_next(
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+) -> None:
+    """The reason has no time to wait for: the page says so and what the volunteer can do."""
+    campaign = await make_campaign(engine, voters_csv([("10", 5)]))
+    await engine.operators.add_dnc("test", voter_number("10", 5), campaign.id, "asked")
+    page = await new_page(1280, 900)
+    await sign_in(page, app_url, engine, campaign)
+    phone = await call_in(page, pbx_pair, carrier)
+    since = carrier[1].mark()
+    await page.locator("#start").click()
+    reason = page.locator("#idle-reason")
+    await expect(reason).to_have_text(
+        "Every voter left is on the do-not-call list: there is nobody more to call. You can "
+        "log out, or stay ready: if the organizers add voters, calls start again."
+    )
+    await both_widths(page, shot, "volunteer-all-dnc")
+
+    board = await new_page(1280, 900)
+    await log_in_to_dashboard(board, app_url, engine, campaign.id)
+    await expect(board.locator("#availability [data-idle=do_not_call]")).to_have_text("1")
+    await expect(board.locator("#calls-placed-last-hour")).to_have_text("0")
+    await both_widths(board, shot, "dashboard-all-dnc")
+    assert await engine.store.list_attempts(campaign.id) == []
+    assert not [e for e in carrier[1].events[since:] if e.get("type") == "StasisStart"]
+    await page.get_by_role("button", name="Log out").first.click()
+    await page.wait_for_url("**/logged-out")
     await phone.wait_hung_up()
 
 
