@@ -294,8 +294,8 @@ async def signed_in_operator(engine: Engine, page: Page, app_url: str) -> None:
 async def test_every_control_shows_a_focus_ring_of_at_least_3_to_1(
     app_url: str, engine: Engine, new_page: PageFactory
 ) -> None:
-    """Tabbing through the sign-in page and the do-not-call page (selects, inputs, buttons,
-    links, a table): each control gets an outline of 2 px or more, with a contrast of 3:1 or
+    """Tabbing through the sign-in page and the operator's pages (selects, inputs, buttons,
+    links, a table; the campaign form's builder): each control gets an outline of 2 px or more, with a contrast of 3:1 or
     more against what is behind it (WCAG 2.2, 2.4.13)."""
     campaign = await engine.operators.create_campaign("test", f"Focus {uuid.uuid4().hex[:4]}")
     await engine.operators.add_dnc("test", "+12025550188", None, "asked")
@@ -303,7 +303,9 @@ async def test_every_control_shows_a_focus_ring_of_at_least_3_to_1(
     weak: list[object] = []
     seen = 0
     await signed_in_operator(engine, page, app_url)
-    for path in (f"/signin?campaign={campaign.id}", "/operator/dnc"):
+    operator = f"/operator/campaigns/{campaign.id}"
+    pages = (f"/signin?campaign={campaign.id}", "/operator/dnc", operator, f"{operator}/list")
+    for path in (*pages, f"{operator}/dashboard", f"{operator}/results"):
         await page.goto(app_url + path)
         await page.locator("body").focus()
         controls: set[str] = set()
@@ -316,7 +318,7 @@ async def test_every_control_shows_a_focus_ring_of_at_least_3_to_1(
             if not ring["shown"] or ring["ratio"] < 3:
                 weak.append({"page": path, **ring})
         seen += len(controls)
-    assert seen >= 12, f"only {seen} controls were reached by Tab"
+    assert seen >= 60, f"only {seen} controls were reached by Tab"
     assert not weak, json.dumps(weak, indent=1)
 
 
