@@ -175,6 +175,10 @@ async def test_the_dashboard_shows_each_volunteer_live(
     waiter = await SimVolunteer.sign_in(engine, campaign, 2)
     other = board.locator(f"#on-shift tr[data-session='{waiter.session.id}']")
     await expect(other.locator("td[data-label=Doing]")).to_have_text("Waiting for phone")
+    # the counts above the table use the table's words
+    tiles = board.locator("#volunteers dt")
+    await expect(tiles).to_contain_text(["ready or connected", "talking", "wrap-up", "on break"])
+    await expect(tiles).to_contain_text(["waiting for phone"])
     await expect(rows).to_have_count(2)
     await both_widths(board, shot, "dashboard-talking")
 
