@@ -295,8 +295,8 @@ async def test_every_control_shows_a_focus_ring_of_at_least_3_to_1(
     app_url: str, engine: Engine, new_page: PageFactory
 ) -> None:
     """Tabbing through the sign-in page and the operator's pages (selects, inputs, buttons,
-    links, a table; the campaign form's builder): each control gets an outline of 2 px or more, with a contrast of 3:1 or
-    more against what is behind it (WCAG 2.2, 2.4.13)."""
+    links, a table; the campaign form's builder): each control gets an outline of 2 px or
+    more, with a contrast of 3:1 or more against what is behind it (WCAG 2.2, 2.4.13)."""
     campaign = await engine.operators.create_campaign("test", f"Focus {uuid.uuid4().hex[:4]}")
     await engine.operators.add_dnc("test", "+12025550188", None, "asked")
     page = await new_page(1280, 900)

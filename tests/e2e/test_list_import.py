@@ -6,12 +6,13 @@ mapping, the report and the do-not-call pages are driven in Chromium."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from datetime import UTC, datetime
 from itertools import count
 
-from playwright.async_api import FilePayload, Page, expect
+from playwright.async_api import FilePayload, Page, Route, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
@@ -146,6 +147,27 @@ async def test_french_and_spanish_headers_are_recognised_and_the_encoding_named(
         "28001",
         "Madrid",
     )
+
+
+async def test_a_file_chosen_before_the_page_script_ran_is_previewed(
+    app_url: str, engine: Engine, new_page: PageFactory
+) -> None:
+    """The page's script arrives late (held here until the file is chosen): the file already
+    in the input is still previewed, as one chosen afterwards would be."""
+    page, _ = await signed_in(engine, app_url, new_page)
+    campaign = await engine.operators.create_campaign("test", f"Liste {uuid.uuid4().hex[:4]}")
+    chosen = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await chosen.wait()
+        await route.continue_()
+
+    await page.route("**/static/operator-import.js*", hold)
+    await page.goto(f"{app_url}/operator/campaigns/{campaign.id}/list", wait_until="commit")
+    await choose_file(page, "early.csv", "Cell Phone,First Name\n+12025550171,Early\n")
+    chosen.set()
+    await expect(page.locator("#mapping-rows")).to_contain_text("Early · +12025550171")
+    await expect(page.get_by_label("Use of column “Cell Phone”")).to_have_value("phone")
 
 
 async def test_an_unrecognised_phone_column_is_chosen_in_the_preview(

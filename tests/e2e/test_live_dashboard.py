@@ -71,6 +71,7 @@ async def test_an_empty_shift_explains_itself_and_places_no_call(
     )
     await expect(reason).to_contain_text(re.compile(r"\d:\d\d [ap]\.m\. E[SD]T"))
     await expect(page.locator("#waiting-title")).to_have_text("Nobody to call right now")
+    await expect(page.locator("#status")).to_be_hidden()  # not "Waiting for the next call…"
     await both_widths(page, shot, "volunteer-idle")
 
     board = await new_page(1280, 900)
@@ -99,6 +100,7 @@ async def test_an_empty_shift_explains_itself_and_places_no_call(
         "test", campaign.id, calling_hours_start="00:00", calling_hours_end="24:00"
     )
     await expect(reason).to_be_hidden(timeout=20_000)
+    await expect(page.locator("#status")).to_be_visible()
     await expect(panel).to_be_hidden(timeout=20_000)
     session = await engine.volunteers.session_for_token(
         await page.evaluate("sessionStorage.getItem('phonebank.token')")

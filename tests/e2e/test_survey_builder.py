@@ -14,6 +14,7 @@ from playwright.async_api import Page, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
+from engine.models import ResultStatus
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import make_campaign, voters_csv
@@ -262,3 +263,4 @@ async def test_a_volunteer_sees_a_conditional_question_only_while_its_answer_hol
         "support": "yes",
         "would_you_like_a_yard_sign": "yes_a_sign",
     }
+    assert saved.status == ResultStatus.FINAL  # saved as final by the button, not a draft

@@ -22,6 +22,8 @@ const PhonebankIdle = (() => {
     if (title.dataset.busy === undefined) title.dataset.busy = title.textContent;
     title.textContent = idle ? IDLE_TITLE : title.dataset.busy;
     $("dialer-doing").hidden = idle;
+    // "Waiting for the next call…" above "Nobody to call right now" says the opposite
+    if (!$("step-waiting").hidden) $("status").hidden = idle;
     line.hidden = !idle;
     const next = idle ? NEXT_STEP[availability.reason] : "";
     line.textContent = idle ? [availability.message, next].filter(Boolean).join(" ") : "";
