@@ -167,6 +167,10 @@ async def test_a_coordinator_builds_a_branching_survey_and_term_codes(
     await page.locator("#survey").fill(broken.replace("Why not?", "Why not, may I ask?"))
     await expect(page.locator("#sb-q1-text")).to_have_value("Why not, may I ask?")
     await expect(problem).to_contain_text("an answer to 'gone', but there is no such question.")
+    await expect(page.locator("#sb-q1-if-said")).to_contain_text("'gone', a question that no")
+    await page.set_viewport_size({"width": 375, "height": 900})
+    assert await page.locator("#sb-q1-if").evaluate(CUT_OFF) == ""  # the menu says it whole
+    await page.set_viewport_size({"width": 1280, "height": 900})
     await both_widths(page, shot, "json-view")
     await page.get_by_role("button", name="Create campaign").click()
     await expect(page.locator("#form-error")).to_have_text(
