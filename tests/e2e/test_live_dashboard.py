@@ -152,11 +152,17 @@ async def test_the_dashboard_shows_each_volunteer_live(
     new_page: PageFactory,
     shot: Shot,
 ) -> None:
-    campaign = await make_campaign(
-        engine, voters_csv([("10", 4)]), time_zone="America/Chicago", dial_mode="power"
-    )
+    campaign = await make_campaign(engine, voters_csv([("10", 4)]), dial_mode="power")
     board = await new_page(1280, 900)
     await log_in_to_dashboard(board, app_url, engine, campaign.id)
+    # the coordinator sets the campaign's clock on its form (the voters are in New York)
+    await board.goto(f"{app_url}/operator/campaigns/{campaign.id}")
+    await board.get_by_label("Campaign time zone").fill("America/Chicago")
+    await board.get_by_role("button", name="Save changes").click()
+    await expect(board.locator("#saved")).to_contain_text("Saved.")
+    assert (await engine.store.get_campaign(campaign.id)).time_zone == "America/Chicago"
+    await board.goto(f"{app_url}/operator/campaigns/{campaign.id}/dashboard")
+    await expect(board.locator("#live-status")).to_have_text(re.compile("^Live"))
     empty = board.locator("#no-volunteers")
     await expect(empty).to_contain_text("No volunteers are signed in. Share the sign-in link:")
     await expect(empty.get_by_role("link")).to_have_attribute(
