@@ -137,6 +137,20 @@ async def ready_again(page: Page, world: World) -> None:
     await page.get_by_role("button", name="Ready for the next call").click()
 
 
+async def sign_in_with_computer_audio(page: Page, world: World) -> None:
+    """Another volunteer, on the browser softphone: its panel once the audio is connected."""
+    signup = await world.engine.volunteers.sign_up(
+        "Grace Hopper", f"grace-{uuid.uuid4().hex[:6]}@example.org", "+12025550143"
+    )
+    await page.get_by_label("Login ID").fill(signup.login_id)
+    await page.get_by_label("Password").fill(signup.password)
+    await page.get_by_label("Call using computer").check()
+    await page.get_by_role("button", name="Sign In").click()
+    await expect(page.locator("#softphone-state-text")).to_have_text(
+        "Your computer's audio is connected.", timeout=30_000
+    )
+
+
 async def log_out_volunteer(page: Page, world: World) -> None:
     await page.get_by_role("button", name="Log out").first.click()
 
@@ -205,6 +219,9 @@ SCREENS: tuple[Screen, ...] = (
     ),
     Screen("session: back from the dashboard", "/session", "#idle-reason"),
     Screen("logged out", "", "#ended-logout", log_out_volunteer),
+    Screen("sign-in: computer audio", "/signin?campaign={campaign}", "#signin-form"),
+    Screen("session: computer audio", "", "#start", sign_in_with_computer_audio),
+    Screen("logged out: computer audio", "", "#ended-logout", log_out_volunteer),
     Screen("not found", "/no-such-page", "h1"),
     # The operator's pages.
     Screen("campaign form: new", "/operator/campaigns/new", "form"),
