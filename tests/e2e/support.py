@@ -57,6 +57,34 @@ LAYOUT_PROBLEMS = """() => {
 }"""
 
 
+BROKEN_HEADER_WORDS = """() => {
+  // every word of every visible table header that the browser split over two lines
+  const broken = [];
+  for (const th of document.querySelectorAll("th")) {
+    if (th.closest("[hidden]") || !th.getClientRects().length) continue;
+    const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      for (const word of text.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(text, word.index);
+        range.setEnd(text, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (lines.size > 1) broken.push(`${th.textContent.trim()}: ${word[0]}`);
+      }
+    }
+  }
+  return broken;
+}"""
+"""Table headers wrap between words, never inside one (issue 14 item 9)."""
+
+
+async def assert_headers_whole(page: Page) -> None:
+    """No visible table header breaks a word over two lines at the page's current width."""
+    broken = await page.evaluate(BROKEN_HEADER_WORDS)
+    size = page.viewport_size
+    assert not broken, f"{page.url} at {size}: headers broken mid-word: {broken}"
+
+
 async def assert_fits(page: Page, widths: tuple[int, ...] = WIDTHS) -> None:
     """At each width the page neither scrolls sideways nor cuts anything off; the viewport
     is put back afterwards."""
@@ -271,9 +299,12 @@ def pbx_ws(pair: PbxPair) -> str:
 
 
 async def both_widths(page: Page, shot: Shot, step: str) -> None:
-    """Screenshots at 1280 px and 375 px, and no sideways scrolling at either."""
+    """Screenshots at 1280 px and 375 px; at both, no sideways scrolling and no table header
+    broken mid-word."""
     await shot(page, step)
     await page.set_viewport_size({"width": 375, "height": 900})
+    await assert_headers_whole(page)
     await shot(page, step)
     await page.set_viewport_size({"width": 1280, "height": 900})
+    await assert_headers_whole(page)
     await assert_fits(page)

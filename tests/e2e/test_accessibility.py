@@ -25,6 +25,7 @@ from testbed.pair import PbxPair
 from testbed.phones import VolunteerPhone
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory, Shot
+from tests.e2e.support import ONE_QUESTION
 from tests.helpers import wait_until
 
 AXE = Path(__file__).resolve().parents[2] / "build" / "vendor" / "axe.min.js"
@@ -78,7 +79,11 @@ async def make_campaigns(page: Page, world: World) -> None:
     # A voter who rings for 4 s first, so the session page shows "ready" before the call.
     # A short wrap-up, so the page soon shows "Time ran out" (issue 14 item 1).
     world.campaign = await make_campaign(
-        world.engine, voters_csv([("14", 4)]), ring_seconds=20, wrapup_seconds=WRAPUP_SECONDS
+        world.engine,
+        voters_csv([("14", 4)]),
+        ring_seconds=20,
+        wrapup_seconds=WRAPUP_SECONDS,
+        survey=ONE_QUESTION,
     )
     name = f"Empty {uuid.uuid4().hex[:4]}"
     world.empty = await world.engine.operators.create_campaign("test", name)
@@ -115,8 +120,35 @@ async def end_call(page: Page, world: World) -> None:
     await world.engine.volunteers.end_call(world.session_id)
 
 
+async def choose_a_result(page: Page, world: World) -> None:
+    """A term code, an answer and notes, never saved with Next: the deadline keeps them, so
+    the Results page has a result to tally and chart."""
+    await page.get_by_role("button", name="Talked to Correct Person").click()
+    await page.get_by_label("Yes", exact=True).check()
+    await page.get_by_label("Notes").fill("Wants a yard sign")
+
+
 async def miss_the_deadline(page: Page, world: World) -> None:
     await world.wait_session(SessionState.PAUSED)
+
+
+async def ready_again(page: Page, world: World) -> None:
+    """Back to ready with the list finished: the page says why nobody is called."""
+    await page.get_by_role("button", name="Ready for the next call").click()
+
+
+async def sign_in_with_computer_audio(page: Page, world: World) -> None:
+    """Another volunteer, on the browser softphone: its panel once the audio is connected."""
+    signup = await world.engine.volunteers.sign_up(
+        "Grace Hopper", f"grace-{uuid.uuid4().hex[:6]}@example.org", "+12025550143"
+    )
+    await page.get_by_label("Login ID").fill(signup.login_id)
+    await page.get_by_label("Password").fill(signup.password)
+    await page.get_by_label("Call using computer").check()
+    await page.get_by_role("button", name="Sign In").click()
+    await expect(page.locator("#softphone-state-text")).to_have_text(
+        "Your computer's audio is connected.", timeout=30_000
+    )
 
 
 async def log_out_volunteer(page: Page, world: World) -> None:
@@ -179,8 +211,17 @@ SCREENS: tuple[Screen, ...] = (
     Screen("session: ready", "", "#step-waiting", start_calling),
     Screen("session: in a call", "", "#voter-card", talk),
     Screen("session: wrap-up", "", "#wrapup", end_call),
+    Screen("session: result chosen", "", "#next-step", choose_a_result),
     Screen("session: time ran out", "", "#step-missed", miss_the_deadline),
+    Screen("session: nobody to call", "", "#idle-reason", ready_again),
+    Screen(
+        "dashboard: nobody to call", "/operator/campaigns/{campaign}/dashboard", "#availability"
+    ),
+    Screen("session: back from the dashboard", "/session", "#idle-reason"),
     Screen("logged out", "", "#ended-logout", log_out_volunteer),
+    Screen("sign-in: computer audio", "/signin?campaign={campaign}", "#signin-form"),
+    Screen("session: computer audio", "", "#start", sign_in_with_computer_audio),
+    Screen("logged out: computer audio", "", "#ended-logout", log_out_volunteer),
     Screen("not found", "/no-such-page", "h1"),
     # The operator's pages.
     Screen("campaign form: new", "/operator/campaigns/new", "form"),
@@ -190,7 +231,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("list: preview", "", "#mapping-table", choose_file),
     Screen("list: report", "", "#report-counts", import_file),
     Screen("dashboard", "/operator/campaigns/{campaign}/dashboard", "#live-status"),
-    Screen("results", "/operator/campaigns/{campaign}/results", "main h1"),
+    Screen("results", "/operator/campaigns/{campaign}/results", "#tally-term-codes svg"),
     Screen("results: filtered", "/operator/campaigns/{campaign}/results?from=2020-01-01", "h1"),
     Screen("do not call: empty", "/operator/dnc", ".empty"),
     Screen("do not call", "/operator/dnc", "#dnc-table", add_dnc),
@@ -270,16 +311,18 @@ async def signed_in_operator(engine: Engine, page: Page, app_url: str) -> None:
 async def test_every_control_shows_a_focus_ring_of_at_least_3_to_1(
     app_url: str, engine: Engine, new_page: PageFactory
 ) -> None:
-    """Tabbing through the sign-in page and the do-not-call page (selects, inputs, buttons,
-    links, a table): each control gets an outline of 2 px or more, with a contrast of 3:1 or
-    more against what is behind it (WCAG 2.2, 2.4.13)."""
+    """Tabbing through the sign-in page and the operator's pages (selects, inputs, buttons,
+    links, a table; the campaign form's builder): each control gets an outline of 2 px or
+    more, with a contrast of 3:1 or more against what is behind it (WCAG 2.2, 2.4.13)."""
     campaign = await engine.operators.create_campaign("test", f"Focus {uuid.uuid4().hex[:4]}")
     await engine.operators.add_dnc("test", "+12025550188", None, "asked")
     page = await new_page(1280, 900)
     weak: list[object] = []
     seen = 0
     await signed_in_operator(engine, page, app_url)
-    for path in (f"/signin?campaign={campaign.id}", "/operator/dnc"):
+    operator = f"/operator/campaigns/{campaign.id}"
+    pages = (f"/signin?campaign={campaign.id}", "/operator/dnc", operator, f"{operator}/list")
+    for path in (*pages, f"{operator}/dashboard", f"{operator}/results"):
         await page.goto(app_url + path)
         await page.locator("body").focus()
         controls: set[str] = set()
@@ -292,7 +335,7 @@ async def test_every_control_shows_a_focus_ring_of_at_least_3_to_1(
             if not ring["shown"] or ring["ratio"] < 3:
                 weak.append({"page": path, **ring})
         seen += len(controls)
-    assert seen >= 12, f"only {seen} controls were reached by Tab"
+    assert seen >= 60, f"only {seen} controls were reached by Tab"
     assert not weak, json.dumps(weak, indent=1)
 
 

@@ -6,12 +6,13 @@ mapping, the report and the do-not-call pages are driven in Chromium."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from datetime import UTC, datetime
 from itertools import count
 
-from playwright.async_api import FilePayload, Page, expect
+from playwright.async_api import FilePayload, Page, Route, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
@@ -51,9 +52,9 @@ async def list_page(engine: Engine, app_url: str, page: Page) -> int:
     return campaign.id
 
 
-async def choose_file(page: Page, name: str, content: str) -> None:
+async def choose_file(page: Page, name: str, content: str, encoding: str = "utf-8") -> None:
     await page.get_by_label("CSV file").set_input_files(
-        files=[FilePayload(name=name, mimeType="text/csv", buffer=content.encode())]
+        files=[FilePayload(name=name, mimeType="text/csv", buffer=content.encode(encoding))]
     )
 
 
@@ -107,6 +108,66 @@ async def test_a_german_list_is_mapped_in_the_preview_and_imported_as_mapped(
         ("Anna", "Weiß", "80331", "München", {}),
     ]
     await both_widths(page, shot, "german-report")
+
+
+async def test_french_and_spanish_headers_are_recognised_and_the_encoding_named(
+    app_url: str, engine: Engine, new_page: PageFactory, shot: Shot
+) -> None:
+    """A French list saved by Excel on Windows (cp1252: "Téléphone" is not UTF-8) and a
+    Spanish one: each column is read as what it is, without choosing, and the encoding is
+    named for people."""
+    page, _ = await signed_in(engine, app_url, new_page)
+    campaign_id = await list_page(engine, app_url, page)
+    french = "Prénom;Nom;Téléphone;Code postal;Ville\nHélène;Dubé;+12025550161;75011;Paris\n"
+    await choose_file(page, "électeurs.csv", french, encoding="cp1252")
+    expected = {"Prénom": "first_name", "Nom": "last_name", "Téléphone": "phone"}
+    expected |= {"Code postal": "zip", "Ville": "city"}
+    for header, target in expected.items():
+        await expect(page.get_by_label(f"Use of column “{header}”")).to_have_value(target)
+    await expect(page.locator("#mapping-meta")).to_contain_text("Windows Western (cp1252)")
+    await expect(page.locator("#mapping-rows")).to_contain_text("Hélène Dubé · +12025550161")
+    await both_widths(page, shot, "french-mapping")
+
+    spanish = (
+        "Nombre,Apellido,Teléfono,Código postal,Ciudad\nLucía,Peña,+12025550162,28001,Madrid\n"
+    )
+    await choose_file(page, "votantes.csv", spanish)
+    expected = {"Nombre": "first_name", "Apellido": "last_name", "Teléfono": "phone"}
+    expected |= {"Código postal": "zip", "Ciudad": "city"}
+    for header, target in expected.items():
+        await expect(page.get_by_label(f"Use of column “{header}”")).to_have_value(target)
+    await expect(page.locator("#mapping-meta")).to_contain_text("Unicode (UTF-8)")
+    await page.get_by_role("button", name="Import").click()
+    await expect(page.locator("#report-counts")).to_contain_text("imported1")
+    [voter] = await voters_of(engine, campaign_id)
+    assert (voter.first_name, voter.last_name, voter.phone, voter.zip, voter.city) == (
+        "Lucía",
+        "Peña",
+        "+12025550162",
+        "28001",
+        "Madrid",
+    )
+
+
+async def test_a_file_chosen_before_the_page_script_ran_is_previewed(
+    app_url: str, engine: Engine, new_page: PageFactory
+) -> None:
+    """The page's script arrives late (held here until the file is chosen): the file already
+    in the input is still previewed, as one chosen afterwards would be."""
+    page, _ = await signed_in(engine, app_url, new_page)
+    campaign = await engine.operators.create_campaign("test", f"Liste {uuid.uuid4().hex[:4]}")
+    chosen = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await chosen.wait()
+        await route.continue_()
+
+    await page.route("**/static/operator-import.js*", hold)
+    await page.goto(f"{app_url}/operator/campaigns/{campaign.id}/list", wait_until="commit")
+    await choose_file(page, "early.csv", "Cell Phone,First Name\n+12025550171,Early\n")
+    chosen.set()
+    await expect(page.locator("#mapping-rows")).to_contain_text("Early · +12025550171")
+    await expect(page.get_by_label("Use of column “Cell Phone”")).to_have_value("phone")
 
 
 async def test_an_unrecognised_phone_column_is_chosen_in_the_preview(

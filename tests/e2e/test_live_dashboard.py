@@ -16,6 +16,7 @@ from engine.app import Engine
 from engine.ari.client import AriClient
 from engine.dialer.resume_times import local_clock
 from engine.models import AfterResult, SessionState
+from testbed.behaviours import voter_number
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign, voters_csv
@@ -70,6 +71,7 @@ async def test_an_empty_shift_explains_itself_and_places_no_call(
     )
     await expect(reason).to_contain_text(re.compile(r"\d:\d\d [ap]\.m\. E[SD]T"))
     await expect(page.locator("#waiting-title")).to_have_text("Nobody to call right now")
+    await expect(page.locator("#status")).to_be_hidden()  # not "Waiting for the next call…"
     await both_widths(page, shot, "volunteer-idle")
 
     board = await new_page(1280, 900)
@@ -98,11 +100,47 @@ async def test_an_empty_shift_explains_itself_and_places_no_call(
         "test", campaign.id, calling_hours_start="00:00", calling_hours_end="24:00"
     )
     await expect(reason).to_be_hidden(timeout=20_000)
+    await expect(page.locator("#status")).to_be_visible()
     await expect(panel).to_be_hidden(timeout=20_000)
     session = await engine.volunteers.session_for_token(
         await page.evaluate("sessionStorage.getItem('phonebank.token')")
     )
     await engine.volunteers.log_out(session.id)
+    await phone.wait_hung_up()
+
+
+async def test_a_shift_whose_voters_are_all_on_the_do_not_call_list_says_what_next(
+    app_url: str,
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    new_page: PageFactory,
+    shot: Shot,
+) -> None:
+    """The reason has no time to wait for: the page says so and what the volunteer can do."""
+    campaign = await make_campaign(engine, voters_csv([("10", 5)]))
+    await engine.operators.add_dnc("test", voter_number("10", 5), campaign.id, "asked")
+    page = await new_page(1280, 900)
+    await sign_in(page, app_url, engine, campaign)
+    phone = await call_in(page, pbx_pair, carrier)
+    since = carrier[1].mark()
+    await page.locator("#start").click()
+    reason = page.locator("#idle-reason")
+    await expect(reason).to_have_text(
+        "Every voter left is on the do-not-call list: there is nobody more to call. You can "
+        "log out, or stay ready: if the organizers add voters, calls start again."
+    )
+    await both_widths(page, shot, "volunteer-all-dnc")
+
+    board = await new_page(1280, 900)
+    await log_in_to_dashboard(board, app_url, engine, campaign.id)
+    await expect(board.locator("#availability [data-idle=do_not_call]")).to_have_text("1")
+    await expect(board.locator("#calls-placed-last-hour")).to_have_text("0")
+    await both_widths(board, shot, "dashboard-all-dnc")
+    assert await engine.store.list_attempts(campaign.id) == []
+    assert not [e for e in carrier[1].events[since:] if e.get("type") == "StasisStart"]
+    await page.get_by_role("button", name="Log out").first.click()
+    await page.wait_for_url("**/logged-out")
     await phone.wait_hung_up()
 
 
@@ -114,11 +152,17 @@ async def test_the_dashboard_shows_each_volunteer_live(
     new_page: PageFactory,
     shot: Shot,
 ) -> None:
-    campaign = await make_campaign(
-        engine, voters_csv([("10", 4)]), time_zone="America/Chicago", dial_mode="power"
-    )
+    campaign = await make_campaign(engine, voters_csv([("10", 4)]), dial_mode="power")
     board = await new_page(1280, 900)
     await log_in_to_dashboard(board, app_url, engine, campaign.id)
+    # the coordinator sets the campaign's clock on its form (the voters are in New York)
+    await board.goto(f"{app_url}/operator/campaigns/{campaign.id}")
+    await board.get_by_label("Campaign time zone").fill("America/Chicago")
+    await board.get_by_role("button", name="Save changes").click()
+    await expect(board.locator("#saved")).to_contain_text("Saved.")
+    assert (await engine.store.get_campaign(campaign.id)).time_zone == "America/Chicago"
+    await board.goto(f"{app_url}/operator/campaigns/{campaign.id}/dashboard")
+    await expect(board.locator("#live-status")).to_have_text(re.compile("^Live"))
     empty = board.locator("#no-volunteers")
     await expect(empty).to_contain_text("No volunteers are signed in. Share the sign-in link:")
     await expect(empty.get_by_role("link")).to_have_attribute(
@@ -139,6 +183,10 @@ async def test_the_dashboard_shows_each_volunteer_live(
     waiter = await SimVolunteer.sign_in(engine, campaign, 2)
     other = board.locator(f"#on-shift tr[data-session='{waiter.session.id}']")
     await expect(other.locator("td[data-label=Doing]")).to_have_text("Waiting for phone")
+    # the counts above the table use the table's words
+    tiles = board.locator("#volunteers dt")
+    await expect(tiles).to_contain_text(["ready or connected", "talking", "wrap-up", "on break"])
+    await expect(tiles).to_contain_text(["waiting for phone"])
     await expect(rows).to_have_count(2)
     await both_widths(board, shot, "dashboard-talking")
 

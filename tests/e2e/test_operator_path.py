@@ -112,6 +112,10 @@ async def test_an_operator_sets_up_watches_and_exports_a_campaign(
     name = f"Ward {uuid.uuid4().hex[:4]}"
     campaign_id = await create_campaign(page, name)
     await expect(page.locator("#join-url")).to_have_value(f"{app_url}/join/{campaign_id}")
+    gap = await page.locator("#saved").evaluate(
+        "(n) => n.nextElementSibling.getBoundingClientRect().top - n.getBoundingClientRect().bottom"
+    )
+    assert gap >= 8, f"the Saved notice touches the team link's panel ({gap} px apart)"
     await both_widths(page, shot, "campaign-saved")
 
     # The list: mapping preview, upload with progress, report, rejected rows.

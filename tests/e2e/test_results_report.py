@@ -24,7 +24,7 @@ from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer
 from tests.e2e.conftest import PageFactory, Shot
-from tests.e2e.support import assert_fits
+from tests.e2e.support import assert_fits, assert_headers_whole
 from tests.e2e.test_operator_path import PASSWORD, log_in
 from tests.results_seed import SURVEY, seed_result, volunteer_session
 from tests.unit.store_helpers import Row
@@ -159,6 +159,7 @@ async def test_the_results_page_reports_answers_tallies_filters_and_exports(
     )
     await shot(page, "all")
     await page.set_viewport_size({"width": 375, "height": 900})
+    await assert_headers_whole(page)
     await shot(page, "all")
     await page.set_viewport_size({"width": 1280, "height": 900})
     await assert_fits(page)
@@ -187,6 +188,7 @@ async def test_the_results_page_reports_answers_tallies_filters_and_exports(
     }
     await shot(page, "filtered")
     await page.set_viewport_size({"width": 375, "height": 900})
+    await assert_headers_whole(page)
     await shot(page, "filtered")
     await page.set_viewport_size({"width": 1280, "height": 900})
 

@@ -14,11 +14,12 @@ from playwright.async_api import Page, expect
 
 from engine.app import Engine
 from engine.ari.client import AriClient
+from engine.models import ResultStatus
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory, Shot
-from tests.e2e.support import both_widths
+from tests.e2e.support import assert_fits, both_widths
 from tests.e2e.test_volunteer_path import call_in, sign_in
 
 PASSWORD = "correct horse battery"
@@ -166,7 +167,11 @@ async def test_a_coordinator_builds_a_branching_survey_and_term_codes(
     await page.locator("#survey").fill(broken.replace("Why not?", "Why not, may I ask?"))
     await expect(page.locator("#sb-q1-text")).to_have_value("Why not, may I ask?")
     await expect(problem).to_contain_text("an answer to 'gone', but there is no such question.")
-    await shot(page, "json-view")
+    await expect(page.locator("#sb-q1-if-said")).to_contain_text("'gone', a question that no")
+    await page.set_viewport_size({"width": 375, "height": 900})
+    assert await page.locator("#sb-q1-if").evaluate(CUT_OFF) == ""  # the menu says it whole
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await both_widths(page, shot, "json-view")
     await page.get_by_role("button", name="Create campaign").click()
     await expect(page.locator("#form-error")).to_have_text(
         "Question 'why_not' is asked only after an answer to 'gone', but there is no such question."
@@ -248,6 +253,9 @@ async def test_a_volunteer_sees_a_conditional_question_only_while_its_answer_hol
     await expect(why).to_be_hidden()
     await sign.get_by_label("Yes, a sign").check()
     await shot(page, "volunteer-branch")
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await shot(page, "volunteer-branch")
+    await assert_fits(page)
     attempt_id = int(await page.locator("#voter-card").get_attribute("data-attempt-id") or 0)
     await page.get_by_role("button", name="End call").click()
     await page.locator("#term-codes button[data-code=talked]").click()
@@ -259,3 +267,4 @@ async def test_a_volunteer_sees_a_conditional_question_only_while_its_answer_hol
         "support": "yes",
         "would_you_like_a_yard_sign": "yes_a_sign",
     }
+    assert saved.status == ResultStatus.FINAL  # saved as final by the button, not a draft

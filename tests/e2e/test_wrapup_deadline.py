@@ -35,6 +35,20 @@ async def countdown_in_view(page: Page) -> None:
     assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], (box, viewport)
 
 
+async def focus_lands_clear_of_the_countdown(page: Page, name: str) -> None:
+    """With the page scrolled so that control ``name`` sits under the sticky countdown,
+    keyboard focus on it scrolls it clear (WCAG 2.4.11, focus not obscured)."""
+    control = page.get_by_role("button", name=name, exact=True)
+    await control.evaluate(
+        "(c) => { c.blur(); window.scrollTo(0, c.getBoundingClientRect().top + scrollY - 10); }"
+    )
+    await control.focus()
+    box = await control.bounding_box()
+    countdown = await page.locator("#countdown-line").bounding_box()
+    assert box is not None and countdown is not None
+    assert box["y"] >= countdown["y"] + countdown["height"], (name, box, countdown)
+
+
 async def test_what_was_entered_is_kept_at_the_deadline_and_the_volunteer_can_go_on(
     app_url: str,
     engine: Engine,
@@ -84,7 +98,10 @@ async def test_what_was_entered_is_kept_at_the_deadline_and_the_volunteer_can_go
     await page.get_by_label("Notes").focus()
     await countdown_in_view(page)
     await shot(page, "typing-notes")
+    for name in ("Talked to Correct Person", "Yes, next call"):  # reached by Shift+Tab
+        await focus_lands_clear_of_the_countdown(page, name)
     await page.set_viewport_size({"width": 375, "height": 700})
+    await focus_lands_clear_of_the_countdown(page, "Talked to Correct Person")
 
     # nobody presses "Yes, next call": the deadline passes
     missed = page.locator("#step-missed")

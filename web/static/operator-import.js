@@ -38,6 +38,9 @@
       $("mapping").hidden = true;
       if (file.files.length) await preview();
     });
+    // A file chosen before this script ran (a quick hand on a slow page, or the browser
+    // restoring the form on Back) gets its preview too.
+    if (file.files.length) preview();
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!file.files.length) {

@@ -267,7 +267,8 @@
     if (q.ask_if && !questions.slice(0, i).some((p) => p.id === q.ask_if.question)) {
       const where = questions.findIndex((p) => p.id === q.ask_if.question);
       select.append(el("option", { value: q.ask_if.question },
-        where < 0 ? `If deleted question '${q.ask_if.question}' is answered…` : `If later question ${where + 1} is answered…`));
+        // short enough for a phone's menu; the sentence under it names the question
+        where < 0 ? "If a deleted question…" : `If question ${where + 1} (later) is…`));
     }
     select.value = q.ask_if ? q.ask_if.question : "";
     const said = document.getElementById(`sb-q${i}-if-said`);

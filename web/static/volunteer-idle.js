@@ -7,6 +7,12 @@
 const PhonebankIdle = (() => {
   const $ = (id) => document.getElementById(id);
   const IDLE_TITLE = "Nobody to call right now";
+  // What happens next, where the reason itself does not say (the others name a time, or who
+  // acts: "calls start once the organizers upload a list").
+  const NEXT_STEP = {
+    "finished": "You can log out, or stay ready: if the organizers add voters, calls start again.",
+    "do not call": "You can log out, or stay ready: if the organizers add voters, calls start again.",
+  };
 
   function show(availability) {
     const line = $("idle-reason");
@@ -16,8 +22,11 @@ const PhonebankIdle = (() => {
     if (title.dataset.busy === undefined) title.dataset.busy = title.textContent;
     title.textContent = idle ? IDLE_TITLE : title.dataset.busy;
     $("dialer-doing").hidden = idle;
+    // "Waiting for the next call…" above "Nobody to call right now" says the opposite
+    if (!$("step-waiting").hidden) $("status").hidden = idle;
     line.hidden = !idle;
-    line.textContent = idle ? availability.message : "";
+    const next = idle ? NEXT_STEP[availability.reason] : "";
+    line.textContent = idle ? [availability.message, next].filter(Boolean).join(" ") : "";
   }
 
   return { show };
