@@ -57,7 +57,7 @@ def survey_voters(
                 "today",
                 code,
                 f["index"],
-                VOICE_KIND[code] + (", silent first" if code == "11" else ""),
+                VOICE_KIND[code] + ("-silent-first" if code == "11" else ""),
                 BY_CODE[code].amd or "?",
             )
             for code in SURVEY_CODES

@@ -3,9 +3,12 @@ detector's first, and what each set's attempts add up to."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.amd_accuracy import voters_csv
 from bench.amd_live_figures import cause_ms, first_verdict, set_figures, table
 from engine.amd.timing import TapTiming
 from engine.models import Attempt, CallState
@@ -93,3 +96,18 @@ def test_the_table_puts_each_column_side_by_side() -> None:
     assert text[0] == "| figure | app_amd, hard | streaming, hard |"
     assert "| accuracy, final verdict | 100.0 % (1/1) | 100.0 % (1/1) |" in text
     assert "| answer → MACHINE verdict, median / p95 | - | - |" in text
+
+
+def test_the_bench_dials_every_greeting_of_each_set_once_per_round_in_its_own_area_code() -> None:
+    sets = {"today": {TODAY.digits: TODAY}, "hard": VOTERS}
+    text = voters_csv(sets, 2).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["phone"] for r in rows] == [
+        "+12025552001",
+        "+12025555003",
+        "+12025555040",
+        "+12035552001",
+        "+12035555003",
+        "+12035555040",
+    ]
+    assert all(None not in r for r in rows)  # no stray field

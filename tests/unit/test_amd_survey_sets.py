@@ -37,7 +37,7 @@ def test_todays_set_is_each_person_plain_and_silent_first_and_each_machine() -> 
         ("2000", "MACHINE"),
         ("2100", "MACHINE"),
     ]
-    assert voters[2].kind == "person, silent first"
+    assert voters[2].kind == "person-silent-first"
 
 
 def test_the_hard_set_numbers_each_clip_by_its_place_in_the_manifest() -> None:
