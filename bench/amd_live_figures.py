@@ -48,6 +48,9 @@ class SetFigures:
     people_notsure: int
     machines_human_first: int
     machines_human_final: int
+    machines_notsure: int
+    """Machines left NOTSURE: the campaign's NOTSURE rule decides (the default puts them
+    through as people)."""
     machines_heard: int
     heard_for: list[float]
     to_human: list[float]
@@ -79,6 +82,7 @@ def set_figures(
         people_notsure=sum(a.amd_verdict == "NOTSURE" for a in people),
         machines_human_first=sum(first[a.id] == "HUMAN" for a in machines),
         machines_human_final=sum(a.amd_verdict == "HUMAN" for a in machines),
+        machines_notsure=sum(a.amd_verdict == "NOTSURE" for a in machines),
         machines_heard=len(heard),
         heard_for=_spans(heard, "bridged_at", "amd_at"),
         to_human=_spans([a for a in people if a.amd_verdict == "HUMAN"], "answered_at", "amd_at"),
@@ -132,6 +136,7 @@ def rows(f: SetFigures) -> dict[str, str]:
         "machines passed as people, final": (
             f"{f.machines_human_final} ({_pct(f.machines_human_final, f.machines)})"
         ),
+        "machines NOTSURE (the campaign's rule decides)": f"{f.machines_notsure}",
         "machines a volunteer heard, then taken back (heard for, median)": (
             f"{f.machines_heard}"
             + (f" ({statistics.median(f.heard_for):.2f} s)" if f.heard_for else "")

@@ -76,17 +76,20 @@ def test_a_sets_figures_count_only_its_own_numbers() -> None:
         ),
         attempt(3, MACHINE, "HUMAN", "GREETING-800", amd_at=T0 + timedelta(seconds=0.8)),
         attempt(4, TODAY, "MACHINE", "LONGGREETING-2200", amd_at=T0 + timedelta(seconds=2.2)),
+        attempt(5, MACHINE, "NOTSURE", "TOOLONG-5000", amd_at=T0 + timedelta(seconds=5.0)),
     ]
     timings = {"ch-2": TapTiming("ch-2", 0.0, decided_ms=900)}
     f = set_figures(attempts, VOTERS, timings)
-    assert (f.calls, f.people, f.machines) == (3, 1, 2)
+    assert (f.calls, f.people, f.machines) == (4, 1, 3)
     assert (f.right, f.right_first) == (2, 1)
     assert (f.machines_human_first, f.machines_human_final, f.machines_heard) == (2, 1, 1)
     assert f.heard_for == [1.5]
     assert f.to_human == [3.1] and f.to_bridged == [3.2] and f.to_machine == [2.5]
     assert (f.people_machine_first, f.people_machine_final, f.people_notsure) == (0, 0, 0)
+    assert f.machines_notsure == 1
     assert f.wrong == [
-        "+12025555040 (sit) expected MACHINE: HUMAN (GREETING-800); None, not bridged"
+        "+12025555040 (sit) expected MACHINE: HUMAN (GREETING-800); None, not bridged",
+        "+12025555040 (sit) expected MACHINE: NOTSURE (TOOLONG-5000); None, not bridged",
     ]
 
 
