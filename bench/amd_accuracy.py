@@ -16,8 +16,8 @@ made → first frame → speech onset → end of first utterance → last speech
 verdict stored → bridged) and prints each segment's percentiles.
 
     .venv/bin/python bench/amd_accuracy.py [--set today|hard|both] [--engine app_amd|streaming|both]
-        [--rounds N] [--volunteers N] [--amd-args ARGS] [--thresholds JSON] [--early-connect]
-        [--talk S]
+        [--kinds KIND,...] [--rounds N] [--volunteers N] [--amd-args ARGS] [--thresholds JSON]
+        [--early-connect] [--talk S]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
 
-from bench.amd_live_figures import SetFigures, cause_ms, set_figures, table
+from bench.amd_live_figures import SetFigures, by_kind, cause_ms, set_figures, table
 from bench.live_support import carrier_link, percentile
 from engine.amd.timing import SEGMENTS, TapTiming
 from engine.app import Engine
@@ -50,12 +50,18 @@ Voters = dict[str, dict[str, SurveyVoter]]
 """Each set's greetings by their numbers' last four digits."""
 
 
-def evaluation_sets(pair: PbxPair, chosen: str) -> Voters:
+def evaluation_sets(pair: PbxPair, chosen: str, kinds: frozenset[str] = frozenset()) -> Voters:
+    """The chosen sets' greetings (only those of ``kinds``, when given)."""
     names = SETS if chosen == "both" else (chosen,)
-    return {
-        name: {v.digits: v for v in survey_voters(name, pair.voices, pair.hard_voices)}
+    sets = {
+        name: {
+            v.digits: v
+            for v in survey_voters(name, pair.voices, pair.hard_voices)
+            if not kinds or v.kind in kinds
+        }
         for name in names
     }
+    return {name: greetings for name, greetings in sets.items() if greetings}
 
 
 def voters_csv(sets: Voters, rounds: int) -> bytes:
@@ -172,6 +178,9 @@ def report(
         figures[f"{label}, {name}"] = f
         print(f"\namd.engine = {label}, {name}'s set: {f.calls} calls")
         print(table({name: f}))
+        print("  first → final verdicts by kind:")
+        for kind, verdicts in sorted(by_kind(attempts, greetings, timings).items()):
+            print(f"  {kind:<20} {verdicts}")
         if label.startswith("streaming"):
             mine = [a for a in attempts if a.phone[-4:] in greetings]
             # The cause ends with the audio time of the decision: what the wall clock adds to
@@ -193,6 +202,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--set", choices=("today", "hard", "both"), default="both")
     parser.add_argument("--engine", choices=("app_amd", "streaming", "both"), default="both")
+    parser.add_argument(
+        "--kinds",
+        default="",
+        help="only these kinds of greeting, comma-separated (e.g. mid-pause,short-greeting;"
+        " today's: person, person-silent-first, machine, carriervm)",
+    )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--volunteers", type=int, default=4)
     parser.add_argument("--amd-args", default="", help="AMD() arguments (app_amd)")
@@ -210,7 +225,9 @@ def main() -> None:
     engines = ("app_amd", "streaming") if args.engine == "both" else (args.engine,)
     figures: dict[str, SetFigures] = {}
     with running_pair(load_config().pbx, f"bench-amd-{os.getpid()}") as pair:
-        sets = evaluation_sets(pair, args.set)
+        sets = evaluation_sets(pair, args.set, frozenset(filter(None, args.kinds.split(","))))
+        if not sets:
+            parser.error(f"no greeting of set {args.set} is of the kinds {args.kinds}")
         for amd_engine in engines:
             label = f"{amd_engine} + early connect" if args.early_connect else amd_engine
             attempts, timings = asyncio.run(run(pair, amd_engine, sets, args))

@@ -8,6 +8,7 @@ timings, ``set_figures`` computes one set's figures and ``table`` lays several s
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -97,6 +98,27 @@ def set_figures(
             if a.amd_verdict != v.expected
         ],
     )
+
+
+def by_kind(
+    attempts: Sequence[Attempt],
+    voters: Mapping[str, SurveyVoter],
+    timings: Mapping[str, TapTiming],
+) -> dict[str, str]:
+    """Per kind of greeting: its first and final verdicts, counted ("H=5 M=1 → M=6")."""
+    counts: dict[str, tuple[Counter[str], Counter[str]]] = {}
+    for a in attempts:
+        voter = voters.get(a.phone[-4:])
+        if voter is None:
+            continue
+        first, final = counts.setdefault(voter.kind, (Counter(), Counter()))
+        first[first_verdict(a, timings.get(a.channel_id or ""))[:1] or "?"] += 1
+        final[a.amd_verdict[:1] or "?"] += 1
+
+    def shown(c: Counter[str]) -> str:
+        return " ".join(f"{v}={n}" for v, n in sorted(c.items()))
+
+    return {kind: f"{shown(first)} → {shown(final)}" for kind, (first, final) in counts.items()}
 
 
 def _spans(attempts: Sequence[Attempt], start: str, end: str) -> list[float]:

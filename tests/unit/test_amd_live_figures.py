@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.amd_accuracy import voters_csv
-from bench.amd_live_figures import cause_ms, first_verdict, set_figures, table
+from bench.amd_live_figures import by_kind, cause_ms, first_verdict, set_figures, table
 from engine.amd.timing import TapTiming
 from engine.models import Attempt, CallState
 from testbed.amd_survey import SurveyVoter
@@ -114,3 +114,13 @@ def test_the_bench_dials_every_greeting_of_each_set_once_per_round_in_its_own_ar
         "+12035555040",
     ]
     assert all(None not in r for r in rows)  # no stray field
+
+
+def test_each_kind_shows_its_first_and_final_verdicts() -> None:
+    attempts = [
+        attempt(1, MACHINE, "MACHINE", "MANYWORDS-2900"),
+        attempt(2, MACHINE, "MACHINE", "SIT-300"),
+        attempt(3, PERSON, "HUMAN", "GREETING-700"),
+    ]
+    timings = {"ch-1": TapTiming("ch-1", 0.0, decided_ms=900)}
+    assert by_kind(attempts, VOTERS, timings) == {"sit": "H=1 M=1 → M=2", "late": "H=1 → H=1"}
