@@ -1,18 +1,23 @@
 """Answering-machine detection through the engine, on the real PBX pair: accuracy, answer →
-verdict and answer → voter bridged to a ready volunteer, for either detector.
+verdict and answer → voter bridged to a ready volunteer, for either detector and either
+evaluation set.
 
 Starts its own dialer PBX and carrier simulator (free ports) and the engine; VOLUNTEERS
-simulated volunteers call in and take the calls of a campaign whose voters are every surveyed
-greeting (people plain and silent first, answering machines, carrier voicemail) ROUNDS times.
+simulated volunteers call in and take the calls of a campaign whose voters are the chosen
+set's greetings ROUNDS times: today's (data/voices.toml: people plain and silent first,
+answering machines, carrier voicemail; behaviours 10, 11, 20, 21) and/or the harder one
+(data/voices-hard.toml, behaviour 50: each clip's expected verdict from its manifest).
 Each volunteer ends a call TALK seconds (4) after it is put through and saves a result. The
-figures come from the attempts as the API shows them (answered_at, amd_at, bridged_at).
+figures come from the attempts as the API shows them (answered_at, amd_at, bridged_at), per
+set (bench/amd_live_figures.py), and end in one markdown table, a column per detector and set.
 Figures go to docs/testbed.md. For the streaming detector it also breaks answer → bridged of
 each person down into the segments of engine/amd/timing.py (answer stamp → tap start → tap
 made → first frame → speech onset → end of first utterance → last speech → decision →
 verdict stored → bridged) and prints each segment's percentiles.
 
-    .venv/bin/python bench/amd_accuracy.py [--engine app_amd|streaming|both] [--rounds N]
-        [--volunteers N] [--amd-args ARGS] [--thresholds JSON] [--early-connect] [--talk S]
+    .venv/bin/python bench/amd_accuracy.py [--set today|hard|both] [--engine app_amd|streaming|both]
+        [--kinds KIND,...] [--rounds N] [--volunteers N] [--amd-args ARGS] [--thresholds JSON]
+        [--early-connect] [--talk S]
 """
 
 from __future__ import annotations
@@ -30,27 +35,42 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
 
+from bench.amd_live_figures import SetFigures, by_kind, cause_ms, set_figures, table
 from bench.live_support import carrier_link, percentile
 from engine.amd.timing import SEGMENTS, TapTiming
 from engine.app import Engine
 from engine.config import load_config
 from engine.models import AfterResult, Attempt, SessionState
-from testbed.amd_survey import SURVEY_CODES, VOICE_KIND
-from testbed.behaviours import BY_CODE
+from testbed.amd_survey import SETS, SurveyVoter, survey_voters
 from testbed.pair import PbxPair, running_pair
 from testbed.shift import SimVolunteer, make_campaign, running_engine
 from testbed.waiting import wait_until
 
+Voters = dict[str, dict[str, SurveyVoter]]
+"""Each set's greetings by their numbers' last four digits."""
 
-def voters(pair: PbxPair, rounds: int) -> bytes:
-    """Every surveyed greeting once per round; each round dials its own area code."""
+
+def evaluation_sets(pair: PbxPair, chosen: str, kinds: frozenset[str] = frozenset()) -> Voters:
+    """The chosen sets' greetings (only those of ``kinds``, when given)."""
+    names = SETS if chosen == "both" else (chosen,)
+    sets = {
+        name: {
+            v.digits: v
+            for v in survey_voters(name, pair.voices, pair.hard_voices)
+            if not kinds or v.kind in kinds
+        }
+        for name in names
+    }
+    return {name: greetings for name, greetings in sets.items() if greetings}
+
+
+def voters_csv(sets: Voters, rounds: int) -> bytes:
+    """Every greeting of the chosen sets once per round; each round dials its own area code."""
     lines = ["first_name,last_name,phone,zip"]
     for r in range(rounds):
-        for code in SURVEY_CODES:
-            for voice in pair.voices["files"]:
-                if voice["kind"] == VOICE_KIND[code]:
-                    number = f"+1{202 + r}555{code}{voice['index']:02d}"
-                    lines.append(f"V{len(lines)},B{code},{number},20001")
+        for name, greetings in sets.items():
+            for digits, voter in greetings.items():
+                lines.append(f"V{len(lines)},{name}-{voter.kind},+1{202 + r}555{digits},20001")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -72,7 +92,7 @@ Timings = dict[str, TapTiming]
 
 
 async def run(
-    pair: PbxPair, amd_engine: str, args: argparse.Namespace
+    pair: PbxPair, amd_engine: str, sets: Voters, args: argparse.Namespace
 ) -> tuple[list[Attempt], Timings]:
     settings: dict[str, Any] = {"amd_engine": amd_engine, "ring_seconds": 20}
     if args.amd_args:
@@ -83,7 +103,8 @@ async def run(
         settings["early_connect"] = True
     tmp = Path(tempfile.mkdtemp(prefix="phonebank-bench-amd-"))
     async with running_engine(pair, tmp / "bench.db") as engine, carrier_link(pair) as carrier:
-        campaign = await make_campaign(engine, voters(pair, args.rounds), **settings)
+        calls = sum(len(greetings) for greetings in sets.values()) * args.rounds
+        campaign = await make_campaign(engine, voters_csv(sets, args.rounds), **settings)
         sims = []
         for n in range(args.volunteers):
             sim = await SimVolunteer.sign_in(engine, campaign, n)
@@ -96,10 +117,10 @@ async def run(
         async def all_ended() -> list[Attempt] | None:
             attempts = await engine.store.list_attempts(campaign.id)
             ended = [a for a in attempts if a.outcome is not None]
-            return ended if len(ended) == 36 * args.rounds else None
+            return ended if len(ended) == calls else None
 
         attempts: list[Attempt] = await wait_until(
-            all_ended, timeout=60 + 60 * args.rounds, what="every call"
+            all_ended, timeout=60 + 4 * calls, what="every call"
         )
         for loop in loops:
             loop.cancel()
@@ -146,62 +167,47 @@ def breakdown(people: list[Attempt], timings: Timings) -> None:
             )
 
 
-def report(amd_engine: str, attempts: list[Attempt], timings: Timings) -> None:
-    def expected(a: Attempt) -> str:
-        return BY_CODE[a.phone[-4:-2]].amd or "?"
-
-    people = [a for a in attempts if expected(a) == "HUMAN"]
-    machines = [a for a in attempts if expected(a) == "MACHINE"]
-    right = sum(a.amd_verdict == expected(a) for a in attempts)
-    to_verdict = [
-        (a.amd_at - a.answered_at).total_seconds()
-        for a in people
-        if a.amd_verdict == "HUMAN" and a.amd_at and a.answered_at
-    ]
-    to_bridge = [
-        (a.bridged_at - a.answered_at).total_seconds()
-        for a in people
-        if a.bridged_at and a.answered_at
-    ]
-    to_machine = [
-        (a.amd_at - a.answered_at).total_seconds()
-        for a in machines
-        if a.amd_verdict == "MACHINE" and a.amd_at and a.answered_at
-    ]
-    print(f"amd.engine = {amd_engine}: {len(attempts)} calls")
-    print(f"  accuracy {100 * right / len(attempts):.1f} % ({right}/{len(attempts)})")
-    print(f"  people called MACHINE: {sum(a.amd_verdict == 'MACHINE' for a in people)}")
-    print(f"  people NOTSURE: {sum(a.amd_verdict == 'NOTSURE' for a in people)}")
-    print(f"  machines passed as HUMAN: {sum(a.amd_verdict == 'HUMAN' for a in machines)}")
-    heard = [a for a in machines if a.heard_machine]
-    heard_for = [
-        (a.amd_at - a.bridged_at).total_seconds() for a in heard if a.amd_at and a.bridged_at
-    ]
-    print(
-        f"  machines a volunteer heard (put through, then taken back): {len(heard)} of"
-        f" {len(machines)}; heard for {seconds(heard_for)}"
-    )
-    print(f"  answer -> HUMAN verdict: {seconds(to_verdict)}")
-    print(f"  answer -> bridged:       {seconds(to_bridge)}")
-    print(f"  answer -> MACHINE:       {seconds(to_machine)}")
-    if amd_engine.startswith("streaming"):
-        # The cause ends with the audio time of the decision: what the wall clock adds to it
-        # is the tap's delay (audio lost before the tap, transport, the event loop).
-        lag = [
-            (a.amd_at - a.answered_at).total_seconds() - int(a.amd_cause.rsplit("-", 1)[1]) / 1e3
-            for a in attempts
-            if a.amd_at and a.answered_at and a.amd_cause.rsplit("-", 1)[-1].isdigit()
-        ]
-        print(f"  verdict time - decision's audio time: {seconds(lag)}")
-        breakdown(people, timings)
-    for a in attempts:
-        if a.amd_verdict != expected(a):
-            print(f"  wrong: {a.phone} expected {expected(a)}: {a.amd_verdict} ({a.amd_cause})")
+def report(
+    label: str, attempts: list[Attempt], timings: Timings, sets: Voters
+) -> dict[str, SetFigures]:
+    """Print the run's figures per set (and, streaming, the tap's delay and the breakdown);
+    return them for the closing table."""
+    figures = {}
+    for name, greetings in sets.items():
+        f = set_figures(attempts, greetings, timings)
+        figures[f"{label}, {name}"] = f
+        print(f"\namd.engine = {label}, {name}'s set: {f.calls} calls")
+        print(table({name: f}))
+        print("  first → final verdicts by kind:")
+        for kind, verdicts in sorted(by_kind(attempts, greetings, timings).items()):
+            print(f"  {kind:<20} {verdicts}")
+        if label.startswith("streaming"):
+            mine = [a for a in attempts if a.phone[-4:] in greetings]
+            # The cause ends with the audio time of the decision: what the wall clock adds to
+            # it is the tap's delay (audio lost before the tap, transport, the event loop).
+            lag = [
+                (a.amd_at - a.answered_at).total_seconds() - ms / 1e3
+                for a in mine
+                if a.amd_at and a.answered_at and (ms := cause_ms(a.amd_cause)) is not None
+            ]
+            print(f"  verdict time - decision's audio time: {seconds(lag)}")
+            people = [a for a in mine if greetings[a.phone[-4:]].expected == "HUMAN"]
+            breakdown(people, timings)
+        for line in f.wrong:
+            print(f"  wrong: {line}")
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--set", choices=("today", "hard", "both"), default="both")
     parser.add_argument("--engine", choices=("app_amd", "streaming", "both"), default="both")
+    parser.add_argument(
+        "--kinds",
+        default="",
+        help="only these kinds of greeting, comma-separated (e.g. mid-pause,short-greeting;"
+        " today's: person, person-silent-first, machine, carriervm)",
+    )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--volunteers", type=int, default=4)
     parser.add_argument("--amd-args", default="", help="AMD() arguments (app_amd)")
@@ -217,10 +223,17 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     engines = ("app_amd", "streaming") if args.engine == "both" else (args.engine,)
+    figures: dict[str, SetFigures] = {}
     with running_pair(load_config().pbx, f"bench-amd-{os.getpid()}") as pair:
+        sets = evaluation_sets(pair, args.set, frozenset(filter(None, args.kinds.split(","))))
+        if not sets:
+            parser.error(f"no greeting of set {args.set} is of the kinds {args.kinds}")
         for amd_engine in engines:
             label = f"{amd_engine} + early connect" if args.early_connect else amd_engine
-            report(label, *asyncio.run(run(pair, amd_engine, args)))
+            attempts, timings = asyncio.run(run(pair, amd_engine, sets, args))
+            figures |= report(label, attempts, timings, sets)
+    print(f"\nBoth detectors, both sets ({args.rounds} rounds, {args.volunteers} volunteers):")
+    print(table(figures))
 
 
 if __name__ == "__main__":

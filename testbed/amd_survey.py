@@ -1,7 +1,9 @@
 """Call every synthetic greeting through the real trunk and record app_amd's verdicts.
 
 Used by the integration test (which checks the verdicts). bench/amd_accuracy.py measures both
-detectors through the engine instead, and takes the greetings' codes and kinds from here.
+detectors through the engine instead, and takes its evaluation sets from here
+(``survey_voters``): today's (behaviours 10, 11, 20, 21 over data/voices.toml) and the harder
+one (behaviour 50 over data/voices-hard.toml, each clip's expected verdict from its manifest).
 """
 
 from __future__ import annotations
@@ -22,6 +24,54 @@ from testbed.pair import PbxPair
 SURVEY_CODES = ("10", "11", "20", "21")
 """Behaviours whose greetings are surveyed: people (plain and silent first) and machines."""
 VOICE_KIND = {"10": "person", "11": "person", "20": "machine", "21": "carriervm"}
+HARD_CODE = "50"
+"""The behaviour that plays clip VV of the harder set."""
+SETS = ("today", "hard")
+
+
+@dataclass(frozen=True)
+class SurveyVoter:
+    """One greeting of an evaluation set as the carrier simulator plays it: the number's
+    behaviour code and variant, and the verdict a detector should give."""
+
+    set_name: str
+    code: str
+    variant: int
+    kind: str
+    expected: str
+
+    @property
+    def digits(self) -> str:
+        """The number's last four digits (BBVV), which say which greeting it is."""
+        return f"{self.code}{self.variant:02d}"
+
+
+def survey_voters(
+    set_name: str, voices: dict[str, Any], hard_voices: dict[str, Any]
+) -> list[SurveyVoter]:
+    """The greetings of set ``set_name`` ("today" or "hard"), given both sets' manifests.
+    Raises ValueError for another name, or "hard" with no clips (a carrier without them)."""
+    if set_name == "today":
+        return [
+            SurveyVoter(
+                "today",
+                code,
+                f["index"],
+                VOICE_KIND[code] + ("-silent-first" if code == "11" else ""),
+                BY_CODE[code].amd or "?",
+            )
+            for code in SURVEY_CODES
+            for f in voices["files"]
+            if f["kind"] == VOICE_KIND[code]
+        ]
+    if set_name == "hard":
+        if not hard_voices.get("files"):
+            raise ValueError("this pair's carrier has no clips of the harder set")
+        return [
+            SurveyVoter("hard", HARD_CODE, n, f["kind"], f["expected"])
+            for n, f in enumerate(hard_voices["files"])
+        ]
+    raise ValueError(f"unknown evaluation set {set_name!r}: one of {', '.join(SETS)}")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ class Behaviour:
     cause: int | None
     """Hangup cause the dialer's channel ends with (None: ended by whoever hangs up first)."""
     amd: str | None
-    """The AMD verdict expected on the dialer PBX, for answered behaviours that speak."""
+    """The AMD verdict expected on the dialer PBX, for answered behaviours that speak (None
+    for code 50: each clip's manifest entry says)."""
     description: str
 
 
@@ -108,6 +109,16 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         None,
         "HUMAN",
         "rings for about 20 s, then behaves like 10",
+    ),
+    Behaviour(
+        "50",
+        "a clip of the harder AMD set",
+        Outcome.ANSWERED,
+        None,
+        None,
+        "answers and plays clip VV of the harder set (its position in the set's manifest.json; "
+        "the manifest gives the expected verdict); a person then talks as 10, a machine is "
+        "silent for 20 s and hangs up",
     ),
     Behaviour(
         "90",

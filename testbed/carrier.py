@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from engine.config import PbxConfig
+from engine.errors import SetupError
 from engine.pbx.dialer import PeerLink
 from engine.pbx.instance import AsteriskInstance, InstanceSpec
 from engine.pbx.ports import pick_port, pick_rtp_range
@@ -58,10 +59,14 @@ def carrier_instance(
     used: set[int],
     dialer_sip_port: int,
     voices: tuple[PurePosixPath, dict[str, Any]],
+    hard: tuple[PurePosixPath, dict[str, Any]] | None = None,
 ) -> AsteriskInstance:
     """The carrier simulator of the run in ``base`` (not started), trunked to the dialer's
-    SIP port, playing ``voices`` (their directory as Asterisk sees it, and their manifest)."""
+    SIP port, playing ``voices`` (their directory as Asterisk sees it, and their manifest) and,
+    as behaviour 50, the clips of the harder AMD set ``hard`` (the same; None: no clips, every
+    number of behaviour 50 is unallocated). Raises SetupError."""
     voices_dir, manifest = voices
+    hard_dir, hard_manifest = (str(hard[0]), hard[1]) if hard is not None else ("", None)
     rtp = pick_rtp_range(used)
     spec = InstanceSpec(
         name="carrier",
@@ -86,6 +91,28 @@ def carrier_instance(
             "real_trunk": None,
             "recordings_dir": str(base / "carrier" / "recordings"),
             "voices": manifest["counts"],
+            "hard_voices_dir": hard_dir,
+            "hard_clips": hard_clips(hard_manifest) if hard_manifest is not None else [],
         },
     )
     return AsteriskInstance(spec, runtime)
+
+
+def hard_clips(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Behaviour 50's variants: clip VV of the harder set is entry VV of its manifest's files,
+    played from ``<kind>-<index>.wav``; ``person`` says whether it talks on afterwards.
+    Raises SetupError when the set has more clips than two digits can number."""
+    files = manifest["files"]
+    if len(files) > 100:
+        raise SetupError(
+            f"the harder AMD set has {len(files)} clips; behaviour 50 numbers at most 100 "
+            "(two digits): split data/voices-hard.toml"
+        )
+    return [
+        {
+            "variant": f"{n:02d}",
+            "name": f"{f['kind']}-{f['index']}",
+            "person": f["expected"] == "HUMAN",
+        }
+        for n, f in enumerate(files)
+    ]

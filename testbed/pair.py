@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -39,6 +39,9 @@ class PbxPair(PbxRun):
 
     voices: dict[str, Any]
     """The voices manifest: counts, texts and durations."""
+    hard_voices: dict[str, Any] = field(default_factory=dict)
+    """The harder AMD set's manifest (behaviour 50's clip VV is its files[VV]); empty for a run
+    started before the carrier played it."""
 
     @property
     def carrier(self) -> AsteriskInstance:
@@ -59,7 +62,14 @@ class PbxPair(PbxRun):
         run.instance("carrier")
         runtime = run.dialer.runtime
         manifest = load_manifest(runtime.host_path(PurePosixPath(run.notes["voices_dir"])))
-        return cls(run.instances, run.run_dir, run.config, run.notes, manifest)
+        hard = run.notes.get("hard_voices_dir")
+        hard_host = runtime.host_path(PurePosixPath(hard)) if hard else None
+        hard_manifest = (
+            load_manifest(hard_host)
+            if hard_host is not None and (hard_host / "manifest.json").is_file()
+            else {}
+        )
+        return cls(run.instances, run.run_dir, run.config, run.notes, manifest, hard_manifest)
 
 
 def voices_parent(cfg: PbxConfig, runtime: AsteriskRuntime) -> PurePosixPath:
@@ -102,6 +112,8 @@ def start_pair(
     base = open_run_dir(cfg, runtime, tag, INSTANCES)
     voices_dir = voices_parent(cfg, runtime) / voices_host.name
     manifest = load_manifest(voices_host)
+    hard_dir = hard_voices_dir(cfg, runtime)
+    hard_manifest = load_manifest(runtime.host_path(hard_dir))
     carrier_ports = pick_carrier_ports(cfg)
     dialer_ports = pick_dialer_ports(cfg, {carrier_ports.sip, carrier_ports.http})
     ports = {dialer_ports.sip, dialer_ports.http, carrier_ports.sip, carrier_ports.http}
@@ -110,11 +122,22 @@ def start_pair(
     used = ports | set(range(dialer_ports.rtp[0], dialer_ports.rtp[1] + 1))
     dialer = dialer_instance(cfg, runtime, base, dialer_ports, real, link_to(carrier_ports))
     carrier = carrier_instance(
-        runtime, base, carrier_ports, used, dialer_ports.sip, (voices_dir, manifest)
+        runtime,
+        base,
+        carrier_ports,
+        used,
+        dialer_ports.sip,
+        (voices_dir, manifest),
+        (hard_dir, hard_manifest),
     )
-    notes = {"voices_dir": str(voices_dir), "hard_voices_dir": str(hard_voices_dir(cfg, runtime))}
+    notes = {"voices_dir": str(voices_dir), "hard_voices_dir": str(hard_dir)}
     pair = PbxPair(
-        (dialer, carrier), runtime.host_path(base), fingerprint(cfg, real), notes, manifest
+        (dialer, carrier),
+        runtime.host_path(base),
+        fingerprint(cfg, real),
+        notes,
+        manifest,
+        hard_manifest,
     )
     start_run(pair, cfg.start_timeout, detached=detached)
     return pair
