@@ -48,9 +48,11 @@ log = logging.getLogger(__name__)
 LISTEN_CONTEXT = "phonebank-listen"
 _BEFORE_VERDICT = (CallPhase.RINGING, CallPhase.ANSWERED)
 _PUT_THROUGH = (CallPhase.CONNECTING, CallPhase.CONNECTED)
-RETRACT_GRACE_S = 0.2
-"""After an early connect confirmed HUMAN, the tap stays this much past the detector's
-retraction window."""
+RETRACT_GRACE_S = 2.0
+"""After HUMAN the tap goes when the detector will decide nothing more (on_finished); this
+timer, the detector's retraction window plus this much on the wall clock, only backs that up:
+on a loaded machine the tap's audio runs behind the wall clock, and a shorter timer cut off
+retractions still to come."""
 
 
 def detector_settings(campaign: Campaign) -> StreamingAmdSettings:

@@ -22,11 +22,11 @@ from engine.store.base import Store
 log = logging.getLogger(__name__)
 
 MISSED_SAVED = (
-    "Time ran out. Your answers for {name} were saved. "
+    "Your answers for {name} were saved. "
     "You're on a break — press Ready for the next call."
 )
 MISSED_NOTHING = (
-    "Time ran out before a result was chosen for {name}, so nothing was saved for that call. "
+    "No result was chosen for {name} in time, so nothing was saved for that call. "
     "You're on a break — press Ready for the next call."
 )
 UNNAMED_VOTER = "this voter"

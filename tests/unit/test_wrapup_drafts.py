@@ -68,7 +68,7 @@ def test_a_missed_deadline_counts_and_logs_out_only_at_the_campaign_setting(
 
 def test_the_missed_message_names_the_voter_and_says_what_was_kept() -> None:
     assert missed_message("Jane", True) == (
-        "Time ran out. Your answers for Jane were saved. "
+        "Your answers for Jane were saved. "
         "You're on a break — press Ready for the next call."
     )
     assert "nothing was saved" in missed_message(" ", False)
@@ -210,7 +210,7 @@ async def test_at_the_deadline_the_draft_is_kept_and_the_volunteer_paused(
         {"q1": "yes"},
         "yard sign",
     )
-    message = "Time ran out. Your answers for Ana were saved."
+    message = "Your answers for Ana were saved."
     assert event["state"] == "paused" and event["wrapup_missed"].startswith(message)
     view = await service.view(session.id)
     assert view["wrapup_missed"].startswith(message) and view["message"] == view["wrapup_missed"]
