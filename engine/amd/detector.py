@@ -17,11 +17,13 @@ and a voice-activity flag (engine/amd/vad.py) feed the greeting's timing
   it ends as a person's, or grows into a machine's).
 
 After HUMAN the detector keeps listening for ``retract_ms`` and returns MACHINE once more
-(a retraction: cause BEEP, SIT, LONGGREETING, or MANYWORDS when ``retract_speech_ms`` of
-speech follows: a person who has greeted waits for the caller, a machine reads on) — what
-early connect uses to take the volunteer back out. After a SILENCE verdict the volunteer is
-talking to the line, so a person's answer is no machine: only a tone or a long greeting
-retracts, for ``retract_ms`` from the first speech.
+(a retraction: cause BEEP, SIT, or MANYWORDS when ``retract_speech_ms`` of speech follows: a
+person who has greeted waits for the caller, a machine reads on) — what early connect uses to
+take the volunteer back out. A greeting's length alone does not retract: a person's greeting
+with short pauses in it may run past ``long_greeting_ms`` with little speech after the
+verdict. After a SILENCE verdict the volunteer is talking to the line, so a person's answer
+is no machine: only a tone or a long greeting retracts, for ``retract_ms`` from the first
+speech.
 """
 
 from __future__ import annotations
@@ -221,9 +223,9 @@ class StreamingDetector:
         s, t = self._settings, self._timeline
         if tone is not None:
             return Decision("MACHINE", tone.kind, t.now_ms)
-        if t.greeting_ms > s.long_greeting_ms:
-            return Decision("MACHINE", "LONGGREETING", t.now_ms)
         if self._after_silence:
+            if t.greeting_ms > s.long_greeting_ms:
+                return Decision("MACHINE", "LONGGREETING", t.now_ms)
             return None
         if t.total_speech_ms - self._speech_at_first_ms >= s.retract_speech_ms:
             return Decision("MACHINE", "MANYWORDS", t.now_ms)

@@ -22,8 +22,7 @@ from engine.store.base import Store
 log = logging.getLogger(__name__)
 
 MISSED_SAVED = (
-    "Your answers for {name} were saved. "
-    "You're on a break — press Ready for the next call."
+    "Your answers for {name} were saved. You're on a break — press Ready for the next call."
 )
 MISSED_NOTHING = (
     "No result was chosen for {name} in time, so nothing was saved for that call. "

@@ -106,9 +106,7 @@ async def test_what_was_entered_is_kept_at_the_deadline_and_the_volunteer_can_go
     # nobody presses "Yes, next call": the deadline passes
     missed = page.locator("#step-missed")
     await expect(missed).to_be_visible(timeout=(WRAPUP_SECONDS + 15) * 1000)
-    await expect(missed).to_contain_text(
-        "Your answers for Voter0 were saved. You're on a break"
-    )
+    await expect(missed).to_contain_text("Your answers for Voter0 were saved. You're on a break")
     await expect(missed.get_by_role("button")).to_have_count(1)
     await expect(page.locator("#step-call")).to_be_hidden()
     result = await engine.store.result_for_attempt(attempt_id)

@@ -149,6 +149,24 @@ def test_a_greeting_that_pauses_then_reads_on_is_retracted_to_machine() -> None:
     assert found[1].at_ms <= resumed + SETTINGS.retract_speech_ms + SLACK_MS
 
 
+def test_a_person_whose_greeting_pauses_past_the_long_greeting_limit_is_not_taken_back() -> None:
+    """ "Hello, … Peterson … residence.": a greeting with short pauses that lasts longer than
+    long_greeting_ms, but little speech after the verdict. After a greeting's verdict only the
+    speech that follows (MANYWORDS) or a tone retracts, not the greeting's length."""
+    audio = (
+        silence(LEAD_MS)
+        + speech("Hello,")
+        + silence(350)
+        + speech("Peterson")
+        + silence(400)
+        + speech("residence.")
+        + silence(SETTINGS.retract_ms + 500)
+    )
+    assert ms_of(audio) - LEAD_MS - SETTINGS.retract_ms - 500 > SETTINGS.long_greeting_ms
+    found = decisions(StreamingDetector(), audio)
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SHORTGREETING")]
+
+
 def test_a_person_saying_hello_again_is_not_taken_back() -> None:
     """Heard nobody yet, they ask again, pausing to listen each time: short phrases, never
     a reading on (the hard set's 'hello-again' group)."""

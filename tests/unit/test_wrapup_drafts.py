@@ -68,8 +68,7 @@ def test_a_missed_deadline_counts_and_logs_out_only_at_the_campaign_setting(
 
 def test_the_missed_message_names_the_voter_and_says_what_was_kept() -> None:
     assert missed_message("Jane", True) == (
-        "Your answers for Jane were saved. "
-        "You're on a break — press Ready for the next call."
+        "Your answers for Jane were saved. You're on a break — press Ready for the next call."
     )
     assert "nothing was saved" in missed_message(" ", False)
     assert "this voter" in missed_message(" ", False)
