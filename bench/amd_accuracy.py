@@ -7,7 +7,7 @@ simulated volunteers call in and take the calls of a campaign whose voters are t
 set's greetings ROUNDS times: today's (data/voices.toml: people plain and silent first,
 answering machines, carrier voicemail; behaviours 10, 11, 20, 21) and/or the harder one
 (data/voices-hard.toml, behaviour 50: each clip's expected verdict from its manifest).
-Each volunteer ends a call TALK seconds (4) after it is put through and saves a result. The
+Each volunteer ends a call TALK seconds (6) after it is put through and saves a result. The
 figures come from the attempts as the API shows them (answered_at, amd_at, bridged_at), per
 set (bench/amd_live_figures.py), and end in one markdown table, a column per detector and set.
 Figures go to docs/testbed.md. For the streaming detector it also breaks answer → bridged of
@@ -78,9 +78,12 @@ async def take_calls(engine: Engine, volunteer: SimVolunteer, talk_s: float) -> 
     """Take each call put through, end it after `talk_s` and save a result; forever."""
     session_id = volunteer.session.id
     while True:
-        await volunteer.wait_state(SessionState.TALKING, timeout=3600)
+        talking = await volunteer.wait_state(SessionState.TALKING, timeout=3600)
         await asyncio.sleep(talk_s)
-        if (await volunteer.refresh()).state == SessionState.TALKING:
+        now = await volunteer.refresh()
+        if now.state == SessionState.TALKING and now.attempt_id != talking.attempt_id:
+            continue  # that call was taken back and this is the next: it gets its own time
+        if now.state == SessionState.TALKING:
             await engine.volunteers.end_call(session_id)
         # READY: a machine taken back from the volunteer (no result owed)
         session = await volunteer.wait_state(SessionState.WRAP_UP, SessionState.READY)
@@ -216,12 +219,13 @@ def main() -> None:
     parser.add_argument(
         "--talk",
         type=float,
-        default=4.0,
-        help="seconds a volunteer stays on each call (a"
-        " machine taken for a person is taken back within the detector's 3 s retract_ms)",
+        default=6.0,
+        help="seconds a volunteer stays on each call: long enough for a take-back (within"
+        " retract_ms, 3 s, of HUMAN; after a SILENCE verdict, of a slow machine's first words)",
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    level = os.environ.get("PHONEBANK_BENCH_LOG", "WARNING")  # INFO: every call's steps
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
     engines = ("app_amd", "streaming") if args.engine == "both" else (args.engine,)
     figures: dict[str, SetFigures] = {}
     with running_pair(load_config().pbx, f"bench-amd-{os.getpid()}") as pair:
