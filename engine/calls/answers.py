@@ -115,27 +115,26 @@ class Answers:
         """AMD could not tell: if no audio arrives at all, the line is dead, not a person
         (engine/calls/dead_air.py). Hang it up; the network's failure, not the voter's."""
         try:
-            if not await audio_stopped(self.ari, call.channel_id):
-                return False
+            dead = await audio_stopped(self.ari, call.channel_id)
         except AriNotFound:
             return False  # hung up meanwhile: its ChannelDestroyed follows
-        log.warning("call %s: answered but no audio arrives: dead air, hanging up", call.channel_id)
-        await self.steps.step(call, CallEvent.DEAD_AIR)
-        await self.hangup(call.channel_id)
-        return True
+        return dead and await self._hang_up_dead(call, "answered but no audio arrives")
 
     async def _dead_silence(self, call: LiveCall) -> bool:
         """The streaming detector heard only silence (HUMAN/SILENCE): if not one RTP packet
-        arrived since it began to listen, the line is dead, not a person waiting. Hang it up,
-        like any dead air."""
+        arrived since it began to listen, the line is dead, not a person waiting."""
         if call.packets_at_listen is None:
             return False
         try:
-            if await received_packets(self.ari, call.channel_id) != call.packets_at_listen:
-                return False
+            now = await received_packets(self.ari, call.channel_id)
         except AriNotFound:
-            return False  # hung up meanwhile: its ChannelDestroyed follows
-        log.warning("call %s: silent and no audio arrives: dead air, hanging up", call.channel_id)
+            return False
+        return now == call.packets_at_listen and await self._hang_up_dead(
+            call, "silent and no audio arrives"
+        )
+
+    async def _hang_up_dead(self, call: LiveCall, why: str) -> bool:
+        log.warning("call %s: %s: dead air, hanging up", call.channel_id, why)
         await self.steps.step(call, CallEvent.DEAD_AIR)
         await self.hangup(call.channel_id)
         return True
