@@ -16,6 +16,7 @@ from testbed.pair import PbxPair
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import PageFactory, Shot
 from tests.e2e.support import assert_fits
+from tests.e2e.test_accessibility import violations
 from tests.e2e.test_volunteer_path import call_in, sign_in
 
 SURVEY = [
@@ -25,8 +26,9 @@ SURVEY = [
 
 
 async def shots(page: Page, shot: Shot, step: str) -> None:
-    """The step at a phone's width and a laptop's, checked to fit both."""
+    """The step at a phone's width and a laptop's, checked to fit both and by axe-core."""
     await assert_fits(page)
+    assert await violations(page) == [], step
     for width in (375, 1280):
         await page.set_viewport_size({"width": width, "height": 800})
         await shot(page, step)
