@@ -26,7 +26,7 @@ from playwright.async_api import Browser, Page, expect
 from engine.app import Engine
 from engine.config import Config, load_config
 from engine.config.sections import NodeConfig
-from engine.models import SessionState
+from engine.models import Session, SessionState
 from engine.nodes.proxy_routes import caddy_routes
 from engine.nodes.runtime import node_specs
 from engine.pbx.ports import pick_port
@@ -101,6 +101,11 @@ async def trusting_browser(site: Site, tmp_path: Path) -> AsyncIterator[Browser]
         yield browser
 
 
+async def with_channel(engine: Engine, session_id: int) -> Session | None:
+    session = await engine.store.get_session(session_id)
+    return session if session.channel_id is not None else None
+
+
 async def both_ways(page: Page) -> dict[str, Any] | None:
     stats = await page.evaluate(STATS)
     ok = stats and stats["inBytes"] > 0 and stats["outBytes"] > 0
@@ -124,7 +129,14 @@ async def test_browser_volunteers_on_two_nodes_talk_through_the_proxy(
             await expect(page.locator("#softphone-state-text")).to_have_text(CONNECTED)
             sessions.append(await session_id_of(page))
 
-        placed = [await engine.store.get_session(s) for s in sessions]
+        # The page says connected as its call is answered; the session records the call's
+        # channel a moment later.
+        placed = [
+            await wait_until(
+                functools.partial(with_channel, engine, s), 10, "the session's channel"
+            )
+            for s in sessions
+        ]
         assert sorted(s.node or "" for s in placed) == sorted(NODES)  # one on each node
         proxy = f"wss://127.0.0.1:{site.caddy.https_port}"
         for session in placed:
