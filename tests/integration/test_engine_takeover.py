@@ -40,6 +40,7 @@ from tests.helpers import wait_until
 from tests.integration.test_multinode_shift import (  # noqa: F401 (fixtures)
     NODES,
     Bed,
+    all_nodes_answering,
     bed,
     bed_carrier,
     overlapping,
@@ -228,7 +229,11 @@ async def test_a_killed_engine_s_node_is_taken_over_and_its_bridged_call_goes_on
 
             await wait_until(table_agrees, timeout=5, what="the engines table to agree")
 
-            await asyncio.gather(*(v.call_in(pbx_pair, bed_carrier) for v in volunteers))
+            # Kamailio spreads call-ins by load over the nodes it has found alive (their
+            # OPTIONS probes answered): wait for both, then call in one after the other.
+            await all_nodes_answering(bed)
+            for volunteer in volunteers:
+                await volunteer.call_in(pbx_pair, bed_carrier)
             on_node = {(await v.refresh()).node: v for v in volunteers}
             assert set(on_node) == set(NODES), on_node  # Kamailio spread them
             theirs = on_node[a_node]

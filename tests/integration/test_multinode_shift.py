@@ -91,6 +91,16 @@ async def bed_carrier(bed: Bed) -> AsyncIterator[tuple[AriClient, EventLog]]:
         yield pair
 
 
+async def all_nodes_answering(bed: Bed) -> None:
+    """Wait until Kamailio has found every node alive (their OPTIONS probes answered): until
+    then it sends every call-in to the nodes it knows, and the spread tests would fail."""
+    await wait_until(
+        lambda: set(bed.front.destinations().values()) == {"active"},
+        timeout=bed.front.detection_bound + 5,
+        what="Kamailio to see every node answer",
+    )
+
+
 @contextlib.asynccontextmanager
 async def multinode_engine(bed: Bed, database: str) -> AsyncIterator[Engine]:
     """The engine on PostgreSQL with one [[nodes]] entry per dialer node of the bed."""
@@ -138,6 +148,7 @@ async def test_ten_volunteers_split_over_two_nodes_work_a_list_through_kamailio(
         rows = LIST + [("10", 60 + v) for v in range(len(DNC))]
         campaign = await make_campaign(engine, voters_csv(rows))
         volunteers = [await SimVolunteer.sign_in(engine, campaign, n) for n in range(10)]
+        await all_nodes_answering(bed)
         await asyncio.gather(*(v.call_in(pbx_pair, bed_carrier) for v in volunteers))
         on_node = collections.Counter([(await v.refresh()).node for v in volunteers])
         assert set(on_node) == set(NODES), on_node  # call-load spread them over both
