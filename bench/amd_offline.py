@@ -33,6 +33,7 @@ SILENT_FIRST_S = 1.0
 
 TRADEOFF: dict[str, tuple[int | float, ...]] = {
     "silence_human_ms": (0, 1000, 1200, 1500),
+    "human_deadline_ms": (1200, 1400, 1600),
     "human_pause_ms": (300, 400, 700),
     "short_greeting_ms": (0, 800),
     "long_greeting_ms": (1800, 2600),

@@ -109,6 +109,9 @@ class StreamingDetector:
         self._since_loud_ms = SPEECH_TAIL_MS
         self._first: Decision | None = None
         self._speech_at_first_ms = 0
+        self._deadline_greeting: int | None = None
+        """After a DEADLINE verdict, the start of the greeting it interrupted, while that
+        greeting goes on (it retracts if it grows too long; words after it are counted)."""
         self._done = False
 
     @property
@@ -158,6 +161,8 @@ class StreamingDetector:
         if decision is not None:
             if self._first is None:
                 self._speech_at_first_ms = self._timeline.total_speech_ms
+                if decision.cause == "DEADLINE":
+                    self._deadline_greeting = self._timeline.greeting_start_ms
             self._first = self._first or decision
             self._done = decision.verdict != "HUMAN" or self._settings.retract_ms == 0
         elif self._first is not None and self._listened_after_human():
@@ -211,6 +216,8 @@ class StreamingDetector:
             return Decision("HUMAN", "SHORTGREETING", t.now_ms)
         if 0 < s.silence_human_ms <= t.now_ms and t.first_onset_ms is None and not t.speaking:
             return Decision("HUMAN", "SILENCE", t.now_ms)
+        if 0 < s.human_deadline_ms <= t.now_ms and t.first_onset_ms is not None:
+            return Decision("HUMAN", "DEADLINE", t.now_ms)
         hearing_out = t.greeting_start_ms is not None and t.now_ms < s.max_analysis_ms + (
             s.long_greeting_ms
         )
@@ -227,6 +234,14 @@ class StreamingDetector:
             if t.greeting_ms > s.long_greeting_ms:
                 return Decision("MACHINE", "LONGGREETING", t.now_ms)
             return None
+        if self._deadline_greeting is not None:
+            if t.greeting_start_ms != self._deadline_greeting:
+                self._deadline_greeting = None  # it ended as a person's: words count from here
+            elif t.greeting_ms > s.long_greeting_ms:
+                return Decision("MACHINE", "LONGGREETING", t.now_ms)
+            else:
+                self._speech_at_first_ms = t.total_speech_ms
+                return None
         if t.total_speech_ms - self._speech_at_first_ms >= s.retract_speech_ms:
             return Decision("MACHINE", "MANYWORDS", t.now_ms)
         return None

@@ -49,6 +49,14 @@ class StreamingAmdSettings:
     ``retract_ms`` from the first speech (a machine that starts slowly reads on; a person
     answers the volunteer). 0 turns it off (then a silent line is NOTSURE at
     ``max_analysis_ms``)."""
+    human_deadline_ms: int = 0
+    """Put a voter through as a person this long after answer at the latest, even while they
+    are still greeting (HUMAN, cause DEADLINE), unless a tone is under way: "Hello, Johnson
+    residence." ends 1.5-2 s after answer, and until it ends, timing cannot tell it from a
+    machine's short greeting. The detector keeps listening for ``retract_ms``: the greeting
+    growing past ``long_greeting_ms``, a tone, or ``retract_speech_ms`` of speech after the
+    greeting has ended takes the volunteer back out. The cost is that volunteers hear most
+    machines for about a second (docs/testbed.md measures it). 0 turns it off."""
     max_analysis_ms: int = 5000
     """No verdict by then: NOTSURE (the campaign's NOTSURE rule decides) — unless a greeting is
     under way, which is heard out for at most ``long_greeting_ms`` more."""
@@ -126,6 +134,8 @@ def _problems(s: StreamingAmdSettings) -> list[str]:
         problems.append("short_greeting_ms must be 0 (off) or below long_greeting_ms")
     if not 0 < s.short_pause_ms <= s.human_pause_ms:
         problems.append("short_pause_ms must be positive and at most human_pause_ms")
+    if s.human_deadline_ms < 0 or s.human_deadline_ms >= s.max_analysis_ms:
+        problems.append("human_deadline_ms must be 0 (off) or below max_analysis_ms")
     if s.silence_human_ms < 0 or s.silence_human_ms >= s.max_analysis_ms:
         problems.append("silence_human_ms must be 0 (off) or below max_analysis_ms")
     if s.retract_ms < 0:

@@ -94,3 +94,49 @@ async def test_the_carrier_plays_the_harder_sets_clips_and_the_detector_hears_th
     assert machine.amd_verdict == "MACHINE", machine.amd_cause
     assert machine.outcome == CallOutcome.MACHINE
     assert machine.heard_machine or machine.bridged_at is None
+
+
+async def test_a_campaign_deadline_puts_a_sentence_through_mid_greeting_and_takes_a_machine_back(
+    engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
+) -> None:
+    """human_deadline_ms 1400: "Hello, this is John speaking." (HUMAN 2.4 s after answer
+    without it) is put through at the deadline and kept; a machine greeting over music is put
+    through at the deadline too, and taken back when its greeting outgrows a person's."""
+    person_variant, person_clip = clip_variant(pbx_pair, "with-name-0")
+    machine_variant, _ = clip_variant(pbx_pair, "music-0")
+    assert float(str(person_clip["speech_end"])) > 1.6
+    rows = [("person", person_variant), ("machine", machine_variant)]
+    csv = "first_name,last_name,phone,zip\n" + "".join(
+        f"{name},Deadline,+130355550{variant:02d},20001\n" for name, variant in rows
+    )
+    campaign = await make_campaign(
+        engine,
+        csv.encode(),
+        amd_engine="streaming",
+        amd_thresholds={"human_deadline_ms": 1400},
+        ring_seconds=20,
+        max_attempts=1,
+    )
+    volunteers = [await SimVolunteer.sign_in(engine, campaign, n) for n in range(2)]
+    for volunteer in volunteers:
+        await volunteer.call_in(pbx_pair, carrier)
+    async with answering(engine, volunteers):
+        for volunteer in volunteers:
+            await engine.volunteers.start_calling(volunteer.session.id)
+
+        async def both_ended() -> dict[str, Attempt] | None:
+            attempts = await engine.store.list_attempts(campaign.id)
+            ended = {a.phone[-2:]: a for a in attempts if a.outcome is not None}
+            return ended if len(ended) == len(rows) else None
+
+        ended = await wait_until(both_ended, timeout=60, what="the two clips' calls")
+    person, machine = (ended[f"{v:02d}"] for _, v in rows)
+    print(person.amd_cause, machine.amd_cause, machine.heard_machine)
+
+    assert person.amd_verdict == "HUMAN" and person.amd_cause == "DEADLINE-1400", person.amd_cause
+    assert person.answered_at and person.bridged_at
+    assert (person.bridged_at - person.answered_at).total_seconds() < 2.0
+    assert person.outcome != CallOutcome.MACHINE and not person.heard_machine
+    assert machine.amd_verdict == "MACHINE", machine.amd_cause
+    assert machine.amd_cause.startswith("LONGGREETING-"), machine.amd_cause
+    assert machine.heard_machine and machine.outcome == CallOutcome.MACHINE

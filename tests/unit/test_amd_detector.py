@@ -273,6 +273,67 @@ def test_a_person_after_a_long_silence_is_still_human() -> None:
     assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "SHORTGREETING")]
 
 
+DEADLINE = StreamingAmdSettings(human_deadline_ms=1400)
+
+
+def test_a_person_still_greeting_at_the_deadline_is_put_through_and_kept() -> None:
+    """ "Hello, Johnson residence." spoken slowly ends after the deadline: HUMAN at the
+    deadline (cause DEADLINE), and the greeting's end is a person's, so nothing retracts."""
+    greeting = speech("Hello, Johnson residence.")
+    assert LEAD_MS + ms_of(greeting) > DEADLINE.human_deadline_ms + 200
+    audio = silence(LEAD_MS) + greeting + silence(DEADLINE.retract_ms + 500)
+    found = decisions(StreamingDetector(DEADLINE), audio)
+    assert [(d.verdict, d.cause, d.at_ms) for d in found] == [
+        ("HUMAN", "DEADLINE", DEADLINE.human_deadline_ms)
+    ]
+    without = decisions(StreamingDetector(), audio)
+    assert [(d.verdict, d.cause) for d in without] == [("HUMAN", "GREETING")]
+    assert without[0].at_ms > LEAD_MS + ms_of(greeting)
+
+
+def test_a_machine_put_through_at_the_deadline_is_taken_back_when_its_greeting_runs_long() -> None:
+    found = decisions(StreamingDetector(DEADLINE), silence(LEAD_MS) + LONG + silence(1000))
+    assert [(d.verdict, d.cause) for d in found] == [
+        ("HUMAN", "DEADLINE"),
+        ("MACHINE", "LONGGREETING"),
+    ]
+    long_at = LEAD_MS + DEADLINE.long_greeting_ms
+    assert long_at <= found[1].at_ms <= long_at + SLACK_MS + ONSET_SLACK_MS
+
+
+def test_after_the_deadline_only_words_after_the_greeting_count_as_reading_on() -> None:
+    """The rest of the greeting the deadline cut into plus a short reply is more than
+    retract_speech_ms, but the reply alone is not: a person, kept."""
+    greeting = speech("Hello, this is John speaking.")
+    reply = speech("Yes, who is calling?")
+    rest_ms = LEAD_MS + ms_of(greeting) - DEADLINE.human_deadline_ms
+    assert rest_ms + ms_of(reply) > DEADLINE.retract_speech_ms > ms_of(reply)
+    audio = silence(LEAD_MS) + greeting + silence(700) + reply + silence(DEADLINE.retract_ms)
+    found = decisions(StreamingDetector(DEADLINE), audio)
+    assert [(d.verdict, d.cause) for d in found] == [("HUMAN", "DEADLINE")]
+
+
+def test_a_beep_under_way_at_the_deadline_is_heard_out() -> None:
+    greeting = speech("Leave a message.", wpm=130)
+    gap_ms = DEADLINE.human_deadline_ms - 100 - LEAD_MS - ms_of(greeting)
+    assert gap_ms > 0
+    audio = silence(LEAD_MS) + greeting + silence(gap_ms) + tone(1000, 500) + silence(1000)
+    found = decisions(StreamingDetector(DEADLINE), audio)
+    assert [(d.verdict, d.cause) for d in found] == [("MACHINE", "BEEP")]
+
+
+def test_the_deadline_waits_for_someone_to_speak() -> None:
+    """With the silence rule off, a silent line is no greeting: the deadline passes, and the
+    first words past it are put through at once."""
+    settings = StreamingAmdSettings(human_deadline_ms=1400, silence_human_ms=0)
+    found = decisions(StreamingDetector(settings), silence(2000) + LONG)
+    assert [(d.verdict, d.cause) for d in found] == [
+        ("HUMAN", "DEADLINE"),
+        ("MACHINE", "LONGGREETING"),
+    ]
+    assert 2000 < found[0].at_ms <= 2000 + settings.min_speech_ms + ONSET_SLACK_MS
+
+
 def test_a_frame_of_the_wrong_size_is_refused() -> None:
     with pytest.raises(ValueError, match="320 bytes"):
         StreamingDetector().feed(bytes(160))

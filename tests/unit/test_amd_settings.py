@@ -36,6 +36,8 @@ def test_a_table_sets_the_named_thresholds() -> None:
         ({"retract_ms": -1}, "retract_ms must be 0 or more"),
         ({"silence_human_ms": 5000}, "silence_human_ms must be 0 (off) or below max_analysis_ms"),
         ({"silence_human_ms": -20}, "silence_human_ms must be 0 (off) or below max_analysis_ms"),
+        ({"human_deadline_ms": 5000}, "human_deadline_ms must be 0 (off) or below max_analysis_ms"),
+        ({"human_deadline_ms": -1}, "human_deadline_ms must be 0 (off) or below max_analysis_ms"),
         ({"short_greeting_ms": 2500}, "short_greeting_ms must be 0 (off) or below"),
         ({"short_pause_ms": 600}, "short_pause_ms must be positive and at most human_pause_ms"),
     ],
