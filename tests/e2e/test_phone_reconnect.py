@@ -43,6 +43,7 @@ async def test_the_page_says_the_phone_is_disconnected_until_the_volunteer_calls
     await expect(page.locator("#status")).to_contain_text("enter your PIN")
     await expect(page.get_by_text("Finding someone for you to talk to")).to_be_hidden()
     await expect(page.locator("#pin")).to_have_text(pin)
+    await expect(page.locator("#callin-details")).to_be_visible()  # hidden while it was connected
 
     # Calling back with the PIN: straight back to taking calls, and the next voter comes.
     phone = await VolunteerPhone.call_in(pbx_pair, *carrier)

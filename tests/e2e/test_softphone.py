@@ -148,6 +148,9 @@ async def test_a_volunteer_talks_to_a_voter_through_the_browser(
         await expect(page.locator("#phone-state-text")).to_have_text(
             "Connected: your computer's audio is on the line."
         )
+        # Said once, in the audio panel: the next step's heading is what to do now.
+        await expect(page.locator("#connect-title")).to_have_text("Ready to start calling")
+        await expect(page.locator("#phone-state")).to_be_hidden()
         await shot(page, "connected")
         session_id = await session_id_of(page)
         view = await engine.volunteers.view(session_id)

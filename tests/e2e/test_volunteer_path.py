@@ -51,6 +51,9 @@ async def call_in(
     phone = await VolunteerPhone.call_in(pbx_pair, *carrier)
     await phone.send_dtmf(pin)
     await expect(page.locator("#phone-state-text")).to_have_text(re.compile("Connected"))
+    await expect(page.locator("#connect-title")).to_have_text("Ready to start calling")
+    await expect(page.locator("#phone-state")).to_be_visible()
+    await expect(page.locator("#callin-details")).to_be_hidden()
     return phone
 
 

@@ -402,13 +402,15 @@
       const computer = view.audio_mode === "browser" && !this.fallback;
       $("connect-title").textContent = lost
         ? (computer ? "Your computer's audio is disconnected" : "Your phone is disconnected")
-        : (computer ? "Connect your computer's audio" : "Call in from your phone");
-      $("callin-details").hidden = computer;
+        : connected ? "Ready to start calling"
+          : (computer ? "Connect your computer's audio" : "Call in from your phone");
+      $("callin-details").hidden = computer || connected;  // shown again if the phone drops
       $("callin-notice").hidden = computer;
       $("callin-number").textContent = view.callin_number_display || view.callin_number;
       $("callin-number").href = `tel:${view.callin_number}`;
       $("pin").textContent = view.pin;
       $("phone-state").classList.toggle("connected", connected);
+      $("phone-state").hidden = computer && connected;  // the audio panel above says so
       const device = computer ? "your computer's audio" : "your phone";
       $("phone-state-text").textContent = connected
         ? `Connected: ${device} is on the line.`
