@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from bench.amd_accuracy import take_calls
 from engine.app import Engine
 from engine.ari.client import AriClient
-from engine.models import Attempt, CallOutcome
+from engine.models import Attempt, CallOutcome, Campaign
 from testbed.events import EventLog
 from testbed.pair import PbxPair
 from testbed.shift import SimVolunteer, make_campaign
@@ -43,6 +43,33 @@ async def answering(engine: Engine, volunteers: list[SimVolunteer]) -> AsyncIter
         await asyncio.gather(*loops, return_exceptions=True)
 
 
+async def dial_clips(
+    engine: Engine,
+    pbx_pair: PbxPair,
+    carrier: tuple[AriClient, EventLog],
+    campaign: Campaign,
+    clips: int,
+) -> dict[str, Attempt]:
+    """Two volunteers call in and take the campaign's calls until all ``clips`` have ended;
+    the ended attempts by their numbers' last two digits (the clip's variant)."""
+    volunteers = [await SimVolunteer.sign_in(engine, campaign, n) for n in range(2)]
+    for volunteer in volunteers:
+        await volunteer.call_in(pbx_pair, carrier)
+    async with answering(engine, volunteers):
+        for volunteer in volunteers:
+            await engine.volunteers.start_calling(volunteer.session.id)
+
+        async def all_ended() -> dict[str, Attempt] | None:
+            attempts = await engine.store.list_attempts(campaign.id)
+            ended = {a.phone[-2:]: a for a in attempts if a.outcome is not None}
+            return ended if len(ended) == clips else None
+
+        ended: dict[str, Attempt] = await wait_until(
+            all_ended, timeout=60, what=f"the {clips} clips' calls"
+        )
+    return ended
+
+
 async def test_the_carrier_plays_the_harder_sets_clips_and_the_detector_hears_them(
     engine: Engine, pbx_pair: PbxPair, carrier: tuple[AriClient, EventLog]
 ) -> None:
@@ -57,19 +84,7 @@ async def test_the_carrier_plays_the_harder_sets_clips_and_the_detector_hears_th
     campaign = await make_campaign(
         engine, csv.encode(), amd_engine="streaming", ring_seconds=20, max_attempts=1
     )
-    volunteers = [await SimVolunteer.sign_in(engine, campaign, n) for n in range(2)]
-    for volunteer in volunteers:
-        await volunteer.call_in(pbx_pair, carrier)
-    async with answering(engine, volunteers):
-        for volunteer in volunteers:
-            await engine.volunteers.start_calling(volunteer.session.id)
-
-        async def all_ended() -> dict[str, Attempt] | None:
-            attempts = await engine.store.list_attempts(campaign.id)
-            ended = {a.phone[-2:]: a for a in attempts if a.outcome is not None}
-            return ended if len(ended) == len(rows) else None
-
-        ended = await wait_until(all_ended, timeout=60, what="the four clips' calls")
+    ended = await dial_clips(engine, pbx_pair, carrier, campaign, len(rows))
     for name, variant in rows:
         a = ended[f"{variant:02d}"]
         print(name, a.amd_verdict, a.amd_cause, "heard" if a.heard_machine else "")
@@ -117,19 +132,7 @@ async def test_a_campaign_deadline_puts_a_sentence_through_mid_greeting_and_take
         ring_seconds=20,
         max_attempts=1,
     )
-    volunteers = [await SimVolunteer.sign_in(engine, campaign, n) for n in range(2)]
-    for volunteer in volunteers:
-        await volunteer.call_in(pbx_pair, carrier)
-    async with answering(engine, volunteers):
-        for volunteer in volunteers:
-            await engine.volunteers.start_calling(volunteer.session.id)
-
-        async def both_ended() -> dict[str, Attempt] | None:
-            attempts = await engine.store.list_attempts(campaign.id)
-            ended = {a.phone[-2:]: a for a in attempts if a.outcome is not None}
-            return ended if len(ended) == len(rows) else None
-
-        ended = await wait_until(both_ended, timeout=60, what="the two clips' calls")
+    ended = await dial_clips(engine, pbx_pair, carrier, campaign, len(rows))
     person, machine = (ended[f"{v:02d}"] for _, v in rows)
     print(person.amd_cause, machine.amd_cause, machine.heard_machine)
 
