@@ -34,7 +34,13 @@ from testbed.proxy import RunningCaddy, running_caddy
 from testbed.shift import make_campaign, voters_csv
 from tests.e2e.conftest import Shot
 from tests.e2e.support import chromium_trusting
-from tests.e2e.test_softphone import CONNECTED, STATS, session_id_of, sign_in_with_computer
+from tests.e2e.test_softphone import (
+    CONNECT_TIMEOUT_MS,
+    CONNECTED,
+    STATS,
+    session_id_of,
+    sign_in_with_computer,
+)
 from tests.helpers import wait_until
 from tests.integration.test_engine_takeover import sounds_of
 from tests.integration.test_multinode_shift import (  # noqa: F401 (fixtures)
@@ -126,7 +132,9 @@ async def test_browser_volunteers_on_two_nodes_talk_through_the_proxy(
             page.set_default_timeout(20_000)
             pages.append(page)
             await sign_in_with_computer(page, site.url, engine, campaign)
-            await expect(page.locator("#softphone-state-text")).to_have_text(CONNECTED)
+            await expect(page.locator("#softphone-state-text")).to_have_text(
+                CONNECTED, timeout=CONNECT_TIMEOUT_MS
+            )
             sessions.append(await session_id_of(page))
 
         # The page says connected as its call is answered; the session records the call's
